@@ -1,0 +1,189 @@
+"""`HotClient` and `AsyncHotClient`: one construction, two ways of doing I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+from typing_extensions import Self
+
+from ._request import Call, Request
+from ._resource import Async, ModeT, Resource, Sync, endpoint
+from ._resources.auth import ServiceKeys, Sessions
+from ._resources.domains import Domains
+from ._resources.env import Env, Org
+from ._resources.events import Events
+from ._resources.files import Files
+from ._resources.projects import Builds, Context, Projects
+from ._resources.runs import Runs, Tasks
+from ._resources.streams import Streams
+from ._runner import AsyncRunner, Runner, SyncRunner
+from ._transport import AsyncTransport, Settings, SyncTransport
+from ._wire import raw_response
+
+__all__ = ["AsyncHotClient", "HotClient"]
+
+
+def _escape_hatch_request(
+    method: str,
+    path: str,
+    json: Any,
+    params: Mapping[str, Any] | None,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    retry: bool,
+) -> Request:
+    if not path.startswith("/"):
+        raise ValueError(f"path must start with '/', got {path!r}")
+    if path == "/v1" or path.startswith("/v1/"):
+        path = path[len("/v1") :]
+    body = None
+    if json is not None:
+        import json as _json
+
+        body = _json.dumps(json, allow_nan=False, separators=(",", ":")).encode()
+    content_type = (headers or {}).get("Content-Type") or (headers or {}).get("content-type")
+    return Request(
+        method.upper(),
+        path,
+        params=None if params is None else {k: v for k, v in params.items() if v is not None},
+        json=body,
+        content=content,
+        content_type=content_type,
+        retryable=method.upper() != "POST",
+        retry=retry,
+    )
+
+
+def _decoded_json(response: httpx.Response) -> Any:
+    return response.json() if response.content else None
+
+
+class _Client(Resource[ModeT]):
+    """What both clients share: resources, escape hatches, safe repr."""
+
+    def __init__(self, runner: Runner, settings: Settings) -> None:
+        super().__init__(runner)
+        self._settings = settings
+        self.builds: Builds[ModeT] = Builds(runner)
+        self.context: Context[ModeT] = Context(runner)
+        self.domains: Domains[ModeT] = Domains(runner)
+        self.env: Env[ModeT] = Env(runner)
+        self.events: Events[ModeT] = Events(runner)
+        self.files: Files[ModeT] = Files(runner)
+        self.org: Org[ModeT] = Org(runner)
+        self.projects: Projects[ModeT] = Projects(runner)
+        self.runs: Runs[ModeT] = Runs(runner)
+        self.service_keys: ServiceKeys[ModeT] = ServiceKeys(runner)
+        self.sessions: Sessions[ModeT] = Sessions(runner)
+        self.streams: Streams[ModeT] = Streams(runner)
+        self.tasks: Tasks[ModeT] = Tasks(runner)
+
+    @property
+    def api_base_url(self) -> str:
+        """The API root requests go to, ending in `/v1`."""
+        return self._settings.api_base
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._settings.api_base!r})"
+
+    @endpoint
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Call[Any]:
+        """Call an endpoint that has no helper yet; returns the decoded JSON body
+        (None for an empty answer). `path` is relative to `/v1`. Retried like
+        every JSON request."""
+        return Call(_escape_hatch_request(method, path, json, params, retry=True), _decoded_json)
+
+    @endpoint
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Call[httpx.Response]:
+        """Like `request`, but returns the `httpx.Response` and is never retried."""
+        request = _escape_hatch_request(method, path, json, params, content, headers, retry=False)
+        return Call(request, raw_response)
+
+
+class HotClient(_Client[Sync]):
+    """The blocking Hot API client.
+
+    `token` falls back to `HOT_API_KEY`, `base_url` to `HOT_BASE_URL` and then
+    `https://api.hot.dev`. A `client` you pass in is used as it is and not
+    closed by `close()`.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        client: httpx.Client | None = None,
+    ) -> None:
+        settings = Settings(token, base_url, timeout, max_retries)
+        self._transport = SyncTransport(settings, client)
+        super().__init__(SyncRunner(self._transport), settings)
+
+    def close(self) -> None:
+        """Release connections (a client you passed in is left open)."""
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncHotClient(_Client[Async]):
+    """The asyncio Hot API client: the same resources, as coroutines and async iterators."""
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        settings = Settings(token, base_url, timeout, max_retries)
+        self._transport = AsyncTransport(settings, client)
+        super().__init__(AsyncRunner(self._transport), settings)
+
+    async def aclose(self) -> None:
+        """Release connections (a client you passed in is left open)."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

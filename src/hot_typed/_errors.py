@@ -1,0 +1,164 @@
+"""Everything hot-typed raises derives from `HotError`.
+
+API errors are split by status so callers can catch exactly what they handle
+(`except NotFoundError`), while `HotApiError` still catches them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pydantic
+
+    from ._models.runs import Run, Task
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "HotApiError",
+    "HotConnectionError",
+    "HotError",
+    "HotResponseValidationError",
+    "HotRunError",
+    "HotStreamError",
+    "HotTaskError",
+    "HotTimeoutError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+]
+
+
+class HotError(Exception):
+    """Base class of every exception hot-typed raises."""
+
+
+class HotApiError(HotError):
+    """The API answered with a non-2xx status.
+
+    `code` is the API's error code (`not_found`, `rate_limit_exceeded`, ...) or
+    None when the body was not the API's JSON error envelope (a proxy's HTML
+    page, say); `body` is then the text received.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        request_id: str | None = None,
+        retry_after: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.headers: dict[str, str] = dict(headers or {})
+        self.body = body
+
+    def __str__(self) -> str:
+        code = f" {self.code}" if self.code else ""
+        return f"{self.status_code}{code}: {self.message}"
+
+
+class BadRequestError(HotApiError):
+    """400: the server refused the request as malformed."""
+
+
+class AuthenticationError(HotApiError):
+    """401: missing, invalid or expired token."""
+
+
+class PermissionDeniedError(HotApiError):
+    """403: the token may not do this (also: publishing a reserved `hot:` event type)."""
+
+
+class NotFoundError(HotApiError):
+    """404: no such resource in this environment."""
+
+
+class ConflictError(HotApiError):
+    """409: the resource already exists or is in a conflicting state."""
+
+
+class UnprocessableEntityError(HotApiError):
+    """422: the request was well-formed but could not be processed."""
+
+
+class RateLimitError(HotApiError):
+    """429: too many requests; `retry_after` says how long to wait, when known."""
+
+
+class InternalServerError(HotApiError):
+    """5xx: the server (or a proxy in front of it) failed."""
+
+
+_BY_STATUS: dict[int, type[HotApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def api_error_class(status_code: int) -> type[HotApiError]:
+    """The most specific `HotApiError` subclass for an HTTP status."""
+    if status_code >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status_code, HotApiError)
+
+
+class HotResponseValidationError(HotError):
+    """A 2xx answer whose body does not match the model for it.
+
+    `raw` is the payload received (decoded JSON, or the text when it was not
+    JSON) and `validation_error` the pydantic error, so nothing is lost.
+    """
+
+    def __init__(
+        self, message: str, *, raw: Any, validation_error: pydantic.ValidationError | None = None
+    ) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.validation_error = validation_error
+
+
+class HotConnectionError(HotError):
+    """The request did not get an answer: connection refused, reset or dropped."""
+
+
+class HotTimeoutError(HotError):
+    """A connect, read or overall wait timeout expired."""
+
+
+class HotStreamError(HotError):
+    """A stream could not be followed to its end (reconnects exhausted, stream cut short)."""
+
+
+class HotRunError(HotError):
+    """A run ended failed or cancelled. `run` is its terminal record."""
+
+    def __init__(self, message: str, *, run: Run) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+class HotTaskError(HotError):
+    """A task ended failed, cancelled or timed out. `task` is its terminal record."""
+
+    def __init__(self, message: str, *, task: Task) -> None:
+        super().__init__(message)
+        self.task = task

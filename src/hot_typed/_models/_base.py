@@ -1,0 +1,140 @@
+"""Base classes shared by every wire model.
+
+Two families exist because the two directions have different contracts:
+
+* `WireModel` is what the API sends us. It tolerates new fields (kept as
+  extras), and remembers the exact JSON object it was validated from as `.raw`.
+* `RequestModel` is what we send. It refuses unknown keys, so a misspelt field
+  fails at the call instead of being silently ignored by the server.
+
+Both validate from and serialize to the wire keys: field names equal the wire
+keys, and any field whose Python name differs declares the wire key as its alias.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    model_serializer,
+    model_validator,
+)
+from typing_extensions import Self
+
+__all__ = ["WIRE_CONTEXT", "OpenEnum", "RequestModel", "WireModel"]
+
+#: Validation context marking a Python object as decoded from the wire, so that
+#: models validated from it keep it as `.raw`.
+WIRE_CONTEXT: dict[str, Any] = {"hot_typed.wire": True}
+
+_WIRE_CONFIG = ConfigDict(
+    extra="allow",
+    validate_by_alias=True,
+    validate_by_name=True,
+    serialize_by_alias=True,
+    defer_build=True,
+)
+
+
+class WireModel(BaseModel):
+    """A payload received from the Hot API.
+
+    Contract:
+    * unknown fields are kept: they appear in `.raw` and as model extras;
+    * `.raw` is the JSON object exactly as received (keys absent on the wire stay
+      absent, user-owned JSON is the same object);
+    * serialization goes by wire key.
+    """
+
+    model_config = _WIRE_CONFIG
+
+    # Set by the wrap validator below (or by a decoder that validated from JSON text);
+    # a plain slot keeps the per-object cost to one attribute store.
+    __slots__ = ("_wire",)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_wire_object(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self], info: ValidationInfo
+    ) -> Self:
+        model = handler(data)
+        # Only a payload that came off the wire is remembered: keyword arguments
+        # given to the constructor are not a wire object.
+        if isinstance(data, dict) and (info.mode == "json" or info.context is WIRE_CONTEXT):
+            object.__setattr__(model, "_wire", data)
+        return model
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The JSON object this model was validated from, untouched.
+
+        A model built in Python (not received) has no wire form yet: its raw is
+        its own serialization by wire key.
+        """
+        try:
+            wire: dict[str, Any] = object.__getattribute__(self, "_wire")
+        except AttributeError:
+            wire = self.model_dump(mode="json", exclude_unset=True)
+            object.__setattr__(self, "_wire", wire)
+        return wire
+
+
+class RequestModel(BaseModel):
+    """A payload we send. Unknown keys are refused before anything is sent.
+
+    On the wire, an optional field left as None is absent, as the server's own
+    clients send it; fields named in `_send_null` are always sent (the server
+    requires the key even when its value is null). Only top-level fields are
+    affected: user-owned JSON inside them is never altered.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_alias=True,
+        validate_by_name=True,
+        serialize_by_alias=True,
+        defer_build=True,
+    )
+
+    _send_null: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            keep = self._send_null
+            return {k: v for k, v in data.items() if v is not None or k in keep}
+        return data
+
+
+class OpenEnum(str, Enum):
+    """A string enum that accepts values it does not know yet.
+
+    The server may add a status tomorrow; an unknown value becomes a member
+    created on the fly (compares equal to its string) instead of an error.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        unknown = cls.__dict__.get("_unknown_cache")
+        if unknown is None:
+            unknown = {}
+            type.__setattr__(cls, "_unknown_cache", unknown)
+        member = unknown.get(value)
+        if member is None:
+            member = str.__new__(cls, value)
+            member._name_ = value.upper().replace(":", "_").replace("-", "_")
+            member._value_ = value
+            unknown[value] = member
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)

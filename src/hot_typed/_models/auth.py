@@ -1,0 +1,74 @@
+"""Sessions and service keys: scoped credentials issued by API key holders."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, SecretStr
+
+from ._base import RequestModel, WireModel
+
+__all__ = [
+    "RevokeAll",
+    "ServiceKey",
+    "ServiceKeyCreate",
+    "ServiceKeyUpdate",
+    "Session",
+    "SessionCreate",
+]
+
+
+class Session(WireModel):
+    """A short-lived token. `token` is present only in the answer to create."""
+
+    session_id: UUID
+    token: SecretStr | None = None
+    permissions: Any
+    metadata: Any = None
+    expires_at: AwareDatetime
+    created_at: AwareDatetime
+    last_used_at: AwareDatetime | None = None
+
+
+class ServiceKey(WireModel):
+    """A long-lived scoped credential. `token` is present only in the answer to create."""
+
+    service_key_id: UUID
+    name: str | None
+    description: str | None
+    token: SecretStr | None = None
+    permissions: Any
+    metadata: Any = None
+    expires_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+    created_at: AwareDatetime
+    last_used_at: AwareDatetime | None = None
+
+
+class RevokeAll(WireModel):
+    revoked_count: int
+
+
+class SessionCreate(RequestModel):
+    """Body of `POST /v1/sessions`. `expires_in` is in seconds."""
+
+    permissions: dict[str, list[str]]
+    metadata: Any = None
+    expires_in: int | None = Field(default=None, gt=0)
+
+
+class ServiceKeyCreate(RequestModel):
+    """Body of `POST /v1/service-keys`. `expires_in` is in seconds; unset means never."""
+
+    name: str | None = None
+    description: str | None = None
+    permissions: dict[str, list[str]]
+    metadata: Any = None
+    expires_in: int | None = Field(default=None, gt=0)
+
+
+class ServiceKeyUpdate(RequestModel):
+    """Body of `PATCH /v1/service-keys/{id}`: replaces the metadata entirely."""
+
+    metadata: Any = None

@@ -1,0 +1,48 @@
+"""Stored files and multipart uploads."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from ._base import RequestModel, WireModel
+
+__all__ = ["File", "InitiateUpload", "UploadCreate", "UploadPart"]
+
+
+class File(WireModel):
+    file_id: UUID
+    path: str
+    size: int
+    etag: str | None
+    content_type: str | None
+    storage_backend: str
+    created_by_run_id: UUID | None
+    updated_by_run_id: UUID | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class InitiateUpload(WireModel):
+    """A multipart upload in progress; send parts of `part_size` bytes."""
+
+    upload_id: UUID
+    path: str
+    part_size: int
+    parts_expected: int | None = None
+    expires_at: AwareDatetime
+
+
+class UploadPart(WireModel):
+    part_number: int
+    size: int
+    etag: str
+
+
+class UploadCreate(RequestModel):
+    """Body of `POST /v1/files/uploads`."""
+
+    path: str = Field(min_length=1)
+    expected_size: int | None = Field(default=None, ge=0)
+    content_type: str | None = None

@@ -1,0 +1,130 @@
+"""Projects, builds, context variables, event handlers and schedules."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from ._base import RequestModel, WireModel
+
+__all__ = [
+    "Build",
+    "BuildRuntimeWarning",
+    "BuildUpload",
+    "BuildWithProject",
+    "ContextVariable",
+    "ContextVariableCreate",
+    "ContextVariableUpdate",
+    "EventHandler",
+    "Project",
+    "ProjectActivation",
+    "ProjectCreate",
+    "ProjectUpdate",
+    "Schedule",
+]
+
+
+class Project(WireModel):
+    project_id: UUID
+    env_id: UUID
+    name: str
+    active: bool
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class ProjectActivation(WireModel):
+    """Answer to activate/deactivate.
+
+    `redeployed_build_id` is absent when nothing was redeployed.
+    """
+
+    project: Project
+    redeployed_build_id: UUID | None = None
+
+
+class ProjectCreate(RequestModel):
+    name: str = Field(min_length=1)
+
+
+class ProjectUpdate(RequestModel):
+    name: str = Field(min_length=1)
+
+
+class BuildRuntimeWarning(WireModel):
+    build_engine_version: str
+    build_hot_std_version: str | None = None
+    runtime_version: str
+    message: str
+
+
+class Build(WireModel):
+    build_id: UUID
+    project_id: UUID
+    hash: str
+    size: int
+    build_type: str
+    deployed: bool
+    active: bool
+    runtime_status: str
+    runtime_error: str | None = None
+    deployment_sequence: int
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    storage_path: str | None = None
+    storage_backend: str | None = None
+    runtime_warning: BuildRuntimeWarning | None = None
+
+
+class BuildWithProject(Build):
+    """A build as listed across all projects (`GET /v1/builds`)."""
+
+    project_name: str
+
+
+class BuildUpload(WireModel):
+    build_id: UUID
+    project_id: UUID
+    hash: str
+    size: int
+    storage_path: str
+    storage_backend: str
+    created_at: AwareDatetime
+
+
+class ContextVariable(WireModel):
+    """A context variable's metadata. The server never returns the value."""
+
+    key: str
+    description: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class ContextVariableCreate(RequestModel):
+    key: str = Field(min_length=1)
+    value: str
+    description: str | None = None
+
+
+class ContextVariableUpdate(RequestModel):
+    value: str
+    description: str | None = None
+
+
+class EventHandler(WireModel):
+    event_handler_id: UUID
+    build_id: UUID
+    event_type: str
+    ns: str
+    var: str
+
+
+class Schedule(WireModel):
+    schedule_id: UUID
+    build_id: UUID
+    cron: str
+    ns: str
+    var: str
+

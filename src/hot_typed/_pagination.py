@@ -1,0 +1,119 @@
+"""Typed pages of list results, with walking to the following pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+from ._models._common import Meta, Pagination
+
+__all__ = ["AsyncPage", "Page"]
+
+T = TypeVar("T")
+
+
+class _PageBase(Generic[T]):
+    __slots__ = ("data", "meta", "pagination", "raw")
+
+    def __init__(
+        self, data: list[T], pagination: Pagination, meta: Meta | None, raw: dict[str, Any]
+    ) -> None:
+        self.data = data
+        """The items of this page, validated."""
+        self.pagination = pagination
+        self.meta = meta
+        self.raw = raw
+        """The whole list envelope as received."""
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        p = self.pagination
+        return (
+            f"{type(self).__name__}({len(self.data)} items, offset={p.offset}, "
+            f"total={p.total}, has_more={p.has_more})"
+        )
+
+    def _next_offset(self) -> int | None:
+        # An empty page that still claims more would loop forever: stop instead.
+        if not self.pagination.has_more or not self.data:
+            return None
+        return self.pagination.offset + len(self.data)
+
+
+class Page(_PageBase[T]):
+    """One page of a list. Iterating yields this page's items;
+    `auto_paging_iter()` yields every item of this and all following pages."""
+
+    __slots__ = ("_fetch",)
+
+    def __init__(
+        self,
+        data: list[T],
+        pagination: Pagination,
+        meta: Meta | None,
+        raw: dict[str, Any],
+        fetch: Callable[[int], Page[T]],
+    ) -> None:
+        super().__init__(data, pagination, meta, raw)
+        self._fetch = fetch
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.data)
+
+    def next_page(self) -> Page[T] | None:
+        """The following page, or None when this is the last one."""
+        offset = self._next_offset()
+        return None if offset is None else self._fetch(offset)
+
+    def iter_pages(self) -> Iterator[Page[T]]:
+        """This page, then each following page, each fetched once."""
+        page: Page[T] | None = self
+        while page is not None:
+            yield page
+            page = page.next_page()
+
+    def auto_paging_iter(self) -> Iterator[T]:
+        """Every item of this page and of all following pages, fetched lazily by offset."""
+        for page in self.iter_pages():
+            yield from page.data
+
+
+class AsyncPage(_PageBase[T]):
+    """One page of a list, from `AsyncHotClient`. Iterating yields this page's items;
+    `auto_paging_iter()` is an async iterator over this and all following pages."""
+
+    __slots__ = ("_fetch",)
+
+    def __init__(
+        self,
+        data: list[T],
+        pagination: Pagination,
+        meta: Meta | None,
+        raw: dict[str, Any],
+        fetch: Callable[[int], Awaitable[AsyncPage[T]]],
+    ) -> None:
+        super().__init__(data, pagination, meta, raw)
+        self._fetch = fetch
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.data)
+
+    async def next_page(self) -> AsyncPage[T] | None:
+        """The following page, or None when this is the last one."""
+        offset = self._next_offset()
+        return None if offset is None else await self._fetch(offset)
+
+    async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
+        """This page, then each following page, each fetched once."""
+        page: AsyncPage[T] | None = self
+        while page is not None:
+            yield page
+            page = await page.next_page()
+
+    async def auto_paging_iter(self) -> AsyncIterator[T]:
+        """Every item of this page and of all following pages, fetched lazily by offset."""
+        async for page in self.iter_pages():
+            for item in page.data:
+                yield item

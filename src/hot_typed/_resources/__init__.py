@@ -1,0 +1,1 @@
+"""Resource namespaces, each written once for both clients."""

@@ -1,0 +1,65 @@
+"""`runs` and `tasks`: the records of executions and background work."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from .._models.runs import Run, RunStats, RunStatus, RunType, Task
+from .._models.stream_events import RunUpdate, TaskUpdate
+from .._request import Call, ListCall, Request, StreamCall, path
+from .._resource import ModeT, Resource, endpoint, list_endpoint, stream_endpoint
+from .._wire import event_decoder, item_parser, list_parser, query
+from ._params import RunListQuery
+
+__all__ = ["Runs", "Tasks"]
+
+
+class Runs(Resource[ModeT]):
+    @list_endpoint
+    def list(
+        self,
+        *,
+        status: RunStatus | str | None = None,
+        type: RunType | str | None = None,
+        time_range: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> ListCall[Run]:
+        """Runs, newest first. `type` is the run type, `time_range` an ISO 8601
+        duration such as `P7D`."""
+        params = query(
+            RunListQuery,
+            status=status,
+            type=type,
+            time_range=time_range,
+            limit=limit,
+            offset=offset,
+        )
+        return ListCall(Request("GET", "/runs", params=params), list_parser(Run))
+
+    @endpoint
+    def stats(self) -> Call[RunStats]:
+        return Call(Request("GET", "/runs/stats"), item_parser(RunStats))
+
+    @endpoint
+    def get(self, run_id: str | UUID) -> Call[Run]:
+        return Call(Request("GET", path("/runs/{}", run_id)), item_parser(Run))
+
+    @stream_endpoint
+    def subscribe(self, run_id: str | UUID) -> StreamCall[RunUpdate]:
+        """Run snapshots, the latest stored first, until the run is terminal."""
+        request = Request("GET", path("/runs/{}/subscribe", run_id), accept="text/event-stream")
+        return StreamCall(request, event_decoder(RunUpdate))
+
+
+class Tasks(Resource[ModeT]):
+    @endpoint
+    def get(self, task_id: str | UUID) -> Call[Task]:
+        """The latest stored snapshot of a task."""
+        return Call(Request("GET", path("/tasks/{}", task_id)), item_parser(Task))
+
+    @stream_endpoint
+    def subscribe(self, task_id: str | UUID) -> StreamCall[TaskUpdate]:
+        """Task snapshots, the latest stored first, until the task is terminal."""
+        request = Request("GET", path("/tasks/{}/subscribe", task_id), accept="text/event-stream")
+        return StreamCall(request, event_decoder(TaskUpdate))

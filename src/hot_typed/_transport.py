@@ -1,0 +1,287 @@
+"""Sending requests: the only module where the sync and async clients differ.
+
+Each transport turns a `Request` description into an HTTP exchange, applies the
+retry policy, maps failures onto `HotError`s and logs one DEBUG line per
+request (method, path, status, request id, duration: never a header).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import time
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._errors import HotConnectionError, HotError, HotTimeoutError
+from ._request import Request
+from ._retry import RetryPolicy
+from ._version import __version__
+from ._wire import api_error
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncTransport", "SyncTransport", "Settings"]
+
+logger = logging.getLogger("hot_typed")
+
+DEFAULT_BASE_URL = "https://api.hot.dev"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+USER_AGENT = f"hot-typed-python/{__version__}"
+
+C = TypeVar("C", httpx.Client, httpx.AsyncClient)
+
+
+def _check_header_value(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise ValueError(f"{name} must not contain CR, LF or NUL characters")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _api_base(base_url: str) -> str:
+    base = base_url.strip().rstrip("/")
+    if base.endswith("/v1"):
+        base = base[: -len("/v1")]
+    parts = urlsplit(base)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        warnings.warn(
+            f"base_url {base!r} uses plain http to a non-loopback host: "
+            "the API token would travel in clear text",
+            stacklevel=4,
+        )
+    return base + "/v1"
+
+
+class Settings:
+    """What both transports share: where to send, how to authenticate, when to retry."""
+
+    __slots__ = ("_authorization", "api_base", "policy", "timeout")
+
+    def __init__(
+        self,
+        token: str | None,
+        base_url: str | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int,
+    ) -> None:
+        token = token if token is not None else os.environ.get("HOT_API_KEY")
+        if not token:
+            raise HotError(
+                "no API token: pass token=... or set the HOT_API_KEY environment variable"
+            )
+        _check_header_value("token", token)
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self._authorization = f"Bearer {token}"
+        self.api_base = _api_base(base_url or os.environ.get("HOT_BASE_URL") or DEFAULT_BASE_URL)
+        self.timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
+        self.policy = RetryPolicy(max_retries=max_retries)
+
+    def __repr__(self) -> str:
+        return f"Settings(api_base={self.api_base!r})"
+
+    def retry_delay(
+        self,
+        request: Request,
+        attempt: int,
+        *,
+        response: httpx.Response | None = None,
+        error: httpx.HTTPError | None = None,
+    ) -> float:
+        """Seconds to wait before sending `request` again; raises when it must not be."""
+        if not request.retry:
+            if error is not None:
+                raise _translate(error, request) from error
+            assert response is not None
+            raise api_error(response)
+        if error is not None:
+            delay = self.policy.after_connection_error(
+                attempt, repeatable=_repeatable(request, error)
+            )
+            if delay is None:
+                raise _translate(error, request) from error
+            return delay
+        assert response is not None
+        failure = api_error(response)
+        delay = self.policy.after_status(
+            attempt, response.status_code, failure.retry_after, repeatable=_repeatable(request)
+        )
+        if delay is None:
+            raise failure
+        return delay
+
+    def build(self, client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.Request:
+        headers = {
+            "Authorization": self._authorization,
+            "User-Agent": USER_AGENT,
+            "Accept": request.accept,
+        }
+        content: Any = request.content
+        if request.json is not None:
+            headers["Content-Type"] = "application/json"
+            content = request.json
+        elif request.content_type is not None:
+            headers["Content-Type"] = request.content_type
+        return client.build_request(
+            request.method,
+            self.api_base + request.path,
+            params=request.params,
+            content=content,
+            files=request.files,
+            data=request.data,
+            headers=headers,
+        )
+
+
+def _translate(error: httpx.HTTPError, request: Request) -> HotError:
+    where = f"{request.method} {request.path}"
+    if isinstance(error, httpx.TimeoutException):
+        return HotTimeoutError(f"{where} timed out ({type(error).__name__})")
+    return HotConnectionError(f"{where} failed: {type(error).__name__}: {error}")
+
+
+def _repeatable(request: Request, error: httpx.HTTPError | None = None) -> bool:
+    # A request that never reached the server can always be sent again.
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        return True
+    return request.retryable and request.idempotent
+
+
+def _accepted(request: Request, response: httpx.Response, started: float) -> bool:
+    """Log the exchange; True when the answer is a success."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s -> %s (request %s, %.1f ms)",
+            request.method,
+            request.path,
+            response.status_code,
+            response.headers.get("x-request-id", "-"),
+            (time.perf_counter() - started) * 1000,
+        )
+    return response.is_success
+
+
+class _Transport(Generic[C]):
+    def __init__(self, settings: Settings, client: C, owns_client: bool) -> None:
+        self.settings = settings
+        self.client: C = client
+        self.owns_client = owns_client
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.settings.api_base!r})"
+
+
+class SyncTransport(_Transport[httpx.Client]):
+    def __init__(self, settings: Settings, client: httpx.Client | None) -> None:
+        owns = client is None
+        super().__init__(
+            settings,
+            client or httpx.Client(timeout=settings.timeout, follow_redirects=False),
+            owns,
+        )
+
+    def close(self) -> None:
+        if self.owns_client:
+            self.client.close()
+
+    def send(self, request: Request) -> httpx.Response:
+        """Send `request` with retries; a non-2xx answer raises its `HotApiError`."""
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                response = self.client.send(self.settings.build(self.client, request))
+            except httpx.HTTPError as error:
+                delay = self.settings.retry_delay(request, attempt, error=error)
+            else:
+                if _accepted(request, response, started):
+                    return response
+                delay = self.settings.retry_delay(request, attempt, response=response)
+            attempt += 1
+            time.sleep(delay)
+
+    @contextmanager
+    def stream(self, request: Request) -> Iterator[httpx.Response]:
+        """Open a streaming response (never retried); a non-2xx answer raises."""
+        started = time.perf_counter()
+        try:
+            response = self.client.send(self.settings.build(self.client, request), stream=True)
+        except httpx.HTTPError as error:
+            raise _translate(error, request) from error
+        try:
+            if not _accepted(request, response, started):
+                try:
+                    response.read()
+                except httpx.HTTPError as error:
+                    raise _translate(error, request) from error
+                raise api_error(response)
+            yield response
+        finally:
+            response.close()
+
+
+class AsyncTransport(_Transport[httpx.AsyncClient]):
+    def __init__(self, settings: Settings, client: httpx.AsyncClient | None) -> None:
+        owns = client is None
+        super().__init__(
+            settings,
+            client or httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False),
+            owns,
+        )
+
+    async def aclose(self) -> None:
+        if self.owns_client:
+            await self.client.aclose()
+
+    async def send(self, request: Request) -> httpx.Response:
+        """Send `request` with retries; a non-2xx answer raises its `HotApiError`."""
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                response = await self.client.send(self.settings.build(self.client, request))
+            except httpx.HTTPError as error:
+                delay = self.settings.retry_delay(request, attempt, error=error)
+            else:
+                if _accepted(request, response, started):
+                    return response
+                delay = self.settings.retry_delay(request, attempt, response=response)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    @asynccontextmanager
+    async def stream(self, request: Request) -> AsyncIterator[httpx.Response]:
+        """Open a streaming response (never retried); a non-2xx answer raises."""
+        started = time.perf_counter()
+        try:
+            response = await self.client.send(
+                self.settings.build(self.client, request), stream=True
+            )
+        except httpx.HTTPError as error:
+            raise _translate(error, request) from error
+        try:
+            if not _accepted(request, response, started):
+                try:
+                    await response.aread()
+                except httpx.HTTPError as error:
+                    raise _translate(error, request) from error
+                raise api_error(response)
+            yield response
+        finally:
+            await response.aclose()

@@ -1,0 +1,237 @@
+"""The model-aware serialization layer: models to request bytes, response bytes to models.
+
+Both clients go through these functions and nothing else, so the rules for
+what is sent and how answers are validated live in one place.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ._errors import HotApiError, HotResponseValidationError, api_error_class
+from ._models._base import RequestModel, WireModel
+from ._models._common import Meta, Pagination
+
+__all__ = [
+    "api_error",
+    "decode_json_event",
+    "event_decoder",
+    "item_parser",
+    "list_parser",
+    "no_content",
+    "query",
+    "request_body",
+    "to_request_model",
+]
+
+logger = logging.getLogger("hot_typed")
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", bound=RequestModel)
+T = TypeVar("T")
+
+
+class ItemEnvelope(WireModel, Generic[T]):
+    data: T
+    meta: Meta | None = None
+
+
+class ListEnvelope(WireModel, Generic[T]):
+    data: list[T]
+    pagination: Pagination
+    meta: Meta | None = None
+
+
+# ---------------------------------------------------------------- requests
+
+
+def to_request_model(model: type[R], body: R | Mapping[str, Any]) -> R:
+    """Validate `body` into `model`; a dict is validated, an instance is taken as it is.
+
+    Raises pydantic's `ValidationError` on anything the server would refuse, before
+    any request exists.
+    """
+    if isinstance(body, model):
+        return body
+    if isinstance(body, Mapping):
+        return model.model_validate(dict(body))
+    raise TypeError(
+        f"expected {model.__name__} or a mapping of its wire keys, got {type(body).__name__}"
+    )
+
+
+def request_body(model: type[R], body: R | Mapping[str, Any]) -> bytes:
+    """The JSON bytes sent for `body`, keyed by wire name."""
+    return to_request_model(model, body).model_dump_json().encode()
+
+
+def query(model: type[R], **filters: Any) -> dict[str, str | int]:
+    """Validated query parameters; filters left as None are not sent."""
+    validated = model.model_validate({k: v for k, v in filters.items() if v is not None})
+    params: dict[str, str | int] = validated.model_dump(mode="json")
+    return params
+
+
+# ---------------------------------------------------------------- responses
+
+
+@cache
+def _item_envelope(model: Any) -> type[ItemEnvelope[Any]]:
+    return ItemEnvelope[model]
+
+
+@cache
+def _list_envelope(model: Any) -> type[ListEnvelope[Any]]:
+    return ListEnvelope[model]
+
+
+def _decoded_or_text(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")
+
+
+def _validate(envelope: type[WireModel], response: httpx.Response) -> Any:
+    content = response.content
+    try:
+        return envelope.model_validate_json(content)
+    except ValidationError as error:
+        raise HotResponseValidationError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code} with a body that does not match the expected "
+            f"shape: {error.error_count()} problem(s), first: {_first_problem(error)}",
+            raw=_decoded_or_text(content),
+            validation_error=error,
+        ) from error
+
+
+def _first_problem(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(body)"
+    return f"{where}: {first['msg']}"
+
+
+def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
+    """Parse `{"data": {...}, "meta": ...}` into `model`."""
+    envelope = _item_envelope(model)
+
+    def parse(response: httpx.Response) -> M:
+        data: M = _validate(envelope, response).data
+        return data
+
+    return parse
+
+
+def list_parser(
+    model: type[M],
+) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, dict[str, Any]]]:
+    """Parse a list envelope into its items, pagination, meta and the raw envelope."""
+    envelope = _list_envelope(model)
+
+    def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, dict[str, Any]]:
+        page = _validate(envelope, response)
+        return page.data, page.pagination, page.meta, page.raw
+
+    return parse
+
+
+def no_content(response: httpx.Response) -> None:
+    """Deletes and single revokes answer 204 with no body."""
+
+
+def raw_response(response: httpx.Response) -> httpx.Response:
+    return response
+
+
+# ---------------------------------------------------------------- SSE
+
+
+@cache
+def event_decoder(event_type: Any) -> Callable[[str], Any]:
+    """The decoder of SSE frames into `event_type` (a model or a union), built once."""
+    return decode_json_event(TypeAdapter(event_type))
+
+
+def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
+    """Decode one SSE frame's data straight from its JSON text with `adapter`.
+
+    A frame that is not valid JSON is skipped with a warning: one bad frame must
+    not end a stream. A frame that is JSON but does not fit the event models
+    raises `HotResponseValidationError` with the frame attached.
+    """
+
+    def decode(data: str) -> T | None:
+        try:
+            return adapter.validate_json(data)
+        except ValidationError as error:
+            if error.errors(include_url=False)[0]["type"] == "json_invalid":
+                logger.warning("skipping an SSE frame that is not valid JSON: %.200r", data)
+                return None
+            raise HotResponseValidationError(
+                f"an SSE event does not match its model: {_first_problem(error)}",
+                raw=_decoded_or_text(data.encode()),
+                validation_error=error,
+            ) from error
+
+    return decode
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _retry_after(value: Any, headers: httpx.Headers) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    header = headers.get("retry-after")
+    if header is None:
+        return None
+    header = header.strip()
+    if header.isdigit():
+        return int(header)
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0, round(when.timestamp() - time.time()))
+
+
+def api_error(response: httpx.Response) -> HotApiError:
+    """The `HotApiError` subclass for a non-2xx response whose body has been read."""
+    text = response.text
+    body: Any = _decoded_or_text(response.content) if response.content else None
+    envelope = body.get("error") if isinstance(body, dict) else None
+    status = response.status_code
+    cls = api_error_class(status)
+    if isinstance(envelope, dict):
+        code = envelope.get("code")
+        message = envelope.get("message")
+        request_id = envelope.get("request_id")
+        return cls(
+            str(message) if message else f"HTTP {status}",
+            status_code=status,
+            code=str(code) if code is not None else None,
+            request_id=str(request_id) if request_id is not None else None,
+            retry_after=_retry_after(envelope.get("retry_after"), response.headers),
+            headers=response.headers,
+            body=body,
+        )
+    reason = response.reason_phrase or "error"
+    snippet = " ".join(text.split())[:200]
+    return cls(
+        f"HTTP {status} {reason}" + (f": {snippet}" if snippet else ""),
+        status_code=status,
+        request_id=response.headers.get("x-request-id"),
+        retry_after=_retry_after(None, response.headers),
+        headers=response.headers,
+        body=text,
+    )
