@@ -1,0 +1,99 @@
+"""Constructing clients: token and base URL resolution, ownership of the httpx client."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+import respx
+
+from hot_typed import AsyncHotClient, HotClient, HotError
+from tests import payloads as p
+
+CLIENTS = [HotClient, AsyncHotClient]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOT_API_KEY", raising=False)
+    monkeypatch.delenv("HOT_BASE_URL", raising=False)
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_missing_token_fails_naming_the_environment_variable(cls: type[HotClient]) -> None:
+    with pytest.raises(HotError, match="HOT_API_KEY"):
+        cls()
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_token_and_base_url_fall_back_to_the_environment(
+    cls: type[HotClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOT_API_KEY", "env-token")
+    monkeypatch.setenv("HOT_BASE_URL", "https://hot.example/")
+    client = cls()
+    assert client.api_base_url == "https://hot.example/v1"
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_default_base_url_is_the_hosted_api(cls: type[HotClient]) -> None:
+    assert cls("t").api_base_url == "https://api.hot.dev/v1"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://hot.example",
+        "https://hot.example/",
+        "https://hot.example/v1",
+        "https://hot.example/v1/",
+    ],
+)
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_trailing_v1_or_slash_is_not_doubled(cls: type[HotClient], given: str) -> None:
+    assert cls("t", base_url=given).api_base_url == "https://hot.example/v1"
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_repr_never_shows_the_token(cls: type[HotClient]) -> None:
+    client = cls("super-secret-token", base_url="https://hot.example")
+    assert "super-secret-token" not in repr(client)
+    assert "super-secret-token" not in repr(client.runs)
+
+
+def test_sync_client_sends_through_a_user_client_and_leaves_it_open() -> None:
+    with respx.mock() as router:
+        router.get("https://hot.example/v1/env").respond(200, json=p.item(p.environment()))
+        user_client = httpx.Client(headers={"X-Team": "ops"})
+        with HotClient("t", base_url="https://hot.example", client=user_client) as hot:
+            hot.env.get()
+        assert not user_client.is_closed
+        assert router.calls.last.request.headers["x-team"] == "ops"
+        user_client.close()
+
+
+def test_sync_client_closes_the_client_it_created() -> None:
+    with HotClient("t") as hot:
+        pass
+    assert hot._transport.client.is_closed
+
+
+def test_async_client_leaves_a_user_client_open_and_closes_its_own() -> None:
+    async def scenario() -> tuple[bool, bool]:
+        user_client = httpx.AsyncClient()
+        async with AsyncHotClient("t", client=user_client):
+            pass
+        async with AsyncHotClient("t") as own:
+            pass
+        result = (user_client.is_closed, own._transport.client.is_closed)
+        await user_client.aclose()
+        return result
+
+    assert asyncio.run(scenario()) == (False, True)
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_base_url_that_is_not_http_is_refused(cls: type[HotClient]) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        cls("t", base_url="ftp://hot.example")
