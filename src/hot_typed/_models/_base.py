@@ -88,6 +88,10 @@ class WireModel(BaseModel):
 class RequestModel(BaseModel):
     """A payload we send. Unknown keys are refused before anything is sent.
 
+    The rules hold for instances too: assignments are validated, and an instance
+    is validated again when it is sent (or nested), so one built with
+    `model_construct` cannot carry a value the server would refuse.
+
     On the wire, an optional field left as None is absent, as the server's own
     clients send it; fields named in `_send_null` are always sent (the server
     requires the key even when its value is null). Only top-level fields are
@@ -96,6 +100,8 @@ class RequestModel(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        validate_assignment=True,
+        revalidate_instances="always",
         validate_by_alias=True,
         validate_by_name=True,
         serialize_by_alias=True,
