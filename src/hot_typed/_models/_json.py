@@ -19,8 +19,8 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, TypeAdapter
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter
+from pydantic_core import PydanticCustomError, PydanticSerializationError
 
 __all__ = ["UserJson", "to_json_value"]
 
@@ -77,13 +77,16 @@ def _convert(value: Any, path: _Path) -> Any:
         return value
     if isinstance(value, tuple):
         return [_convert(item, (*path, i)) for i, item in enumerate(value)]
-    if isinstance(value, BaseModel):
-        dumped = value.model_dump(mode="json", by_alias=_by_alias(value.model_config))
-        return _convert(dumped, path)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        config = getattr(cls, "__pydantic_config__", None)
-        dumped = _dataclass_dumper(cls)(value, mode="json", by_alias=_by_alias(config))
-        return _convert(dumped, path)
+    try:
+        if isinstance(value, BaseModel):
+            dumped = value.model_dump(mode="json", by_alias=_by_alias(value.model_config))
+            return _convert(dumped, path)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            config = getattr(cls, "__pydantic_config__", None)
+            dumped = _dataclass_dumper(cls)(value, mode="json", by_alias=_by_alias(config))
+            return _convert(dumped, path)
+    except PydanticSerializationError as error:
+        raise _not_json(path, f"{cls.__name__} cannot be serialized: {error}") from error
     raise _not_json(
         path,
         f"{cls.__name__} objects have no JSON form; send JSON, a pydantic model or a dataclass",
@@ -100,7 +103,7 @@ UserJson = Annotated[Any, AfterValidator(lambda value: _convert(value, ()))]
 """A field holding user-owned JSON: any JSON value, a pydantic model or a dataclass,
 checked recursively and stored in its JSON form."""
 
-_USER_JSON: TypeAdapter[Any] = TypeAdapter(UserJson)
+_USER_JSON: TypeAdapter[Any] = TypeAdapter(UserJson, config=ConfigDict(title="JSON value"))
 
 
 def to_json_value(value: Any) -> Any:
