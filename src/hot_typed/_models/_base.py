@@ -19,12 +19,15 @@ from typing import Any, ClassVar
 from pydantic import (
     BaseModel,
     ConfigDict,
+    GetJsonSchemaHandler,
     ModelWrapValidatorHandler,
     SerializerFunctionWrapHandler,
     ValidationInfo,
     model_serializer,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from typing_extensions import Self
 
 __all__ = ["WIRE_CONTEXT", "OpenEnum", "RequestModel", "WireModel"]
@@ -144,3 +147,12 @@ class OpenEnum(str, Enum):
 
     def __str__(self) -> str:
         return str(self.value)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # Open: any string validates, so the known values are examples, not an enum.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["examples"] = schema.pop("enum")
+        return schema

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any, ClassVar, Generic
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import Self, TypeVar
 
@@ -58,6 +65,24 @@ def _hot_call_problems(data: Any) -> list[InitErrorDetails]:
     return errors
 
 
+# The reserved-type rules of the validators below, for schemas/.
+_RESERVED_TYPES_SCHEMA: dict[str, Any] = {
+    "if": {"properties": {"event_type": {"pattern": "^hot:"}}, "required": ["event_type"]},
+    "then": {
+        "properties": {
+            "event_type": {"const": HOT_CALL},
+            "event_data": {
+                "type": "object",
+                "properties": {"fn": {"type": "string", "minLength": 1}, "args": {"type": "array"}},
+                "required": ["fn", "args"],
+                "additionalProperties": False,
+            },
+        },
+        "required": ["event_data"],
+    },
+}
+
+
 class EventCreate(RequestModel):
     """Body of `POST /v1/events` and `POST /v1/streams/subscribe-with-event`.
 
@@ -67,6 +92,8 @@ class EventCreate(RequestModel):
     `event_type`, a reserved `hot:` type other than `hot:call`, `hot:call` data
     that is not `{"fn": str, "args": list}`, data that is not JSON.
     """
+
+    model_config = ConfigDict(json_schema_extra={"allOf": [_RESERVED_TYPES_SCHEMA]})
 
     event_type: str = Field(min_length=1)
     event_data: UserJson = None

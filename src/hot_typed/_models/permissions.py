@@ -15,8 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import ConfigDict, RootModel, ValidationError, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import ConfigDict, GetJsonSchemaHandler, RootModel, ValidationError, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 from typing_extensions import Self
 
 __all__ = ["ACTIONS", "RESOURCE_ACTIONS", "Permissions"]
@@ -137,6 +138,25 @@ class Permissions(RootModel[dict[str, list[str]]]):
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The rules as JSON Schema: the key grammar, and per known type its actions.
+        def actions(allowed: frozenset[str]) -> JsonSchemaValue:
+            return {"type": "array", "minItems": 1, "items": {"enum": sorted(allowed | {"*"})}}
+
+        return {
+            "title": cls.__name__,
+            "description": "Resource `type:path` to the non-empty list of actions granted.",
+            "type": "object",
+            "propertyNames": {"pattern": r"^(?:\*:\*|[A-Za-z0-9-]+:.+)$"},
+            "patternProperties": {
+                f"^{kind}:": actions(allowed) for kind, allowed in RESOURCE_ACTIONS.items()
+            },
+            "additionalProperties": actions(ACTIONS),
+        }
 
     def __getitem__(self, resource: str) -> list[str]:
         return self.root[resource]
