@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
@@ -342,3 +344,41 @@ def test_generic_models_are_built_once_per_type() -> None:
 
     assert parametrized(Event, Signup) is parametrized(Event, Signup)
     assert parametrized(Run, None) is Run
+
+
+# ------------------------------------------------------------ any JSON
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**100), max_value=2**100)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _typed(value: Any) -> Any:
+    """`value` with every scalar's type kept, so 1 and 1.0 and True differ."""
+    if isinstance(value, dict):
+        return ("dict", [(key, _typed(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(item) for item in value])
+    return (type(value).__name__, value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON)
+def test_any_json_value_is_sent_as_the_same_json(data: Any) -> None:
+    body = EventCreate(event_type="t", event_data=data)
+    assert body.event_data is data
+    sent = json.loads(body.model_dump_json())["event_data"]
+    assert _typed(sent) == _typed(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_JSON, st.sampled_from([math.nan, math.inf, -math.inf]))
+def test_a_non_finite_number_anywhere_is_refused(data: Any, bad: float) -> None:
+    with pytest.raises(ValidationError):
+        EventCreate(event_type="t", event_data={"ok": data, "deep": [[{"bad": bad}]]})

@@ -32,12 +32,11 @@ __all__ = [
     "item_parser",
     "list_parser",
     "no_content",
+    "parametrized",
     "query",
     "request_body",
-    "parametrized",
     "to_json_value",
     "to_request_model",
-    "value_adapter",
 ]
 
 logger = logging.getLogger("hot_typed")
@@ -104,6 +103,9 @@ def query(model: type[R], **filters: Any) -> dict[str, str | int]:
 
 
 # ---------------------------------------------------------------- user types
+# `to_json_value` (user models and dataclasses to their JSON form, pure JSON
+# untouched) is the conversion for user-owned values sent outside a request
+# model, such as a call's arguments.
 
 
 def parametrized(model: Any, type_arg: Any) -> Any:
@@ -115,12 +117,6 @@ def parametrized(model: Any, type_arg: Any) -> Any:
 @cache
 def _parametrize(model: Any, type_arg: Any) -> Any:
     return model[type_arg]
-
-
-@cache
-def value_adapter(value_type: Any) -> TypeAdapter[Any]:
-    """The cached adapter validating a user-typed value (a call's `result_type`)."""
-    return TypeAdapter(value_type)
 
 
 # ---------------------------------------------------------------- responses
