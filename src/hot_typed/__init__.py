@@ -38,6 +38,7 @@ from ._models.domains import DnsRecord, Domain, DomainCreate, DomainStatus, Doma
 from ._models.env import Environment, OrgLimits, OrgPlan, OrgUsage, UsageCounts, UsagePercent
 from ._models.events import Event, EventCreate
 from ._models.files import File, InitiateUpload, UploadCreate, UploadPart
+from ._models.permissions import ACTIONS, RESOURCE_ACTIONS, Permissions
 from ._models.projects import (
     Build,
     BuildRuntimeWarning,
@@ -73,6 +74,7 @@ from ._sse import AsyncEventStream, EventStream
 from ._version import __version__
 
 __all__ = [
+    "ACTIONS",
     "AsyncEventStream",
     "AsyncHotClient",
     "AsyncPage",
@@ -119,10 +121,12 @@ __all__ = [
     "Page",
     "Pagination",
     "PermissionDeniedError",
+    "Permissions",
     "Project",
     "ProjectActivation",
     "ProjectCreate",
     "ProjectUpdate",
+    "RESOURCE_ACTIONS",
     "RateLimitError",
     "RequestModel",
     "RevokeAll",

@@ -20,16 +20,22 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from ._errors import HotApiError, HotResponseValidationError, api_error_class
 from ._models._base import RequestModel, WireModel
 from ._models._common import Meta, Pagination
+from ._models._json import to_json_value
 
 __all__ = [
+    "ErrorEnvelope",
+    "ItemEnvelope",
+    "ListEnvelope",
     "api_error",
     "decode_json_event",
     "event_decoder",
     "item_parser",
     "list_parser",
     "no_content",
+    "parametrized",
     "query",
     "request_body",
+    "to_json_value",
     "to_request_model",
 ]
 
@@ -51,17 +57,32 @@ class ListEnvelope(WireModel, Generic[T]):
     meta: Meta | None = None
 
 
+class ErrorBody(WireModel):
+    code: str
+    message: str
+    request_id: str | None = None
+    retry_after: int | None = None
+
+
+class ErrorEnvelope(WireModel):
+    """The JSON body of an error answer. `api_error` reads bodies leniently (a proxy
+    may answer anything); this model states the API's own shape for schemas/."""
+
+    error: ErrorBody
+
+
 # ---------------------------------------------------------------- requests
 
 
 def to_request_model(model: type[R], body: R | Mapping[str, Any]) -> R:
-    """Validate `body` into `model`; a dict is validated, an instance is taken as it is.
+    """Validate `body` into `model`: a mapping by wire key, an instance again
+    (request models revalidate instances, so `model_construct` is no way around).
 
     Raises pydantic's `ValidationError` on anything the server would refuse, before
     any request exists.
     """
     if isinstance(body, model):
-        return body
+        return model.model_validate(body)
     if isinstance(body, Mapping):
         return model.model_validate(dict(body))
     raise TypeError(
@@ -79,6 +100,23 @@ def query(model: type[R], **filters: Any) -> dict[str, str | int]:
     validated = model.model_validate({k: v for k, v in filters.items() if v is not None})
     params: dict[str, str | int] = validated.model_dump(mode="json")
     return params
+
+
+# ---------------------------------------------------------------- user types
+# `to_json_value` (user models and dataclasses to their JSON form, pure JSON
+# untouched) is the conversion for user-owned values sent outside a request
+# model, such as a call's arguments.
+
+
+def parametrized(model: Any, type_arg: Any) -> Any:
+    """`model[type_arg]` (`Event[Signup]`), or `model` itself when `type_arg` is None,
+    built once per pair so typed reads cost what untyped ones do after the first."""
+    return model if type_arg is None else _parametrize(model, type_arg)
+
+
+@cache
+def _parametrize(model: Any, type_arg: Any) -> Any:
+    return model[type_arg]
 
 
 # ---------------------------------------------------------------- responses

@@ -19,12 +19,15 @@ from typing import Any, ClassVar
 from pydantic import (
     BaseModel,
     ConfigDict,
+    GetJsonSchemaHandler,
     ModelWrapValidatorHandler,
     SerializerFunctionWrapHandler,
     ValidationInfo,
     model_serializer,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from typing_extensions import Self
 
 __all__ = ["WIRE_CONTEXT", "OpenEnum", "RequestModel", "WireModel"]
@@ -88,6 +91,10 @@ class WireModel(BaseModel):
 class RequestModel(BaseModel):
     """A payload we send. Unknown keys are refused before anything is sent.
 
+    The rules hold for instances too: assignments are validated, and an instance
+    is validated again when it is sent (or nested), so one built with
+    `model_construct` cannot carry a value the server would refuse.
+
     On the wire, an optional field left as None is absent, as the server's own
     clients send it; fields named in `_send_null` are always sent (the server
     requires the key even when its value is null). Only top-level fields are
@@ -96,6 +103,8 @@ class RequestModel(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        validate_assignment=True,
+        revalidate_instances="always",
         validate_by_alias=True,
         validate_by_name=True,
         serialize_by_alias=True,
@@ -138,3 +147,12 @@ class OpenEnum(str, Enum):
 
     def __str__(self) -> str:
         return str(self.value)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # Open: any string validates, so the known values are examples, not an enum.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["examples"] = schema.pop("enum")
+        return schema

@@ -8,6 +8,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, SecretStr
 
 from ._base import RequestModel, WireModel
+from ._json import UserJson
+from .permissions import Permissions
 
 __all__ = [
     "RevokeAll",
@@ -51,24 +53,29 @@ class RevokeAll(WireModel):
 
 
 class SessionCreate(RequestModel):
-    """Body of `POST /v1/sessions`. `expires_in` is in seconds."""
+    """Body of `POST /v1/sessions`. `expires_in` is in seconds, positive.
 
-    permissions: dict[str, list[str]]
-    metadata: Any = None
+    `permissions` follows the server's rules (see `Permissions`); `metadata` is
+    any JSON value, a pydantic model or a dataclass.
+    """
+
+    permissions: Permissions
+    metadata: UserJson = None
     expires_in: int | None = Field(default=None, gt=0)
 
 
 class ServiceKeyCreate(RequestModel):
-    """Body of `POST /v1/service-keys`. `expires_in` is in seconds; unset means never."""
+    """Body of `POST /v1/service-keys`. `expires_in` is in seconds, positive; unset
+    means never. `permissions` and `metadata` as in `SessionCreate`."""
 
     name: str | None = None
     description: str | None = None
-    permissions: dict[str, list[str]]
-    metadata: Any = None
+    permissions: Permissions
+    metadata: UserJson = None
     expires_in: int | None = Field(default=None, gt=0)
 
 
 class ServiceKeyUpdate(RequestModel):
     """Body of `PATCH /v1/service-keys/{id}`: replaces the metadata entirely."""
 
-    metadata: Any = None
+    metadata: UserJson = None

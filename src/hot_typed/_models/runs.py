@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic
 from uuid import UUID
 
 from pydantic import AwareDatetime
+from typing_extensions import TypeVar
 
 from ._base import OpenEnum, WireModel
 
 __all__ = ["Run", "RunStats", "RunStatus", "RunType", "Task", "TaskStatus"]
+
+R = TypeVar("R", default=Any)
 
 
 class RunStatus(OpenEnum):
@@ -56,8 +59,12 @@ _TERMINAL_TASK = frozenset(
 )
 
 
-class Run(WireModel):
-    """One execution. `result` is user JSON, absent until the run has one."""
+class Run(WireModel, Generic[R]):
+    """One execution. `result` is user JSON, None until the run has one.
+
+    `Run[Order]` (or `runs.get(id, result_type=Order)`) validates a result that
+    is present as an `Order`; plain `Run` keeps it as decoded JSON.
+    """
 
     run_id: UUID
     env_id: UUID
@@ -69,7 +76,9 @@ class Run(WireModel):
     stop_time: AwareDatetime | None
     origin_run_id: UUID | None
     event_id: UUID | None
-    result: Any = None
+    # Typed `R` (Any unless parametrized), not `R | None`: untyped readers keep
+    # a plain Any, and an absent result still reads None.
+    result: R = None  # type: ignore[assignment]
     project_id: UUID | None = None
     project_name: str | None = None
     retry_attempt: int
@@ -84,8 +93,9 @@ class RunStats(WireModel):
     cancelled: int
 
 
-class Task(WireModel):
-    """A background task started by a run. `result` is user JSON, absent until set."""
+class Task(WireModel, Generic[R]):
+    """A background task started by a run. `result` is user JSON, None until set;
+    `Task[X]` validates a result that is present as an `X`."""
 
     task_id: UUID
     env_id: UUID
@@ -99,7 +109,7 @@ class Task(WireModel):
     start_time: AwareDatetime | None
     stop_time: AwareDatetime | None
     duration_ms: int | None
-    result: Any = None
+    result: R = None  # type: ignore[assignment]
     timeout_ms: int
     retry_attempt: int
     next_retry_at: AwareDatetime | None = None

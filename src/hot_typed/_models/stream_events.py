@@ -7,10 +7,11 @@ which keeps the whole payload: a new server never breaks a subscriber.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal
 from uuid import UUID
 
 from pydantic import Discriminator, Tag
+from typing_extensions import TypeVar
 
 from ._base import WireModel
 from .runs import Run, Task
@@ -76,14 +77,18 @@ class TaskUpdate(WireModel):
     task: Task
 
 
-class StreamData(WireModel):
-    """Data a run streamed. `payload` is user JSON, untouched (`ai:delta` carries `{"text"}`)."""
+P = TypeVar("P", default=Any)
+
+
+class StreamData(WireModel, Generic[P]):
+    """Data a run streamed. `payload` is user JSON, untouched (`ai:delta` carries
+    `{"text"}`); `StreamData[X]` validates it as an `X`."""
 
     type: Literal["stream:data"] = "stream:data"
     stream_data_id: UUID | None = None
     run_id: UUID
     data_type: str
-    payload: Any = None
+    payload: P = None  # type: ignore[assignment]
 
 
 class StreamComplete(WireModel):

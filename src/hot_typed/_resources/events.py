@@ -6,14 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from typing_extensions import TypeVar
+
 from .._models.events import Event, EventCreate
 from .._models.runs import Run
 from .._request import Call, ListCall, Request, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint
-from .._wire import item_parser, list_parser, query, request_body
+from .._wire import item_parser, list_parser, parametrized, query, request_body
 from ._params import ListQuery
 
 __all__ = ["Events"]
+
+D = TypeVar("D", default=Any)
 
 
 class Events(Resource[ModeT]):
@@ -31,13 +35,25 @@ class Events(Resource[ModeT]):
         return Call(request, item_parser(Event))
 
     @list_endpoint
-    def list(self, *, limit: int | None = None, offset: int | None = None) -> ListCall[Event]:
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        data_type: type[D] | None = None,
+    ) -> ListCall[Event[D]]:
+        """Events, newest first. With `data_type`, every `event_data` is validated
+        as that type (a `ValidationError` on arrival names the event)."""
         params = query(ListQuery, limit=limit, offset=offset)
-        return ListCall(Request("GET", "/events", params=params), list_parser(Event))
+        parse = list_parser(parametrized(Event, data_type))
+        return ListCall(Request("GET", "/events", params=params), parse)
 
     @endpoint
-    def get(self, event_id: str | UUID) -> Call[Event]:
-        return Call(Request("GET", path("/events/{}", event_id)), item_parser(Event))
+    def get(self, event_id: str | UUID, *, data_type: type[D] | None = None) -> Call[Event[D]]:
+        """One event. With `data_type`, `event_data` is validated as that type;
+        `.raw` is the wire object either way."""
+        parse = item_parser(parametrized(Event, data_type))
+        return Call(Request("GET", path("/events/{}", event_id)), parse)
 
     @list_endpoint
     def get_runs(

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
+
+from typing_extensions import TypeVar
 
 from .._models.runs import Run, RunStats, RunStatus, RunType, Task
 from .._models.stream_events import RunUpdate, TaskUpdate
 from .._request import Call, ListCall, Request, StreamCall, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint, stream_endpoint
-from .._wire import event_decoder, item_parser, list_parser, query
+from .._wire import event_decoder, item_parser, list_parser, parametrized, query
 from ._params import RunListQuery
 
 __all__ = ["Runs", "Tasks"]
+
+R = TypeVar("R", default=Any)
 
 
 class Runs(Resource[ModeT]):
@@ -42,8 +47,11 @@ class Runs(Resource[ModeT]):
         return Call(Request("GET", "/runs/stats"), item_parser(RunStats))
 
     @endpoint
-    def get(self, run_id: str | UUID) -> Call[Run]:
-        return Call(Request("GET", path("/runs/{}", run_id)), item_parser(Run))
+    def get(self, run_id: str | UUID, *, result_type: type[R] | None = None) -> Call[Run[R]]:
+        """One run. With `result_type`, a result that is present is validated as
+        that type; `.raw` is the wire object either way."""
+        parse = item_parser(parametrized(Run, result_type))
+        return Call(Request("GET", path("/runs/{}", run_id)), parse)
 
     @stream_endpoint
     def subscribe(self, run_id: str | UUID) -> StreamCall[RunUpdate]:
@@ -54,9 +62,10 @@ class Runs(Resource[ModeT]):
 
 class Tasks(Resource[ModeT]):
     @endpoint
-    def get(self, task_id: str | UUID) -> Call[Task]:
-        """The latest stored snapshot of a task."""
-        return Call(Request("GET", path("/tasks/{}", task_id)), item_parser(Task))
+    def get(self, task_id: str | UUID, *, result_type: type[R] | None = None) -> Call[Task[R]]:
+        """The latest stored snapshot of a task; `result_type` as in `Runs.get`."""
+        parse = item_parser(parametrized(Task, result_type))
+        return Call(Request("GET", path("/tasks/{}", task_id)), parse)
 
     @stream_endpoint
     def subscribe(self, task_id: str | UUID) -> StreamCall[TaskUpdate]:

@@ -1,0 +1,384 @@
+"""User models as payloads: pydantic models and dataclasses go out in their JSON form,
+dicts go out untouched, and typed reads validate user JSON on arrival while `.raw`
+stays the wire object. Proven on real sockets with both clients."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import dataclasses as pydantic_dataclasses
+from pydantic.alias_generators import to_camel
+
+from hot_typed import (
+    AsyncHotClient,
+    Event,
+    EventCreate,
+    HotClient,
+    HotResponseValidationError,
+    Run,
+    StreamData,
+    Task,
+)
+from hot_typed._wire import to_json_value
+from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
+
+EVENT_ID = "0190d3a2-4b5c-7d8e-9f00-112233445501"
+RUN_ID = "0190d3a2-4b5c-7d8e-9f00-112233445502"
+TASK_ID = "0190d3a2-4b5c-7d8e-9f00-112233445503"
+ENV_ID = "6f1c2a8e-1d2b-4c3d-8e4f-5a6b7c8d9e0f"
+STREAM_ID = "0190d3a2-4b5c-7d8e-9f00-112233445504"
+META = {"request_id": "0190d3a2-4b5c-7d8e-9f00-112233445599", "timestamp": "2026-03-01T10:00:00Z"}
+
+
+class Signup(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    user_name: str
+    plan_tier: int = Field(ge=1)
+
+
+class ByName(BaseModel):
+    """A model whose own config says: serialize by field name."""
+
+    model_config = ConfigDict(serialize_by_alias=False)
+
+    user_name: str = Field(alias="userName")
+
+
+@dataclasses.dataclass
+class Point:
+    x: float
+    y: float
+
+
+@pydantic_dataclasses.dataclass
+class Labelled:
+    label: str = Field(serialization_alias="Label")
+    at: Point = dataclasses.field(default_factory=lambda: Point(0.5, 1.0))
+
+
+def _event(data: Any) -> dict[str, Any]:
+    return {
+        "event_id": EVENT_ID,
+        "env_id": ENV_ID,
+        "stream_id": STREAM_ID,
+        "event_type": "user:signup",
+        "event_data": data,
+        "event_time": "2026-03-01T10:00:00.123456789Z",
+        "created_at": "2026-03-01T10:00:00.123Z",
+    }
+
+
+def _run(result: Any) -> dict[str, Any]:
+    return {
+        "run_id": RUN_ID,
+        "env_id": ENV_ID,
+        "stream_id": STREAM_ID,
+        "build_id": None,
+        "run_type": "call",
+        "status": "succeeded",
+        "start_time": "2026-03-01T10:00:00Z",
+        "stop_time": "2026-03-01T10:00:01.5Z",
+        "origin_run_id": None,
+        "event_id": None,
+        "result": result,
+        "retry_attempt": 0,
+    }
+
+
+def _task(result: Any) -> dict[str, Any]:
+    return {
+        "task_id": TASK_ID,
+        "env_id": ENV_ID,
+        "stream_id": STREAM_ID,
+        "build_id": "0190d3a2-4b5c-7d8e-9f00-112233445505",
+        "run_id": RUN_ID,
+        "origin_run_id": None,
+        "function_name": "::app/work",
+        "task_type": "background",
+        "status": "completed",
+        "start_time": "2026-03-01T10:00:00Z",
+        "stop_time": "2026-03-01T10:00:02Z",
+        "duration_ms": 2000,
+        "result": result,
+        "timeout_ms": 60000,
+        "retry_attempt": 0,
+        "created_at": "2026-03-01T10:00:00Z",
+    }
+
+
+class Api:
+    """Answers publish with the stored event, and serves `objects` by path."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, Any] = {}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path == "/v1/events":
+            sent = request.json()
+            return HttpResponse.json({"data": _event(sent["event_data"]), "meta": META}, 201)
+        found = self.objects.get(request.path)
+        if found is None:
+            return HttpResponse.json({"error": {"code": "not_found", "message": "nope"}}, 404)
+        if isinstance(found, list):
+            pagination = {"total": len(found), "limit": 20, "offset": 0, "has_more": False}
+            return HttpResponse.json({"data": found, "pagination": pagination, "meta": META})
+        return HttpResponse.json({"data": found, "meta": META})
+
+
+@pytest.fixture
+def api() -> Api:
+    return Api()
+
+
+@pytest.fixture
+def server(api: Api) -> Iterator[LoopbackServer]:
+    with LoopbackServer(api) as running:
+        yield running
+
+
+@pytest.fixture(params=["sync", "async"])
+def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Iterator[Callable[..., Any]]:
+    """`call("events.get", id, data_type=X)` on either client, awaited."""
+    client: HotClient | AsyncHotClient
+    if request.param == "sync":
+        client = HotClient("test-token", base_url=server.base_url, max_retries=0)
+    else:
+        client = AsyncHotClient("test-token", base_url=server.base_url, max_retries=0)
+
+    async def invoke(operation: str, *args: Any, **kwargs: Any) -> Any:
+        resource, method = operation.split(".")
+        result = getattr(getattr(client, resource), method)(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    yield invoke
+    if isinstance(client, HotClient):
+        client.close()
+
+
+def _sent_data(server: LoopbackServer) -> bytes:
+    (request,) = server.requests
+    body: bytes = request.body
+    return body
+
+
+# ------------------------------------------------------------ sending
+
+
+async def test_pydantic_model_is_sent_by_alias_in_json_mode(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    body = {"event_type": "user:signup", "event_data": Signup(user_name="ada", plan_tier=2)}
+    event = await call("events.publish", body)
+    assert json.loads(_sent_data(server))["event_data"] == {"userName": "ada", "planTier": 2}
+    assert event.event_data == {"userName": "ada", "planTier": 2}
+
+
+async def test_model_whose_config_says_by_name_is_sent_by_name(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    await call("events.publish", EventCreate(event_type="t", event_data=ByName(userName="ada")))
+    assert json.loads(_sent_data(server))["event_data"] == {"user_name": "ada"}
+
+
+async def test_dataclasses_are_sent_in_json_mode_at_any_depth(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    data = {"points": [Point(1.0, 2.5)], "tag": Labelled("home")}
+    await call("events.publish", {"event_type": "t", "event_data": data})
+    assert json.loads(_sent_data(server))["event_data"] == {
+        "points": [{"x": 1.0, "y": 2.5}],
+        "tag": {"Label": "home", "at": {"x": 0.5, "y": 1.0}},
+    }
+
+
+async def test_plain_json_is_sent_byte_for_byte_as_written(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    data = {
+        "z": 1,
+        "a": 2**80,
+        "one": 1.0,
+        "int_one": 1,
+        "small": -1e-300,
+        "text": 'é ☃ \U0001f600 "q" \\',
+        "nested": [None, {"x": None, "y": [[], {}]}],
+        "flag": False,
+    }
+    event = await call("events.publish", {"event_type": "t", "event_data": data})
+    written = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    assert b'"event_data":' + written in _sent_data(server)
+    assert list(event.event_data) == list(data)
+    assert event.event_data == data
+    assert type(event.event_data["one"]) is float
+    assert event.raw["event_data"]["a"] == 2**80
+
+
+def test_pure_json_passes_through_as_the_same_object() -> None:
+    data = {"b": [1, {"c": None}], "a": "x"}
+    assert EventCreate(event_type="t", event_data=data).event_data is data
+    assert to_json_value(data) is data
+
+
+def test_to_json_value_converts_models_for_call_arguments() -> None:
+    args = [Signup(user_name="ada", plan_tier=1), (1, 2), Point(0.0, -1.5), "s"]
+    assert to_json_value(args) == [
+        {"userName": "ada", "planTier": 1},
+        [1, 2],
+        {"x": 0.0, "y": -1.5},
+        "s",
+    ]
+    with pytest.raises(ValidationError, match=r"not JSON at \[1\]\['x'\]"):
+        to_json_value([1, {"x": math.nan}])
+
+
+# ------------------------------------------------------------ reading
+
+
+async def test_events_get_validates_event_data_as_the_given_type(
+    call: Callable[..., Any], api: Api
+) -> None:
+    wire = _event({"userName": "ada", "planTier": 3, "extra": [1.0]})
+    api.objects[f"/v1/events/{EVENT_ID}"] = wire
+    event = await call("events.get", EVENT_ID, data_type=Signup)
+    assert isinstance(event, Event)
+    assert event.event_data == Signup(user_name="ada", plan_tier=3)
+    assert event.raw == wire
+    assert event.raw["event_data"]["extra"] == [1.0]
+
+
+async def test_events_get_without_data_type_keeps_the_json(
+    call: Callable[..., Any], api: Api
+) -> None:
+    wire = _event({"userName": "ada", "planTier": 3})
+    api.objects[f"/v1/events/{EVENT_ID}"] = wire
+    event = await call("events.get", EVENT_ID)
+    assert event.event_data == {"userName": "ada", "planTier": 3}
+    assert type(event) is Event
+
+
+async def test_events_list_validates_every_event_data(call: Callable[..., Any], api: Api) -> None:
+    wires = [_event({"userName": f"u{i}", "planTier": i + 1}) for i in range(3)]
+    api.objects["/v1/events"] = wires
+    page = await call("events.list", data_type=Signup)
+    assert [e.event_data.user_name for e in page] == ["u0", "u1", "u2"]
+    assert [e.raw for e in page] == wires
+
+
+async def test_event_data_that_does_not_fit_the_type_fails_on_arrival(
+    call: Callable[..., Any], api: Api
+) -> None:
+    api.objects[f"/v1/events/{EVENT_ID}"] = _event({"userName": "ada", "planTier": 0})
+    with pytest.raises(HotResponseValidationError) as caught:
+        await call("events.get", EVENT_ID, data_type=Signup)
+    assert caught.value.validation_error is not None
+    assert "event_data" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("result_type", "result", "expected"),
+    [
+        (int, 42, 42),
+        (Signup, {"userName": "bo", "planTier": 1}, Signup(user_name="bo", plan_tier=1)),
+        (list[Point], [{"x": 1, "y": 2}], [Point(1.0, 2.0)]),
+    ],
+)
+async def test_runs_get_validates_the_result_as_the_given_type(
+    call: Callable[..., Any], api: Api, result_type: Any, result: Any, expected: Any
+) -> None:
+    wire = _run(result)
+    api.objects[f"/v1/runs/{RUN_ID}"] = wire
+    run = await call("runs.get", RUN_ID, result_type=result_type)
+    assert isinstance(run, Run)
+    assert run.result == expected
+    assert run.raw == wire
+
+
+async def test_runs_get_with_a_result_type_reads_an_absent_result_as_none(
+    call: Callable[..., Any], api: Api
+) -> None:
+    wire = _run(None)
+    del wire["result"]
+    api.objects[f"/v1/runs/{RUN_ID}"] = wire
+    run = await call("runs.get", RUN_ID, result_type=int)
+    assert run.result is None
+    assert "result" not in run.raw
+
+
+async def test_tasks_get_validates_the_result_as_the_given_type(
+    call: Callable[..., Any], api: Api
+) -> None:
+    api.objects[f"/v1/tasks/{TASK_ID}"] = _task({"x": 3, "y": 4})
+    task = await call("tasks.get", TASK_ID, result_type=Point)
+    assert isinstance(task, Task)
+    assert task.result == Point(3.0, 4.0)
+    with pytest.raises(HotResponseValidationError):
+        await call("tasks.get", TASK_ID, result_type=int)
+
+
+def test_stream_data_payload_validates_as_the_given_type() -> None:
+    frame = {
+        "type": "stream:data",
+        "stream_data_id": "0190d3a2-4b5c-7d8e-9f00-112233445506",
+        "run_id": RUN_ID,
+        "data_type": "ai:delta",
+        "payload": {"x": 1, "y": 2},
+    }
+    data = StreamData[Point].model_validate_json(json.dumps(frame))
+    assert data.payload == Point(1.0, 2.0)
+    assert data.raw == frame
+    assert StreamData.model_validate_json(json.dumps(frame)).payload == {"x": 1, "y": 2}
+
+
+def test_generic_models_are_built_once_per_type() -> None:
+    from hot_typed._wire import parametrized
+
+    assert parametrized(Event, Signup) is parametrized(Event, Signup)
+    assert parametrized(Run, None) is Run
+
+
+# ------------------------------------------------------------ any JSON
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**100), max_value=2**100)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _typed(value: Any) -> Any:
+    """`value` with every scalar's type kept, so 1 and 1.0 and True differ."""
+    if isinstance(value, dict):
+        return ("dict", [(key, _typed(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(item) for item in value])
+    return (type(value).__name__, value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON)
+def test_any_json_value_is_sent_as_the_same_json(data: Any) -> None:
+    body = EventCreate(event_type="t", event_data=data)
+    assert body.event_data is data
+    sent = json.loads(body.model_dump_json())["event_data"]
+    assert _typed(sent) == _typed(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_JSON, st.sampled_from([math.nan, math.inf, -math.inf]))
+def test_a_non_finite_number_anywhere_is_refused(data: Any, bad: float) -> None:
+    with pytest.raises(ValidationError):
+        EventCreate(event_type="t", event_data={"ok": data, "deep": [[{"bad": bad}]]})

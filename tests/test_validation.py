@@ -1,0 +1,358 @@
+"""Bodies the server would refuse, or that have no JSON form, are refused at the call:
+pydantic's `ValidationError` is raised and nothing reaches the socket, for dict and
+model input, with both clients."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import inspect
+import math
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from hot_typed import (
+    AsyncHotClient,
+    EventCreate,
+    HotClient,
+    Permissions,
+    ServiceKeyCreate,
+    ServiceKeyUpdate,
+    SessionCreate,
+)
+from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
+
+STREAM = "0190d3a2-4b5c-7d8e-9f00-112233445568"
+
+
+def _refuse_everything(request: HttpRequest) -> HttpResponse:
+    return HttpResponse.json({"error": {"code": "bad_request", "message": "sent"}}, 400)
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer(_refuse_everything) as running:
+        yield running
+
+
+@pytest.fixture(params=["sync", "async"])
+def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Iterator[Callable[..., Any]]:
+    """`call("events.publish", body)` on a HotClient or an AsyncHotClient, awaited."""
+    client: HotClient | AsyncHotClient
+    if request.param == "sync":
+        client = HotClient("test-token", base_url=server.base_url, max_retries=0)
+    else:
+        client = AsyncHotClient("test-token", base_url=server.base_url, max_retries=0)
+
+    async def invoke(operation: str, *args: Any) -> Any:
+        resource, method = operation.split(".")
+        result = getattr(getattr(client, resource), method)(*args)
+        return await result if inspect.isawaitable(result) else result
+
+    yield invoke
+    if isinstance(client, HotClient):
+        client.close()
+
+
+async def _refused(
+    call: Callable[..., Any], server: LoopbackServer, operation: str, *args: Any
+) -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        await call(operation, *args)
+    assert server.requests == []
+    return caught.value
+
+
+def _locs(error: ValidationError) -> list[tuple[str | int, ...]]:
+    return [tuple(e["loc"]) for e in error.errors()]
+
+
+# ------------------------------------------------------------------ events
+
+BAD_EVENTS = [
+    pytest.param({"event_type": ""}, ("event_type",), id="empty-event-type"),
+    pytest.param({"event_data": {}}, ("event_type",), id="missing-event-type"),
+    pytest.param({"event_type": 7}, ("event_type",), id="event-type-not-a-string"),
+    pytest.param({"event_type": "hot:run"}, ("event_type",), id="reserved-hot-type"),
+    pytest.param({"event_type": "hot:"}, ("event_type",), id="bare-hot-prefix"),
+    pytest.param(
+        {"event_type": "hot:call", "event_data": ["::a/b", []]},
+        ("event_data",),
+        id="hot-call-data-not-an-object",
+    ),
+    pytest.param(
+        {"event_type": "hot:call", "event_data": {"args": []}},
+        ("event_data", "fn"),
+        id="hot-call-without-fn",
+    ),
+    pytest.param(
+        {"event_type": "hot:call", "event_data": {"fn": "", "args": []}},
+        ("event_data", "fn"),
+        id="hot-call-empty-fn",
+    ),
+    pytest.param(
+        {"event_type": "hot:call", "event_data": {"fn": "::a/b", "args": {"x": 1}}},
+        ("event_data", "args"),
+        id="hot-call-args-not-a-list",
+    ),
+    pytest.param(
+        {"event_type": "hot:call", "event_data": {"fn": "::a/b", "args": [], "kw": {}}},
+        ("event_data", "kw"),
+        id="hot-call-unknown-key",
+    ),
+    pytest.param(
+        {"event_type": "signup", "stream_id": "not-a-uuid"}, ("stream_id",), id="stream-id-not-uuid"
+    ),
+    pytest.param(
+        {"event_type": "signup", "event_data": float("nan")}, ("event_data",), id="nan-data"
+    ),
+    pytest.param(
+        {"event_type": "signup", "event_data": {"a": [1, {"b": math.inf}]}},
+        ("event_data",),
+        id="nested-infinity",
+    ),
+    pytest.param(
+        {"event_type": "signup", "event_data": {"when": dt.datetime(2026, 1, 1)}},
+        ("event_data",),
+        id="datetime-is-not-json",
+    ),
+    pytest.param(
+        {"event_type": "signup", "event_data": [Decimal("1.5")]},
+        ("event_data",),
+        id="decimal-is-not-json",
+    ),
+    pytest.param(
+        {"event_type": "signup", "event_data": {"tags": {"a", "b"}}},
+        ("event_data",),
+        id="set-is-not-json",
+    ),
+    pytest.param(
+        {"event_type": "signup", "event_data": {1: "one"}},
+        ("event_data",),
+        id="non-string-key",
+    ),
+    pytest.param({"event_type": "signup", "bogus": 1}, ("bogus",), id="unknown-key"),
+]
+
+
+@pytest.mark.parametrize(("body", "loc"), BAD_EVENTS)
+async def test_publish_refuses_bad_dict_before_sending(
+    call: Callable[..., Any], server: LoopbackServer, body: dict[str, Any], loc: tuple[str, ...]
+) -> None:
+    error = await _refused(call, server, "events.publish", body)
+    assert loc in _locs(error)
+
+
+# A constructed model has no unknown keys to carry: every other case applies.
+@pytest.mark.parametrize(("body", "loc"), [p for p in BAD_EVENTS if p.id != "unknown-key"])
+async def test_publish_refuses_bad_constructed_model_before_sending(
+    call: Callable[..., Any], server: LoopbackServer, body: dict[str, Any], loc: tuple[str, ...]
+) -> None:
+    # model_construct skips validation: the body is checked again when sent.
+    model = EventCreate.model_construct(**body)
+    error = await _refused(call, server, "events.publish", model)
+    assert loc in _locs(error)
+
+
+def test_non_json_error_names_the_path_inside_the_data() -> None:
+    with pytest.raises(ValidationError) as caught:
+        EventCreate(event_type="signup", event_data={"a": [1, {"b": math.inf}]})
+    assert "['a'][1]['b']" in str(caught.value)
+    assert caught.value.errors()[0]["type"] == "json_value"
+
+
+def test_reserved_event_type_error_says_only_hot_call_may_be_published() -> None:
+    with pytest.raises(ValidationError) as caught:
+        EventCreate(event_type="hot:schedule")
+    (error,) = caught.value.errors()
+    assert error["type"] == "reserved_event_type"
+    assert "hot:call" in error["msg"]
+
+
+def test_assigning_a_refused_value_to_a_request_model_raises() -> None:
+    body = EventCreate(event_type="signup")
+    with pytest.raises(ValidationError):
+        body.event_type = "hot:run"
+    with pytest.raises(ValidationError):
+        body.event_data = {"x": math.nan}
+    assert body.event_type == "signup"
+
+
+async def test_publish_sends_hot_call_with_fn_and_args(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    body = {"event_type": "hot:call", "event_data": {"fn": "::app/add", "args": [1, 2]}}
+    with pytest.raises(Exception, match="sent"):
+        await call("events.publish", body)
+    (request,) = server.requests
+    assert request.json() == body
+
+
+# ------------------------------------------------------------- permissions
+
+BAD_PERMISSIONS = [
+    pytest.param({"no-colon-here": ["read"]}, ("no-colon-here",), "permission_resource", id="form"),
+    pytest.param({"": ["read"]}, ("",), "permission_resource", id="empty-key"),
+    pytest.param({":path": ["read"]}, (":path",), "permission_resource", id="empty-type"),
+    pytest.param({"mcp:": ["execute"]}, ("mcp:",), "permission_resource", id="empty-path"),
+    pytest.param({"*": ["*"]}, ("*",), "permission_resource", id="bare-star"),
+    pytest.param({"*:foo": ["read"]}, ("*:foo",), "permission_resource", id="star-type-path"),
+    pytest.param(
+        {"mcp!:test": ["execute"]}, ("mcp!:test",), "permission_resource", id="type-chars"
+    ),
+    pytest.param({"mcp:*": []}, ("mcp:*",), "permission_actions_empty", id="empty-actions"),
+    pytest.param({"stream:*": ["Read"]}, ("stream:*", 0), "permission_action", id="capitalised"),
+    pytest.param({"key:*": ["CREATE"]}, ("key:*", 0), "permission_action", id="uppercase"),
+    pytest.param({"run:*": ["destroy"]}, ("run:*", 0), "permission_action", id="unknown-action"),
+    pytest.param({"mcp:*": ["create"]}, ("mcp:*", 0), "permission_action", id="mcp-create"),
+    pytest.param({"stream:x": ["read", "delete"]}, ("stream:x", 1), "permission_action", id="strm"),
+    pytest.param({"env:*": ["update"]}, ("env:*", 0), "permission_action", id="env-update"),
+    pytest.param({"session:*": ["update"]}, ("session:*", 0), "permission_action", id="session"),
+    pytest.param({"call:*": ["execute"]}, ("call:*", 0), "permission_action", id="call-execute"),
+    pytest.param({"build:*": ["delete"]}, ("build:*", 0), "permission_action", id="build-delete"),
+    pytest.param({"event:*": ["update"]}, ("event:*", 0), "permission_action", id="event-update"),
+]
+
+
+@pytest.mark.parametrize(("permissions", "loc", "kind"), BAD_PERMISSIONS)
+def test_permissions_refuse_each_server_rule_naming_key_and_rule(
+    permissions: dict[str, list[str]], loc: tuple[str | int, ...], kind: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Permissions(permissions)
+    (error,) = caught.value.errors()
+    assert tuple(error["loc"]) == loc
+    assert error["type"] == kind
+    assert f"resource '{loc[0]}'" in error["msg"]
+
+
+@pytest.mark.parametrize(("permissions", "loc", "kind"), BAD_PERMISSIONS)
+async def test_session_create_refuses_bad_permissions_before_sending(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    permissions: dict[str, list[str]],
+    loc: tuple[str | int, ...],
+    kind: str,
+) -> None:
+    error = await _refused(call, server, "sessions.create", {"permissions": permissions})
+    assert _locs(error) == [("permissions", *loc)]
+
+
+@pytest.mark.parametrize(("permissions", "loc", "kind"), BAD_PERMISSIONS)
+async def test_service_key_create_refuses_bad_permissions_before_sending(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    permissions: dict[str, list[str]],
+    loc: tuple[str | int, ...],
+    kind: str,
+) -> None:
+    body = {"name": "k", "permissions": permissions}
+    error = await _refused(call, server, "service_keys.create", body)
+    assert _locs(error) == [("permissions", *loc)]
+
+
+async def test_constructed_permissions_are_checked_again_when_sent(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    smuggled = Permissions.model_construct({"*": ["read"]})
+    body = SessionCreate.model_construct(permissions=smuggled)
+    error = await _refused(call, server, "sessions.create", body)
+    assert _locs(error) == [("permissions", "*")]
+
+
+def test_permissions_report_every_problem_at_once() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Permissions({"*": ["read"], "stream:*": ["read", "Write"], "mcp:x": []})
+    assert _locs(caught.value) == [("*",), ("stream:*", 1), ("mcp:x",)]
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [
+        {"*:*": ["*"]},
+        {"*:*": ["read", "execute"]},
+        {"mcp:weather/get-forecast": ["execute"], "stream:*": ["read"]},
+        {"event:user:*": ["create", "read"], "call:*": ["create"]},
+        {"my-custom2:anything": ["execute", "update"]},
+        {"project:*": ["*"], "session:*": ["delete"], "build:x": ["execute"]},
+    ],
+)
+async def test_valid_permissions_are_sent_as_given(
+    call: Callable[..., Any], server: LoopbackServer, permissions: dict[str, list[str]]
+) -> None:
+    with pytest.raises(Exception, match="sent"):
+        await call("sessions.create", {"permissions": permissions})
+    (request,) = server.requests
+    assert request.json() == {"permissions": permissions}
+    assert list(request.json()["permissions"]) == list(permissions)
+
+
+def test_permissions_read_like_a_mapping() -> None:
+    permissions = Permissions({"stream:*": ["read"], "event:*": ["create"]})
+    assert list(permissions) == ["stream:*", "event:*"]
+    assert permissions["event:*"] == ["create"]
+    assert "stream:*" in permissions
+    assert len(permissions) == 2
+    assert permissions.to_dict() == {"stream:*": ["read"], "event:*": ["create"]}
+
+
+# ------------------------------------------------------- sessions and keys
+
+
+@pytest.mark.parametrize("expires_in", [0, -60, "soon"])
+async def test_session_create_refuses_non_positive_expiry_before_sending(
+    call: Callable[..., Any], server: LoopbackServer, expires_in: Any
+) -> None:
+    body = {"permissions": {"stream:*": ["read"]}, "expires_in": expires_in}
+    error = await _refused(call, server, "sessions.create", body)
+    assert _locs(error) == [("expires_in",)]
+
+
+async def test_service_key_create_refuses_non_positive_expiry_given_as_model(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    body = ServiceKeyCreate.model_construct(
+        permissions=Permissions({"stream:*": ["read"]}), expires_in=0
+    )
+    error = await _refused(call, server, "service_keys.create", body)
+    assert _locs(error) == [("expires_in",)]
+
+
+@dataclasses.dataclass
+class _Opaque:
+    handle: object
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        ("sessions.create", {"permissions": {"stream:*": ["read"]}, "metadata": math.inf}),
+        ("sessions.create", {"permissions": {"run:*": ["read"]}, "metadata": {"x": [object()]}}),
+        ("service_keys.create", {"permissions": {"run:*": ["read"]}, "metadata": {"n": -math.inf}}),
+        (
+            "service_keys.create",
+            {"permissions": {"run:*": ["read"]}, "metadata": _Opaque(object())},
+        ),
+    ],
+)
+async def test_create_refuses_metadata_that_is_not_json_before_sending(
+    call: Callable[..., Any], server: LoopbackServer, operation: str, body: dict[str, Any]
+) -> None:
+    error = await _refused(call, server, operation, body)
+    assert _locs(error) == [("metadata",)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"metadata": {"ratio": math.nan}}, ServiceKeyUpdate.model_construct(metadata=[math.nan])],
+)
+async def test_service_key_update_refuses_metadata_that_is_not_json_before_sending(
+    call: Callable[..., Any], server: LoopbackServer, body: Any
+) -> None:
+    key = "0190d3a2-4b5c-7d8e-9f00-112233445560"
+    error = await _refused(call, server, "service_keys.update", key, body)
+    assert _locs(error) == [("metadata",)]

@@ -1,0 +1,66 @@
+"""Mistakes mypy --strict must catch: every line tagged `# E: <code>` must be
+reported with that error code, and no other line may be. Checked by
+`test_typing.py`; excluded from the plain mypy run, since it fails by design.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from hot_typed import (
+    AsyncHotClient,
+    EventCreate,
+    HotClient,
+    Permissions,
+    Run,
+    ServiceKeyCreate,
+    SessionCreate,
+)
+
+ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
+
+
+class Signup(BaseModel):
+    email: str
+
+
+def sync_mistakes(hot: HotClient) -> None:
+    hot.events.publish(42)  # E: arg-type
+    hot.events.publish({"event_type": "t"}).evnt_type  # E: attr-defined
+    hot.events.get(12345)  # E: arg-type
+    hot.events.get(ID, data_type="Signup")  # E: arg-type
+    hot.events.get(ID, data_type=Signup).event_data.mail  # E: attr-defined
+    hot.events.list(limit="10")  # E: arg-type
+    hot.runs.list(status=3)  # E: arg-type
+    hot.runs.list(statuses="failed")  # E: call-arg
+    hot.runs.get(ID, result=int)  # E: call-arg
+    hot.runs.get(ID).stauts  # E: attr-defined
+    hot.tasks.get(ID).status.is_terminl  # E: attr-defined
+    hot.streams.subscribe(ID, project=7)  # E: arg-type
+    hot.sessions.create(["stream:*"])  # E: arg-type
+    hot.eventz.publish({"event_type": "t"})  # E: attr-defined
+    run: Run = hot.events.get(ID)  # E: assignment
+    count: int = hot.runs.get(ID, result_type=str).result  # E: assignment
+    for update in hot.runs.subscribe(ID):
+        update.task  # E: attr-defined
+
+
+async def async_mistakes(hot: AsyncHotClient) -> None:
+    hot.events.publish({"event_type": "t"}).event_type  # E: attr-defined
+    (await hot.runs.get(ID)).reslt  # E: attr-defined
+    for run in await hot.runs.list():
+        run.event_typ  # E: attr-defined
+    for _event in hot.streams.subscribe(ID):  # E: attr-defined
+        pass
+    hot.runs.list()  # E: unused-coroutine
+
+
+def model_mistakes() -> None:
+    EventCreate(event_type="t", bogus=1)  # E: call-arg
+    EventCreate(event_type=1)  # E: arg-type
+    EventCreate(event_data={"a": 1})  # E: call-arg
+    SessionCreate(permissions=Permissions({"stream:*": ["read"]}), expires_in="1h")  # E: arg-type
+    ServiceKeyCreate(name="k")  # E: call-arg
+    Permissions(["stream:*"])  # E: arg-type
