@@ -18,6 +18,7 @@ from ._errors import (
     HotStreamError,
     HotTaskError,
     HotTimeoutError,
+    HotUploadError,
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
@@ -70,7 +71,9 @@ from ._models.stream_events import (
 )
 from ._pagination import AsyncPage, Page
 from ._sse import AsyncEventStream, EventStream
+from ._uploads import UploadSource
 from ._version import __version__
+from .progress import ProgressCallback
 
 __all__ = [
     "AsyncEventStream",
@@ -107,6 +110,7 @@ __all__ = [
     "HotStreamError",
     "HotTaskError",
     "HotTimeoutError",
+    "HotUploadError",
     "InitiateUpload",
     "InternalServerError",
     "Keepalive",
@@ -119,6 +123,7 @@ __all__ = [
     "Page",
     "Pagination",
     "PermissionDeniedError",
+    "ProgressCallback",
     "Project",
     "ProjectActivation",
     "ProjectCreate",
@@ -151,6 +156,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UploadCreate",
     "UploadPart",
+    "UploadSource",
     "UsageCounts",
     "UsagePercent",
     "WireModel",
