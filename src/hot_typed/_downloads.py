@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DownloadTo"]
 
-CHUNK_SIZE = 256 * 1024
-
 
 class _Staging:
     """A temporary file in the destination's directory, renamed onto it by `commit()`."""
@@ -96,7 +94,7 @@ class DownloadTo:
                 meter = ProgressMeter(_expected_length(response), self.on_progress)
                 meter.start()
                 try:
-                    for chunk in response.iter_bytes(CHUNK_SIZE):
+                    for chunk in response.iter_bytes():
                         staging.write(chunk)
                         meter.reach(0, response.num_bytes_downloaded)
                 except httpx.HTTPError as error:
@@ -116,7 +114,7 @@ class DownloadTo:
                 meter = ProgressMeter(_expected_length(response), self.on_progress)
                 meter.start()
                 try:
-                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                    async for chunk in response.aiter_bytes():
                         await asyncio.to_thread(staging.write, chunk)
                         meter.reach(0, response.num_bytes_downloaded)
                 except httpx.HTTPError as error:

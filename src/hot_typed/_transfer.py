@@ -64,6 +64,8 @@ class ProgressMeter:
         with self._lock:
             if self.total is None:
                 self.total = max(self._reported, self._done + sum(self._in_flight.values()), 0)
+                # The total is news even at the count already reported.
+                self._reported -= 1
             self._report(self.total)
 
     def _report(self, done: int) -> None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Union
 from uuid import UUID
 
+from typing_extensions import Self
+
 from ._errors import (
     HotConnectionError,
     HotError,
@@ -239,7 +241,10 @@ class _Body:
     """A part's bytes as request content, handed out in chunks that advance the meter.
 
     Iterating again starts the part over (the transport repeats a request
-    after a dropped connection); the meter then counts it from zero.
+    after a dropped connection); the meter then counts it from zero. Leaving
+    its `with` block lets go of the bytes: httpx responses sit in reference
+    cycles with their request, so without that each part sent would stay in
+    memory until the next garbage collection.
     """
 
     def __init__(self, data: bytes | memoryview, part: int, meter: ProgressMeter) -> None:
@@ -253,6 +258,12 @@ class _Body:
             chunk = bytes(self._data[start : start + CHUNK_SIZE])
             yield chunk
             self._meter.advance(self._part, len(chunk))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._data = memoryview(b"")
 
 
 class _SyncBody(_Body):
@@ -369,8 +380,8 @@ class UploadFile:
         while True:
             attempt += 1
             try:
-                body = _SyncBody(source.read(0, source.size), 1, meter)
-                stored = runner.call(self.calls.simple(body))
+                with _SyncBody(source.read(0, source.size), 1, meter) as body:
+                    stored = runner.call(self.calls.simple(body))
             except Exception as error:
                 delay = self.retry.delay(attempt, error)
                 if delay is None:
@@ -411,7 +422,9 @@ class UploadFile:
             aborted = self._abort(runner, upload_id)
             if not isinstance(error, Exception):
                 raise
-            raise self._failed("completing the upload", error, upload_id, None, aborted) from error
+            raise self._failed(
+                "the multipart upload did not finish", error, upload_id, None, aborted
+            ) from error
         meter.finish()
         return stored
 
@@ -428,8 +441,10 @@ class UploadFile:
         while True:
             attempt += 1
             try:
-                body = _SyncBody(source.read(part.offset, part.size), part.number, meter)
-                result = runner.call(self.calls.part(upload_id, part.number, body))
+                data = source.read(part.offset, part.size)
+                with _SyncBody(data, part.number, meter) as body:
+                    del data
+                    result = runner.call(self.calls.part(upload_id, part.number, body))
             except Exception as error:
                 delay = self.retry.delay(attempt, error)
                 if delay is None:
@@ -472,7 +487,9 @@ class UploadFile:
             attempt += 1
             try:
                 data = await asyncio.to_thread(source.read, 0, source.size)
-                stored = await runner.call(self.calls.simple(_AsyncBody(data, 1, meter)))
+                with _AsyncBody(data, 1, meter) as body:
+                    del data
+                    stored = await runner.call(self.calls.simple(body))
             except Exception as error:
                 delay = self.retry.delay(attempt, error)
                 if delay is None:
@@ -508,7 +525,9 @@ class UploadFile:
             aborted = await self._aabort(runner, upload_id)
             if not isinstance(error, Exception):
                 raise
-            raise self._failed("completing the upload", error, upload_id, None, aborted) from error
+            raise self._failed(
+                "the multipart upload did not finish", error, upload_id, None, aborted
+            ) from error
         meter.finish()
         return stored
 
@@ -526,8 +545,9 @@ class UploadFile:
             attempt += 1
             try:
                 data = await asyncio.to_thread(source.read, part.offset, part.size)
-                body = _AsyncBody(data, part.number, meter)
-                result = await runner.call(self.calls.part(upload_id, part.number, body))
+                with _AsyncBody(data, part.number, meter) as body:
+                    del data
+                    result = await runner.call(self.calls.part(upload_id, part.number, body))
             except Exception as error:
                 delay = self.retry.delay(attempt, error)
                 if delay is None:
