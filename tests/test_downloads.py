@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from typing_extensions import assert_type
 
 from hot_typed import AsyncHotClient, HotClient, HotConnectionError, NotFoundError
 from hot_typed.progress import ProgressCallback
@@ -57,9 +58,11 @@ async def download_to(
 ) -> Path:
     if mode == "sync":
         with HotClient("token", base_url=server.base_url, max_retries=0) as hot:
-            return hot.files.download_to(file_id, destination, on_progress=on_progress)
+            path = hot.files.download_to(file_id, destination, on_progress=on_progress)
+            return assert_type(path, Path)
     async with AsyncHotClient("token", base_url=server.base_url, max_retries=0) as hot:
-        return await hot.files.download_to(file_id, destination, on_progress=on_progress)
+        path = await hot.files.download_to(file_id, destination, on_progress=on_progress)
+        return assert_type(path, Path)
 
 
 class Recorder:

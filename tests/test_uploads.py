@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typing_extensions import assert_type
 
 import hot_typed._uploads
 from hot_typed import (
@@ -26,10 +27,11 @@ from hot_typed import (
     InternalServerError,
 )
 from hot_typed._uploads import UploadSource
-from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
+from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
 
 MiB = 1024 * 1024
 NOW = "2026-01-02T03:04:05Z"
+DROP = 0
 
 
 def digest_of(parts: list[bytes]) -> str:
@@ -54,7 +56,8 @@ class FileStore:
 
     It keeps each part's size and digest, never its bytes (it even drops the
     bodies of recorded PUTs), so what memory a test measures is in flight.
-    `failures` maps a part number to the statuses its next attempts answer.
+    `failures` maps a part number to the statuses its next attempts answer
+    (`DROP`: the connection is closed without an answer).
     """
 
     def __init__(self, part_size: int, failures: dict[int, list[int]] | None = None) -> None:
@@ -135,6 +138,8 @@ class FileStore:
             statuses = self.failures.get(number)
             if statuses:
                 status = statuses.pop(0)
+                if status == DROP:
+                    raise DropConnection
                 return _error(status, "injected", f"part {number} refused with {status}")
             if len(body) > self.part_size:
                 return _error(413, "part_too_large", "Part exceeds negotiated size")
@@ -157,9 +162,9 @@ async def upload_file(
 ) -> File:
     if mode == "sync":
         with HotClient("token", base_url=server.base_url, max_retries=0) as hot:
-            return hot.files.upload_file(path, source, **options)
+            return assert_type(hot.files.upload_file(path, source, **options), File)
     async with AsyncHotClient("token", base_url=server.base_url, max_retries=0) as hot:
-        return await hot.files.upload_file(path, source, **options)
+        return assert_type(await hot.files.upload_file(path, source, **options), File)
 
 
 def write_random_file(path: Path, size: int, seed: int = 7) -> Path:
@@ -288,8 +293,8 @@ async def test_an_empty_source_is_stored_empty(mode: str) -> None:
 
 
 async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: str) -> None:
-    data = random.Random(3).randbytes(5 * 65_536 + 17)
-    store = FileStore(65_536, failures={3: [500], 5: [503]})
+    data = random.Random(3).randbytes(6 * 65_536 + 17)
+    store = FileStore(65_536, failures={3: [500], 5: [503], 6: [DROP]})
     progress = Recorder()
     with LoopbackServer(store) as server:
         stored = await upload_file(
@@ -299,6 +304,7 @@ async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: st
     part_numbers = [r.segments[-1] for r in calls_to(server, "PUT", "v1", "files", "uploads")]
     assert part_numbers.count("3") == 2
     assert part_numbers.count("5") == 2
+    assert part_numbers.count("6") == 2
     assert not calls_to(server, "DELETE")
     progress.assert_monotonic_and_complete(len(data))
 
@@ -424,9 +430,9 @@ def build_handler(request: HttpRequest) -> HttpResponse:
 async def upload_build(mode: str, server: LoopbackServer, file: UploadSource) -> BuildUpload:
     if mode == "sync":
         with HotClient("token", base_url=server.base_url, max_retries=0) as hot:
-            return hot.builds.upload("proj", file=file, hash="abc")
+            return assert_type(hot.builds.upload("proj", file=file, hash="abc"), BuildUpload)
     async with AsyncHotClient("token", base_url=server.base_url, max_retries=0) as hot:
-        return await hot.builds.upload("proj", file=file, hash="abc")
+        return assert_type(await hot.builds.upload("proj", file=file, hash="abc"), BuildUpload)
 
 
 @pytest.fixture
