@@ -19,7 +19,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, Union
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any, TypeVar, Union
 from uuid import UUID
 
 from typing_extensions import Self
@@ -55,6 +56,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("hot_typed")
+
+R = TypeVar("R")
 
 DEFAULT_PART_SIZE = 64 * 1024 * 1024
 """The smallest part size the server negotiates: a source this size or less is one part."""
@@ -125,7 +128,7 @@ class PartRetry:
 
 
 class PartSchedule:
-    """Which part a worker takes next and what came of each, for one upload.
+    """Which part a worker takes next, and the first part to fail for good.
 
     Workers call `next()` until it answers None: when every part has been
     handed out, or as soon as one has failed for good (the others stop taking
@@ -136,7 +139,6 @@ class PartSchedule:
         self.parts = parts
         self._pending = iter(parts)
         self._lock = threading.Lock()
-        self.stored: dict[int, UploadPart] = {}
         self.failure: tuple[Part, int, BaseException] | None = None
 
     def next(self) -> Part | None:
@@ -144,10 +146,6 @@ class PartSchedule:
             if self.failure is not None:
                 return None
             return next(self._pending, None)
-
-    def succeeded(self, part: Part, result: UploadPart) -> None:
-        with self._lock:
-            self.stored[part.number] = result
 
     def failed(self, part: Part, attempts: int, error: BaseException) -> None:
         with self._lock:
@@ -280,6 +278,15 @@ class _AsyncBody(_Body):
 # ---------------------------------------------------------------- the job
 
 
+class _GaveUp(Exception):
+    """A part failed on its last allowed attempt; carries the failure to the driver."""
+
+    def __init__(self, attempts: int, error: Exception) -> None:
+        super().__init__(attempts, error)
+        self.attempts = attempts
+        self.error = error
+
+
 @dataclass(frozen=True, slots=True)
 class UploadCalls:
     """The descriptions of the file endpoints an upload uses (built by `files`)."""
@@ -369,28 +376,20 @@ class UploadFile:
             meter = ProgressMeter(source.size, self.on_progress)
             meter.start()
             if self._single_request(source.size):
-                return self._run_single(runner, source, meter)
-            return self._run_multipart(runner, source, meter)
+                try:
+                    stored = self._send(
+                        runner, source, meter, Part(1, 0, source.size), self.calls.simple
+                    )
+                except _GaveUp as gave_up:
+                    raise self._failed(
+                        f"after {gave_up.attempts} attempt(s)", gave_up.error
+                    ) from gave_up.error
+            else:
+                stored = self._run_multipart(runner, source, meter)
         finally:
             source.close()
-
-    def _run_single(self, runner: SyncRunner, source: _Source, meter: ProgressMeter) -> File:
-        whole = Part(1, 0, source.size)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                with _SyncBody(source.read(0, source.size), 1, meter) as body:
-                    stored = runner.call(self.calls.simple(body))
-            except Exception as error:
-                delay = self.retry.delay(attempt, error)
-                if delay is None:
-                    raise self._failed(f"after {attempt} attempt(s)", error) from error
-                time.sleep(delay)
-                continue
-            meter.part_done(whole.number, whole.size)
-            meter.finish()
-            return stored
+        meter.finish()
+        return stored
 
     def _run_multipart(self, runner: SyncRunner, source: _Source, meter: ProgressMeter) -> File:
         try:
@@ -403,7 +402,11 @@ class UploadFile:
 
             def work() -> None:
                 while (part := schedule.next()) is not None:
-                    self._send_part(runner, source, meter, schedule, upload_id, part)
+                    try:
+                        send = partial(self.calls.part, upload_id, part.number)
+                        self._send(runner, source, meter, part, send)
+                    except _GaveUp as gave_up:
+                        schedule.failed(part, gave_up.attempts, gave_up.error)
 
             with ThreadPoolExecutor(self.concurrency, "hot-typed-upload") as pool:
                 workers = [pool.submit(work) for _ in range(self.concurrency)]
@@ -415,7 +418,7 @@ class UploadFile:
                     raise
             if schedule.failure is not None:
                 raise self._part_failed(schedule, upload_id, self._abort(runner, upload_id))
-            stored = runner.call(self.calls.complete(upload_id))
+            return runner.call(self.calls.complete(upload_id))
         except HotUploadError:
             raise
         except BaseException as error:
@@ -425,18 +428,16 @@ class UploadFile:
             raise self._failed(
                 "the multipart upload did not finish", error, upload_id, None, aborted
             ) from error
-        meter.finish()
-        return stored
 
-    def _send_part(
+    def _send(
         self,
         runner: SyncRunner,
         source: _Source,
         meter: ProgressMeter,
-        schedule: PartSchedule,
-        upload_id: UUID,
         part: Part,
-    ) -> None:
+        call: Callable[[Any], Call[R]],
+    ) -> R:
+        """Send `part` as the body of `call`, again after each failure `retry` allows."""
         attempt = 0
         while True:
             attempt += 1
@@ -444,18 +445,16 @@ class UploadFile:
                 data = source.read(part.offset, part.size)
                 with _SyncBody(data, part.number, meter) as body:
                     del data
-                    result = runner.call(self.calls.part(upload_id, part.number, body))
+                    result = runner.call(call(body))
             except Exception as error:
                 delay = self.retry.delay(attempt, error)
                 if delay is None:
-                    schedule.failed(part, attempt, error)
-                    return
-                logger.info("retrying part %d of %s: %s", part.number, upload_id, error)
+                    raise _GaveUp(attempt, error) from error
+                logger.info("sending part %d again: %s", part.number, error)
                 time.sleep(delay)
                 continue
-            schedule.succeeded(part, result)
             meter.part_done(part.number, part.size)
-            return
+            return result
 
     def _abort(self, runner: SyncRunner, upload_id: UUID) -> bool:
         try:
@@ -473,32 +472,20 @@ class UploadFile:
             meter = ProgressMeter(source.size, self.on_progress)
             meter.start()
             if self._single_request(source.size):
-                return await self._arun_single(runner, source, meter)
-            return await self._arun_multipart(runner, source, meter)
+                try:
+                    stored = await self._asend(
+                        runner, source, meter, Part(1, 0, source.size), self.calls.simple
+                    )
+                except _GaveUp as gave_up:
+                    raise self._failed(
+                        f"after {gave_up.attempts} attempt(s)", gave_up.error
+                    ) from gave_up.error
+            else:
+                stored = await self._arun_multipart(runner, source, meter)
         finally:
             await asyncio.to_thread(source.close)
-
-    async def _arun_single(
-        self, runner: AsyncRunner, source: _Source, meter: ProgressMeter
-    ) -> File:
-        whole = Part(1, 0, source.size)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                data = await asyncio.to_thread(source.read, 0, source.size)
-                with _AsyncBody(data, 1, meter) as body:
-                    del data
-                    stored = await runner.call(self.calls.simple(body))
-            except Exception as error:
-                delay = self.retry.delay(attempt, error)
-                if delay is None:
-                    raise self._failed(f"after {attempt} attempt(s)", error) from error
-                await asyncio.sleep(delay)
-                continue
-            meter.part_done(whole.number, whole.size)
-            meter.finish()
-            return stored
+        meter.finish()
+        return stored
 
     async def _arun_multipart(
         self, runner: AsyncRunner, source: _Source, meter: ProgressMeter
@@ -513,12 +500,16 @@ class UploadFile:
 
             async def work() -> None:
                 while (part := schedule.next()) is not None:
-                    await self._asend_part(runner, source, meter, schedule, upload_id, part)
+                    try:
+                        send = partial(self.calls.part, upload_id, part.number)
+                        await self._asend(runner, source, meter, part, send)
+                    except _GaveUp as gave_up:
+                        schedule.failed(part, gave_up.attempts, gave_up.error)
 
             await asyncio.gather(*(work() for _ in range(self.concurrency)))
             if schedule.failure is not None:
                 raise self._part_failed(schedule, upload_id, await self._aabort(runner, upload_id))
-            stored = await runner.call(self.calls.complete(upload_id))
+            return await runner.call(self.calls.complete(upload_id))
         except HotUploadError:
             raise
         except BaseException as error:
@@ -528,18 +519,15 @@ class UploadFile:
             raise self._failed(
                 "the multipart upload did not finish", error, upload_id, None, aborted
             ) from error
-        meter.finish()
-        return stored
 
-    async def _asend_part(
+    async def _asend(
         self,
         runner: AsyncRunner,
         source: _Source,
         meter: ProgressMeter,
-        schedule: PartSchedule,
-        upload_id: UUID,
         part: Part,
-    ) -> None:
+        call: Callable[[Any], Call[R]],
+    ) -> R:
         attempt = 0
         while True:
             attempt += 1
@@ -547,18 +535,16 @@ class UploadFile:
                 data = await asyncio.to_thread(source.read, part.offset, part.size)
                 with _AsyncBody(data, part.number, meter) as body:
                     del data
-                    result = await runner.call(self.calls.part(upload_id, part.number, body))
+                    result = await runner.call(call(body))
             except Exception as error:
                 delay = self.retry.delay(attempt, error)
                 if delay is None:
-                    schedule.failed(part, attempt, error)
-                    return
-                logger.info("retrying part %d of %s: %s", part.number, upload_id, error)
+                    raise _GaveUp(attempt, error) from error
+                logger.info("sending part %d again: %s", part.number, error)
                 await asyncio.sleep(delay)
                 continue
-            schedule.succeeded(part, result)
             meter.part_done(part.number, part.size)
-            return
+            return result
 
     async def _aabort(self, runner: AsyncRunner, upload_id: UUID) -> bool:
         try:
