@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -467,3 +468,34 @@ async def test_build_upload_streams_a_path_or_file_object_as_the_form_file(
     assert b'name="hash"\r\n\r\nabc\r\n' in request.body
     filename = "upload" if kind == "bytes" else "build.tar.gz"
     assert f'name="file"; filename="{filename}"'.encode() in request.body
+
+
+async def test_a_cancelled_async_upload_is_aborted_on_the_server() -> None:
+    store = FileStore(65_536)
+    release = threading.Event()
+    progressed = asyncio.Event()
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        if request.method == "PUT" and request.segments[-1] == "2":
+            release.wait(5)
+        return store(request)
+
+    def on_progress(done: int, total: int | None) -> None:
+        if done > 65_536:
+            progressed.set()
+
+    with LoopbackServer(handler) as server:
+        async with AsyncHotClient("token", base_url=server.base_url) as hot:
+            task = asyncio.create_task(
+                hot.files.upload_file(
+                    "c.bin", bytes(4 * 65_536), part_size=65_536, on_progress=on_progress
+                )
+            )
+            await asyncio.wait_for(progressed.wait(), 5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        release.set()
+    (upload_id,) = store.uploads
+    assert store.uploads[upload_id]["status"] == "aborted"
+    assert not [r for r in server.requests if r.segments[-1:] == ["complete"]]

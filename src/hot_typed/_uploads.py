@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from typing_extensions import Self
@@ -68,7 +68,7 @@ MAX_PARTS = 10_000
 CHUNK_SIZE = 64 * 1024
 """Bodies go out in chunks of this size, so progress moves while a part is on the wire."""
 
-UploadSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
+UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 """A filesystem path, a binary file object (read from its current position) or bytes."""
 
 
