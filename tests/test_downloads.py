@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import random
+import stat
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -215,3 +217,13 @@ async def test_a_cancelled_async_download_leaves_no_file(tmp_path: Path) -> None
                 await task
         release.set()
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_downloaded_file_gets_the_usual_mode(mode: str, tmp_path: Path) -> None:
+    umask = os.umask(0o027)
+    try:
+        with LoopbackServer(serving(lambda: b"data")) as server:
+            await download_to(mode, server, tmp_path / "f")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o640

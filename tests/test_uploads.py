@@ -499,3 +499,21 @@ async def test_a_cancelled_async_upload_is_aborted_on_the_server() -> None:
     (upload_id,) = store.uploads
     assert store.uploads[upload_id]["status"] == "aborted"
     assert not [r for r in server.requests if r.segments[-1:] == ["complete"]]
+
+
+def test_an_interrupted_blocking_upload_is_aborted_on_the_server() -> None:
+    store = FileStore(65_536)
+
+    def interrupt(done: int, total: int | None) -> None:
+        if done > 65_536:
+            raise KeyboardInterrupt
+
+    with (
+        LoopbackServer(store) as server,
+        HotClient("token", base_url=server.base_url) as hot,
+        pytest.raises(KeyboardInterrupt),
+    ):
+        hot.files.upload_file("i.bin", bytes(6 * 65_536), part_size=65_536, on_progress=interrupt)
+    (upload_id,) = store.uploads
+    assert store.uploads[upload_id]["status"] == "aborted"
+    assert not [r for r in server.requests if r.segments[-1:] == ["complete"]]

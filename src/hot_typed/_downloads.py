@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -34,10 +34,16 @@ class _Staging:
 
     def __init__(self, destination: Path) -> None:
         self.destination = destination
-        fd, name = tempfile.mkstemp(
-            dir=destination.parent, prefix=f".{destination.name}.", suffix=".part"
-        )
-        self._path = Path(name)
+        # Not tempfile.mkstemp: its 0600 mode would become the file's mode after
+        # the rename; created like this, the file gets the usual umask mode.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        while True:
+            self._path = destination.with_name(f".{destination.name}.{secrets.token_hex(6)}.part")
+            try:
+                fd = os.open(self._path, flags, 0o666)
+            except FileExistsError:
+                continue
+            break
         self._file: IO[bytes] = os.fdopen(fd, "wb")
 
     def write(self, data: bytes) -> None:
