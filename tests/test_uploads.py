@@ -27,7 +27,7 @@ from hot_typed import (
     HotUploadError,
     InternalServerError,
 )
-from hot_typed._uploads import UploadSource
+from hot_typed._sources import UploadSource
 from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
 
 MiB = 1024 * 1024

@@ -70,8 +70,8 @@ from ._models.stream_events import (
     UnknownStreamEvent,
 )
 from ._pagination import AsyncPage, Page
+from ._sources import UploadSource
 from ._sse import AsyncEventStream, EventStream
-from ._uploads import UploadSource
 from ._version import __version__
 from .progress import ProgressCallback
 

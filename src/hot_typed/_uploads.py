@@ -10,9 +10,7 @@ memory, so memory stays O(part_size x concurrency) whatever the file size.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-import os
 import random
 import threading
 import time
@@ -20,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from typing_extensions import Self
@@ -33,6 +31,7 @@ from ._errors import (
     InternalServerError,
     RateLimitError,
 )
+from ._sources import Source, UploadSource, open_source
 from ._transfer import ProgressMeter
 
 if TYPE_CHECKING:
@@ -49,9 +48,6 @@ __all__ = [
     "PartSchedule",
     "UploadCalls",
     "UploadFile",
-    "UploadSource",
-    "file_field",
-    "open_source",
     "plan_parts",
 ]
 
@@ -67,9 +63,6 @@ MAX_PARTS = 10_000
 
 CHUNK_SIZE = 64 * 1024
 """Bodies go out in chunks of this size, so progress moves while a part is on the wire."""
-
-UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
-"""A filesystem path, a binary file object (read from its current position) or bytes."""
 
 
 # ---------------------------------------------------------------- the plan
@@ -156,80 +149,6 @@ class PartSchedule:
         """Hand out no more parts (the caller is giving up, e.g. on an interrupt)."""
         with self._lock:
             self._pending = iter(())
-
-
-# ---------------------------------------------------------------- sources
-
-
-class _Source:
-    """The bytes to upload, read one range at a time. Thread-safe."""
-
-    size: int
-
-    def read(self, offset: int, length: int) -> bytes | memoryview:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release what the source opened itself (never a caller's file object)."""
-
-
-class _BytesSource(_Source):
-    def __init__(self, data: bytes | bytearray | memoryview) -> None:
-        self._view = memoryview(data).cast("B")
-        self.size = self._view.nbytes
-
-    def read(self, offset: int, length: int) -> memoryview:
-        return self._view[offset : offset + length]
-
-
-class _FileSource(_Source):
-    """A seekable binary file, from the position it was at when opened."""
-
-    def __init__(self, file: IO[bytes], *, owned: bool) -> None:
-        if isinstance(file, io.TextIOBase):
-            raise TypeError("source must be opened in binary mode ('rb'), not text mode")
-        if not file.seekable():
-            raise TypeError(
-                "source file object must be seekable (its size is needed up front); "
-                "pass its bytes or a path instead"
-            )
-        self._file = file
-        self._owned = owned
-        self._lock = threading.Lock()
-        self._start = file.tell()
-        self.size = file.seek(0, os.SEEK_END) - self._start
-
-    def read(self, offset: int, length: int) -> bytes:
-        with self._lock:
-            self._file.seek(self._start + offset)
-            data = self._file.read(length)
-        if len(data) != length:
-            raise OSError(
-                f"the source ended early: read {len(data)} of {length} bytes at offset {offset}"
-            )
-        return data
-
-    def close(self) -> None:
-        if self._owned:
-            self._file.close()
-
-
-def open_source(source: UploadSource) -> _Source:
-    """The readable view of `source`; a path is opened here and closed by `close()`."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        return _BytesSource(source)
-    if isinstance(source, str | os.PathLike):
-        file = open(os.fspath(source), "rb")  # noqa: SIM115 (closed by the source)
-        try:
-            return _FileSource(file, owned=True)
-        except BaseException:
-            file.close()
-            raise
-    if hasattr(source, "read") and hasattr(source, "seek"):
-        return _FileSource(source, owned=False)
-    raise TypeError(
-        f"source must be a path, a binary file object or bytes, got {type(source).__name__}"
-    )
 
 
 # ---------------------------------------------------------------- request bodies
@@ -391,7 +310,7 @@ class UploadFile:
         meter.finish()
         return stored
 
-    def _run_multipart(self, runner: SyncRunner, source: _Source, meter: ProgressMeter) -> File:
+    def _run_multipart(self, runner: SyncRunner, source: Source, meter: ProgressMeter) -> File:
         try:
             started = runner.call(self.calls.initiate(self._expected_size(source.size)))
         except Exception as error:
@@ -432,7 +351,7 @@ class UploadFile:
     def _send(
         self,
         runner: SyncRunner,
-        source: _Source,
+        source: Source,
         meter: ProgressMeter,
         part: Part,
         call: Callable[[Any], Call[R]],
@@ -488,7 +407,7 @@ class UploadFile:
         return stored
 
     async def _arun_multipart(
-        self, runner: AsyncRunner, source: _Source, meter: ProgressMeter
+        self, runner: AsyncRunner, source: Source, meter: ProgressMeter
     ) -> File:
         try:
             started = await runner.call(self.calls.initiate(self._expected_size(source.size)))
@@ -523,7 +442,7 @@ class UploadFile:
     async def _asend(
         self,
         runner: AsyncRunner,
-        source: _Source,
+        source: Source,
         meter: ProgressMeter,
         part: Part,
         call: Callable[[Any], Call[R]],
@@ -553,61 +472,3 @@ class UploadFile:
             logger.warning("could not abort upload %s: %s", upload_id, error)
             return False
         return True
-
-
-# ---------------------------------------------------------------- multipart form files
-
-
-class _PathReader:
-    """A file named by path, opened on the first read and closed at its end.
-
-    httpx streams a form file from anything with `read`; its length comes from
-    `seek`/`tell`, so the request still carries a Content-Length.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.name = os.fspath(path)
-        self._size = os.stat(self.name).st_size
-        self._file: IO[bytes] | None = None
-        self._position = 0
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._size}[whence]
-        self._position = base + offset
-        if self._file is not None:
-            self._file.seek(self._position)
-        return self._position
-
-    def read(self, size: int = -1) -> bytes:
-        if self._file is None:
-            self._file = open(self.name, "rb")  # noqa: SIM115 (closed at the end of the data)
-            self._file.seek(self._position)
-        data = self._file.read(size)
-        self._position += len(data)
-        if not data or size < 0:
-            self.close()
-        return data
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-def file_field(source: UploadSource) -> Any:
-    """What httpx sends as a multipart form file for `source`, streamed from disk
-    for a path or a file object (bytes go as they are)."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source)
-    if isinstance(source, str | os.PathLike):
-        return _PathReader(source)
-    if isinstance(source, io.TextIOBase):
-        raise TypeError("file must be opened in binary mode ('rb'), not text mode")
-    if hasattr(source, "read"):
-        return source
-    raise TypeError(
-        f"file must be a path, a binary file object or bytes, got {type(source).__name__}"
-    )

@@ -14,7 +14,8 @@ from .._downloads import DownloadTo
 from .._models.files import File, InitiateUpload, UploadCreate, UploadPart
 from .._request import Call, ListCall, Request, path, path_segments
 from .._resource import ModeT, Resource, endpoint, job_endpoint, list_endpoint
-from .._uploads import UploadCalls, UploadFile, UploadSource
+from .._sources import UploadSource
+from .._uploads import UploadCalls, UploadFile
 from .._wire import item_parser, list_parser, no_content, query, raw_response, request_body
 from ..progress import ProgressCallback
 from ._params import FileListQuery

@@ -24,7 +24,7 @@ from .._models.projects import (
 )
 from .._request import Call, ListCall, Request, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint
-from .._uploads import UploadSource, file_field
+from .._sources import UploadSource, file_field
 from .._wire import item_parser, list_parser, no_content, query, raw_response, request_body
 from ._params import ListQuery
 
