@@ -10,13 +10,11 @@ import pytest
 from tests.exchange import TOKEN, exchange
 from tests.operations import OPERATIONS, Operation
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-OPERATIONS_FILE = Path(__file__).resolve().parents[1] / "schemas" / "openapi_operations.json"
+OPERATIONS_FILE = Path(__file__).resolve().parents[1] / "schemas" / "operations.json"
 
 
 def _api_operations() -> set[str]:
-    source = OPERATIONS_FILE if OPERATIONS_FILE.exists() else REFERENCE / "openapi_operations.json"
-    listed = json.loads(source.read_text())
+    listed = json.loads(OPERATIONS_FILE.read_text())
     return {f"{op['method']} {op['path']}" for op in listed if op["path"] != "/status"}
 
 

@@ -18,6 +18,7 @@ from ._errors import (
     HotStreamError,
     HotTaskError,
     HotTimeoutError,
+    HotUploadError,
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
@@ -70,8 +71,10 @@ from ._models.stream_events import (
     UnknownStreamEvent,
 )
 from ._pagination import AsyncPage, Page
+from ._sources import UploadSource
 from ._sse import AsyncEventStream, EventStream
 from ._version import __version__
+from .progress import ProgressCallback
 
 __all__ = [
     "ACTIONS",
@@ -109,6 +112,7 @@ __all__ = [
     "HotStreamError",
     "HotTaskError",
     "HotTimeoutError",
+    "HotUploadError",
     "InitiateUpload",
     "InternalServerError",
     "Keepalive",
@@ -122,6 +126,7 @@ __all__ = [
     "Pagination",
     "PermissionDeniedError",
     "Permissions",
+    "ProgressCallback",
     "Project",
     "ProjectActivation",
     "ProjectCreate",
@@ -155,6 +160,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UploadCreate",
     "UploadPart",
+    "UploadSource",
     "UsageCounts",
     "UsagePercent",
     "WireModel",

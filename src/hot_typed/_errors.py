@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     import pydantic
 
     from ._models.runs import Run, Task
@@ -26,6 +28,7 @@ __all__ = [
     "HotStreamError",
     "HotTaskError",
     "HotTimeoutError",
+    "HotUploadError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -162,3 +165,28 @@ class HotTaskError(HotError):
     def __init__(self, message: str, *, task: Task) -> None:
         super().__init__(message)
         self.task = task
+
+
+class HotUploadError(HotError):
+    """`files.upload_file` could not store the file; the failure is chained as `__cause__`.
+
+    `part_number` names the part that failed (None when the failure was not in a
+    part: starting, completing, or a single-request upload); `upload_id` is the
+    multipart upload, if one was started, and `aborted` says whether the server
+    confirmed discarding it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        upload_id: UUID | None = None,
+        part_number: int | None = None,
+        aborted: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.upload_id = upload_id
+        self.part_number = part_number
+        self.aborted = aborted

@@ -18,12 +18,21 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 from typing_extensions import Self
 
 if TYPE_CHECKING:
+    from ._job import Job
     from ._pagination import AsyncPage, Page
     from ._request import Call, ListCall, StreamCall
     from ._runner import Runner
     from ._sse import AsyncEventStream, EventStream
 
-__all__ = ["Async", "Resource", "Sync", "endpoint", "list_endpoint", "stream_endpoint"]
+__all__ = [
+    "Async",
+    "Resource",
+    "Sync",
+    "endpoint",
+    "job_endpoint",
+    "list_endpoint",
+    "stream_endpoint",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -122,5 +131,23 @@ class stream_endpoint(_Operation[P, T]):
     def __get__(
         self, resource: Resource[Async], owner: type
     ) -> Callable[P, AsyncEventStream[T]]: ...
+    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
+        return self if resource is None else self._bind(resource)
+
+
+class job_endpoint(_Operation[P, T]):
+    """An operation of several exchanges (a `Job`), answering one value."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Job[T]]) -> None:
+        super().__init__(build, "perform")
+
+    @overload
+    def __get__(self, resource: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, T]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[Async], owner: type
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
     def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
         return self if resource is None else self._bind(resource)

@@ -12,6 +12,7 @@ from ._pagination import AsyncPage, Page
 from ._sse import AsyncEventStream, EventStream, aiter_events, iter_events
 
 if TYPE_CHECKING:
+    from ._job import Job
     from ._request import Call, ListCall, StreamCall
     from ._transport import AsyncTransport, SyncTransport
 
@@ -32,6 +33,9 @@ class SyncRunner:
     def page(self, call: ListCall[T]) -> Page[T]:
         data, pagination, meta, raw = call.parse(self.transport.send(call.request))
         return Page(data, pagination, meta, raw, lambda offset: self.page(call.at_offset(offset)))
+
+    def perform(self, job: Job[T]) -> T:
+        return job.run(self)
 
     def stream(self, call: StreamCall[T]) -> EventStream[T]:
         return EventStream(self._events(call))
@@ -55,6 +59,9 @@ class AsyncRunner:
         return AsyncPage(
             data, pagination, meta, raw, lambda offset: self.page(call.at_offset(offset))
         )
+
+    async def perform(self, job: Job[T]) -> T:
+        return await job.arun(self)
 
     def stream(self, call: StreamCall[T]) -> AsyncEventStream[T]:
         return AsyncEventStream(self._events(call))

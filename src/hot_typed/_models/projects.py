@@ -127,4 +127,3 @@ class Schedule(WireModel):
     cron: str
     ns: str
     var: str
-

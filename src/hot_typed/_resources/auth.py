@@ -53,9 +53,7 @@ class ServiceKeys(Resource[ModeT]):
         return Call(request, item_parser(ServiceKey))
 
     @list_endpoint
-    def list(
-        self, *, limit: int | None = None, offset: int | None = None
-    ) -> ListCall[ServiceKey]:
+    def list(self, *, limit: int | None = None, offset: int | None = None) -> ListCall[ServiceKey]:
         params = query(ListQuery, limit=limit, offset=offset)
         return ListCall(Request("GET", "/service-keys", params=params), list_parser(ServiceKey))
 

@@ -2,21 +2,78 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 import httpx
 
+from .._downloads import DownloadTo
 from .._models.files import File, InitiateUpload, UploadCreate, UploadPart
 from .._request import Call, ListCall, Request, path, path_segments
-from .._resource import ModeT, Resource, endpoint, list_endpoint
+from .._resource import ModeT, Resource, endpoint, job_endpoint, list_endpoint
+from .._sources import UploadSource
+from .._uploads import UploadCalls, UploadFile
 from .._wire import item_parser, list_parser, no_content, query, raw_response, request_body
+from ..progress import ProgressCallback
 from ._params import FileListQuery
 
 __all__ = ["Files"]
 
 _OCTET_STREAM = "application/octet-stream"
+
+
+def _require_bytes(content: Any) -> bytes:
+    if not isinstance(content, bytes | bytearray | memoryview):
+        raise TypeError(f"content must be bytes, got {type(content).__name__}")
+    return bytes(content)
+
+
+# Request builders shared by the single-request endpoints and `upload_file`,
+# which sends its bodies as chunk streams rather than bytes.
+
+
+def _simple_upload(file_path: str, content_type: str | None, content: Any) -> Call[File]:
+    request = Request(
+        "PUT",
+        "/files/upload/" + path_segments(file_path),
+        content=content,
+        content_type=content_type or _OCTET_STREAM,
+    )
+    return Call(request, item_parser(File))
+
+
+def _initiate(body: UploadCreate | Mapping[str, Any]) -> Call[InitiateUpload]:
+    content = request_body(UploadCreate, body)
+    request = Request("POST", "/files/uploads", json=content, retryable=False)
+    return Call(request, item_parser(InitiateUpload))
+
+
+def _upload_part(upload_id: str | UUID, part_number: int, content: Any) -> Call[UploadPart]:
+    if part_number < 1:
+        raise ValueError(f"part_number starts at 1, got {part_number}")
+    request = Request(
+        "PUT",
+        path("/files/uploads/{}/{}", upload_id, part_number),
+        content=content,
+        content_type=_OCTET_STREAM,
+    )
+    return Call(request, item_parser(UploadPart))
+
+
+def _complete(upload_id: str | UUID) -> Call[File]:
+    request = Request("POST", path("/files/uploads/{}/complete", upload_id))
+    return Call(request, item_parser(File))
+
+
+def _abort(upload_id: str | UUID) -> Call[None]:
+    return Call(Request("DELETE", path("/files/uploads/{}", upload_id)), no_content)
+
+
+def _download(file_id: str | UUID) -> Request:
+    return Request("GET", path("/files/{}/download", file_id), accept="*/*")
 
 
 class Files(Resource[ModeT]):
@@ -42,55 +99,86 @@ class Files(Resource[ModeT]):
 
     @endpoint
     def download(self, file_id: str | UUID) -> Call[httpx.Response]:
-        """The file's content as the response; `.content` is the bytes, untouched."""
-        request = Request("GET", path("/files/{}/download", file_id), accept="*/*")
-        return Call(request, raw_response)
+        """The file's content as the response; `.content` is the bytes, untouched.
+
+        The whole file is held in memory: for large files use `download_to`."""
+        return Call(_download(file_id), raw_response)
+
+    @job_endpoint
+    def download_to(
+        self,
+        file_id: str | UUID,
+        destination: str | os.PathLike[str],
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> DownloadTo:
+        """Stream the file's content into the file `destination`; returns its `Path`.
+
+        The body is written in chunks to a temporary file in the destination's
+        directory and renamed onto `destination` once complete: on any failure
+        (a cut connection, an error status, an interrupt) no partial file is
+        left and an existing `destination` is untouched.
+        """
+        return DownloadTo(_download(file_id), destination, on_progress)
 
     @endpoint
-    def upload(
-        self, path: str, content: bytes, *, content_type: str | None = None
-    ) -> Call[File]:
+    def upload(self, path: str, content: bytes, *, content_type: str | None = None) -> Call[File]:
         """Store `content` at the slash-separated `path`, replacing any file there."""
-        if not isinstance(content, bytes | bytearray | memoryview):
-            raise TypeError(f"content must be bytes, got {type(content).__name__}")
-        request = Request(
-            "PUT",
-            "/files/upload/" + path_segments(path),
-            content=bytes(content),
-            content_type=content_type or _OCTET_STREAM,
+        return _simple_upload(path, content_type, _require_bytes(content))
+
+    @job_endpoint
+    def upload_file(
+        self,
+        path: str,
+        source: UploadSource,
+        *,
+        content_type: str | None = None,
+        part_size: int | None = None,
+        concurrency: int = 4,
+        on_progress: ProgressCallback | None = None,
+    ) -> UploadFile:
+        """Store `source` (a path, a binary file object or bytes) at `path`, at any size.
+
+        A source of at most one part goes in one request; a larger one as a
+        multipart upload, `concurrency` parts at a time, in parts of the size
+        the server answers (or `part_size`, which must not exceed it). At most
+        `concurrency` parts are in memory at once, whatever the file's size. A
+        file object is read from its current position and must be seekable.
+
+        A part that fails on a 5xx, a 429, a timeout or a cut connection is
+        sent again (a few times, with backoff). If the upload cannot finish it
+        is aborted on the server and `HotUploadError` is raised, naming the
+        part that failed, with the failure as its `__cause__`.
+        """
+        calls = UploadCalls(
+            simple=partial(_simple_upload, path, content_type),
+            initiate=lambda size: _initiate(
+                UploadCreate(path=path, expected_size=size, content_type=content_type)
+            ),
+            part=_upload_part,
+            complete=_complete,
+            abort=_abort,
         )
-        return Call(request, item_parser(File))
+        path_segments(path)  # an invalid path fails here, before any byte is read
+        return UploadFile(calls, path, source, part_size, concurrency, on_progress)
 
     @endpoint
     def initiate_upload(self, body: UploadCreate | Mapping[str, Any]) -> Call[InitiateUpload]:
         """Start a multipart upload; send parts of the answer's `part_size` bytes."""
-        content = request_body(UploadCreate, body)
-        request = Request("POST", "/files/uploads", json=content, retryable=False)
-        return Call(request, item_parser(InitiateUpload))
+        return _initiate(body)
 
     @endpoint
     def upload_part(
         self, upload_id: str | UUID, part_number: int, content: bytes
     ) -> Call[UploadPart]:
         """Send part `part_number` (from 1) of a multipart upload."""
-        if part_number < 1:
-            raise ValueError(f"part_number starts at 1, got {part_number}")
-        if not isinstance(content, bytes | bytearray | memoryview):
-            raise TypeError(f"content must be bytes, got {type(content).__name__}")
-        request = Request(
-            "PUT",
-            path("/files/uploads/{}/{}", upload_id, part_number),
-            content=bytes(content),
-            content_type=_OCTET_STREAM,
-        )
-        return Call(request, item_parser(UploadPart))
+        return _upload_part(upload_id, part_number, _require_bytes(content))
 
     @endpoint
     def complete_upload(self, upload_id: str | UUID) -> Call[File]:
-        request = Request("POST", path("/files/uploads/{}/complete", upload_id))
-        return Call(request, item_parser(File))
+        return _complete(upload_id)
 
     @endpoint
     def abort_upload(self, upload_id: str | UUID) -> Call[None]:
         """Cancel a multipart upload; the parts sent so far are discarded."""
-        return Call(Request("DELETE", path("/files/uploads/{}", upload_id)), no_content)
+        return _abort(upload_id)

@@ -24,6 +24,7 @@ from .._models.projects import (
 )
 from .._request import Call, ListCall, Request, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint
+from .._sources import UploadSource, file_field
 from .._wire import item_parser, list_parser, no_content, query, raw_response, request_body
 from ._params import ListQuery
 
@@ -129,18 +130,22 @@ class Builds(Resource[ModeT]):
         self,
         project: ProjectRef,
         *,
-        file: bytes | Any,
+        file: UploadSource,
         hash: str,
         build_id: str | UUID | None = None,
     ) -> Call[BuildUpload]:
-        """Upload a build archive (multipart: `file`, `hash`, optional `build_id`)."""
+        """Upload a build archive (multipart: `file`, `hash`, optional `build_id`).
+
+        `file` is the archive's bytes, a path to it or a binary file object;
+        a path or file object is streamed from disk, never read whole.
+        """
         if not hash:
             raise ValueError("hash must be the build archive's hash, not empty")
         data = {"hash": hash} if build_id is None else {"hash": hash, "build_id": str(build_id)}
         request = Request(
             "POST",
             path("/projects/{}/builds", project),
-            files={"file": file},
+            files={"file": file_field(file)},
             data=data,
             retryable=False,
         )

@@ -1,0 +1,474 @@
+"""Uploading a file of any size: one request when it fits in a part, multipart beyond.
+
+The plan is written once and without I/O: which byte ranges make the parts,
+which part a worker takes next, when a failed part is sent again, how much
+progress to report. `UploadFile.run` drives it with threads and
+`UploadFile.arun` with asyncio tasks; both keep at most `concurrency` parts in
+memory, so memory stays O(part_size x concurrency) whatever the file size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+from typing_extensions import Self
+
+from ._errors import (
+    HotConnectionError,
+    HotError,
+    HotTimeoutError,
+    HotUploadError,
+    InternalServerError,
+    RateLimitError,
+)
+from ._sources import Source, UploadSource, open_source
+from ._transfer import ProgressMeter
+
+if TYPE_CHECKING:
+    from ._models.files import File, InitiateUpload, UploadPart
+    from ._request import Call
+    from ._runner import AsyncRunner, SyncRunner
+    from .progress import ProgressCallback
+
+__all__ = [
+    "DEFAULT_PART_SIZE",
+    "MAX_PARTS",
+    "Part",
+    "PartRetry",
+    "PartSchedule",
+    "UploadCalls",
+    "UploadFile",
+    "plan_parts",
+]
+
+logger = logging.getLogger("hot_typed")
+
+R = TypeVar("R")
+
+DEFAULT_PART_SIZE = 64 * 1024 * 1024
+"""The smallest part size the server negotiates: a source this size or less is one part."""
+
+MAX_PARTS = 10_000
+"""The server numbers parts from 1 to 10,000."""
+
+CHUNK_SIZE = 64 * 1024
+"""Bodies go out in chunks of this size, so progress moves while a part is on the wire."""
+
+
+# ---------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Part `number` (from 1): `size` bytes of the source starting at `offset`."""
+
+    number: int
+    offset: int
+    size: int
+
+
+def plan_parts(size: int, part_size: int) -> tuple[Part, ...]:
+    """Cut `size` bytes into parts of `part_size` (the last one shorter)."""
+    if part_size < 1:
+        raise ValueError(f"part_size must be positive, got {part_size}")
+    count = max(1, -(-size // part_size))
+    if count > MAX_PARTS:
+        raise ValueError(
+            f"{size} bytes in parts of {part_size} would take {count} parts; "
+            f"the server accepts at most {MAX_PARTS}"
+        )
+    return tuple(
+        Part(n + 1, n * part_size, min(part_size, size - n * part_size)) for n in range(count)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PartRetry:
+    """When a part that failed is sent again.
+
+    The transport already repeats a request after a dropped connection or a
+    502/503/504; this covers what is still worth another try at the level of a
+    part: any 5xx, a timeout, a connection failure, a 429. Client errors (4xx)
+    never heal by themselves and are not retried.
+    """
+
+    attempts: int = 3
+    backoff_base: float = 0.25
+    backoff_cap: float = 8.0
+    max_retry_after: float = 30.0
+
+    def delay(self, attempt: int, error: BaseException) -> float | None:
+        """Seconds to wait after failed attempt number `attempt` (from 1), or None to give up."""
+        if attempt >= self.attempts:
+            return None
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            return min(float(error.retry_after), self.max_retry_after)
+        if isinstance(
+            error, HotConnectionError | HotTimeoutError | InternalServerError | RateLimitError
+        ):
+            return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+        return None
+
+
+class PartSchedule:
+    """Which part a worker takes next, and the first part to fail for good.
+
+    Workers call `next()` until it answers None: when every part has been
+    handed out, or as soon as one has failed for good (the others stop taking
+    new parts; parts already on the wire finish). Thread-safe.
+    """
+
+    def __init__(self, parts: tuple[Part, ...]) -> None:
+        self.parts = parts
+        self._pending = iter(parts)
+        self._lock = threading.Lock()
+        self.failure: tuple[Part, int, BaseException] | None = None
+
+    def next(self) -> Part | None:
+        with self._lock:
+            if self.failure is not None:
+                return None
+            return next(self._pending, None)
+
+    def failed(self, part: Part, attempts: int, error: BaseException) -> None:
+        with self._lock:
+            if self.failure is None:
+                self.failure = (part, attempts, error)
+
+    def stop(self) -> None:
+        """Hand out no more parts (the caller is giving up, e.g. on an interrupt)."""
+        with self._lock:
+            self._pending = iter(())
+
+
+# ---------------------------------------------------------------- request bodies
+
+
+class _Body:
+    """A part's bytes as request content, handed out in chunks that advance the meter.
+
+    Iterating again starts the part over (the transport repeats a request
+    after a dropped connection); the meter then counts it from zero. Leaving
+    its `with` block lets go of the bytes: httpx responses sit in reference
+    cycles with their request, so without that each part sent would stay in
+    memory until the next garbage collection.
+    """
+
+    def __init__(self, data: bytes | memoryview, part: int, meter: ProgressMeter) -> None:
+        self._data = memoryview(data)
+        self._part = part
+        self._meter = meter
+
+    def _chunks(self) -> Iterator[bytes]:
+        self._meter.restart(self._part)
+        for start in range(0, self._data.nbytes, CHUNK_SIZE):
+            chunk = bytes(self._data[start : start + CHUNK_SIZE])
+            yield chunk
+            self._meter.advance(self._part, len(chunk))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._data = memoryview(b"")
+
+
+class _SyncBody(_Body):
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks()
+
+
+class _AsyncBody(_Body):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks():
+            yield chunk
+
+
+# ---------------------------------------------------------------- the job
+
+
+class _GaveUp(Exception):
+    """A part failed on its last allowed attempt; carries the failure to the driver."""
+
+    def __init__(self, attempts: int, error: Exception) -> None:
+        super().__init__(attempts, error)
+        self.attempts = attempts
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class UploadCalls:
+    """The descriptions of the file endpoints an upload uses (built by `files`)."""
+
+    simple: Callable[[Any], Call[File]]
+    initiate: Callable[[int | None], Call[InitiateUpload]]
+    part: Callable[[UUID, int, Any], Call[UploadPart]]
+    complete: Callable[[UUID], Call[File]]
+    abort: Callable[[UUID], Call[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadFile:
+    """`files.upload_file`: store `source` at `path`, in parts when it is large."""
+
+    calls: UploadCalls
+    path: str
+    source: UploadSource
+    part_size: int | None
+    concurrency: int
+    on_progress: ProgressCallback | None
+    retry: PartRetry = PartRetry()
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
+        if self.part_size is not None and self.part_size < 1:
+            raise ValueError(f"part_size must be positive, got {self.part_size}")
+
+    # -- pure decisions
+
+    def _single_request(self, size: int) -> bool:
+        return size <= (self.part_size or DEFAULT_PART_SIZE)
+
+    def _expected_size(self, size: int) -> int | None:
+        # The server derives the number of parts it expects from expected_size
+        # and its own part size; parts of a caller-chosen size would not add up
+        # to that count, so then the size is not announced.
+        return size if self.part_size is None else None
+
+    def _parts(self, size: int, started: InitiateUpload) -> tuple[Part, ...]:
+        part_size = self.part_size or started.part_size
+        if part_size > started.part_size:
+            raise ValueError(
+                f"part_size {part_size} exceeds the {started.part_size} bytes "
+                "the server accepts per part"
+            )
+        return plan_parts(size, part_size)
+
+    def _failed(
+        self,
+        message: str,
+        cause: BaseException,
+        upload_id: UUID | None = None,
+        part: Part | None = None,
+        aborted: bool = False,
+    ) -> HotUploadError:
+        error = HotUploadError(
+            f"uploading {self.path!r} failed: {message}: {type(cause).__name__}: {cause}",
+            path=self.path,
+            upload_id=upload_id,
+            part_number=None if part is None else part.number,
+            aborted=aborted,
+        )
+        error.__cause__ = cause
+        return error
+
+    def _part_failed(
+        self, schedule: PartSchedule, upload_id: UUID, aborted: bool
+    ) -> HotUploadError:
+        assert schedule.failure is not None
+        part, attempts, cause = schedule.failure
+        return self._failed(
+            f"part {part.number} of {len(schedule.parts)} (bytes {part.offset}-"
+            f"{part.offset + part.size - 1}) failed after {attempts} attempt(s)",
+            cause,
+            upload_id,
+            part,
+            aborted,
+        )
+
+    # -- blocking driver
+
+    def run(self, runner: SyncRunner) -> File:
+        source = open_source(self.source)
+        try:
+            meter = ProgressMeter(source.size, self.on_progress)
+            meter.start()
+            if self._single_request(source.size):
+                try:
+                    stored = self._send(
+                        runner, source, meter, Part(1, 0, source.size), self.calls.simple
+                    )
+                except _GaveUp as gave_up:
+                    raise self._failed(
+                        f"after {gave_up.attempts} attempt(s)", gave_up.error
+                    ) from gave_up.error
+            else:
+                stored = self._run_multipart(runner, source, meter)
+        finally:
+            source.close()
+        meter.finish()
+        return stored
+
+    def _run_multipart(self, runner: SyncRunner, source: Source, meter: ProgressMeter) -> File:
+        try:
+            started = runner.call(self.calls.initiate(self._expected_size(source.size)))
+        except Exception as error:
+            raise self._failed("starting the multipart upload", error) from error
+        upload_id = started.upload_id
+        try:
+            schedule = PartSchedule(self._parts(source.size, started))
+
+            def work() -> None:
+                while (part := schedule.next()) is not None:
+                    try:
+                        send = partial(self.calls.part, upload_id, part.number)
+                        self._send(runner, source, meter, part, send)
+                    except _GaveUp as gave_up:
+                        schedule.failed(part, gave_up.attempts, gave_up.error)
+
+            with ThreadPoolExecutor(self.concurrency, "hot-typed-upload") as pool:
+                workers = [pool.submit(work) for _ in range(self.concurrency)]
+                try:
+                    for worker in workers:
+                        worker.result()
+                except BaseException:
+                    schedule.stop()
+                    raise
+            if schedule.failure is not None:
+                raise self._part_failed(schedule, upload_id, self._abort(runner, upload_id))
+            return runner.call(self.calls.complete(upload_id))
+        except HotUploadError:
+            raise
+        except BaseException as error:
+            aborted = self._abort(runner, upload_id)
+            if not isinstance(error, Exception):
+                raise
+            raise self._failed(
+                "the multipart upload did not finish", error, upload_id, None, aborted
+            ) from error
+
+    def _send(
+        self,
+        runner: SyncRunner,
+        source: Source,
+        meter: ProgressMeter,
+        part: Part,
+        call: Callable[[Any], Call[R]],
+    ) -> R:
+        """Send `part` as the body of `call`, again after each failure `retry` allows."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                data = source.read(part.offset, part.size)
+                with _SyncBody(data, part.number, meter) as body:
+                    del data
+                    result = runner.call(call(body))
+            except Exception as error:
+                delay = self.retry.delay(attempt, error)
+                if delay is None:
+                    raise _GaveUp(attempt, error) from error
+                logger.info("sending part %d again: %s", part.number, error)
+                time.sleep(delay)
+                continue
+            meter.part_done(part.number, part.size)
+            return result
+
+    def _abort(self, runner: SyncRunner, upload_id: UUID) -> bool:
+        try:
+            runner.call(self.calls.abort(upload_id))
+        except HotError as error:
+            logger.warning("could not abort upload %s: %s", upload_id, error)
+            return False
+        return True
+
+    # -- async driver
+
+    async def arun(self, runner: AsyncRunner) -> File:
+        source = await asyncio.to_thread(open_source, self.source)
+        try:
+            meter = ProgressMeter(source.size, self.on_progress)
+            meter.start()
+            if self._single_request(source.size):
+                try:
+                    stored = await self._asend(
+                        runner, source, meter, Part(1, 0, source.size), self.calls.simple
+                    )
+                except _GaveUp as gave_up:
+                    raise self._failed(
+                        f"after {gave_up.attempts} attempt(s)", gave_up.error
+                    ) from gave_up.error
+            else:
+                stored = await self._arun_multipart(runner, source, meter)
+        finally:
+            await asyncio.to_thread(source.close)
+        meter.finish()
+        return stored
+
+    async def _arun_multipart(
+        self, runner: AsyncRunner, source: Source, meter: ProgressMeter
+    ) -> File:
+        try:
+            started = await runner.call(self.calls.initiate(self._expected_size(source.size)))
+        except Exception as error:
+            raise self._failed("starting the multipart upload", error) from error
+        upload_id = started.upload_id
+        try:
+            schedule = PartSchedule(self._parts(source.size, started))
+
+            async def work() -> None:
+                while (part := schedule.next()) is not None:
+                    try:
+                        send = partial(self.calls.part, upload_id, part.number)
+                        await self._asend(runner, source, meter, part, send)
+                    except _GaveUp as gave_up:
+                        schedule.failed(part, gave_up.attempts, gave_up.error)
+
+            await asyncio.gather(*(work() for _ in range(self.concurrency)))
+            if schedule.failure is not None:
+                raise self._part_failed(schedule, upload_id, await self._aabort(runner, upload_id))
+            return await runner.call(self.calls.complete(upload_id))
+        except HotUploadError:
+            raise
+        except BaseException as error:
+            aborted = await self._aabort(runner, upload_id)
+            if not isinstance(error, Exception):
+                raise
+            raise self._failed(
+                "the multipart upload did not finish", error, upload_id, None, aborted
+            ) from error
+
+    async def _asend(
+        self,
+        runner: AsyncRunner,
+        source: Source,
+        meter: ProgressMeter,
+        part: Part,
+        call: Callable[[Any], Call[R]],
+    ) -> R:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                data = await asyncio.to_thread(source.read, part.offset, part.size)
+                with _AsyncBody(data, part.number, meter) as body:
+                    del data
+                    result = await runner.call(call(body))
+            except Exception as error:
+                delay = self.retry.delay(attempt, error)
+                if delay is None:
+                    raise _GaveUp(attempt, error) from error
+                logger.info("sending part %d again: %s", part.number, error)
+                await asyncio.sleep(delay)
+                continue
+            meter.part_done(part.number, part.size)
+            return result
+
+    async def _aabort(self, runner: AsyncRunner, upload_id: UUID) -> bool:
+        try:
+            await runner.call(self.calls.abort(upload_id))
+        except HotError as error:
+            logger.warning("could not abort upload %s: %s", upload_id, error)
+            return False
+        return True

@@ -1,0 +1,519 @@
+"""`files.upload_file` and `builds.upload` over a real loopback socket, both clients."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import os
+import random
+import threading
+import tracemalloc
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typing_extensions import assert_type
+
+import hot_typed._uploads
+from hot_typed import (
+    AsyncHotClient,
+    BadRequestError,
+    BuildUpload,
+    File,
+    HotClient,
+    HotUploadError,
+    InternalServerError,
+)
+from hot_typed._sources import UploadSource
+from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
+
+MiB = 1024 * 1024
+NOW = "2026-01-02T03:04:05Z"
+DROP = 0
+
+
+def digest_of(parts: list[bytes]) -> str:
+    """The etag the test store gives a file: a digest over its parts' digests, in order."""
+    return hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+def expected_etag(data_or_path: bytes | Path, part_size: int) -> str:
+    digests: list[bytes] = []
+    with (
+        open(data_or_path, "rb") if isinstance(data_or_path, Path) else io.BytesIO(data_or_path)
+    ) as file:
+        while chunk := file.read(part_size):
+            digests.append(hashlib.sha256(chunk).digest())
+    if not digests:
+        digests.append(hashlib.sha256(b"").digest())
+    return digest_of(digests)
+
+
+class FileStore:
+    """The file endpoints, enough to test uploads: simple and multipart.
+
+    It keeps each part's size and digest, never its bytes (it even drops the
+    bodies of recorded PUTs), so what memory a test measures is in flight.
+    `failures` maps a part number to the statuses its next attempts answer
+    (`DROP`: the connection is closed without an answer).
+    """
+
+    def __init__(self, part_size: int, failures: dict[int, list[int]] | None = None) -> None:
+        self.part_size = part_size
+        self.failures = failures or {}
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._lock = threading.Lock()
+
+    def _file(self, path: str, size: int, etag: str, content_type: str | None) -> dict[str, Any]:
+        record = {
+            "file_id": str(uuid.uuid4()),
+            "path": path,
+            "size": size,
+            "etag": etag,
+            "content_type": content_type,
+            "storage_backend": "local",
+            "created_by_run_id": None,
+            "updated_by_run_id": None,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        self.files[path] = record
+        return record
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        body = request.body
+        if request.method == "PUT":
+            request.body = b""
+        segments = request.segments
+        with self._lock:
+            if request.method == "PUT" and segments[:3] == ["v1", "files", "upload"]:
+                path = "/".join(segments[3:])
+                digest = digest_of([hashlib.sha256(body).digest()])
+                content_type = request.headers.get("content-type")
+                return HttpResponse.json(
+                    {"data": self._file(path, len(body), digest, content_type)}
+                )
+            if request.method == "POST" and segments == ["v1", "files", "uploads"]:
+                wanted = json.loads(body)
+                upload_id = str(uuid.uuid4())
+                self.uploads[upload_id] = {
+                    "path": wanted["path"],
+                    "expected_size": wanted.get("expected_size"),
+                    "content_type": wanted.get("content_type"),
+                    "parts": {},
+                    "status": "pending",
+                }
+                answer = {
+                    "upload_id": upload_id,
+                    "path": wanted["path"],
+                    "part_size": self.part_size,
+                    "expires_at": NOW,
+                }
+                return HttpResponse.json({"data": answer}, 201)
+            if segments[:3] != ["v1", "files", "uploads"] or len(segments) < 4:
+                return _error(404, "not_found", f"no route {request.method} {request.path}")
+            upload = self.uploads.get(segments[3])
+            if upload is None:
+                return _error(404, "not_found", "Upload not found")
+            if request.method == "DELETE":
+                upload["status"] = "aborted"
+                return HttpResponse(204)
+            if upload["status"] != "pending":
+                return _error(409, "upload_not_pending", f"Upload is {upload['status']}")
+            if request.method == "POST" and segments[4:] == ["complete"]:
+                parts = upload["parts"]
+                if sorted(parts) != list(range(1, len(parts) + 1)):
+                    return _error(409, "upload_incomplete", f"parts {sorted(parts)}")
+                upload["status"] = "completed"
+                size = sum(size for size, _ in parts.values())
+                etag = digest_of([parts[n][1] for n in sorted(parts)])
+                record = self._file(upload["path"], size, etag, upload["content_type"])
+                return HttpResponse.json({"data": record})
+            number = int(segments[4])
+            statuses = self.failures.get(number)
+            if statuses:
+                status = statuses.pop(0)
+                if status == DROP:
+                    raise DropConnection
+                return _error(status, "injected", f"part {number} refused with {status}")
+            if len(body) > self.part_size:
+                return _error(413, "part_too_large", "Part exceeds negotiated size")
+            upload["parts"][number] = (len(body), hashlib.sha256(body).digest())
+            answer = {"part_number": number, "size": len(body), "etag": f"e{number}"}
+        return HttpResponse.json({"data": answer})
+
+
+def _error(status: int, code: str, message: str) -> HttpResponse:
+    return HttpResponse.json({"error": {"code": code, "message": message}}, status)
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def upload_file(
+    mode: str, server: LoopbackServer, path: str, source: UploadSource, **options: Any
+) -> File:
+    if mode == "sync":
+        with HotClient("token", base_url=server.base_url, max_retries=0) as hot:
+            return assert_type(hot.files.upload_file(path, source, **options), File)
+    async with AsyncHotClient("token", base_url=server.base_url, max_retries=0) as hot:
+        return assert_type(await hot.files.upload_file(path, source, **options), File)
+
+
+def write_random_file(path: Path, size: int, seed: int = 7) -> Path:
+    generator = random.Random(seed)
+    with open(path, "wb") as file:
+        for start in range(0, size, MiB):
+            file.write(generator.randbytes(min(MiB, size - start)))
+    return path
+
+
+def calls_to(server: LoopbackServer, method: str, *prefix: str) -> list[HttpRequest]:
+    return [
+        r
+        for r in server.requests
+        if r.method == method and r.segments[: len(prefix)] == list(prefix)
+    ]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int | None]] = []
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.calls.append((done, total))
+
+    def assert_monotonic_and_complete(self, total: int) -> None:
+        assert self.calls, "no progress reported"
+        done = [d for d, _ in self.calls]
+        assert done == sorted(done)
+        assert all(t == total for _, t in self.calls)
+        assert self.calls[-1] == (total, total)
+
+
+async def test_a_50_mib_file_goes_up_in_parts_with_memory_bounded_by_parts_in_flight(
+    mode: str, tmp_path: Path
+) -> None:
+    part_size, concurrency = 1 * MiB, 4
+    source = write_random_file(tmp_path / "big.bin", 50 * MiB)
+    store = FileStore(part_size)
+    progress = Recorder()
+    with LoopbackServer(store) as server:
+        tracemalloc.start()
+        try:
+            stored = await upload_file(
+                mode,
+                server,
+                "data/big.bin",
+                source,
+                part_size=part_size,
+                concurrency=concurrency,
+                on_progress=progress,
+            )
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert stored.size == 50 * MiB
+    assert stored.etag == expected_etag(source, part_size)
+    assert len(calls_to(server, "PUT", "v1", "files", "uploads")) == 50
+    # Both ends run in this process: at most `concurrency` parts on each side,
+    # far below the 50 MiB of the file.
+    assert peak < 3 * part_size * concurrency + 4 * MiB, f"peak {peak / MiB:.1f} MiB"
+    progress.assert_monotonic_and_complete(50 * MiB)
+
+
+async def test_without_part_size_the_servers_part_size_cuts_a_large_source(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only sources above the server's smallest part size go multipart; shrink
+    # that threshold so a small source exercises the negotiated part size.
+    monkeypatch.setattr(hot_typed._uploads, "DEFAULT_PART_SIZE", 64 * 1024)
+    data = random.Random(1).randbytes(300_000)
+    store = FileStore(part_size=100_000)
+    with LoopbackServer(store) as server:
+        stored = await upload_file(mode, server, "n/a.bin", data)
+    assert stored.etag == expected_etag(data, 100_000)
+    (initiate,) = [r for r in server.requests if r.path == "/v1/files/uploads"]
+    assert initiate.json() == {"path": "n/a.bin", "expected_size": 300_000}
+    parts = calls_to(server, "PUT", "v1", "files", "uploads")
+    assert sorted(r.segments[-1] for r in parts) == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("source_kind", ["bytes", "path", "file object at an offset", "bytearray"])
+async def test_a_source_of_one_part_goes_in_a_single_request(
+    mode: str, tmp_path: Path, source_kind: str
+) -> None:
+    data = b"header" + random.Random(2).randbytes(200_000)
+    path = tmp_path / "small.bin"
+    path.write_bytes(data)
+    source: Any
+    expected = data
+    if source_kind == "bytes":
+        source = data
+    elif source_kind == "bytearray":
+        source = bytearray(data)
+    elif source_kind == "path":
+        source = str(path)
+    else:
+        source = open(path, "rb")  # noqa: SIM115 (closed below)
+        source.seek(6)
+        expected = data[6:]
+    progress = Recorder()
+    try:
+        with LoopbackServer(FileStore(MiB)) as server:
+            stored = await upload_file(
+                mode, server, "a b/small.bin", source, content_type="x/y", on_progress=progress
+            )
+    finally:
+        if hasattr(source, "close"):
+            assert not source.closed, "a caller's file object is left open"
+            source.close()
+    (put,) = server.requests
+    assert put.method == "PUT"
+    assert put.path == "/v1/files/upload/a%20b/small.bin"
+    assert put.headers["content-type"] == "x/y"
+    assert stored.size == len(expected)
+    assert stored.etag == expected_etag(expected, MiB)
+    progress.assert_monotonic_and_complete(len(expected))
+
+
+async def test_an_empty_source_is_stored_empty(mode: str) -> None:
+    progress = Recorder()
+    with LoopbackServer(FileStore(MiB)) as server:
+        stored = await upload_file(mode, server, "empty", b"", on_progress=progress)
+    assert stored.size == 0
+    assert progress.calls == [(0, 0)]
+
+
+async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: str) -> None:
+    data = random.Random(3).randbytes(6 * 65_536 + 17)
+    store = FileStore(65_536, failures={3: [500], 5: [503], 6: [DROP]})
+    progress = Recorder()
+    with LoopbackServer(store) as server:
+        stored = await upload_file(
+            mode, server, "retry.bin", data, part_size=65_536, on_progress=progress
+        )
+    assert stored.etag == expected_etag(data, 65_536)
+    part_numbers = [r.segments[-1] for r in calls_to(server, "PUT", "v1", "files", "uploads")]
+    assert part_numbers.count("3") == 2
+    assert part_numbers.count("5") == 2
+    assert part_numbers.count("6") == 2
+    assert not calls_to(server, "DELETE")
+    progress.assert_monotonic_and_complete(len(data))
+
+
+async def test_a_part_failing_for_good_aborts_the_upload_and_the_error_names_it(
+    mode: str,
+) -> None:
+    data = random.Random(4).randbytes(4 * 65_536)
+    store = FileStore(65_536, failures={2: [500, 500, 500, 500]})
+    with LoopbackServer(store) as server, pytest.raises(HotUploadError) as caught:
+        await upload_file(mode, server, "doomed.bin", data, part_size=65_536, concurrency=2)
+    error = caught.value
+    assert error.part_number == 2
+    assert "part 2 of 4" in str(error)
+    assert "after 3 attempt(s)" in str(error)
+    assert isinstance(error.__cause__, InternalServerError)
+    assert "part 2 refused with 500" in str(error)
+    (upload_id,) = store.uploads
+    assert error.upload_id == uuid.UUID(upload_id)
+    assert error.aborted
+    assert [r.path for r in calls_to(server, "DELETE")] == [f"/v1/files/uploads/{upload_id}"]
+    assert not [r for r in server.requests if r.segments[-1:] == ["complete"]]
+    assert store.uploads[upload_id]["status"] == "aborted"
+    assert "doomed.bin" not in store.files
+
+
+async def test_a_client_error_on_a_part_is_not_retried(mode: str) -> None:
+    data = random.Random(5).randbytes(3 * 65_536)
+    store = FileStore(65_536, failures={1: [400]})
+    with LoopbackServer(store) as server, pytest.raises(HotUploadError) as caught:
+        await upload_file(mode, server, "bad.bin", data, part_size=65_536, concurrency=1)
+    assert caught.value.part_number == 1
+    assert isinstance(caught.value.__cause__, BadRequestError)
+    part_numbers = [r.segments[-1] for r in calls_to(server, "PUT", "v1", "files", "uploads")]
+    assert part_numbers == ["1"], "no part is started after one failed for good"
+    assert len(calls_to(server, "DELETE")) == 1
+
+
+async def test_a_part_size_above_the_servers_aborts_before_sending_parts(mode: str) -> None:
+    with LoopbackServer(FileStore(65_536)) as server, pytest.raises(HotUploadError) as caught:
+        await upload_file(mode, server, "x.bin", bytes(300_000), part_size=100_000)
+    assert isinstance(caught.value.__cause__, ValueError)
+    assert "65536" in str(caught.value)
+    assert not calls_to(server, "PUT")
+    assert len(calls_to(server, "DELETE")) == 1
+
+
+async def test_no_more_than_concurrency_parts_are_on_the_wire(mode: str) -> None:
+    store = FileStore(65_536)
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+    entered = threading.Barrier(2, timeout=5)
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        nonlocal active, peak
+        is_part = request.method == "PUT" and request.segments[2] == "uploads"
+        if is_part:
+            with lock:
+                active += 1
+                peak = max(peak, active)
+            # Hold the first two parts until both are in: proves they overlap.
+            if request.segments[-1] in {"1", "2"}:
+                entered.wait()
+        try:
+            return store(request)
+        finally:
+            if is_part:
+                with lock:
+                    active -= 1
+
+    with LoopbackServer(handler) as server:
+        await upload_file(mode, server, "c.bin", bytes(8 * 65_536), part_size=65_536, concurrency=2)
+    assert peak == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "options", "error"),
+    [
+        (b"x", {"concurrency": 0}, ValueError),
+        (b"x", {"part_size": 0}, ValueError),
+        (io.StringIO("text"), {}, TypeError),
+        (12, {}, TypeError),
+    ],
+)
+async def test_invalid_arguments_fail_before_any_request(
+    mode: str, source: Any, options: dict[str, Any], error: type[Exception]
+) -> None:
+    with LoopbackServer(FileStore(MiB)) as server, pytest.raises(error):
+        await upload_file(mode, server, "x", source, **options)
+    assert server.requests == []
+
+
+async def test_a_non_seekable_file_object_is_refused(mode: str) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"data")
+    os.close(write_end)
+    with (
+        open(read_end, "rb") as pipe,
+        LoopbackServer(FileStore(MiB)) as server,
+        pytest.raises(TypeError, match="seekable"),
+    ):
+        await upload_file(mode, server, "x", pipe)
+    assert server.requests == []
+
+
+# ---------------------------------------------------------------- builds.upload
+
+
+def build_handler(request: HttpRequest) -> HttpResponse:
+    record = {
+        "build_id": str(uuid.uuid4()),
+        "project_id": str(uuid.uuid4()),
+        "hash": "h",
+        "size": len(request.body),
+        "storage_path": "builds/x",
+        "storage_backend": "local",
+        "created_at": NOW,
+    }
+    return HttpResponse.json({"data": record}, 201)
+
+
+async def upload_build(mode: str, server: LoopbackServer, file: UploadSource) -> BuildUpload:
+    if mode == "sync":
+        with HotClient("token", base_url=server.base_url, max_retries=0) as hot:
+            return assert_type(hot.builds.upload("proj", file=file, hash="abc"), BuildUpload)
+    async with AsyncHotClient("token", base_url=server.base_url, max_retries=0) as hot:
+        return assert_type(await hot.builds.upload("proj", file=file, hash="abc"), BuildUpload)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "build.tar.gz"
+    path.write_bytes(random.Random(6).randbytes(300_000))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["path", "str path", "file object", "bytes"])
+async def test_build_upload_streams_a_path_or_file_object_as_the_form_file(
+    mode: str, archive: Path, kind: str
+) -> None:
+    data = archive.read_bytes()
+    source: Any = {
+        "path": archive,
+        "str path": str(archive),
+        "file object": None,
+        "bytes": data,
+    }[kind]
+    with LoopbackServer(build_handler) as server:
+        if kind == "file object":
+            with open(archive, "rb") as file:
+                await upload_build(mode, server, file)
+        else:
+            await upload_build(mode, server, source)
+    (request,) = server.requests
+    assert request.segments == ["v1", "projects", "proj", "builds"]
+    assert "transfer-encoding" not in request.headers
+    assert int(request.headers["content-length"]) == len(request.body)
+    assert data in request.body
+    assert b'name="hash"\r\n\r\nabc\r\n' in request.body
+    filename = "upload" if kind == "bytes" else "build.tar.gz"
+    assert f'name="file"; filename="{filename}"'.encode() in request.body
+
+
+async def test_a_cancelled_async_upload_is_aborted_on_the_server() -> None:
+    store = FileStore(65_536)
+    release = threading.Event()
+    progressed = asyncio.Event()
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        if request.method == "PUT" and request.segments[-1] == "2":
+            release.wait(5)
+        return store(request)
+
+    def on_progress(done: int, total: int | None) -> None:
+        if done > 65_536:
+            progressed.set()
+
+    with LoopbackServer(handler) as server:
+        async with AsyncHotClient("token", base_url=server.base_url) as hot:
+            task = asyncio.create_task(
+                hot.files.upload_file(
+                    "c.bin", bytes(4 * 65_536), part_size=65_536, on_progress=on_progress
+                )
+            )
+            await asyncio.wait_for(progressed.wait(), 5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        release.set()
+    (upload_id,) = store.uploads
+    assert store.uploads[upload_id]["status"] == "aborted"
+    assert not [r for r in server.requests if r.segments[-1:] == ["complete"]]
+
+
+def test_an_interrupted_blocking_upload_is_aborted_on_the_server() -> None:
+    store = FileStore(65_536)
+
+    def interrupt(done: int, total: int | None) -> None:
+        if done > 65_536:
+            raise KeyboardInterrupt
+
+    with (
+        LoopbackServer(store) as server,
+        HotClient("token", base_url=server.base_url) as hot,
+        pytest.raises(KeyboardInterrupt),
+    ):
+        hot.files.upload_file("i.bin", bytes(6 * 65_536), part_size=65_536, on_progress=interrupt)
+    (upload_id,) = store.uploads
+    assert store.uploads[upload_id]["status"] == "aborted"
+    assert not [r for r in server.requests if r.segments[-1:] == ["complete"]]
