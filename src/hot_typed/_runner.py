@@ -5,19 +5,24 @@ These are the only places, with the transports, where the two clients differ.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncGenerator, Generator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._pagination import AsyncPage, Page
 from ._sse import AsyncEventStream, EventStream, aiter_events, iter_events
+from ._streaming import RECONNECTABLE
 
 if TYPE_CHECKING:
     from ._request import Call, ListCall, StreamCall
+    from ._streaming import Follower
     from ._transport import AsyncTransport, SyncTransport
 
 __all__ = ["AsyncRunner", "Runner", "SyncRunner"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class SyncRunner:
@@ -39,6 +44,32 @@ class SyncRunner:
     def _events(self, call: StreamCall[T]) -> Generator[T, None, None]:
         with self.transport.stream(call.request) as response:
             yield from iter_events(response, call.decode)
+
+    def follow(self, follower: Follower[T, Any]) -> EventStream[T]:
+        return EventStream(self._follow(follower))
+
+    def wait(self, follower: Follower[Any, R]) -> R:
+        for _ in self._follow(follower):
+            pass
+        return follower.result()
+
+    def _follow(self, follower: Follower[T, Any]) -> Generator[T, None, None]:
+        while not follower.done:
+            call = follower.connect(time.monotonic())
+            try:
+                with self.transport.stream(call.request) as response:
+                    for event in iter_events(response, call.decode):
+                        if follower.receive(event, time.monotonic()):
+                            yield event
+                        if follower.done:
+                            return
+            except RECONNECTABLE as error:
+                delay = follower.ended(error, time.monotonic())
+            else:
+                delay = follower.ended(None, time.monotonic())
+            if delay is None:
+                return
+            time.sleep(delay)
 
 
 class AsyncRunner:
@@ -63,6 +94,32 @@ class AsyncRunner:
         async with self.transport.stream(call.request) as response:
             async for event in aiter_events(response, call.decode):
                 yield event
+
+    def follow(self, follower: Follower[T, Any]) -> AsyncEventStream[T]:
+        return AsyncEventStream(self._follow(follower))
+
+    async def wait(self, follower: Follower[Any, R]) -> R:
+        async for _ in self._follow(follower):
+            pass
+        return follower.result()
+
+    async def _follow(self, follower: Follower[T, Any]) -> AsyncGenerator[T, None]:
+        while not follower.done:
+            call = follower.connect(time.monotonic())
+            try:
+                async with self.transport.stream(call.request) as response:
+                    async for event in aiter_events(response, call.decode):
+                        if follower.receive(event, time.monotonic()):
+                            yield event
+                        if follower.done:
+                            return
+            except RECONNECTABLE as error:
+                delay = follower.ended(error, time.monotonic())
+            else:
+                delay = follower.ended(None, time.monotonic())
+            if delay is None:
+                return
+            await asyncio.sleep(delay)
 
 
 Runner = SyncRunner | AsyncRunner
