@@ -68,12 +68,12 @@ def comment(text: str = "keep-alive") -> bytes:
     return f": {text}\n\n".encode()
 
 
-def split(data: bytes, size: int, gap: float = 0.002) -> list[Step]:
-    """`data` cut every `size` bytes (through frames and UTF-8 characters), a pause
-    between pieces so each is its own read."""
+def split(data: bytes, size: int, gap: float = 0.0) -> list[Step]:
+    """`data` cut every `size` bytes (through frames and UTF-8 characters), each piece
+    flushed on its own, with an optional pause between pieces."""
     steps: list[Step] = []
     for start in range(0, len(data), size):
-        if steps:
+        if steps and gap:
             steps.append(Pause(gap))
         steps.append(data[start : start + size])
     return steps
