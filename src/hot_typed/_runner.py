@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
+
+from ._errors import HotTimeoutError
 from ._pagination import AsyncPage, Page
 from ._sse import AsyncEventStream, EventStream, aiter_events, iter_events
 from ._streaming import RECONNECTABLE
@@ -23,6 +26,44 @@ __all__ = ["AsyncRunner", "Runner", "SyncRunner"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _Deadline(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that fails once `deadline` (monotonic) has passed.
+
+    A read timeout alone cannot bound a wait: keep-alive comments reset it
+    forever. Checking at every chunk received, comments included, does.
+    """
+
+    def __init__(self, stream: Any, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def _check(self) -> None:
+        if time.monotonic() >= self._deadline:
+            raise HotTimeoutError("the overall timeout passed while reading an event stream")
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            self._check()
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            self._check()
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def _bound(response: httpx.Response, deadline: float | None) -> httpx.Response:
+    if deadline is not None:
+        response.stream = _Deadline(response.stream, deadline)
+    return response
 
 
 class SyncRunner:
@@ -58,7 +99,7 @@ class SyncRunner:
             call = follower.connect(time.monotonic())
             try:
                 with self.transport.stream(call.request) as response:
-                    for event in iter_events(response, call.decode):
+                    for event in iter_events(_bound(response, follower.deadline), call.decode):
                         if follower.receive(event, time.monotonic()):
                             yield event
                         if follower.done:
@@ -108,7 +149,8 @@ class AsyncRunner:
             call = follower.connect(time.monotonic())
             try:
                 async with self.transport.stream(call.request) as response:
-                    async for event in aiter_events(response, call.decode):
+                    bounded = _bound(response, follower.deadline)
+                    async for event in aiter_events(bounded, call.decode):
                         if follower.receive(event, time.monotonic()):
                             yield event
                         if follower.done:

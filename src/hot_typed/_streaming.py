@@ -226,6 +226,11 @@ class Follower(Generic[E, R]):
 
     # -- what drivers call
 
+    @property
+    def deadline(self) -> float | None:
+        """When (monotonic seconds) the whole follow times out, once started."""
+        return self._deadline
+
     def connect(self, now: float) -> StreamCall[E]:
         """The call opening the next connection."""
         if self._deadline is None and self._timeout is not None:
@@ -246,7 +251,7 @@ class Follower(Generic[E, R]):
         Returns the delay before the next `connect`, or None when following is
         over; raises when it must give up.
         """
-        self._remaining(now, error)
+        remaining = self._remaining(now, error)
         if not self._should_reconnect(error):
             return None
         self._attempts = 1 if self._progress else self._attempts + 1
@@ -255,7 +260,8 @@ class Follower(Generic[E, R]):
                 f"{self.what}: gave up after {self._max_attempts} reconnect(s) in a row "
                 f"that brought nothing new{_cause(error)}"
             ) from error
-        return _backoff(self._attempts)
+        delay = _backoff(self._attempts)
+        return delay if remaining is None else min(delay, remaining)
 
     def result(self) -> R:
         raise NotImplementedError
