@@ -1,7 +1,8 @@
 """How one description of an operation becomes a sync and an async method.
 
 A resource class is written once, generic over its mode. Each operation is a
-method that builds a pure description (`Call`, `ListCall`, `StreamCall`) and is
+method that builds a pure description (`Call`, `ListCall`, `StreamCall`, or a
+`Follower` state machine for streams followed across reconnects) and is
 decorated with the descriptor for its kind. Accessed on a `Resource[Sync]`
 (what `HotClient` holds) the descriptor returns a blocking method; on a
 `Resource[Async]` it returns a coroutine function. Type checkers follow the
