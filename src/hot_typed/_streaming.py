@@ -21,7 +21,6 @@ Driving protocol, for one follower::
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
@@ -65,13 +64,14 @@ __all__ = [
     "RunWaiter",
     "TaskWaiter",
     "call_body",
+    "call_result",
     "failure_message",
+    "identity",
     "snapshot_decoder",
     "stream_subscription",
     "unwrap_result",
 ]
 
-logger = logging.getLogger("hot_typed")
 
 E = TypeVar("E")
 R = TypeVar("R")
@@ -404,6 +404,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
 
 
 def identity(run: Run) -> Run:
+    """The `finish` of followers whose value is the terminal run itself."""
     return run
 
 

@@ -14,7 +14,7 @@ from .._resource import ModeT, Resource, follow_endpoint, stream_endpoint, wait_
 from .._streaming import RunStreamFollower, identity, stream_subscription
 from .._wire import request_body
 
-__all__ = ["Streams"]
+__all__ = ["Streams", "stream_subscription"]
 
 
 class Streams(Resource[ModeT]):
