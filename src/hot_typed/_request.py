@@ -57,6 +57,8 @@ class Request:
     `retryable` says whether the request may be sent again after a failure that
     may have reached the server; JSON reads and idempotent writes are. With
     `retry` False it is never sent twice, whatever the failure (raw requests).
+    `timeout`, when set, caps every phase's timeout (connect, read, write, pool)
+    of this request below the client's: a waiter's remaining time.
     """
 
     method: str
@@ -70,6 +72,7 @@ class Request:
     accept: str = "application/json"
     retryable: bool = field(default=True)
     retry: bool = True
+    timeout: float | None = None
 
     @property
     def idempotent(self) -> bool:

@@ -1,7 +1,8 @@
 """How one description of an operation becomes a sync and an async method.
 
 A resource class is written once, generic over its mode. Each operation is a
-method that builds a pure description (`Call`, `ListCall`, `StreamCall`) and is
+method that builds a pure description (`Call`, `ListCall`, `StreamCall`, or a
+`Follower` state machine for streams followed across reconnects) and is
 decorated with the descriptor for its kind. Accessed on a `Resource[Sync]`
 (what `HotClient` holds) the descriptor returns a blocking method; on a
 `Resource[Async]` it returns a coroutine function. Type checkers follow the
@@ -23,19 +24,23 @@ if TYPE_CHECKING:
     from ._request import Call, ListCall, StreamCall
     from ._runner import Runner
     from ._sse import AsyncEventStream, EventStream
+    from ._streaming import Follower
 
 __all__ = [
     "Async",
     "Resource",
     "Sync",
     "endpoint",
+    "follow_endpoint",
     "job_endpoint",
     "list_endpoint",
     "stream_endpoint",
+    "wait_endpoint",
 ]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Sync:
@@ -131,6 +136,46 @@ class stream_endpoint(_Operation[P, T]):
     def __get__(
         self, resource: Resource[Async], owner: type
     ) -> Callable[P, AsyncEventStream[T]]: ...
+    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
+        return self if resource is None else self._bind(resource)
+
+
+class follow_endpoint(_Operation[P, T]):
+    """An operation answering an event stream of `T` that reconnects when cut.
+
+    The build returns a fresh `Follower` (`_streaming.py`), the state machine
+    deciding what each connection requests and when the stream is over.
+    """
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Follower[T, Any]]) -> None:
+        super().__init__(build, "follow")
+
+    @overload
+    def __get__(self, resource: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, EventStream[T]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[Async], owner: type
+    ) -> Callable[P, AsyncEventStream[T]]: ...
+    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
+        return self if resource is None else self._bind(resource)
+
+
+class wait_endpoint(_Operation[P, R]):
+    """An operation that follows event streams, reconnecting, until it has its value `R`."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Follower[Any, R]]) -> None:
+        super().__init__(build, "wait")
+
+    @overload
+    def __get__(self, resource: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, R]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[Async], owner: type
+    ) -> Callable[P, Coroutine[Any, Any, R]]: ...
     def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
         return self if resource is None else self._bind(resource)
 

@@ -5,20 +5,66 @@ These are the only places, with the transports, where the two clients differ.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
-from typing import TYPE_CHECKING, TypeVar
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
+
+from ._errors import HotTimeoutError
 from ._pagination import AsyncPage, Page
 from ._sse import AsyncEventStream, EventStream, aiter_events, iter_events
+from ._streaming import RECONNECTABLE
 
 if TYPE_CHECKING:
     from ._job import Job
     from ._request import Call, ListCall, StreamCall
+    from ._streaming import Follower
     from ._transport import AsyncTransport, SyncTransport
 
 __all__ = ["AsyncRunner", "Runner", "SyncRunner"]
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Deadline(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that fails once `deadline` (monotonic) has passed.
+
+    A read timeout alone cannot bound a wait: keep-alive comments reset it
+    forever. Checking at every chunk received, comments included, does.
+    """
+
+    def __init__(self, stream: Any, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def _check(self) -> None:
+        if time.monotonic() >= self._deadline:
+            raise HotTimeoutError("the overall timeout passed while reading an event stream")
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            self._check()
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            self._check()
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def _bound(response: httpx.Response, deadline: float | None) -> httpx.Response:
+    if deadline is not None:
+        response.stream = _Deadline(response.stream, deadline)
+    return response
 
 
 class SyncRunner:
@@ -43,6 +89,32 @@ class SyncRunner:
     def _events(self, call: StreamCall[T]) -> Generator[T, None, None]:
         with self.transport.stream(call.request) as response:
             yield from iter_events(response, call.decode)
+
+    def follow(self, follower: Follower[T, Any]) -> EventStream[T]:
+        return EventStream(self._follow(follower))
+
+    def wait(self, follower: Follower[Any, R]) -> R:
+        for _ in self._follow(follower):
+            pass
+        return follower.result()
+
+    def _follow(self, follower: Follower[T, Any]) -> Generator[T, None, None]:
+        while not follower.done:
+            call = follower.connect(time.monotonic())
+            try:
+                with self.transport.stream(call.request) as response:
+                    for event in iter_events(_bound(response, follower.deadline), call.decode):
+                        if follower.receive(event, time.monotonic()):
+                            yield event
+                        if follower.done:
+                            return
+            except RECONNECTABLE as error:
+                delay = follower.ended(error, time.monotonic())
+            else:
+                delay = follower.ended(None, time.monotonic())
+            if delay is None:
+                return
+            time.sleep(delay)
 
 
 class AsyncRunner:
@@ -70,6 +142,33 @@ class AsyncRunner:
         async with self.transport.stream(call.request) as response:
             async for event in aiter_events(response, call.decode):
                 yield event
+
+    def follow(self, follower: Follower[T, Any]) -> AsyncEventStream[T]:
+        return AsyncEventStream(self._follow(follower))
+
+    async def wait(self, follower: Follower[Any, R]) -> R:
+        async for _ in self._follow(follower):
+            pass
+        return follower.result()
+
+    async def _follow(self, follower: Follower[T, Any]) -> AsyncGenerator[T, None]:
+        while not follower.done:
+            call = follower.connect(time.monotonic())
+            try:
+                async with self.transport.stream(call.request) as response:
+                    bounded = _bound(response, follower.deadline)
+                    async for event in aiter_events(bounded, call.decode):
+                        if follower.receive(event, time.monotonic()):
+                            yield event
+                        if follower.done:
+                            return
+            except RECONNECTABLE as error:
+                delay = follower.ended(error, time.monotonic())
+            else:
+                delay = follower.ended(None, time.monotonic())
+            if delay is None:
+                return
+            await asyncio.sleep(delay)
 
 
 Runner = SyncRunner | AsyncRunner

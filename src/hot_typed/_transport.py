@@ -146,7 +146,19 @@ class Settings:
             files=request.files,
             data=request.data,
             headers=headers,
+            timeout=_capped(client.timeout, request.timeout),
         )
+
+
+def _capped(timeout: httpx.Timeout, cap: float | None) -> httpx.Timeout:
+    if cap is None:
+        return timeout
+    return httpx.Timeout(
+        connect=cap if timeout.connect is None else min(timeout.connect, cap),
+        read=cap if timeout.read is None else min(timeout.read, cap),
+        write=cap if timeout.write is None else min(timeout.write, cap),
+        pool=cap if timeout.pool is None else min(timeout.pool, cap),
+    )
 
 
 def _translate(error: httpx.HTTPError, request: Request) -> HotError:

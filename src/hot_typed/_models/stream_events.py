@@ -1,4 +1,4 @@
-"""Server-sent events of run streams, run subscriptions and task subscriptions.
+"""Server-sent events of run streams, run and task subscriptions, and the environment.
 
 Every event carries its name in `type`, so the union is discriminated on it.
 An event type this version does not know validates as `UnknownStreamEvent`,
@@ -14,9 +14,19 @@ from pydantic import Discriminator, Tag
 from typing_extensions import TypeVar
 
 from ._base import WireModel
-from .runs import Run, Task
+from .runs import Run, RunType, Task, TaskStatus
 
 __all__ = [
+    "EnvEvent",
+    "EnvEventCreated",
+    "EnvEventHandled",
+    "EnvRunCancel",
+    "EnvRunFail",
+    "EnvRunStart",
+    "EnvRunStop",
+    "EnvStreamCreated",
+    "EnvTaskComplete",
+    "EnvTaskStarted",
     "EventPublished",
     "Keepalive",
     "RunCancel",
@@ -146,3 +156,125 @@ StreamEvent = Annotated[
     Discriminator(_stream_event_tag),
 ]
 """Any event of a run stream (`/v1/streams/...`), discriminated on `type`."""
+
+
+# ---------------------------------------------------------------- environment events
+# `GET /v1/env/subscribe` sends flat payloads: ids and a few facts, never whole records.
+
+
+class _EnvRun(WireModel):
+    run_id: UUID
+    env_id: UUID
+    stream_id: UUID
+    event_id: UUID | None
+    project_id: UUID | None
+    fn_name: str | None
+    run_type: RunType
+
+
+class EnvRunStart(_EnvRun):
+    type: Literal["run:start"] = "run:start"
+
+
+class EnvRunStop(_EnvRun):
+    type: Literal["run:stop"] = "run:stop"
+    duration_ms: int | None
+
+
+class EnvRunFail(_EnvRun):
+    type: Literal["run:fail"] = "run:fail"
+    duration_ms: int | None
+    error: str | None
+
+
+class EnvRunCancel(_EnvRun):
+    type: Literal["run:cancel"] = "run:cancel"
+    duration_ms: int | None
+    reason: str | None
+
+
+class _EnvEvent(WireModel):
+    event_id: UUID
+    env_id: UUID
+    stream_id: UUID
+    event_type: str
+    project_id: UUID | None
+
+
+class EnvEventCreated(_EnvEvent):
+    type: Literal["event:created"] = "event:created"
+
+
+class EnvEventHandled(_EnvEvent):
+    """Handlers for the event were started."""
+
+    type: Literal["event:handled"] = "event:handled"
+
+
+class EnvStreamCreated(WireModel):
+    type: Literal["stream:created"] = "stream:created"
+    stream_id: UUID
+    env_id: UUID
+    project_id: UUID | None
+
+
+class EnvTaskStarted(WireModel):
+    type: Literal["task:started"] = "task:started"
+    task_id: UUID
+    env_id: UUID
+    stream_id: UUID
+    function_name: str
+    task_type: str
+
+
+class EnvTaskComplete(WireModel):
+    """A task ended; `status` is its final status, `error` user JSON (None on success)."""
+
+    type: Literal["task:complete"] = "task:complete"
+    task_id: UUID
+    env_id: UUID
+    stream_id: UUID
+    function_name: str
+    status: TaskStatus
+    duration_ms: int | None
+    error: Any = None
+
+
+_ENV_EVENT_TYPES = frozenset(
+    {
+        "run:start",
+        "run:stop",
+        "run:fail",
+        "run:cancel",
+        "event:created",
+        "event:handled",
+        "stream:created",
+        "task:started",
+        "task:complete",
+        "keepalive",
+    }
+)
+
+
+def _env_event_tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if kind in _ENV_EVENT_TYPES else "unknown"
+
+
+EnvEvent = Annotated[
+    (
+        Annotated[EnvRunStart, Tag("run:start")]
+        | Annotated[EnvRunStop, Tag("run:stop")]
+        | Annotated[EnvRunFail, Tag("run:fail")]
+        | Annotated[EnvRunCancel, Tag("run:cancel")]
+        | Annotated[EnvEventCreated, Tag("event:created")]
+        | Annotated[EnvEventHandled, Tag("event:handled")]
+        | Annotated[EnvStreamCreated, Tag("stream:created")]
+        | Annotated[EnvTaskStarted, Tag("task:started")]
+        | Annotated[EnvTaskComplete, Tag("task:complete")]
+        | Annotated[Keepalive, Tag("keepalive")]
+        | Annotated[UnknownStreamEvent, Tag("unknown")]
+    ),
+    Discriminator(_env_event_tag),
+]
+"""Any event of `GET /v1/env/subscribe` (flat payloads), discriminated on `type`."""

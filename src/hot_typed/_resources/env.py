@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .._models.env import Environment, OrgUsage
-from .._request import Call, Request
-from .._resource import ModeT, Resource, endpoint
-from .._wire import item_parser
+from .._models.stream_events import EnvEvent
+from .._request import Call, Request, StreamCall
+from .._resource import ModeT, Resource, endpoint, stream_endpoint
+from .._wire import event_decoder, item_parser
 
 __all__ = ["Env", "Org"]
 
@@ -14,6 +15,13 @@ class Env(Resource[ModeT]):
     @endpoint
     def get(self) -> Call[Environment]:
         return Call(Request("GET", "/env"), item_parser(Environment))
+
+    @stream_endpoint
+    def subscribe(self) -> StreamCall[EnvEvent]:
+        """Activity of the whole environment (runs, events, streams, tasks) as flat
+        events, until the server closes the subscription (after 5 minutes)."""
+        request = Request("GET", "/env/subscribe", accept="text/event-stream")
+        return StreamCall(request, event_decoder(EnvEvent))
 
 
 class Org(Resource[ModeT]):

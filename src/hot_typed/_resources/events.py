@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any, overload
 from uuid import UUID
 
 from typing_extensions import TypeVar
@@ -11,13 +11,15 @@ from typing_extensions import TypeVar
 from .._models.events import Event, EventCreate
 from .._models.runs import Run
 from .._request import Call, ListCall, Request, path
-from .._resource import ModeT, Resource, endpoint, list_endpoint
+from .._resource import Async, ModeT, Resource, Sync, endpoint, list_endpoint
+from .._streaming import RunStreamFollower, call_body, call_result
 from .._wire import item_parser, list_parser, parametrized, query, request_body
 from ._params import ListQuery
 
 __all__ = ["Events"]
 
 D = TypeVar("D", default=Any)
+T = TypeVar("T")
 
 
 class Events(Resource[ModeT]):
@@ -63,3 +65,71 @@ class Events(Resource[ModeT]):
         params = query(ListQuery, limit=limit, offset=offset)
         request = Request("GET", path("/events/{}/runs", event_id), params=params)
         return ListCall(request, list_parser(Run))
+
+    @overload
+    def call_hot(
+        self: Events[Sync],
+        fn: str,
+        args: Sequence[Any] | None = None,
+        *,
+        timeout: float = 60.0,
+        on_chunk: Callable[[str], object] | None = None,
+        result_type: None = None,
+    ) -> Any: ...
+    @overload
+    def call_hot(
+        self: Events[Sync],
+        fn: str,
+        args: Sequence[Any] | None = None,
+        *,
+        timeout: float = 60.0,
+        on_chunk: Callable[[str], object] | None = None,
+        result_type: type[T],
+    ) -> T: ...
+    @overload
+    def call_hot(
+        self: Events[Async],
+        fn: str,
+        args: Sequence[Any] | None = None,
+        *,
+        timeout: float = 60.0,
+        on_chunk: Callable[[str], object] | None = None,
+        result_type: None = None,
+    ) -> Coroutine[Any, Any, Any]: ...
+    @overload
+    def call_hot(
+        self: Events[Async],
+        fn: str,
+        args: Sequence[Any] | None = None,
+        *,
+        timeout: float = 60.0,
+        on_chunk: Callable[[str], object] | None = None,
+        result_type: type[T],
+    ) -> Coroutine[Any, Any, T]: ...
+    def call_hot(
+        self,
+        fn: str,
+        args: Sequence[Any] | None = None,
+        *,
+        timeout: float = 60.0,
+        on_chunk: Callable[[str], object] | None = None,
+        result_type: type[Any] | None = None,
+    ) -> Any:
+        """Call the Hot function `fn` (`"::ns::path/name"`) with `args`; return its result.
+
+        Publishes one `hot:call` event through subscribe-with-event (never
+        twice, whatever fails), follows the stream across reconnects until the
+        correlated run ends, calls `on_chunk(text)` for each `stream:data` text
+        chunk of that run, and returns the result with `{"$ok": value}`
+        unwrapped, validated into `result_type` when given (a mismatch raises
+        `HotResponseValidationError`). Raises `HotRunError` when the run fails
+        or is cancelled, `HotTimeoutError` after `timeout` seconds in all.
+        """
+        follower = RunStreamFollower(
+            publish=call_body(fn, args),
+            timeout=timeout,
+            on_chunk=on_chunk,
+            raise_failure=True,
+            finish=call_result(result_type),
+        )
+        return self._runner.wait(follower)

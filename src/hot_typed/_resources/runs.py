@@ -10,8 +10,9 @@ from typing_extensions import TypeVar
 from .._models.runs import Run, RunStats, RunStatus, RunType, Task
 from .._models.stream_events import RunUpdate, TaskUpdate
 from .._request import Call, ListCall, Request, StreamCall, path
-from .._resource import ModeT, Resource, endpoint, list_endpoint, stream_endpoint
-from .._wire import event_decoder, item_parser, list_parser, parametrized, query
+from .._resource import ModeT, Resource, endpoint, list_endpoint, stream_endpoint, wait_endpoint
+from .._streaming import RunWaiter, TaskWaiter, snapshot_decoder
+from .._wire import item_parser, list_parser, parametrized, query
 from ._params import RunListQuery
 
 __all__ = ["Runs", "Tasks"]
@@ -57,7 +58,22 @@ class Runs(Resource[ModeT]):
     def subscribe(self, run_id: str | UUID) -> StreamCall[RunUpdate]:
         """Run snapshots, the latest stored first, until the run is terminal."""
         request = Request("GET", path("/runs/{}/subscribe", run_id), accept="text/event-stream")
-        return StreamCall(request, event_decoder(RunUpdate))
+        return StreamCall(request, snapshot_decoder(RunUpdate))
+
+    @wait_endpoint
+    def wait(
+        self, run_id: str | UUID, *, timeout: float = 60.0, max_attempts: int = 5
+    ) -> RunWaiter:
+        """Wait until the run is terminal; return it when it `succeeded`.
+
+        Raises `HotRunError` (carrying the run) when it failed or was cancelled,
+        with the message found in its result; `pending_retry` is waited through.
+        Interrupted subscriptions are resumed (each starts with the latest
+        stored run, so nothing is missed); `HotTimeoutError` after `timeout`
+        seconds in all, `HotStreamError` after `max_attempts` reconnects in a
+        row without news.
+        """
+        return RunWaiter(run_id, timeout=timeout, max_attempts=max_attempts)
 
 
 class Tasks(Resource[ModeT]):
@@ -71,4 +87,15 @@ class Tasks(Resource[ModeT]):
     def subscribe(self, task_id: str | UUID) -> StreamCall[TaskUpdate]:
         """Task snapshots, the latest stored first, until the task is terminal."""
         request = Request("GET", path("/tasks/{}/subscribe", task_id), accept="text/event-stream")
-        return StreamCall(request, event_decoder(TaskUpdate))
+        return StreamCall(request, snapshot_decoder(TaskUpdate))
+
+    @wait_endpoint
+    def wait(
+        self, task_id: str | UUID, *, timeout: float = 60.0, max_attempts: int = 5
+    ) -> TaskWaiter:
+        """Wait until the task is terminal; return it when `completed`.
+
+        Raises `HotTaskError` (carrying the task) when it failed, was cancelled
+        or timed out. Reconnects, timeout and attempts as `runs.wait`.
+        """
+        return TaskWaiter(task_id, timeout=timeout, max_attempts=max_attempts)

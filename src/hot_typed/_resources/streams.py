@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
 from uuid import UUID
 
+from .._models.events import EventCreate
+from .._models.runs import Run
 from .._models.stream_events import StreamEvent
-from .._request import Request, StreamCall, path
-from .._resource import ModeT, Resource, stream_endpoint
-from .._wire import event_decoder
+from .._request import StreamCall
+from .._resource import ModeT, Resource, follow_endpoint, stream_endpoint, wait_endpoint
+from .._streaming import RunStreamFollower, identity, stream_subscription
+from .._wire import request_body
 
 __all__ = ["Streams", "stream_subscription"]
-
-
-def stream_subscription(
-    method: str, stream_id: str | UUID, project: str | None
-) -> StreamCall[StreamEvent]:
-    request = Request(
-        method,
-        path("/streams/{}/subscribe", stream_id),
-        params=None if project is None else {"project": project},
-        accept="text/event-stream",
-    )
-    return StreamCall(request, event_decoder(StreamEvent))
 
 
 class Streams(Resource[ModeT]):
@@ -43,3 +36,68 @@ class Streams(Resource[ModeT]):
     ) -> StreamCall[StreamEvent]:
         """`subscribe` through `POST`, for proxies that buffer long GETs."""
         return stream_subscription("POST", stream_id, project)
+
+    @follow_endpoint
+    def subscribe_with_event(
+        self,
+        body: EventCreate | Mapping[str, Any],
+        *,
+        project: str | None = None,
+        reconnect: bool = True,
+        max_attempts: int = 5,
+    ) -> RunStreamFollower[Run]:
+        """Publish an event and follow its stream until the event's run is terminal.
+
+        The event goes out once, through `POST /v1/streams/subscribe-with-event`
+        (`body` is validated first: nothing is sent if it is invalid); the first
+        event yielded is `event:published`. If the connection drops, or the
+        server ends it, before the run whose `event_id` is the published one
+        is terminal, the stream is resubscribed with `GET` (never re-POSTed),
+        and replayed `run:start` and terminal events are dropped by `run_id`:
+        each reaches you once. `stream:data` is never replayed by the server, so
+        chunks sent while disconnected are missed. The stream ends right after
+        that run's `run:stop`, `run:fail` or `run:cancel`; other runs' events
+        pass through. `stream:complete` and `keepalive` events pass through too.
+
+        Raises `HotStreamError` after `max_attempts` reconnects in a row that
+        brought nothing new, and when the first connection ends before
+        `event:published` (whether the event was published is then unknown).
+        With `reconnect=False`, yields the events of the first connection only.
+        """
+        return RunStreamFollower(
+            publish=request_body(EventCreate, body),
+            project=project,
+            reconnect=reconnect,
+            max_attempts=max_attempts,
+            finish=identity,
+        )
+
+    @wait_endpoint
+    def wait_for_run_result(
+        self,
+        stream_id: str | UUID,
+        event_id: str | UUID,
+        *,
+        timeout: float = 60.0,
+        on_chunk: Callable[[str], object] | None = None,
+        project: str | None = None,
+        max_attempts: int = 5,
+    ) -> RunStreamFollower[Run]:
+        """Wait on `stream_id` for the run started by `event_id` and return it, terminal.
+
+        `on_chunk(text)` is called for each `stream:data` text chunk (payload
+        `{"text": ...}`) of that run. The run's `result` is left as stored
+        (`{"$ok": ...}` included); `events.call_hot` unwraps it. Raises
+        `HotRunError` (with the run) on `run:fail`/`run:cancel`,
+        `HotTimeoutError` when `timeout` seconds pass, across reconnects.
+        """
+        return RunStreamFollower(
+            stream_id=stream_id,
+            event_id=event_id,
+            project=project,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            on_chunk=on_chunk,
+            raise_failure=True,
+            finish=identity,
+        )

@@ -1,0 +1,268 @@
+"""`events.call_hot` and `streams.wait_for_run_result`: a function's result, correlated
+to its event, across reconnects."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from uuid import UUID, uuid4
+
+import pydantic
+import pytest
+
+from hot_typed import (
+    HotResponseValidationError,
+    HotRunError,
+    HotStreamError,
+    HotTimeoutError,
+    RunStatus,
+)
+
+from .sse_script import (
+    DROP,
+    HOLD,
+    Script,
+    SseScript,
+    close,
+    event,
+    make_client,
+    paths,
+    resolve,
+    run,
+)
+
+pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
+
+STREAM = uuid4()
+EVENT = uuid4()
+OURS = uuid4()
+OTHER = uuid4()
+
+PUBLISHED = event(
+    {
+        "type": "event:published",
+        "event_id": str(EVENT),
+        "stream_id": str(STREAM),
+        "event_type": "hot:call",
+    }
+)
+COMPLETE = event({"type": "stream:complete", "stream_id": str(STREAM)})
+
+
+def start(run_id: UUID = OURS) -> bytes:
+    event_id = EVENT if run_id == OURS else uuid4()
+    return event({"type": "run:start", "run": run(run_id, event_id=event_id, stream_id=STREAM)})
+
+
+def end(kind: str, result: Any, run_id: UUID = OURS) -> bytes:
+    status = {"run:stop": "succeeded", "run:fail": "failed", "run:cancel": "cancelled"}[kind]
+    event_id = EVENT if run_id == OURS else uuid4()
+    finished = run(run_id, status=status, event_id=event_id, stream_id=STREAM, result=result)
+    return event({"type": kind, "run": finished})
+
+
+def chunk(payload: Any, run_id: UUID = OURS, data_type: str = "ai:delta") -> bytes:
+    return event(
+        {
+            "type": "stream:data",
+            "stream_data_id": str(uuid4()),
+            "run_id": str(run_id),
+            "data_type": data_type,
+            "payload": payload,
+        }
+    )
+
+
+async def call(mode: str, *scripts: Script, **options: Any) -> tuple[Any, SseScript]:
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            value = await resolve(client.events.call_hot("::math/add", [1, 2], **options))
+        finally:
+            await close(client)
+    return value, server
+
+
+async def test_call_hot_publishes_a_hot_call_and_returns_the_unwrapped_result(mode: str) -> None:
+    value, server = await call(mode, [PUBLISHED, start(), end("run:stop", {"$ok": {"sum": 3}})])
+
+    assert value == {"sum": 3}
+    [request] = server.requests
+    assert (request.method, request.path) == ("POST", "/v1/streams/subscribe-with-event")
+    assert request.json() == {
+        "event_type": "hot:call",
+        "event_data": {"fn": "::math/add", "args": [1, 2]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        ({"$ok": None}, None),
+        ({"$ok": [1, {"$ok": 2}]}, [1, {"$ok": 2}]),
+        (7, 7),
+        ({"a": 1}, {"a": 1}),
+    ],
+)
+async def test_call_hot_unwraps_only_the_ok_envelope(mode: str, result: Any, expected: Any) -> None:
+    value, _ = await call(mode, [PUBLISHED, start(), end("run:stop", result)])
+
+    assert value == expected
+
+
+async def test_call_hot_streams_text_chunks_of_its_own_run_only(mode: str) -> None:
+    chunks: list[str] = []
+    value, _ = await call(
+        mode,
+        [
+            PUBLISHED,
+            start(OTHER),
+            start(),
+            chunk({"text": "Hel"}),
+            chunk({"text": "not ours"}, run_id=OTHER),
+            chunk({"progress": 0.5}),
+            chunk({"text": "lo ✓"}, data_type="text"),
+            end("run:stop", {"$ok": "fine"}, run_id=OTHER),
+            end("run:stop", {"$ok": "Hello ✓"}),
+        ],
+        on_chunk=chunks.append,
+    )
+
+    assert value == "Hello ✓"
+    assert chunks == ["Hel", "lo ✓"]
+
+
+async def test_call_hot_follows_a_reconnect_without_publishing_again(mode: str) -> None:
+    chunks: list[str] = []
+    value, server = await call(
+        mode,
+        [PUBLISHED, start(), chunk({"text": "a"}), COMPLETE],
+        [start(), chunk({"text": "b"}), DROP],
+        [start(), end("run:stop", {"$ok": 3})],
+        on_chunk=chunks.append,
+    )
+
+    assert value == 3
+    assert chunks == ["a", "b"]
+    assert paths(server.requests) == [
+        "POST /v1/streams/subscribe-with-event",
+        f"GET /v1/streams/{STREAM}/subscribe",
+        f"GET /v1/streams/{STREAM}/subscribe",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "result", "message"),
+    [
+        ("run:fail", {"$err": {"$val": "ZeroDivision: 1/0"}}, "ZeroDivision: 1/0"),
+        ("run:cancel", {"reason": "user stopped it"}, "user stopped it"),
+    ],
+)
+async def test_call_hot_raises_when_its_run_fails_or_is_cancelled(
+    mode: str, kind: str, result: Any, message: str
+) -> None:
+    with pytest.raises(HotRunError, match=message) as error:
+        await call(mode, [PUBLISHED, start(), end(kind, result)])
+
+    assert error.value.run.run_id == OURS
+    assert error.value.run.result == result
+
+
+async def test_call_hot_ignores_other_runs_failures(mode: str) -> None:
+    value, _ = await call(
+        mode,
+        [
+            PUBLISHED,
+            start(OTHER),
+            start(),
+            end("run:fail", {"$err": "x"}, OTHER),
+            end("run:stop", {"$ok": 1}),
+        ],
+    )
+
+    assert value == 1
+
+
+class Sum(pydantic.BaseModel):
+    sum: int
+
+
+async def test_call_hot_validates_the_result_into_result_type(mode: str) -> None:
+    value, _ = await call(
+        mode, [PUBLISHED, start(), end("run:stop", {"$ok": {"sum": "3"}})], result_type=Sum
+    )
+
+    assert value == Sum(sum=3)
+
+
+async def test_call_hot_result_not_fitting_result_type_raises_with_the_value(mode: str) -> None:
+    with pytest.raises(HotResponseValidationError) as error:
+        await call(
+            mode, [PUBLISHED, start(), end("run:stop", {"$ok": ["a"]})], result_type=list[int]
+        )
+
+    assert error.value.raw == ["a"]
+
+
+async def test_call_hot_times_out_within_its_bound(mode: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(HotTimeoutError):
+        await call(mode, [PUBLISHED, start(), HOLD], timeout=0.3)
+
+    assert time.monotonic() - started < 1.5
+
+
+async def test_call_hot_cut_before_publication_says_the_outcome_is_unknown(mode: str) -> None:
+    with pytest.raises(HotStreamError, match="unknown whether the event was published"):
+        await call(mode, [PUBLISHED[:20], DROP])
+
+
+async def test_wait_for_run_result_returns_the_correlated_run(mode: str) -> None:
+    chunks: list[str] = []
+    with SseScript(
+        [start(OTHER), start(), chunk({"text": "x"}), DROP],
+        [start(OTHER), start(), end("run:stop", {"$ok": 5}, OTHER), end("run:stop", {"$ok": 6})],
+    ) as server:
+        client = make_client(server, mode)
+        try:
+            finished = await resolve(
+                client.streams.wait_for_run_result(STREAM, EVENT, timeout=5, on_chunk=chunks.append)
+            )
+        finally:
+            await close(client)
+
+    assert finished.run_id == OURS
+    assert finished.status is RunStatus.SUCCEEDED
+    assert finished.result == {"$ok": 6}
+    assert chunks == ["x"]
+    assert paths(server.requests) == [f"GET /v1/streams/{STREAM}/subscribe"] * 2
+
+
+async def test_wait_for_run_result_raises_on_failure(mode: str) -> None:
+    with SseScript([start(), end("run:fail", {"$err": "broken"})]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotRunError, match="broken"):
+                await resolve(client.streams.wait_for_run_result(str(STREAM), str(EVENT)))
+        finally:
+            await close(client)
+
+
+@pytest.mark.parametrize(
+    ("script", "raised"),
+    [
+        ([PUBLISHED, start(), end("run:fail", {"$err": "no"}), HOLD], HotRunError),
+        ([PUBLISHED, start(), HOLD], HotTimeoutError),
+    ],
+)
+async def test_a_call_that_raises_releases_its_connection(
+    mode: str, script: Script, raised: type[Exception]
+) -> None:
+    with SseScript(script) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(raised):
+                await resolve(client.events.call_hot("::f", timeout=0.3))
+            assert server.wait_all_closed()
+        finally:
+            await close(client)
