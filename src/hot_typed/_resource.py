@@ -40,7 +40,6 @@ __all__ = [
 
 P = ParamSpec("P")
 T = TypeVar("T")
-R = TypeVar("R")
 
 
 class Sync:
@@ -86,11 +85,8 @@ class _Operation(Generic[P, T]):
         return method
 
 
-class endpoint(_Operation[P, T]):
-    """An operation answering one value: a model, None or a raw response."""
-
-    def __init__(self, build: Callable[Concatenate[Any, P], Call[T]]) -> None:
-        super().__init__(build, "call")
+class _Valued(_Operation[P, T]):
+    """Kinds of operation answering one value `T`: blocking, or awaited."""
 
     @overload
     def __get__(self, resource: None, owner: type) -> Self: ...
@@ -102,6 +98,42 @@ class endpoint(_Operation[P, T]):
     ) -> Callable[P, Coroutine[Any, Any, T]]: ...
     def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
         return self if resource is None else self._bind(resource)
+
+
+class _Streamed(_Operation[P, T]):
+    """Kinds of operation answering an event stream of `T`: iterated, or async-iterated."""
+
+    @overload
+    def __get__(self, resource: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, EventStream[T]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[Async], owner: type
+    ) -> Callable[P, AsyncEventStream[T]]: ...
+    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
+        return self if resource is None else self._bind(resource)
+
+
+class endpoint(_Valued[P, T]):
+    """An operation answering one value: a model, None or a raw response."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Call[T]]) -> None:
+        super().__init__(build, "call")
+
+
+class job_endpoint(_Valued[P, T]):
+    """An operation of several exchanges (a `Job`), answering one value."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Job[T]]) -> None:
+        super().__init__(build, "perform")
+
+
+class wait_endpoint(_Valued[P, T]):
+    """An operation that follows event streams, reconnecting, until it has its value `T`."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Follower[Any, T]]) -> None:
+        super().__init__(build, "wait")
 
 
 class list_endpoint(_Operation[P, T]):
@@ -122,25 +154,14 @@ class list_endpoint(_Operation[P, T]):
         return self if resource is None else self._bind(resource)
 
 
-class stream_endpoint(_Operation[P, T]):
+class stream_endpoint(_Streamed[P, T]):
     """An operation answering an event stream of `T` over one connection."""
 
     def __init__(self, build: Callable[Concatenate[Any, P], StreamCall[T]]) -> None:
         super().__init__(build, "stream")
 
-    @overload
-    def __get__(self, resource: None, owner: type) -> Self: ...
-    @overload
-    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, EventStream[T]]: ...
-    @overload
-    def __get__(
-        self, resource: Resource[Async], owner: type
-    ) -> Callable[P, AsyncEventStream[T]]: ...
-    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
-        return self if resource is None else self._bind(resource)
 
-
-class follow_endpoint(_Operation[P, T]):
+class follow_endpoint(_Streamed[P, T]):
     """An operation answering an event stream of `T` that reconnects when cut.
 
     The build returns a fresh `Follower` (`_streaming.py`), the state machine
@@ -149,50 +170,3 @@ class follow_endpoint(_Operation[P, T]):
 
     def __init__(self, build: Callable[Concatenate[Any, P], Follower[T, Any]]) -> None:
         super().__init__(build, "follow")
-
-    @overload
-    def __get__(self, resource: None, owner: type) -> Self: ...
-    @overload
-    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, EventStream[T]]: ...
-    @overload
-    def __get__(
-        self, resource: Resource[Async], owner: type
-    ) -> Callable[P, AsyncEventStream[T]]: ...
-    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
-        return self if resource is None else self._bind(resource)
-
-
-class wait_endpoint(_Operation[P, R]):
-    """An operation that follows event streams, reconnecting, until it has its value `R`."""
-
-    def __init__(self, build: Callable[Concatenate[Any, P], Follower[Any, R]]) -> None:
-        super().__init__(build, "wait")
-
-    @overload
-    def __get__(self, resource: None, owner: type) -> Self: ...
-    @overload
-    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, R]: ...
-    @overload
-    def __get__(
-        self, resource: Resource[Async], owner: type
-    ) -> Callable[P, Coroutine[Any, Any, R]]: ...
-    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
-        return self if resource is None else self._bind(resource)
-
-
-class job_endpoint(_Operation[P, T]):
-    """An operation of several exchanges (a `Job`), answering one value."""
-
-    def __init__(self, build: Callable[Concatenate[Any, P], Job[T]]) -> None:
-        super().__init__(build, "perform")
-
-    @overload
-    def __get__(self, resource: None, owner: type) -> Self: ...
-    @overload
-    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, T]: ...
-    @overload
-    def __get__(
-        self, resource: Resource[Async], owner: type
-    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
-    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
-        return self if resource is None else self._bind(resource)

@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, cast
 from uuid import UUID
 
 import httpx
 from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
+from typing_extensions import TypeVar
 
 from ._errors import (
     HotConnectionError,
@@ -408,9 +409,14 @@ def identity(run: Run) -> Run:
     return run
 
 
-def call_result(result_type: Any) -> Callable[[Run], Any]:
+@cache
+def _result_adapter(result_type: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(result_type)
+
+
+def call_result(result_type: type[R] | None) -> Callable[[Run], R]:
     """The `finish` of `call_hot`: unwrap `$ok`, then validate into `result_type` if given."""
-    adapter = None if result_type is None else TypeAdapter(result_type)
+    adapter = None if result_type is None else _result_adapter(cast(Any, result_type))
 
     def finish(run: Run) -> Any:
         value = unwrap_result(run.result)
