@@ -266,3 +266,37 @@ async def test_a_call_that_raises_releases_its_connection(
             assert server.wait_all_closed()
         finally:
             await close(client)
+
+
+class Point(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(serialize_by_alias=True)
+
+    x_pos: int = pydantic.Field(alias="x")
+    y: float
+
+
+async def test_call_hot_sends_model_arguments_as_their_json(mode: str) -> None:
+    with SseScript([PUBLISHED, start(), end("run:stop", {"$ok": 1})]) as server:
+        client = make_client(server, mode)
+        try:
+            await resolve(client.events.call_hot("::geo/norm", [Point(x=3, y=4.0), {"k": None}]))
+        finally:
+            await close(client)
+
+    [request] = server.requests
+    assert request.json()["event_data"] == {
+        "fn": "::geo/norm",
+        "args": [{"x": 3, "y": 4.0}, {"k": None}],
+    }
+
+
+async def test_call_hot_refuses_arguments_that_are_not_json_before_sending(mode: str) -> None:
+    with SseScript([PUBLISHED, start(), end("run:stop", {"$ok": 1})]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(pydantic.ValidationError):
+                await resolve(client.events.call_hot("::math/add", [float("nan"), 1]))
+        finally:
+            await close(client)
+
+    assert server.requests == []
