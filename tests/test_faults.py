@@ -91,7 +91,7 @@ def test_answer_slower_than_read_timeout_raises_hot_timeout_error(
 ) -> None:
     def slow(request: HttpRequest) -> HttpResponse:
         gate.wait(5)
-        return HttpResponse.json({"data": event_payload(EVENT_ID)})
+        raise DropConnection  # the client gave up long ago
 
     with LoopbackServer(slow) as server:
         started = time.perf_counter()
@@ -273,6 +273,16 @@ def test_frames_under_the_limit_pass_however_many_there_are(kind: str) -> None:
     )
     assert [event.raw for event in received] == events
     assert all(isinstance(event, StreamData) for event in received)
+
+
+def test_event_streams_ask_for_no_content_encoding_so_frames_are_counted_as_sent(
+    kind: str,
+) -> None:
+    with LoopbackServer(
+        lambda request: HttpResponse(200, [sse_frame(stream_data(1))], _sse_headers())
+    ) as server:
+        with_client(kind, server.base_url, lambda hot: collect(hot.streams.subscribe(STREAM_ID)))
+        assert server.requests[0].headers["accept-encoding"] == "identity"
 
 
 def test_line_that_never_ends_is_refused_instead_of_buffered(

@@ -92,6 +92,7 @@ def test_get_is_retried_after_a_read_timeout(kind: str) -> None:
         if not first.is_set():
             first.set()
             released.wait(5)
+            raise DropConnection  # the client gave up long ago
         return _ok_event()
 
     try:
@@ -178,6 +179,25 @@ def test_publish_cut_after_sending_is_not_repeated_and_says_so(kind: str) -> Non
         with pytest.raises(HotConnectionError, match="may have reached the server"):
             with_client(kind, server.base_url, lambda hot: hot.events.publish(PUBLISH))
         assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_publish_read_timeout_is_not_repeated_and_says_the_outcome_is_unknown(kind: str) -> None:
+    released = threading.Event()
+
+    def never(request: HttpRequest) -> HttpResponse:
+        released.wait(5)
+        raise DropConnection
+
+    try:
+        with LoopbackServer(never) as server:
+            with pytest.raises(HotTimeoutError, match="whether it took effect is unknown"):
+                with_client(
+                    kind, server.base_url, lambda hot: hot.events.publish(PUBLISH), timeout=0.2
+                )
+            assert len(server.requests) == 1
+    finally:
+        released.set()
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -117,14 +117,15 @@ class Settings:
         """Seconds to wait before sending `request` again; raises its failure when it
         must not be."""
         if error is not None:
-            reached = not isinstance(error, _NOT_SENT)
             delay = None
             if request.retry:
                 delay = self.policy.after_connection_error(
-                    attempt, reached_server=reached, idempotent=request.idempotent
+                    attempt,
+                    reached_server=not isinstance(error, _NOT_SENT),
+                    idempotent=request.idempotent,
                 )
             if delay is None:
-                raise _translate(error, request, reached=reached) from error
+                raise _translate(error, request) from error
             return delay
         assert response is not None
         failure = api_error(response)
@@ -167,12 +168,13 @@ class Settings:
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-def _translate(error: httpx.HTTPError, request: Request, *, reached: bool = True) -> HotError:
+def _translate(error: httpx.HTTPError, request: Request) -> HotError:
     where = f"{request.method} {request.path}"
-    # Whether the server acted is unknown: say so, since a retry is the caller's call.
+    # Whether a non-idempotent request took effect is unknown: say so, since
+    # sending it again is then the caller's decision.
     unknown = (
-        "; it may have reached the server, so it was not sent again"
-        if reached and request.retry and not request.idempotent
+        "; it may have reached the server, so whether it took effect is unknown"
+        if not request.idempotent and not isinstance(error, _NOT_SENT)
         else ""
     )
     if isinstance(error, httpx.TimeoutException):
