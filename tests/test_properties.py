@@ -27,7 +27,7 @@ BASE_URL = "https://api.example.test"
 STREAM_ID = "00000000-0000-4000-8000-0000000000ee"
 EVENT_ID = "00000000-0000-4000-8000-0000000000ef"
 FEW = settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
