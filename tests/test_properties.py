@@ -16,7 +16,7 @@ import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hot_typed import AsyncPage, Event, HotResponseValidationError, Page, Run
+from hot_typed import AsyncPage, Event, HotApiError, HotResponseValidationError, Page, Run
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
 from ._reliability import KINDS, collect, event_payload, sse_frame, stream_data, with_client
@@ -200,5 +200,44 @@ def test_any_json_body_either_validates_or_raises_response_validation_error(kind
                 assert _exact(outcome.raw) == _exact(body)
             else:
                 assert isinstance(outcome, expected)
+
+        check()
+
+
+_error_bodies: st.SearchStrategy[Any] = st.one_of(
+    json_values,
+    st.builds(lambda envelope: {"error": envelope}, json_values),
+    st.builds(
+        lambda envelope: {"error": envelope},
+        st.fixed_dictionaries(
+            {},
+            optional={key: json_values for key in ("code", "message", "request_id", "retry_after")},
+        ),
+    ),
+)
+
+
+def test_any_json_body_of_an_error_status_raises_hot_api_error(kind: str) -> None:
+    current: dict[str, Any] = {}
+    with LoopbackServer(
+        lambda request: HttpResponse(
+            current["status"], current["body"], {"Content-Type": "application/json"}
+        )
+    ) as server:
+
+        @FEW
+        @given(body=_error_bodies, status=st.sampled_from([400, 401, 404, 409, 429, 500, 503]))
+        def check(body: Any, status: int) -> None:
+            text = json.dumps(body)
+            current.update(status=status, body=text.encode())
+            with pytest.raises(HotApiError) as caught:
+                with_client(
+                    kind, server.base_url, lambda hot: hot.events.get(EVENT_ID), max_retries=0
+                )
+            assert caught.value.status_code == status
+            # The API's envelope arrives decoded; any other body as the text received.
+            envelope = isinstance(body, dict) and isinstance(body.get("error"), dict)
+            assert _exact(caught.value.body) == _exact(body if envelope else text)
+            assert isinstance(str(caught.value), str)
 
         check()
