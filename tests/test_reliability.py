@@ -294,6 +294,11 @@ def test_negative_max_retries_is_refused() -> None:
         HotClient(TOKEN, max_retries=-1)
 
 
+def test_frame_limit_below_one_byte_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_sse_frame_bytes"):
+        AsyncHotClient(TOKEN, max_sse_frame_bytes=0)
+
+
 # ---------------------------------------------------------------- one client, many callers
 
 

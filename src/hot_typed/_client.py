@@ -96,8 +96,10 @@ class _Client(Resource[ModeT]):
         params: Mapping[str, Any] | None = None,
     ) -> Call[Any]:
         """Call an endpoint that has no helper yet; returns the decoded JSON body
-        (None for an empty answer). `path` is relative to `/v1`. Retried like
-        every JSON request."""
+        (None for an empty answer; a body that is not JSON raises
+        `HotResponseValidationError`). `path` is relative to `/v1`. Retried as
+        typed calls are: GET, PUT and DELETE after transient failures, POST and
+        PATCH only with `retry_non_idempotent`."""
         return Call(_escape_hatch_request(method, path, json, params, retry=True), json_body)
 
     @endpoint
