@@ -104,11 +104,11 @@ def test_token_is_in_no_repr_exception_log_line_or_raw(
         with_client(kind, server.base_url, scenario, max_retries=0)
         # The token did travel: the scan below is not vacuous.
         assert server.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
-    with silent_server() as base_url:
-        try:
-            with_client(kind, base_url, lambda hot: hot.events.get(EVENT_ID), timeout=0.2)
-        except HotError as error:
-            seen.append(_everything_said_about(error))
+    with silent_server() as base_url, pytest.raises(HotError) as timed_out:
+        with_client(
+            kind, base_url, lambda hot: hot.events.get(EVENT_ID), timeout=0.2, max_retries=0
+        )
+    seen.append(_everything_said_about(timed_out.value))
 
     logged = _log_text(caplog.records)
     assert {"hot_typed", "httpx", "httpcore.http11"} <= {r.name for r in caplog.records}
