@@ -6,7 +6,9 @@ one client serves many threads or tasks, each its own answer."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +74,21 @@ def test_get_is_retried_after_a_transient_status(kind: str, status: int) -> None
         event = with_client(kind, server.base_url, lambda hot: hot.events.get(EVENT_ID))
         assert isinstance(event, Event)
         assert [r.method for r in server.requests] == ["GET", "GET"]
+
+
+def test_each_retry_is_logged_at_debug_with_its_cause_and_wait(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="hot_typed")
+    with LoopbackServer(_failing([_status(503), None], _ok_event())) as server:
+        with_client("sync", server.base_url, lambda hot: hot.events.get(EVENT_ID))
+    where = f"GET /events/{EVENT_ID}"
+    lines = [r.getMessage() for r in caplog.records if r.name == "hot_typed"]
+    assert len(lines) == 4
+    assert re.fullmatch(rf"{where} -> 503 \(request -, [\d.]+ ms\)", lines[0])
+    assert re.fullmatch(rf"{where}: 503, retry 1 of 2 in [\d.]+ s", lines[1])
+    assert re.fullmatch(rf"{where}: RemoteProtocolError, retry 2 of 2 in [\d.]+ s", lines[2])
+    assert re.fullmatch(rf"{where} -> 200 \(request -, [\d.]+ ms\)", lines[3])
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -116,8 +116,8 @@ class Settings:
     ) -> float:
         """Seconds to wait before sending `request` again; raises its failure when it
         must not be."""
+        delay: float | None = None
         if error is not None:
-            delay = None
             if request.retry:
                 delay = self.policy.after_connection_error(
                     attempt,
@@ -126,16 +126,29 @@ class Settings:
                 )
             if delay is None:
                 raise _translate(error, request) from error
-            return delay
-        assert response is not None
-        failure = api_error(response)
-        if not request.retry:
-            raise failure
-        delay = self.policy.after_status(
-            attempt, response.status_code, failure.retry_after, idempotent=request.idempotent
+            cause = type(error).__name__
+        else:
+            assert response is not None
+            failure = api_error(response)
+            if request.retry:
+                delay = self.policy.after_status(
+                    attempt,
+                    response.status_code,
+                    failure.retry_after,
+                    idempotent=request.idempotent,
+                )
+            if delay is None:
+                raise failure
+            cause = str(response.status_code)
+        logger.debug(
+            "%s %s: %s, retry %d of %d in %.2f s",
+            request.method,
+            request.path,
+            cause,
+            attempt + 1,
+            self.policy.max_retries,
+            delay,
         )
-        if delay is None:
-            raise failure
         return delay
 
     def build(self, client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.Request:
