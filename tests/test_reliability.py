@@ -299,11 +299,23 @@ def test_backoff_is_exponential_capped_and_fully_jittered() -> None:
         assert max(d for d in delays if d is not None) > bound * 3 / 4
 
 
-def test_server_retry_after_is_capped() -> None:
+def test_retry_after_is_waited_for_only_up_to_max_retry_after() -> None:
     policy = RetryPolicy(max_retry_after=30.0)
-    assert policy.after_status(0, 429, 3600, idempotent=False) == 30.0
     assert policy.after_status(0, 429, 2, idempotent=False) == 2.0
+    assert policy.after_status(0, 429, 30, idempotent=False) == 30.0
+    # Waiting less than asked would only meet another 429: give up at once.
+    assert policy.after_status(0, 429, 3600, idempotent=False) is None
     assert policy.after_status(policy.max_retries, 429, 0, idempotent=True) is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_429_asking_for_a_long_wait_raises_at_once_with_retry_after(kind: str) -> None:
+    hour = {"error": {"code": "rate_limit_exceeded", "message": "quota", "retry_after": 3600}}
+    with LoopbackServer(lambda request: HttpResponse.json(hour, 429)) as server:
+        with pytest.raises(RateLimitError) as caught:
+            with_client(kind, server.base_url, lambda hot: hot.events.get(EVENT_ID))
+        assert len(server.requests) == 1
+    assert caught.value.retry_after == 3600
 
 
 def test_negative_max_retries_is_refused() -> None:

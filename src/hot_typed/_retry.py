@@ -15,14 +15,15 @@ class RetryPolicy:
     """Retry rules shared by both clients.
 
     * 429 is retried for every method (the server refused the request before
-      doing anything) after its `retry_after` (body or header) capped at
-      `max_retry_after`, or after a backoff when it gives none.
+      doing anything) after its `retry_after` (body or header), or after a
+      backoff when it gives none. A `retry_after` beyond `max_retry_after` is
+      not waited for: the `RateLimitError` is raised at once, with it.
     * 502, 503, 504 and failures after the request may have reached the server
       (a dropped connection, a read timeout) are retried with exponential backoff
       and full jitter, but only for idempotent requests, unless
       `retry_non_idempotent` opts every request in.
     * A connection that was never established is retried for every method.
-    * Never more than `max_retries` retries, so no storm lasts longer than
+    * Never more than `max_retries` retries, so no storm costs more than
       `max_retries * max(max_retry_after, backoff_cap)` seconds of waiting.
     """
 
@@ -56,7 +57,7 @@ class RetryPolicy:
         if status == 429:
             if retry_after is None:
                 return self._backoff(attempt)
-            return min(float(retry_after), self.max_retry_after)
+            return float(retry_after) if retry_after <= self.max_retry_after else None
         if status in _TRANSIENT_STATUSES and self._may_repeat(idempotent):
             return self._backoff(attempt)
         return None
