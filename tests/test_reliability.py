@@ -32,7 +32,16 @@ from hot_typed import (
 from hot_typed._retry import RetryPolicy
 from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
 
-from ._reliability import KINDS, TOKEN, event_payload, unconnectable_server, with_client
+from ._reliability import (
+    KINDS,
+    TOKEN,
+    collect,
+    event_payload,
+    sse_frame,
+    stream_data,
+    unconnectable_server,
+    with_client,
+)
 
 EVENT_ID = "00000000-0000-4000-8000-0000000000cc"
 PUBLISH = {"event_type": "order:placed", "event_data": {"n": 1}}
@@ -386,3 +395,30 @@ async def test_concurrent_tasks_mixing_failures_and_successes_each_get_their_own
             events = await asyncio.gather(*(hot.events.get(i) for i in ids))
         assert len(server.requests) == 2 * len(ids)
     assert [event.event_id for event in events] == ids
+
+
+def _stream_of_its_own(request: HttpRequest) -> HttpResponse:
+    stream_id = request.segments[-2]
+    frames = [sse_frame(stream_data(n, {"stream": stream_id})) for n in range(5)]
+    return HttpResponse(200, frames, {"Content-Type": "text/event-stream"})
+
+
+def test_concurrent_subscriptions_on_one_sync_client_each_get_their_own_events() -> None:
+    ids = [str(uuid4()) for _ in range(24)]
+    with (
+        LoopbackServer(_stream_of_its_own) as server,
+        HotClient(TOKEN, base_url=server.base_url) as hot,
+        ThreadPoolExecutor(max_workers=8) as threads,
+    ):
+        received = list(threads.map(lambda i: collect(hot.streams.subscribe(i)), ids))
+    for stream_id, events in zip(ids, received, strict=True):
+        assert [e.payload for e in events] == [{"stream": stream_id}] * 5
+
+
+async def test_concurrent_subscriptions_on_one_async_client_each_get_their_own_events() -> None:
+    ids = [str(uuid4()) for _ in range(24)]
+    with LoopbackServer(_stream_of_its_own) as server:
+        async with AsyncHotClient(TOKEN, base_url=server.base_url) as hot:
+            received = await asyncio.gather(*(collect(hot.streams.subscribe(i)) for i in ids))
+    for stream_id, events in zip(ids, received, strict=True):
+        assert [e.payload for e in events] == [{"stream": stream_id}] * 5
