@@ -20,8 +20,9 @@ from ._resources.projects import Builds, Context, Projects
 from ._resources.runs import Runs, Tasks
 from ._resources.streams import Streams
 from ._runner import AsyncRunner, Runner, SyncRunner
+from ._sse import DEFAULT_MAX_FRAME_BYTES
 from ._transport import AsyncTransport, Settings, SyncTransport
-from ._wire import raw_response
+from ._wire import json_body, raw_response
 
 __all__ = ["AsyncHotClient", "HotClient"]
 
@@ -53,13 +54,8 @@ def _escape_hatch_request(
         json=body,
         content=content,
         content_type=content_type,
-        retryable=method.upper() != "POST",
         retry=retry,
     )
-
-
-def _decoded_json(response: httpx.Response) -> Any:
-    return response.json() if response.content else None
 
 
 class _Client(Resource[ModeT]):
@@ -100,9 +96,11 @@ class _Client(Resource[ModeT]):
         params: Mapping[str, Any] | None = None,
     ) -> Call[Any]:
         """Call an endpoint that has no helper yet; returns the decoded JSON body
-        (None for an empty answer). `path` is relative to `/v1`. Retried like
-        every JSON request."""
-        return Call(_escape_hatch_request(method, path, json, params, retry=True), _decoded_json)
+        (None for an empty answer; a body that is not JSON raises
+        `HotResponseValidationError`). `path` is relative to `/v1`. Retried as
+        typed calls are: GET, PUT and DELETE after transient failures, POST and
+        PATCH only with `retry_non_idempotent`."""
+        return Call(_escape_hatch_request(method, path, json, params, retry=True), json_body)
 
     @endpoint
     def request_raw(
@@ -126,6 +124,14 @@ class HotClient(_Client[Sync]):
     `token` falls back to `HOT_API_KEY`, `base_url` to `HOT_BASE_URL` and then
     `https://api.hot.dev`. A `client` you pass in is used as it is and not
     closed by `close()`.
+
+    Failed requests are retried up to `max_retries` times: 429 always, 502, 503,
+    504, dropped connections and read timeouts only for idempotent requests
+    (GET, PUT, DELETE). A POST that may have reached the server is not sent
+    again unless `retry_non_idempotent=True` says repeating it is acceptable
+    (a publish repeated starts its runs twice). An SSE frame longer than
+    `max_sse_frame_bytes` ends its stream with `HotFrameTooLargeError`.
+    Token, base URL and header values with CR or LF raise `ValueError`.
     """
 
     def __init__(
@@ -136,8 +142,17 @@ class HotClient(_Client[Sync]):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = 2,
         client: httpx.Client | None = None,
+        retry_non_idempotent: bool = False,
+        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
-        settings = Settings(token, base_url, timeout, max_retries)
+        settings = Settings(
+            token,
+            base_url,
+            timeout,
+            max_retries,
+            retry_non_idempotent=retry_non_idempotent,
+            max_sse_frame_bytes=max_sse_frame_bytes,
+        )
         self._transport = SyncTransport(settings, client)
         super().__init__(SyncRunner(self._transport), settings)
 
@@ -168,8 +183,17 @@ class AsyncHotClient(_Client[Async]):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = 2,
         client: httpx.AsyncClient | None = None,
+        retry_non_idempotent: bool = False,
+        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
-        settings = Settings(token, base_url, timeout, max_retries)
+        settings = Settings(
+            token,
+            base_url,
+            timeout,
+            max_retries,
+            retry_non_idempotent=retry_non_idempotent,
+            max_sse_frame_bytes=max_sse_frame_bytes,
+        )
         self._transport = AsyncTransport(settings, client)
         super().__init__(AsyncRunner(self._transport), settings)
 

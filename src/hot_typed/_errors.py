@@ -23,6 +23,7 @@ __all__ = [
     "HotApiError",
     "HotConnectionError",
     "HotError",
+    "HotFrameTooLargeError",
     "HotResponseValidationError",
     "HotRunError",
     "HotStreamError",
@@ -149,6 +150,19 @@ class HotTimeoutError(HotError):
 
 class HotStreamError(HotError):
     """A stream could not be followed to its end (reconnects exhausted, stream cut short)."""
+
+
+class HotFrameTooLargeError(HotStreamError):
+    """An SSE frame grew past the client's `max_sse_frame_bytes` without ending.
+
+    The stream is closed instead of buffering the frame without bound. `raw`
+    is the text of the frame received so far (its first `max_bytes` bytes).
+    """
+
+    def __init__(self, message: str, *, raw: str, max_bytes: int) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.max_bytes = max_bytes
 
 
 class HotRunError(HotError):

@@ -7,7 +7,7 @@ descriptions; the sync and async runners only perform them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 from uuid import UUID
@@ -17,12 +17,30 @@ if TYPE_CHECKING:
 
     from ._models._common import Meta, Pagination
 
-__all__ = ["Call", "ListCall", "Request", "StreamCall", "path", "path_segments"]
+__all__ = [
+    "Call",
+    "ListCall",
+    "Request",
+    "StreamCall",
+    "check_header_value",
+    "path",
+    "path_segments",
+]
 
 T = TypeVar("T")
 E = TypeVar("E")
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+def check_header_value(name: str, value: str) -> str:
+    """Refuse a header value that could split the header block (CR, LF, NUL).
+
+    The message names the header, never the value: it may be a secret.
+    """
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise ValueError(f"{name} must not contain CR, LF or NUL characters")
+    return value
 
 
 def _segment(value: str | UUID | int) -> str:
@@ -54,11 +72,15 @@ def path_segments(value: str) -> str:
 class Request:
     """One HTTP request to the API, relative to the `/v1` base.
 
-    `retryable` says whether the request may be sent again after a failure that
-    may have reached the server; JSON reads and idempotent writes are. With
-    `retry` False it is never sent twice, whatever the failure (raw requests).
-    `timeout`, when set, caps every phase's timeout (connect, read, write, pool)
-    of this request below the client's: a waiter's remaining time.
+    `retryable` says whether sending the request again after a failure that
+    may have reached the server is harmless; None decides by method (GET, HEAD,
+    PUT, DELETE and OPTIONS are). With `retry` False it is never sent twice,
+    whatever the failure (raw requests). `timeout`, when set, caps every
+    phase's timeout (connect, read, write, pool) of this request below the
+    client's: a waiter's remaining time.
+
+    Header values (`accept`, `content_type`) with CR, LF or NUL raise
+    `ValueError` here, before anything is sent.
     """
 
     method: str
@@ -70,13 +92,19 @@ class Request:
     files: Mapping[str, Any] | None = None
     data: Mapping[str, str] | None = None
     accept: str = "application/json"
-    retryable: bool = field(default=True)
+    retryable: bool | None = None
     retry: bool = True
     timeout: float | None = None
 
+    def __post_init__(self) -> None:
+        check_header_value("accept", self.accept)
+        if self.content_type is not None:
+            check_header_value("content_type", self.content_type)
+
     @property
     def idempotent(self) -> bool:
-        return self.method in _IDEMPOTENT
+        """Whether a repeat after a failure that may have reached the server is harmless."""
+        return self.method in _IDEMPOTENT if self.retryable is None else self.retryable
 
     def with_params(self, **params: str | int) -> Request:
         return replace(self, params={**(self.params or {}), **params})

@@ -14,35 +14,62 @@ _TRANSIENT_STATUSES = frozenset({502, 503, 504})
 class RetryPolicy:
     """Retry rules shared by both clients.
 
-    * 429 with a `retry_after` (body or header) is retried after that many
-      seconds, capped at `max_retry_after`; a 429 without one is not retried.
-    * 502, 503, 504 and connection failures are retried with exponential
-      backoff and full jitter, but only for requests that are safe to repeat
-      (idempotent methods, or a caller that opted in).
-    * Never more than `max_retries` retries.
+    * 429 is retried for every method (the server refused the request before
+      doing anything) after its `retry_after` (body or header), waiting at most
+      `max_retry_after`; a 429 without one is not retried, since nothing says
+      when trying again could succeed.
+    * 502, 503, 504 and failures after the request may have reached the server
+      (a dropped connection, a read timeout) are retried with exponential backoff
+      and full jitter, but only for idempotent requests, unless
+      `retry_non_idempotent` opts every request in.
+    * A connection that was never established is retried for every method.
+    * Never more than `max_retries` retries, so no storm costs more than
+      `max_retries * max(max_retry_after, backoff_cap)` seconds of waiting.
     """
 
     max_retries: int = 2
+    retry_non_idempotent: bool = False
     max_retry_after: float = 30.0
     backoff_base: float = 0.25
     backoff_cap: float = 8.0
 
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+
+    def backoff_bound(self, attempt: int) -> float:
+        """The longest backoff before retry number `attempt + 1`: exponential, capped."""
+        return min(self.backoff_cap, self.backoff_base * 2.0**attempt)
+
     def _backoff(self, attempt: int) -> float:
-        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+        # Full jitter: clients failing together do not come back together.
+        return random.uniform(0, self.backoff_bound(attempt))
+
+    def _may_repeat(self, idempotent: bool) -> bool:
+        return idempotent or self.retry_non_idempotent
 
     def after_status(
-        self, attempt: int, status: int, retry_after: int | None, *, repeatable: bool
+        self, attempt: int, status: int, retry_after: int | None, *, idempotent: bool
     ) -> float | None:
         """Seconds to wait before retry number `attempt + 1`, or None to give up."""
         if attempt >= self.max_retries:
             return None
         if status == 429:
             return None if retry_after is None else min(float(retry_after), self.max_retry_after)
-        if status in _TRANSIENT_STATUSES and repeatable:
+        if status in _TRANSIENT_STATUSES and self._may_repeat(idempotent):
             return self._backoff(attempt)
         return None
 
-    def after_connection_error(self, attempt: int, *, repeatable: bool) -> float | None:
-        if attempt >= self.max_retries or not repeatable:
+    def after_connection_error(
+        self, attempt: int, *, reached_server: bool, idempotent: bool
+    ) -> float | None:
+        """Like `after_status`, for a request that got no answer.
+
+        `reached_server` is False only when the connection was never established,
+        so the server cannot have acted on the request.
+        """
+        if attempt >= self.max_retries:
+            return None
+        if reached_server and not self._may_repeat(idempotent):
             return None
         return self._backoff(attempt)

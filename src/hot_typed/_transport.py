@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._errors import HotConnectionError, HotError, HotTimeoutError
-from ._request import Request
+from ._request import Request, check_header_value
 from ._retry import RetryPolicy
+from ._sse import DEFAULT_MAX_FRAME_BYTES, limit_frames
 from ._version import __version__
 from ._wire import api_error
 
@@ -37,10 +38,13 @@ USER_AGENT = f"hot-typed-python/{__version__}"
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
 
-def _check_header_value(name: str, value: str) -> str:
-    if "\r" in value or "\n" in value or "\0" in value:
-        raise ValueError(f"{name} must not contain CR, LF or NUL characters")
-    return value
+def _check_token(token: str) -> str:
+    # A token is a header value: anything but visible ASCII would either split
+    # the header block or fail later, deep inside the HTTP library.
+    check_header_value("token", token)
+    if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+        raise ValueError("token must be visible ASCII characters without spaces")
+    return token
 
 
 def _is_loopback(host: str) -> bool:
@@ -53,6 +57,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def _api_base(base_url: str) -> str:
+    check_header_value("base_url", base_url)
     base = base_url.strip().rstrip("/")
     if base.endswith("/v1"):
         base = base[: -len("/v1")]
@@ -71,7 +76,7 @@ def _api_base(base_url: str) -> str:
 class Settings:
     """What both transports share: where to send, how to authenticate, when to retry."""
 
-    __slots__ = ("_authorization", "api_base", "policy", "timeout")
+    __slots__ = ("_authorization", "api_base", "max_sse_frame_bytes", "policy", "timeout")
 
     def __init__(
         self,
@@ -79,19 +84,24 @@ class Settings:
         base_url: str | None,
         timeout: float | httpx.Timeout | None,
         max_retries: int,
+        *,
+        retry_non_idempotent: bool = False,
+        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         token = token if token is not None else os.environ.get("HOT_API_KEY")
         if not token:
             raise HotError(
                 "no API token: pass token=... or set the HOT_API_KEY environment variable"
             )
-        _check_header_value("token", token)
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
-        self._authorization = f"Bearer {token}"
+        if max_sse_frame_bytes < 1:
+            raise ValueError("max_sse_frame_bytes must be >= 1")
+        self._authorization = f"Bearer {_check_token(token)}"
         self.api_base = _api_base(base_url or os.environ.get("HOT_BASE_URL") or DEFAULT_BASE_URL)
         self.timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
-        self.policy = RetryPolicy(max_retries=max_retries)
+        self.policy = RetryPolicy(
+            max_retries=max_retries, retry_non_idempotent=retry_non_idempotent
+        )
+        self.max_sse_frame_bytes = max_sse_frame_bytes
 
     def __repr__(self) -> str:
         return f"Settings(api_base={self.api_base!r})"
@@ -104,26 +114,41 @@ class Settings:
         response: httpx.Response | None = None,
         error: httpx.HTTPError | None = None,
     ) -> float:
-        """Seconds to wait before sending `request` again; raises when it must not be."""
-        if not request.retry:
-            if error is not None:
-                raise _translate(error, request) from error
-            assert response is not None
-            raise api_error(response)
+        """Seconds to wait before sending `request` again; raises its failure when it
+        must not be."""
+        delay: float | None = None
         if error is not None:
-            delay = self.policy.after_connection_error(
-                attempt, repeatable=_repeatable(request, error)
-            )
+            if request.retry:
+                delay = self.policy.after_connection_error(
+                    attempt,
+                    reached_server=not isinstance(error, _NOT_SENT),
+                    idempotent=request.idempotent,
+                )
             if delay is None:
                 raise _translate(error, request) from error
-            return delay
-        assert response is not None
-        failure = api_error(response)
-        delay = self.policy.after_status(
-            attempt, response.status_code, failure.retry_after, repeatable=_repeatable(request)
+            cause = type(error).__name__
+        else:
+            assert response is not None
+            failure = api_error(response)
+            if request.retry:
+                delay = self.policy.after_status(
+                    attempt,
+                    response.status_code,
+                    failure.retry_after,
+                    idempotent=request.idempotent,
+                )
+            if delay is None:
+                raise failure
+            cause = str(response.status_code)
+        logger.debug(
+            "%s %s: %s, retry %d of %d in %.2f s",
+            request.method,
+            request.path,
+            cause,
+            attempt + 1,
+            self.policy.max_retries,
+            delay,
         )
-        if delay is None:
-            raise failure
         return delay
 
     def build(self, client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.Request:
@@ -132,6 +157,9 @@ class Settings:
             "User-Agent": USER_AGENT,
             "Accept": request.accept,
         }
+        if request.accept == "text/event-stream":
+            # The frame size limit counts received bytes: they must be the frames.
+            headers["Accept-Encoding"] = "identity"
         content: Any = request.content
         if request.json is not None:
             headers["Content-Type"] = "application/json"
@@ -161,18 +189,22 @@ def _capped(timeout: httpx.Timeout, cap: float | None) -> httpx.Timeout:
     )
 
 
+# Failures where the request cannot have reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 def _translate(error: httpx.HTTPError, request: Request) -> HotError:
     where = f"{request.method} {request.path}"
+    # Whether a non-idempotent request took effect is unknown: say so, since
+    # sending it again is then the caller's decision.
+    unknown = (
+        "; it may have reached the server, so whether it took effect is unknown"
+        if not request.idempotent and not isinstance(error, _NOT_SENT)
+        else ""
+    )
     if isinstance(error, httpx.TimeoutException):
-        return HotTimeoutError(f"{where} timed out ({type(error).__name__})")
-    return HotConnectionError(f"{where} failed: {type(error).__name__}: {error}")
-
-
-def _repeatable(request: Request, error: httpx.HTTPError | None = None) -> bool:
-    # A request that never reached the server can always be sent again.
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
-        return True
-    return request.retryable and request.idempotent
+        return HotTimeoutError(f"{where} timed out ({type(error).__name__}){unknown}")
+    return HotConnectionError(f"{where} failed: {type(error).__name__}: {error}{unknown}")
 
 
 def _accepted(request: Request, response: httpx.Response, started: float) -> bool:
@@ -243,6 +275,8 @@ class SyncTransport(_Transport[httpx.Client]):
                 except httpx.HTTPError as error:
                     raise _translate(error, request) from error
                 raise api_error(response)
+            if request.accept == "text/event-stream":
+                limit_frames(response, self.settings.max_sse_frame_bytes)
             yield response
         finally:
             response.close()
@@ -294,6 +328,8 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                 except httpx.HTTPError as error:
                     raise _translate(error, request) from error
                 raise api_error(response)
+            if request.accept == "text/event-stream":
+                limit_frames(response, self.settings.max_sse_frame_bytes)
             yield response
         finally:
             await response.aclose()

@@ -30,6 +30,7 @@ __all__ = [
     "decode_json_event",
     "event_decoder",
     "item_parser",
+    "json_body",
     "list_parser",
     "no_content",
     "parametrized",
@@ -139,14 +140,21 @@ def _decoded_or_text(content: bytes) -> Any:
         return content.decode("utf-8", "replace")
 
 
+def _answered(response: httpx.Response) -> str:
+    content_type = response.headers.get("content-type") or "(none)"
+    return (
+        f"{response.request.method} {response.request.url.path} answered "
+        f"{response.status_code} ({content_type})"
+    )
+
+
 def _validate(envelope: type[WireModel], response: httpx.Response) -> Any:
     content = response.content
     try:
         return envelope.model_validate_json(content)
     except ValidationError as error:
         raise HotResponseValidationError(
-            f"{response.request.method} {response.request.url.path} answered "
-            f"{response.status_code} with a body that does not match the expected "
+            f"{_answered(response)} with a body that does not match the expected "
             f"shape: {error.error_count()} problem(s), first: {_first_problem(error)}",
             raw=_decoded_or_text(content),
             validation_error=error,
@@ -181,6 +189,20 @@ def list_parser(
         return page.data, page.pagination, page.meta, page.raw
 
     return parse
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The decoded JSON body, None when empty; a body that is not JSON raises
+    `HotResponseValidationError` with its text."""
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError as error:
+        raise HotResponseValidationError(
+            f"{_answered(response)} with a body that is not JSON",
+            raw=response.content.decode("utf-8", "replace"),
+        ) from error
 
 
 def no_content(response: httpx.Response) -> None:
