@@ -12,13 +12,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ._errors import HotApiError, HotResponseValidationError, api_error_class
-from ._models._base import RequestModel, WireModel
+from ._models._base import RequestModel, TopLevel, WireModel
 from ._models._common import Meta, Pagination
 
 __all__ = [
@@ -156,23 +157,48 @@ def raw_response(response: httpx.Response) -> httpx.Response:
 # ---------------------------------------------------------------- SSE
 
 
+def _top_level(event_type: Any) -> Any:
+    """`event_type` with every model it may decode to marked `TopLevel`, through
+    unions and `Annotated` metadata (tags, discriminators, validators)."""
+    origin = get_origin(event_type)
+    if origin is Annotated:
+        inner, *metadata = get_args(event_type)
+        args = (_top_level(inner), *metadata)
+        return Annotated[args]
+    if origin is Union or origin is UnionType:
+        return Union[tuple(_top_level(member) for member in get_args(event_type))]  # noqa: UP007
+    if isinstance(event_type, type) and issubclass(event_type, WireModel):
+        return Annotated[event_type, TopLevel]
+    return event_type
+
+
 @cache
 def event_decoder(event_type: Any) -> Callable[[str], Any]:
     """The decoder of SSE frames into `event_type` (a model or a union), built once."""
-    return decode_json_event(TypeAdapter(event_type))
+    return decode_json_event(TypeAdapter(_top_level(event_type)))
 
 
 def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
     """Decode one SSE frame's data straight from its JSON text with `adapter`.
+
+    The frame's text is kept as the event's wire form: `.raw` parses it on first
+    access, so a subscriber that never reads `.raw` never pays for it.
 
     A frame that is not valid JSON is skipped with a warning: one bad frame must
     not end a stream. A frame that is JSON but does not fit the event models
     raises `HotResponseValidationError` with the frame attached.
     """
 
+    # The core validator itself: `TypeAdapter.validate_json` adds a Python call
+    # per frame for options never used here.
+    validate = adapter.validator.validate_json
+
     def decode(data: str) -> T | None:
         try:
-            return adapter.validate_json(data)
+            event: T = validate(data)
+            if isinstance(event, WireModel):
+                object.__setattr__(event, "_wire", data)
+            return event
         except ValidationError as error:
             if error.errors(include_url=False)[0]["type"] == "json_invalid":
                 logger.warning("skipping an SSE frame that is not valid JSON: %.200r", data)

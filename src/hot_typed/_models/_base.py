@@ -13,21 +13,24 @@ keys, and any field whose Python name differs declares the wire key as its alias
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from typing import Any, ClassVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    GetCoreSchemaHandler,
     ModelWrapValidatorHandler,
     SerializerFunctionWrapHandler,
     ValidationInfo,
     model_serializer,
     model_validator,
 )
+from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-__all__ = ["WIRE_CONTEXT", "OpenEnum", "RequestModel", "WireModel"]
+__all__ = ["WIRE_CONTEXT", "OpenEnum", "RequestModel", "TopLevel", "WireModel"]
 
 #: Validation context marking a Python object as decoded from the wire, so that
 #: models validated from it keep it as `.raw`.
@@ -54,8 +57,9 @@ class WireModel(BaseModel):
 
     model_config = _WIRE_CONFIG
 
-    # Set by the wrap validator below (or by a decoder that validated from JSON text);
-    # a plain slot keeps the per-object cost to one attribute store.
+    # The wire dict, set by the wrap validator below; or, set by a decoder that
+    # validated a whole body from its text (see `TopLevel`), that JSON text,
+    # parsed on first access. A plain slot keeps the cost to one attribute store.
     __slots__ = ("_wire",)
 
     @model_validator(mode="wrap")
@@ -78,11 +82,44 @@ class WireModel(BaseModel):
         its own serialization by wire key.
         """
         try:
-            wire: dict[str, Any] = object.__getattribute__(self, "_wire")
+            wire: Any = object.__getattribute__(self, "_wire")
         except AttributeError:
             wire = self.model_dump(mode="json", exclude_unset=True)
             object.__setattr__(self, "_wire", wire)
-        return wire
+        if type(wire) is not dict:
+            wire = _resolve(wire)
+            object.__setattr__(self, "_wire", wire)
+        return wire  # type: ignore[no-any-return]
+
+
+def _resolve(wire: str) -> Any:
+    return json.loads(wire)
+
+
+class TopLevel:
+    """Marker: `Annotated[SomeWireModel, TopLevel]` validates without `.raw` capture.
+
+    For decoders that validate a whole payload straight from its JSON text and
+    then hand the model that text as its wire form, so `.raw` is parsed only if
+    it is ever read: the wrap validator would otherwise turn every payload into
+    Python objects a second time and cost a Python call per model. Models nested
+    inside still capture their own raw as usual. Should pydantic ever lay out
+    model validators differently, the full schema is kept (eager capture).
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema = handler(source)
+        resolved = handler.resolve_ref_schema(schema)
+        if resolved["type"] == "function-wrap" and _is_raw_capture(resolved["function"]):
+            inner: CoreSchema = resolved["schema"]
+            return inner
+        return schema
+
+
+def _is_raw_capture(function: Any) -> bool:
+    method = function.get("function")
+    return getattr(method, "__func__", None) is WireModel._remember_wire_object.__func__
 
 
 class RequestModel(BaseModel):
