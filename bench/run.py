@@ -463,6 +463,8 @@ def figure_concurrent(base: str, size: Size) -> tuple[Figure, dict[str, dict[str
 
 # ---------------------------------------------------------------- main
 
+FIGURES = ("sse", "pages", "import", "memory", "concurrent")
+
 
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
@@ -480,6 +482,11 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness")
+    parser.add_argument(
+        "--only",
+        default=",".join(FIGURES),
+        help=f"comma-separated figures to run (default: all of {','.join(FIGURES)})",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -489,32 +496,36 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     size = SMOKE if args.smoke else FULL
+    only = set(args.only.split(","))
     print(f"hot-typed {hot_typed.__version__} vs hot-dev (official) vs raw httpx + httpx-sse")
     print(f"machine: {machine()}")
     verdicts: list[tuple[str, bool]] = []
+    med = statistics.median
     with serve() as base:
-        sse = figure_sse(base, size)
-        sse.show()
-        med = statistics.median
-        verdicts.append(("SSE <= 1.10x official", sse.ratio("official", med) <= 1.10))
-        verdicts.append(("SSE <= 1.15x raw", sse.ratio("raw", med) <= 1.15))
-
-        pages = figure_pages(base, size)
-        pages.show()
-        verdicts.append(("runs.list pages <= 1.30x official", pages.ratio("official", med) <= 1.30))
-
-        imports = figure_import(size)
-        imports.show()
-        verdicts.append(("import <= 2.0x official", imports.ratio("official", med) <= 2.0))
-
-        memory = figure_memory(base, size)
-        flat = memory["hot-typed"]["growth_mib"] < 20
-        verdicts.append((f"memory growth < 20 MiB over {size.memory_events:,} events", flat))
-
-        _, concurrent = figure_concurrent(base, size)
-        done = concurrent["hot-typed"]["complete"] == size.subscriptions
-        done = done and "failed_round" not in concurrent["hot-typed"]
-        verdicts.append((f"{size.subscriptions} concurrent AsyncHotClient subscriptions", done))
+        if "sse" in only:
+            sse = figure_sse(base, size)
+            sse.show()
+            verdicts.append(("SSE <= 1.10x official", sse.ratio("official", med) <= 1.10))
+            verdicts.append(("SSE <= 1.15x raw", sse.ratio("raw", med) <= 1.15))
+        if "pages" in only:
+            pages = figure_pages(base, size)
+            pages.show()
+            ok = pages.ratio("official", med) <= 1.30
+            verdicts.append(("runs.list pages <= 1.30x official", ok))
+        if "import" in only:
+            imports = figure_import(size)
+            imports.show()
+            verdicts.append(("import <= 2.0x official", imports.ratio("official", med) <= 2.0))
+        if "memory" in only:
+            memory = figure_memory(base, size)
+            flat = memory["hot-typed"]["growth_mib"] < 20
+            verdicts.append((f"memory growth < 20 MiB over {size.memory_events:,} events", flat))
+        if "concurrent" in only:
+            _, concurrent = figure_concurrent(base, size)
+            done = concurrent["hot-typed"]["complete"] == size.subscriptions
+            done = done and "failed_round" not in concurrent["hot-typed"]
+            target = f"{size.subscriptions} concurrent AsyncHotClient subscriptions"
+            verdicts.append((target, done))
 
     print()
     for target, ok in verdicts:

@@ -165,7 +165,7 @@ async def _serve(
                     b"content-length: %d\r\n\r\n%s" % (len(body), body)
                 )
                 await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
         pass
     finally:
         writer.close()
