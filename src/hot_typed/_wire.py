@@ -19,8 +19,9 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ._errors import HotApiError, HotResponseValidationError, api_error_class
-from ._models._base import RequestModel, TopLevel, WireModel
+from ._models._base import RequestModel, TopLevel, WireDocument, WireItems, WireModel
 from ._models._common import Meta, Pagination
+from ._pagination import Raw
 
 __all__ = [
     "api_error",
@@ -91,8 +92,11 @@ def _item_envelope(model: Any) -> type[ItemEnvelope[Any]]:
 
 
 @cache
-def _list_envelope(model: Any) -> type[ListEnvelope[Any]]:
-    return ListEnvelope[model]
+def _list_validator(model: Any) -> Callable[[bytes], ListEnvelope[Any]]:
+    # Envelope and items are validated without raw capture: `list_parser` gives
+    # them their wire form lazily, so a page costs one pass over its JSON.
+    adapter = TypeAdapter(Annotated[ListEnvelope[Annotated[model, TopLevel]], TopLevel])
+    return adapter.validator.validate_json
 
 
 def _decoded_or_text(content: bytes) -> Any:
@@ -102,10 +106,10 @@ def _decoded_or_text(content: bytes) -> Any:
         return content.decode("utf-8", "replace")
 
 
-def _validate(envelope: type[WireModel], response: httpx.Response) -> Any:
+def _validate(validate: Callable[[bytes], Any], response: httpx.Response) -> Any:
     content = response.content
     try:
-        return envelope.model_validate_json(content)
+        return validate(content)
     except ValidationError as error:
         raise HotResponseValidationError(
             f"{response.request.method} {response.request.url.path} answered "
@@ -127,7 +131,7 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     envelope = _item_envelope(model)
 
     def parse(response: httpx.Response) -> M:
-        data: M = _validate(envelope, response).data
+        data: M = _validate(envelope.model_validate_json, response).data
         return data
 
     return parse
@@ -135,13 +139,19 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
 
 def list_parser(
     model: type[M],
-) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, dict[str, Any]]]:
-    """Parse a list envelope into its items, pagination, meta and the raw envelope."""
-    envelope = _list_envelope(model)
+) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, Raw]]:
+    """Parse a list envelope into its items, pagination, meta and the raw envelope
+    (decoded on first call; each item's `.raw` comes from the same decoding)."""
+    validate = _list_validator(model)
 
-    def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, dict[str, Any]]:
-        page = _validate(envelope, response)
-        return page.data, page.pagination, page.meta, page.raw
+    def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, Raw]:
+        page = _validate(validate, response)
+        document = WireDocument(response.content)
+        object.__setattr__(page, "_wire", document)
+        items = WireItems(document, "data", tuple(map(id, page.data)))
+        for item in page.data:
+            object.__setattr__(item, "_wire", items)
+        return page.data, page.pagination, page.meta, document.value
 
     return parse
 
