@@ -13,7 +13,9 @@ process, 64 KiB chunks):
 Timed figures run the contenders interleaved, round after round (the order
 rotates), after one untimed warm-up round, so drift on the machine hits every
 contender alike. Each figure prints min and median and the ratios of hot-typed
-to the others; a target is judged on the ratio of medians. Memory figures run
+to the others. A target is judged on the ratio of minimums: on a shared machine
+other processes only ever add time, so the fastest of many rounds is the best
+estimate of what each contender costs (the medians are printed beside them). Memory figures run
 each contender in a fresh process so earlier figures cannot hide or add growth.
 """
 
@@ -64,15 +66,15 @@ class Size:
 
 FULL = Size(
     sse_events=20_000,
-    sse_rounds=11,
+    sse_rounds=15,
     pages=100,
-    page_rounds=11,
+    page_rounds=15,
     import_reps=40,
     memory_events=1_000_000,
     memory_every=10_000,
     subscriptions=500,
     subscription_events=200,
-    subscription_rounds=3,
+    subscription_rounds=2,
 )
 SMOKE = Size(
     sse_events=300,
@@ -500,22 +502,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"hot-typed {hot_typed.__version__} vs hot-dev (official) vs raw httpx + httpx-sse")
     print(f"machine: {machine()}")
     verdicts: list[tuple[str, bool]] = []
-    med = statistics.median
+    best = min
     with serve() as base:
         if "sse" in only:
             sse = figure_sse(base, size)
             sse.show()
-            verdicts.append(("SSE <= 1.10x official", sse.ratio("official", med) <= 1.10))
-            verdicts.append(("SSE <= 1.15x raw", sse.ratio("raw", med) <= 1.15))
+            verdicts.append(("SSE <= 1.10x official", sse.ratio("official", best) <= 1.10))
+            verdicts.append(("SSE <= 1.15x raw", sse.ratio("raw", best) <= 1.15))
         if "pages" in only:
             pages = figure_pages(base, size)
             pages.show()
-            ok = pages.ratio("official", med) <= 1.30
+            ok = pages.ratio("official", best) <= 1.30
             verdicts.append(("runs.list pages <= 1.30x official", ok))
         if "import" in only:
             imports = figure_import(size)
             imports.show()
-            verdicts.append(("import <= 2.0x official", imports.ratio("official", med) <= 2.0))
+            verdicts.append(("import <= 2.0x official", imports.ratio("official", best) <= 2.0))
         if "memory" in only:
             memory = figure_memory(base, size)
             flat = memory["hot-typed"]["growth_mib"] < 20
