@@ -122,7 +122,9 @@ def _validate(validate: Callable[[bytes], Any], response: httpx.Response) -> Any
 
 def _first_problem(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(body)"
+    # A union's own label (`tagged-union[A,B,...]`) says nothing the tag after it does not.
+    parts = (str(part) for part in first["loc"])
+    where = ".".join(p for p in parts if not p.startswith("tagged-union[")) or "(body)"
     return f"{where}: {first['msg']}"
 
 
