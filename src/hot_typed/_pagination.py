@@ -11,19 +11,26 @@ __all__ = ["AsyncPage", "Page"]
 
 T = TypeVar("T")
 
+#: The raw envelope, or how to get it: decoding it is left until it is asked for.
+Raw = dict[str, Any] | Callable[[], dict[str, Any]]
+
 
 class _PageBase(Generic[T]):
-    __slots__ = ("data", "meta", "pagination", "raw")
+    __slots__ = ("_raw", "data", "meta", "pagination")
 
-    def __init__(
-        self, data: list[T], pagination: Pagination, meta: Meta | None, raw: dict[str, Any]
-    ) -> None:
+    def __init__(self, data: list[T], pagination: Pagination, meta: Meta | None, raw: Raw) -> None:
         self.data = data
         """The items of this page, validated."""
         self.pagination = pagination
         self.meta = meta
-        self.raw = raw
-        """The whole list envelope as received."""
+        self._raw = raw
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The whole list envelope as received (decoded on first access)."""
+        if callable(self._raw):
+            self._raw = self._raw()
+        return self._raw
 
     def __len__(self) -> int:
         return len(self.data)
@@ -53,7 +60,7 @@ class Page(_PageBase[T]):
         data: list[T],
         pagination: Pagination,
         meta: Meta | None,
-        raw: dict[str, Any],
+        raw: Raw,
         fetch: Callable[[int], Page[T]],
     ) -> None:
         super().__init__(data, pagination, meta, raw)
@@ -91,7 +98,7 @@ class AsyncPage(_PageBase[T]):
         data: list[T],
         pagination: Pagination,
         meta: Meta | None,
-        raw: dict[str, Any],
+        raw: Raw,
         fetch: Callable[[int], Awaitable[AsyncPage[T]]],
     ) -> None:
         super().__init__(data, pagination, meta, raw)

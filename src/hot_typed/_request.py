@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ._models._common import Meta, Pagination
+    from ._pagination import Raw
 
 __all__ = [
     "Call",
@@ -123,7 +124,7 @@ class ListCall(Generic[T]):
     """A list request; `parse` returns the items, pagination and meta of one page."""
 
     request: Request
-    parse: Callable[[httpx.Response], tuple[list[T], Pagination, Meta | None, dict[str, Any]]]
+    parse: Callable[[httpx.Response], tuple[list[T], Pagination, Meta | None, Raw]]
 
     def at_offset(self, offset: int) -> ListCall[T]:
         return replace(self, request=self.request.with_params(offset=offset))

@@ -12,15 +12,17 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ._errors import HotApiError, HotResponseValidationError, api_error_class
-from ._models._base import RequestModel, WireModel
+from ._models._base import RequestModel, TopLevel, WireDocument, WireItems, WireModel
 from ._models._common import Meta, Pagination
 from ._models._json import to_json_value
+from ._pagination import Raw
 
 __all__ = [
     "ErrorEnvelope",
@@ -129,8 +131,11 @@ def _item_envelope(model: Any) -> type[ItemEnvelope[Any]]:
 
 
 @cache
-def _list_envelope(model: Any) -> type[ListEnvelope[Any]]:
-    return ListEnvelope[model]
+def _list_validator(model: Any) -> Callable[[bytes], ListEnvelope[Any]]:
+    # Envelope and items are validated without raw capture: `list_parser` gives
+    # them their wire form lazily, so a page costs one pass over its JSON.
+    adapter = TypeAdapter(Annotated[ListEnvelope[Annotated[model, TopLevel]], TopLevel])
+    return adapter.validator.validate_json
 
 
 def _decoded_or_text(content: bytes) -> Any:
@@ -148,10 +153,10 @@ def _answered(response: httpx.Response) -> str:
     )
 
 
-def _validate(envelope: type[WireModel], response: httpx.Response) -> Any:
+def _validate(validate: Callable[[bytes], Any], response: httpx.Response) -> Any:
     content = response.content
     try:
-        return envelope.model_validate_json(content)
+        return validate(content)
     except ValidationError as error:
         raise HotResponseValidationError(
             f"{_answered(response)} with a body that does not match the expected "
@@ -163,7 +168,9 @@ def _validate(envelope: type[WireModel], response: httpx.Response) -> Any:
 
 def _first_problem(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(body)"
+    # A union's own label (`tagged-union[A,B,...]`) says nothing the tag after it does not.
+    parts = (str(part) for part in first["loc"])
+    where = ".".join(p for p in parts if not p.startswith("tagged-union[")) or "(body)"
     return f"{where}: {first['msg']}"
 
 
@@ -172,7 +179,7 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     envelope = _item_envelope(model)
 
     def parse(response: httpx.Response) -> M:
-        data: M = _validate(envelope, response).data
+        data: M = _validate(envelope.model_validate_json, response).data
         return data
 
     return parse
@@ -180,13 +187,19 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
 
 def list_parser(
     model: type[M],
-) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, dict[str, Any]]]:
-    """Parse a list envelope into its items, pagination, meta and the raw envelope."""
-    envelope = _list_envelope(model)
+) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, Raw]]:
+    """Parse a list envelope into its items, pagination, meta and the raw envelope
+    (decoded on first call; each item's `.raw` comes from the same decoding)."""
+    validate = _list_validator(model)
 
-    def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, dict[str, Any]]:
-        page = _validate(envelope, response)
-        return page.data, page.pagination, page.meta, page.raw
+    def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, Raw]:
+        page = _validate(validate, response)
+        document = WireDocument(response.content)
+        object.__setattr__(page, "_wire", document)
+        items = WireItems(document, "data", tuple(map(id, page.data)))
+        for item in page.data:
+            object.__setattr__(item, "_wire", items)
+        return page.data, page.pagination, page.meta, document.value
 
     return parse
 
@@ -216,23 +229,48 @@ def raw_response(response: httpx.Response) -> httpx.Response:
 # ---------------------------------------------------------------- SSE
 
 
+def _top_level(event_type: Any) -> Any:
+    """`event_type` with every model it may decode to marked `TopLevel`, through
+    unions and `Annotated` metadata (tags, discriminators, validators)."""
+    origin = get_origin(event_type)
+    if origin is Annotated:
+        inner, *metadata = get_args(event_type)
+        args = (_top_level(inner), *metadata)
+        return Annotated[args]
+    if origin is Union or origin is UnionType:
+        return Union[tuple(_top_level(member) for member in get_args(event_type))]  # noqa: UP007
+    if isinstance(event_type, type) and issubclass(event_type, WireModel):
+        return Annotated[event_type, TopLevel]
+    return event_type
+
+
 @cache
 def event_decoder(event_type: Any) -> Callable[[str], Any]:
     """The decoder of SSE frames into `event_type` (a model or a union), built once."""
-    return decode_json_event(TypeAdapter(event_type))
+    return decode_json_event(TypeAdapter(_top_level(event_type)))
 
 
 def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
     """Decode one SSE frame's data straight from its JSON text with `adapter`.
+
+    The frame's text is kept as the event's wire form: `.raw` parses it on first
+    access, so a subscriber that never reads `.raw` never pays for it.
 
     A frame that is not valid JSON is skipped with a warning: one bad frame must
     not end a stream. A frame that is JSON but does not fit the event models
     raises `HotResponseValidationError` with the frame attached.
     """
 
+    # The core validator itself: `TypeAdapter.validate_json` adds a Python call
+    # per frame for options never used here.
+    validate = adapter.validator.validate_json
+
     def decode(data: str) -> T | None:
         try:
-            return adapter.validate_json(data)
+            event: T = validate(data)
+            if isinstance(event, WireModel):
+                object.__setattr__(event, "_wire", data)
+            return event
         except ValidationError as error:
             if error.errors(include_url=False)[0]["type"] == "json_invalid":
                 logger.warning("skipping an SSE frame that is not valid JSON: %.200r", data)

@@ -64,10 +64,21 @@ def wire_types() -> dict[str, Any]:
     return dict(sorted(found.items()))
 
 
+def _union_members(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `$ref` members of a union, whether pydantic wrote it as one `oneOf`
+    or as an `anyOf` of a discriminated `oneOf` and a fallback."""
+    if "oneOf" in schema:
+        return list(schema["oneOf"])
+    members: list[dict[str, Any]] = []
+    for option in schema.get("anyOf", ()):
+        members.extend(option.get("oneOf", [option]))
+    return members if all("$ref" in member for member in members) else []
+
+
 def _tagged_union(schema: dict[str, Any]) -> dict[str, Any]:
     """Rewrite a union discriminated on `type` with a catch-all member for unknown
     types: `oneOf` would match a known event twice; if/then picks by `type`."""
-    members = schema.get("oneOf")
+    members = _union_members(schema)
     if not members:
         return schema
     defs = schema["$defs"]
@@ -85,7 +96,7 @@ def _tagged_union(schema: dict[str, Any]) -> dict[str, Any]:
     if fallback is not None:
         unknown = {"not": {"properties": {"type": {"enum": known}}}}
         clauses.append({"if": unknown, "then": fallback})
-    rewritten = {key: value for key, value in schema.items() if key != "oneOf"}
+    rewritten = {key: value for key, value in schema.items() if key not in ("oneOf", "anyOf")}
     rewritten.update(type="object", required=["type"], allOf=clauses)
     return rewritten
 

@@ -13,12 +13,14 @@ keys, and any field whose Python name differs declares the wire key as its alias
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from typing import Any, ClassVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ModelWrapValidatorHandler,
     SerializerFunctionWrapHandler,
@@ -30,7 +32,15 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-__all__ = ["WIRE_CONTEXT", "OpenEnum", "RequestModel", "WireModel"]
+__all__ = [
+    "WIRE_CONTEXT",
+    "OpenEnum",
+    "RequestModel",
+    "TopLevel",
+    "WireDocument",
+    "WireItems",
+    "WireModel",
+]
 
 #: Validation context marking a Python object as decoded from the wire, so that
 #: models validated from it keep it as `.raw`.
@@ -57,8 +67,10 @@ class WireModel(BaseModel):
 
     model_config = _WIRE_CONFIG
 
-    # Set by the wrap validator below (or by a decoder that validated from JSON text);
-    # a plain slot keeps the per-object cost to one attribute store.
+    # The wire dict, set by the wrap validator below; or, set by a decoder that
+    # validated a whole body from its text (see `TopLevel`), that JSON text or a
+    # `WireDocument` reference, resolved on first access. A plain slot keeps the
+    # cost to one attribute store.
     __slots__ = ("_wire",)
 
     @model_validator(mode="wrap")
@@ -81,11 +93,92 @@ class WireModel(BaseModel):
         its own serialization by wire key.
         """
         try:
-            wire: dict[str, Any] = object.__getattribute__(self, "_wire")
+            wire: Any = object.__getattribute__(self, "_wire")
         except AttributeError:
             wire = self.model_dump(mode="json", exclude_unset=True)
             object.__setattr__(self, "_wire", wire)
-        return wire
+        if type(wire) is not dict:
+            wire = _resolve(wire, self)
+            object.__setattr__(self, "_wire", wire)
+        return wire  # type: ignore[no-any-return]
+
+
+class WireDocument:
+    """A JSON body received whole, parsed at most once: when a `.raw` needs it.
+
+    A decoder that validated a body from its text (see `TopLevel`) hands the
+    models their wire form lazily: the model of the whole body gets the
+    document, the models of a list inside it share one `WireItems`. All `.raw`
+    then come from one parse, and share its objects.
+    """
+
+    __slots__ = ("_text", "_value")
+
+    def __init__(self, text: str | bytes) -> None:
+        self._text = text
+
+    def value(self) -> Any:
+        try:
+            return self._value
+        except AttributeError:
+            self._value: Any = json.loads(self._text)
+            del self._text
+            return self._value
+
+
+class WireItems:
+    """The wire form shared by the models validated from the list `document[key]`.
+
+    Sharing one reference keeps a page at one attribute store per model. Each
+    model finds its object by its position among `ids` (the `id()` of each model
+    in wire order: no reference back to the models, so no cycle, and reordering
+    the list handed to the user changes nothing).
+    """
+
+    __slots__ = ("document", "ids", "key")
+
+    def __init__(self, document: WireDocument, key: str, ids: tuple[int, ...]) -> None:
+        self.document = document
+        self.key = key
+        self.ids = ids
+
+    def of(self, model: Any) -> Any:
+        return self.document.value()[self.key][self.ids.index(id(model))]
+
+
+def _resolve(wire: str | WireDocument, model: Any) -> Any:
+    if isinstance(wire, str):
+        return json.loads(wire)
+    if isinstance(wire, WireDocument):
+        return wire.value()
+    return wire.of(model)
+
+
+class TopLevel:
+    """Marker: `Annotated[SomeWireModel, TopLevel]` validates without `.raw` capture.
+
+    For decoders that validate a whole payload straight from its JSON text and
+    then hand the model its wire form lazily (the text itself, or a
+    `WireDocument` reference), so `.raw` is parsed only if it is ever read: the
+    wrap validator would otherwise turn every payload into Python objects a
+    second time and cost a Python call per model. Models nested inside still
+    capture their own raw as usual. Should pydantic ever lay out
+    model validators differently, the full schema is kept (eager capture).
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema = handler(source)
+        resolved = handler.resolve_ref_schema(schema)
+        if resolved["type"] == "function-wrap" and _is_raw_capture(resolved["function"]):
+            inner: CoreSchema = resolved["schema"]
+            return inner
+        return schema
+
+
+def _is_raw_capture(function: Any) -> bool:
+    method = function.get("function")
+    return getattr(method, "__func__", None) is WireModel._remember_wire_object.__func__
 
 
 class RequestModel(BaseModel):

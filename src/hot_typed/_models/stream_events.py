@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, Literal
 from uuid import UUID
 
-from pydantic import Discriminator, Tag
+from pydantic import BeforeValidator, Discriminator, Field, Tag
 from typing_extensions import TypeVar
 
 from ._base import WireModel
@@ -135,25 +135,33 @@ _STREAM_EVENT_TYPES = frozenset(
 )
 
 
-def _stream_event_tag(value: Any) -> str:
+def _not_a_known_event(value: Any) -> Any:
+    # Reached only when the tagged union refused the payload: a known type whose
+    # fields are wrong is an error, not an unknown event.
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return kind if kind in _STREAM_EVENT_TYPES else "unknown"
+    if kind in _STREAM_EVENT_TYPES:
+        raise ValueError(f"a {kind!r} event that does not match its model")
+    return value
 
 
+# A string discriminator lets pydantic-core pick the model from the JSON text
+# itself (a callable one needs the whole payload as Python objects first);
+# anything it cannot place is then tried as an unknown event.
 StreamEvent = Annotated[
-    (
-        Annotated[EventPublished, Tag("event:published")]
-        | Annotated[RunStart, Tag("run:start")]
-        | Annotated[RunStop, Tag("run:stop")]
-        | Annotated[RunFail, Tag("run:fail")]
-        | Annotated[RunCancel, Tag("run:cancel")]
-        | Annotated[TaskUpdate, Tag("task:update")]
-        | Annotated[StreamData, Tag("stream:data")]
-        | Annotated[StreamComplete, Tag("stream:complete")]
-        | Annotated[Keepalive, Tag("keepalive")]
-        | Annotated[UnknownStreamEvent, Tag("unknown")]
-    ),
-    Discriminator(_stream_event_tag),
+    Annotated[
+        EventPublished
+        | RunStart
+        | RunStop
+        | RunFail
+        | RunCancel
+        | TaskUpdate
+        | StreamData
+        | StreamComplete
+        | Keepalive,
+        Field(discriminator="type"),
+    ]
+    | Annotated[UnknownStreamEvent, BeforeValidator(_not_a_known_event)],
+    Field(union_mode="left_to_right"),
 ]
 """Any event of a run stream (`/v1/streams/...`), discriminated on `type`."""
 

@@ -1,0 +1,173 @@
+"""The fast decoding paths keep the wire contract: `.raw` is the exact wire object.
+
+Event frames and list pages are validated straight from their JSON text and
+decode `.raw` only when it is read; these tests prove, over a real loopback
+socket and for both clients, that what `.raw` then returns is exactly what was
+sent, that nested models keep their own raw, and that event routing still
+tells unknown events from broken known ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from hot_typed import (
+    AsyncHotClient,
+    AsyncPage,
+    HotClient,
+    HotResponseValidationError,
+    Page,
+    Run,
+    RunStart,
+    StreamData,
+    UnknownStreamEvent,
+)
+from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
+
+KINDS = ["sync", "async"]
+TOKEN = "test-token"
+RUN_ID = "7a000000-0000-0000-0000-000000000001"
+
+
+def run_wire(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "run_id": f"12000000-0000-0000-0000-{i:012d}",
+        "env_id": "0b8f4a52-46a4-4a77-9d3e-0c8b5f1a2e01",
+        "stream_id": "34000000-0000-0000-0000-000000000001",
+        "build_id": None,
+        "run_type": "call",
+        "status": "succeeded",
+        "start_time": "2026-11-29T10:00:00.123456789Z",
+        "stop_time": "2026-11-29T10:00:01Z",
+        "origin_run_id": None,
+        "event_id": None,
+        "retry_attempt": 0,
+        **extra,
+    }
+
+
+def sse_body(*payloads: dict[str, Any]) -> Iterator[bytes]:
+    for payload in payloads:
+        yield f"event: {payload['type']}\ndata: {json.dumps(payload)}\n\n".encode()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[HttpResponse], str]]:
+    servers: list[LoopbackServer] = []
+
+    def start(response: HttpResponse) -> str:
+        def handler(request: HttpRequest) -> HttpResponse:
+            return response
+
+        server = LoopbackServer(handler).start()
+        servers.append(server)
+        return server.base_url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def subscribe(kind: str, base_url: str) -> list[Any]:
+    if kind == "sync":
+        with HotClient(TOKEN, base_url=base_url) as client:
+            return list(client.streams.subscribe("s"))
+
+    async def drain() -> list[Any]:
+        async with AsyncHotClient(TOKEN, base_url=base_url) as client:
+            return [event async for event in client.streams.subscribe("s")]
+
+    return asyncio.run(drain())
+
+
+def list_runs(kind: str, base_url: str) -> Page[Run] | AsyncPage[Run]:
+    if kind == "sync":
+        with HotClient(TOKEN, base_url=base_url) as client:
+            return client.runs.list()
+
+    async def fetch() -> AsyncPage[Run]:
+        async with AsyncHotClient(TOKEN, base_url=base_url) as client:
+            return await client.runs.list()
+
+    return asyncio.run(fetch())
+
+
+def event_stream(*payloads: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(200, sse_body(*payloads), {"Content-Type": "text/event-stream"})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_event_raw_is_the_exact_frame_object_with_unknown_keys_and_absent_keys(
+    kind: str, serve: Callable[[HttpResponse], str]
+) -> None:
+    data = {
+        "type": "stream:data",
+        "run_id": RUN_ID,
+        "data_type": "ai:delta",
+        "payload": {"text": "hi", "n": [1, 1.0, 123456789012345678901234567890]},
+        "shiny": {"new": True},
+    }
+    unknown = {"type": "brand:new", "anything": [1, {"a": None}]}
+    (first, second) = subscribe(kind, serve(event_stream(data, unknown)))
+
+    assert isinstance(first, StreamData)
+    assert first.raw == data
+    assert "stream_data_id" not in first.raw
+    assert first.payload == data["payload"]
+    assert [type(v) for v in first.raw["payload"]["n"]] == [int, float, int]
+    assert first.model_extra == {"shiny": {"new": True}}
+    assert isinstance(second, UnknownStreamEvent)
+    assert second.raw == unknown
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_nested_model_in_an_event_keeps_its_own_raw(
+    kind: str, serve: Callable[[HttpResponse], str]
+) -> None:
+    start = {"type": "run:start", "run": run_wire(1, project_name="p")}
+    (event,) = subscribe(kind, serve(event_stream(start)))
+
+    assert isinstance(event, RunStart)
+    assert event.run.raw == start["run"]
+    assert "result" not in event.run.raw
+    assert event.raw == start
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_known_event_type_with_wrong_fields_is_an_error_not_an_unknown_event(
+    kind: str, serve: Callable[[HttpResponse], str]
+) -> None:
+    broken = {"type": "stream:data", "run_id": "not-a-uuid", "data_type": "x"}
+    with pytest.raises(HotResponseValidationError) as caught:
+        subscribe(kind, serve(event_stream(broken)))
+    assert "stream:data.run_id: Input should be a valid UUID" in str(caught.value)
+    assert caught.value.raw == broken
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_page_and_item_raws_are_the_exact_wire_objects_even_after_reordering(
+    kind: str, serve: Callable[[HttpResponse], str]
+) -> None:
+    envelope = {
+        "data": [
+            run_wire(i, result={"i": i, "f": 1.0}) if i % 2 else run_wire(i) for i in range(5)
+        ],
+        "pagination": {"total": 5, "limit": 20, "offset": 0, "has_more": False},
+        "extra_envelope_key": 1,
+    }
+    page = list_runs(kind, serve(HttpResponse.json(envelope)))
+
+    runs = list(page.data)
+    page.data.reverse()
+    assert [run.raw for run in runs] == envelope["data"]
+    assert "result" not in runs[0].raw
+    assert runs[1].raw["result"] == {"i": 1, "f": 1.0}
+    assert page.raw == envelope
+    assert page.pagination.raw == envelope["pagination"]
+    # One decoding of the body serves the page and every item.
+    assert all(page.raw["data"][i] is run.raw for i, run in enumerate(runs))
