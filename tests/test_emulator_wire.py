@@ -306,12 +306,13 @@ def test_drop_stream_fault_cuts_the_connection_after_n_events(
     emu.faults.drop_stream(after_events=1)
     body = {"event_type": "a", "event_data": 1}
     received: list[str] = []
-    with (
-        pytest.raises(httpx.RemoteProtocolError),
-        http.stream("POST", "/streams/subscribe-with-event", json=body) as response,
-    ):
-        for block in sse_blocks(response):
-            received.append(event_of(block)[0])
+
+    def follow() -> None:
+        with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
+            received.extend(event_of(block)[0] for block in sse_blocks(response))
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        follow()
     assert received == ["event:published"]
 
 
