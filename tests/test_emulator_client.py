@@ -139,12 +139,16 @@ def test_stream_subscription_yields_typed_events_live(api: Api) -> None:
             ctx.emit_text(word)
         return "Hello world"
 
+    def until(received: Any) -> bool:
+        # stream:data is never replayed: let the handler emit only once the
+        # subscription is in (its replayed run:start proves it).
+        if isinstance(received, RunStart):
+            release.set()
+        return isinstance(received, RunStop)
+
     event = api(lambda c: c.events.publish({"event_type": "chat", "event_data": None}))
     assert started.wait(5)
-    threading.Timer(0.2, release.set).start()
-    events = api.collect(
-        lambda c: c.streams.subscribe(event.stream_id), lambda e: isinstance(e, RunStop)
-    )
+    events = api.collect(lambda c: c.streams.subscribe(event.stream_id), until)
     assert [type(e) for e in events] == [RunStart, StreamData, StreamData, RunStop]
     assert [e.payload["text"] for e in events if isinstance(e, StreamData)] == ["Hello", " world"]
     assert events[-1].run.result == {"$ok": "Hello world"}
@@ -166,8 +170,13 @@ def test_run_and_task_subscriptions_end_at_terminal_status(api: Api) -> None:
         "background",
     )
     assert "result" not in task.raw
-    threading.Timer(0.2, lambda: api.emu.task(tasks[0]).complete({"indexed": 3})).start()
-    updates = api.collect(lambda c: c.tasks.subscribe(tasks[0]), lambda e: False)
+
+    def complete_once_seen_running(update: Any) -> bool:
+        if update.task.status == "running":
+            api.emu.task(tasks[0]).complete({"indexed": 3})
+        return False
+
+    updates = api.collect(lambda c: c.tasks.subscribe(tasks[0]), complete_once_seen_running)
     assert all(isinstance(u, TaskUpdate) for u in updates)
     assert [u.task.status for u in updates] == ["running", "completed"]
     assert updates[-1].task.result == {"$ok": {"indexed": 3}}

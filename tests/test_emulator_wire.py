@@ -242,11 +242,12 @@ def test_run_subscription_sends_latest_snapshot_then_closes_when_terminal(
 ) -> None:
     event = http.post("/events", json={"event_type": "a", "event_data": 7}).json()["data"]
     [run] = http.get(f"/events/{event['event_id']}/runs").json()["data"]
-    time.sleep(0.1)
     with http.stream("GET", f"/runs/{run['run_id']}/subscribe") as response:
         events = [event_of(b) for b in sse_blocks(response) if not b.startswith(":")]
-    assert [name for name, _ in events] == ["run:update"]
-    assert events[0][1]["run"]["status"] == "succeeded"
+    statuses = [data["run"]["status"] for _, data in events]
+    # Subscribed early or late, the last snapshot is the terminal one, then it closes.
+    assert statuses in (["running", "succeeded"], ["succeeded"])
+    assert {name for name, _ in events} == {"run:update"}
 
 
 def test_env_subscription_sends_flat_events(emu: HotEmulator, http: httpx.Client) -> None:
