@@ -7,6 +7,7 @@ knows the server) would fail here.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -229,3 +230,27 @@ async def test_async_sdk_files_and_errors(emu: HotEmulator, async_sdk: Any) -> N
     assert caught.value.status_code == 404
     emu.faults.rate_limit(retry_after=1, path="/runs/stats")
     assert (await async_sdk.runs.stats())["total_runs"] == 0
+
+
+def test_sdk_env_subscription_receives_flat_run_events(emu: HotEmulator, sdk: Any) -> None:
+    events: list[dict[str, Any]] = []
+
+    def follow() -> None:
+        for event in sdk.env.subscribe():
+            events.append(event)
+            if event["type"] == "run:stop":
+                return
+
+    listener = threading.Thread(target=follow, daemon=True)
+    listener.start()
+    # Publish until the listener, subscribed at some point, has seen a run end.
+    published: list[str] = []
+    deadline = time.monotonic() + 5
+    while listener.is_alive() and time.monotonic() < deadline:
+        published.append(sdk.events.publish({"event_type": "a", "event_data": 1})["event_id"])
+        listener.join(0.1)
+    assert not listener.is_alive()
+    assert events[-1]["type"] == "run:stop"
+    assert events[-1]["event_id"] in published
+    assert isinstance(events[-1]["duration_ms"], int)
+    assert all(not isinstance(value, dict | list) for value in events[-1].values())

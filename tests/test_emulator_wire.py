@@ -337,3 +337,37 @@ def test_percent_encoded_segments_stay_inside_their_segment(http: httpx.Client) 
     assert response.status_code == 200
     assert response.json()["data"]["key"] == "a/b?c"
     assert "value" not in response.json()["data"]
+
+
+def test_subscribe_with_event_on_an_existing_stream_replays_its_runs_after_published(
+    http: httpx.Client,
+) -> None:
+    first = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"]
+    body = {"event_type": "a", "event_data": 2, "stream_id": first["stream_id"]}
+    with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
+        events = []
+        for block in sse_blocks(response):
+            if not block.startswith(":"):
+                events.append(event_of(block))
+            stops = [data for name, data in events if name == "run:stop"]
+            if len(stops) == 2:
+                break
+    assert events[0][0] == "event:published"
+    assert events[0][1]["stream_id"] == first["stream_id"]
+    replayed = [(name, data["run"]["event_id"]) for name, data in events[1:3]]
+    assert replayed == [("run:start", first["event_id"]), ("run:stop", first["event_id"])]
+
+
+def test_post_subscribe_is_the_same_stream_as_get(http: httpx.Client) -> None:
+    event = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"]
+    with http.stream("POST", f"/streams/{event['stream_id']}/subscribe") as response:
+        blocks = sse_blocks(response)
+        names = [event_of(next(blocks))[0], event_of(next(blocks))[0]]
+    assert names == ["run:start", "run:stop"]
+
+
+def test_invalid_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        HotEmulator(keepalive_interval=0)
+    with pytest.raises(ValueError, match="min_part_size"):
+        HotEmulator(part_size=4, min_part_size=8)

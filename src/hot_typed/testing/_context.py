@@ -37,6 +37,12 @@ class EmulatorConfig:
     part_size: int = 64 * MIB
     min_part_size: int = 5 * MIB
 
+    def __post_init__(self) -> None:
+        if self.stream_time_limit <= 0 or self.keepalive_interval <= 0:
+            raise ValueError("stream_time_limit and keepalive_interval must be positive")
+        if not 0 < self.min_part_size <= self.part_size:
+            raise ValueError("need 0 < min_part_size <= part_size")
+
 
 @dataclass(frozen=True)
 class ServerContext:

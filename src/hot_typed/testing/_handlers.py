@@ -38,7 +38,8 @@ class HandlerEvent:
     @property
     def fn(self) -> str | None:
         """For `hot:call`, the called function's name."""
-        return self.data.get("fn") if isinstance(self.data, dict) else None
+        fn = self.data.get("fn") if isinstance(self.data, dict) else None
+        return fn if isinstance(fn, str) else None
 
     @property
     def args(self) -> list[Any]:
