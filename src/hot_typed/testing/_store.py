@@ -74,6 +74,7 @@ class Store:
         self.context_values: dict[tuple[str, str], Any] = {}
         self.events: dict[str, JSON] = {}
         self.runs: dict[str, JSON] = {}
+        self.run_functions: dict[str, str | None] = {}
         self.tasks: dict[str, JSON] = {}
         self.streams: dict[str, StreamLog] = {}
         self.env_log: list[SseEvent] = []
@@ -173,7 +174,8 @@ class Store:
             stream.run_ids.append(run["run_id"])
             self._emit(stream, "run:start", {"run": dict(run)})
             self._emit_env("event:handled", self._env_event_fields(event))
-            self._emit_env("run:start", {**self._env_run_fields(run), "fn_name": fn_name})
+            self.run_functions[run["run_id"]] = fn_name
+            self._emit_env("run:start", self._env_run_fields(run))
             return dict(run)
 
     def _env_run_fields(self, run: JSON) -> JSON:
@@ -183,6 +185,7 @@ class Store:
             "stream_id": run["stream_id"],
             "event_id": run["event_id"],
             "project_id": run.get("project_id"),
+            "fn_name": self.run_functions.get(run["run_id"]),
             "run_type": run["run_type"],
         }
 
@@ -195,7 +198,6 @@ class Store:
             self._emit(self.streams[run["stream_id"]], name, {"run": dict(run)})
             flat = {
                 **self._env_run_fields(run),
-                "fn_name": None,
                 "duration_ms": _duration_ms(run["start_time"], run["stop_time"]),
             }
             if status == "failed":
