@@ -198,3 +198,10 @@ async def test_async_client_streams_handler_output(emu: HotEmulator) -> None:
                     break
     assert texts == ["a", "b"]
     assert isinstance(client, AsyncHotClient)
+
+
+def test_project_filter_of_a_known_project_keeps_handler_runs(client: HotClient) -> None:
+    client.projects.create({"name": "app"})
+    event = publish(client, "a")
+    with client.streams.subscribe(event.stream_id, project="app") as stream:
+        assert [type(next(stream)), type(next(stream))] == [RunStart, RunStop]

@@ -100,14 +100,18 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     # Run streams ----------------------------------------------------------
 
-    def project_filter(routed: Routed) -> str | None:
+    def check_project(routed: Routed) -> None:
+        """`?project=` must name a project (404 otherwise). It filters runs by
+        project on the server; runs of emulated handlers belong to none, so
+        here it filters nothing."""
         ref = routed.query.get("project")
-        return None if ref is None else str(store.project(ref)["project_id"])
+        if ref is not None:
+            store.project(ref)
 
     @router.add("POST", "/streams/subscribe-with-event")
     def subscribe_with_event(routed: Routed) -> HttpResponse:
         event_type, event_data, stream_id = _event_body(routed)
-        project_id = project_filter(routed)
+        check_project(routed)
         with store.lock:
             # Subscribe (under the same lock) before the run starts: none of
             # its events can be missed.
@@ -122,18 +126,17 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
                 store,
                 event["stream_id"],
                 first=("event:published", published),
-                project_id=project_id,
             )
             ctx.handlers.dispatch(store, event)
         return ctx.sse(routed, subscription, lambda: stream_complete(event["stream_id"]))
 
     def subscribe(routed: Routed) -> HttpResponse:
         stream_id = routed.params["stream_id"].lower()
-        project_id = project_filter(routed)
+        check_project(routed)
         with store.lock:
             if stream_id not in store.streams:
                 raise ApiError.not_found("Stream")
-            subscription = StreamSubscription(store, stream_id, project_id=project_id)
+            subscription = StreamSubscription(store, stream_id)
         return ctx.sse(routed, subscription, lambda: stream_complete(stream_id))
 
     router.add("GET", "/streams/{stream_id}/subscribe")(subscribe)

@@ -18,19 +18,9 @@ class StreamSubscription:
     """A run stream: first `first` (the `event:published` of subscribe-with-event),
     then a replay of `run:start` and terminal events of the runs already on the
     stream and one `task:update` per task (never `stream:data`), then live events.
-
-    `project_id`, when given, keeps only run events of that project's runs.
     """
 
-    def __init__(
-        self,
-        store: Store,
-        stream_id: str,
-        *,
-        first: SseEvent | None = None,
-        project_id: str | None = None,
-    ) -> None:
-        self._project_id = project_id
+    def __init__(self, store: Store, stream_id: str, *, first: SseEvent | None = None) -> None:
         log = store.streams[stream_id]
         self._log = log
         self._position = len(log.events)
@@ -45,16 +35,12 @@ class StreamSubscription:
             pending.append(
                 ("task:update", {"type": "task:update", "task": dict(store.tasks[task_id])})
             )
-        self._pending = [event for event in pending if self._wanted(event)]
-
-    def _wanted(self, event: SseEvent) -> bool:
-        run = event[1].get("run")
-        return self._project_id is None or run is None or run.get("project_id") == self._project_id
+        self._pending = pending
 
     def poll(self) -> tuple[list[SseEvent], bool]:
         fresh = self._log.events[self._position :]
         self._position = len(self._log.events)
-        events = self._pending + [event for event in fresh if self._wanted(event)]
+        events = self._pending + fresh
         self._pending = []
         return events, False
 
