@@ -12,8 +12,7 @@ import hot
 import httpx
 import pytest
 
-from hot_typed import HotClient
-from hot_typed._models.stream_events import RunStart, RunStop
+from hot_typed import HotClient, RunStart, RunStop
 
 
 def free_port() -> int:

@@ -23,8 +23,11 @@ from hot_typed import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RunStart,
+    RunStop,
+    StreamData,
+    TaskUpdate,
 )
-from hot_typed._models.stream_events import RunStart, RunStop, StreamData, TaskUpdate
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
 Op = Callable[[Any], Any]

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from hot_typed import AsyncHotClient, HotClient, NotFoundError
-from hot_typed._models.stream_events import (
+from hot_typed import (
+    AsyncHotClient,
+    HotClient,
+    NotFoundError,
     RunFail,
     RunStart,
     RunStop,
