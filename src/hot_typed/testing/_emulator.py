@@ -27,13 +27,19 @@ class HotEmulator:
     Use it as a context manager; `client()` and `async_client()` give clients
     configured for it, and `base_url` serves any other HTTP client::
 
+        from hot_typed.testing import HotEmulator
+
         with HotEmulator() as emu:
             @emu.on_call("::demo/add")
             def add(event, ctx):
                 return sum(event.args)
 
             client = emu.client()
-            assert client.events.call_hot("::demo/add", [1, 2]) == 3
+            call = {"fn": "::demo/add", "args": [1, 2]}
+            event = client.events.publish({"event_type": "hot:call", "event_data": call})
+            with client.streams.subscribe(event.stream_id) as stream:
+                start, stop = next(stream), next(stream)
+            assert stop.run.result == {"$ok": 3}
 
     Every resource lives in memory for the emulator's lifetime. Published events
     run registered handlers (see `on_event`, `on_call`); `faults` makes requests
