@@ -93,3 +93,14 @@ def test_fake_server_reports_a_busy_port_and_exits_non_zero() -> None:
         _, err = process.communicate(timeout=10)
     assert process.returncode == 1
     assert "cannot listen on 127.0.0.1" in err
+
+
+def test_cli_lists_its_commands_and_requires_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from hot_typed.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "fake-server" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """`python -m hot_typed <command>`: tools that need no Hot account.
 
-Commands register themselves in `_build_parser`; each one is a function taking
-the parsed arguments and returning the process exit code.
+Each command has an `_add_<command>` function that declares its subparser
+(called from `_build_parser`) and sets `run`: a function taking the parsed
+arguments and returning the process exit code.
 """
 
 from __future__ import annotations
@@ -48,10 +49,7 @@ def _fake_server(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hot_typed", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_fake_server(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fake = commands.add_parser(
         "fake-server",
         help="serve an in-memory Hot API on 127.0.0.1 for any client",
@@ -76,6 +74,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="seconds of quiet before a keep-alive comment (default 15)",
     )
     fake.set_defaults(run=_fake_server)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hot_typed", description="hot-typed tools that need no Hot account."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_fake_server(commands)
     return parser
 
 
