@@ -378,3 +378,19 @@ def test_injected_failure_maps_to_the_status_class(api: Api) -> None:
     with pytest.raises(NotFoundError):
         api(lambda c: c.projects.list())
     assert api(lambda c: c.projects.list()).data == []
+
+
+def test_escape_hatch_request_returns_the_decoded_envelope(api: Api) -> None:
+    body = api(lambda c: c.request("GET", "/v1/runs/stats"))
+    assert body["data"]["total_runs"] == 0
+    assert set(body["meta"]) == {"request_id", "timestamp"}
+    assert api(lambda c: c.request_raw("GET", "/env")).status_code == 200
+
+
+def test_post_subscription_streams_the_same_events(api: Api) -> None:
+    event = api(lambda c: c.events.publish({"event_type": "a", "event_data": 2}))
+    events = api.collect(
+        lambda c: c.streams.subscribe_post(event.stream_id), lambda e: isinstance(e, RunStop)
+    )
+    assert [type(e) for e in events] == [RunStart, RunStop]
+    assert events[-1].run.result == {"$ok": 2}
