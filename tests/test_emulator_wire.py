@@ -343,6 +343,10 @@ def test_subscribe_with_event_on_an_existing_stream_replays_its_runs_after_publi
     http: httpx.Client,
 ) -> None:
     first = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"]
+    runs_url = f"/events/{first['event_id']}/runs"
+    deadline = time.monotonic() + 5
+    while http.get(runs_url).json()["data"][0]["stop_time"] is None:
+        assert time.monotonic() < deadline
     body = {"event_type": "a", "event_data": 2, "stream_id": first["stream_id"]}
     with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
         events = []
