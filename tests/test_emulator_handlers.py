@@ -12,6 +12,7 @@ from hot_typed import (
     AsyncHotClient,
     HotClient,
     NotFoundError,
+    RunCancel,
     RunFail,
     RunStart,
     RunStop,
@@ -207,3 +208,27 @@ def test_project_filter_of_a_known_project_keeps_handler_runs(client: HotClient)
     event = publish(client, "a")
     with client.streams.subscribe(event.stream_id, project="app") as stream:
         assert [type(next(stream)), type(next(stream))] == [RunStart, RunStop]
+
+
+def test_cancelled_run_emits_run_cancel_and_ignores_its_handler(
+    emu: HotEmulator, client: HotClient
+) -> None:
+    release = threading.Event()
+
+    @emu.on_event("long")
+    def long(event: HandlerEvent, ctx: RunContext) -> str:
+        release.wait(5)
+        return "too late"
+
+    event = publish(client, "long")
+    [run] = client.events.get_runs(event.event_id).data
+    assert emu.cancel_run(str(run.run_id)) is True
+    assert emu.cancel_run(str(run.run_id)) is False
+    release.set()
+    events: list[StreamEvent] = []
+    with client.streams.subscribe(event.stream_id) as stream:
+        events = [next(stream), next(stream)]
+    assert isinstance(events[1], RunCancel)
+    assert events[1].run.status == "cancelled"
+    assert client.runs.stats().cancelled == 1
+    assert client.runs.get(run.run_id).status == "cancelled"

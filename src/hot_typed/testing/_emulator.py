@@ -167,6 +167,15 @@ class HotEmulator:
 
         return register if handler is None else register(handler)
 
+    def cancel_run(self, run_id: str) -> bool:
+        """Cancel a running run: subscribers get `run:cancel`; whatever its
+        handler does afterwards is ignored. False when it had already ended."""
+        with self._store.lock:
+            if run_id not in self._store.runs:
+                raise KeyError(run_id)
+            ended = self._store.finish_run(run_id, "cancelled", {"$err": "cancelled"})
+        return ended is not None
+
     def task(self, task_id: str) -> TaskControl:
         """Control of a task a handler started, to end it from the test."""
         with self._store.lock:

@@ -189,10 +189,13 @@ class Store:
             "run_type": run["run_type"],
         }
 
-    def finish_run(self, run_id: str, status: str, result: Any) -> JSON:
-        """End a run with `status` (a key of `RUN_TERMINAL`) and `result`."""
+    def finish_run(self, run_id: str, status: str, result: Any) -> JSON | None:
+        """End a running run with `status` (a key of `RUN_TERMINAL`) and `result`;
+        None (and no change) when it already ended, e.g. it was cancelled."""
         with self.lock:
             run = self.runs[run_id]
+            if run["status"] in RUN_TERMINAL:
+                return None
             run.update(status=status, stop_time=timestamp(), result=result)
             name = RUN_TERMINAL[status]
             self._emit(self.streams[run["stream_id"]], name, {"run": dict(run)})
