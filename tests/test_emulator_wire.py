@@ -375,3 +375,34 @@ def test_invalid_settings_are_refused() -> None:
         HotEmulator(keepalive_interval=0)
     with pytest.raises(ValueError, match="min_part_size"):
         HotEmulator(part_size=4, min_part_size=8)
+
+
+def test_creates_answer_201_and_other_writes_200(http: httpx.Client) -> None:
+    perms = {"*:*": ["*"]}
+    assert http.post("/projects", json={"name": "app"}).status_code == 201
+    assert http.post("/projects/app/context", json={"key": "K", "value": 1}).status_code == 201
+    assert http.post("/domains", json={"domain": "x.example.com"}).status_code == 201
+    assert http.post("/sessions", json={"permissions": perms}).status_code == 201
+    assert http.post("/service-keys", json={"permissions": perms}).status_code == 201
+    assert http.post("/files/uploads", json={"path": "a"}).status_code == 201
+    assert http.put("/files/upload/b", content=b"x").status_code == 200
+    assert http.patch("/projects/app", json={"name": "app2"}).status_code == 200
+    assert http.put("/projects/app2/context/K", json={"value": 2}).status_code == 200
+
+
+def test_credential_tokens_appear_only_in_the_create_answer(http: httpx.Client) -> None:
+    created = http.post("/service-keys", json={"permissions": {"run:*": ["read"]}}).json()
+    key = created["data"]
+    assert key["token"]
+    assert key["name"] is None
+    assert key["description"] is None
+    assert "metadata" not in key
+    assert "expires_at" not in key
+    listed = http.get("/service-keys").json()["data"]
+    assert "token" not in listed[0]
+    assert key["token"] not in json.dumps(http.get(f"/service-keys/{key['service_key_id']}").json())
+
+
+def test_unknown_route_is_404_and_wrong_method_405(http: httpx.Client) -> None:
+    assert http.get("/nothing/here").status_code == 404
+    assert http.delete("/runs/stats").status_code == 405
