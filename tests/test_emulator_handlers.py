@@ -232,3 +232,12 @@ def test_cancelled_run_emits_run_cancel_and_ignores_its_handler(
     assert events[1].run.status == "cancelled"
     assert client.runs.stats().cancelled == 1
     assert client.runs.get(run.run_id).status == "cancelled"
+
+
+def test_stop_is_safe_before_start_and_twice() -> None:
+    emu = HotEmulator()
+    emu.stop()
+    with HotEmulator() as running:
+        with pytest.raises(RuntimeError, match="already running"):
+            running.start()
+        running.stop()

@@ -74,6 +74,7 @@ class HotEmulator:
         context = ServerContext(self.config, self._store, self._handlers, self.faults)
         self._server = LoopbackServer(Application(context), port=port)
         self._clients: list[HotClient] = []
+        self._running = False
 
     @property
     def base_url(self) -> str:
@@ -97,15 +98,20 @@ class HotEmulator:
     # Lifecycle ---------------------------------------------------------------
 
     def start(self) -> Self:
+        if self._running:
+            raise RuntimeError("the emulator is already running")
         self._server.start()
+        self._running = True
         return self
 
     def stop(self) -> None:
-        """Close the clients made by `client()`, end open streams, stop serving."""
+        """Close the clients made by `client()`, end open streams, stop serving.
+        Stopping an emulator that is not running does nothing."""
         for client in self._clients:
             client.close()
         self._clients.clear()
         self._store.close()
+        self._running = False
         self._server.stop()
 
     def __enter__(self) -> Self:
