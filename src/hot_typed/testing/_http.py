@@ -201,10 +201,13 @@ class LoopbackServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        """Stop serving and release the port (also when never started)."""
         if self._thread is not None:
+            # shutdown() waits for serve_forever: only call it when serving.
+            self._server.shutdown()
             self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
 
     def __enter__(self) -> Self:
         return self.start()
