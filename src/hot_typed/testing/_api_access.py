@@ -1,0 +1,273 @@
+"""Endpoints of access: sessions, service keys (tokens issued once) and domains."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from typing import Any
+
+from ._context import ServerContext
+from ._http import HttpResponse
+from ._routing import Routed, Router
+from ._values import JSON, ApiError, created, item, new_id, no_content, page, timestamp
+
+__all__ = ["add_access_routes", "permission_errors"]
+
+SESSION_LIFETIME_S = 3600
+_ANY = "*"
+_CRUD = frozenset({"create", "read", "update", "delete"})
+_ACTIONS_BY_TYPE: dict[str, frozenset[str]] = {
+    "mcp": frozenset({"execute"}),
+    "webhook": frozenset({"execute"}),
+    "stream": frozenset({"read"}),
+    "event": frozenset({"create", "read"}),
+    "run": frozenset({"read"}),
+    "call": frozenset({"create", "read"}),
+    "project": _CRUD,
+    "context": _CRUD,
+    "build": frozenset({"create", "read", "execute"}),
+    "key": _CRUD,
+    "session": frozenset({"create", "read", "delete"}),
+    "env": frozenset({"read"}),
+}
+_TYPE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def permission_errors(permissions: Any) -> list[str]:
+    """Why `permissions` would be refused by the server (empty when valid)."""
+    if not isinstance(permissions, dict) or not permissions:
+        return ["permissions must be a non-empty object"]
+    errors: list[str] = []
+    for resource, actions in permissions.items():
+        kind, _, path = resource.partition(":")
+        if not kind or not path:
+            errors.append(f"{resource!r}: expected 'type:path'")
+            continue
+        if kind == _ANY and path != _ANY:
+            errors.append(f"{resource!r}: type '*' only with path '*'")
+        elif kind != _ANY and not _TYPE.match(kind):
+            errors.append(f"{resource!r}: type must be alphanumeric or hyphen")
+        if not isinstance(actions, list) or not actions:
+            errors.append(f"{resource!r}: actions must be a non-empty list")
+            continue
+        allowed = _ACTIONS_BY_TYPE.get(kind, _CRUD | {"execute"})
+        for action in actions:
+            if action != _ANY and (not isinstance(action, str) or action not in allowed):
+                errors.append(f"{resource!r}: action {action!r} is not valid for {kind!r}")
+    return errors
+
+
+def _permissions(body: JSON) -> Any:
+    permissions = body.get("permissions")
+    errors = permission_errors(permissions)
+    if errors:
+        raise ApiError.bad_request("Invalid permissions: " + "; ".join(errors))
+    return permissions
+
+
+def _expires_in(body: JSON) -> int | None:
+    value = body.get("expires_in")
+    if value is not None and (not isinstance(value, int) or value <= 0):
+        raise ApiError.bad_request("expires_in must be a positive number of seconds")
+    return value
+
+
+def _in(seconds: int) -> str:
+    return timestamp(time.time_ns() + seconds * 1_000_000_000)
+
+
+def _public(record: JSON) -> JSON:
+    """A credential as listed: never its token."""
+    return {key: value for key, value in record.items() if key != "token"}
+
+
+def add_access_routes(router: Router, ctx: ServerContext) -> None:
+    store = ctx.store
+
+    def issue(prefix: str, record_id: str) -> str:
+        token = f"{prefix}_{secrets.token_urlsafe(24)}"
+        store.tokens[token] = record_id
+        return token
+
+    def retire(record_id: str) -> None:
+        """Stop accepting the token issued for credential `record_id`."""
+        for token in [t for t, owner in store.tokens.items() if owner == record_id]:
+            del store.tokens[token]
+
+    # Sessions -------------------------------------------------------------
+
+    @router.add("POST", "/sessions")
+    def create_session(routed: Routed) -> HttpResponse:
+        body = routed.json_object()
+        permissions = _permissions(body)
+        lifetime = _expires_in(body) or SESSION_LIFETIME_S
+        with store.lock:
+            session_id = new_id()
+            session: JSON = {
+                "session_id": session_id,
+                "token": issue("hot_sess", session_id),
+                "permissions": permissions,
+            }
+            if "metadata" in body:
+                session["metadata"] = body["metadata"]
+            session.update(expires_at=_in(lifetime), created_at=timestamp())
+            store.sessions[session_id] = _public(session)
+            return created(session)
+
+    @router.add("GET", "/sessions")
+    def list_sessions(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return page([dict(s) for s in store.sessions.values()], routed.query)
+
+    @router.add("DELETE", "/sessions")
+    def revoke_sessions(routed: Routed) -> HttpResponse:
+        with store.lock:
+            count = len(store.sessions)
+            for session_id in store.sessions:
+                retire(session_id)
+            store.sessions.clear()
+        return item({"revoked_count": count})
+
+    @router.add("DELETE", "/sessions/{session_id}")
+    def revoke_session(routed: Routed) -> HttpResponse:
+        with store.lock:
+            session = store.sessions.pop(routed.params["session_id"].lower(), None)
+            if session is None:
+                raise ApiError.not_found("Session")
+            retire(session["session_id"])
+        return no_content()
+
+    # Service keys -----------------------------------------------------------
+
+    def key_of(routed: Routed) -> JSON:
+        key = store.service_keys.get(routed.params["service_key_id"].lower())
+        if key is None:
+            raise ApiError.not_found("Service key")
+        return key
+
+    @router.add("POST", "/service-keys")
+    def create_key(routed: Routed) -> HttpResponse:
+        body = routed.json_object()
+        permissions = _permissions(body)
+        lifetime = _expires_in(body)
+        with store.lock:
+            key_id = new_id()
+            key: JSON = {
+                "service_key_id": key_id,
+                "name": body.get("name"),
+                "description": body.get("description"),
+                "token": issue("hot_sk", key_id),
+                "permissions": permissions,
+            }
+            if "metadata" in body:
+                key["metadata"] = body["metadata"]
+            if lifetime is not None:
+                key["expires_at"] = _in(lifetime)
+            key["created_at"] = timestamp()
+            store.service_keys[key_id] = _public(key)
+            return created(key)
+
+    @router.add("GET", "/service-keys")
+    def list_keys(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return page([dict(k) for k in store.service_keys.values()], routed.query)
+
+    @router.add("DELETE", "/service-keys")
+    def revoke_keys(routed: Routed) -> HttpResponse:
+        with store.lock:
+            live = [k for k in store.service_keys.values() if "revoked_at" not in k]
+            for key in live:
+                revoke(key)
+        return item({"revoked_count": len(live)})
+
+    def revoke(key: JSON) -> None:
+        retire(key["service_key_id"])
+        key["revoked_at"] = timestamp()
+
+    @router.add("GET", "/service-keys/{service_key_id}")
+    def get_key(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return item(dict(key_of(routed)))
+
+    @router.add("PATCH", "/service-keys/{service_key_id}")
+    def update_key(routed: Routed) -> HttpResponse:
+        body = routed.json_object()
+        with store.lock:
+            key = key_of(routed)
+            if body.get("metadata") is None:
+                key.pop("metadata", None)
+            else:
+                key["metadata"] = body["metadata"]
+            return item(dict(key))
+
+    @router.add("DELETE", "/service-keys/{service_key_id}")
+    def revoke_key(routed: Routed) -> HttpResponse:
+        with store.lock:
+            key = key_of(routed)
+            if "revoked_at" not in key:
+                revoke(key)
+        return no_content()
+
+    # Domains ----------------------------------------------------------------
+
+    def domain_of(routed: Routed) -> JSON:
+        domain = store.domains.get(routed.params["domain_id"].lower())
+        if domain is None:
+            raise ApiError.not_found("Domain")
+        return domain
+
+    @router.add("POST", "/domains")
+    def create_domain(routed: Routed) -> HttpResponse:
+        name = routed.json_object().get("domain")
+        if not isinstance(name, str) or "." not in name:
+            raise ApiError.bad_request("domain must be a domain name")
+        with store.lock:
+            domain: JSON = {
+                "domain_id": new_id(),
+                "env_id": store.env_id,
+                "domain": name.lower(),
+                "status": "pending_validation",
+                "dns_records": [
+                    {
+                        "type": "CNAME",
+                        "name": name.lower(),
+                        "value": "routing.hot.localhost",
+                        "purpose": "routing",
+                    }
+                ],
+                "created_at": timestamp(),
+            }
+            store.domains[domain["domain_id"]] = domain
+            return created(dict(domain))
+
+    @router.add("GET", "/domains")
+    def list_domains(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return page([dict(d) for d in store.domains.values()], routed.query)
+
+    @router.add("GET", "/domains/{domain_id}")
+    def get_domain(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return item(dict(domain_of(routed)))
+
+    @router.add("DELETE", "/domains/{domain_id}")
+    def delete_domain(routed: Routed) -> HttpResponse:
+        with store.lock:
+            del store.domains[domain_of(routed)["domain_id"]]
+        return no_content()
+
+    @router.add("POST", "/domains/{domain_id}/verify")
+    def verify_domain(routed: Routed) -> HttpResponse:
+        # Loopback has no DNS to check: verification always succeeds.
+        with store.lock:
+            domain = domain_of(routed)
+            domain.update(status="validated", verified_at=timestamp())
+            return item(
+                {
+                    "domain_id": domain["domain_id"],
+                    "domain": domain["domain"],
+                    "status": "validated",
+                    "message": "DNS records verified",
+                }
+            )

@@ -1,0 +1,251 @@
+"""Endpoints of activity: events, run streams, runs, tasks, the environment and org usage."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from ._context import ServerContext
+from ._http import HttpResponse
+from ._routing import Routed, Router
+from ._store import RUN_TERMINAL
+from ._subscriptions import EnvSubscription, SnapshotSubscription, StreamSubscription
+from ._values import JSON, ApiError, created, item, page, timestamp_nanos
+
+__all__ = ["add_activity_routes"]
+
+RESERVED_PREFIX = "hot:"
+CALL_EVENT_TYPE = "hot:call"
+
+_DURATION = re.compile(
+    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
+)
+_DURATION_SECONDS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60, 1)
+
+
+def _time_range_seconds(value: str) -> int | None:
+    """Seconds of an ISO 8601 duration such as `P7D`; None when it is not one
+    (the server then ignores the filter)."""
+    match = _DURATION.match(value)
+    if match is None or not any(match.groups()):
+        return None
+    return sum(
+        int(g) * unit for g, unit in zip(match.groups(), _DURATION_SECONDS, strict=True) if g
+    )
+
+
+def _event_body(routed: Routed) -> tuple[str, Any, str | None]:
+    body = routed.json_object()
+    event_type = body.get("event_type")
+    if not isinstance(event_type, str) or not event_type:
+        raise ApiError.bad_request("event_type is required")
+    if event_type.startswith(RESERVED_PREFIX) and event_type != CALL_EVENT_TYPE:
+        raise ApiError(
+            403, "forbidden", "Event types beginning with 'hot:' are reserved for internal use"
+        )
+    stream_id = body.get("stream_id")
+    if stream_id is not None and not _is_uuid(stream_id):
+        raise ApiError.bad_request("stream_id must be a UUID")
+    return event_type, body.get("event_data"), None if stream_id is None else stream_id.lower()
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _is_uuid(value: Any) -> bool:
+    return isinstance(value, str) and _UUID.match(value) is not None
+
+
+def _get(records: dict[str, JSON], key: str, resource: str) -> JSON:
+    record = records.get(key.lower())
+    if record is None:
+        raise ApiError.not_found(resource)
+    return record
+
+
+def add_activity_routes(router: Router, ctx: ServerContext) -> None:
+    store = ctx.store
+
+    def stream_complete(stream_id: str) -> tuple[str, JSON]:
+        return "stream:complete", {"type": "stream:complete", "stream_id": stream_id}
+
+    # Events -------------------------------------------------------------
+
+    @router.add("POST", "/events")
+    def publish(routed: Routed) -> HttpResponse:
+        event_type, event_data, stream_id = _event_body(routed)
+        with store.lock:
+            event = store.add_event(event_type, event_data, stream_id)
+            ctx.handlers.dispatch(store, event)
+            return created(dict(event))
+
+    @router.add("GET", "/events")
+    def list_events(routed: Routed) -> HttpResponse:
+        with store.lock:
+            events = [dict(e) for e in reversed(store.events.values())]
+        return page(events, routed.query)
+
+    @router.add("GET", "/events/{event_id}")
+    def get_event(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return item(dict(_get(store.events, routed.params["event_id"], "Event")))
+
+    @router.add("GET", "/events/{event_id}/runs")
+    def event_runs(routed: Routed) -> HttpResponse:
+        with store.lock:
+            event = _get(store.events, routed.params["event_id"], "Event")
+            runs = [dict(r) for r in store.runs.values() if r["event_id"] == event["event_id"]]
+        return page(runs, routed.query)
+
+    # Run streams ----------------------------------------------------------
+
+    def project_filter(routed: Routed) -> str | None:
+        ref = routed.query.get("project")
+        return None if ref is None else str(store.project(ref)["project_id"])
+
+    @router.add("POST", "/streams/subscribe-with-event")
+    def subscribe_with_event(routed: Routed) -> HttpResponse:
+        event_type, event_data, stream_id = _event_body(routed)
+        project_id = project_filter(routed)
+        with store.lock:
+            # Subscribe (under the same lock) before the run starts: none of
+            # its events can be missed.
+            event = store.add_event(event_type, event_data, stream_id)
+            published = {
+                "type": "event:published",
+                "event_id": event["event_id"],
+                "stream_id": event["stream_id"],
+                "event_type": event_type,
+            }
+            subscription = StreamSubscription(
+                store,
+                event["stream_id"],
+                first=("event:published", published),
+                project_id=project_id,
+            )
+            ctx.handlers.dispatch(store, event)
+        return ctx.sse(routed, subscription, lambda: stream_complete(event["stream_id"]))
+
+    def subscribe(routed: Routed) -> HttpResponse:
+        stream_id = routed.params["stream_id"].lower()
+        project_id = project_filter(routed)
+        with store.lock:
+            if stream_id not in store.streams:
+                raise ApiError.not_found("Stream")
+            subscription = StreamSubscription(store, stream_id, project_id=project_id)
+        return ctx.sse(routed, subscription, lambda: stream_complete(stream_id))
+
+    router.add("GET", "/streams/{stream_id}/subscribe")(subscribe)
+    router.add("POST", "/streams/{stream_id}/subscribe")(subscribe)
+
+    # Runs and tasks ---------------------------------------------------------
+
+    @router.add("GET", "/runs")
+    def list_runs(routed: Routed) -> HttpResponse:
+        query = routed.query
+        seconds = _time_range_seconds(query.get("time_range", ""))
+        cutoff = None if seconds is None else time.time_ns() - seconds * 1_000_000_000
+        with store.lock:
+            runs = [
+                dict(run)
+                for run in sorted(store.runs.values(), key=lambda r: r["start_time"], reverse=True)
+                if query.get("status") in (None, run["status"])
+                and query.get("type") in (None, run["run_type"])
+                and (cutoff is None or timestamp_nanos(run["start_time"]) >= cutoff)
+            ]
+        return page(runs, query)
+
+    @router.add("GET", "/runs/stats")
+    def run_stats(routed: Routed) -> HttpResponse:
+        with store.lock:
+            statuses = [run["status"] for run in store.runs.values()]
+        counts = {s: statuses.count(s) for s in ("running", *RUN_TERMINAL)}
+        return item({"total_runs": len(statuses), **counts})
+
+    @router.add("GET", "/runs/{run_id}")
+    def get_run(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return item(dict(_get(store.runs, routed.params["run_id"], "Run")))
+
+    @router.add("GET", "/runs/{run_id}/subscribe")
+    def subscribe_run(routed: Routed) -> HttpResponse:
+        with store.lock:
+            run_id = _get(store.runs, routed.params["run_id"], "Run")["run_id"]
+        return ctx.sse(routed, SnapshotSubscription.run(store, run_id))
+
+    @router.add("GET", "/tasks/{task_id}")
+    def get_task(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return item(dict(_get(store.tasks, routed.params["task_id"], "Task")))
+
+    @router.add("GET", "/tasks/{task_id}/subscribe")
+    def subscribe_task(routed: Routed) -> HttpResponse:
+        with store.lock:
+            task_id = _get(store.tasks, routed.params["task_id"], "Task")["task_id"]
+        return ctx.sse(routed, SnapshotSubscription.task(store, task_id))
+
+    # Environment and organization -----------------------------------------------
+
+    @router.add("GET", "/env")
+    def get_env(routed: Routed) -> HttpResponse:
+        return item(
+            {"env_id": store.env_id, "org_id": store.org_id, "name": store.env_name, "active": True}
+        )
+
+    @router.add("GET", "/env/subscribe")
+    def subscribe_env(routed: Routed) -> HttpResponse:
+        with store.lock:
+            subscription = EnvSubscription(store)
+        return ctx.sse(routed, subscription)
+
+    @router.add("GET", "/org/usage")
+    def org_usage(routed: Routed) -> HttpResponse:
+        return item(_org_usage(ctx))
+
+
+def _org_usage(ctx: ServerContext) -> JSON:
+    store = ctx.store
+    with store.lock:
+        runs = len(store.runs)
+        file_bytes = sum(len(content) for content in store.file_content.values())
+    now = time.gmtime()
+    period_start = f"{now.tm_year:04d}-{now.tm_mon:02d}-01T00:00:00Z"
+    next_year, next_month = divmod(now.tm_year * 12 + now.tm_mon, 12)
+    period_end = f"{next_year:04d}-{next_month + 1:02d}-01T00:00:00Z"
+    unlimited = -1
+    return {
+        "org_id": store.org_id,
+        "usage": {
+            "runs_this_period": runs,
+            "file_storage_bytes": file_bytes,
+            "team_members": 1,
+            "call_storage_bytes": 0,
+            "call_count": sum(1 for r in store.runs.values() if r["run_type"] == "call"),
+            "store_storage_bytes": 0,
+            "active_schedules": 0,
+        },
+        "limits": {
+            "runs_per_month": unlimited,
+            "storage_bytes": unlimited,
+            "team_members": unlimited,
+            "call_retention_days": unlimited,
+            "call_storage_bytes": unlimited,
+            "store_storage_bytes": unlimited,
+            "compute_units_per_month": unlimited,
+            "compute_units_used": 0,
+            "compute_units_budget": unlimited,
+            "task_minutes_per_month": unlimited,
+            "active_schedules_per_org": unlimited,
+        },
+        "usage_percent": {
+            "runs": 0.0,
+            "file_storage": 0.0,
+            "team_members": 0.0,
+            "call_storage": 0.0,
+            "store_storage": 0.0,
+            "active_schedules": 0.0,
+            "has_warning": False,
+        },
+        "plan": {"name": "emulator", "period_start": period_start, "period_end": period_end},
+    }

@@ -1,0 +1,179 @@
+"""Endpoints of files: simple and multipart uploads, listing, download."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import time
+
+from ._context import ServerContext
+from ._http import HttpResponse
+from ._routing import Routed, Router
+from ._store import Upload
+from ._values import JSON, ApiError, created, item, new_id, no_content, page, timestamp
+
+__all__ = ["add_file_routes"]
+
+MAX_UPLOAD_PARTS = 10_000
+UPLOAD_LIFETIME_NS = 24 * 3600 * 1_000_000_000
+
+
+def _normalized(path: str) -> str:
+    parts = [part for part in path.split("/") if part]
+    if not parts or any(part in (".", "..") for part in parts):
+        raise ApiError.bad_request(f"Invalid file path: {path!r}")
+    return "/".join(parts)
+
+
+def add_file_routes(router: Router, ctx: ServerContext) -> None:
+    store = ctx.store
+
+    def write(path: str, content: bytes, content_type: str | None) -> JSON:
+        """Store `content` at `path`, replacing the file there (same id)."""
+        with store.lock:
+            now = timestamp()
+            old = next((f for f in store.files.values() if f["path"] == path), None)
+            record: JSON = {
+                "file_id": new_id() if old is None else old["file_id"],
+                "path": path,
+                "size": len(content),
+                "etag": hashlib.md5(content).hexdigest(),
+                "content_type": content_type or mimetypes.guess_type(path)[0],
+                "storage_backend": "memory",
+                "created_by_run_id": None,
+                "updated_by_run_id": None,
+                "created_at": now if old is None else old["created_at"],
+                "updated_at": now,
+            }
+            store.files[record["file_id"]] = record
+            store.file_content[record["file_id"]] = content
+            return dict(record)
+
+    def file_of(routed: Routed) -> JSON:
+        record = store.files.get(routed.params["file_id"].lower())
+        if record is None:
+            raise ApiError.not_found("File")
+        return record
+
+    @router.add("GET", "/files")
+    def list_files(routed: Routed) -> HttpResponse:
+        prefix = routed.query.get("prefix", "")
+        with store.lock:
+            found = [dict(f) for f in store.files.values() if f["path"].startswith(prefix)]
+        return page(sorted(found, key=lambda f: f["path"]), routed.query)
+
+    @router.add("POST", "/files/uploads")
+    def initiate(routed: Routed) -> HttpResponse:
+        body = routed.json_object()
+        path = body.get("path")
+        if not isinstance(path, str):
+            raise ApiError.bad_request("path is required")
+        expected = body.get("expected_size")
+        if expected is not None and (not isinstance(expected, int) or expected <= 0):
+            raise ApiError.bad_request("expected_size must be greater than zero")
+        part_size = max(ctx.config.part_size, -(-(expected or 0) // MAX_UPLOAD_PARTS))
+        upload = Upload(
+            upload_id=new_id(),
+            path=_normalized(path),
+            part_size=part_size,
+            parts_expected=None if expected is None else -(-expected // part_size),
+            content_type=body.get("content_type"),
+            expires_at=timestamp(time.time_ns() + UPLOAD_LIFETIME_NS),
+        )
+        with store.lock:
+            store.uploads[upload.upload_id] = upload
+        answer: JSON = {"upload_id": upload.upload_id, "path": upload.path, "part_size": part_size}
+        if upload.parts_expected is not None:
+            answer["parts_expected"] = upload.parts_expected
+        answer["expires_at"] = upload.expires_at
+        return created(answer)
+
+    def upload_of(routed: Routed) -> Upload:
+        upload = store.uploads.get(routed.params["upload_id"].lower())
+        if upload is None:
+            raise ApiError.not_found("Upload")
+        return upload
+
+    @router.add("PUT", "/files/uploads/{upload_id}/{part_number}")
+    def upload_part(routed: Routed) -> HttpResponse:
+        try:
+            number = int(routed.params["part_number"])
+        except ValueError:
+            raise ApiError.bad_request("part_number must be an integer") from None
+        if not 1 <= number <= MAX_UPLOAD_PARTS:
+            raise ApiError.bad_request(
+                f"Part number must be between 1 and {MAX_UPLOAD_PARTS}, got {number}"
+            )
+        content = routed.request.body
+        with store.lock:
+            upload = upload_of(routed)
+            expected = upload.parts_expected
+            if expected is not None and number > expected:
+                raise ApiError.bad_request("part number exceeds the expected part count")
+            if (
+                len(content) < ctx.config.min_part_size
+                and expected is not None
+                and number < expected
+            ):
+                raise ApiError(
+                    400,
+                    "part_too_small",
+                    f"Non-final part size {len(content)} is below the minimum of "
+                    f"{ctx.config.min_part_size} bytes",
+                )
+            if len(content) > upload.part_size:
+                raise ApiError.bad_request(
+                    f"Part exceeds negotiated size of {upload.part_size} bytes"
+                )
+            upload.parts[number] = content
+        etag = hashlib.md5(content).hexdigest()
+        return item({"part_number": number, "size": len(content), "etag": etag})
+
+    @router.add("POST", "/files/uploads/{upload_id}/complete")
+    def complete(routed: Routed) -> HttpResponse:
+        with store.lock:
+            upload = upload_of(routed)
+            numbers = sorted(upload.parts)
+            if not numbers or numbers != list(range(1, len(numbers) + 1)):
+                raise ApiError.bad_request("Parts must be numbered 1..n without gaps")
+            if upload.parts_expected is not None and len(numbers) != upload.parts_expected:
+                raise ApiError.bad_request(
+                    f"Expected {upload.parts_expected} parts, got {len(numbers)}"
+                )
+            for number in numbers[:-1]:
+                if len(upload.parts[number]) < ctx.config.min_part_size:
+                    raise ApiError(400, "part_too_small", f"Part {number} is below the minimum")
+            del store.uploads[upload.upload_id]
+            content = b"".join(upload.parts[n] for n in numbers)
+            return item(write(upload.path, content, upload.content_type))
+
+    @router.add("DELETE", "/files/uploads/{upload_id}")
+    def abort(routed: Routed) -> HttpResponse:
+        with store.lock:
+            del store.uploads[upload_of(routed).upload_id]
+        return no_content()
+
+    @router.add("PUT", "/files/upload/{path*}")
+    def upload_file(routed: Routed) -> HttpResponse:
+        return item(write(_normalized(routed.params["path"]), routed.request.body, None))
+
+    @router.add("GET", "/files/{file_id}")
+    def get_file(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return item(dict(file_of(routed)))
+
+    @router.add("DELETE", "/files/{file_id}")
+    def delete_file(routed: Routed) -> HttpResponse:
+        with store.lock:
+            file_id = file_of(routed)["file_id"]
+            del store.files[file_id]
+            del store.file_content[file_id]
+        return no_content()
+
+    @router.add("GET", "/files/{file_id}/download")
+    def download(routed: Routed) -> HttpResponse:
+        with store.lock:
+            record = file_of(routed)
+            content = store.file_content[record["file_id"]]
+        content_type = record["content_type"] or "application/octet-stream"
+        return HttpResponse(200, content, {"Content-Type": content_type})

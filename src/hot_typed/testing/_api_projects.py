@@ -1,0 +1,287 @@
+"""Endpoints of deployment: projects, builds and context variables."""
+
+from __future__ import annotations
+
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+from ._context import ServerContext
+from ._http import HttpResponse
+from ._routing import Routed, Router
+from ._values import JSON, ApiError, created, item, new_id, no_content, page, timestamp
+
+__all__ = ["add_project_routes"]
+
+
+def _form(routed: Routed) -> dict[str, tuple[bytes, str | None]]:
+    """The fields of a `multipart/form-data` body: name -> (bytes, filename)."""
+    content_type = routed.request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise ApiError.bad_request("Expected a multipart/form-data body")
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + routed.request.body)
+    fields: dict[str, tuple[bytes, str | None]] = {}
+    for part in message.iter_parts():
+        assert isinstance(part, Message)
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = (payload, part.get_filename())
+    return fields
+
+
+def _text_field(body: JSON, name: str, *, required: bool = True) -> Any:
+    value = body.get(name)
+    if required and (not isinstance(value, str) or not value):
+        raise ApiError.bad_request(f"{name} is required")
+    return value
+
+
+def add_project_routes(router: Router, ctx: ServerContext) -> None:
+    store = ctx.store
+
+    # Projects ------------------------------------------------------------
+
+    @router.add("GET", "/projects")
+    def list_projects(routed: Routed) -> HttpResponse:
+        with store.lock:
+            projects = [dict(p) for p in store.projects.values()]
+        return page(projects, routed.query)
+
+    @router.add("POST", "/projects")
+    def create_project(routed: Routed) -> HttpResponse:
+        name = _text_field(routed.json_object(), "name")
+        with store.lock:
+            if any(p["name"] == name for p in store.projects.values()):
+                raise ApiError(409, "conflict", f"Project {name!r} already exists")
+            now = timestamp()
+            project = {
+                "project_id": new_id(),
+                "env_id": store.env_id,
+                "name": name,
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            store.projects[project["project_id"]] = project
+            return created(dict(project))
+
+    @router.add("GET", "/projects/{project}")
+    def get_project(routed: Routed) -> HttpResponse:
+        return item(dict(store.project(routed.params["project"])))
+
+    @router.add("PATCH", "/projects/{project}")
+    def update_project(routed: Routed) -> HttpResponse:
+        name = _text_field(routed.json_object(), "name")
+        with store.lock:
+            project = store.project(routed.params["project"])
+            project.update(name=name, updated_at=timestamp())
+            return item(dict(project))
+
+    @router.add("DELETE", "/projects/{project}")
+    def delete_project(routed: Routed) -> HttpResponse:
+        with store.lock:
+            project_id = store.project(routed.params["project"])["project_id"]
+            del store.projects[project_id]
+            store.context.pop(project_id, None)
+            for build_id in [b for b, r in store.builds.items() if r["project_id"] == project_id]:
+                del store.builds[build_id]
+                store.build_archives.pop(build_id, None)
+        return no_content()
+
+    def set_active(routed: Routed, active: bool) -> HttpResponse:
+        with store.lock:
+            project = store.project(routed.params["project"])
+            project.update(active=active, updated_at=timestamp())
+            return item({"project": dict(project)})
+
+    @router.add("POST", "/projects/{project}/activate")
+    def activate(routed: Routed) -> HttpResponse:
+        return set_active(routed, True)
+
+    @router.add("POST", "/projects/{project}/deactivate")
+    def deactivate(routed: Routed) -> HttpResponse:
+        return set_active(routed, False)
+
+    @router.add("GET", "/projects/{project}/event-handlers")
+    def event_handlers(routed: Routed) -> HttpResponse:
+        # Emulated handlers are Python functions, not part of any build.
+        store.project(routed.params["project"])
+        return page([], routed.query)
+
+    @router.add("GET", "/projects/{project}/schedules")
+    def schedules(routed: Routed) -> HttpResponse:
+        store.project(routed.params["project"])
+        return page([], routed.query)
+
+    # Builds --------------------------------------------------------------
+
+    def build_of(routed: Routed) -> JSON:
+        project = store.project(routed.params["project"])
+        build = store.builds.get(routed.params["build_id"].lower())
+        if build is None or build["project_id"] != project["project_id"]:
+            raise ApiError.not_found("Build")
+        return build
+
+    def builds_of(project_id: str) -> list[JSON]:
+        builds = [b for b in store.builds.values() if b["project_id"] == project_id]
+        return sorted(builds, key=lambda b: b["created_at"], reverse=True)
+
+    @router.add("GET", "/builds")
+    def list_builds(routed: Routed) -> HttpResponse:
+        with store.lock:
+            builds = [
+                {**b, "project_name": store.projects[b["project_id"]]["name"]}
+                for b in sorted(store.builds.values(), key=lambda b: b["created_at"], reverse=True)
+            ]
+        return page(builds, routed.query)
+
+    @router.add("GET", "/projects/{project}/builds")
+    def list_project_builds(routed: Routed) -> HttpResponse:
+        with store.lock:
+            project = store.project(routed.params["project"])
+            return page([dict(b) for b in builds_of(project["project_id"])], routed.query)
+
+    @router.add("POST", "/projects/{project}/builds")
+    def upload_build(routed: Routed) -> HttpResponse:
+        fields = _form(routed)
+        if "file" not in fields:
+            raise ApiError.bad_request("file is required")
+        archive = fields["file"][0]
+        hash_value = fields.get("hash", (b"", None))[0].decode()
+        if not hash_value:
+            raise ApiError.bad_request("hash is required")
+        build_id = fields.get("build_id", (b"", None))[0].decode().lower() or new_id()
+        with store.lock:
+            project = store.project(routed.params["project"])
+            if build_id in store.builds:
+                raise ApiError(409, "conflict", "Build already exists")
+            now = timestamp()
+            storage = {
+                "storage_path": f"builds/{project['project_id']}/{build_id}.zip",
+                "storage_backend": "memory",
+            }
+            store.builds[build_id] = {
+                "build_id": build_id,
+                "project_id": project["project_id"],
+                "hash": hash_value,
+                "size": len(archive),
+                "build_type": "bundle",
+                "deployed": False,
+                "active": False,
+                "runtime_status": "ready",
+                "deployment_sequence": 0,
+                "created_at": now,
+                "updated_at": now,
+                **storage,
+            }
+            store.build_archives[build_id] = archive
+            upload = {
+                "build_id": build_id,
+                "project_id": project["project_id"],
+                "hash": hash_value,
+                "size": len(archive),
+                **storage,
+                "created_at": now,
+            }
+            return created(upload)
+
+    def current(routed: Routed, key: str) -> HttpResponse:
+        with store.lock:
+            project = store.project(routed.params["project"])
+            build = next((b for b in builds_of(project["project_id"]) if b[key]), None)
+            if build is None:
+                raise ApiError.not_found("Build")
+            return item(dict(build))
+
+    @router.add("GET", "/projects/{project}/builds/deployed")
+    def deployed(routed: Routed) -> HttpResponse:
+        return current(routed, "deployed")
+
+    @router.add("GET", "/projects/{project}/builds/live")
+    def live(routed: Routed) -> HttpResponse:
+        return current(routed, "active")
+
+    @router.add("GET", "/projects/{project}/builds/{build_id}")
+    def get_build(routed: Routed) -> HttpResponse:
+        with store.lock:
+            return item(dict(build_of(routed)))
+
+    @router.add("GET", "/projects/{project}/builds/{build_id}/download")
+    def download_build(routed: Routed) -> HttpResponse:
+        with store.lock:
+            archive = store.build_archives[build_of(routed)["build_id"]]
+        return HttpResponse(200, archive, {"Content-Type": "application/octet-stream"})
+
+    @router.add("POST", "/projects/{project}/builds/{build_id}/deploy")
+    def deploy(routed: Routed) -> HttpResponse:
+        with store.lock:
+            build = build_of(routed)
+            others = builds_of(build["project_id"])
+            sequence = 1 + max(b["deployment_sequence"] for b in others)
+            now = timestamp()
+            for other in others:
+                if other is not build and (other["deployed"] or other["active"]):
+                    other.update(deployed=False, active=False, updated_at=now)
+            build.update(deployed=True, active=True, deployment_sequence=sequence, updated_at=now)
+            return item(dict(build))
+
+    # Context variables ------------------------------------------------------
+
+    def variables(routed: Routed) -> tuple[str, dict[str, JSON]]:
+        project_id = store.project(routed.params["project"])["project_id"]
+        return project_id, store.context.setdefault(project_id, {})
+
+    @router.add("GET", "/projects/{project}/context")
+    def list_context(routed: Routed) -> HttpResponse:
+        with store.lock:
+            _, found = variables(routed)
+            return page([dict(v) for v in found.values()], routed.query)
+
+    @router.add("POST", "/projects/{project}/context")
+    def create_context(routed: Routed) -> HttpResponse:
+        body = routed.json_object()
+        key = _text_field(body, "key")
+        if "value" not in body:
+            raise ApiError.bad_request("value is required")
+        with store.lock:
+            project_id, found = variables(routed)
+            if key in found:
+                raise ApiError(409, "conflict", f"Context variable {key!r} already exists")
+            now = timestamp()
+            found[key] = {
+                "key": key,
+                "description": body.get("description"),
+                "created_at": now,
+                "updated_at": now,
+            }
+            store.context_values[project_id, key] = body["value"]
+            return created(dict(found[key]))
+
+    @router.add("PUT", "/projects/{project}/context/{key}")
+    def update_context(routed: Routed) -> HttpResponse:
+        body = routed.json_object()
+        if "value" not in body:
+            raise ApiError.bad_request("value is required")
+        key = routed.params["key"]
+        with store.lock:
+            project_id, found = variables(routed)
+            if key not in found:
+                raise ApiError.not_found("Context variable")
+            found[key]["updated_at"] = timestamp()
+            if "description" in body:
+                found[key]["description"] = body["description"]
+            store.context_values[project_id, key] = body["value"]
+            return item(dict(found[key]))
+
+    @router.add("DELETE", "/projects/{project}/context/{key}")
+    def delete_context(routed: Routed) -> HttpResponse:
+        key = routed.params["key"]
+        with store.lock:
+            project_id, found = variables(routed)
+            if found.pop(key, None) is None:
+                raise ApiError.not_found("Context variable")
+            store.context_values.pop((project_id, key), None)
+        return no_content()

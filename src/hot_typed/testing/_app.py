@@ -1,0 +1,73 @@
+"""The emulator as an HTTP handler: faults, authentication, routing, errors."""
+
+from __future__ import annotations
+
+import time
+
+from ._api_access import add_access_routes
+from ._api_activity import add_activity_routes
+from ._api_files import add_file_routes
+from ._api_projects import add_project_routes
+from ._context import ServerContext, api_path
+from ._http import HttpRequest, HttpResponse
+from ._routing import Routed, Router
+from ._values import ApiError, error_response
+
+__all__ = ["Application"]
+
+_BEARER = "bearer "
+
+
+class Application:
+    """Answers one request the way the Hot API would.
+
+    In order: `GET /status` (public); an armed delay, then an armed failure;
+    the bearer token (401 `unauthorized` when missing or, with an `api_key`
+    configured, unknown); then the endpoint. An `ApiError` from any step is
+    answered with the error envelope.
+    """
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        self._router = Router()
+        add_activity_routes(self._router, ctx)
+        add_project_routes(self._router, ctx)
+        add_file_routes(self._router, ctx)
+        add_access_routes(self._router, ctx)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        segments = request.segments
+        if request.method == "GET" and segments == ["status"]:
+            return HttpResponse.json({"status": "ok", "version": "emulator"})
+        try:
+            return self._answer(request, segments)
+        except ApiError as error:
+            return error_response(error)
+
+    def _answer(self, request: HttpRequest, segments: list[str]) -> HttpResponse:
+        path = api_path(request.path)
+        faults = self.ctx.faults
+        delay = faults.take_delay(path)
+        if delay:
+            time.sleep(delay)
+        failure = faults.take_failure(path)
+        if failure is not None:
+            raise failure
+        self._authenticate(request)
+        if segments[:1] != ["v1"]:
+            raise ApiError.not_found("Route")
+        endpoint, params = self._router.resolve(request.method, segments[1:])
+        return endpoint(Routed(request, params))
+
+    def _authenticate(self, request: HttpRequest) -> None:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith(_BEARER) or not header[len(_BEARER) :].strip():
+            raise ApiError(401, "unauthorized", "Missing or invalid Authorization header")
+        token = header[len(_BEARER) :].strip()
+        expected = self.ctx.config.api_key
+        if expected is None or token == expected:
+            return
+        with self.ctx.store.lock:
+            if token in self.ctx.store.tokens:
+                return
+        raise ApiError(401, "unauthorized", "Invalid or expired token")

@@ -1,0 +1,169 @@
+"""`HotEmulator`: the Hot API in memory, served on a real loopback socket."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, overload
+
+from typing_extensions import Self
+
+from .._client import AsyncHotClient, HotClient
+from ._app import Application
+from ._context import MIB, EmulatorConfig, ServerContext
+from ._faults import Faults
+from ._handlers import Handler, Handlers, TaskControl
+from ._http import HttpRequest, LoopbackServer
+from ._store import Store
+
+__all__ = ["DEFAULT_API_KEY", "HotEmulator"]
+
+DEFAULT_API_KEY = "hot_emulator_key"
+
+
+class HotEmulator:
+    """An in-memory Hot API on `127.0.0.1`, speaking the real wire format.
+
+    Use it as a context manager; `client()` and `async_client()` give clients
+    configured for it, and `base_url` serves any other HTTP client::
+
+        with HotEmulator() as emu:
+            @emu.on_call("::demo/add")
+            def add(event, ctx):
+                return sum(event.args)
+
+            client = emu.client()
+            assert client.events.call_hot("::demo/add", [1, 2]) == 3
+
+    Every resource lives in memory for the emulator's lifetime. Published events
+    run registered handlers (see `on_event`, `on_call`); `faults` makes requests
+    fail, slow down or drop on purpose.
+
+    `api_key` is the token clients must send (None accepts any token);
+    `stream_time_limit` and `keepalive_interval` are in seconds (the server's
+    5 minutes and 15 s by default); `part_size` is the multipart upload part
+    size announced and `min_part_size` the smallest non-final part accepted.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = DEFAULT_API_KEY,
+        port: int = 0,
+        stream_time_limit: float = 300.0,
+        keepalive_interval: float = 15.0,
+        part_size: int = 64 * MIB,
+        min_part_size: int = 5 * MIB,
+    ) -> None:
+        self.config = EmulatorConfig(
+            api_key=api_key,
+            stream_time_limit=stream_time_limit,
+            keepalive_interval=keepalive_interval,
+            part_size=part_size,
+            min_part_size=min_part_size,
+        )
+        self.faults = Faults()
+        self._store = Store()
+        self._handlers = Handlers()
+        context = ServerContext(self.config, self._store, self._handlers, self.faults)
+        self._server = LoopbackServer(Application(context), port=port)
+        self._clients: list[HotClient] = []
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:<port>`: the base URL for any client (the API is under `/v1`)."""
+        return self._server.base_url
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def api_key(self) -> str:
+        """The token to send (any token works when the emulator accepts all)."""
+        return self.config.api_key or DEFAULT_API_KEY
+
+    @property
+    def requests(self) -> list[HttpRequest]:
+        """Every request received so far, in order."""
+        return self._server.requests
+
+    # Lifecycle ---------------------------------------------------------------
+
+    def start(self) -> Self:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Close the clients made by `client()`, end open streams, stop serving."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+        self._store.close()
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # Clients -----------------------------------------------------------------
+
+    def client(self, **options: Any) -> HotClient:
+        """A `HotClient` for this emulator (closed by `stop()`); `options` go to
+        `HotClient` (e.g. `max_retries`, `timeout`)."""
+        client = HotClient(self.api_key, base_url=self.base_url, **options)
+        self._clients.append(client)
+        return client
+
+    def async_client(self, **options: Any) -> AsyncHotClient:
+        """An `AsyncHotClient` for this emulator; close it (`async with` or
+        `aclose()`) inside its event loop."""
+        return AsyncHotClient(self.api_key, base_url=self.base_url, **options)
+
+    # Handlers ----------------------------------------------------------------
+
+    @overload
+    def on_event(self, event_type: str) -> Callable[[Handler], Handler]: ...
+    @overload
+    def on_event(self, event_type: str, handler: Handler) -> Handler: ...
+    def on_event(
+        self, event_type: str, handler: Handler | None = None
+    ) -> Handler | Callable[[Handler], Handler]:
+        """Run `handler(event, ctx)` for each published event of `event_type`
+        (replacing the default echo). Usable as a decorator."""
+        return self._register(self._handlers.on_event, event_type, handler)
+
+    @overload
+    def on_call(self, fn: str) -> Callable[[Handler], Handler]: ...
+    @overload
+    def on_call(self, fn: str, handler: Handler) -> Handler: ...
+    def on_call(
+        self, fn: str, handler: Handler | None = None
+    ) -> Handler | Callable[[Handler], Handler]:
+        """Run `handler(event, ctx)` for `hot:call` events calling function `fn`
+        (`event.args` holds the arguments). Usable as a decorator."""
+        return self._register(self._handlers.on_call, fn, handler)
+
+    @staticmethod
+    def _register(
+        add: Callable[[str, Handler], None], key: str, handler: Handler | None
+    ) -> Handler | Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            add(key, handler)
+            return handler
+
+        return register if handler is None else register(handler)
+
+    def task(self, task_id: str) -> TaskControl:
+        """Control of a task a handler started, to end it from the test."""
+        with self._store.lock:
+            if task_id not in self._store.tasks:
+                raise KeyError(task_id)
+        return TaskControl(self._store, task_id)

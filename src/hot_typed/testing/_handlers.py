@@ -1,0 +1,166 @@
+"""User handlers: Python functions that play the part of Hot code.
+
+A published event starts one run. Its handler is the one registered for the
+event's type, or for `hot:call` the one registered for the called function
+name. Without one, a plain event runs `echo` (its result is the event data)
+and a call to an unknown function fails its run, as Hot fails it.
+
+The handler runs in a background thread, so subscribers see `run:start`, then
+whatever it streams, then `run:stop` (its return value stored as
+`{"$ok": value}`) or `run:fail` (what it raised, stored as `{"$err": message}`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ._store import Store
+from ._values import JSON
+
+__all__ = ["Handler", "HandlerEvent", "Handlers", "RunContext", "TaskControl"]
+
+CALL_EVENT_TYPE = "hot:call"
+
+
+@dataclass(frozen=True)
+class HandlerEvent:
+    """The event a handler runs for."""
+
+    event_id: str
+    event_type: str
+    data: Any
+    stream_id: str
+
+    @property
+    def fn(self) -> str | None:
+        """For `hot:call`, the called function's name."""
+        fn = self.data.get("fn") if isinstance(self.data, dict) else None
+        return fn if isinstance(fn, str) else None
+
+    @property
+    def args(self) -> list[Any]:
+        """For `hot:call`, the call's arguments (empty otherwise)."""
+        args = self.data.get("args") if isinstance(self.data, dict) else None
+        return list(args) if isinstance(args, list) else []
+
+
+class TaskControl:
+    """A background task a handler started; the test (or handler) decides how it ends.
+
+    Each ending method may be called once; the task's subscribers then receive
+    the final `task:update` and close.
+    """
+
+    def __init__(self, store: Store, task_id: str) -> None:
+        self._store = store
+        self.task_id = task_id
+
+    def complete(self, result: Any = None) -> None:
+        """End `completed` with result `{"$ok": result}`."""
+        self._store.finish_task(self.task_id, "completed", {"$ok": result})
+
+    def fail(self, message: str) -> None:
+        """End `failed` with result `{"$err": message}`."""
+        self._store.finish_task(self.task_id, "failed", {"$err": message})
+
+    def cancel(self) -> None:
+        self._store.finish_task(self.task_id, "cancelled", {"$err": "cancelled"})
+
+    def time_out(self) -> None:
+        self._store.finish_task(self.task_id, "timed_out", {"$err": "timed out"})
+
+
+class RunContext:
+    """What a handler can do while its run is running."""
+
+    def __init__(self, store: Store, run_id: str, event: HandlerEvent) -> None:
+        self._store = store
+        self.run_id = run_id
+        self.event = event
+
+    def emit(self, payload: Any, *, data_type: str = "data") -> None:
+        """Send `payload` (any JSON) to the stream's subscribers as `stream:data`."""
+        self._store.emit_data(self.run_id, data_type, payload)
+
+    def emit_text(self, text: str) -> None:
+        """Stream a piece of text as Hot streams AI output: `ai:delta` `{"text": text}`."""
+        self.emit({"text": text}, data_type="ai:delta")
+
+    def start_task(
+        self, function_name: str, *, task_type: str = "task", timeout_ms: int = 300_000
+    ) -> TaskControl:
+        """Start a running background task on this run's stream; end it through the
+        returned control, now or later (after the run ended, as real tasks do)."""
+        task = self._store.start_task(self.run_id, function_name, task_type, timeout_ms)
+        return TaskControl(self._store, task["task_id"])
+
+
+Handler = Callable[[HandlerEvent, RunContext], Any]
+"""`handler(event, ctx)`: its return value (JSON-serialisable) is the run's result."""
+
+
+def echo(event: HandlerEvent, ctx: RunContext) -> Any:
+    """The default handler: the run's result is the event's data."""
+    return event.data
+
+
+class Handlers:
+    """The registered handlers, by event type and by `hot:call` function name."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, Handler] = {}
+        self._functions: dict[str, Handler] = {}
+
+    def on_event(self, event_type: str, handler: Handler) -> None:
+        if event_type.startswith("hot:"):
+            raise ValueError(f"{event_type!r} is reserved; register functions with on_call")
+        with self._lock:
+            self._events[event_type] = handler
+
+    def on_call(self, fn: str, handler: Handler) -> None:
+        with self._lock:
+            self._functions[fn] = handler
+
+    def _resolve(self, event: HandlerEvent) -> Handler | str:
+        """The handler for `event`, or why its run fails."""
+        with self._lock:
+            if event.event_type != CALL_EVENT_TYPE:
+                handler: Handler = self._events.get(event.event_type, echo)
+                return handler
+            function = self._functions.get(event.fn or "")
+        return function if function is not None else f"Function not found: {event.fn}"
+
+    def dispatch(self, store: Store, event: JSON) -> str:
+        """Start the run of stored `event` now and execute it in a thread; its id."""
+        view = HandlerEvent(
+            event["event_id"], event["event_type"], event["event_data"], event["stream_id"]
+        )
+        is_call = view.event_type == CALL_EVENT_TYPE
+        run = store.start_run(event, "call" if is_call else "event", view.fn if is_call else None)
+        context = RunContext(store, run["run_id"], view)
+        thread = threading.Thread(
+            target=self._execute,
+            args=(store, context, self._resolve(view)),
+            name=f"hot-emulator-run-{run['run_id']}",
+            daemon=True,
+        )
+        thread.start()
+        return str(run["run_id"])
+
+    @staticmethod
+    def _execute(store: Store, context: RunContext, handler: Handler | str) -> None:
+        if isinstance(handler, str):
+            store.finish_run(context.run_id, "failed", {"$err": handler})
+            return
+        try:
+            result = handler(context.event, context)
+            json.dumps(result, allow_nan=False)
+        except Exception as error:
+            store.finish_run(context.run_id, "failed", {"$err": str(error) or repr(error)})
+            return
+        store.finish_run(context.run_id, "succeeded", {"$ok": result})

@@ -1,0 +1,293 @@
+"""The emulator's state: every resource in memory, behind one lock.
+
+Records are kept as the wire dicts the server would answer with, so endpoints
+return them as they are. Run streams and the environment keep append-only logs
+of the events they emitted; subscribers follow a log from the position they
+joined at and wait on `changed`, which every mutation notifies.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._values import JSON, ApiError, new_id, timestamp, timestamp_nanos
+
+__all__ = ["RUN_TERMINAL", "TASK_TERMINAL", "Store", "StreamLog", "Upload"]
+
+RUN_TERMINAL = {"succeeded": "run:stop", "failed": "run:fail", "cancelled": "run:cancel"}
+"""Terminal run statuses and the stream event each one emits."""
+
+TASK_TERMINAL = frozenset({"completed", "failed", "cancelled", "timed_out"})
+
+SseEvent = tuple[str, JSON]
+"""An SSE event as (name, data); `data` carries `"type": name`."""
+
+
+@dataclass
+class StreamLog:
+    """A run stream: the runs and tasks seen on it and the events it emitted, in order."""
+
+    stream_id: str
+    run_ids: list[str] = field(default_factory=list)
+    task_ids: list[str] = field(default_factory=list)
+    events: list[SseEvent] = field(default_factory=list)
+
+
+@dataclass
+class Upload:
+    """A pending multipart upload."""
+
+    upload_id: str
+    path: str
+    part_size: int
+    parts_expected: int | None
+    content_type: str | None
+    expires_at: str
+    parts: dict[int, bytes] = field(default_factory=dict)
+
+
+def _duration_ms(start: str | None, stop: str) -> int | None:
+    if start is None:
+        return None
+    return int((timestamp_nanos(stop) - timestamp_nanos(start)) // 1_000_000)
+
+
+class Store:
+    """All emulated state. Hold `lock` (or `changed`) while reading or mutating."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.closed = False
+        self.env_id = new_id()
+        self.org_id = new_id()
+        self.env_name = "emulator"
+        # Tasks always name a build; runs of handlers not tied to a deployed
+        # build use this one.
+        self.runtime_build_id = new_id()
+        self.projects: dict[str, JSON] = {}
+        self.builds: dict[str, JSON] = {}
+        self.build_archives: dict[str, bytes] = {}
+        self.context: dict[str, dict[str, JSON]] = {}
+        self.context_values: dict[tuple[str, str], Any] = {}
+        self.events: dict[str, JSON] = {}
+        self.runs: dict[str, JSON] = {}
+        self.run_functions: dict[str, str | None] = {}
+        self.tasks: dict[str, JSON] = {}
+        self.streams: dict[str, StreamLog] = {}
+        self.env_log: list[SseEvent] = []
+        self.files: dict[str, JSON] = {}
+        self.file_content: dict[str, bytes] = {}
+        self.uploads: dict[str, Upload] = {}
+        self.sessions: dict[str, JSON] = {}
+        self.service_keys: dict[str, JSON] = {}
+        self.tokens: dict[str, str] = {}
+        self.domains: dict[str, JSON] = {}
+
+    def close(self) -> None:
+        """Wake every subscriber so it ends its response."""
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+
+    def project(self, ref: str) -> JSON:
+        """The project whose id or name is `ref`; 404 `not_found` otherwise."""
+        with self.lock:
+            project = self.projects.get(ref.lower())
+            if project is None:
+                project = next((p for p in self.projects.values() if p["name"] == ref), None)
+            if project is None:
+                raise ApiError.not_found("Project")
+            return project
+
+    # Logs -------------------------------------------------------------------
+
+    def _emit(self, stream: StreamLog | None, name: str, payload: JSON) -> None:
+        if stream is not None:
+            stream.events.append((name, {"type": name, **payload}))
+        self.changed.notify_all()
+
+    def _emit_env(self, name: str, payload: JSON) -> None:
+        self.env_log.append((name, {"type": name, **payload}))
+        self.changed.notify_all()
+
+    # Events and runs ----------------------------------------------------------
+
+    def stream(self, stream_id: str) -> StreamLog:
+        """The stream `stream_id`, created (and announced to the environment) if new."""
+        with self.lock:
+            log = self.streams.get(stream_id)
+            if log is None:
+                log = self.streams[stream_id] = StreamLog(stream_id)
+                self._emit_env(
+                    "stream:created",
+                    {"stream_id": stream_id, "env_id": self.env_id, "project_id": None},
+                )
+            return log
+
+    def add_event(self, event_type: str, event_data: Any, stream_id: str | None) -> JSON:
+        """Store a published event on `stream_id` (a new stream when None)."""
+        with self.lock:
+            now = timestamp()
+            event = {
+                "event_id": new_id(),
+                "env_id": self.env_id,
+                "stream_id": self.stream(stream_id or new_id()).stream_id,
+                "event_type": event_type,
+                "event_data": event_data,
+                "event_time": now,
+                "created_at": now,
+            }
+            self.events[event["event_id"]] = event
+            self._emit_env("event:created", self._env_event_fields(event))
+            return event
+
+    def _env_event_fields(self, event: JSON) -> JSON:
+        return {
+            "event_id": event["event_id"],
+            "env_id": self.env_id,
+            "stream_id": event["stream_id"],
+            "event_type": event["event_type"],
+            "project_id": None,
+        }
+
+    def start_run(self, event: JSON, run_type: str, fn_name: str | None) -> JSON:
+        """Record a running run for `event`; emits `run:start` on its stream."""
+        with self.lock:
+            run = {
+                "run_id": new_id(),
+                "env_id": self.env_id,
+                "stream_id": event["stream_id"],
+                "build_id": None,
+                "run_type": run_type,
+                "status": "running",
+                "start_time": timestamp(),
+                "stop_time": None,
+                "origin_run_id": None,
+                "event_id": event["event_id"],
+                "retry_attempt": 0,
+            }
+            self.runs[run["run_id"]] = run
+            stream = self.streams[run["stream_id"]]
+            stream.run_ids.append(run["run_id"])
+            self._emit(stream, "run:start", {"run": dict(run)})
+            self._emit_env("event:handled", self._env_event_fields(event))
+            self.run_functions[run["run_id"]] = fn_name
+            self._emit_env("run:start", self._env_run_fields(run))
+            return dict(run)
+
+    def _env_run_fields(self, run: JSON) -> JSON:
+        return {
+            "run_id": run["run_id"],
+            "env_id": self.env_id,
+            "stream_id": run["stream_id"],
+            "event_id": run["event_id"],
+            "project_id": run.get("project_id"),
+            "fn_name": self.run_functions.get(run["run_id"]),
+            "run_type": run["run_type"],
+        }
+
+    def finish_run(self, run_id: str, status: str, result: Any) -> JSON:
+        """End a run with `status` (a key of `RUN_TERMINAL`) and `result`."""
+        with self.lock:
+            run = self.runs[run_id]
+            run.update(status=status, stop_time=timestamp(), result=result)
+            name = RUN_TERMINAL[status]
+            self._emit(self.streams[run["stream_id"]], name, {"run": dict(run)})
+            flat = {
+                **self._env_run_fields(run),
+                "duration_ms": _duration_ms(run["start_time"], run["stop_time"]),
+            }
+            if status == "failed":
+                flat["error"] = result
+            elif status == "cancelled":
+                flat["reason"] = None
+            self._emit_env(name, flat)
+            return dict(run)
+
+    def emit_data(self, run_id: str, data_type: str, payload: Any) -> None:
+        """Send `stream:data` from a run (live only: it is never replayed)."""
+        with self.lock:
+            run = self.runs[run_id]
+            self._emit(
+                self.streams[run["stream_id"]],
+                "stream:data",
+                {
+                    "stream_data_id": new_id(),
+                    "run_id": run_id,
+                    "data_type": data_type,
+                    "payload": payload,
+                },
+            )
+
+    # Tasks --------------------------------------------------------------------
+
+    def start_task(self, run_id: str, function_name: str, task_type: str, timeout_ms: int) -> JSON:
+        """Record a running task started by run `run_id`; emits `task:update`."""
+        with self.lock:
+            run = self.runs[run_id]
+            now = timestamp()
+            task = {
+                "task_id": new_id(),
+                "env_id": self.env_id,
+                "stream_id": run["stream_id"],
+                "build_id": run["build_id"] or self.runtime_build_id,
+                "run_id": run_id,
+                "origin_run_id": run_id,
+                "function_name": function_name,
+                "task_type": task_type,
+                "status": "running",
+                "start_time": now,
+                "stop_time": None,
+                "duration_ms": None,
+                "timeout_ms": timeout_ms,
+                "retry_attempt": 0,
+                "created_at": now,
+            }
+            self.tasks[task["task_id"]] = task
+            stream = self.streams[task["stream_id"]]
+            stream.task_ids.append(task["task_id"])
+            self._emit(stream, "task:update", {"task": dict(task)})
+            self._emit_env(
+                "task:started",
+                {
+                    "task_id": task["task_id"],
+                    "env_id": self.env_id,
+                    "stream_id": task["stream_id"],
+                    "function_name": function_name,
+                    "task_type": task_type,
+                },
+            )
+            return dict(task)
+
+    def finish_task(self, task_id: str, status: str, result: Any) -> JSON:
+        """End a task with a terminal `status` and `result`; emits `task:update`."""
+        if status not in TASK_TERMINAL:
+            raise ValueError(f"not a terminal task status: {status!r}")
+        with self.lock:
+            task = self.tasks[task_id]
+            if task["status"] in TASK_TERMINAL:
+                raise RuntimeError(f"task {task_id} already ended ({task['status']})")
+            stop = timestamp()
+            task.update(
+                status=status,
+                stop_time=stop,
+                duration_ms=_duration_ms(task["start_time"], stop),
+                result=result,
+            )
+            self._emit(self.streams[task["stream_id"]], "task:update", {"task": dict(task)})
+            self._emit_env(
+                "task:complete",
+                {
+                    "task_id": task_id,
+                    "env_id": self.env_id,
+                    "stream_id": task["stream_id"],
+                    "function_name": task["function_name"],
+                    "status": status,
+                    "duration_ms": task["duration_ms"],
+                    "error": None if status == "completed" else result,
+                },
+            )
+            return dict(task)

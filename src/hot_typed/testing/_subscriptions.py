@@ -1,0 +1,102 @@
+"""What each subscription endpoint sends, as pollable state over the store.
+
+Construct them while holding the store's lock: the replay and the log position
+are taken at the same instant, so no event is missed or sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from ._store import RUN_TERMINAL, TASK_TERMINAL, SseEvent, Store
+from ._values import JSON
+
+__all__ = ["EnvSubscription", "SnapshotSubscription", "StreamSubscription"]
+
+
+class StreamSubscription:
+    """A run stream: first `first` (the `event:published` of subscribe-with-event),
+    then a replay of `run:start` and terminal events of the runs already on the
+    stream and one `task:update` per task (never `stream:data`), then live events.
+
+    `project_id`, when given, keeps only run events of that project's runs.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        stream_id: str,
+        *,
+        first: SseEvent | None = None,
+        project_id: str | None = None,
+    ) -> None:
+        self._project_id = project_id
+        log = store.streams[stream_id]
+        self._log = log
+        self._position = len(log.events)
+        pending: list[SseEvent] = [] if first is None else [first]
+        for run_id in log.run_ids:
+            run = dict(store.runs[run_id])
+            pending.append(("run:start", {"type": "run:start", "run": run}))
+            terminal = RUN_TERMINAL.get(run["status"])
+            if terminal is not None:
+                pending.append((terminal, {"type": terminal, "run": run}))
+        for task_id in log.task_ids:
+            pending.append(
+                ("task:update", {"type": "task:update", "task": dict(store.tasks[task_id])})
+            )
+        self._pending = [event for event in pending if self._wanted(event)]
+
+    def _wanted(self, event: SseEvent) -> bool:
+        run = event[1].get("run")
+        return self._project_id is None or run is None or run.get("project_id") == self._project_id
+
+    def poll(self) -> tuple[list[SseEvent], bool]:
+        fresh = self._log.events[self._position :]
+        self._position = len(self._log.events)
+        events = self._pending + [event for event in fresh if self._wanted(event)]
+        self._pending = []
+        return events, False
+
+
+class SnapshotSubscription:
+    """`run:update` or `task:update` snapshots of one record: the latest stored
+    first, then each change, finishing after a terminal status."""
+
+    def __init__(
+        self, read: Callable[[], JSON], name: str, key: str, terminal: Collection[str]
+    ) -> None:
+        self._read = read
+        self._name = name
+        self._key = key
+        self._terminal = terminal
+        self._last: JSON | None = None
+
+    @classmethod
+    def run(cls, store: Store, run_id: str) -> SnapshotSubscription:
+        return cls(lambda: store.runs[run_id], "run:update", "run", RUN_TERMINAL)
+
+    @classmethod
+    def task(cls, store: Store, task_id: str) -> SnapshotSubscription:
+        return cls(lambda: store.tasks[task_id], "task:update", "task", TASK_TERMINAL)
+
+    def poll(self) -> tuple[list[SseEvent], bool]:
+        record = self._read()
+        if record == self._last:
+            return [], False
+        self._last = dict(record)
+        event = (self._name, {"type": self._name, self._key: dict(record)})
+        return [event], record["status"] in self._terminal
+
+
+class EnvSubscription:
+    """The environment's flat events from the moment of subscribing."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._position = len(store.env_log)
+
+    def poll(self) -> tuple[list[SseEvent], bool]:
+        events = self._store.env_log[self._position :]
+        self._position = len(self._store.env_log)
+        return list(events), False

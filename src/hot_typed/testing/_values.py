@@ -1,0 +1,135 @@
+"""Wire values of the emulator: ids, timestamps, envelopes and the error answer.
+
+Everything here produces exactly what the Hot server puts on the wire: lowercase
+hyphenated UUIDs, RFC 3339 UTC timestamps with nanoseconds and a `Z`, the
+`{"data", "meta"}` envelope, the paginated list envelope and the error envelope.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from ._http import HttpResponse
+
+__all__ = [
+    "ApiError",
+    "created",
+    "error_response",
+    "item",
+    "new_id",
+    "no_content",
+    "page",
+    "timestamp_nanos",
+    "timestamp",
+]
+
+JSON = dict[str, Any]
+
+
+def new_id() -> str:
+    """A fresh lowercase hyphenated UUID (v4)."""
+    return str(uuid.uuid4())
+
+
+def timestamp(nanos: int | None = None) -> str:
+    """`nanos` (default: now) since the epoch as RFC 3339 UTC with 9 fractional digits."""
+    nanos = time.time_ns() if nanos is None else nanos
+    seconds, fraction = divmod(nanos, 1_000_000_000)
+    base = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{fraction:09d}Z"
+
+
+def timestamp_nanos(value: str) -> int:
+    """Nanoseconds since the epoch of a timestamp made by `timestamp`."""
+    seconds = calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
+    return seconds * 1_000_000_000 + int(value[20:29])
+
+
+class ApiError(Exception):
+    """Raised by an endpoint to answer with the error envelope.
+
+    `retry_after` (seconds) goes into the body and the `Retry-After` header.
+    """
+
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+    @classmethod
+    def not_found(cls, resource: str) -> ApiError:
+        return cls(404, "not_found", f"{resource} not found")
+
+    @classmethod
+    def bad_request(cls, message: str) -> ApiError:
+        return cls(400, "bad_request", message)
+
+
+def _meta() -> JSON:
+    return {"request_id": new_id(), "timestamp": timestamp()}
+
+
+def _json(payload: Any, status: int, headers: dict[str, str] | None = None) -> HttpResponse:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return HttpResponse(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+
+def item(data: Any, status: int = 200) -> HttpResponse:
+    """One object in the `{"data", "meta"}` envelope."""
+    return _json({"data": data, "meta": _meta()}, status)
+
+
+def created(data: Any) -> HttpResponse:
+    """A created object: `201` with the item envelope."""
+    return item(data, 201)
+
+
+def no_content() -> HttpResponse:
+    """`204` with no body, as deletes and single revokes answer."""
+    return HttpResponse(204, b"")
+
+
+def page(records: Sequence[Any], query: dict[str, str]) -> HttpResponse:
+    """A slice of `records` by the request's `limit` (default 20, clamped to 1..500)
+    and `offset`, in the list envelope with `has_more = offset + limit < total`."""
+    limit = min(max(_int_param(query, "limit", 20), 1), 500)
+    offset = max(_int_param(query, "offset", 0), 0)
+    total = len(records)
+    pagination = {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "has_more": offset + limit < total,
+    }
+    data = list(records[offset : offset + limit])
+    return _json({"data": data, "pagination": pagination, "meta": _meta()}, 200)
+
+
+def _int_param(query: dict[str, str], name: str, default: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError.bad_request(f"Invalid query parameter {name}: {raw!r}") from None
+
+
+def error_response(error: ApiError) -> HttpResponse:
+    """The error envelope for `error`, with `Retry-After` when it has `retry_after`."""
+    body: JSON = {"code": error.code, "message": error.message, "request_id": new_id()}
+    headers: dict[str, str] = {}
+    if error.retry_after is not None:
+        body["retry_after"] = error.retry_after
+        headers["Retry-After"] = str(error.retry_after)
+    return _json({"error": body}, error.status, headers)

@@ -1,0 +1,377 @@
+"""hot-typed's own clients, sync and async, against the emulator over loopback.
+
+Each test runs twice, once per client, through `Api`, which performs an
+operation with either client and returns its (awaited) result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from hot_typed import (
+    AsyncHotClient,
+    AuthenticationError,
+    BadRequestError,
+    HotClient,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from hot_typed._models.stream_events import RunStart, RunStop, StreamData, TaskUpdate
+from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+
+Op = Callable[[Any], Any]
+
+
+class Api:
+    """Runs operations with one client of `mode` ("sync" or "async")."""
+
+    def __init__(self, emu: HotEmulator, mode: str, **options: Any) -> None:
+        self.emu = emu
+        self.mode = mode
+        self._loop = asyncio.new_event_loop()
+        self.client: HotClient | AsyncHotClient = (
+            emu.client(**options) if mode == "sync" else emu.async_client(**options)
+        )
+
+    def __call__(self, op: Op) -> Any:
+        result = op(self.client)
+        if inspect.isawaitable(result):
+            return self._loop.run_until_complete(result)
+        return result
+
+    def collect(self, open_stream: Op, until: Callable[[Any], bool]) -> list[Any]:
+        """Events of the stream `open_stream` returns, up to the first matching `until`."""
+        stream = open_stream(self.client)
+        if self.mode == "sync":
+            events = []
+            with stream:
+                for event in stream:
+                    events.append(event)
+                    if until(event):
+                        break
+            return events
+
+        async def follow() -> list[Any]:
+            events = []
+            async with stream:
+                async for event in stream:
+                    events.append(event)
+                    if until(event):
+                        break
+            return events
+
+        return self._loop.run_until_complete(follow())
+
+    def close(self) -> None:
+        if isinstance(self.client, AsyncHotClient):
+            self._loop.run_until_complete(self.client.aclose())
+        self._loop.close()
+
+
+@pytest.fixture
+def emu() -> Iterator[HotEmulator]:
+    with HotEmulator(part_size=8, min_part_size=4, keepalive_interval=1) as emulator:
+        yield emulator
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(emu: HotEmulator, request: pytest.FixtureRequest) -> Iterator[Api]:
+    client = Api(emu, request.param)
+    yield client
+    client.close()
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+# Events, runs, streams, tasks ---------------------------------------------------------
+
+
+def test_publish_returns_a_typed_event_whose_runs_echo_its_data(api: Api) -> None:
+    event = api(lambda c: c.events.publish({"event_type": "order:placed", "event_data": [1]}))
+    assert event.event_type == "order:placed"
+    assert api(lambda c: c.events.get(event.event_id)).raw == event.raw
+    wait_until(lambda: api(lambda c: c.events.get_runs(event.event_id)).data[0].stop_time)
+    [run] = api(lambda c: c.events.get_runs(event.event_id)).data
+    assert run.result == {"$ok": [1]}
+    assert run.status == "succeeded"
+    assert run.run_type == "event"
+    assert api(lambda c: c.runs.get(run.run_id)).raw == run.raw
+    assert [e.event_id for e in api(lambda c: c.events.list())] == [event.event_id]
+
+
+def test_runs_list_filters_by_status_type_and_time_range(api: Api) -> None:
+    api.emu.on_call("::fail/now", lambda event, ctx: 1 / 0)
+    api(lambda c: c.events.publish({"event_type": "a", "event_data": 1}))
+    call = {"event_type": "hot:call", "event_data": {"fn": "::fail/now", "args": []}}
+    api(lambda c: c.events.publish(call))
+    wait_until(lambda: api(lambda c: c.runs.stats()).running == 0)
+    [failed] = api(lambda c: c.runs.list(status="failed")).data
+    assert failed.run_type == "call"
+    assert failed.result == {"$err": "division by zero"}
+    assert [r.status for r in api(lambda c: c.runs.list(type="event"))] == ["succeeded"]
+    assert len(api(lambda c: c.runs.list(time_range="PT1H")).data) == 2
+    stats = api(lambda c: c.runs.stats())
+    assert (stats.total_runs, stats.succeeded, stats.failed) == (2, 1, 1)
+
+
+def test_stream_subscription_yields_typed_events_live(api: Api) -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    @api.emu.on_event("chat")
+    def chat(event: HandlerEvent, ctx: RunContext) -> str:
+        started.set()
+        release.wait(5)
+        for word in ("Hello", " world"):
+            ctx.emit_text(word)
+        return "Hello world"
+
+    def until(received: Any) -> bool:
+        # stream:data is never replayed: let the handler emit only once the
+        # subscription is in (its replayed run:start proves it).
+        if isinstance(received, RunStart):
+            release.set()
+        return isinstance(received, RunStop)
+
+    event = api(lambda c: c.events.publish({"event_type": "chat", "event_data": None}))
+    assert started.wait(5)
+    events = api.collect(lambda c: c.streams.subscribe(event.stream_id), until)
+    assert [type(e) for e in events] == [RunStart, StreamData, StreamData, RunStop]
+    assert [e.payload["text"] for e in events if isinstance(e, StreamData)] == ["Hello", " world"]
+    assert events[-1].run.result == {"$ok": "Hello world"}
+
+
+def test_run_and_task_subscriptions_end_at_terminal_status(api: Api) -> None:
+    tasks: list[str] = []
+
+    @api.emu.on_event("job")
+    def job(event: HandlerEvent, ctx: RunContext) -> None:
+        tasks.append(ctx.start_task("::bg/index", task_type="background").task_id)
+
+    event = api(lambda c: c.events.publish({"event_type": "job", "event_data": None}))
+    wait_until(lambda: bool(tasks))
+    task = api(lambda c: c.tasks.get(tasks[0]))
+    assert (task.status, task.function_name, task.task_type) == (
+        "running",
+        "::bg/index",
+        "background",
+    )
+    assert "result" not in task.raw
+
+    def complete_once_seen_running(update: Any) -> bool:
+        if update.task.status == "running":
+            api.emu.task(tasks[0]).complete({"indexed": 3})
+        return False
+
+    updates = api.collect(lambda c: c.tasks.subscribe(tasks[0]), complete_once_seen_running)
+    assert all(isinstance(u, TaskUpdate) for u in updates)
+    assert [u.task.status for u in updates] == ["running", "completed"]
+    assert updates[-1].task.result == {"$ok": {"indexed": 3}}
+    [run] = api(lambda c: c.events.get_runs(event.event_id)).data
+    updates = api.collect(lambda c: c.runs.subscribe(run.run_id), lambda e: False)
+    assert updates[-1].run.status == "succeeded"
+
+
+# Projects, builds, context -----------------------------------------------------------
+
+
+def test_projects_crud_by_id_and_by_name(api: Api) -> None:
+    project = api(lambda c: c.projects.create({"name": "shop"}))
+    assert api(lambda c: c.projects.get("shop")).project_id == project.project_id
+    renamed = api(lambda c: c.projects.update(project.project_id, {"name": "store"}))
+    assert renamed.name == "store"
+    assert api(lambda c: c.projects.deactivate("store")).project.active is False
+    activation = api(lambda c: c.projects.activate("store"))
+    assert activation.project.active is True
+    assert "redeployed_build_id" not in activation.raw
+    assert api(lambda c: c.projects.event_handlers("store")).data == []
+    assert api(lambda c: c.projects.schedules("store")).data == []
+    assert api(lambda c: c.projects.delete("store")) is None
+    with pytest.raises(NotFoundError):
+        api(lambda c: c.projects.get("store"))
+
+
+def test_builds_upload_deploy_and_download(api: Api) -> None:
+    api(lambda c: c.projects.create({"name": "app"}))
+    with pytest.raises(NotFoundError):
+        api(lambda c: c.builds.deployed("app"))
+    upload = api(lambda c: c.builds.upload("app", file=b"zip-bytes", hash="h1"))
+    assert upload.size == len(b"zip-bytes")
+    build = api(lambda c: c.builds.get("app", upload.build_id))
+    assert (build.deployed, build.active) == (False, False)
+    deployed = api(lambda c: c.builds.deploy("app", upload.build_id))
+    assert deployed.deployed
+    assert deployed.deployment_sequence == 1
+    assert api(lambda c: c.builds.live("app")).build_id == upload.build_id
+    assert api(lambda c: c.builds.deployed("app")).build_id == upload.build_id
+    [listed] = api(lambda c: c.builds.list()).data
+    assert listed.project_name == "app"
+    assert [b.build_id for b in api(lambda c: c.builds.list_for_project("app"))] == [
+        upload.build_id
+    ]
+    assert api(lambda c: c.builds.download("app", upload.build_id)).content == b"zip-bytes"
+
+
+def test_context_values_are_write_only(api: Api) -> None:
+    api(lambda c: c.projects.create({"name": "app"}))
+    body = {"key": "API_TOKEN", "value": "s3cret", "description": "upstream"}
+    variable = api(lambda c: c.context.create("app", body))
+    assert variable.description == "upstream"
+    assert "value" not in variable.raw
+    updated = api(lambda c: c.context.update("app", "API_TOKEN", {"value": "other"}))
+    assert updated.description == "upstream"
+    [listed] = api(lambda c: c.context.list("app")).data
+    assert "s3cret" not in str(listed.raw)
+    assert "other" not in str(listed.raw)
+    api(lambda c: c.context.delete("app", "API_TOKEN"))
+    assert api(lambda c: c.context.list("app")).data == []
+
+
+# Files ---------------------------------------------------------------------------------
+
+
+def test_simple_upload_list_by_prefix_download_delete(api: Api) -> None:
+    stored = api(lambda c: c.files.upload("reports/2026/q1.csv", b"a,b\n1,2\n"))
+    api(lambda c: c.files.upload("images/logo.png", b"\x89PNG"))
+    assert stored.content_type == "text/csv"
+    assert [f.path for f in api(lambda c: c.files.list(prefix="reports/"))] == [
+        "reports/2026/q1.csv"
+    ]
+    assert api(lambda c: c.files.download(stored.file_id)).content == b"a,b\n1,2\n"
+    replaced = api(lambda c: c.files.upload("reports/2026/q1.csv", b"new"))
+    assert replaced.file_id == stored.file_id
+    assert replaced.size == 3
+    api(lambda c: c.files.delete(stored.file_id))
+    with pytest.raises(NotFoundError):
+        api(lambda c: c.files.get(stored.file_id))
+
+
+def test_multipart_upload_round_trip_and_abort(api: Api) -> None:
+    content = b"0123456789abcdefXYZ"
+    body = {"path": "big/blob.bin", "expected_size": len(content)}
+    upload = api(lambda c: c.files.initiate_upload(body))
+    assert (upload.part_size, upload.parts_expected) == (8, 3)
+    chunks = [content[start : start + 8] for start in range(0, len(content), 8)]
+
+    def send(number: int, chunk: bytes) -> Op:
+        return lambda c: c.files.upload_part(upload.upload_id, number, chunk)
+
+    for number, chunk in enumerate(chunks, start=1):
+        assert api(send(number, chunk)).part_number == number
+    stored = api(lambda c: c.files.complete_upload(upload.upload_id))
+    assert stored.size == len(content)
+    assert api(lambda c: c.files.download(stored.file_id)).content == content
+    other = api(lambda c: c.files.initiate_upload({"path": "tmp/x"}))
+    assert "parts_expected" not in other.raw
+    api(lambda c: c.files.abort_upload(other.upload_id))
+    with pytest.raises(NotFoundError):
+        api(lambda c: c.files.complete_upload(other.upload_id))
+
+
+# Credentials, domains, environment --------------------------------------------------
+
+
+def test_session_token_is_issued_once_and_works_until_revoked(api: Api) -> None:
+    permissions = {"stream:*": ["read"], "event:*": ["create"]}
+    session = api(lambda c: c.sessions.create({"permissions": permissions, "expires_in": 60}))
+    assert session.token is not None
+    [listed] = api(lambda c: c.sessions.list()).data
+    assert "token" not in listed.raw
+    with HotClient(session.token.get_secret_value(), base_url=api.emu.base_url) as holder:
+        assert holder.env.get().env_id
+        api(lambda c: c.sessions.revoke(session.session_id))
+        with pytest.raises(AuthenticationError):
+            holder.env.get()
+    api(lambda c: c.sessions.create({"permissions": permissions}))
+    assert api(lambda c: c.sessions.revoke_all()).revoked_count == 1
+
+
+def test_service_keys_create_update_revoke(api: Api) -> None:
+    body = {"name": "ci", "permissions": {"*:*": ["*"]}, "metadata": {"team": "a"}}
+    key = api(lambda c: c.service_keys.create(body))
+    assert key.token is not None
+    assert key.metadata == {"team": "a"}
+    got = api(lambda c: c.service_keys.get(key.service_key_id))
+    assert "token" not in got.raw
+    assert "expires_at" not in got.raw
+    updated = api(lambda c: c.service_keys.update(key.service_key_id, {"metadata": {"team": "b"}}))
+    assert updated.metadata == {"team": "b"}
+    api(lambda c: c.service_keys.revoke(key.service_key_id))
+    assert api(lambda c: c.service_keys.get(key.service_key_id)).revoked_at is not None
+    assert api(lambda c: c.service_keys.revoke_all()).revoked_count == 0
+
+
+def test_invalid_permissions_are_refused_by_the_emulator(api: Api) -> None:
+    body = {"permissions": {"run:*": ["delete"]}}
+    with pytest.raises(BadRequestError) as caught:
+        api(lambda c: c.request_raw("POST", "/sessions", json=body))
+    assert caught.value.code == "bad_request"
+    assert "'delete' is not valid for 'run'" in caught.value.message
+
+
+def test_domains_create_verify_delete(api: Api) -> None:
+    domain = api(lambda c: c.domains.create({"domain": "api.example.com"}))
+    assert domain.status == "pending_validation"
+    assert domain.dns_records
+    assert "verified_at" not in domain.raw
+    verification = api(lambda c: c.domains.verify(domain.domain_id))
+    assert verification.status == "validated"
+    assert api(lambda c: c.domains.get(domain.domain_id)).verified_at is not None
+    assert len(api(lambda c: c.domains.list()).data) == 1
+    api(lambda c: c.domains.delete(domain.domain_id))
+    with pytest.raises(NotFoundError):
+        api(lambda c: c.domains.get(domain.domain_id))
+
+
+def test_env_and_org_usage(api: Api) -> None:
+    env = api(lambda c: c.env.get())
+    usage = api(lambda c: c.org.usage())
+    assert usage.org_id == env.org_id
+    assert usage.limits.runs_per_month == -1
+    api(lambda c: c.files.upload("f", b"12345"))
+    assert api(lambda c: c.org.usage()).usage.file_storage_bytes == 5
+
+
+# Errors and faults -------------------------------------------------------------------
+
+
+def test_reserved_event_type_is_permission_denied(api: Api) -> None:
+    with pytest.raises(PermissionDeniedError) as caught:
+        api(lambda c: c.events.publish({"event_type": "hot:schedule", "event_data": {}}))
+    assert caught.value.code == "forbidden"
+
+
+def test_rate_limit_is_retried_after_retry_after(api: Api) -> None:
+    api.emu.faults.rate_limit(retry_after=0)
+    assert api(lambda c: c.env.get()).name == "emulator"
+    assert [r.path for r in api.emu.requests] == ["/v1/env", "/v1/env"]
+
+
+def test_rate_limit_surfaces_when_retries_are_exhausted(emu: HotEmulator) -> None:
+    for mode in ("sync", "async"):
+        api = Api(emu, mode, max_retries=0)
+        emu.faults.rate_limit(retry_after=7)
+        with pytest.raises(RateLimitError) as caught:
+            api(lambda c: c.runs.stats())
+        assert caught.value.retry_after == 7
+        api.close()
+
+
+def test_injected_failure_maps_to_the_status_class(api: Api) -> None:
+    api.emu.faults.fail_next(404, path="/projects")
+    with pytest.raises(NotFoundError):
+        api(lambda c: c.projects.list())
+    assert api(lambda c: c.projects.list()).data == []

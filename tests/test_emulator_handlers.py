@@ -1,0 +1,200 @@
+"""Handlers standing in for Hot code, seen through hot-typed's clients."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hot_typed import AsyncHotClient, HotClient, NotFoundError
+from hot_typed._models.stream_events import (
+    RunFail,
+    RunStart,
+    RunStop,
+    StreamComplete,
+    StreamData,
+    StreamEvent,
+)
+from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+
+
+@pytest.fixture
+def emu() -> Iterator[HotEmulator]:
+    with HotEmulator(keepalive_interval=1) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def client(emu: HotEmulator) -> HotClient:
+    return emu.client()
+
+
+def stream_until_terminal(client: HotClient, stream_id: Any) -> list[StreamEvent]:
+    events: list[StreamEvent] = []
+    with client.streams.subscribe(stream_id) as stream:
+        for event in stream:
+            events.append(event)
+            if isinstance(event, RunStop | RunFail):
+                return events
+    return events
+
+
+def publish(client: HotClient, event_type: str, data: Any = None) -> Any:
+    return client.events.publish({"event_type": event_type, "event_data": data})
+
+
+def call(client: HotClient, fn: str, *args: Any) -> Any:
+    body = {"event_type": "hot:call", "event_data": {"fn": fn, "args": list(args)}}
+    return client.events.publish(body)
+
+
+def test_an_event_without_handler_is_echoed(client: HotClient) -> None:
+    event = publish(client, "anything", {"nested": [None, 1.0]})
+    events = stream_until_terminal(client, event.stream_id)
+    assert isinstance(events[-1], RunStop)
+    assert events[-1].run.result == {"$ok": {"nested": [None, 1.0]}}
+    assert events[-1].run.raw["result"] == {"$ok": {"nested": [None, 1.0]}}
+
+
+def test_call_handler_receives_args_and_its_return_is_ok(
+    emu: HotEmulator, client: HotClient
+) -> None:
+    @emu.on_call("::math/mul")
+    def mul(event: HandlerEvent, ctx: RunContext) -> int:
+        assert event.fn == "::math/mul"
+        return int(event.args[0] * event.args[1])
+
+    event = call(client, "::math/mul", 6, 7)
+    events = stream_until_terminal(client, event.stream_id)
+    assert events[-1].run.result == {"$ok": 42}  # type: ignore[union-attr]
+    assert events[-1].run.run_type == "call"  # type: ignore[union-attr]
+
+
+def test_raising_handler_fails_the_run_with_err(emu: HotEmulator, client: HotClient) -> None:
+    def bad(event: HandlerEvent, ctx: RunContext) -> None:
+        raise KeyError("missing")
+
+    emu.on_event("bad", bad)
+    event = publish(client, "bad")
+    events = stream_until_terminal(client, event.stream_id)
+    assert isinstance(events[-1], RunFail)
+    assert events[-1].run.status == "failed"
+    assert events[-1].run.result == {"$err": "'missing'"}
+
+
+def test_unknown_function_fails_its_run(client: HotClient) -> None:
+    event = call(client, "::nowhere/fn")
+    events = stream_until_terminal(client, event.stream_id)
+    assert isinstance(events[-1], RunFail)
+    assert events[-1].run.result == {"$err": "Function not found: ::nowhere/fn"}
+
+
+def test_a_result_that_is_not_json_fails_the_run(emu: HotEmulator, client: HotClient) -> None:
+    emu.on_event("odd", lambda event, ctx: object())
+    events = stream_until_terminal(client, publish(client, "odd").stream_id)
+    assert isinstance(events[-1], RunFail)
+    assert "not JSON serializable" in events[-1].run.result["$err"]
+
+
+def test_stream_data_reaches_subscribers_while_the_handler_still_runs(
+    emu: HotEmulator, client: HotClient
+) -> None:
+    subscribed = threading.Event()
+    seen_first = threading.Event()
+
+    @emu.on_event("tokens")
+    def tokens(event: HandlerEvent, ctx: RunContext) -> str:
+        # stream:data is never replayed: emit only once the subscriber is in.
+        assert subscribed.wait(5)
+        ctx.emit_text("first")
+        # Only continues once the subscriber has received "first": proof
+        # that data is delivered live, not buffered until the run ends.
+        assert seen_first.wait(5)
+        ctx.emit({"progress": 1.0}, data_type="progress")
+        return "done"
+
+    event = publish(client, "tokens")
+    events: list[StreamEvent] = []
+    with client.streams.subscribe(event.stream_id) as stream:
+        for received in stream:
+            events.append(received)
+            if isinstance(received, RunStart):
+                subscribed.set()
+            if isinstance(received, StreamData):
+                seen_first.set()
+            if isinstance(received, RunStop | RunFail):
+                break
+    data = [e for e in events if isinstance(e, StreamData)]
+    assert [(d.data_type, d.payload) for d in data] == [
+        ("ai:delta", {"text": "first"}),
+        ("progress", {"progress": 1.0}),
+    ]
+    assert isinstance(events[-1], RunStop)
+
+
+def test_reserved_event_types_cannot_get_handlers(emu: HotEmulator) -> None:
+    with pytest.raises(ValueError, match="reserved"):
+        emu.on_event("hot:call", lambda event, ctx: None)
+
+
+def test_tasks_end_as_the_test_decides(emu: HotEmulator, client: HotClient) -> None:
+    started: list[str] = []
+    emu.on_event("work", lambda event, ctx: started.extend(
+        ctx.start_task(name).task_id for name in ("::a", "::b", "::c")
+    ))  # fmt: skip
+    stream_until_terminal(client, publish(client, "work").stream_id)
+    emu.task(started[0]).fail("disk full")
+    emu.task(started[1]).time_out()
+    emu.task(started[2]).cancel()
+    statuses = [client.tasks.get(task_id) for task_id in started]
+    assert [t.status for t in statuses] == ["failed", "timed_out", "cancelled"]
+    assert statuses[0].result == {"$err": "disk full"}
+    assert statuses[0].duration_ms is not None
+    with pytest.raises(RuntimeError, match="already ended"):
+        emu.task(started[0]).complete()
+    with pytest.raises(KeyError):
+        emu.task("00000000-0000-4000-8000-000000000000")
+
+
+def test_stream_time_limit_ends_with_stream_complete() -> None:
+    with HotEmulator(stream_time_limit=0.2) as emu:
+        client = emu.client()
+        event = publish(client, "a")
+        events = list(client.streams.subscribe(event.stream_id))
+    assert [type(e) for e in events] == [RunStart, RunStop, StreamComplete]
+    assert events[-1].stream_id == event.stream_id  # type: ignore[union-attr]
+
+
+def test_project_filter_of_an_unknown_project_is_not_found(client: HotClient) -> None:
+    event = publish(client, "a")
+    with pytest.raises(NotFoundError):
+        list(client.streams.subscribe(event.stream_id, project="nope"))
+
+
+async def test_async_client_streams_handler_output(emu: HotEmulator) -> None:
+    subscribed = threading.Event()
+
+    @emu.on_call("::chat/say")
+    def say(event: HandlerEvent, ctx: RunContext) -> str:
+        assert subscribed.wait(5)
+        for word in event.args:
+            ctx.emit_text(word)
+        return " ".join(event.args)
+
+    async with emu.async_client() as client:
+        body = {"event_type": "hot:call", "event_data": {"fn": "::chat/say", "args": ["a", "b"]}}
+        event = await client.events.publish(body)
+        texts: list[str] = []
+        async with client.streams.subscribe(event.stream_id) as stream:
+            async for received in stream:
+                if isinstance(received, RunStart):
+                    subscribed.set()
+                if isinstance(received, StreamData):
+                    texts.append(received.payload["text"])
+                if isinstance(received, RunStop | RunFail):
+                    assert received.run.result == {"$ok": "a b"}
+                    break
+    assert texts == ["a", "b"]
+    assert isinstance(client, AsyncHotClient)

@@ -1,0 +1,373 @@
+"""The emulator's wire format, read as raw bytes with a plain httpx client."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+NANOS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
+
+
+@pytest.fixture
+def emu() -> Iterator[HotEmulator]:
+    with HotEmulator(keepalive_interval=0.2, stream_time_limit=5) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def http(emu: HotEmulator) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {emu.api_key}"}
+    with httpx.Client(base_url=emu.base_url + "/v1", headers=headers, timeout=5) as client:
+        yield client
+
+
+def sse_blocks(response: httpx.Response) -> Iterator[str]:
+    """Raw SSE blocks (text between blank lines), comments included."""
+    buffer = ""
+    for text in response.iter_text():
+        buffer += text
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            yield block
+
+
+def event_of(block: str) -> tuple[str, dict[str, Any]]:
+    name_line, data_line = block.split("\n")
+    assert name_line.startswith("event: ")
+    assert data_line.startswith("data: ")
+    return name_line[len("event: ") :], json.loads(data_line[len("data: ") :])
+
+
+def test_item_envelope_has_meta_with_request_id_and_nanosecond_timestamp(
+    http: httpx.Client,
+) -> None:
+    body = http.get("/env").json()
+    assert set(body) == {"data", "meta"}
+    assert UUID.match(body["meta"]["request_id"])
+    assert NANOS.match(body["meta"]["timestamp"])
+    assert UUID.match(body["data"]["env_id"])
+    assert body["data"]["active"] is True
+
+
+def test_publish_answers_201_with_the_event_and_lowercase_ids(http: httpx.Client) -> None:
+    response = http.post("/events", json={"event_type": "user:created", "event_data": {"n": 1}})
+    assert response.status_code == 201
+    event = response.json()["data"]
+    assert list(event) == [
+        "event_id", "env_id", "stream_id", "event_type", "event_data", "event_time", "created_at"
+    ]  # fmt: skip
+    assert UUID.match(event["event_id"])
+    assert NANOS.match(event["event_time"])
+    assert event["event_data"] == {"n": 1}
+
+
+def test_publish_continues_a_given_stream(http: httpx.Client) -> None:
+    first = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"]
+    body = {"event_type": "a", "event_data": 2, "stream_id": first["stream_id"].upper()}
+    second = http.post("/events", json=body).json()["data"]
+    assert second["stream_id"] == first["stream_id"]
+
+
+@pytest.mark.parametrize("event_type", ["hot:rerun", "hot:schedule", "hot:mcp:call"])
+def test_reserved_event_types_are_forbidden(http: httpx.Client, event_type: str) -> None:
+    response = http.post("/events", json={"event_type": event_type, "event_data": {}})
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "forbidden"
+    assert UUID.match(error["request_id"])
+    assert "retry_after" not in error
+
+
+def test_hot_call_is_the_one_reserved_type_allowed(http: httpx.Client) -> None:
+    body = {"event_type": "hot:call", "event_data": {"fn": "::x/y", "args": []}}
+    assert http.post("/events", json=body).status_code == 201
+
+
+def test_unknown_resource_is_404_not_found_envelope(http: httpx.Client) -> None:
+    response = http.get("/runs/6a1e8c1e-0000-4000-8000-000000000000")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["error"]["message"] == "Run not found"
+
+
+def test_missing_token_is_401_and_wrong_token_too(emu: HotEmulator) -> None:
+    assert httpx.get(emu.base_url + "/v1/env").status_code == 401
+    wrong = httpx.get(emu.base_url + "/v1/env", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "unauthorized"
+
+
+def test_status_is_public(emu: HotEmulator) -> None:
+    assert httpx.get(emu.base_url + "/status").json()["status"] == "ok"
+
+
+def test_list_pagination_defaults_clamps_and_has_more(http: httpx.Client) -> None:
+    for n in range(3):
+        http.post("/projects", json={"name": f"p{n}"})
+    body = http.get("/projects", params={"limit": 2}).json()
+    assert body["pagination"] == {"total": 3, "limit": 2, "offset": 0, "has_more": True}
+    assert len(body["data"]) == 2
+    last = http.get("/projects", params={"limit": 2, "offset": 2}).json()
+    assert last["pagination"]["has_more"] is False
+    assert [p["name"] for p in last["data"]] == ["p2"]
+    assert http.get("/projects").json()["pagination"]["limit"] == 20
+    assert http.get("/projects", params={"limit": 9999}).json()["pagination"]["limit"] == 500
+    assert http.get("/projects", params={"limit": 0}).json()["pagination"]["limit"] == 1
+
+
+def test_delete_answers_204_without_body(http: httpx.Client) -> None:
+    http.post("/projects", json={"name": "gone"})
+    response = http.delete("/projects/gone")
+    assert response.status_code == 204
+    assert response.content == b""
+    assert http.get("/projects/gone").status_code == 404
+
+
+def test_run_result_is_absent_while_running_and_wrapped_when_done(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    release = threading.Event()
+
+    @emu.on_event("slow")
+    def slow(event: HandlerEvent, ctx: RunContext) -> Any:
+        release.wait(5)
+        return [1.5, None]
+
+    event = http.post("/events", json={"event_type": "slow", "event_data": None}).json()["data"]
+    [run] = http.get(f"/events/{event['event_id']}/runs").json()["data"]
+    assert "result" not in run
+    assert run["stop_time"] is None
+    assert run["build_id"] is None
+    assert "project_id" not in run
+    release.set()
+    deadline = time.monotonic() + 5
+    while run["status"] == "running" and time.monotonic() < deadline:
+        run = http.get(f"/runs/{run['run_id']}").json()["data"]
+    assert run["status"] == "succeeded"
+    assert run["result"] == {"$ok": [1.5, None]}
+    assert NANOS.match(run["stop_time"])
+
+
+def test_sse_framing_event_line_one_data_line_and_type(http: httpx.Client) -> None:
+    body = {"event_type": "greet", "event_data": {"text": "two\nlines"}}
+    with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
+        assert response.headers["content-type"] == "text/event-stream"
+        events = []
+        for block in sse_blocks(response):
+            if block.startswith(":"):
+                continue
+            events.append(event_of(block))
+            if events[-1][0] == "run:stop":
+                break
+    assert [name for name, _ in events] == ["event:published", "run:start", "run:stop"]
+    assert all(data["type"] == name for name, data in events)
+    assert events[2][1]["run"]["result"] == {"$ok": {"text": "two\nlines"}}
+
+
+def test_quiet_streams_send_keepalive_comments(emu: HotEmulator, http: httpx.Client) -> None:
+    stream_id = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"][
+        "stream_id"
+    ]
+    with http.stream("GET", f"/streams/{stream_id}/subscribe") as response:
+        blocks = sse_blocks(response)
+        names = [event_of(next(blocks))[0], event_of(next(blocks))[0]]
+        assert names == ["run:start", "run:stop"]
+        assert next(blocks) == ": keepalive"
+
+
+def test_stream_time_limit_sends_stream_complete_and_closes() -> None:
+    with HotEmulator(stream_time_limit=0.3) as emu:
+        url = emu.base_url + "/v1/streams/subscribe-with-event"
+        headers = {"Authorization": f"Bearer {emu.api_key}"}
+        body = {"event_type": "a", "event_data": 1}
+        started = time.monotonic()
+        with httpx.stream("POST", url, json=body, headers=headers) as response:
+            events = [event_of(b) for b in sse_blocks(response) if not b.startswith(":")]
+        assert time.monotonic() - started < 3
+    assert [name for name, _ in events][-1] == "stream:complete"
+    assert events[-1][1] == {"type": "stream:complete", "stream_id": events[0][1]["stream_id"]}
+
+
+def test_reconnect_replays_runs_and_tasks_but_never_stream_data(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    @emu.on_event("work")
+    def work(event: HandlerEvent, ctx: RunContext) -> str:
+        ctx.emit_text("hello")
+        ctx.start_task("::bg/job").complete("done")
+        return "ok"
+
+    body = {"event_type": "work", "event_data": None}
+    with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
+        live = []
+        for block in sse_blocks(response):
+            if not block.startswith(":"):
+                live.append(event_of(block))
+            if live and live[-1][0] == "run:stop":
+                break
+    assert [name for name, _ in live] == [
+        "event:published", "run:start", "stream:data", "task:update", "task:update", "run:stop"
+    ]  # fmt: skip
+    assert live[2][1]["data_type"] == "ai:delta"
+    assert live[2][1]["payload"] == {"text": "hello"}
+    stream_id = live[0][1]["stream_id"]
+    with http.stream("GET", f"/streams/{stream_id}/subscribe") as response:
+        replay = []
+        for block in sse_blocks(response):
+            if block.startswith(":"):
+                break
+            replay.append(event_of(block))
+    assert [name for name, _ in replay] == ["run:start", "run:stop", "task:update"]
+    assert replay[2][1]["task"]["status"] == "completed"
+
+
+def test_unknown_stream_subscription_is_404_before_streaming(http: httpx.Client) -> None:
+    response = http.get("/streams/6a1e8c1e-0000-4000-8000-000000000000/subscribe")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Stream not found"
+
+
+def test_run_subscription_sends_latest_snapshot_then_closes_when_terminal(
+    http: httpx.Client,
+) -> None:
+    event = http.post("/events", json={"event_type": "a", "event_data": 7}).json()["data"]
+    [run] = http.get(f"/events/{event['event_id']}/runs").json()["data"]
+    with http.stream("GET", f"/runs/{run['run_id']}/subscribe") as response:
+        events = [event_of(b) for b in sse_blocks(response) if not b.startswith(":")]
+    statuses = [data["run"]["status"] for _, data in events]
+    # Subscribed early or late, the last snapshot is the terminal one, then it closes.
+    assert statuses in (["running", "succeeded"], ["succeeded"])
+    assert {name for name, _ in events} == {"run:update"}
+
+
+def test_env_subscription_sends_flat_events(emu: HotEmulator, http: httpx.Client) -> None:
+    with http.stream("GET", "/env/subscribe") as response:
+        http.post("/events", json={"event_type": "a", "event_data": 1})
+        events: list[tuple[str, dict[str, Any]]] = []
+        for block in sse_blocks(response):
+            if not block.startswith(":"):
+                events.append(event_of(block))
+            if events and events[-1][0] == "run:stop":
+                break
+    names = [name for name, _ in events]
+    assert names == ["stream:created", "event:created", "event:handled", "run:start", "run:stop"]
+    run_stop = events[-1][1]
+    assert set(run_stop) == {
+        "type", "run_id", "env_id", "stream_id", "event_id", "project_id", "fn_name",
+        "run_type", "duration_ms",
+    }  # fmt: skip
+    assert all(not isinstance(value, dict) for value in run_stop.values())
+
+
+def test_rate_limit_fault_sets_retry_after_in_body_and_header(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    emu.faults.rate_limit(retry_after=3)
+    response = http.get("/env")
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "3"
+    assert response.json()["error"]["code"] == "rate_limit_exceeded"
+    assert response.json()["error"]["retry_after"] == 3
+    assert http.get("/env").status_code == 200
+
+
+def test_fail_next_applies_to_matching_path_only_and_counts_down(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    emu.faults.fail_next(503, times=2, path="/runs")
+    assert http.get("/env").status_code == 200
+    assert http.get("/runs").status_code == 503
+    assert http.get("/runs").json()["error"]["code"] == "internal_server_error"
+    assert http.get("/runs").status_code == 200
+
+
+def test_delay_fault_holds_the_response(emu: HotEmulator, http: httpx.Client) -> None:
+    emu.faults.delay(0.3)
+    started = time.monotonic()
+    http.get("/env")
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    http.get("/env")
+    assert time.monotonic() - started < 0.3
+
+
+def test_drop_stream_fault_cuts_the_connection_after_n_events(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    emu.faults.drop_stream(after_events=1)
+    body = {"event_type": "a", "event_data": 1}
+    received: list[str] = []
+
+    def follow() -> None:
+        with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
+            received.extend(event_of(block)[0] for block in sse_blocks(response))
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        follow()
+    assert received == ["event:published"]
+
+
+def test_multipart_form_build_upload_and_raw_download(http: httpx.Client) -> None:
+    http.post("/projects", json={"name": "app"})
+    files = {"file": ("build.zip", b"PK\x03\x04archive")}
+    response = http.post("/projects/app/builds", files=files, data={"hash": "abc"})
+    assert response.status_code == 201
+    upload = response.json()["data"]
+    assert set(upload) == {
+        "build_id", "project_id", "hash", "size", "storage_path", "storage_backend", "created_at"
+    }  # fmt: skip
+    download = http.get(f"/projects/app/builds/{upload['build_id']}/download")
+    assert download.content == b"PK\x03\x04archive"
+
+
+def test_percent_encoded_segments_stay_inside_their_segment(http: httpx.Client) -> None:
+    http.post("/projects", json={"name": "app"})
+    http.post("/projects/app/context", json={"key": "a/b?c", "value": "secret"})
+    response = http.put("/projects/app/context/a%2Fb%3Fc", json={"value": "new"})
+    assert response.status_code == 200
+    assert response.json()["data"]["key"] == "a/b?c"
+    assert "value" not in response.json()["data"]
+
+
+def test_subscribe_with_event_on_an_existing_stream_replays_its_runs_after_published(
+    http: httpx.Client,
+) -> None:
+    first = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"]
+    body = {"event_type": "a", "event_data": 2, "stream_id": first["stream_id"]}
+    with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
+        events = []
+        for block in sse_blocks(response):
+            if not block.startswith(":"):
+                events.append(event_of(block))
+            stops = [data for name, data in events if name == "run:stop"]
+            if len(stops) == 2:
+                break
+    assert events[0][0] == "event:published"
+    assert events[0][1]["stream_id"] == first["stream_id"]
+    replayed = [(name, data["run"]["event_id"]) for name, data in events[1:3]]
+    assert replayed == [("run:start", first["event_id"]), ("run:stop", first["event_id"])]
+
+
+def test_post_subscribe_is_the_same_stream_as_get(http: httpx.Client) -> None:
+    event = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"]
+    with http.stream("POST", f"/streams/{event['stream_id']}/subscribe") as response:
+        blocks = sse_blocks(response)
+        names = [event_of(next(blocks))[0], event_of(next(blocks))[0]]
+    assert names == ["run:start", "run:stop"]
+
+
+def test_invalid_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        HotEmulator(keepalive_interval=0)
+    with pytest.raises(ValueError, match="min_part_size"):
+        HotEmulator(part_size=4, min_part_size=8)
