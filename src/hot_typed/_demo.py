@@ -56,7 +56,7 @@ class _Printer:
         self.out.flush()
 
 
-def _install_handlers(emulator: HotEmulator) -> None:
+def install_handlers(emulator: HotEmulator) -> None:
     """Python stand-ins for the Hot code a real project would deploy."""
 
     @emulator.on_event("user:signup")
@@ -181,7 +181,7 @@ def run_demo(out: TextIO) -> None:
 
     show = _Printer(out)
     with HotEmulator() as emulator:
-        _install_handlers(emulator)
+        install_handlers(emulator)
         out.write(f"hot-typed demo: a Hot API emulator is serving {emulator.base_url}\n")
         with emulator.client() as hot:
             _tour(hot, show, lambda: len(emulator.requests))
