@@ -76,11 +76,55 @@ def _add_fake_server(commands: argparse._SubParsersAction[argparse.ArgumentParse
     fake.set_defaults(run=_fake_server)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """The tour against the emulator, or its read-only part against a real Hot."""
+    import os
+
+    from ._client import HotClient
+    from ._demo import run_demo, run_read_only
+    from ._errors import HotError
+
+    base_url = args.base_url or os.environ.get("HOT_BASE_URL")
+    token = args.token or os.environ.get("HOT_API_KEY")
+    try:
+        if base_url and token:
+            with HotClient(token, base_url=base_url) as hot:
+                run_read_only(hot, sys.stdout)
+        elif base_url or args.token:
+            print(
+                "error: a real Hot needs both a base URL and a token "
+                "(--base-url/HOT_BASE_URL and --token/HOT_API_KEY)",
+                file=sys.stderr,
+            )
+            return 2
+        else:
+            run_demo(sys.stdout)
+    except HotError as error:
+        print(f"\ndemo failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="tour the client against a built-in emulator (no account, no network)",
+        description=(
+            "Tour hot-typed against a built-in emulator. With a base URL and a token "
+            "(or HOT_BASE_URL and HOT_API_KEY), run only the read-only part against that Hot."
+        ),
+    )
+    demo.add_argument("--base-url", default=None, help="a real Hot API to read from")
+    demo.add_argument("--token", default=None, help="its API token (default: HOT_API_KEY)")
+    demo.set_defaults(run=_demo)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m hot_typed", description="hot-typed tools that need no Hot account."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo(commands)
     _add_fake_server(commands)
     return parser
 
