@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from hot_typed import (
     AsyncHotClient,
@@ -351,9 +352,16 @@ def test_env_and_org_usage(api: Api) -> None:
 # Errors and faults -------------------------------------------------------------------
 
 
-def test_reserved_event_type_is_permission_denied(api: Api) -> None:
+def test_reserved_event_type_is_refused_by_the_client_and_forbidden_by_the_server(
+    api: Api,
+) -> None:
+    body = {"event_type": "hot:schedule", "event_data": {}}
+    with pytest.raises(ValidationError):
+        api(lambda c: c.events.publish(body))
+    assert api.emu.requests == []
+    # Past the client's check (through the escape hatch), the server says 403.
     with pytest.raises(PermissionDeniedError) as caught:
-        api(lambda c: c.events.publish({"event_type": "hot:schedule", "event_data": {}}))
+        api(lambda c: c.request("POST", "/events", json=body))
     assert caught.value.code == "forbidden"
 
 
