@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from typing import Any
 
+from pydantic import ValidationError
+
+from .._models.permissions import Permissions
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
@@ -15,47 +17,19 @@ from ._values import JSON, ApiError, created, item, new_id, no_content, page, ti
 __all__ = ["add_access_routes", "permission_errors"]
 
 SESSION_LIFETIME_S = 3600
-_ANY = "*"
-_CRUD = frozenset({"create", "read", "update", "delete"})
-_ACTIONS_BY_TYPE: dict[str, frozenset[str]] = {
-    "mcp": frozenset({"execute"}),
-    "webhook": frozenset({"execute"}),
-    "stream": frozenset({"read"}),
-    "event": frozenset({"create", "read"}),
-    "run": frozenset({"read"}),
-    "call": frozenset({"create", "read"}),
-    "project": _CRUD,
-    "context": _CRUD,
-    "build": frozenset({"create", "read", "execute"}),
-    "key": _CRUD,
-    "session": frozenset({"create", "read", "delete"}),
-    "env": frozenset({"read"}),
-}
-_TYPE = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 def permission_errors(permissions: Any) -> list[str]:
-    """Why `permissions` would be refused by the server (empty when valid)."""
-    if not isinstance(permissions, dict) or not permissions:
-        return ["permissions must be a non-empty object"]
-    errors: list[str] = []
-    for resource, actions in permissions.items():
-        kind, _, path = resource.partition(":")
-        if not kind or not path:
-            errors.append(f"{resource!r}: expected 'type:path'")
-            continue
-        if kind == _ANY and path != _ANY:
-            errors.append(f"{resource!r}: type '*' only with path '*'")
-        elif kind != _ANY and not _TYPE.match(kind):
-            errors.append(f"{resource!r}: type must be alphanumeric or hyphen")
-        if not isinstance(actions, list) or not actions:
-            errors.append(f"{resource!r}: actions must be a non-empty list")
-            continue
-        allowed = _ACTIONS_BY_TYPE.get(kind, _CRUD | {"execute"})
-        for action in actions:
-            if action != _ANY and (not isinstance(action, str) or action not in allowed):
-                errors.append(f"{resource!r}: action {action!r} is not valid for {kind!r}")
-    return errors
+    """Why `permissions` would be refused by the server (empty when valid).
+
+    The rules are the ones the client checks before sending; the emulator
+    applies them to whatever reaches it, such as bodies sent by other clients.
+    """
+    try:
+        Permissions.model_validate(permissions)
+    except ValidationError as error:
+        return [problem["msg"] for problem in error.errors(include_url=False)]
+    return []
 
 
 def _permissions(body: JSON) -> Any:
