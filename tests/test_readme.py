@@ -39,3 +39,21 @@ def test_every_readme_example_runs_against_the_emulator(
     out = capsys.readouterr().out
     assert "result: {'$ok': {'answer':" in out
     assert "404 not_found" in out
+
+
+def _shell_blocks() -> list[str]:
+    return re.findall(r"^```(?:bash|sh)\n(.*?)^```", README.read_text("utf-8"), re.M | re.S)
+
+
+def test_the_readme_test_command_is_what_ci_runs() -> None:
+    commands = [block.strip() for block in _shell_blocks()]
+    assert "bash .ci/run" in commands
+    ci = (README.parent / ".ci" / "run").read_text("utf-8")
+    for step in ('-m venv "$VENV"', 'install --quiet -e ".[dev]"', "ruff", "mypy", "pytest"):
+        assert step in ci
+
+
+def test_the_readme_install_command_ends_in_the_demo() -> None:
+    first = _shell_blocks()[0].strip()
+    assert first.startswith("python3 -m venv .venv && .venv/bin/pip install -e .")
+    assert first.endswith(".venv/bin/python -m hot_typed demo")
