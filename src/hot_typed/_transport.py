@@ -7,7 +7,6 @@ request (method, path, status, request id, duration: never a header).
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import os
@@ -309,6 +308,9 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                     return response
                 delay = self.settings.retry_delay(request, attempt, response=response)
             attempt += 1
+            # Loaded already by the running loop; the blocking client never needs it.
+            import asyncio
+
             await asyncio.sleep(delay)
 
     @asynccontextmanager
