@@ -185,6 +185,11 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     return parse
 
 
+# The `_wire` slot's own setter: one C call per model of a page, where
+# `object.__setattr__` would look the name up on the class each time.
+_set_wire = WireModel.__dict__["_wire"].__set__
+
+
 def list_parser(
     model: type[M],
 ) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, Raw]]:
@@ -198,7 +203,7 @@ def list_parser(
         object.__setattr__(page, "_wire", document)
         items = WireItems(document, "data", tuple(map(id, page.data)))
         for item in page.data:
-            object.__setattr__(item, "_wire", items)
+            _set_wire(item, items)
         return page.data, page.pagination, page.meta, document.value
 
     return parse
