@@ -100,8 +100,12 @@ def request_body(model: type[R], body: R | Mapping[str, Any]) -> bytes:
 
 def query(model: type[R], **filters: Any) -> dict[str, str | int]:
     """Validated query parameters; filters left as None are not sent."""
-    validated = model.model_validate({k: v for k, v in filters.items() if v is not None})
-    params: dict[str, str | int] = validated.model_dump(mode="json")
+    # The core validator and serializer themselves: `model_validate` and
+    # `model_dump` add a Python call each, for options never used here.
+    validated = model.__pydantic_validator__.validate_python(
+        {k: v for k, v in filters.items() if v is not None}
+    )
+    params: dict[str, str | int] = model.__pydantic_serializer__.to_python(validated, mode="json")
     return params
 
 
@@ -200,7 +204,7 @@ def list_parser(
     def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, Raw]:
         page = _validate(validate, response)
         document = WireDocument(response.content)
-        object.__setattr__(page, "_wire", document)
+        _set_wire(page, document)
         items = WireItems(document, "data", tuple(map(id, page.data)))
         for item in page.data:
             _set_wire(item, items)
