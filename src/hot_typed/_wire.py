@@ -19,7 +19,14 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ._errors import HotApiError, HotResponseValidationError, api_error_class
-from ._models._base import RequestModel, TopLevel, WireDocument, WireItems, WireModel
+from ._models._base import (
+    RequestModel,
+    TopLevel,
+    WireDocument,
+    WireItems,
+    WireMember,
+    WireModel,
+)
 from ._models._common import Meta, Pagination
 from ._models._json import to_json_value
 from ._pagination import Raw
@@ -58,6 +65,15 @@ class ListEnvelope(WireModel, Generic[T]):
     data: list[T]
     pagination: Pagination
     meta: Meta | None = None
+
+
+class _PageEnvelope(WireModel, Generic[T]):
+    """`ListEnvelope` as `list_parser` decodes it: its nested models are validated
+    without raw capture too, and get their wire form from the page's document."""
+
+    data: list[T]
+    pagination: Annotated[Pagination, TopLevel]
+    meta: Annotated[Meta, TopLevel] | None = None
 
 
 class ErrorBody(WireModel):
@@ -135,10 +151,11 @@ def _item_envelope(model: Any) -> type[ItemEnvelope[Any]]:
 
 
 @cache
-def _list_validator(model: Any) -> Callable[[bytes], ListEnvelope[Any]]:
-    # Envelope and items are validated without raw capture: `list_parser` gives
-    # them their wire form lazily, so a page costs one pass over its JSON.
-    adapter = TypeAdapter(Annotated[ListEnvelope[Annotated[model, TopLevel]], TopLevel])
+def _list_validator(model: Any) -> Callable[[bytes], _PageEnvelope[Any]]:
+    # Envelope, items, pagination and meta are validated without raw capture:
+    # `list_parser` gives them their wire form lazily, so a page costs one pass
+    # over its JSON.
+    adapter = TypeAdapter(Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel])
     return adapter.validator.validate_json
 
 
@@ -205,6 +222,9 @@ def list_parser(
         page = _validate(validate, response)
         document = WireDocument(response.content)
         _set_wire(page, document)
+        _set_wire(page.pagination, WireMember(document, "pagination"))
+        if page.meta is not None:
+            _set_wire(page.meta, WireMember(document, "meta"))
         items = WireItems(document, "data", tuple(map(id, page.data)))
         for item in page.data:
             _set_wire(item, items)
