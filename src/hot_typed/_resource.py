@@ -66,17 +66,13 @@ class Resource(Generic[ModeT]):
 
 
 class _Operation(Generic[P, T]):
-    __slots__ = ("__doc__", "__wrapped__", "_build", "_name", "_perform")
+    __slots__ = ("__doc__", "__wrapped__", "_build", "_perform")
 
     def __init__(self, build: Callable[..., Any], perform: str) -> None:
         self._build = build
         self._perform = perform
-        self._name = build.__name__
         self.__doc__ = build.__doc__
         self.__wrapped__ = build
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
 
     def _bind(self, resource: Resource[Any]) -> Callable[..., Any]:
         perform = getattr(resource._runner, self._perform)
@@ -86,9 +82,6 @@ class _Operation(Generic[P, T]):
         def method(*args: Any, **kwargs: Any) -> Any:
             return perform(build(resource, *args, **kwargs))
 
-        # Kept on the instance, which this non-data descriptor gives way to: the
-        # next `hot.runs.list` is a plain attribute read, not a new wrapper.
-        resource.__dict__[self._name] = method
         return method
 
 
