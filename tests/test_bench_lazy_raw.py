@@ -171,3 +171,27 @@ def test_page_and_item_raws_are_the_exact_wire_objects_even_after_reordering(
     assert page.pagination.raw == envelope["pagination"]
     # One decoding of the body serves the page and every item.
     assert all(page.raw["data"][i] is run.raw for i, run in enumerate(runs))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_pages_pagination_and_meta_raws_are_their_wire_objects_from_the_same_decoding(
+    kind: str, serve: Callable[[HttpResponse], str]
+) -> None:
+    envelope = {
+        "data": [run_wire(0)],
+        "pagination": {"total": 1, "limit": 20, "offset": 0, "has_more": False, "pages": 1},
+        "meta": {
+            "request_id": "00000000-0000-4000-8000-000000000001",
+            "timestamp": "2026-01-02T03:04:05.678Z",
+            "region": "eu",
+        },
+    }
+    page = list_runs(kind, serve(HttpResponse.json(envelope)))
+
+    assert page.meta is not None
+    assert page.meta.raw == envelope["meta"]
+    assert page.meta.timestamp.tzinfo is not None
+    assert page.pagination.raw == envelope["pagination"]
+    assert page.pagination.model_extra == {"pages": 1}
+    assert page.pagination.raw is page.raw["pagination"]
+    assert page.meta.raw is page.raw["meta"]

@@ -73,6 +73,30 @@ def test_sync_client_sends_through_a_user_client_and_leaves_it_open() -> None:
         user_client.close()
 
 
+def test_a_user_client_and_an_own_client_send_the_same_identity_headers() -> None:
+    async def through_async(own: bool) -> None:
+        user_client = None if own else httpx.AsyncClient(headers={"User-Agent": "theirs"})
+        async with AsyncHotClient("tok", base_url="https://hot.example", client=user_client) as hot:
+            await hot.env.get()
+        if user_client is not None:
+            await user_client.aclose()
+
+    with respx.mock() as router:
+        route = router.get("https://hot.example/v1/env").respond(200, json=p.item(p.environment()))
+        with httpx.Client(headers={"Accept": "*/*"}) as user_client:
+            HotClient("tok", base_url="https://hot.example", client=user_client).env.get()
+        with HotClient("tok", base_url="https://hot.example") as hot:
+            hot.env.get()
+        asyncio.run(through_async(own=False))
+        asyncio.run(through_async(own=True))
+    assert len(route.calls) == 4
+    for call in route.calls:
+        headers = call.request.headers
+        assert headers["authorization"] == "Bearer tok"
+        assert headers["user-agent"].startswith("hot-typed-python/")
+        assert headers.get_list("accept") == ["application/json"]
+
+
 def test_sync_client_closes_the_client_it_created() -> None:
     with HotClient("t") as hot:
         pass

@@ -36,7 +36,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         recorded.append(seconds)
 
     monkeypatch.setattr("hot_typed._transport.time.sleep", recorded.append)
-    monkeypatch.setattr("hot_typed._transport.asyncio.sleep", fake_async_sleep)
+    monkeypatch.setattr("asyncio.sleep", fake_async_sleep)
     return recorded
 
 

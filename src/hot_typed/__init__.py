@@ -5,7 +5,9 @@ are validated before anything is sent; every returned model keeps the exact
 wire object it came from as `.raw`.
 """
 
-from ._client import AsyncHotClient, HotClient
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._errors import (
     AuthenticationError,
     BadRequestError,
@@ -26,66 +28,170 @@ from ._errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from ._models._base import OpenEnum, RequestModel, WireModel
-from ._models._common import Meta, Pagination
-from ._models.auth import (
-    RevokeAll,
-    ServiceKey,
-    ServiceKeyCreate,
-    ServiceKeyUpdate,
-    Session,
-    SessionCreate,
-)
-from ._models.domains import DnsRecord, Domain, DomainCreate, DomainStatus, DomainVerification
-from ._models.env import Environment, OrgLimits, OrgPlan, OrgUsage, UsageCounts, UsagePercent
-from ._models.events import Event, EventCreate
-from ._models.files import File, InitiateUpload, UploadCreate, UploadPart
-from ._models.permissions import ACTIONS, RESOURCE_ACTIONS, Permissions
-from ._models.projects import (
-    Build,
-    BuildRuntimeWarning,
-    BuildUpload,
-    BuildWithProject,
-    ContextVariable,
-    ContextVariableCreate,
-    ContextVariableUpdate,
-    EventHandler,
-    Project,
-    ProjectActivation,
-    ProjectCreate,
-    ProjectUpdate,
-    Schedule,
-)
-from ._models.runs import Run, RunStats, RunStatus, RunType, Task, TaskStatus
-from ._models.stream_events import (
-    EnvEvent,
-    EnvEventCreated,
-    EnvEventHandled,
-    EnvRunCancel,
-    EnvRunFail,
-    EnvRunStart,
-    EnvRunStop,
-    EnvStreamCreated,
-    EnvTaskComplete,
-    EnvTaskStarted,
-    EventPublished,
-    Keepalive,
-    RunCancel,
-    RunFail,
-    RunStart,
-    RunStop,
-    RunUpdate,
-    StreamComplete,
-    StreamData,
-    StreamEvent,
-    TaskUpdate,
-    UnknownStreamEvent,
-)
-from ._pagination import AsyncPage, Page
-from ._sources import UploadSource
-from ._sse import AsyncEventStream, EventStream
 from ._version import __version__
-from .progress import ProgressCallback
+
+if TYPE_CHECKING:
+    from ._client import AsyncHotClient, HotClient
+    from ._models._base import OpenEnum, RequestModel, WireModel
+    from ._models._common import Meta, Pagination
+    from ._models.auth import (
+        RevokeAll,
+        ServiceKey,
+        ServiceKeyCreate,
+        ServiceKeyUpdate,
+        Session,
+        SessionCreate,
+    )
+    from ._models.domains import DnsRecord, Domain, DomainCreate, DomainStatus, DomainVerification
+    from ._models.env import Environment, OrgLimits, OrgPlan, OrgUsage, UsageCounts, UsagePercent
+    from ._models.events import Event, EventCreate
+    from ._models.files import File, InitiateUpload, UploadCreate, UploadPart
+    from ._models.permissions import ACTIONS, RESOURCE_ACTIONS, Permissions
+    from ._models.projects import (
+        Build,
+        BuildRuntimeWarning,
+        BuildUpload,
+        BuildWithProject,
+        ContextVariable,
+        ContextVariableCreate,
+        ContextVariableUpdate,
+        EventHandler,
+        Project,
+        ProjectActivation,
+        ProjectCreate,
+        ProjectUpdate,
+        Schedule,
+    )
+    from ._models.runs import Run, RunStats, RunStatus, RunType, Task, TaskStatus
+    from ._models.stream_events import (
+        EnvEvent,
+        EnvEventCreated,
+        EnvEventHandled,
+        EnvRunCancel,
+        EnvRunFail,
+        EnvRunStart,
+        EnvRunStop,
+        EnvStreamCreated,
+        EnvTaskComplete,
+        EnvTaskStarted,
+        EventPublished,
+        Keepalive,
+        RunCancel,
+        RunFail,
+        RunStart,
+        RunStop,
+        RunUpdate,
+        StreamComplete,
+        StreamData,
+        StreamEvent,
+        TaskUpdate,
+        UnknownStreamEvent,
+    )
+    from ._pagination import AsyncPage, Page
+    from ._sources import UploadSource
+    from ._sse import AsyncEventStream, EventStream
+    from .progress import ProgressCallback
+
+# Public names are imported on first use (PEP 562), so a program pays only for
+# the models it touches: `from hot_typed import HotClient` loads the client and
+# the wire layer, not the classes of every resource. Name -> defining module.
+_LAZY: dict[str, str] = {
+    "AsyncHotClient": "._client",
+    "HotClient": "._client",
+    "OpenEnum": "._models._base",
+    "RequestModel": "._models._base",
+    "WireModel": "._models._base",
+    "Meta": "._models._common",
+    "Pagination": "._models._common",
+    "RevokeAll": "._models.auth",
+    "ServiceKey": "._models.auth",
+    "ServiceKeyCreate": "._models.auth",
+    "ServiceKeyUpdate": "._models.auth",
+    "Session": "._models.auth",
+    "SessionCreate": "._models.auth",
+    "DnsRecord": "._models.domains",
+    "Domain": "._models.domains",
+    "DomainCreate": "._models.domains",
+    "DomainStatus": "._models.domains",
+    "DomainVerification": "._models.domains",
+    "Environment": "._models.env",
+    "OrgLimits": "._models.env",
+    "OrgPlan": "._models.env",
+    "OrgUsage": "._models.env",
+    "UsageCounts": "._models.env",
+    "UsagePercent": "._models.env",
+    "Event": "._models.events",
+    "EventCreate": "._models.events",
+    "File": "._models.files",
+    "InitiateUpload": "._models.files",
+    "UploadCreate": "._models.files",
+    "UploadPart": "._models.files",
+    "ACTIONS": "._models.permissions",
+    "Permissions": "._models.permissions",
+    "RESOURCE_ACTIONS": "._models.permissions",
+    "Build": "._models.projects",
+    "BuildRuntimeWarning": "._models.projects",
+    "BuildUpload": "._models.projects",
+    "BuildWithProject": "._models.projects",
+    "ContextVariable": "._models.projects",
+    "ContextVariableCreate": "._models.projects",
+    "ContextVariableUpdate": "._models.projects",
+    "EventHandler": "._models.projects",
+    "Project": "._models.projects",
+    "ProjectActivation": "._models.projects",
+    "ProjectCreate": "._models.projects",
+    "ProjectUpdate": "._models.projects",
+    "Schedule": "._models.projects",
+    "Run": "._models.runs",
+    "RunStats": "._models.runs",
+    "RunStatus": "._models.runs",
+    "RunType": "._models.runs",
+    "Task": "._models.runs",
+    "TaskStatus": "._models.runs",
+    "EnvEvent": "._models.stream_events",
+    "EnvEventCreated": "._models.stream_events",
+    "EnvEventHandled": "._models.stream_events",
+    "EnvRunCancel": "._models.stream_events",
+    "EnvRunFail": "._models.stream_events",
+    "EnvRunStart": "._models.stream_events",
+    "EnvRunStop": "._models.stream_events",
+    "EnvStreamCreated": "._models.stream_events",
+    "EnvTaskComplete": "._models.stream_events",
+    "EnvTaskStarted": "._models.stream_events",
+    "EventPublished": "._models.stream_events",
+    "Keepalive": "._models.stream_events",
+    "RunCancel": "._models.stream_events",
+    "RunFail": "._models.stream_events",
+    "RunStart": "._models.stream_events",
+    "RunStop": "._models.stream_events",
+    "RunUpdate": "._models.stream_events",
+    "StreamComplete": "._models.stream_events",
+    "StreamData": "._models.stream_events",
+    "StreamEvent": "._models.stream_events",
+    "TaskUpdate": "._models.stream_events",
+    "UnknownStreamEvent": "._models.stream_events",
+    "AsyncPage": "._pagination",
+    "Page": "._pagination",
+    "UploadSource": "._sources",
+    "AsyncEventStream": "._sse",
+    "EventStream": "._sse",
+    "ProgressCallback": ".progress",
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ACTIONS",

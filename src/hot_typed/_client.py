@@ -3,28 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from typing_extensions import Self
 
 from ._request import Call, Request
 from ._resource import Async, ModeT, Resource, Sync, endpoint
-from ._resources.auth import ServiceKeys, Sessions
-from ._resources.domains import Domains
-from ._resources.env import Env, Org
-from ._resources.events import Events
-from ._resources.files import Files
-from ._resources.projects import Builds, Context, Projects
-from ._resources.runs import Runs, Tasks
-from ._resources.streams import Streams
 from ._runner import AsyncRunner, Runner, SyncRunner
 from ._sse import DEFAULT_MAX_FRAME_BYTES
 from ._transport import AsyncTransport, Settings, SyncTransport
 from ._wire import json_body, raw_response
 
+if TYPE_CHECKING:
+    from ._resources.auth import ServiceKeys, Sessions
+    from ._resources.domains import Domains
+    from ._resources.env import Env, Org
+    from ._resources.events import Events
+    from ._resources.files import Files
+    from ._resources.projects import Builds, Context, Projects
+    from ._resources.runs import Runs, Tasks
+    from ._resources.streams import Streams
+
 __all__ = ["AsyncHotClient", "HotClient"]
+
+# Each resource's module (and the models it decodes) is imported when the
+# resource is first used: a program that only lists runs never pays for the
+# classes of files, projects or permissions. Attribute -> (module, class).
+_RESOURCES: dict[str, tuple[str, str]] = {
+    "builds": ("projects", "Builds"),
+    "context": ("projects", "Context"),
+    "domains": ("domains", "Domains"),
+    "env": ("env", "Env"),
+    "events": ("events", "Events"),
+    "files": ("files", "Files"),
+    "org": ("env", "Org"),
+    "projects": ("projects", "Projects"),
+    "runs": ("runs", "Runs"),
+    "service_keys": ("auth", "ServiceKeys"),
+    "sessions": ("auth", "Sessions"),
+    "streams": ("streams", "Streams"),
+    "tasks": ("runs", "Tasks"),
+}
 
 
 def _escape_hatch_request(
@@ -61,22 +83,41 @@ def _escape_hatch_request(
 class _Client(Resource[ModeT]):
     """What both clients share: resources, escape hatches, safe repr."""
 
+    # Declared for type checkers; each is created on first access (see `_RESOURCES`).
+    builds: Builds[ModeT]
+    context: Context[ModeT]
+    domains: Domains[ModeT]
+    env: Env[ModeT]
+    events: Events[ModeT]
+    files: Files[ModeT]
+    org: Org[ModeT]
+    projects: Projects[ModeT]
+    runs: Runs[ModeT]
+    service_keys: ServiceKeys[ModeT]
+    sessions: Sessions[ModeT]
+    streams: Streams[ModeT]
+    tasks: Tasks[ModeT]
+
     def __init__(self, runner: Runner, settings: Settings) -> None:
         super().__init__(runner)
         self._settings = settings
-        self.builds: Builds[ModeT] = Builds(runner)
-        self.context: Context[ModeT] = Context(runner)
-        self.domains: Domains[ModeT] = Domains(runner)
-        self.env: Env[ModeT] = Env(runner)
-        self.events: Events[ModeT] = Events(runner)
-        self.files: Files[ModeT] = Files(runner)
-        self.org: Org[ModeT] = Org(runner)
-        self.projects: Projects[ModeT] = Projects(runner)
-        self.runs: Runs[ModeT] = Runs(runner)
-        self.service_keys: ServiceKeys[ModeT] = ServiceKeys(runner)
-        self.sessions: Sessions[ModeT] = Sessions(runner)
-        self.streams: Streams[ModeT] = Streams(runner)
-        self.tasks: Tasks[ModeT] = Tasks(runner)
+
+    if not TYPE_CHECKING:
+        # Hidden from type checkers, so a misspelt attribute stays an error there.
+        def __getattr__(self, name: str) -> Any:
+            try:
+                module, cls = _RESOURCES[name]
+            except KeyError:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}"
+                ) from None
+            resource = getattr(import_module(f"._resources.{module}", __package__), cls)
+            # Stored on the instance: later reads are plain attribute reads.
+            value = self.__dict__[name] = resource(self._runner)
+            return value
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *_RESOURCES})
 
     @property
     def api_base_url(self) -> str:

@@ -5,7 +5,6 @@ These are the only places, with the transports, where the two clients differ.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,7 +14,6 @@ import httpx
 from ._errors import HotTimeoutError
 from ._pagination import AsyncPage, Page
 from ._sse import AsyncEventStream, EventStream, aiter_events, iter_events
-from ._streaming import RECONNECTABLE
 
 if TYPE_CHECKING:
     from ._job import Job
@@ -99,6 +97,10 @@ class SyncRunner:
         return follower.result()
 
     def _follow(self, follower: Follower[T, Any]) -> Generator[T, None, None]:
+        # Imported here, not at the top: the follower comes from `_streaming`, so
+        # it is loaded by now, and clients that never follow a stream skip it.
+        from ._streaming import RECONNECTABLE
+
         while not follower.done:
             call = follower.connect(time.monotonic())
             try:
@@ -152,6 +154,8 @@ class AsyncRunner:
         return follower.result()
 
     async def _follow(self, follower: Follower[T, Any]) -> AsyncGenerator[T, None]:
+        from ._streaming import RECONNECTABLE
+
         while not follower.done:
             call = follower.connect(time.monotonic())
             try:
@@ -168,6 +172,9 @@ class AsyncRunner:
                 delay = follower.ended(None, time.monotonic())
             if delay is None:
                 return
+            # Loaded already by the running loop; the blocking client never needs it.
+            import asyncio
+
             await asyncio.sleep(delay)
 
 

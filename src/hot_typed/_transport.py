@@ -7,7 +7,6 @@ request (method, path, status, request id, duration: never a header).
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import os
@@ -151,12 +150,24 @@ class Settings:
         )
         return delay
 
-    def build(self, client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.Request:
-        headers = {
+    def client_headers(self) -> dict[str, str]:
+        """The headers every request carries, as defaults of a client created here."""
+        return {
             "Authorization": self._authorization,
             "User-Agent": USER_AGENT,
-            "Accept": request.accept,
+            "Accept": "application/json",
         }
+
+    def build(
+        self, client: httpx.Client | httpx.AsyncClient, request: Request, *, own_client: bool
+    ) -> httpx.Request:
+        """The httpx request for `request`. A client created here (`own_client`) holds
+        `client_headers()` as its defaults, so only what differs is merged per
+        request (merging headers is most of httpx's cost of building a request);
+        a client passed in by the user gets every header with every request."""
+        headers = {} if own_client else self.client_headers()
+        if request.accept != "application/json":
+            headers["Accept"] = request.accept
         if request.accept == "text/event-stream":
             # The frame size limit counts received bytes: they must be the frames.
             headers["Accept-Encoding"] = "identity"
@@ -174,13 +185,15 @@ class Settings:
             files=request.files,
             data=request.data,
             headers=headers,
-            timeout=_capped(client.timeout, request.timeout),
+            timeout=(
+                httpx.USE_CLIENT_DEFAULT
+                if request.timeout is None
+                else _capped(client.timeout, request.timeout)
+            ),
         )
 
 
-def _capped(timeout: httpx.Timeout, cap: float | None) -> httpx.Timeout:
-    if cap is None:
-        return timeout
+def _capped(timeout: httpx.Timeout, cap: float) -> httpx.Timeout:
     return httpx.Timeout(
         connect=cap if timeout.connect is None else min(timeout.connect, cap),
         read=cap if timeout.read is None else min(timeout.read, cap),
@@ -236,7 +249,12 @@ class SyncTransport(_Transport[httpx.Client]):
         owns = client is None
         super().__init__(
             settings,
-            client or httpx.Client(timeout=settings.timeout, follow_redirects=False),
+            client
+            or httpx.Client(
+                timeout=settings.timeout,
+                follow_redirects=False,
+                headers=settings.client_headers(),
+            ),
             owns,
         )
 
@@ -250,7 +268,9 @@ class SyncTransport(_Transport[httpx.Client]):
         while True:
             started = time.perf_counter()
             try:
-                response = self.client.send(self.settings.build(self.client, request))
+                response = self.client.send(
+                    self.settings.build(self.client, request, own_client=self.owns_client)
+                )
             except httpx.HTTPError as error:
                 delay = self.settings.retry_delay(request, attempt, error=error)
             else:
@@ -265,7 +285,9 @@ class SyncTransport(_Transport[httpx.Client]):
         """Open a streaming response (never retried); a non-2xx answer raises."""
         started = time.perf_counter()
         try:
-            response = self.client.send(self.settings.build(self.client, request), stream=True)
+            response = self.client.send(
+                self.settings.build(self.client, request, own_client=self.owns_client), stream=True
+            )
         except httpx.HTTPError as error:
             raise _translate(error, request) from error
         try:
@@ -287,7 +309,12 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         owns = client is None
         super().__init__(
             settings,
-            client or httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False),
+            client
+            or httpx.AsyncClient(
+                timeout=settings.timeout,
+                follow_redirects=False,
+                headers=settings.client_headers(),
+            ),
             owns,
         )
 
@@ -301,7 +328,9 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         while True:
             started = time.perf_counter()
             try:
-                response = await self.client.send(self.settings.build(self.client, request))
+                response = await self.client.send(
+                    self.settings.build(self.client, request, own_client=self.owns_client)
+                )
             except httpx.HTTPError as error:
                 delay = self.settings.retry_delay(request, attempt, error=error)
             else:
@@ -309,6 +338,9 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                     return response
                 delay = self.settings.retry_delay(request, attempt, response=response)
             attempt += 1
+            # Loaded already by the running loop; the blocking client never needs it.
+            import asyncio
+
             await asyncio.sleep(delay)
 
     @asynccontextmanager
@@ -317,7 +349,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         started = time.perf_counter()
         try:
             response = await self.client.send(
-                self.settings.build(self.client, request), stream=True
+                self.settings.build(self.client, request, own_client=self.owns_client), stream=True
             )
         except httpx.HTTPError as error:
             raise _translate(error, request) from error

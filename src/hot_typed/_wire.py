@@ -19,7 +19,14 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ._errors import HotApiError, HotResponseValidationError, api_error_class
-from ._models._base import RequestModel, TopLevel, WireDocument, WireItems, WireModel
+from ._models._base import (
+    RequestModel,
+    TopLevel,
+    WireDocument,
+    WireItems,
+    WireMember,
+    WireModel,
+)
 from ._models._common import Meta, Pagination
 from ._models._json import to_json_value
 from ._pagination import Raw
@@ -58,6 +65,15 @@ class ListEnvelope(WireModel, Generic[T]):
     data: list[T]
     pagination: Pagination
     meta: Meta | None = None
+
+
+class _PageEnvelope(WireModel, Generic[T]):
+    """`ListEnvelope` as `list_parser` decodes it: its nested models are validated
+    without raw capture too, and get their wire form from the page's document."""
+
+    data: list[T]
+    pagination: Annotated[Pagination, TopLevel]
+    meta: Annotated[Meta, TopLevel] | None = None
 
 
 class ErrorBody(WireModel):
@@ -100,8 +116,12 @@ def request_body(model: type[R], body: R | Mapping[str, Any]) -> bytes:
 
 def query(model: type[R], **filters: Any) -> dict[str, str | int]:
     """Validated query parameters; filters left as None are not sent."""
-    validated = model.model_validate({k: v for k, v in filters.items() if v is not None})
-    params: dict[str, str | int] = validated.model_dump(mode="json")
+    # The core validator and serializer themselves: `model_validate` and
+    # `model_dump` add a Python call each, for options never used here.
+    validated = model.__pydantic_validator__.validate_python(
+        {k: v for k, v in filters.items() if v is not None}
+    )
+    params: dict[str, str | int] = model.__pydantic_serializer__.to_python(validated, mode="json")
     return params
 
 
@@ -131,10 +151,11 @@ def _item_envelope(model: Any) -> type[ItemEnvelope[Any]]:
 
 
 @cache
-def _list_validator(model: Any) -> Callable[[bytes], ListEnvelope[Any]]:
-    # Envelope and items are validated without raw capture: `list_parser` gives
-    # them their wire form lazily, so a page costs one pass over its JSON.
-    adapter = TypeAdapter(Annotated[ListEnvelope[Annotated[model, TopLevel]], TopLevel])
+def _list_validator(model: Any) -> Callable[[bytes], _PageEnvelope[Any]]:
+    # Envelope, items, pagination and meta are validated without raw capture:
+    # `list_parser` gives them their wire form lazily, so a page costs one pass
+    # over its JSON.
+    adapter = TypeAdapter(Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel])
     return adapter.validator.validate_json
 
 
@@ -185,6 +206,11 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     return parse
 
 
+# The `_wire` slot's own setter: one C call per model of a page, where
+# `object.__setattr__` would look the name up on the class each time.
+_set_wire = WireModel.__dict__["_wire"].__set__
+
+
 def list_parser(
     model: type[M],
 ) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, Raw]]:
@@ -195,10 +221,13 @@ def list_parser(
     def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, Raw]:
         page = _validate(validate, response)
         document = WireDocument(response.content)
-        object.__setattr__(page, "_wire", document)
+        _set_wire(page, document)
+        _set_wire(page.pagination, WireMember(document, "pagination"))
+        if page.meta is not None:
+            _set_wire(page.meta, WireMember(document, "meta"))
         items = WireItems(document, "data", tuple(map(id, page.data)))
         for item in page.data:
-            object.__setattr__(item, "_wire", items)
+            _set_wire(item, items)
         return page.data, page.pagination, page.meta, document.value
 
     return parse

@@ -39,6 +39,7 @@ __all__ = [
     "TopLevel",
     "WireDocument",
     "WireItems",
+    "WireMember",
     "WireModel",
 ]
 
@@ -108,8 +109,9 @@ class WireDocument:
 
     A decoder that validated a body from its text (see `TopLevel`) hands the
     models their wire form lazily: the model of the whole body gets the
-    document, the models of a list inside it share one `WireItems`. All `.raw`
-    then come from one parse, and share its objects.
+    document, the models of a list inside it share one `WireItems`, a model of
+    an object inside it gets a `WireMember`. All `.raw` then come from one
+    parse, and share its objects.
     """
 
     __slots__ = ("_text", "_value")
@@ -146,7 +148,20 @@ class WireItems:
         return self.document.value()[self.key][self.ids.index(id(model))]
 
 
-def _resolve(wire: str | WireDocument, model: Any) -> Any:
+class WireMember:
+    """The wire form of the model validated from the object `document[key]`."""
+
+    __slots__ = ("document", "key")
+
+    def __init__(self, document: WireDocument, key: str) -> None:
+        self.document = document
+        self.key = key
+
+    def of(self, model: Any) -> Any:
+        return self.document.value()[self.key]
+
+
+def _resolve(wire: str | WireDocument | WireItems | WireMember, model: Any) -> Any:
     if isinstance(wire, str):
         return json.loads(wire)
     if isinstance(wire, WireDocument):

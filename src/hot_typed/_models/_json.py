@@ -103,7 +103,9 @@ UserJson = Annotated[Any, AfterValidator(lambda value: _convert(value, ()))]
 """A field holding user-owned JSON: any JSON value, a pydantic model or a dataclass,
 checked recursively and stored in its JSON form."""
 
-_USER_JSON: TypeAdapter[Any] = TypeAdapter(UserJson, config=ConfigDict(title="JSON value"))
+_USER_JSON: TypeAdapter[Any] = TypeAdapter(
+    UserJson, config=ConfigDict(title="JSON value", defer_build=True)
+)
 
 
 def to_json_value(value: Any) -> Any:
