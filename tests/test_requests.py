@@ -155,13 +155,14 @@ def test_request_raw_returns_the_httpx_response(kind: str) -> None:
     result, sent = exchange(
         kind,
         lambda c: c.request_raw(
-            "PUT", "/future", content=b"\x00\x01", headers={"Content-Type": "a/b"}
+            "PUT", "/future", content=b"\x00\x01", headers={"Content-Type": "a/b", "X-Trace": "7"}
         ),
         httpx.Response(202, text="accepted"),
     )
     assert isinstance(result, httpx.Response)
     assert result.status_code == 202
     assert sent[0].headers["content-type"] == "a/b"
+    assert sent[0].headers["x-trace"] == "7"
     assert sent[0].content == b"\x00\x01"
 
 
@@ -172,3 +173,12 @@ def test_every_request_identifies_the_client(kind: str) -> None:
     )
     assert sent[0].headers["user-agent"].startswith("hot-typed-python/")
     assert sent[0].headers["accept"] == "application/json"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_request_raw_refuses_a_header_that_would_split_the_request(kind: str) -> None:
+    _sent_nothing(
+        kind,
+        lambda c: c.request_raw("GET", "/env", headers={"X-Trace": "1\r\nX-Evil: 1"}),
+        ValueError,
+    )

@@ -68,7 +68,9 @@ def _escape_hatch_request(
         import json as _json
 
         body = _json.dumps(json, allow_nan=False, separators=(",", ":")).encode()
-    content_type = (headers or {}).get("Content-Type") or (headers or {}).get("content-type")
+    given = dict(headers or {})
+    content_type = next((v for k, v in given.items() if k.lower() == "content-type"), None)
+    extra = {k: v for k, v in given.items() if k.lower() != "content-type"}
     return Request(
         method.upper(),
         path,
@@ -77,6 +79,7 @@ def _escape_hatch_request(
         content=content,
         content_type=content_type,
         retry=retry,
+        headers=extra or None,
     )
 
 
@@ -154,7 +157,9 @@ class _Client(Resource[ModeT]):
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Call[httpx.Response]:
-        """Like `request`, but returns the `httpx.Response` and is never retried."""
+        """Like `request`, but sends `content` and `headers` as given, returns the
+        `httpx.Response` and is never retried. A non-2xx answer raises its
+        `HotApiError`, as every call does."""
         request = _escape_hatch_request(method, path, json, params, content, headers, retry=False)
         return Call(request, raw_response)
 

@@ -80,7 +80,8 @@ class Request:
     phase's timeout (connect, read, write, pool) of this request below the
     client's: a waiter's remaining time.
 
-    Header values (`accept`, `content_type`) with CR, LF or NUL raise
+    `headers` are extra headers a caller of the escape hatches asked for. Header
+    values (`accept`, `content_type`, `headers`) with CR, LF or NUL raise
     `ValueError` here, before anything is sent.
     """
 
@@ -96,11 +97,15 @@ class Request:
     retryable: bool | None = None
     retry: bool = True
     timeout: float | None = None
+    headers: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         check_header_value("accept", self.accept)
         if self.content_type is not None:
             check_header_value("content_type", self.content_type)
+        for name, value in (self.headers or {}).items():
+            check_header_value(f"header {name!r}", name)
+            check_header_value(f"header {name!r}", value)
 
     @property
     def idempotent(self) -> bool:

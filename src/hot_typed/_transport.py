@@ -166,6 +166,8 @@ class Settings:
         request (merging headers is most of httpx's cost of building a request);
         a client passed in by the user gets every header with every request."""
         headers = {} if own_client else self.client_headers()
+        if request.headers:
+            headers.update(request.headers)
         if request.accept != "application/json":
             headers["Accept"] = request.accept
         if request.accept == "text/event-stream":
