@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import httpx
 from pydantic import BaseModel
 
 from hot_typed import (
@@ -64,3 +65,9 @@ def model_mistakes() -> None:
     SessionCreate(permissions=Permissions({"stream:*": ["read"]}), expires_in="1h")  # E: arg-type
     ServiceKeyCreate(name="k")  # E: call-arg
     Permissions(["stream:*"])  # E: arg-type
+
+
+def construction_mistakes() -> None:
+    HotClient("t", client=httpx.AsyncClient())  # E: arg-type
+    AsyncHotClient("t", client=httpx.Client())  # E: arg-type
+    HotClient("t", max_retries="2")  # E: arg-type

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 from typing_extensions import Self
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ._resources.streams import Streams
 
 __all__ = ["AsyncHotClient", "HotClient"]
+
+HttpxT = TypeVar("HttpxT", httpx.Client, httpx.AsyncClient)
 
 # Each resource's module (and the models it decodes) is imported when the
 # resource is first used: a program that only lists runs never pays for the
@@ -83,8 +85,8 @@ def _escape_hatch_request(
     )
 
 
-class _Client(Resource[ModeT]):
-    """What both clients share: resources, escape hatches, safe repr."""
+class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
+    """What both clients share: construction, resources, escape hatches, safe repr."""
 
     # Declared for type checkers; each is created on first access (see `_RESOURCES`).
     builds: Builds[ModeT]
@@ -101,9 +103,30 @@ class _Client(Resource[ModeT]):
     streams: Streams[ModeT]
     tasks: Tasks[ModeT]
 
-    def __init__(self, runner: Runner, settings: Settings) -> None:
-        super().__init__(runner)
-        self._settings = settings
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        client: HttpxT | None = None,
+        retry_non_idempotent: bool = False,
+        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    ) -> None:
+        self._settings = Settings(
+            token,
+            base_url,
+            timeout,
+            max_retries,
+            retry_non_idempotent=retry_non_idempotent,
+            max_sse_frame_bytes=max_sse_frame_bytes,
+        )
+        super().__init__(self._connect(self._settings, client))
+
+    def _connect(self, settings: Settings, client: HttpxT | None) -> Runner:
+        """The runner doing this client's I/O, over `client` or one of its own."""
+        raise NotImplementedError
 
     if not TYPE_CHECKING:
         # Hidden from type checkers, so a misspelt attribute stays an error there.
@@ -164,7 +187,7 @@ class _Client(Resource[ModeT]):
         return Call(request, raw_response)
 
 
-class HotClient(_Client[Sync]):
+class HotClient(_Client[Sync, httpx.Client]):
     """The blocking Hot API client.
 
     `token` falls back to `HOT_API_KEY`, `base_url` to `HOT_BASE_URL` and then
@@ -180,27 +203,9 @@ class HotClient(_Client[Sync]):
     Token, base URL and header values with CR or LF raise `ValueError`.
     """
 
-    def __init__(
-        self,
-        token: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 2,
-        client: httpx.Client | None = None,
-        retry_non_idempotent: bool = False,
-        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
-    ) -> None:
-        settings = Settings(
-            token,
-            base_url,
-            timeout,
-            max_retries,
-            retry_non_idempotent=retry_non_idempotent,
-            max_sse_frame_bytes=max_sse_frame_bytes,
-        )
+    def _connect(self, settings: Settings, client: httpx.Client | None) -> Runner:
         self._transport = SyncTransport(settings, client)
-        super().__init__(SyncRunner(self._transport), settings)
+        return SyncRunner(self._transport)
 
     def close(self) -> None:
         """Release connections (a client you passed in is left open)."""
@@ -218,30 +223,12 @@ class HotClient(_Client[Sync]):
         self.close()
 
 
-class AsyncHotClient(_Client[Async]):
+class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
     """The asyncio Hot API client: the same resources, as coroutines and async iterators."""
 
-    def __init__(
-        self,
-        token: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 2,
-        client: httpx.AsyncClient | None = None,
-        retry_non_idempotent: bool = False,
-        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
-    ) -> None:
-        settings = Settings(
-            token,
-            base_url,
-            timeout,
-            max_retries,
-            retry_non_idempotent=retry_non_idempotent,
-            max_sse_frame_bytes=max_sse_frame_bytes,
-        )
+    def _connect(self, settings: Settings, client: httpx.AsyncClient | None) -> Runner:
         self._transport = AsyncTransport(settings, client)
-        super().__init__(AsyncRunner(self._transport), settings)
+        return AsyncRunner(self._transport)
 
     async def aclose(self) -> None:
         """Release connections (a client you passed in is left open)."""
