@@ -5,7 +5,6 @@ stays the wire object. Proven on real sockets with both clients."""
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -19,10 +18,8 @@ from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
 
 from hot_typed import (
-    AsyncHotClient,
     Event,
     EventCreate,
-    HotClient,
     HotResponseValidationError,
     Run,
     StreamData,
@@ -144,25 +141,6 @@ def api() -> Api:
 def server(api: Api) -> Iterator[LoopbackServer]:
     with LoopbackServer(api) as running:
         yield running
-
-
-@pytest.fixture(params=["sync", "async"])
-def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Iterator[Callable[..., Any]]:
-    """`call("events.get", id, data_type=X)` on either client, awaited."""
-    client: HotClient | AsyncHotClient
-    if request.param == "sync":
-        client = HotClient("test-token", base_url=server.base_url, max_retries=0)
-    else:
-        client = AsyncHotClient("test-token", base_url=server.base_url, max_retries=0)
-
-    async def invoke(operation: str, *args: Any, **kwargs: Any) -> Any:
-        resource, method = operation.split(".")
-        result = getattr(getattr(client, resource), method)(*args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    yield invoke
-    if isinstance(client, HotClient):
-        client.close()
 
 
 def _sent_data(server: LoopbackServer) -> bytes:

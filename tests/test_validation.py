@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import inspect
 import math
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -16,9 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from hot_typed import (
-    AsyncHotClient,
     EventCreate,
-    HotClient,
     Permissions,
     ServiceKeyCreate,
     ServiceKeyUpdate,
@@ -37,25 +34,6 @@ def _refuse_everything(request: HttpRequest) -> HttpResponse:
 def server() -> Iterator[LoopbackServer]:
     with LoopbackServer(_refuse_everything) as running:
         yield running
-
-
-@pytest.fixture(params=["sync", "async"])
-def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Iterator[Callable[..., Any]]:
-    """`call("events.publish", body)` on a HotClient or an AsyncHotClient, awaited."""
-    client: HotClient | AsyncHotClient
-    if request.param == "sync":
-        client = HotClient("test-token", base_url=server.base_url, max_retries=0)
-    else:
-        client = AsyncHotClient("test-token", base_url=server.base_url, max_retries=0)
-
-    async def invoke(operation: str, *args: Any) -> Any:
-        resource, method = operation.split(".")
-        result = getattr(getattr(client, resource), method)(*args)
-        return await result if inspect.isawaitable(result) else result
-
-    yield invoke
-    if isinstance(client, HotClient):
-        client.close()
 
 
 async def _refused(
