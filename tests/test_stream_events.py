@@ -271,6 +271,18 @@ async def test_env_subscribe_yields_flat_environment_events(mode: str) -> None:
     assert server.requests[0].path == "/v1/env/subscribe"
 
 
+async def test_a_known_env_event_that_does_not_fit_raises_with_the_frame(mode: str) -> None:
+    with SseScript([event({"type": "run:stop", "run_id": "nope"})]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotResponseValidationError) as error:
+                await collect(client.env.subscribe())
+        finally:
+            await close(client)
+
+    assert error.value.raw == {"type": "run:stop", "run_id": "nope"}
+
+
 async def test_run_subscribe_yields_snapshots_and_skips_other_event_types(mode: str) -> None:
     snapshots: list[dict[str, Any]] = [
         {"type": "run:update", "run": run(RUN_ID)},

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Generic, cast
 from uuid import UUID
 
 import httpx
-from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 from typing_extensions import TypeVar
 
 from ._errors import (
@@ -45,6 +45,7 @@ from ._models.events import EventCreate
 from ._models.runs import Run, RunStatus, Task, TaskStatus
 from ._models.stream_events import (
     EventPublished,
+    KnownTypes,
     RunCancel,
     RunFail,
     RunStart,
@@ -138,15 +139,11 @@ def snapshot_decoder(model: type[S]) -> Callable[[str], S | None]:
     A `keepalive` event or a type this version does not know is skipped rather
     than failing the subscription; a frame of `model`'s type is fully validated.
     """
-    expected: str = model.model_fields["type"].default
-
-    def tag(value: Any) -> str:
-        kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-        return "expected" if kind == expected else "other"
-
+    known = KnownTypes()
+    known.learn(model)
     union: Any = Annotated[
-        Annotated[model, Tag("expected")] | Annotated[UnknownStreamEvent, Tag("other")],
-        Discriminator(tag),
+        model | Annotated[UnknownStreamEvent, BeforeValidator(known.refuse)],
+        Field(union_mode="left_to_right"),
     ]
     decode = decode_json_event(TypeAdapter[Any](union))
 

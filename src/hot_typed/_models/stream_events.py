@@ -7,10 +7,11 @@ which keeps the whole payload: a new server never breaks a subscriber.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Generic, Literal, get_args
 from uuid import UUID
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag
+from pydantic import BeforeValidator, Field
 from typing_extensions import TypeVar
 
 from ._base import WireModel
@@ -120,28 +121,41 @@ class UnknownStreamEvent(WireModel):
 
 RunTerminal = RunStop | RunFail | RunCancel
 
-_STREAM_EVENT_TYPES = frozenset(
-    {
-        "event:published",
-        "run:start",
-        "run:stop",
-        "run:fail",
-        "run:cancel",
-        "task:update",
-        "stream:data",
-        "stream:complete",
-        "keepalive",
-    }
-)
+class KnownTypes:
+    """The `type` tags of the models of an open event union, learnt from the union.
+
+    An open union tries its tagged models first, then `UnknownStreamEvent`;
+    `refuse` guards that fallback: a payload whose tag is known failed its own
+    model, which is an error, not an event type this version does not know.
+    """
+
+    __slots__ = ("tags",)
+
+    def __init__(self) -> None:
+        self.tags: frozenset[str] = frozenset()
+
+    def learn(self, union: Any) -> None:
+        """Take the tags of every event model in `union` (through unions and `Annotated`)."""
+        self.tags = frozenset(_tags(union))
+
+    def refuse(self, value: Any) -> Any:
+        kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+        if kind in self.tags:
+            raise ValueError(f"a {kind!r} event that does not match its model")
+        return value
 
 
-def _not_a_known_event(value: Any) -> Any:
-    # Reached only when the tagged union refused the payload: a known type whose
-    # fields are wrong is an error, not an unknown event.
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    if kind in _STREAM_EVENT_TYPES:
-        raise ValueError(f"a {kind!r} event that does not match its model")
-    return value
+def _tags(annotation: Any) -> Iterator[str]:
+    if isinstance(annotation, type) and issubclass(annotation, WireModel):
+        field = annotation.model_fields.get("type")
+        if field is not None and isinstance(field.default, str):
+            yield field.default
+        return
+    for argument in get_args(annotation):
+        yield from _tags(argument)
+
+
+_STREAM_EVENT_TYPES = KnownTypes()
 
 
 # A string discriminator lets pydantic-core pick the model from the JSON text
@@ -160,10 +174,11 @@ StreamEvent = Annotated[
         | Keepalive,
         Field(discriminator="type"),
     ]
-    | Annotated[UnknownStreamEvent, BeforeValidator(_not_a_known_event)],
+    | Annotated[UnknownStreamEvent, BeforeValidator(_STREAM_EVENT_TYPES.refuse)],
     Field(union_mode="left_to_right"),
 ]
 """Any event of a run stream (`/v1/streams/...`), discriminated on `type`."""
+_STREAM_EVENT_TYPES.learn(StreamEvent)
 
 
 # ---------------------------------------------------------------- environment events
@@ -248,41 +263,24 @@ class EnvTaskComplete(WireModel):
     error: Any = None
 
 
-_ENV_EVENT_TYPES = frozenset(
-    {
-        "run:start",
-        "run:stop",
-        "run:fail",
-        "run:cancel",
-        "event:created",
-        "event:handled",
-        "stream:created",
-        "task:started",
-        "task:complete",
-        "keepalive",
-    }
-)
-
-
-def _env_event_tag(value: Any) -> str:
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return kind if kind in _ENV_EVENT_TYPES else "unknown"
-
+_ENV_EVENT_TYPES = KnownTypes()
 
 EnvEvent = Annotated[
-    (
-        Annotated[EnvRunStart, Tag("run:start")]
-        | Annotated[EnvRunStop, Tag("run:stop")]
-        | Annotated[EnvRunFail, Tag("run:fail")]
-        | Annotated[EnvRunCancel, Tag("run:cancel")]
-        | Annotated[EnvEventCreated, Tag("event:created")]
-        | Annotated[EnvEventHandled, Tag("event:handled")]
-        | Annotated[EnvStreamCreated, Tag("stream:created")]
-        | Annotated[EnvTaskStarted, Tag("task:started")]
-        | Annotated[EnvTaskComplete, Tag("task:complete")]
-        | Annotated[Keepalive, Tag("keepalive")]
-        | Annotated[UnknownStreamEvent, Tag("unknown")]
-    ),
-    Discriminator(_env_event_tag),
+    Annotated[
+        EnvRunStart
+        | EnvRunStop
+        | EnvRunFail
+        | EnvRunCancel
+        | EnvEventCreated
+        | EnvEventHandled
+        | EnvStreamCreated
+        | EnvTaskStarted
+        | EnvTaskComplete
+        | Keepalive,
+        Field(discriminator="type"),
+    ]
+    | Annotated[UnknownStreamEvent, BeforeValidator(_ENV_EVENT_TYPES.refuse)],
+    Field(union_mode="left_to_right"),
 ]
 """Any event of `GET /v1/env/subscribe` (flat payloads), discriminated on `type`."""
+_ENV_EVENT_TYPES.learn(EnvEvent)
