@@ -12,7 +12,7 @@ from .._models.permissions import Permissions
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
-from ._values import JSON, ApiError, created, item, new_id, no_content, page, timestamp
+from ._values import JSON, ApiError, created, found, item, new_id, no_content, page, timestamp
 
 __all__ = ["add_access_routes", "permission_errors"]
 
@@ -115,10 +115,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     # Service keys -----------------------------------------------------------
 
     def key_of(routed: Routed) -> JSON:
-        key = store.service_keys.get(routed.params["service_key_id"].lower())
-        if key is None:
-            raise ApiError.not_found("Service key")
-        return key
+        return found(store.service_keys, routed.params["service_key_id"], "Service key")
 
     @router.add("POST", "/service-keys")
     def create_key(routed: Routed) -> HttpResponse:
@@ -186,10 +183,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     # Domains ----------------------------------------------------------------
 
     def domain_of(routed: Routed) -> JSON:
-        domain = store.domains.get(routed.params["domain_id"].lower())
-        if domain is None:
-            raise ApiError.not_found("Domain")
-        return domain
+        return found(store.domains, routed.params["domain_id"], "Domain")
 
     @router.add("POST", "/domains")
     def create_domain(routed: Routed) -> HttpResponse:

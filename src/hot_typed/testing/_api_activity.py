@@ -11,7 +11,7 @@ from ._http import HttpResponse
 from ._routing import Routed, Router
 from ._store import RUN_TERMINAL
 from ._subscriptions import EnvSubscription, SnapshotSubscription, StreamSubscription
-from ._values import JSON, ApiError, created, item, page, timestamp_nanos
+from ._values import JSON, ApiError, created, found, item, page, timestamp_nanos
 
 __all__ = ["add_activity_routes"]
 
@@ -57,13 +57,6 @@ def _is_uuid(value: Any) -> bool:
     return isinstance(value, str) and _UUID.match(value) is not None
 
 
-def _get(records: dict[str, JSON], key: str, resource: str) -> JSON:
-    record = records.get(key.lower())
-    if record is None:
-        raise ApiError.not_found(resource)
-    return record
-
-
 def add_activity_routes(router: Router, ctx: ServerContext) -> None:
     store = ctx.store
 
@@ -89,12 +82,12 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("GET", "/events/{event_id}")
     def get_event(routed: Routed) -> HttpResponse:
         with store.lock:
-            return item(dict(_get(store.events, routed.params["event_id"], "Event")))
+            return item(dict(found(store.events, routed.params["event_id"], "Event")))
 
     @router.add("GET", "/events/{event_id}/runs")
     def event_runs(routed: Routed) -> HttpResponse:
         with store.lock:
-            event = _get(store.events, routed.params["event_id"], "Event")
+            event = found(store.events, routed.params["event_id"], "Event")
             runs = [dict(r) for r in store.runs.values() if r["event_id"] == event["event_id"]]
         return page(runs, routed.query)
 
@@ -169,23 +162,23 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("GET", "/runs/{run_id}")
     def get_run(routed: Routed) -> HttpResponse:
         with store.lock:
-            return item(dict(_get(store.runs, routed.params["run_id"], "Run")))
+            return item(dict(found(store.runs, routed.params["run_id"], "Run")))
 
     @router.add("GET", "/runs/{run_id}/subscribe")
     def subscribe_run(routed: Routed) -> HttpResponse:
         with store.lock:
-            run_id = _get(store.runs, routed.params["run_id"], "Run")["run_id"]
+            run_id = found(store.runs, routed.params["run_id"], "Run")["run_id"]
         return ctx.sse(routed, SnapshotSubscription.run(store, run_id))
 
     @router.add("GET", "/tasks/{task_id}")
     def get_task(routed: Routed) -> HttpResponse:
         with store.lock:
-            return item(dict(_get(store.tasks, routed.params["task_id"], "Task")))
+            return item(dict(found(store.tasks, routed.params["task_id"], "Task")))
 
     @router.add("GET", "/tasks/{task_id}/subscribe")
     def subscribe_task(routed: Routed) -> HttpResponse:
         with store.lock:
-            task_id = _get(store.tasks, routed.params["task_id"], "Task")["task_id"]
+            task_id = found(store.tasks, routed.params["task_id"], "Task")["task_id"]
         return ctx.sse(routed, SnapshotSubscription.task(store, task_id))
 
     # Environment and organization -----------------------------------------------

@@ -10,7 +10,7 @@ from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
 from ._store import Upload
-from ._values import JSON, ApiError, created, item, new_id, no_content, page, timestamp
+from ._values import JSON, ApiError, created, found, item, new_id, no_content, page, timestamp
 
 __all__ = ["add_file_routes"]
 
@@ -50,10 +50,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             return dict(record)
 
     def file_of(routed: Routed) -> JSON:
-        record = store.files.get(routed.params["file_id"].lower())
-        if record is None:
-            raise ApiError.not_found("File")
-        return record
+        return found(store.files, routed.params["file_id"], "File")
 
     @router.add("GET", "/files")
     def list_files(routed: Routed) -> HttpResponse:
@@ -89,10 +86,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         return created(answer)
 
     def upload_of(routed: Routed) -> Upload:
-        upload = store.uploads.get(routed.params["upload_id"].lower())
-        if upload is None:
-            raise ApiError.not_found("Upload")
-        return upload
+        return found(store.uploads, routed.params["upload_id"], "Upload")
 
     @router.add("PUT", "/files/uploads/{upload_id}/{part_number}")
     def upload_part(routed: Routed) -> HttpResponse:

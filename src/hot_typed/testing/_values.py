@@ -11,9 +11,9 @@ import calendar
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from ._http import HttpResponse
 
@@ -21,6 +21,7 @@ __all__ = [
     "ApiError",
     "created",
     "error_response",
+    "found",
     "item",
     "new_id",
     "no_content",
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
+V = TypeVar("V")
 
 
 def new_id() -> str:
@@ -73,6 +75,15 @@ class ApiError(Exception):
     @classmethod
     def bad_request(cls, message: str) -> ApiError:
         return cls(400, "bad_request", message)
+
+
+def found(records: Mapping[str, V], record_id: str, resource: str) -> V:
+    """The record stored under `record_id` (ids compare lowercase, as UUIDs do),
+    or the API's 404 naming `resource`."""
+    record = records.get(record_id.lower())
+    if record is None:
+        raise ApiError.not_found(resource)
+    return record
 
 
 def _meta() -> JSON:
