@@ -182,3 +182,10 @@ def test_request_raw_refuses_a_header_that_would_split_the_request(kind: str) ->
         lambda c: c.request_raw("GET", "/env", headers={"X-Trace": "1\r\nX-Evil: 1"}),
         ValueError,
     )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_request_refuses_a_body_that_is_not_json_before_sending(kind: str) -> None:
+    _sent_nothing(
+        kind, lambda c: c.request("POST", "/future", json={"x": float("nan")}), ValidationError
+    )

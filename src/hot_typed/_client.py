@@ -15,7 +15,7 @@ from ._resource import Async, ModeT, Resource, Sync, endpoint
 from ._runner import AsyncRunner, Runner, SyncRunner
 from ._sse import DEFAULT_MAX_FRAME_BYTES
 from ._transport import AsyncTransport, Settings, SyncTransport
-from ._wire import json_body, raw_response
+from ._wire import json_body, json_bytes, raw_response
 
 if TYPE_CHECKING:
     from ._resources.auth import ServiceKeys, Sessions
@@ -65,11 +65,7 @@ def _escape_hatch_request(
         raise ValueError(f"path must start with '/', got {path!r}")
     if path == "/v1" or path.startswith("/v1/"):
         path = path[len("/v1") :]
-    body = None
-    if json is not None:
-        import json as _json
-
-        body = _json.dumps(json, allow_nan=False, separators=(",", ":")).encode()
+    body = None if json is None else json_bytes(json)
     given = dict(headers or {})
     content_type = next((v for k, v in given.items() if k.lower() == "content-type"), None)
     extra = {k: v for k, v in given.items() if k.lower() != "content-type"}

@@ -39,6 +39,7 @@ __all__ = [
     "decode_json_event",
     "event_decoder",
     "item_parser",
+    "json_bytes",
     "json_body",
     "list_parser",
     "no_content",
@@ -112,6 +113,12 @@ def to_request_model(model: type[R], body: R | Mapping[str, Any]) -> R:
 def request_body(model: type[R], body: R | Mapping[str, Any]) -> bytes:
     """The JSON bytes sent for `body`, keyed by wire name."""
     return to_request_model(model, body).model_dump_json().encode()
+
+
+def json_bytes(value: Any) -> bytes:
+    """`value` as compact JSON bytes: any JSON, with models and dataclasses inside it
+    in their JSON form. What is not JSON raises pydantic's `ValidationError`."""
+    return json.dumps(to_json_value(value), allow_nan=False, separators=(",", ":")).encode()
 
 
 def query(model: type[R], **filters: Any) -> dict[str, str | int]:
