@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pydantic import BaseModel, Field, ValidationError
 
 from ._client import HotClient
-from ._errors import HotApiError, NotFoundError
+from ._errors import HotApiError
 from ._models.events import EventCreate
 from ._models.runs import Run
 from ._models.stream_events import EventPublished, RunStart, RunStop, StreamData
@@ -106,6 +106,15 @@ def _runs_table(runs: list[Run]) -> list[str]:
     ]
 
 
+def _show_api_error(hot: HotClient, show: _Printer, missing_project: str) -> None:
+    show.section("A typed API error")
+    try:
+        hot.projects.get(missing_project)
+    except HotApiError as error:
+        show.line(f"{type(error).__name__}: status={error.status_code} code={error.code}")
+        show.line(f"message={error.message!r} request_id={_short(error.request_id)}")
+
+
 def _tour(hot: HotClient, show: _Printer, sent_requests: Callable[[], int]) -> None:
     show.section("Publish a typed event (a pydantic model as event_data)")
     signup = Signup(email="ada@example.com", plan="pro")
@@ -157,12 +166,7 @@ def _tour(hot: HotClient, show: _Printer, sent_requests: Callable[[], int]) -> N
     downloaded = hot.files.download(stored.file_id).content
     show.line(f"downloaded {len(downloaded)} bytes, identical: {downloaded == content}")
 
-    show.section("A typed API error")
-    try:
-        hot.projects.get("no-such-project")
-    except NotFoundError as error:
-        show.line(f"{type(error).__name__}: status={error.status_code} code={error.code}")
-        show.line(f"message={error.message!r} request_id={_short(error.request_id)}")
+    _show_api_error(hot, show, "no-such-project")
 
     show.section("A payload refused before sending")
     before = sent_requests()
@@ -207,9 +211,5 @@ def run_read_only(hot: HotClient, out: TextIO) -> None:
     show.section("Projects")
     for project in hot.projects.list(limit=10):
         show.line(f"{project.name} active={project.active}")
-    show.section("A typed API error")
-    try:
-        hot.projects.get("hot-typed-demo-no-such-project")
-    except HotApiError as error:
-        show.line(f"{type(error).__name__}: status={error.status_code} code={error.code}")
+    _show_api_error(hot, show, "hot-typed-demo-no-such-project")
     out.write("\nDone.\n")
