@@ -12,7 +12,7 @@ import hot
 import httpx
 import pytest
 
-from hot_typed import HotClient, RunStart, RunStop
+from hot_typed import HotClient, HotRunError, RunStart, RunStop
 
 
 def free_port() -> int:
@@ -104,3 +104,55 @@ def test_cli_lists_its_commands_and_requires_one(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "fake-server" in capsys.readouterr().out
+
+
+def test_fake_server_serves_the_demo_functions_the_readme_calls(
+    server: tuple[subprocess.Popen[str], str],
+) -> None:
+    _, banner = server
+    base_url = banner.split(" on ")[1].split(" ")[0]
+    with HotClient("any-token", base_url=base_url) as client:
+        assert client.events.call_hot("::demo::math/add", [2, 3], result_type=int) == 5
+
+
+def test_fake_server_without_demo_handlers_has_no_functions() -> None:
+    port = free_port()
+    process = start("--port", str(port), "--no-demo-handlers")
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        base_url = f"http://127.0.0.1:{port}"
+        with (
+            HotClient("any-token", base_url=base_url) as client,
+            pytest.raises(HotRunError, match="::demo::math/add"),
+        ):
+            client.events.call_hot("::demo::math/add", [2, 3], timeout=10)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_cli_prints_its_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from hot_typed import __version__
+    from hot_typed.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"hot-typed {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("argv0", "shown"),
+    [
+        ("/venv/bin/hot-typed", "usage: hot-typed "),
+        ("/src/hot_typed/__main__.py", "usage: python -m hot_typed "),
+    ],
+)
+def test_cli_usage_names_the_command_the_user_typed(argv0: str, shown: str) -> None:
+    code = "import sys; from hot_typed.__main__ import main; sys.argv[0] = sys.argv[1]; main([])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, argv0], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(shown)
