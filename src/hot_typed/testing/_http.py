@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -82,7 +83,16 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], owner: LoopbackServer) -> None:
         self.owner = owner
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away mid-exchange is normal life for a test server;
+        anything else is still reported."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -168,11 +178,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class LoopbackServer:
     """Serve `handler` on 127.0.0.1 (a free port unless one is given) in a thread.
 
-    Use as a context manager; `base_url` is `http://127.0.0.1:<port>`.
+    Use as a context manager; `base_url` is `http://<host>:<port>`.
     """
 
     def __init__(self, handler: Handler, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.handler = handler
+        self.host = host
         self.requests: list[HttpRequest] = []
         self._lock = threading.Lock()
         self._server = _Server((host, port), self)
@@ -184,7 +195,8 @@ class LoopbackServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def _record(self, request: HttpRequest) -> None:
         with self._lock:
