@@ -16,6 +16,7 @@ from hot_typed import (
     HotClient,
     Permissions,
     Run,
+    RunStart,
     ServiceKeyCreate,
     SessionCreate,
 )
@@ -44,6 +45,13 @@ def sync_mistakes(hot: HotClient) -> None:
     hot.eventz.publish({"event_type": "t"})  # E: attr-defined
     run: Run = hot.events.get(ID)  # E: assignment
     count: int = hot.runs.get(ID, result_type=str).result  # E: assignment
+    # A record may be of a run still going: its result must be checked for None.
+    hot.runs.get(ID).result["$ok"]  # E: index
+    hot.runs.get(ID, result_type=Signup).result.email  # E: union-attr
+    hot.tasks.get(ID).result["$ok"]  # E: index
+    for message in hot.streams.subscribe(ID):
+        if isinstance(message, RunStart):
+            message.run.result["$ok"]  # E: index
     for update in hot.runs.subscribe(ID):
         update.task  # E: attr-defined
 

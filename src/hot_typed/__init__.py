@@ -62,7 +62,16 @@ if TYPE_CHECKING:
         ProjectUpdate,
         Schedule,
     )
-    from ._models.runs import Run, RunStats, RunStatus, RunType, Task, TaskStatus
+    from ._models.runs import (
+        FinishedRun,
+        FinishedTask,
+        Run,
+        RunStats,
+        RunStatus,
+        RunType,
+        Task,
+        TaskStatus,
+    )
     from ._models.stream_events import (
         EnvEvent,
         EnvEventCreated,
@@ -142,6 +151,8 @@ _LAZY: dict[str, str] = {
     "ProjectCreate": "._models.projects",
     "ProjectUpdate": "._models.projects",
     "Schedule": "._models.projects",
+    "FinishedRun": "._models.runs",
+    "FinishedTask": "._models.runs",
     "Run": "._models.runs",
     "RunStats": "._models.runs",
     "RunStatus": "._models.runs",
@@ -230,6 +241,8 @@ __all__ = [
     "EventPublished",
     "EventStream",
     "File",
+    "FinishedRun",
+    "FinishedTask",
     "HotApiError",
     "HotClient",
     "HotConnectionError",

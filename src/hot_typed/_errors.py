@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     import pydantic
 
-    from ._models.runs import Run, Task
+    from ._models.runs import FinishedRun, FinishedTask
 
 __all__ = [
     "AuthenticationError",
@@ -168,7 +168,7 @@ class HotFrameTooLargeError(HotStreamError):
 class HotRunError(HotError):
     """A run ended failed or cancelled. `run` is its terminal record."""
 
-    def __init__(self, message: str, *, run: Run) -> None:
+    def __init__(self, message: str, *, run: FinishedRun) -> None:
         super().__init__(message)
         self.run = run
 
@@ -176,7 +176,7 @@ class HotRunError(HotError):
 class HotTaskError(HotError):
     """A task ended failed, cancelled or timed out. `task` is its terminal record."""
 
-    def __init__(self, message: str, *, task: Task) -> None:
+    def __init__(self, message: str, *, task: FinishedTask) -> None:
         super().__init__(message)
         self.task = task
 

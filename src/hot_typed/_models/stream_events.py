@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field
 from typing_extensions import TypeVar
 
 from ._base import WireModel
-from .runs import Run, RunType, Task, TaskStatus
+from .runs import FinishedRun, Run, RunType, Task, TaskStatus
 
 __all__ = [
     "EnvEvent",
@@ -53,25 +53,32 @@ class EventPublished(WireModel):
 
 
 class RunStart(WireModel):
+    """A run began on the stream; its `result` is not there yet."""
+
     type: Literal["run:start"] = "run:start"
     run: Run
 
 
 class RunStop(WireModel):
-    """The run succeeded; `run.result` holds its result."""
+    """The run stopped: succeeded, or failed with a retry pending (`run.status` says
+    which); `run.result` holds its result."""
 
     type: Literal["run:stop"] = "run:stop"
-    run: Run
+    run: FinishedRun
 
 
 class RunFail(WireModel):
+    """The run failed; `run.result` holds the failure (`{"$err": ...}`)."""
+
     type: Literal["run:fail"] = "run:fail"
-    run: Run
+    run: FinishedRun
 
 
 class RunCancel(WireModel):
+    """The run was cancelled; `run.result` holds the cancellation."""
+
     type: Literal["run:cancel"] = "run:cancel"
-    run: Run
+    run: FinishedRun
 
 
 class RunUpdate(WireModel):
@@ -118,8 +125,6 @@ class UnknownStreamEvent(WireModel):
 
     type: str
 
-
-RunTerminal = RunStop | RunFail | RunCancel
 
 class KnownTypes:
     """The `type` tags of the models of an open event union, learnt from the union.
