@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from hot_typed import (
     AsyncHotClient,
+    Event,
     EventCreate,
     HotClient,
     Permissions,
@@ -20,6 +21,9 @@ from hot_typed import (
     ServiceKeyCreate,
     SessionCreate,
 )
+from hot_typed._request import Call, Request
+from hot_typed._resource import _Operation
+from hot_typed._wire import item_parser, parametrized
 
 ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
 
@@ -79,3 +83,10 @@ def construction_mistakes() -> None:
     HotClient("t", client=httpx.AsyncClient())  # E: arg-type
     AsyncHotClient("t", client=httpx.Client())  # E: arg-type
     HotClient("t", max_retries="2")  # E: arg-type
+
+
+def internal_mistakes() -> None:
+    # A parser of one model where another is declared; a runner verb misspelt.
+    parse = item_parser(parametrized(Run, Signup))
+    events: Call[Event[Signup]] = Call(Request("GET", "/events/x"), parse)  # E: arg-type
+    _Operation(lambda resource: None, "perfrom")  # E: arg-type
