@@ -13,7 +13,10 @@ keys, and any field whose Python name differs declares the wire key as its alias
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -46,6 +49,9 @@ __all__ = [
 #: Validation context marking a Python object as decoded from the wire, so that
 #: models validated from it keep it as `.raw`.
 WIRE_CONTEXT: dict[str, Any] = {"hot_typed.wire": True}
+
+_NO_WIRE: Any = object()
+_WIRE_STATE = "hot_typed.wire"
 
 _WIRE_CONFIG = ConfigDict(
     extra="allow",
@@ -85,6 +91,59 @@ class WireModel(BaseModel):
         if isinstance(data, dict) and (info.mode == "json" or info.context is WIRE_CONTEXT):
             object.__setattr__(model, "_wire", data)
         return model
+
+    # Copies and pickles keep the wire form: `.raw` must stay the JSON received (a
+    # nanosecond timestamp, a `1.0`, an unknown key), not fall back to a dump.
+
+    def __copy__(self) -> Self:
+        copied = super().__copy__()
+        wire = self._portable_wire()
+        if wire is not _NO_WIRE:
+            object.__setattr__(copied, "_wire", wire)
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        memo = {} if memo is None else memo
+        copied = super().__deepcopy__(memo)
+        wire = self._portable_wire()
+        if wire is not _NO_WIRE:
+            object.__setattr__(copied, "_wire", copy.deepcopy(wire, memo))
+        return copied
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        wire = self._portable_wire()
+        if wire is not _NO_WIRE:
+            state[_WIRE_STATE] = wire
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if _WIRE_STATE in state:
+            object.__setattr__(self, "_wire", state[_WIRE_STATE])
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy keeping `.raw`; with `update`, a copy whose `.raw` is its own dump.
+
+        A model changed by `update` is no longer what the server sent, so its
+        wire form is not carried over: `.raw` is then its serialization by wire
+        key, as for a model built in Python.
+        """
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            with contextlib.suppress(AttributeError):
+                object.__delattr__(copied, "_wire")
+        return copied
+
+    def _portable_wire(self) -> Any:
+        # The frame text as it is (immutable, parsed on first access); any other
+        # lazy form resolved to its object, since a model of a page finds its
+        # object by its own identity, which a copy does not share.
+        try:
+            wire = object.__getattribute__(self, "_wire")
+        except AttributeError:
+            return _NO_WIRE
+        return wire if isinstance(wire, str) else self.raw
 
     @property
     def raw(self) -> dict[str, Any]:
