@@ -380,20 +380,18 @@ def api_error(response: httpx.Response) -> HotApiError:
         request_id = envelope.get("request_id")
         return cls(
             str(message) if message else f"HTTP {status}",
-            status_code=status,
+            response=response,
             code=str(code) if code is not None else None,
             request_id=str(request_id) if request_id is not None else None,
             retry_after=_retry_after(envelope.get("retry_after"), response.headers),
-            headers=response.headers,
             body=body,
         )
     reason = response.reason_phrase or "error"
     snippet = " ".join(text.split())[:200]
     return cls(
         f"HTTP {status} {reason}" + (f": {snippet}" if snippet else ""),
-        status_code=status,
+        response=response,
         request_id=response.headers.get("x-request-id"),
         retry_after=_retry_after(None, response.headers),
-        headers=response.headers,
         body=text,
     )
