@@ -255,8 +255,8 @@ def list_parser(
 
     def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, Raw]:
         page = _validate(validate, response)
+        # The envelope model itself is dropped: its wire form is `document.value`.
         document = WireDocument(response.content)
-        _set_wire(page, document)
         _set_wire(page.pagination, WireMember(document, "pagination"))
         if page.meta is not None:
             _set_wire(page.meta, WireMember(document, "meta"))

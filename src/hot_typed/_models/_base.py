@@ -76,8 +76,8 @@ class WireModel(BaseModel):
 
     # The wire dict, set by the wrap validator below; or, set by a decoder that
     # validated a whole body from its text (see `TopLevel`), that JSON text or a
-    # `WireDocument` reference, resolved on first access. A plain slot keeps the
-    # cost to one attribute store.
+    # reference into a `WireDocument`, resolved on first access. A plain slot
+    # keeps the cost to one attribute store.
     __slots__ = ("_wire",)
 
     @model_validator(mode="wrap")
@@ -167,10 +167,9 @@ class WireDocument:
     """A JSON body received whole, parsed at most once: when a `.raw` needs it.
 
     A decoder that validated a body from its text (see `TopLevel`) hands the
-    models their wire form lazily: the model of the whole body gets the
-    document, the models of a list inside it share one `WireItems`, a model of
-    an object inside it gets a `WireMember`. All `.raw` then come from one
-    parse, and share its objects.
+    models inside it their wire form lazily: the models of a list share one
+    `WireItems`, a model of an object gets a `WireMember`. All `.raw` then come
+    from one parse, and share its objects.
     """
 
     __slots__ = ("_text", "_value")
@@ -220,11 +219,9 @@ class WireMember:
         return self.document.value()[self.key]
 
 
-def _resolve(wire: str | WireDocument | WireItems | WireMember, model: Any) -> Any:
+def _resolve(wire: str | WireItems | WireMember, model: Any) -> Any:
     if isinstance(wire, str):
         return json.loads(wire)
-    if isinstance(wire, WireDocument):
-        return wire.value()
     return wire.of(model)
 
 
@@ -232,8 +229,8 @@ class TopLevel:
     """Marker: `Annotated[SomeWireModel, TopLevel]` validates without `.raw` capture.
 
     For decoders that validate a whole payload straight from its JSON text and
-    then hand the model its wire form lazily (the text itself, or a
-    `WireDocument` reference), so `.raw` is parsed only if it is ever read: the
+    then hand the model its wire form lazily (the text itself, or a reference
+    into a `WireDocument`), so `.raw` is parsed only if it is ever read: the
     wrap validator would otherwise turn every payload into Python objects a
     second time and cost a Python call per model. Models nested inside still
     capture their own raw as usual. Should pydantic ever lay out
