@@ -37,10 +37,16 @@ class RunStatus(OpenEnum):
 
     @property
     def is_terminal(self) -> bool:
+        """True for `succeeded`, `failed` and `cancelled`: the run will not change again.
+
+        False for `running`, `pending_retry` and values this version does not know.
+        """
         return self in _TERMINAL_RUN
 
 
 class RunType(OpenEnum):
+    """What started a run; unknown values are kept."""
+
     CALL = "call"
     EVENT = "event"
     SCHEDULE = "schedule"
@@ -61,6 +67,8 @@ class TaskStatus(OpenEnum):
 
     @property
     def is_terminal(self) -> bool:
+        """True for `completed`, `failed`, `cancelled` and `timed_out`: the task will
+        not change again. False for `queued`, `running` and unknown values."""
         return self in _TERMINAL_TASK
 
 
@@ -99,6 +107,8 @@ class Run(WireModel, Generic[R]):
 
 
 class RunStats(WireModel):
+    """How many runs the environment has, in all and by status."""
+
     total_runs: int
     running: int
     succeeded: int

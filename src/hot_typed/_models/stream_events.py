@@ -117,6 +117,8 @@ class StreamComplete(WireModel):
 
 
 class Keepalive(WireModel):
+    """Sent by the server to keep an idle subscription open; carries nothing."""
+
     type: Literal["keepalive"] = "keepalive"
 
 
@@ -201,21 +203,29 @@ class _EnvRun(WireModel):
 
 
 class EnvRunStart(_EnvRun):
+    """`run:start` on the environment stream: a run began."""
+
     type: Literal["run:start"] = "run:start"
 
 
 class EnvRunStop(_EnvRun):
+    """`run:stop` on the environment stream: a run stopped; `duration_ms` is how long it ran."""
+
     type: Literal["run:stop"] = "run:stop"
     duration_ms: int | None
 
 
 class EnvRunFail(_EnvRun):
+    """`run:fail` on the environment stream: a run failed; `error` is its message, if any."""
+
     type: Literal["run:fail"] = "run:fail"
     duration_ms: int | None
     error: str | None
 
 
 class EnvRunCancel(_EnvRun):
+    """`run:cancel` on the environment stream: a run was cancelled, for `reason`."""
+
     type: Literal["run:cancel"] = "run:cancel"
     duration_ms: int | None
     reason: str | None
@@ -230,6 +240,8 @@ class _EnvEvent(WireModel):
 
 
 class EnvEventCreated(_EnvEvent):
+    """`event:created` on the environment stream: an event was published."""
+
     type: Literal["event:created"] = "event:created"
 
 
@@ -240,6 +252,8 @@ class EnvEventHandled(_EnvEvent):
 
 
 class EnvStreamCreated(WireModel):
+    """`stream:created` on the environment stream: a new run stream exists."""
+
     type: Literal["stream:created"] = "stream:created"
     stream_id: UUID
     env_id: UUID
@@ -247,6 +261,8 @@ class EnvStreamCreated(WireModel):
 
 
 class EnvTaskStarted(WireModel):
+    """`task:started` on the environment stream: a background task began."""
+
     type: Literal["task:started"] = "task:started"
     task_id: UUID
     env_id: UUID
