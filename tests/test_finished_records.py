@@ -4,6 +4,7 @@ or task ended (waiters, terminal stream events, `HotRunError` / `HotTaskError`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import uuid4
 
@@ -170,10 +171,11 @@ async def test_a_record_read_while_going_has_no_result(mode: str) -> None:
 
 def test_a_finished_run_of_a_result_type_refuses_a_missing_result() -> None:
     wire = run(RUN_ID, status="succeeded")
+    no_result = json.dumps(wire)
 
     with pytest.raises(ValidationError, match="result"):
-        FinishedRun[int].model_validate(wire)
-    assert FinishedRun[int | None].model_validate(wire).result is None
-    assert FinishedRun[int].model_validate({**wire, "result": 5}).result == 5
+        FinishedRun[int].model_validate_json(no_result)
+    assert FinishedRun[int | None].model_validate_json(no_result).result is None
+    assert FinishedRun[int].model_validate_json(json.dumps({**wire, "result": 5})).result == 5
     with pytest.raises(ValidationError, match="result"):
-        FinishedTask[str].model_validate(task(TASK_ID, status="completed"))
+        FinishedTask[str].model_validate_json(json.dumps(task(TASK_ID, status="completed")))
