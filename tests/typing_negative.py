@@ -12,13 +12,18 @@ from pydantic import BaseModel
 
 from hot_typed import (
     AsyncHotClient,
+    Event,
     EventCreate,
     HotClient,
     Permissions,
     Run,
+    RunStart,
     ServiceKeyCreate,
     SessionCreate,
 )
+from hot_typed._request import Call, Request
+from hot_typed._resource import _Operation
+from hot_typed._wire import item_parser, parametrized
 
 ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
 
@@ -44,6 +49,13 @@ def sync_mistakes(hot: HotClient) -> None:
     hot.eventz.publish({"event_type": "t"})  # E: attr-defined
     run: Run = hot.events.get(ID)  # E: assignment
     count: int = hot.runs.get(ID, result_type=str).result  # E: assignment
+    # A record may be of a run still going: its result must be checked for None.
+    hot.runs.get(ID).result["$ok"]  # E: index
+    hot.runs.get(ID, result_type=Signup).result.email  # E: union-attr
+    hot.tasks.get(ID).result["$ok"]  # E: index
+    for message in hot.streams.subscribe(ID):
+        if isinstance(message, RunStart):
+            message.run.result["$ok"]  # E: index
     for update in hot.runs.subscribe(ID):
         update.task  # E: attr-defined
 
@@ -71,3 +83,10 @@ def construction_mistakes() -> None:
     HotClient("t", client=httpx.AsyncClient())  # E: arg-type
     AsyncHotClient("t", client=httpx.Client())  # E: arg-type
     HotClient("t", max_retries="2")  # E: arg-type
+
+
+def internal_mistakes() -> None:
+    # A parser of one model where another is declared; a runner verb misspelt.
+    parse = item_parser(parametrized(Run, Signup))
+    events: Call[Event[Signup]] = Call(Request("GET", "/events/x"), parse)  # E: arg-type
+    _Operation(lambda resource: None, "perfrom")  # E: arg-type

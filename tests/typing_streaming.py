@@ -12,8 +12,16 @@ from hot_typed import (
     AsyncHotClient,
     EnvEvent,
     EventStream,
+    FinishedRun,
+    FinishedTask,
     HotClient,
+    HotRunError,
+    HotTaskError,
     Run,
+    RunCancel,
+    RunFail,
+    RunStart,
+    RunStop,
     RunUpdate,
     StreamEvent,
     Task,
@@ -24,9 +32,32 @@ def sync_types(hot: HotClient) -> None:
     assert_type(hot.streams.subscribe_with_event({"event_type": "x"}), EventStream[StreamEvent])
     assert_type(hot.env.subscribe(), EventStream[EnvEvent])
     assert_type(hot.runs.subscribe("r"), EventStream[RunUpdate])
-    assert_type(hot.runs.wait("r", timeout=5), Run)
-    assert_type(hot.tasks.wait("t"), Task)
-    assert_type(hot.streams.wait_for_run_result("s", "e", timeout=1), Run)
+    # Where the library knows the run or task ended, `result` is `R`, not `R | None`.
+    assert_type(hot.runs.wait("r", timeout=5), FinishedRun)
+    assert_type(hot.runs.wait("r").result, Any)
+    assert_type(hot.tasks.wait("t"), FinishedTask)
+    assert_type(hot.tasks.wait("t").result, Any)
+    assert_type(hot.streams.wait_for_run_result("s", "e", timeout=1), FinishedRun)
+    assert_type(hot.streams.wait_for_run_result("s", "e").result["$ok"], Any)
+    finished: Run = hot.runs.wait("r")  # a finished run is a run
+    going: Task = hot.tasks.wait("t")
+    assert_type(finished.result, Any | None)
+    assert_type(going.result, Any | None)
+    for event in hot.streams.subscribe("s"):
+        if isinstance(event, RunStart):
+            assert_type(event.run, Run)
+            assert_type(event.run.result, Any | None)
+        elif isinstance(event, RunStop | RunFail | RunCancel):
+            assert_type(event.run, FinishedRun)
+            assert_type(event.run.result, Any)
+    for update in hot.runs.subscribe("r"):
+        assert_type(update.run.result, Any | None)
+    try:
+        hot.runs.wait("r")
+    except HotRunError as error:
+        assert_type(error.run, FinishedRun)
+    except HotTaskError as error:
+        assert_type(error.task.result, Any)
     assert_type(hot.events.call_hot("::f", [1]), Any)
     assert_type(hot.events.call_hot("::f", [1], result_type=int), int)
     assert_type(hot.events.call_hot("::f", result_type=list[str]), list[str])
@@ -37,9 +68,13 @@ async def async_types(hot: AsyncHotClient) -> None:
         hot.streams.subscribe_with_event({"event_type": "x"}), AsyncEventStream[StreamEvent]
     )
     assert_type(hot.env.subscribe(), AsyncEventStream[EnvEvent])
-    waiting: Coroutine[Any, Any, Run] = hot.runs.wait("r")
-    await waiting
-    assert_type(await hot.tasks.wait("t"), Task)
-    assert_type(await hot.streams.wait_for_run_result("s", "e"), Run)
+    waiting = hot.runs.wait("r")
+    _ = assert_type(waiting, Coroutine[Any, Any, FinishedRun])
+    assert_type((await waiting).result, Any)
+    assert_type(await hot.tasks.wait("t"), FinishedTask)
+    assert_type(await hot.streams.wait_for_run_result("s", "e"), FinishedRun)
+    async for event in hot.streams.subscribe("s"):
+        if isinstance(event, RunStop):
+            assert_type(event.run.result, Any)
     assert_type(await hot.events.call_hot("::f", [1]), Any)
     assert_type(await hot.events.call_hot("::f", [1], result_type=int), int)

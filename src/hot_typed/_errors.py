@@ -6,15 +6,16 @@ API errors are split by status so callers can catch exactly what they handle
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import httpx
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     import pydantic
 
-    from ._models.runs import Run, Task
+    from ._models.runs import FinishedRun, FinishedTask
 
 __all__ = [
     "AuthenticationError",
@@ -39,7 +40,22 @@ __all__ = [
 
 
 class HotError(Exception):
-    """Base class of every exception hot-typed raises."""
+    """Base class of every exception hot-typed raises.
+
+    Every one pickles (to cross a process boundary, say) with its attributes.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The constructors take keyword-only arguments, which `args` alone cannot
+        # rebuild: rebuild bare from `args`, then restore the attributes.
+        return (_rebuild, (type(self), self.args), self.__getstate__())
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _rebuild(cls: type[HotError], args: tuple[Any, ...]) -> HotError:
+    return cls.__new__(cls, *args)
 
 
 class HotApiError(HotError):
@@ -47,32 +63,62 @@ class HotApiError(HotError):
 
     `code` is the API's error code (`not_found`, `rate_limit_exceeded`, ...) or
     None when the body was not the API's JSON error envelope (a proxy's HTML
-    page, say); `body` is then the text received.
+    page, say); `body` is then the text received. `response` and `request` are
+    httpx's objects for the exchange (the response's body already read);
+    `headers` are the response's, case-insensitive (`headers["Retry-After"]`).
+
+    Nothing shows the request's `Authorization` header: not `str`, not `repr`
+    (httpx masks it), and a pickled error carries the request without it.
     """
 
     def __init__(
         self,
         message: str,
         *,
-        status_code: int,
+        response: httpx.Response,
         code: str | None = None,
         request_id: str | None = None,
         retry_after: int | None = None,
-        headers: Mapping[str, str] | None = None,
         body: Any = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.status_code = status_code
+        self.response = response
+        self.request: httpx.Request = response.request
+        self.status_code = response.status_code
+        self.headers: httpx.Headers = response.headers
         self.code = code
         self.request_id = request_id
         self.retry_after = retry_after
-        self.headers: dict[str, str] = dict(headers or {})
         self.body = body
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        request = _without_credentials(self.request)
+        response = self.response
+        state["request"] = request
+        state["response"] = httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=response.content,
+            request=request,
+            extensions={"http_version": response.http_version.encode()},
+        )
+        state["headers"] = state["response"].headers
+        return state
 
     def __str__(self) -> str:
         code = f" {self.code}" if self.code else ""
         return f"{self.status_code}{code}: {self.message}"
+
+
+def _without_credentials(request: httpx.Request) -> httpx.Request:
+    headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() != "authorization"]
+    try:
+        content: bytes | None = request.content
+    except httpx.RequestNotRead:  # a streamed upload: its body is not kept
+        content = None
+    return httpx.Request(request.method, request.url, headers=headers, content=content)
 
 
 class BadRequestError(HotApiError):
@@ -168,7 +214,7 @@ class HotFrameTooLargeError(HotStreamError):
 class HotRunError(HotError):
     """A run ended failed or cancelled. `run` is its terminal record."""
 
-    def __init__(self, message: str, *, run: Run) -> None:
+    def __init__(self, message: str, *, run: FinishedRun) -> None:
         super().__init__(message)
         self.run = run
 
@@ -176,7 +222,7 @@ class HotRunError(HotError):
 class HotTaskError(HotError):
     """A task ended failed, cancelled or timed out. `task` is its terminal record."""
 
-    def __init__(self, message: str, *, task: Task) -> None:
+    def __init__(self, message: str, *, task: FinishedTask) -> None:
         super().__init__(message)
         self.task = task
 

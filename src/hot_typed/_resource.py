@@ -14,7 +14,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    TypeVar,
+    overload,
+)
 
 from typing_extensions import Self
 
@@ -65,10 +74,14 @@ class Resource(Generic[ModeT]):
         return f"<{type(self).__name__} resource>"
 
 
+Verb = Literal["call", "page", "perform", "stream", "follow", "wait"]
+"""The runner method (`SyncRunner` / `AsyncRunner`) that performs a kind of operation."""
+
+
 class _Operation(Generic[P, T]):
     __slots__ = ("__doc__", "__wrapped__", "_build", "_perform")
 
-    def __init__(self, build: Callable[..., Any], perform: str) -> None:
+    def __init__(self, build: Callable[..., Any], perform: Verb) -> None:
         self._build = build
         self._perform = perform
         self.__doc__ = build.__doc__

@@ -183,6 +183,9 @@ class EventStream(Generic[E]):
         return next(self._events)
 
     def close(self) -> None:
+        """Stop reading and close the connection; iterating afterwards yields nothing.
+
+        Idempotent; leaving a `with` block calls it."""
         self._events.close()
 
     def __enter__(self) -> Self:
@@ -212,6 +215,9 @@ class AsyncEventStream(Generic[E]):
         return await self._events.__anext__()
 
     async def aclose(self) -> None:
+        """Stop reading and close the connection; iterating afterwards yields nothing.
+
+        Idempotent; leaving an `async with` block calls it."""
         await self._events.aclose()
 
     async def __aenter__(self) -> Self:

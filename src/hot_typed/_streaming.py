@@ -42,7 +42,15 @@ from ._errors import (
     RateLimitError,
 )
 from ._models.events import EventCreate
-from ._models.runs import Run, RunStatus, Task, TaskStatus
+from ._models.runs import (
+    FinishedRun,
+    FinishedTask,
+    Run,
+    RunStatus,
+    TaskStatus,
+    finished_run,
+    finished_task,
+)
 from ._models.stream_events import (
     EventPublished,
     KnownTypes,
@@ -186,7 +194,8 @@ def failure_message(kind: str, record_id: UUID, status: str, result: Any) -> str
 
 
 def _run_failed(run: Run) -> HotRunError:
-    return HotRunError(failure_message("run", run.run_id, str(run.status), run.result), run=run)
+    message = failure_message("run", run.run_id, str(run.status), run.result)
+    return HotRunError(message, run=finished_run(run))
 
 
 def unwrap_result(result: Any) -> Any:
@@ -319,7 +328,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         timeout: float | None = None,
         on_chunk: Callable[[str], object] | None = None,
         raise_failure: bool = False,
-        finish: Callable[[Run], R],
+        finish: Callable[[FinishedRun], R],
     ) -> None:
         super().__init__(max_attempts=max_attempts, timeout=timeout)
         if publish is None and (stream_id is None or event_id is None):
@@ -337,7 +346,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self._run_id: UUID | None = None
         self._started: set[UUID] = set()
         self._terminal: set[UUID] = set()
-        self._run: Run | None = None
+        self._run: FinishedRun | None = None
 
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
         if not self._published:
@@ -401,7 +410,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         return self._finish(self._run)
 
 
-def identity(run: Run) -> Run:
+def identity(run: FinishedRun) -> FinishedRun:
     """The `finish` of followers whose value is the terminal run itself."""
     return run
 
@@ -411,11 +420,11 @@ def _result_adapter(result_type: Any) -> TypeAdapter[Any]:
     return TypeAdapter(result_type)
 
 
-def call_result(result_type: type[R] | None) -> Callable[[Run], R]:
+def call_result(result_type: type[R] | None) -> Callable[[FinishedRun], R]:
     """The `finish` of `call_hot`: unwrap `$ok`, then validate into `result_type` if given."""
     adapter = None if result_type is None else _result_adapter(cast(Any, result_type))
 
-    def finish(run: Run) -> Any:
+    def finish(run: FinishedRun) -> Any:
         value = unwrap_result(run.result)
         if adapter is None:
             return value
@@ -456,7 +465,7 @@ class _SnapshotWaiter(Follower[S, R]):
         return record
 
 
-class RunWaiter(_SnapshotWaiter[RunUpdate, Run]):
+class RunWaiter(_SnapshotWaiter[RunUpdate, FinishedRun]):
     """`runs.wait`: the terminal run on `succeeded`; `HotRunError` on failed or cancelled."""
 
     def __init__(self, run_id: UUID | str, *, timeout: float, max_attempts: int) -> None:
@@ -476,14 +485,14 @@ class RunWaiter(_SnapshotWaiter[RunUpdate, Run]):
         run = event.run
         self._seen(event.run.raw)
         if run.status is RunStatus.SUCCEEDED:
-            self.done, self._record = True, run
+            self.done, self._record = True, finished_run(run)
         elif run.status.is_terminal:
             self.done = True
             raise _run_failed(run)
         return False
 
 
-class TaskWaiter(_SnapshotWaiter[TaskUpdate, Task]):
+class TaskWaiter(_SnapshotWaiter[TaskUpdate, FinishedTask]):
     """`tasks.wait`: the terminal task on `completed`; `HotTaskError` on failed,
     cancelled or timed out."""
 
@@ -504,10 +513,11 @@ class TaskWaiter(_SnapshotWaiter[TaskUpdate, Task]):
         task = event.task
         self._seen(task.raw)
         if task.status is TaskStatus.COMPLETED:
-            self.done, self._record = True, task
+            self.done, self._record = True, finished_task(task)
         elif task.status.is_terminal:
             self.done = True
             raise HotTaskError(
-                failure_message("task", task.task_id, str(task.status), task.result), task=task
+                failure_message("task", task.task_id, str(task.status), task.result),
+                task=finished_task(task),
             )
         return False

@@ -13,7 +13,17 @@ import time
 from collections.abc import Callable, Mapping
 from functools import cache
 from types import UnionType
-from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Generic,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    overload,
+)
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -30,6 +40,12 @@ from ._models._base import (
 from ._models._common import Meta, Pagination
 from ._models._json import to_json_value
 from ._pagination import Raw
+
+if TYPE_CHECKING:
+    # Only in the overloads of `parametrized`: a client that never reads runs or
+    # events does not load their models.
+    from ._models.events import Event
+    from ._models.runs import Run, Task
 
 __all__ = [
     "ErrorEnvelope",
@@ -55,6 +71,7 @@ logger = logging.getLogger("hot_typed")
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R", bound=RequestModel)
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class ItemEnvelope(WireModel, Generic[T]):
@@ -138,15 +155,26 @@ def query(model: type[R], **filters: Any) -> dict[str, str | int]:
 # model, such as a call's arguments.
 
 
-def parametrized(model: Any, type_arg: Any) -> Any:
+# One overload per generic model of a user type, so that `Call[Event[D]]` cannot be
+# given a parser of `Run[D]`: a type checker sees which model is parametrized.
+@overload
+def parametrized(model: type[Event[Any]], type_arg: type[U] | None) -> type[Event[U]]: ...
+@overload
+def parametrized(model: type[Run[Any]], type_arg: type[U] | None) -> type[Run[U]]: ...
+@overload
+def parametrized(model: type[Task[Any]], type_arg: type[U] | None) -> type[Task[U]]: ...
+@overload
+def parametrized(model: type[M], type_arg: Any) -> type[M]: ...
+def parametrized(model: type[BaseModel], type_arg: Any) -> type[BaseModel]:
     """`model[type_arg]` (`Event[Signup]`), or `model` itself when `type_arg` is None,
     built once per pair so typed reads cost what untyped ones do after the first."""
     return model if type_arg is None else _parametrize(model, type_arg)
 
 
 @cache
-def _parametrize(model: Any, type_arg: Any) -> Any:
-    return model[type_arg]
+def _parametrize(model: Any, type_arg: Any) -> type[BaseModel]:
+    parametrized: type[BaseModel] = model[type_arg]
+    return parametrized
 
 
 # ---------------------------------------------------------------- responses
@@ -227,8 +255,8 @@ def list_parser(
 
     def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, Raw]:
         page = _validate(validate, response)
+        # The envelope model itself is dropped: its wire form is `document.value`.
         document = WireDocument(response.content)
-        _set_wire(page, document)
         _set_wire(page.pagination, WireMember(document, "pagination"))
         if page.meta is not None:
             _set_wire(page.meta, WireMember(document, "meta"))
@@ -352,20 +380,18 @@ def api_error(response: httpx.Response) -> HotApiError:
         request_id = envelope.get("request_id")
         return cls(
             str(message) if message else f"HTTP {status}",
-            status_code=status,
+            response=response,
             code=str(code) if code is not None else None,
             request_id=str(request_id) if request_id is not None else None,
             retry_after=_retry_after(envelope.get("retry_after"), response.headers),
-            headers=response.headers,
             body=body,
         )
     reason = response.reason_phrase or "error"
     snippet = " ".join(text.split())[:200]
     return cls(
         f"HTTP {status} {reason}" + (f": {snippet}" if snippet else ""),
-        status_code=status,
+        response=response,
         request_id=response.headers.get("x-request-id"),
         retry_after=_retry_after(None, response.headers),
-        headers=response.headers,
         body=text,
     )

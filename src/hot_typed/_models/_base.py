@@ -13,7 +13,10 @@ keys, and any field whose Python name differs declares the wire key as its alias
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -47,6 +50,9 @@ __all__ = [
 #: models validated from it keep it as `.raw`.
 WIRE_CONTEXT: dict[str, Any] = {"hot_typed.wire": True}
 
+_NO_WIRE: Any = object()
+_WIRE_STATE = "hot_typed.wire"
+
 _WIRE_CONFIG = ConfigDict(
     extra="allow",
     validate_by_alias=True,
@@ -70,8 +76,8 @@ class WireModel(BaseModel):
 
     # The wire dict, set by the wrap validator below; or, set by a decoder that
     # validated a whole body from its text (see `TopLevel`), that JSON text or a
-    # `WireDocument` reference, resolved on first access. A plain slot keeps the
-    # cost to one attribute store.
+    # reference into a `WireDocument`, resolved on first access. A plain slot
+    # keeps the cost to one attribute store.
     __slots__ = ("_wire",)
 
     @model_validator(mode="wrap")
@@ -85,6 +91,59 @@ class WireModel(BaseModel):
         if isinstance(data, dict) and (info.mode == "json" or info.context is WIRE_CONTEXT):
             object.__setattr__(model, "_wire", data)
         return model
+
+    # Copies and pickles keep the wire form: `.raw` must stay the JSON received (a
+    # nanosecond timestamp, a `1.0`, an unknown key), not fall back to a dump.
+
+    def __copy__(self) -> Self:
+        copied = super().__copy__()
+        wire = self._portable_wire()
+        if wire is not _NO_WIRE:
+            object.__setattr__(copied, "_wire", wire)
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        memo = {} if memo is None else memo
+        copied = super().__deepcopy__(memo)
+        wire = self._portable_wire()
+        if wire is not _NO_WIRE:
+            object.__setattr__(copied, "_wire", copy.deepcopy(wire, memo))
+        return copied
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        wire = self._portable_wire()
+        if wire is not _NO_WIRE:
+            state[_WIRE_STATE] = wire
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if _WIRE_STATE in state:
+            object.__setattr__(self, "_wire", state[_WIRE_STATE])
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy keeping `.raw`; with `update`, a copy whose `.raw` is its own dump.
+
+        A model changed by `update` is no longer what the server sent, so its
+        wire form is not carried over: `.raw` is then its serialization by wire
+        key, as for a model built in Python.
+        """
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            with contextlib.suppress(AttributeError):
+                object.__delattr__(copied, "_wire")
+        return copied
+
+    def _portable_wire(self) -> Any:
+        # The frame text as it is (immutable, parsed on first access); any other
+        # lazy form resolved to its object, since a model of a page finds its
+        # object by its own identity, which a copy does not share.
+        try:
+            wire = object.__getattribute__(self, "_wire")
+        except AttributeError:
+            return _NO_WIRE
+        return wire if isinstance(wire, str) else self.raw
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -108,10 +167,9 @@ class WireDocument:
     """A JSON body received whole, parsed at most once: when a `.raw` needs it.
 
     A decoder that validated a body from its text (see `TopLevel`) hands the
-    models their wire form lazily: the model of the whole body gets the
-    document, the models of a list inside it share one `WireItems`, a model of
-    an object inside it gets a `WireMember`. All `.raw` then come from one
-    parse, and share its objects.
+    models inside it their wire form lazily: the models of a list share one
+    `WireItems`, a model of an object gets a `WireMember`. All `.raw` then come
+    from one parse, and share its objects.
     """
 
     __slots__ = ("_text", "_value")
@@ -161,11 +219,9 @@ class WireMember:
         return self.document.value()[self.key]
 
 
-def _resolve(wire: str | WireDocument | WireItems | WireMember, model: Any) -> Any:
+def _resolve(wire: str | WireItems | WireMember, model: Any) -> Any:
     if isinstance(wire, str):
         return json.loads(wire)
-    if isinstance(wire, WireDocument):
-        return wire.value()
     return wire.of(model)
 
 
@@ -173,8 +229,8 @@ class TopLevel:
     """Marker: `Annotated[SomeWireModel, TopLevel]` validates without `.raw` capture.
 
     For decoders that validate a whole payload straight from its JSON text and
-    then hand the model its wire form lazily (the text itself, or a
-    `WireDocument` reference), so `.raw` is parsed only if it is ever read: the
+    then hand the model its wire form lazily (the text itself, or a reference
+    into a `WireDocument`), so `.raw` is parsed only if it is ever read: the
     wrap validator would otherwise turn every payload into Python objects a
     second time and cost a Python call per model. Models nested inside still
     capture their own raw as usual. Should pydantic ever lay out

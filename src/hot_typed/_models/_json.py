@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter
@@ -36,6 +36,10 @@ def _not_json(path: _Path, problem: str) -> PydanticCustomError:
         "json_value", "not JSON at {where}: {problem}", {"where": _where(path), "problem": problem}
     )
 
+
+# Sequences whose JSON form would be a guess: bytes have none (base64? a list of
+# ints?), and text is a string, never an array of characters.
+_NOT_ARRAYS = (str, bytes, bytearray, memoryview)
 
 _DATACLASS_DUMPERS: dict[type, Callable[..., Any]] = {}
 
@@ -75,8 +79,6 @@ def _convert(value: Any, path: _Path) -> Any:
         )
     if isinstance(value, str | int):
         return value
-    if isinstance(value, tuple):
-        return [_convert(item, (*path, i)) for i, item in enumerate(value)]
     try:
         if isinstance(value, BaseModel):
             dumped = value.model_dump(mode="json", by_alias=_by_alias(value.model_config))
@@ -87,9 +89,17 @@ def _convert(value: Any, path: _Path) -> Any:
             return _convert(dumped, path)
     except PydanticSerializationError as error:
         raise _not_json(path, f"{cls.__name__} cannot be serialized: {error}") from error
+    # By protocol, not by exact type, and after models (which may read like
+    # mappings): any mapping (`OrderedDict`, `defaultdict`, a read-only view) is
+    # a JSON object, any sequence but text and bytes (a tuple, a deque) an array.
+    if isinstance(value, Mapping):
+        return {key: _convert_item(key, item, path) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, _NOT_ARRAYS):
+        return [_convert(item, (*path, i)) for i, item in enumerate(value)]
     raise _not_json(
         path,
-        f"{cls.__name__} objects have no JSON form; send JSON, a pydantic model or a dataclass",
+        f"{cls.__name__} objects have no JSON form; send JSON (any mapping with string "
+        "keys, any sequence), a pydantic model or a dataclass",
     )
 
 

@@ -49,6 +49,8 @@ class ServiceKey(WireModel):
 
 
 class RevokeAll(WireModel):
+    """The answer to a revoke-all: how many credentials were revoked."""
+
     revoked_count: int
 
 

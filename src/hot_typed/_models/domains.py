@@ -12,6 +12,8 @@ __all__ = ["DnsRecord", "Domain", "DomainCreate", "DomainStatus", "DomainVerific
 
 
 class DomainStatus(OpenEnum):
+    """A custom domain's provisioning status; unknown values are kept."""
+
     PENDING_VALIDATION = "pending_validation"
     VALIDATED = "validated"
     PROVISIONING = "provisioning"
@@ -20,6 +22,8 @@ class DomainStatus(OpenEnum):
 
 
 class DnsRecord(WireModel):
+    """A DNS record to create at the domain's DNS provider; `purpose` says what it is for."""
+
     type: str
     name: str
     value: str
@@ -27,6 +31,10 @@ class DnsRecord(WireModel):
 
 
 class Domain(WireModel):
+    """A custom domain of the environment. `dns_records` are the records to create;
+    `provisioning_error` says why provisioning failed, when it did.
+    """
+
     domain_id: UUID
     env_id: UUID
     domain: str
@@ -40,6 +48,8 @@ class Domain(WireModel):
 
 
 class DomainVerification(WireModel):
+    """The answer to `domains.verify`: the domain's status now, explained in `message`."""
+
     domain_id: UUID
     domain: str
     status: DomainStatus
@@ -47,4 +57,6 @@ class DomainVerification(WireModel):
 
 
 class DomainCreate(RequestModel):
+    """Body of `POST /v1/domains`: the domain name to register (not empty)."""
+
     domain: str = Field(min_length=1)

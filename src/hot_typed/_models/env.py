@@ -12,6 +12,8 @@ __all__ = ["Environment", "OrgLimits", "OrgPlan", "OrgUsage", "UsageCounts", "Us
 
 
 class Environment(WireModel):
+    """The environment a token belongs to, in its organization."""
+
     env_id: UUID
     org_id: UUID
     name: str
@@ -19,6 +21,8 @@ class Environment(WireModel):
 
 
 class UsageCounts(WireModel):
+    """What the organization used this period."""
+
     runs_this_period: int
     file_storage_bytes: int
     team_members: int
@@ -45,6 +49,8 @@ class OrgLimits(WireModel):
 
 
 class UsagePercent(WireModel):
+    """Usage as a percentage of each limit; `has_warning` when one is close to it."""
+
     runs: float
     file_storage: float
     team_members: float
@@ -55,12 +61,16 @@ class UsagePercent(WireModel):
 
 
 class OrgPlan(WireModel):
+    """The organization's plan and its current billing period."""
+
     name: str
     period_start: AwareDatetime
     period_end: AwareDatetime
 
 
 class OrgUsage(WireModel):
+    """The answer to `org.usage`: usage this period, the plan's limits, and the ratio."""
+
     org_id: UUID
     usage: UsageCounts
     limits: OrgLimits

@@ -12,6 +12,10 @@ __all__ = ["File", "InitiateUpload", "UploadCreate", "UploadPart"]
 
 
 class File(WireModel):
+    """A stored file's record: its path, size and type, and the runs that created
+    and last updated it (None when not written by a run).
+    """
+
     file_id: UUID
     path: str
     size: int
@@ -35,6 +39,8 @@ class InitiateUpload(WireModel):
 
 
 class UploadPart(WireModel):
+    """A part of a multipart upload, as stored."""
+
     part_number: int
     size: int
     etag: str

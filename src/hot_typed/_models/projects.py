@@ -26,6 +26,8 @@ __all__ = [
 
 
 class Project(WireModel):
+    """A project: what is built and deployed; `active` says whether it is activated."""
+
     project_id: UUID
     env_id: UUID
     name: str
@@ -45,14 +47,20 @@ class ProjectActivation(WireModel):
 
 
 class ProjectCreate(RequestModel):
+    """Body of `POST /v1/projects`: the new project's name (not empty)."""
+
     name: str = Field(min_length=1)
 
 
 class ProjectUpdate(RequestModel):
+    """Body of `PATCH /v1/projects/{project}`: the project's new name (not empty)."""
+
     name: str = Field(min_length=1)
 
 
 class BuildRuntimeWarning(WireModel):
+    """Why a build may not run as expected on this runtime version."""
+
     build_engine_version: str
     build_hot_std_version: str | None = None
     runtime_version: str
@@ -60,6 +68,10 @@ class BuildRuntimeWarning(WireModel):
 
 
 class Build(WireModel):
+    """A build of a project: an uploaded archive identified by its `hash`;
+    `deployed` and `active` say whether it is the one deployed and serving.
+    """
+
     build_id: UUID
     project_id: UUID
     hash: str
@@ -84,6 +96,8 @@ class BuildWithProject(Build):
 
 
 class BuildUpload(WireModel):
+    """The answer to `builds.upload`: the build archive, as stored."""
+
     build_id: UUID
     project_id: UUID
     hash: str
@@ -103,17 +117,25 @@ class ContextVariable(WireModel):
 
 
 class ContextVariableCreate(RequestModel):
+    """Body of `POST /v1/projects/{project}/context`: a new variable's `key` (not
+    empty), its `value` (write-only: never returned) and an optional description."""
+
     key: str = Field(min_length=1)
     value: str
     description: str | None = None
 
 
 class ContextVariableUpdate(RequestModel):
+    """Body of `PUT /v1/projects/{project}/context/{key}`: the variable's new
+    `value` and description."""
+
     value: str
     description: str | None = None
 
 
 class EventHandler(WireModel):
+    """A function (`ns`/`var`) of a deployed build that handles events of `event_type`."""
+
     event_handler_id: UUID
     build_id: UUID
     event_type: str
@@ -122,6 +144,8 @@ class EventHandler(WireModel):
 
 
 class Schedule(WireModel):
+    """A function (`ns`/`var`) of a deployed build run on the `cron` schedule."""
+
     schedule_id: UUID
     build_id: UUID
     cron: str

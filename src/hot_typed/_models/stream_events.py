@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field
 from typing_extensions import TypeVar
 
 from ._base import WireModel
-from .runs import Run, RunType, Task, TaskStatus
+from .runs import FinishedRun, Run, RunType, Task, TaskStatus
 
 __all__ = [
     "EnvEvent",
@@ -53,25 +53,32 @@ class EventPublished(WireModel):
 
 
 class RunStart(WireModel):
+    """A run began on the stream; its `result` is not there yet."""
+
     type: Literal["run:start"] = "run:start"
     run: Run
 
 
 class RunStop(WireModel):
-    """The run succeeded; `run.result` holds its result."""
+    """The run stopped: succeeded, or failed with a retry pending (`run.status` says
+    which); `run.result` holds its result."""
 
     type: Literal["run:stop"] = "run:stop"
-    run: Run
+    run: FinishedRun
 
 
 class RunFail(WireModel):
+    """The run failed; `run.result` holds the failure (`{"$err": ...}`)."""
+
     type: Literal["run:fail"] = "run:fail"
-    run: Run
+    run: FinishedRun
 
 
 class RunCancel(WireModel):
+    """The run was cancelled; `run.result` holds the cancellation."""
+
     type: Literal["run:cancel"] = "run:cancel"
-    run: Run
+    run: FinishedRun
 
 
 class RunUpdate(WireModel):
@@ -110,6 +117,8 @@ class StreamComplete(WireModel):
 
 
 class Keepalive(WireModel):
+    """Sent by the server to keep an idle subscription open; carries nothing."""
+
     type: Literal["keepalive"] = "keepalive"
 
 
@@ -118,8 +127,6 @@ class UnknownStreamEvent(WireModel):
 
     type: str
 
-
-RunTerminal = RunStop | RunFail | RunCancel
 
 class KnownTypes:
     """The `type` tags of the models of an open event union, learnt from the union.
@@ -196,21 +203,29 @@ class _EnvRun(WireModel):
 
 
 class EnvRunStart(_EnvRun):
+    """`run:start` on the environment stream: a run began."""
+
     type: Literal["run:start"] = "run:start"
 
 
 class EnvRunStop(_EnvRun):
+    """`run:stop` on the environment stream: a run stopped; `duration_ms` is how long it ran."""
+
     type: Literal["run:stop"] = "run:stop"
     duration_ms: int | None
 
 
 class EnvRunFail(_EnvRun):
+    """`run:fail` on the environment stream: a run failed; `error` is its message, if any."""
+
     type: Literal["run:fail"] = "run:fail"
     duration_ms: int | None
     error: str | None
 
 
 class EnvRunCancel(_EnvRun):
+    """`run:cancel` on the environment stream: a run was cancelled, for `reason`."""
+
     type: Literal["run:cancel"] = "run:cancel"
     duration_ms: int | None
     reason: str | None
@@ -225,6 +240,8 @@ class _EnvEvent(WireModel):
 
 
 class EnvEventCreated(_EnvEvent):
+    """`event:created` on the environment stream: an event was published."""
+
     type: Literal["event:created"] = "event:created"
 
 
@@ -235,6 +252,8 @@ class EnvEventHandled(_EnvEvent):
 
 
 class EnvStreamCreated(WireModel):
+    """`stream:created` on the environment stream: a new run stream exists."""
+
     type: Literal["stream:created"] = "stream:created"
     stream_id: UUID
     env_id: UUID
@@ -242,6 +261,8 @@ class EnvStreamCreated(WireModel):
 
 
 class EnvTaskStarted(WireModel):
+    """`task:started` on the environment stream: a background task began."""
+
     type: Literal["task:started"] = "task:started"
     task_id: UUID
     env_id: UUID

@@ -32,15 +32,20 @@ class Sessions(Resource[ModeT]):
 
     @list_endpoint
     def list(self, *, limit: int | None = None, offset: int | None = None) -> ListCall[Session]:
+        """The active sessions created with this API key, as a page (tokens not included)."""
         params = query(ListQuery, limit=limit, offset=offset)
         return ListCall(Request("GET", "/sessions", params=params), list_parser(Session))
 
     @endpoint
     def revoke(self, session_id: str | UUID) -> Call[None]:
+        """Revoke one session: its token stops working. Returns None; `NotFoundError`
+        when there is no such session.
+        """
         return Call(Request("DELETE", path("/sessions/{}", session_id)), no_content)
 
     @endpoint
     def revoke_all(self) -> Call[RevokeAll]:
+        """Revoke every active session of this API key; returns how many were revoked."""
         return Call(Request("DELETE", "/sessions"), item_parser(RevokeAll))
 
 
@@ -54,11 +59,13 @@ class ServiceKeys(Resource[ModeT]):
 
     @list_endpoint
     def list(self, *, limit: int | None = None, offset: int | None = None) -> ListCall[ServiceKey]:
+        """The service keys created with this API key, as a page (tokens not included)."""
         params = query(ListQuery, limit=limit, offset=offset)
         return ListCall(Request("GET", "/service-keys", params=params), list_parser(ServiceKey))
 
     @endpoint
     def get(self, service_key_id: str | UUID) -> Call[ServiceKey]:
+        """One service key (without its token); `NotFoundError` when there is none."""
         request = Request("GET", path("/service-keys/{}", service_key_id))
         return Call(request, item_parser(ServiceKey))
 
@@ -73,8 +80,12 @@ class ServiceKeys(Resource[ModeT]):
 
     @endpoint
     def revoke(self, service_key_id: str | UUID) -> Call[None]:
+        """Revoke one service key: its token stops working. Returns None;
+        `NotFoundError` when there is no such key.
+        """
         return Call(Request("DELETE", path("/service-keys/{}", service_key_id)), no_content)
 
     @endpoint
     def revoke_all(self) -> Call[RevokeAll]:
+        """Revoke every active service key of this API key; returns how many were revoked."""
         return Call(Request("DELETE", "/service-keys"), item_parser(RevokeAll))

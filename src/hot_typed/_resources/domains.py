@@ -25,15 +25,21 @@ class Domains(Resource[ModeT]):
 
     @list_endpoint
     def list(self, *, limit: int | None = None, offset: int | None = None) -> ListCall[Domain]:
+        """The environment's custom domains, as a page."""
         params = query(ListQuery, limit=limit, offset=offset)
         return ListCall(Request("GET", "/domains", params=params), list_parser(Domain))
 
     @endpoint
     def get(self, domain_id: str | UUID) -> Call[Domain]:
+        """One domain and its provisioning status; `NotFoundError` when there is none."""
         return Call(Request("GET", path("/domains/{}", domain_id)), item_parser(Domain))
 
     @endpoint
     def delete(self, domain_id: str | UUID) -> Call[None]:
+        """Remove a domain; returns None (the server cleans up its certificate afterwards).
+
+        Raises `NotFoundError` when there is no such domain.
+        """
         return Call(Request("DELETE", path("/domains/{}", domain_id)), no_content)
 
     @endpoint

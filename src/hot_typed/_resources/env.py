@@ -14,6 +14,7 @@ __all__ = ["Env", "Org"]
 class Env(Resource[ModeT]):
     @endpoint
     def get(self) -> Call[Environment]:
+        """The environment the token belongs to."""
         return Call(Request("GET", "/env"), item_parser(Environment))
 
     @stream_endpoint

@@ -91,10 +91,12 @@ class Files(Resource[ModeT]):
 
     @endpoint
     def get(self, file_id: str | UUID) -> Call[File]:
+        """A stored file's record (its content: `download`); `NotFoundError` when there is none."""
         return Call(Request("GET", path("/files/{}", file_id)), item_parser(File))
 
     @endpoint
     def delete(self, file_id: str | UUID) -> Call[None]:
+        """Delete a stored file; returns None. `NotFoundError` when there is none."""
         return Call(Request("DELETE", path("/files/{}", file_id)), no_content)
 
     @endpoint
@@ -176,6 +178,11 @@ class Files(Resource[ModeT]):
 
     @endpoint
     def complete_upload(self, upload_id: str | UUID) -> Call[File]:
+        """Finish a multipart upload once all its parts are sent; returns the stored `File`.
+
+        Raises `NotFoundError` for an unknown upload, and `ConflictError` when it
+        is no longer pending or parts or bytes are missing.
+        """
         return _complete(upload_id)
 
     @endpoint

@@ -43,6 +43,11 @@ class Projects(Resource[ModeT]):
 
     @endpoint
     def create(self, body: ProjectCreate | Mapping[str, Any]) -> Call[Project]:
+        """Create a project; returns it.
+
+        `body` (a `ProjectCreate` or a mapping of its keys) is validated first: a
+        bad body raises pydantic's `ValidationError` and nothing is sent.
+        """
         content = request_body(ProjectCreate, body)
         return Call(Request("POST", "/projects", json=content), item_parser(Project))
 
@@ -53,12 +58,21 @@ class Projects(Resource[ModeT]):
 
     @endpoint
     def update(self, project: ProjectRef, body: ProjectUpdate | Mapping[str, Any]) -> Call[Project]:
+        """Rename a project (by UUID or name); returns it updated.
+
+        Raises `NotFoundError` when the environment has no such project; `body` is
+        validated first, as in `create`.
+        """
         content = request_body(ProjectUpdate, body)
         request = Request("PATCH", path("/projects/{}", project), json=content)
         return Call(request, item_parser(Project))
 
     @endpoint
     def delete(self, project: ProjectRef) -> Call[None]:
+        """Delete a project (by UUID or name); returns None.
+
+        Raises `NotFoundError` when the environment has no such project.
+        """
         return Call(Request("DELETE", path("/projects/{}", project)), no_content)
 
     @endpoint
@@ -69,6 +83,10 @@ class Projects(Resource[ModeT]):
 
     @endpoint
     def deactivate(self, project: ProjectRef) -> Call[ProjectActivation]:
+        """Deactivate a project; returns the project, now inactive, as a `ProjectActivation`.
+
+        Raises `NotFoundError` when the environment has no such project.
+        """
         request = Request("POST", path("/projects/{}/deactivate", project))
         return Call(request, item_parser(ProjectActivation))
 
@@ -104,12 +122,14 @@ class Builds(Resource[ModeT]):
     def list_for_project(
         self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
     ) -> ListCall[Build]:
+        """One project's builds (project by UUID or name), as a page."""
         params = query(ListQuery, limit=limit, offset=offset)
         request = Request("GET", path("/projects/{}/builds", project), params=params)
         return ListCall(request, list_parser(Build))
 
     @endpoint
     def get(self, project: ProjectRef, build_id: str | UUID) -> Call[Build]:
+        """One build of a project; `NotFoundError` when the project has no such build."""
         request = Request("GET", path("/projects/{}/builds/{}", project, build_id))
         return Call(request, item_parser(Build))
 
@@ -163,6 +183,12 @@ class Builds(Resource[ModeT]):
 
     @endpoint
     def deploy(self, project: ProjectRef, build_id: str | UUID) -> Call[Build]:
+        """Deploy a build of the project; returns the build, now deployed.
+
+        Raises `NotFoundError` when the project has no such build, and
+        `BadRequestError` when the server refuses to deploy it (context variables
+        it needs are missing, or a resource or schedule limit would be exceeded).
+        """
         request = Request("POST", path("/projects/{}/builds/{}/deploy", project, build_id))
         return Call(request, item_parser(Build))
 
@@ -174,6 +200,7 @@ class Context(Resource[ModeT]):
     def list(
         self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
     ) -> ListCall[ContextVariable]:
+        """The project's context variables, as a page: keys and descriptions, never values."""
         params = query(ListQuery, limit=limit, offset=offset)
         request = Request("GET", path("/projects/{}/context", project), params=params)
         return ListCall(request, list_parser(ContextVariable))
@@ -182,6 +209,11 @@ class Context(Resource[ModeT]):
     def create(
         self, project: ProjectRef, body: ContextVariableCreate | Mapping[str, Any]
     ) -> Call[ContextVariable]:
+        """Set a new context variable; returns it (without its value).
+
+        `body` (a `ContextVariableCreate` or a mapping of its keys) is validated
+        first: a bad body raises pydantic's `ValidationError` and nothing is sent.
+        """
         content = request_body(ContextVariableCreate, body)
         request = Request("POST", path("/projects/{}/context", project), json=content)
         return Call(request, item_parser(ContextVariable))
@@ -190,11 +222,18 @@ class Context(Resource[ModeT]):
     def update(
         self, project: ProjectRef, key: str, body: ContextVariableUpdate | Mapping[str, Any]
     ) -> Call[ContextVariable]:
+        """Replace the value (and description) of the variable `key`; returns it (without
+        its value).
+
+        Raises `NotFoundError` when the project has no such variable; `body` is
+        validated first, as in `create`.
+        """
         content = request_body(ContextVariableUpdate, body)
         request = Request("PUT", path("/projects/{}/context/{}", project, key), json=content)
         return Call(request, item_parser(ContextVariable))
 
     @endpoint
     def delete(self, project: ProjectRef, key: str) -> Call[None]:
+        """Delete the variable `key`; returns None. `NotFoundError` when there is none."""
         request = Request("DELETE", path("/projects/{}/context/{}", project, key))
         return Call(request, no_content)

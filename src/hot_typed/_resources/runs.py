@@ -45,6 +45,7 @@ class Runs(Resource[ModeT]):
 
     @endpoint
     def stats(self) -> Call[RunStats]:
+        """How many runs the environment has, in all and by status."""
         return Call(Request("GET", "/runs/stats"), item_parser(RunStats))
 
     @endpoint

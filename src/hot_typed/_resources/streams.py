@@ -7,14 +7,14 @@ from typing import Any
 from uuid import UUID
 
 from .._models.events import EventCreate
-from .._models.runs import Run
+from .._models.runs import FinishedRun
 from .._models.stream_events import StreamEvent
 from .._request import StreamCall
 from .._resource import ModeT, Resource, follow_endpoint, stream_endpoint, wait_endpoint
 from .._streaming import RunStreamFollower, identity, stream_subscription
 from .._wire import request_body
 
-__all__ = ["Streams", "stream_subscription"]
+__all__ = ["Streams"]
 
 
 class Streams(Resource[ModeT]):
@@ -45,7 +45,7 @@ class Streams(Resource[ModeT]):
         project: str | None = None,
         reconnect: bool = True,
         max_attempts: int = 5,
-    ) -> RunStreamFollower[Run]:
+    ) -> RunStreamFollower[FinishedRun]:
         """Publish an event and follow its stream until the event's run is terminal.
 
         The event goes out once, through `POST /v1/streams/subscribe-with-event`
@@ -82,7 +82,7 @@ class Streams(Resource[ModeT]):
         on_chunk: Callable[[str], object] | None = None,
         project: str | None = None,
         max_attempts: int = 5,
-    ) -> RunStreamFollower[Run]:
+    ) -> RunStreamFollower[FinishedRun]:
         """Wait on `stream_id` for the run started by `event_id` and return it, terminal.
 
         `on_chunk(text)` is called for each `stream:data` text chunk (payload

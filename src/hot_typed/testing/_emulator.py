@@ -83,6 +83,7 @@ class HotEmulator:
 
     @property
     def port(self) -> int:
+        """The loopback TCP port the emulator listens on (chosen free at creation)."""
         return self._server.port
 
     @property
@@ -98,6 +99,9 @@ class HotEmulator:
     # Lifecycle ---------------------------------------------------------------
 
     def start(self) -> Self:
+        """Start serving; returns the emulator. `RuntimeError` if it is already running.
+
+        `with HotEmulator() as emu:` starts it and stops it on exit."""
         if self._running:
             raise RuntimeError("the emulator is already running")
         self._server.start()

@@ -111,6 +111,7 @@ class Faults:
         return None if fault is None else fault.error
 
     def take_delay(self, path: str) -> float:
+        """Seconds to hold the answer for `path`, consuming an armed delay (0 if none)."""
         fault = self._take(self._delays, path)
         return 0.0 if fault is None else fault.seconds
 

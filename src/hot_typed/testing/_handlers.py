@@ -68,9 +68,11 @@ class TaskControl:
         self._store.finish_task(self.task_id, "failed", {"$err": message})
 
     def cancel(self) -> None:
+        """End the task `cancelled`; emits its final `task:update`."""
         self._store.finish_task(self.task_id, "cancelled", {"$err": "cancelled"})
 
     def time_out(self) -> None:
+        """End the task `timed_out`; emits its final `task:update`."""
         self._store.finish_task(self.task_id, "timed_out", {"$err": "timed out"})
 
 

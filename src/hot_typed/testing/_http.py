@@ -41,6 +41,7 @@ class HttpRequest:
 
     @property
     def path(self) -> str:
+        """The request target's path, still percent-encoded, without the query."""
         return urlsplit(self.target).path
 
     @property
@@ -50,9 +51,11 @@ class HttpRequest:
 
     @property
     def query(self) -> dict[str, str]:
+        """The query parameters, decoded; the last value of a repeated one."""
         return {k: v[-1] for k, v in parse_qs(urlsplit(self.target).query).items()}
 
     def json(self) -> Any:
+        """The body decoded as JSON; `ValueError` when it is not JSON."""
         return json.loads(self.body)
 
 
@@ -67,6 +70,8 @@ class HttpResponse:
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Self:
+        """An answer of `payload` as compact JSON, `Content-Type: application/json`
+        unless `headers` say otherwise."""
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         return cls(status, body, {"Content-Type": "application/json", **(headers or {})})
 
@@ -191,10 +196,12 @@ class LoopbackServer:
 
     @property
     def port(self) -> int:
+        """The loopback TCP port the server listens on (chosen free at creation)."""
         return int(self._server.server_address[1])
 
     @property
     def base_url(self) -> str:
+        """`http://<host>:<port>`, the host as given (IPv6 in brackets)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
@@ -203,6 +210,9 @@ class LoopbackServer:
             self.requests.append(request)
 
     def start(self) -> Self:
+        """Start serving on a background thread; returns the server.
+
+        `with LoopbackServer(handler) as server:` starts it and stops it on exit."""
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -1,0 +1,144 @@
+"""`.raw` survives `copy.copy`, `copy.deepcopy`, `model_copy()` and pickling: single
+models, the items of a page (whose raw is a reference into the page's JSON) and
+stream events (whose raw is their frame's text, parsed on first access). A copy
+changed by `model_copy(update=...)` is no longer what was received: its raw is
+its own dump."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from collections.abc import Callable
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from hot_typed import Event, RunStop, WireModel
+from hot_typed.testing import HttpResponse
+
+from .sse_script import SseScript, close, collect, event, make_client, resolve, run
+
+both_clients = pytest.mark.parametrize("mode", ["sync", "async"])
+
+NANOS = "2026-01-01T00:00:00.123456789Z"
+
+
+def _event(**extra: Any) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid4()),
+        "env_id": str(uuid4()),
+        "stream_id": str(uuid4()),
+        "event_type": "user:signup",
+        "event_data": {"amount": 1.0, "big": 12345678901234567890, "none": None},
+        "event_time": NANOS,
+        "created_at": NANOS,
+        **extra,
+    }
+
+
+def _pickled(model: WireModel) -> Any:
+    return pickle.loads(pickle.dumps(model))
+
+
+COPIES: dict[str, Callable[[Any], Any]] = {
+    "copy.copy": copy.copy,
+    "copy.deepcopy": copy.deepcopy,
+    "model_copy": lambda model: model.model_copy(),
+    "model_copy(deep=True)": lambda model: model.model_copy(deep=True),
+    "pickle": _pickled,
+}
+each_copy = pytest.mark.parametrize("make_copy", COPIES.values(), ids=list(COPIES))
+
+
+async def _received(mode: str) -> tuple[Event, list[Event], RunStop]:
+    """One event got alone, a page of two, and a `run:stop` from a stream, all received."""
+    single = _event(unknown_key={"kept": True})
+    page = [_event(), _event()]
+    stop = {"type": "run:stop", "run": run(uuid4(), status="succeeded", result={"$ok": 1.0})}
+    with SseScript(
+        HttpResponse.json({"data": single}),
+        HttpResponse.json(
+            {"data": page, "pagination": {"limit": 2, "offset": 0, "total": 2, "has_more": False}}
+        ),
+        [event(stop)],
+    ) as server:
+        client = make_client(server, mode)
+        try:
+            got = await resolve(client.events.get(single["event_id"]))
+            listed: Any = await resolve(client.events.list())
+            (stopped,) = await collect(client.streams.subscribe(uuid4()))
+        finally:
+            await close(client)
+    assert isinstance(stopped, RunStop)
+    return got, list(listed.data), stopped
+
+
+@both_clients
+@each_copy
+async def test_a_copy_of_a_received_model_keeps_its_raw(
+    mode: str, make_copy: Callable[[Any], Any]
+) -> None:
+    got, page, stopped = await _received(mode)
+
+    for model in (got, *page, stopped, stopped.run):
+        copied = make_copy(model)
+        assert copied == model
+        assert copied.raw == json.loads(json.dumps(model.raw))
+    assert make_copy(got).raw["event_time"] == NANOS
+    assert make_copy(got).raw["unknown_key"] == {"kept": True}
+    assert make_copy(got).raw["event_data"]["amount"] == 1.0
+    assert isinstance(make_copy(got).raw["event_data"]["amount"], float)
+    assert [make_copy(item).raw for item in page] == [item.raw for item in page]
+    assert make_copy(stopped).raw["run"]["start_time"] == "2026-01-02T03:04:05.123456789Z"
+
+
+@both_clients
+@each_copy
+async def test_a_copy_made_before_raw_was_ever_read_keeps_it(
+    mode: str, make_copy: Callable[[Any], Any]
+) -> None:
+    # Lazy wire forms (frame text, a reference into a page) are carried, not lost.
+    _, page, stopped = await _received(mode)
+    copies = [make_copy(item) for item in page]
+    copied_stop = make_copy(stopped)
+
+    assert copied_stop.raw["type"] == "run:stop"
+    assert [c.raw["event_time"] for c in copies] == [NANOS, NANOS]
+    assert [c.raw["event_id"] for c in copies] == [str(item.event_id) for item in page]
+
+
+@both_clients
+async def test_a_shallow_copy_shares_the_raw_object_and_a_deep_copy_does_not(mode: str) -> None:
+    got, _, _ = await _received(mode)
+
+    assert copy.copy(got).raw is got.raw
+    deep = copy.deepcopy(got)
+    assert deep.raw == got.raw
+    assert deep.raw is not got.raw
+    assert deep.raw["event_data"] is not got.raw["event_data"]
+
+
+@both_clients
+@pytest.mark.parametrize("deep", [False, True])
+async def test_a_copy_changed_by_update_has_its_own_dump_as_raw(mode: str, deep: bool) -> None:
+    got, _, _ = await _received(mode)
+
+    changed = got.model_copy(update={"event_type": "user:renamed"}, deep=deep)
+
+    assert changed.raw["event_type"] == "user:renamed"
+    assert changed.raw == changed.model_dump(mode="json", exclude_unset=True)
+    assert got.raw["event_type"] == "user:signup"
+    assert got.raw["event_time"] == NANOS
+
+
+def test_a_model_built_in_python_copies_and_pickles_as_before() -> None:
+    built = RunStop.model_validate_json(
+        json.dumps({"type": "run:stop", "run": run(uuid4(), status="succeeded")})
+    ).run.model_copy(update={"retry_attempt": 2})
+
+    for make_copy in COPIES.values():
+        copied = make_copy(built)
+        assert copied == built
+        assert copied.raw == built.model_dump(mode="json", exclude_unset=True)
