@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from ._errors import (
+    HotApiError,
     HotConnectionError,
     HotError,
     HotTimeoutError,
@@ -109,18 +110,16 @@ class RetryPolicy:
         return None
 
     def reconnect_delay(self, attempt: int, error: HotError | None) -> float:
-        """Seconds before a stream follower reconnects, after `attempt` (from 0)
-        connections in a row that ended without news.
+        """Seconds before a stream follower reconnects, after `attempt` + 1
+        connections in a row that brought nothing new.
 
-        A 429 waits its full `retry_after` (the caller's overall timeout, not
-        `max_retry_after`, bounds a follow); everything else backs off. A first
-        reconnect after a connection that brought news (`attempt` 0, no error)
-        is immediate.
+        An answer that says when to come back (`retry_after` of a 429 or 503,
+        from the body or `Retry-After`) is waited in full: a follow is bounded
+        by its caller's overall timeout, not `max_retry_after`. Anything else
+        backs off.
         """
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
+        if isinstance(error, HotApiError) and error.retry_after is not None:
             return float(error.retry_after)
-        if error is None and attempt == 0:
-            return 0.0
         return self.backoff(attempt)
 
 

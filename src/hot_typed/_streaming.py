@@ -272,8 +272,12 @@ class Follower(Generic[E, R]):
                     f"in a row that got no answer, over {now - self._unanswered_since:.1f} s"
                     f"{self._unanswered_note()}{_cause(error)}"
                 ) from error
-        self._quiet = 0 if self._progress else self._quiet + 1
-        delay = self.policy.reconnect_delay(max(self._quiet - 1, 0), error)
+        if error is None and self._answered:
+            # A healthy stream the server ended (its time limit): carry on at once.
+            self._quiet, delay = 0, 0.0
+        else:
+            self._quiet = 0 if self._progress else self._quiet + 1
+            delay = self.policy.reconnect_delay(max(self._quiet - 1, 0), error)
         if remaining is not None and delay >= remaining:
             raise HotTimeoutError(
                 f"{self.what}: not finished within the timeout of {self._timeout} s "
