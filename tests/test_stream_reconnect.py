@@ -233,28 +233,37 @@ async def test_a_connection_cut_before_any_response_is_an_unknown_publish(mode: 
     assert isinstance(error.value.__cause__, HotConnectionError)
 
 
-async def test_a_refused_connection_is_a_connection_error_since_nothing_was_sent(
+async def test_a_refused_connection_is_retried_then_reported_as_not_published(
     mode: str,
 ) -> None:
     client = make_client(refused_url(), mode)
     try:
-        with pytest.raises(HotConnectionError):
-            await collect(client.streams.subscribe_with_event(BODY))
+        with pytest.raises(HotStreamError, match="the event was not published") as error:
+            await collect(client.streams.subscribe_with_event(BODY, max_attempts=1))
     finally:
         await close(client)
 
+    assert "2 connection attempt(s) in a row that got no answer" in str(error.value)
+    assert isinstance(error.value.__cause__, HotConnectionError)
+    assert error.value.__cause__.request_sent is False
 
-async def test_gives_up_after_max_attempts_reconnects_without_news(mode: str) -> None:
-    with pytest.raises(HotStreamError, match="gave up after 2 reconnect") as error:
+
+async def test_gives_up_after_max_attempts_connections_in_a_row_that_got_no_answer(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError, match="gave up after 3 connection attempt") as error:
         await follow(
             mode,
             [PUBLISHED, start(OURS), DROP],
-            [start(OURS), DROP],
-            [DROP],
+            [start(OURS), DROP],  # answered: the count starts over
+            DROP,
+            DROP,
+            DROP,
             [start(OURS), stop(OURS)],  # never reached
             max_attempts=2,
         )
 
+    assert "got no answer, over" in str(error.value)
     assert isinstance(error.value.__cause__, HotConnectionError)
 
 

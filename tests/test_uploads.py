@@ -30,6 +30,8 @@ from hot_typed import (
 from hot_typed._sources import UploadSource
 from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
 
+from .sse_script import close, resolve
+
 MiB = 1024 * 1024
 NOW = "2026-01-02T03:04:05Z"
 DROP = 0
@@ -161,10 +163,11 @@ def mode(request: pytest.FixtureRequest) -> str:
 async def upload_file(
     mode: str, server: LoopbackServer, path: str, source: UploadSource, **options: Any
 ) -> File:
+    """Upload with the default retry policy (max_retries=2): a part is tried up to 3 times."""
     if mode == "sync":
-        with HotClient("token", base_url=server.base_url, max_retries=0) as hot:
+        with HotClient("token", base_url=server.base_url, max_retries=2) as hot:
             return assert_type(hot.files.upload_file(path, source, **options), File)
-    async with AsyncHotClient("token", base_url=server.base_url, max_retries=0) as hot:
+    async with AsyncHotClient("token", base_url=server.base_url, max_retries=2) as hot:
         return assert_type(await hot.files.upload_file(path, source, **options), File)
 
 
@@ -308,6 +311,25 @@ async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: st
     assert part_numbers.count("6") == 2
     assert not calls_to(server, "DELETE")
     progress.assert_monotonic_and_complete(len(data))
+
+
+async def test_part_attempts_follow_max_retries_and_never_multiply_with_transport_retries(
+    mode: str,
+) -> None:
+    data = random.Random(5).randbytes(2 * 65_536)
+    store = FileStore(65_536, failures={1: [503, 503, 503, 503, 503, 503]})
+    kind = HotClient if mode == "sync" else AsyncHotClient
+    with LoopbackServer(store) as server:
+        hot = kind("token", base_url=server.base_url, max_retries=1)
+        try:
+            with pytest.raises(HotUploadError) as caught:
+                await resolve(hot.files.upload_file("few.bin", data, part_size=65_536))
+        finally:
+            await close(hot)
+    part_numbers = [r.segments[-1] for r in calls_to(server, "PUT", "v1", "files", "uploads")]
+    # 1 + max_retries attempts of part 1, each sent once: 2, not 2 x 2.
+    assert part_numbers.count("1") == 2
+    assert "after 2 attempt(s)" in str(caught.value)
 
 
 async def test_a_part_failing_for_good_aborts_the_upload_and_the_error_names_it(

@@ -154,10 +154,13 @@ async def test_run_wait_timeout_spans_reconnects(mode: str) -> None:
     assert 0.5 <= time.monotonic() - started < 1.5
 
 
-async def test_run_wait_gives_up_after_max_attempts_reconnects_without_news(mode: str) -> None:
-    with pytest.raises(HotStreamError, match="gave up after 2"):
+async def test_run_wait_gives_up_after_max_attempts_connections_without_an_answer(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError, match="gave up after 3 connection attempt"):
         await wait_run(
-            mode, [run_update("running")], [run_update("running")], [DROP], max_attempts=2
+            mode, [run_update("running")], [run_update("running")], DROP, DROP, DROP,
+            max_attempts=2,
         )
 
 

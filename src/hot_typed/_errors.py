@@ -187,11 +187,28 @@ class HotResponseValidationError(HotError):
 
 
 class HotConnectionError(HotError):
-    """The request did not get an answer: connection refused, reset or dropped."""
+    """The request did not get an answer: connection refused, reset or dropped.
+
+    `request_sent` is False when no connection was ever established (refused,
+    unreachable): the server cannot have seen the request, so sending it again
+    is safe whatever it was. True means it may have arrived.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class HotTimeoutError(HotError):
-    """A connect, read or overall wait timeout expired."""
+    """A connect, read or overall wait timeout expired.
+
+    `request_sent` as on `HotConnectionError`: False only for a connect or
+    pool timeout, before anything was sent.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class HotStreamError(HotError):

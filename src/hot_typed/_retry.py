@@ -1,9 +1,23 @@
-"""When to send a request again, and after how long. Pure: no I/O, no sleeping."""
+"""When to send a request again, and after how long. Pure: no I/O, no sleeping.
+
+One policy, one set of numbers, for everything that repeats a request: the
+transports (a single request), upload parts (a part as a whole) and the stream
+followers (the wait before reconnecting).
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+
+from ._errors import (
+    HotApiError,
+    HotConnectionError,
+    HotError,
+    HotTimeoutError,
+    InternalServerError,
+    RateLimitError,
+)
 
 __all__ = ["RetryPolicy"]
 
@@ -25,6 +39,9 @@ class RetryPolicy:
     * A connection that was never established is retried for every method.
     * Never more than `max_retries` retries, so no storm costs more than
       `max_retries * max(max_retry_after, backoff_cap)` seconds of waiting.
+
+    Stream followers do not count retries against `max_retries`: they wait as
+    long as the caller's overall timeout allows (`reconnect_delay`).
     """
 
     max_retries: int = 2
@@ -41,8 +58,9 @@ class RetryPolicy:
         """The longest backoff before retry number `attempt + 1`: exponential, capped."""
         return min(self.backoff_cap, self.backoff_base * 2.0**attempt)
 
-    def _backoff(self, attempt: int) -> float:
-        # Full jitter: clients failing together do not come back together.
+    def backoff(self, attempt: int) -> float:
+        """The backoff before retry number `attempt + 1`, with full jitter: clients
+        failing together do not come back together."""
         return random.uniform(0, self.backoff_bound(attempt))
 
     def _may_repeat(self, idempotent: bool) -> bool:
@@ -57,7 +75,7 @@ class RetryPolicy:
         if status == 429:
             return None if retry_after is None else min(float(retry_after), self.max_retry_after)
         if status in _TRANSIENT_STATUSES and self._may_repeat(idempotent):
-            return self._backoff(attempt)
+            return self.backoff(attempt)
         return None
 
     def after_connection_error(
@@ -72,4 +90,37 @@ class RetryPolicy:
             return None
         if reached_server and not self._may_repeat(idempotent):
             return None
-        return self._backoff(attempt)
+        return self.backoff(attempt)
+
+    def after_failure(self, attempt: int, error: BaseException) -> float | None:
+        """For an operation repeated as a whole above the transport (an upload part,
+        which is safe to send again): seconds before repeat number `attempt + 1`,
+        or None to give up.
+
+        Any 5xx, a 429, a dropped or refused connection and a timeout are worth
+        another try (a 429 after its `retry_after`, capped, or backoff when it
+        has none); other failures, 4xx included, do not heal by waiting.
+        """
+        if attempt >= self.max_retries:
+            return None
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            return min(float(error.retry_after), self.max_retry_after)
+        if isinstance(error, _TRANSIENT_FAILURES):
+            return self.backoff(attempt)
+        return None
+
+    def reconnect_delay(self, attempt: int, error: HotError | None) -> float:
+        """Seconds before a stream follower reconnects, after `attempt` + 1
+        connections in a row that brought nothing new.
+
+        An answer that says when to come back (`retry_after` of a 429 or 503,
+        from the body or `Retry-After`) is waited in full: a follow is bounded
+        by its caller's overall timeout, not `max_retry_after`. Anything else
+        backs off.
+        """
+        if isinstance(error, HotApiError) and error.retry_after is not None:
+            return float(error.retry_after)
+        return self.backoff(attempt)
+
+
+_TRANSIENT_FAILURES = (HotConnectionError, HotTimeoutError, InternalServerError, RateLimitError)

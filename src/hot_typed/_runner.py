@@ -101,6 +101,7 @@ class SyncRunner:
         # it is loaded by now, and clients that never follow a stream skip it.
         from ._streaming import RECONNECTABLE
 
+        follower.policy = self.transport.settings.policy
         while not follower.done:
             call = follower.connect(time.monotonic())
             try:
@@ -156,6 +157,7 @@ class AsyncRunner:
     async def _follow(self, follower: Follower[T, Any]) -> AsyncGenerator[T, None]:
         from ._streaming import RECONNECTABLE
 
+        follower.policy = self.transport.settings.policy
         while not follower.done:
             call = follower.connect(time.monotonic())
             try:

@@ -26,11 +26,11 @@ from functools import cache
 from typing import Annotated, Any, Generic, cast
 from uuid import UUID
 
-import httpx
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 from typing_extensions import TypeVar
 
 from ._errors import (
+    HotApiError,
     HotConnectionError,
     HotError,
     HotResponseValidationError,
@@ -65,11 +65,13 @@ from ._models.stream_events import (
     UnknownStreamEvent,
 )
 from ._request import Request, StreamCall, path
+from ._retry import RetryPolicy
 from ._wire import decode_json_event, event_decoder, request_body
 
 __all__ = [
     "RECONNECTABLE",
     "Follower",
+    "RetryChain",
     "RunStreamFollower",
     "RunWaiter",
     "TaskWaiter",
@@ -90,15 +92,6 @@ S = TypeVar("S", RunUpdate, TaskUpdate)
 #: Failures of one connection after which following the stream again may succeed.
 #: Anything else (404, a body that is not an event stream, ...) ends the follow.
 RECONNECTABLE = (HotConnectionError, HotTimeoutError, InternalServerError, RateLimitError)
-
-_BACKOFF_FIRST = 0.05
-_BACKOFF_CAP = 1.0
-
-
-def _backoff(attempt: int) -> float:
-    """Seconds before reconnect number `attempt` (1-based): small, doubling, capped."""
-    return float(min(_BACKOFF_FIRST * 2 ** (attempt - 1), _BACKOFF_CAP))
-
 
 # ---------------------------------------------------------------- requests
 
@@ -211,10 +204,17 @@ def unwrap_result(result: Any) -> Any:
 class Follower(Generic[E, R]):
     """Base of the reconnecting state machines.
 
-    `max_attempts` bounds consecutive reconnects that bring nothing new (the
-    count restarts when a connection makes progress); `timeout`, when set,
-    bounds the whole follow, across reconnects, and caps each connection's
-    connect and read timeouts by the time left.
+    What ends a follow: the record it waits for reaching its end (`done`), the
+    overall `timeout` (None: as long as it takes; it also caps each
+    connection's timeouts by the time left), a definite refusal from the API
+    (an error the runner does not reconnect after, such as a 404), and
+    `max_attempts` + 1 connection attempts in a row that got no answer at all
+    (refused, cut or timed out before any event arrived).
+
+    A connection the server closes cleanly (`stream:complete`, its time limit)
+    is normal and reconnected at once; 429 and 5xx answers are waited out
+    (`retry_after`, or backoff) for as long as the timeout allows. Delays come
+    from `policy`, which the runner sets to its client's `RetryPolicy`.
     """
 
     what = "stream"
@@ -225,10 +225,16 @@ class Follower(Generic[E, R]):
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be > 0")
         self.done = False
+        self.policy = RetryPolicy()
         self._max_attempts = max_attempts
         self._timeout = timeout
         self._deadline: float | None = None
-        self._attempts = 0
+        # Connections in a row that brought nothing new (the backoff exponent),
+        # and, among them, attempts that got no answer at all (the bound).
+        self._quiet = 0
+        self._unanswered = 0
+        self._unanswered_since = 0.0
+        self._answered = False
         self._progress = False
 
     # -- what drivers call
@@ -242,11 +248,12 @@ class Follower(Generic[E, R]):
         """The call opening the next connection."""
         if self._deadline is None and self._timeout is not None:
             self._deadline = now + self._timeout
-        self._progress = False
+        self._answered = self._progress = False
         return self._call(self._remaining(now, None))
 
     def receive(self, event: E, now: float) -> bool:
         """Take one event; True when it is to be emitted. Sets `done` at the end."""
+        self._answered = True
         emit = self._receive(event)
         if not self.done:
             self._remaining(now, None)
@@ -261,14 +268,31 @@ class Follower(Generic[E, R]):
         remaining = self._remaining(now, error)
         if not self._should_reconnect(error):
             return None
-        self._attempts = 1 if self._progress else self._attempts + 1
-        if self._attempts > self._max_attempts:
-            raise HotStreamError(
-                f"{self.what}: gave up after {self._max_attempts} reconnect(s) in a row "
-                f"that brought nothing new{_cause(error)}"
+        # A clean close or an error status is an answer, and so is any event.
+        if error is None or self._answered or isinstance(error, HotApiError):
+            self._unanswered = 0
+        else:
+            if self._unanswered == 0:
+                self._unanswered_since = now
+            self._unanswered += 1
+            if self._unanswered > self._max_attempts:
+                raise HotStreamError(
+                    f"{self.what}: gave up after {self._unanswered} connection attempt(s) "
+                    f"in a row that got no answer, over {now - self._unanswered_since:.1f} s"
+                    f"{self._unanswered_note()}{_cause(error)}"
+                ) from error
+        if error is None and self._answered:
+            # A healthy stream the server ended (its time limit): carry on at once.
+            self._quiet, delay = 0, 0.0
+        else:
+            self._quiet = 0 if self._progress else self._quiet + 1
+            delay = self.policy.reconnect_delay(max(self._quiet - 1, 0), error)
+        if remaining is not None and delay >= remaining:
+            raise HotTimeoutError(
+                f"{self.what}: not finished within the timeout of {self._timeout} s "
+                f"(the next attempt was due in {delay:.1f} s){_cause(error)}"
             ) from error
-        delay = _backoff(self._attempts)
-        return delay if remaining is None else min(delay, remaining)
+        return delay
 
     def result(self) -> R:
         raise NotImplementedError
@@ -284,6 +308,9 @@ class Follower(Generic[E, R]):
     def _should_reconnect(self, error: HotError | None) -> bool:
         return True
 
+    def _unanswered_note(self) -> str:
+        return ""
+
     # -- shared
 
     def _remaining(self, now: float, error: HotError | None) -> float | None:
@@ -298,11 +325,89 @@ class Follower(Generic[E, R]):
 
 
 def _cause(error: HotError | None) -> str:
-    return f" (last: {error})" if error is not None else " (the server kept closing the stream)"
+    return f" (last: {error})" if error is not None else " (the server closed the stream)"
+
+
+class RetryChain:
+    """The attempts of one run: the run, and the retries Hot made of it.
+
+    A handler with `retry` that fails is set `pending_retry` (with `stop_time`,
+    so streams send it as `run:stop`) and its `retry_attempt` incremented; the
+    scheduler then publishes a copy of the event (same stream, new `event_id`),
+    whose run has `origin_run_id` = the failed run and that `retry_attempt`,
+    and marks the failed run `failed` (crates/hot/src/lang/emitter/
+    database_writer.rs `write_run_fail`; crates/hot_scheduler/src/server.rs
+    `process_pending_retries`). So an attempt is over for good only when it
+    succeeded or was cancelled, or failed with no retry scheduled: no run
+    names it as origin, and its `retry_attempt` is still its own attempt
+    number (the origin's incremented `retry_attempt`, or 0 for the first).
+
+    `runs` holds the latest record seen of every run; `stopped` the record of
+    each run's latest terminal event (a replayed `run:start` of a finished run
+    does not count: its terminal event follows it).
+    """
+
+    def __init__(self, root: UUID | None = None) -> None:
+        self.root = root
+        self.runs: dict[UUID, Run] = {}
+        self.stopped: dict[UUID, Run] = {}
+        self._retry_of: dict[UUID, UUID] = {}
+
+    def started(self, run: Run) -> None:
+        self.runs[run.run_id] = run
+        if run.origin_run_id is not None:
+            self._retry_of[run.origin_run_id] = run.run_id
+
+    def stopped_with(self, run: Run) -> None:
+        self.started(run)
+        self.stopped[run.run_id] = run
+
+    def members(self) -> set[UUID]:
+        """The root and its retries seen so far."""
+        chain: set[UUID] = set()
+        current = self.root
+        while current is not None and current not in chain:
+            chain.add(current)
+            current = self._retry_of.get(current)
+        return chain
+
+    def final(self) -> Run | None:
+        """The attempt that ended the chain for good, once known."""
+        current, seen = self.root, set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            retry = self._retry_of.get(current)
+            if retry is not None:
+                current = retry
+                continue
+            run = self.stopped.get(current)
+            if run is None or self._retry_pending(run):
+                return None
+            return run
+        return None
+
+    def _retry_pending(self, run: Run) -> bool:
+        if run.status is RunStatus.PENDING_RETRY:
+            return True
+        if run.status is not RunStatus.FAILED:
+            return False
+        attempt = self._attempt(run)
+        # Attempt number unknown (the origin is not on this stream): take the
+        # failure as final rather than wait for a retry that may never come.
+        return attempt is not None and run.retry_attempt > attempt
+
+    def _attempt(self, run: Run) -> int | None:
+        if run.origin_run_id is None:
+            return 0
+        origin = self.runs.get(run.origin_run_id)
+        return None if origin is None else origin.retry_attempt
+
+
+_RunEnd = RunStop | RunFail | RunCancel
 
 
 class RunStreamFollower(Follower[StreamEvent, R]):
-    """Follows a run stream until the run started by one event is terminal.
+    """Follows a run stream until the run started by one event is over for good.
 
     With `publish` (an `EventCreate` body) the first connection is
     `POST /v1/streams/subscribe-with-event`, and every later one is
@@ -311,8 +416,9 @@ class RunStreamFollower(Follower[StreamEvent, R]):
 
     Replayed `run:start` and terminal events are dropped by `run_id`, so each
     reaches the caller once. The follow ends right after the terminal event of
-    the run whose `event_id` is the published one; other runs' events pass.
-    With `raise_failure`, that event being `run:fail`/`run:cancel` raises
+    the last attempt (`RetryChain`) of the run whose `event_id` is the
+    published one; other runs' events, and the attempts Hot retried, pass.
+    With `raise_failure`, that attempt having failed or been cancelled raises
     `HotRunError`; `finish` turns the successful terminal `Run` into the result.
     """
 
@@ -336,6 +442,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self.what = "subscribe-with-event" if publish is not None else f"run of event {event_id}"
         self._publish = publish
         self._published = publish is None
+        self._refusals = 0
         self._stream_id = stream_id
         self._event_id = None if event_id is None else UUID(str(event_id))
         self._project = project
@@ -343,9 +450,8 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self._on_chunk = on_chunk
         self._raise_failure = raise_failure
         self._finish = finish
-        self._run_id: UUID | None = None
-        self._started: set[UUID] = set()
-        self._terminal: set[UUID] = set()
+        self._chain = RetryChain()
+        self._members: set[UUID] = set()
         self._run: FinishedRun | None = None
 
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
@@ -356,31 +462,41 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         return stream_subscription("GET", self._stream_id, self._project, timeout)
 
     def _receive(self, event: StreamEvent) -> bool:
+        chain = self._chain
         if isinstance(event, EventPublished):
             self._published = self._progress = True
             self._stream_id, self._event_id = event.stream_id, event.event_id
         elif isinstance(event, RunStart):
             run = event.run
-            if run.run_id in self._started:
+            if run.run_id in chain.runs:
                 return False
-            self._started.add(run.run_id)
             self._progress = True
+            chain.started(run)
             if self._event_id is not None and run.event_id == self._event_id:
-                self._run_id = run.run_id
+                chain.root = run.run_id
+            self._members = chain.members()
         elif isinstance(event, RunStop | RunFail | RunCancel):
             run = event.run
-            if run.run_id in self._terminal:
-                return False
-            self._terminal.add(run.run_id)
-            self._progress = True
+            replayed = run.run_id in chain.stopped
+            chain.stopped_with(run)
             if self._event_id is not None and run.event_id == self._event_id:
+                chain.root = run.run_id
+            self._members = chain.members()
+            # Decided on every terminal event, replays included: a reconnect
+            # may bring a retry's end before the link to it (newest runs are
+            # replayed first), and the final attempt's end was emitted already.
+            final = chain.final()
+            if final is not None:
                 self.done = True
-                self._run = run
-                if self._raise_failure and not isinstance(event, RunStop):
-                    raise _run_failed(run)
+                self._run = finished_run(final)
+                if self._raise_failure and final.status is not RunStatus.SUCCEEDED:
+                    raise _run_failed(final)
+            if replayed:
+                return False
+            self._progress = True
         elif isinstance(event, StreamData):
             self._progress = True
-            if self._on_chunk is not None and event.run_id == self._run_id:
+            if self._on_chunk is not None and event.run_id in self._members:
                 text = event.payload.get("text") if isinstance(event.payload, dict) else None
                 if isinstance(text, str):
                     self._on_chunk(text)
@@ -388,21 +504,45 @@ class RunStreamFollower(Follower[StreamEvent, R]):
 
     def _should_reconnect(self, error: HotError | None) -> bool:
         if not self._published:
-            if isinstance(error, HotConnectionError) and isinstance(
-                error.__cause__, httpx.ConnectError
-            ):
-                raise error  # refused before anything was sent: certainly not published
-            if error is not None or self._reconnect:
-                raise HotStreamError(
-                    "the subscribe-with-event connection ended before `event:published`: "
-                    "it is unknown whether the event was published, so it was not sent "
-                    f"again{_cause(error)}"
-                ) from error
+            return self._publish_again(error)
         if not self._reconnect:
             if error is not None:
                 raise error
             return False
         return True
+
+    def _unanswered_note(self) -> str:
+        return "" if self._published else "; nothing was sent, so the event was not published"
+
+    def _publish_again(self, error: HotError | None) -> bool:
+        """Whether the POST that publishes may be sent again; raises when not.
+
+        Only when the server certainly did not take the event: it answered
+        with a 4xx refusal (a 429 is sent again after its `retry_after`, as
+        the client's policy allows; any other is raised as is), or no
+        connection was ever made. Anything else (a 5xx, a cut or a clean close
+        after the request was sent) leaves it unknown, and it is not resent.
+        """
+        # crates/hot_api/src/handlers/streams.rs `subscribe_with_event`: the
+        # event is stored only after the request passed every check, so a 4xx
+        # answer (validation, permission, the SSE connection limit's 429) means
+        # it was not.
+        if isinstance(error, HotApiError) and error.status_code < 500:
+            if isinstance(error, RateLimitError):
+                delay = self.policy.after_status(
+                    self._refusals, 429, error.retry_after, idempotent=False
+                )
+                if delay is not None:
+                    self._refusals += 1
+                    return True
+            raise error
+        if isinstance(error, HotConnectionError | HotTimeoutError) and not error.request_sent:
+            return True
+        raise HotStreamError(
+            "the subscribe-with-event connection ended before `event:published`: "
+            "it is unknown whether the event was published, so it was not sent "
+            f"again{_cause(error)}"
+        ) from error
 
     def result(self) -> R:
         if self._run is None:
@@ -441,15 +581,16 @@ def call_result(result_type: type[R] | None) -> Callable[[FinishedRun], R]:
     return finish
 
 
-class _SnapshotWaiter(Follower[S, R]):
+class _SnapshotWaiter(Follower[E, R]):
     """Waits on `GET /v1/{runs|tasks}/{id}/subscribe` until the record is terminal.
 
     The server's first snapshot on every connection is the latest stored one,
-    so reconnecting never misses the end. Progress is a snapshot that differs
-    from the previous one.
+    so reconnecting never misses the end.
     """
 
-    def __init__(self, record_id: UUID | str, *, timeout: float, max_attempts: int) -> None:
+    def __init__(
+        self, record_id: UUID | str, *, timeout: float | None, max_attempts: int
+    ) -> None:
         super().__init__(max_attempts=max_attempts, timeout=timeout)
         self._id = record_id
         self._last: dict[str, Any] | None = None
@@ -465,14 +606,28 @@ class _SnapshotWaiter(Follower[S, R]):
         return record
 
 
-class RunWaiter(_SnapshotWaiter[RunUpdate, FinishedRun]):
-    """`runs.wait`: the terminal run on `succeeded`; `HotRunError` on failed or cancelled."""
+class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
+    """`runs.wait`: the last attempt of a run, returned when it `succeeded`;
+    `HotRunError` when it failed or was cancelled.
 
-    def __init__(self, run_id: UUID | str, *, timeout: float, max_attempts: int) -> None:
+    Snapshots of the run come first. When it failed and a retry may have been
+    scheduled (its `retry_attempt` moved on: see `RetryChain`), the waiter
+    follows the run's stream instead, which replays every run on it, to find
+    the retries (`origin_run_id`) and the attempt that ended the chain.
+    """
+
+    def __init__(self, run_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
         super().__init__(run_id, timeout=timeout, max_attempts=max_attempts)
         self.what = f"wait for run {run_id}"
+        self._chain: RetryChain | None = None
+        self._stream_id: UUID | None = None
 
-    def _call(self, timeout: float | None) -> StreamCall[RunUpdate]:
+    def _call(self, timeout: float | None) -> StreamCall[RunUpdate | StreamEvent]:
+        if self._stream_id is not None:
+            return cast(
+                "StreamCall[RunUpdate | StreamEvent]",
+                stream_subscription("GET", self._stream_id, None, timeout),
+            )
         request = Request(
             "GET",
             path("/runs/{}/subscribe", self._id),
@@ -481,22 +636,52 @@ class RunWaiter(_SnapshotWaiter[RunUpdate, FinishedRun]):
         )
         return StreamCall(request, snapshot_decoder(RunUpdate))
 
-    def _receive(self, event: RunUpdate) -> bool:
-        run = event.run
-        self._seen(event.run.raw)
-        if run.status is RunStatus.SUCCEEDED:
-            self.done, self._record = True, finished_run(run)
-        elif run.status.is_terminal:
-            self.done = True
-            raise _run_failed(run)
+    def _receive(self, event: RunUpdate | StreamEvent) -> bool:
+        if isinstance(event, RunUpdate):
+            self._snapshot(event.run)
+        elif self._chain is not None and isinstance(event, RunStart | _RunEnd):
+            self._attempt(self._chain, event)
         return False
+
+    def _snapshot(self, run: Run) -> None:
+        self._seen(run.raw)
+        if run.status is RunStatus.FAILED and run.retry_attempt > 0:
+            # Hot may have retried it (see `RetryChain`): every attempt is a run
+            # on the same stream, and subscribing to it replays them all.
+            self._chain, self._stream_id = RetryChain(run.run_id), run.stream_id
+            self._chain.stopped_with(run)
+        elif run.status.is_terminal:
+            self._end(run)
+
+    def _attempt(self, chain: RetryChain, event: RunStart | RunStop | RunFail | RunCancel) -> None:
+        run = event.run
+        known = chain.runs.get(run.run_id)
+        if known is None or known.raw != run.raw:
+            self._progress = True
+        if isinstance(event, RunStart):
+            chain.started(run)
+        else:
+            chain.stopped_with(run)
+        # Decide only on the chain's own runs: the server replays the newest
+        # runs first (crates/hot/src/db/run.rs `get_runs_by_stream`), so by the
+        # time an attempt's own events come, any retry of it has been seen.
+        if run.run_id in chain.members():
+            final = chain.final()
+            if final is not None:
+                self._end(final)
+
+    def _end(self, run: Run) -> None:
+        self.done = True
+        if run.status is not RunStatus.SUCCEEDED:
+            raise _run_failed(run)
+        self._record = finished_run(run)
 
 
 class TaskWaiter(_SnapshotWaiter[TaskUpdate, FinishedTask]):
     """`tasks.wait`: the terminal task on `completed`; `HotTaskError` on failed,
     cancelled or timed out."""
 
-    def __init__(self, task_id: UUID | str, *, timeout: float, max_attempts: int) -> None:
+    def __init__(self, task_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
         super().__init__(task_id, timeout=timeout, max_attempts=max_attempts)
         self.what = f"wait for task {task_id}"
 

@@ -210,16 +210,21 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 def _translate(error: httpx.HTTPError, request: Request) -> HotError:
     where = f"{request.method} {request.path}"
+    sent = not isinstance(error, _NOT_SENT)
     # Whether a non-idempotent request took effect is unknown: say so, since
     # sending it again is then the caller's decision.
     unknown = (
         "; it may have reached the server, so whether it took effect is unknown"
-        if not request.idempotent and not isinstance(error, _NOT_SENT)
+        if not request.idempotent and sent
         else ""
     )
     if isinstance(error, httpx.TimeoutException):
-        return HotTimeoutError(f"{where} timed out ({type(error).__name__}){unknown}")
-    return HotConnectionError(f"{where} failed: {type(error).__name__}: {error}{unknown}")
+        return HotTimeoutError(
+            f"{where} timed out ({type(error).__name__}){unknown}", request_sent=sent
+        )
+    return HotConnectionError(
+        f"{where} failed: {type(error).__name__}: {error}{unknown}", request_sent=sent
+    )
 
 
 def _accepted(request: Request, response: httpx.Response, started: float) -> bool:

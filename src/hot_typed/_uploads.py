@@ -11,26 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from typing_extensions import Self
 
-from ._errors import (
-    HotConnectionError,
-    HotError,
-    HotTimeoutError,
-    HotUploadError,
-    InternalServerError,
-    RateLimitError,
-)
+from ._errors import HotError, HotUploadError
 from ._sources import Source, UploadSource, open_source
 from ._transfer import ProgressMeter
 
@@ -44,7 +36,6 @@ __all__ = [
     "DEFAULT_PART_SIZE",
     "MAX_PARTS",
     "Part",
-    "PartRetry",
     "PartSchedule",
     "UploadCalls",
     "UploadFile",
@@ -92,32 +83,15 @@ def plan_parts(size: int, part_size: int) -> tuple[Part, ...]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PartRetry:
-    """When a part that failed is sent again.
+def _sent_once(call: Call[R]) -> Call[R]:
+    """`call`, never repeated by the transport.
 
-    The transport already repeats a request after a dropped connection or a
-    502/503/504; this covers what is still worth another try at the level of a
-    part: any 5xx, a timeout, a connection failure, a 429. Client errors (4xx)
-    never heal by themselves and are not retried.
+    A part's body is a stream read once, so only the part loop, which reads
+    the part again from the source, may repeat it: with the client's one
+    `RetryPolicy` and its `max_retries`, so part attempts never multiply with
+    transport retries.
     """
-
-    attempts: int = 3
-    backoff_base: float = 0.25
-    backoff_cap: float = 8.0
-    max_retry_after: float = 30.0
-
-    def delay(self, attempt: int, error: BaseException) -> float | None:
-        """Seconds to wait after failed attempt number `attempt` (from 1), or None to give up."""
-        if attempt >= self.attempts:
-            return None
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
-            return min(float(error.retry_after), self.max_retry_after)
-        if isinstance(
-            error, HotConnectionError | HotTimeoutError | InternalServerError | RateLimitError
-        ):
-            return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
-        return None
+    return replace(call, request=replace(call.request, retry=False))
 
 
 class PartSchedule:
@@ -227,7 +201,6 @@ class UploadFile:
     part_size: int | None
     concurrency: int
     on_progress: ProgressCallback | None
-    retry: PartRetry = PartRetry()
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -356,7 +329,9 @@ class UploadFile:
         part: Part,
         call: Callable[[Any], Call[R]],
     ) -> R:
-        """Send `part` as the body of `call`, again after each failure `retry` allows."""
+        """Send `part` as the body of `call`, again after each failure the client's
+        retry policy allows (`RetryPolicy.after_failure`)."""
+        policy = runner.transport.settings.policy
         attempt = 0
         while True:
             attempt += 1
@@ -364,9 +339,9 @@ class UploadFile:
                 data = source.read(part.offset, part.size)
                 with _SyncBody(data, part.number, meter) as body:
                     del data
-                    result = runner.call(call(body))
+                    result = runner.call(_sent_once(call(body)))
             except Exception as error:
-                delay = self.retry.delay(attempt, error)
+                delay = policy.after_failure(attempt - 1, error)
                 if delay is None:
                     raise _GaveUp(attempt, error) from error
                 logger.info("sending part %d again: %s", part.number, error)
@@ -447,6 +422,7 @@ class UploadFile:
         part: Part,
         call: Callable[[Any], Call[R]],
     ) -> R:
+        policy = runner.transport.settings.policy
         attempt = 0
         while True:
             attempt += 1
@@ -454,9 +430,9 @@ class UploadFile:
                 data = await asyncio.to_thread(source.read, part.offset, part.size)
                 with _AsyncBody(data, part.number, meter) as body:
                     del data
-                    result = await runner.call(call(body))
+                    result = await runner.call(_sent_once(call(body)))
             except Exception as error:
-                delay = self.retry.delay(attempt, error)
+                delay = policy.after_failure(attempt - 1, error)
                 if delay is None:
                     raise _GaveUp(attempt, error) from error
                 logger.info("sending part %d again: %s", part.number, error)

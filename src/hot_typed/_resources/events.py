@@ -72,7 +72,7 @@ class Events(Resource[ModeT]):
         fn: str,
         args: Sequence[Any] | None = None,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: None = None,
     ) -> Any: ...
@@ -82,7 +82,7 @@ class Events(Resource[ModeT]):
         fn: str,
         args: Sequence[Any] | None = None,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: type[T],
     ) -> T: ...
@@ -92,7 +92,7 @@ class Events(Resource[ModeT]):
         fn: str,
         args: Sequence[Any] | None = None,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: None = None,
     ) -> Coroutine[Any, Any, Any]: ...
@@ -102,7 +102,7 @@ class Events(Resource[ModeT]):
         fn: str,
         args: Sequence[Any] | None = None,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: type[T],
     ) -> Coroutine[Any, Any, T]: ...
@@ -111,7 +111,7 @@ class Events(Resource[ModeT]):
         fn: str,
         args: Sequence[Any] | None = None,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: type[Any] | None = None,
     ) -> Any:
@@ -122,8 +122,10 @@ class Events(Resource[ModeT]):
         correlated run ends, calls `on_chunk(text)` for each `stream:data` text
         chunk of that run, and returns the result with `{"$ok": value}`
         unwrapped, validated into `result_type` when given (a mismatch raises
-        `HotResponseValidationError`). Raises `HotRunError` when the run fails
-        or is cancelled, `HotTimeoutError` after `timeout` seconds in all.
+        `HotResponseValidationError`). A run Hot retries is followed to its
+        last attempt. Raises `HotRunError` when that attempt failed or was
+        cancelled, `HotTimeoutError` after `timeout` seconds in all (None: no
+        limit), and as `subscribe_with_event` when publishing is refused.
         """
         follower = RunStreamFollower(
             publish=call_body(fn, args),

@@ -63,16 +63,19 @@ class Runs(Resource[ModeT]):
 
     @wait_endpoint
     def wait(
-        self, run_id: str | UUID, *, timeout: float = 60.0, max_attempts: int = 5
+        self, run_id: str | UUID, *, timeout: float | None = 60.0, max_attempts: int = 5
     ) -> RunWaiter:
-        """Wait until the run is terminal; return it when it `succeeded`.
+        """Wait until the run is over for good; return its last attempt when it `succeeded`.
 
-        Raises `HotRunError` (carrying the run) when it failed or was cancelled,
-        with the message found in its result; `pending_retry` is waited through.
-        Interrupted subscriptions are resumed (each starts with the latest
-        stored run, so nothing is missed); `HotTimeoutError` after `timeout`
-        seconds in all, `HotStreamError` after `max_attempts` reconnects in a
-        row without news.
+        A run Hot retries (`pending_retry`, then a new run whose `origin_run_id`
+        is it) is followed to its last attempt; `retry_attempt` on the run
+        returned or raised says which attempt that was. Raises `HotRunError`
+        (carrying that run) when it failed or was cancelled, with the message
+        found in its result. Interrupted subscriptions are resumed (each starts
+        with the latest stored run, so nothing is missed; 429 and 5xx answers
+        are waited out); `HotTimeoutError` after `timeout` seconds in all (None:
+        no limit), `HotStreamError` after `max_attempts` + 1 connection
+        attempts in a row that got no answer.
         """
         return RunWaiter(run_id, timeout=timeout, max_attempts=max_attempts)
 
@@ -92,7 +95,7 @@ class Tasks(Resource[ModeT]):
 
     @wait_endpoint
     def wait(
-        self, task_id: str | UUID, *, timeout: float = 60.0, max_attempts: int = 5
+        self, task_id: str | UUID, *, timeout: float | None = 60.0, max_attempts: int = 5
     ) -> TaskWaiter:
         """Wait until the task is terminal; return it when `completed`.
 

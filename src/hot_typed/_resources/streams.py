@@ -59,9 +59,20 @@ class Streams(Resource[ModeT]):
         that run's `run:stop`, `run:fail` or `run:cancel`; other runs' events
         pass through. `stream:complete` and `keepalive` events pass through too.
 
-        Raises `HotStreamError` after `max_attempts` reconnects in a row that
-        brought nothing new, and when the first connection ends before
-        `event:published` (whether the event was published is then unknown).
+        A run Hot retries is followed to its last attempt: the failed
+        attempt's `run:stop` (status `pending_retry`) or `run:fail` passes,
+        then the retry's `run:start` (a new run, `origin_run_id` set), and the
+        stream ends after the last attempt's terminal event.
+
+        Clean closes (`stream:complete`) are reconnected at once, 429 and 5xx
+        answers waited out (`retry_after`, or backoff), with no limit but
+        `HotStreamError` after `max_attempts` + 1 connection attempts in a
+        row that got no answer at all. A 4xx answer to the publishing POST is
+        raised as its `HotApiError` (a 429 is first sent again after its
+        `retry_after`, as the client's retry policy allows: the server did not
+        take the event); when that connection ends any other way before
+        `event:published`, whether the event was published is unknown and
+        `HotStreamError` is raised, without sending it again.
         With `reconnect=False`, yields the events of the first connection only.
         """
         return RunStreamFollower(
@@ -78,7 +89,7 @@ class Streams(Resource[ModeT]):
         stream_id: str | UUID,
         event_id: str | UUID,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         project: str | None = None,
         max_attempts: int = 5,
@@ -86,10 +97,12 @@ class Streams(Resource[ModeT]):
         """Wait on `stream_id` for the run started by `event_id` and return it, terminal.
 
         `on_chunk(text)` is called for each `stream:data` text chunk (payload
-        `{"text": ...}`) of that run. The run's `result` is left as stored
-        (`{"$ok": ...}` included); `events.call_hot` unwraps it. Raises
-        `HotRunError` (with the run) on `run:fail`/`run:cancel`,
-        `HotTimeoutError` when `timeout` seconds pass, across reconnects.
+        `{"text": ...}`) of that run and of its retries. A run Hot retries is
+        followed to its last attempt, which is returned (its `retry_attempt`
+        says which). The run's `result` is left as stored (`{"$ok": ...}`
+        included); `events.call_hot` unwraps it. Raises `HotRunError` (with the
+        run) when the last attempt failed or was cancelled, `HotTimeoutError`
+        when `timeout` seconds pass (None: no limit), across reconnects.
         """
         return RunStreamFollower(
             stream_id=stream_id,

@@ -47,10 +47,10 @@ class Application:
     def _answer(self, request: HttpRequest, segments: list[str]) -> HttpResponse:
         path = api_path(request.path)
         faults = self.ctx.faults
-        delay = faults.take_delay(path)
+        delay = faults.take_delay(request.method, path)
         if delay:
             time.sleep(delay)
-        failure = faults.take_failure(path)
+        failure = faults.take_failure(request.method, path)
         if failure is not None:
             raise failure
         self._authenticate(request)

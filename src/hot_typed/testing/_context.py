@@ -61,7 +61,9 @@ class ServerContext:
         settings = SseSettings(
             time_limit=self.config.stream_time_limit,
             keepalive=self.config.keepalive_interval,
-            drop_after=self.faults.take_drop(api_path(routed.request.path)),
+            drop_after=self.faults.take_drop(
+                routed.request.method, api_path(routed.request.path)
+            ),
         )
         return sse_response(self.store, subscription, settings, on_limit)
 

@@ -12,7 +12,7 @@ from .._client import AsyncHotClient, HotClient
 from ._app import Application
 from ._context import MIB, EmulatorConfig, ServerContext
 from ._faults import Faults
-from ._handlers import Handler, Handlers, TaskControl
+from ._handlers import Handler, Handlers, Retry, TaskControl
 from ._http import HttpRequest, LoopbackServer
 from ._store import Store
 
@@ -146,15 +146,37 @@ class HotEmulator:
     # Handlers ----------------------------------------------------------------
 
     @overload
-    def on_event(self, event_type: str) -> Callable[[Handler], Handler]: ...
-    @overload
-    def on_event(self, event_type: str, handler: Handler) -> Handler: ...
     def on_event(
-        self, event_type: str, handler: Handler | None = None
+        self, event_type: str, *, retry: int = 0, retry_delay: float = 0.0
+    ) -> Callable[[Handler], Handler]: ...
+    @overload
+    def on_event(
+        self, event_type: str, handler: Handler, *, retry: int = 0, retry_delay: float = 0.0
+    ) -> Handler: ...
+    def on_event(
+        self,
+        event_type: str,
+        handler: Handler | None = None,
+        *,
+        retry: int = 0,
+        retry_delay: float = 0.0,
     ) -> Handler | Callable[[Handler], Handler]:
         """Run `handler(event, ctx)` for each published event of `event_type`
-        (replacing the default echo). Usable as a decorator."""
-        return self._register(self._handlers.on_event, event_type, handler)
+        (replacing the default echo). Usable as a decorator.
+
+        With `retry=N`, a run whose handler raises is retried as Hot retries a
+        handler with `retry: N`: the run becomes `pending_retry` (streamed as
+        `run:stop`), and `retry_delay` seconds later a copy of the event (same
+        stream) starts a new run whose `origin_run_id` is the failed one and
+        whose `retry_attempt` is one more (`ctx.retry_attempt`); the failed
+        run is then `failed`. After N retries the last failure stands.
+        """
+        policy = Retry(retry, retry_delay)
+
+        def add(key: str, registered: Handler) -> None:
+            self._handlers.on_event(key, registered, policy)
+
+        return self._register(add, event_type, handler)
 
     @overload
     def on_call(self, fn: str) -> Callable[[Handler], Handler]: ...

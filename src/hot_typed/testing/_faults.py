@@ -1,15 +1,18 @@
 """Fault injection: make the emulator misbehave the way a real server can.
 
-Each fault is armed for a number of requests (`times`) and optionally only for
-requests whose path (relative to `/v1`, e.g. `/runs`) starts with `path`. The
-first matching armed fault of each kind applies and uses up one of its times.
+Each fault is armed for a number of requests (`times`), or for every request
+during `seconds` (a storm), and optionally only for requests whose path
+(relative to `/v1`, e.g. `/runs`) starts with `path` and whose method is
+`method`. The first matching armed fault of each kind applies and uses up one
+of its times.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from ._values import ApiError
 
@@ -29,25 +32,35 @@ _CODES = {
 class _Armed:
     path: str | None
     times: int
+    method: str | None = None
+    until: float | None = None
+    """With `until` (monotonic), the fault applies to every match until then."""
 
-    def matches(self, path: str) -> bool:
-        return self.times > 0 and (self.path is None or path.startswith(self.path))
+    def matches(self, method: str, path: str) -> bool:
+        return (
+            self.times > 0
+            and (self.path is None or path.startswith(self.path))
+            and (self.method is None or method.upper() == self.method.upper())
+        )
+
+    def expired(self, now: float) -> bool:
+        return self.until is not None and now >= self.until
 
 
 _A = TypeVar("_A", bound=_Armed)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Failure(_Armed):
     error: ApiError
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Delay(_Armed):
     seconds: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Drop(_Armed):
     after: int
 
@@ -69,28 +82,57 @@ class Faults:
         message: str | None = None,
         times: int = 1,
         path: str | None = None,
+        method: str | None = None,
+        seconds: float | None = None,
+        retry_after: int | None = None,
     ) -> None:
-        """Answer the next `times` requests with `status` and the error envelope
-        (`code` defaults to the server's code for that status)."""
+        """Answer the next `times` requests (or, with `seconds`, every request
+        for that long) with `status` and the error envelope (`code` defaults to
+        the server's code for that status; `retry_after` adds it to the body
+        and the `Retry-After` header)."""
         code = code or _CODES.get(status, "internal_server_error")
-        error = ApiError(status, code, message or f"Injected failure ({status})")
-        self._arm(self._failures, _Failure(path, times, error))
+        error = ApiError(
+            status, code, message or f"Injected failure ({status})", retry_after=retry_after
+        )
+        self._arm(self._failures, _Failure(**_when(path, method, times, seconds), error=error))
 
-    def rate_limit(self, retry_after: int = 1, *, times: int = 1, path: str | None = None) -> None:
-        """Answer the next `times` requests `429 rate_limit_exceeded` with
-        `retry_after` in the body and the `Retry-After` header."""
+    def rate_limit(
+        self,
+        retry_after: int = 1,
+        *,
+        times: int = 1,
+        path: str | None = None,
+        method: str | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        """Answer the next `times` requests (or, with `seconds`, every request for
+        that long: a storm) `429 rate_limit_exceeded` with `retry_after` in the
+        body and the `Retry-After` header.
+
+        `rate_limit(0, seconds=0.5, method="GET", path="/streams/")` refuses
+        every stream reconnect for half a second, not the publishing POST.
+        """
         message = f"Rate limit exceeded. Try again in {retry_after} seconds"
         error = ApiError(429, "rate_limit_exceeded", message, retry_after=retry_after)
-        self._arm(self._failures, _Failure(path, times, error))
+        self._arm(self._failures, _Failure(**_when(path, method, times, seconds), error=error))
 
-    def delay(self, seconds: float, *, times: int = 1, path: str | None = None) -> None:
+    def delay(
+        self, seconds: float, *, times: int = 1, path: str | None = None, method: str | None = None
+    ) -> None:
         """Hold the next `times` responses for `seconds` before answering."""
-        self._arm(self._delays, _Delay(path, times, seconds))
+        self._arm(self._delays, _Delay(**_when(path, method, times, None), seconds=seconds))
 
-    def drop_stream(self, after_events: int, *, times: int = 1, path: str | None = None) -> None:
+    def drop_stream(
+        self,
+        after_events: int,
+        *,
+        times: int = 1,
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
         """Cut the next `times` event streams after `after_events` events, without
         a clean end (the client sees a broken connection)."""
-        self._arm(self._drops, _Drop(path, times, after_events))
+        self._arm(self._drops, _Drop(**_when(path, method, times, None), after=after_events))
 
     def clear(self) -> None:
         """Disarm every fault."""
@@ -105,27 +147,45 @@ class Faults:
         with self._lock:
             armed.append(fault)
 
-    def take_failure(self, path: str) -> ApiError | None:
+    def take_failure(self, method: str, path: str) -> ApiError | None:
         """The error to answer `path` with, if a failure is armed for it."""
-        fault = self._take(self._failures, path)
+        fault = self._take(self._failures, method, path)
         return None if fault is None else fault.error
 
-    def take_delay(self, path: str) -> float:
+    def take_delay(self, method: str, path: str) -> float:
         """Seconds to hold the answer for `path`, consuming an armed delay (0 if none)."""
-        fault = self._take(self._delays, path)
+        fault = self._take(self._delays, method, path)
         return 0.0 if fault is None else fault.seconds
 
-    def take_drop(self, path: str) -> int | None:
+    def take_drop(self, method: str, path: str) -> int | None:
         """After how many events to cut a stream for `path`, if a drop is armed."""
-        fault = self._take(self._drops, path)
+        fault = self._take(self._drops, method, path)
         return None if fault is None else fault.after
 
-    def _take(self, armed: list[_A], path: str) -> _A | None:
+    def _take(self, armed: list[_A], method: str, path: str) -> _A | None:
+        now = time.monotonic()
         with self._lock:
+            armed[:] = [fault for fault in armed if not fault.expired(now)]
             for fault in armed:
-                if fault.matches(path):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        armed.remove(fault)
+                if fault.matches(method, path):
+                    if fault.until is None:
+                        fault.times -= 1
+                        if fault.times == 0:
+                            armed.remove(fault)
                     return fault
         return None
+
+
+class _When(TypedDict):
+    path: str | None
+    times: int
+    method: str | None
+    until: float | None
+
+
+def _when(path: str | None, method: str | None, times: int, seconds: float | None) -> _When:
+    """Which requests a fault applies to: `times` of them, or all for `seconds`."""
+    if seconds is not None and seconds <= 0:
+        raise ValueError("seconds must be positive")
+    until = None if seconds is None else time.monotonic() + seconds
+    return {"path": path, "times": times, "method": method, "until": until}

@@ -8,18 +8,25 @@ and a call to an unknown function fails its run, as Hot fails it.
 The handler runs in a background thread, so subscribers see `run:start`, then
 whatever it streams, then `run:stop` (its return value stored as
 `{"$ok": value}`) or `run:fail` (what it raised, stored as `{"$err": message}`).
+
+An event handler registered with `retry=N` is retried as Hot retries handlers
+with `retry` metadata (resources/docs/retries.md): a failed attempt becomes
+`pending_retry` (streamed as `run:stop`), and after `retry_delay` seconds a
+copy of the event starts a new run with `origin_run_id` and the next
+`retry_attempt`, up to N retries. Hot never retries calls (`hot:call`).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ._store import Store
-from ._values import JSON
+from ._values import JSON, timestamp
 
 __all__ = ["Handler", "HandlerEvent", "Handlers", "RunContext", "TaskControl"]
 
@@ -84,6 +91,13 @@ class RunContext:
         self.run_id = run_id
         self.event = event
 
+    @property
+    def retry_attempt(self) -> int:
+        """Which attempt this run is: 0 first, then 1, 2, ... for retries."""
+        with self._store.lock:
+            attempt: int = self._store.runs[self.run_id]["retry_attempt"]
+            return attempt
+
     def emit(self, payload: Any, *, data_type: str = "data") -> None:
         """Send `payload` (any JSON) to the stream's subscribers as `stream:data`."""
         self._store.emit_data(self.run_id, data_type, payload)
@@ -105,6 +119,22 @@ Handler = Callable[[HandlerEvent, RunContext], Any]
 """`handler(event, ctx)`: its return value (JSON-serialisable) is the run's result."""
 
 
+@dataclass(frozen=True)
+class Retry:
+    """How a handler's failed runs are retried: up to `attempts` more runs,
+    each `delay` seconds after the failure."""
+
+    attempts: int = 0
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 0 or self.delay < 0:
+            raise ValueError("retry and retry_delay must be >= 0")
+
+
+_NO_RETRY = Retry()
+
+
 def echo(event: HandlerEvent, ctx: RunContext) -> Any:
     """The default handler: the run's result is the event's data."""
     return event.data
@@ -116,46 +146,54 @@ class Handlers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._events: dict[str, Handler] = {}
+        self._retries: dict[str, Retry] = {}
         self._functions: dict[str, Handler] = {}
 
-    def on_event(self, event_type: str, handler: Handler) -> None:
+    def on_event(self, event_type: str, handler: Handler, retry: Retry = _NO_RETRY) -> None:
         if event_type.startswith("hot:"):
             raise ValueError(f"{event_type!r} is reserved; register functions with on_call")
         with self._lock:
             self._events[event_type] = handler
+            self._retries[event_type] = retry
 
     def on_call(self, fn: str, handler: Handler) -> None:
         with self._lock:
             self._functions[fn] = handler
 
-    def _resolve(self, event: HandlerEvent) -> Handler | str:
-        """The handler for `event`, or why its run fails."""
+    def _resolve(self, event: HandlerEvent) -> tuple[Handler | str, Retry]:
+        """The handler for `event` (or why its run fails) and its retries."""
         with self._lock:
             if event.event_type != CALL_EVENT_TYPE:
                 handler: Handler = self._events.get(event.event_type, echo)
-                return handler
+                return handler, self._retries.get(event.event_type, _NO_RETRY)
             function = self._functions.get(event.fn or "")
-        return function if function is not None else f"Function not found: {event.fn}"
+        # crates/hot/src/lang/emitter/database_writer.rs `write_run_fail`:
+        # call runs are never retried.
+        if function is None:
+            return f"Function not found: {event.fn}", _NO_RETRY
+        return function, _NO_RETRY
 
     def dispatch(self, store: Store, event: JSON) -> str:
         """Start the run of stored `event` now and execute it in a thread; its id."""
-        view = HandlerEvent(
-            event["event_id"], event["event_type"], event["event_data"], event["stream_id"]
-        )
-        is_call = view.event_type == CALL_EVENT_TYPE
+        is_call = event["event_type"] == CALL_EVENT_TYPE
+        view = _view(event)
         run = store.start_run(event, "call" if is_call else "event", view.fn if is_call else None)
-        context = RunContext(store, run["run_id"], view)
+        self._start(store, event, run)
+        return str(run["run_id"])
+
+    def _start(self, store: Store, event: JSON, run: JSON) -> None:
+        context = RunContext(store, run["run_id"], _view(event))
         thread = threading.Thread(
             target=self._execute,
-            args=(store, context, self._resolve(view)),
+            args=(store, context, *self._resolve(context.event)),
             name=f"hot-emulator-run-{run['run_id']}",
             daemon=True,
         )
         thread.start()
-        return str(run["run_id"])
 
-    @staticmethod
-    def _execute(store: Store, context: RunContext, handler: Handler | str) -> None:
+    def _execute(
+        self, store: Store, context: RunContext, handler: Handler | str, retry: Retry
+    ) -> None:
         if isinstance(handler, str):
             store.finish_run(context.run_id, "failed", {"$err": handler})
             return
@@ -163,6 +201,24 @@ class Handlers:
             result = handler(context.event, context)
             json.dumps(result, allow_nan=False)
         except Exception as error:
-            store.finish_run(context.run_id, "failed", {"$err": str(error) or repr(error)})
+            failure = {"$err": str(error) or repr(error)}
+            if context.retry_attempt >= retry.attempts:
+                store.finish_run(context.run_id, "failed", failure)
+            elif store.await_retry(context.run_id, failure, _after(retry.delay)):
+                time.sleep(retry.delay)
+                with store.lock:
+                    retried = store.start_retry(context.run_id)
+                    if retried is not None:
+                        self._start(store, *retried)
             return
         store.finish_run(context.run_id, "succeeded", {"$ok": result})
+
+
+def _after(seconds: float) -> str:
+    return timestamp(time.time_ns() + int(seconds * 1_000_000_000))
+
+
+def _view(event: JSON) -> HandlerEvent:
+    return HandlerEvent(
+        event["event_id"], event["event_type"], event["event_data"], event["stream_id"]
+    )

@@ -14,10 +14,17 @@ from typing import Any
 
 from ._values import JSON, ApiError, new_id, timestamp, timestamp_nanos
 
-__all__ = ["RUN_TERMINAL", "TASK_TERMINAL", "Store", "StreamLog", "Upload"]
+__all__ = ["RUN_TERMINAL", "TASK_TERMINAL", "Store", "StreamLog", "Upload", "stop_event"]
 
 RUN_TERMINAL = {"succeeded": "run:stop", "failed": "run:fail", "cancelled": "run:cancel"}
 """Terminal run statuses and the stream event each one emits."""
+
+
+def stop_event(status: str) -> str:
+    """The stream event for a run that has a `stop_time`: `pending_retry` has
+    one too, and goes out as `run:stop` (crates/hot_api/src/handlers/streams.rs,
+    the poll loop's `match run.status`: failed, cancelled, anything else)."""
+    return RUN_TERMINAL.get(status, "run:stop")
 
 TASK_TERMINAL = frozenset({"completed", "failed", "cancelled", "timed_out"})
 
@@ -153,8 +160,17 @@ class Store:
             "project_id": None,
         }
 
-    def start_run(self, event: JSON, run_type: str, fn_name: str | None) -> JSON:
-        """Record a running run for `event`; emits `run:start` on its stream."""
+    def start_run(
+        self,
+        event: JSON,
+        run_type: str,
+        fn_name: str | None,
+        *,
+        origin_run_id: str | None = None,
+        retry_attempt: int = 0,
+    ) -> JSON:
+        """Record a running run for `event` (a retry of `origin_run_id`, when
+        given); emits `run:start` on its stream."""
         with self.lock:
             run = {
                 "run_id": new_id(),
@@ -165,9 +181,9 @@ class Store:
                 "status": "running",
                 "start_time": timestamp(),
                 "stop_time": None,
-                "origin_run_id": None,
+                "origin_run_id": origin_run_id,
                 "event_id": event["event_id"],
-                "retry_attempt": 0,
+                "retry_attempt": retry_attempt,
             }
             self.runs[run["run_id"]] = run
             stream = self.streams[run["stream_id"]]
@@ -194,7 +210,7 @@ class Store:
         None (and no change) when it already ended, e.g. it was cancelled."""
         with self.lock:
             run = self.runs[run_id]
-            if run["status"] in RUN_TERMINAL:
+            if run["status"] != "running":
                 return None
             run.update(status=status, stop_time=timestamp(), result=result)
             name = RUN_TERMINAL[status]
@@ -209,6 +225,52 @@ class Store:
                 flat["reason"] = None
             self._emit_env(name, flat)
             return dict(run)
+
+    def await_retry(self, run_id: str, result: Any, next_retry_at: str) -> JSON | None:
+        """A running run failed and will be retried: `pending_retry`, stopped,
+        `retry_attempt` incremented (the retry's attempt number); streamed as
+        `run:stop` (crates/hot/src/lang/emitter/database_writer.rs
+        `write_run_fail`). None when it had already ended."""
+        with self.lock:
+            run = self.runs[run_id]
+            if run["status"] != "running":
+                return None
+            run.update(
+                status="pending_retry",
+                stop_time=timestamp(),
+                result=result,
+                retry_attempt=run["retry_attempt"] + 1,
+                next_retry_at=next_retry_at,
+            )
+            self._emit(self.streams[run["stream_id"]], "run:stop", {"run": dict(run)})
+            return dict(run)
+
+    def start_retry(self, run_id: str) -> tuple[JSON, JSON] | None:
+        """Retry a `pending_retry` run as the scheduler does: a copy of its event
+        (same stream, new id) and a run of it linked by `origin_run_id`; the
+        retried run becomes `failed` (crates/hot_scheduler/src/server.rs
+        `process_pending_retries`). The new event and run; None when the run
+        is no longer pending (it was cancelled meanwhile)."""
+        with self.lock:
+            run = self.runs[run_id]
+            if run["status"] != "pending_retry":
+                return None
+            original = self.events[run["event_id"]]
+            event = self.add_event(
+                original["event_type"], original["event_data"], run["stream_id"]
+            )
+            retry = self.start_run(
+                event,
+                run["run_type"],
+                self.run_functions.get(run_id),
+                origin_run_id=run_id,
+                retry_attempt=run["retry_attempt"],
+            )
+            # Open connections reported this run's stop already and report it
+            # no more; new ones replay it as `run:fail`.
+            run.update(status="failed", next_retry_at=None)
+            self.changed.notify_all()
+            return event, retry
 
     def emit_data(self, run_id: str, data_type: str, payload: Any) -> None:
         """Send `stream:data` from a run (live only: it is never replayed)."""

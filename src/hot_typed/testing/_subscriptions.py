@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from ._store import RUN_TERMINAL, TASK_TERMINAL, SseEvent, Store
+from ._store import RUN_TERMINAL, TASK_TERMINAL, SseEvent, Store, stop_event
 from ._values import JSON
 
 __all__ = ["EnvSubscription", "SnapshotSubscription", "StreamSubscription"]
@@ -16,8 +16,11 @@ __all__ = ["EnvSubscription", "SnapshotSubscription", "StreamSubscription"]
 
 class StreamSubscription:
     """A run stream: first `first` (the `event:published` of subscribe-with-event),
-    then a replay of `run:start` and terminal events of the runs already on the
-    stream and one `task:update` per task (never `stream:data`), then live events.
+    then a replay of the runs already on the stream, newest first, each as
+    `run:start` and, once stopped, its stop event (`pending_retry` as
+    `run:stop`), as records of now; then one `task:update` per task (never
+    `stream:data`), then live events (crates/hot_api/src/handlers/streams.rs:
+    the poll loop reads `get_runs_by_stream`, ordered by start_time DESC).
     """
 
     def __init__(self, store: Store, stream_id: str, *, first: SseEvent | None = None) -> None:
@@ -25,12 +28,12 @@ class StreamSubscription:
         self._log = log
         self._position = len(log.events)
         pending: list[SseEvent] = [] if first is None else [first]
-        for run_id in log.run_ids:
+        for run_id in reversed(log.run_ids):
             run = dict(store.runs[run_id])
             pending.append(("run:start", {"type": "run:start", "run": run}))
-            terminal = RUN_TERMINAL.get(run["status"])
-            if terminal is not None:
-                pending.append((terminal, {"type": terminal, "run": run}))
+            if run["stop_time"] is not None:
+                name = stop_event(run["status"])
+                pending.append((name, {"type": name, "run": run}))
         for task_id in log.task_ids:
             pending.append(
                 ("task:update", {"type": "task:update", "task": dict(store.tasks[task_id])})
