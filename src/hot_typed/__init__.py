@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         Session,
         SessionCreate,
     )
+    from ._models.blobs import BLOB_REF_TYPE, BlobRef, find_blob_refs
     from ._models.domains import DnsRecord, Domain, DomainCreate, DomainStatus, DomainVerification
     from ._models.env import Environment, OrgLimits, OrgPlan, OrgUsage, UsageCounts, UsagePercent
     from ._models.events import Event, EventCreate
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
         Schedule,
     )
     from ._models.runs import Run, RunStats, RunStatus, RunType, Task, TaskStatus
+    from ._models.status import ServerStatus
     from ._models.stream_events import (
         EnvEvent,
         EnvEventCreated,
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
         TaskUpdate,
         UnknownStreamEvent,
     )
+    from ._options import CallOptions, QueryValue, StreamOptions, WaitOptions
     from ._pagination import AsyncPage, Page
     from ._sources import UploadSource
     from ._sse import AsyncEventStream, EventStream
@@ -103,6 +106,14 @@ _LAZY: dict[str, str] = {
     "WireModel": "._models._base",
     "Meta": "._models._common",
     "Pagination": "._models._common",
+    "BLOB_REF_TYPE": "._models.blobs",
+    "BlobRef": "._models.blobs",
+    "find_blob_refs": "._models.blobs",
+    "ServerStatus": "._models.status",
+    "CallOptions": "._options",
+    "QueryValue": "._options",
+    "StreamOptions": "._options",
+    "WaitOptions": "._options",
     "RevokeAll": "._models.auth",
     "ServiceKey": "._models.auth",
     "ServiceKeyCreate": "._models.auth",
@@ -200,6 +211,8 @@ __all__ = [
     "AsyncPage",
     "AuthenticationError",
     "BadRequestError",
+    "BLOB_REF_TYPE",
+    "BlobRef",
     "Build",
     "BuildRuntimeWarning",
     "BuildUpload",
@@ -271,6 +284,12 @@ __all__ = [
     "RunStatus",
     "RunStop",
     "RunType",
+    "ServerStatus",
+    "CallOptions",
+    "QueryValue",
+    "StreamOptions",
+    "WaitOptions",
+    "find_blob_refs",
     "RunUpdate",
     "Schedule",
     "ServiceKey",

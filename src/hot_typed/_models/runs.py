@@ -30,12 +30,15 @@ class RunStatus(OpenEnum):
 
 
 class RunType(OpenEnum):
+    """What started a run; unknown values are kept."""
+
     CALL = "call"
     EVENT = "event"
     SCHEDULE = "schedule"
     RUN = "run"
     EVAL = "eval"
     REPL = "repl"
+    TASK = "task"
 
 
 class TaskStatus(OpenEnum):

@@ -6,12 +6,13 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, overload
 from uuid import UUID
 
-from typing_extensions import TypeVar
+from typing_extensions import TypeVar, Unpack
 
 from .._models.events import Event, EventCreate
 from .._models.runs import Run
+from .._options import CallOptions, WaitOptions
 from .._request import Call, ListCall, Request, path
-from .._resource import Async, ModeT, Resource, Sync, endpoint, list_endpoint
+from .._resource import Async, ModeT, Resource, Sync, endpoint, list_endpoint, with_options
 from .._streaming import RunStreamFollower, call_body, call_result
 from .._wire import item_parser, list_parser, parametrized, query, request_body
 from ._params import ListQuery
@@ -24,7 +25,9 @@ T = TypeVar("T")
 
 class Events(Resource[ModeT]):
     @endpoint
-    def publish(self, body: EventCreate | Mapping[str, Any]) -> Call[Event]:
+    def publish(
+        self, body: EventCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+    ) -> Call[Event]:
         """Publish an event; handlers subscribed to its type start runs on its stream.
 
         `body` is validated before sending: a bad body raises pydantic's
@@ -43,6 +46,7 @@ class Events(Resource[ModeT]):
         limit: int | None = None,
         offset: int | None = None,
         data_type: type[D] | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[Event[D]]:
         """Events, newest first. With `data_type`, every `event_data` is validated
         as that type (a `ValidationError` on arrival names the event)."""
@@ -51,7 +55,13 @@ class Events(Resource[ModeT]):
         return ListCall(Request("GET", "/events", params=params), parse)
 
     @endpoint
-    def get(self, event_id: str | UUID, *, data_type: type[D] | None = None) -> Call[Event[D]]:
+    def get(
+        self,
+        event_id: str | UUID,
+        *,
+        data_type: type[D] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[Event[D]]:
         """One event. With `data_type`, `event_data` is validated as that type;
         `.raw` is the wire object either way."""
         parse = item_parser(parametrized(Event, data_type))
@@ -59,7 +69,12 @@ class Events(Resource[ModeT]):
 
     @list_endpoint
     def get_runs(
-        self, event_id: str | UUID, *, limit: int | None = None, offset: int | None = None
+        self,
+        event_id: str | UUID,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[Run]:
         """The runs the event started."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -75,6 +90,7 @@ class Events(Resource[ModeT]):
         timeout: float = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: None = None,
+        **options: Unpack[WaitOptions],
     ) -> Any: ...
     @overload
     def call_hot(
@@ -85,6 +101,7 @@ class Events(Resource[ModeT]):
         timeout: float = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: type[T],
+        **options: Unpack[WaitOptions],
     ) -> T: ...
     @overload
     def call_hot(
@@ -95,6 +112,7 @@ class Events(Resource[ModeT]):
         timeout: float = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: None = None,
+        **options: Unpack[WaitOptions],
     ) -> Coroutine[Any, Any, Any]: ...
     @overload
     def call_hot(
@@ -105,6 +123,7 @@ class Events(Resource[ModeT]):
         timeout: float = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: type[T],
+        **options: Unpack[WaitOptions],
     ) -> Coroutine[Any, Any, T]: ...
     def call_hot(
         self,
@@ -114,6 +133,7 @@ class Events(Resource[ModeT]):
         timeout: float = 60.0,
         on_chunk: Callable[[str], object] | None = None,
         result_type: type[Any] | None = None,
+        **options: Unpack[WaitOptions],
     ) -> Any:
         """Call the Hot function `fn` (`"::ns::path/name"`) with `args`; return its result.
 
@@ -132,4 +152,4 @@ class Events(Resource[ModeT]):
             raise_failure=True,
             finish=call_result(result_type),
         )
-        return self._runner.wait(follower)
+        return self._runner.wait(with_options(follower, self._options, options))

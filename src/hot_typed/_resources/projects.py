@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from typing_extensions import Unpack
 
 from .._models.projects import (
     Build,
@@ -22,6 +23,7 @@ from .._models.projects import (
     ProjectUpdate,
     Schedule,
 )
+from .._options import CallOptions
 from .._request import Call, ListCall, Request, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint
 from .._sources import UploadSource, file_field
@@ -36,45 +38,63 @@ ProjectRef = str | UUID
 
 class Projects(Resource[ModeT]):
     @list_endpoint
-    def list(self, *, limit: int | None = None, offset: int | None = None) -> ListCall[Project]:
+    def list(
+        self, *, limit: int | None = None, offset: int | None = None, **options: Unpack[CallOptions]
+    ) -> ListCall[Project]:
         """Projects of the environment."""
         params = query(ListQuery, limit=limit, offset=offset)
         return ListCall(Request("GET", "/projects", params=params), list_parser(Project))
 
     @endpoint
-    def create(self, body: ProjectCreate | Mapping[str, Any]) -> Call[Project]:
+    def create(
+        self, body: ProjectCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+    ) -> Call[Project]:
         content = request_body(ProjectCreate, body)
         return Call(Request("POST", "/projects", json=content), item_parser(Project))
 
     @endpoint
-    def get(self, project: ProjectRef) -> Call[Project]:
+    def get(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Project]:
         """A project by UUID or by name."""
         return Call(Request("GET", path("/projects/{}", project)), item_parser(Project))
 
     @endpoint
-    def update(self, project: ProjectRef, body: ProjectUpdate | Mapping[str, Any]) -> Call[Project]:
+    def update(
+        self,
+        project: ProjectRef,
+        body: ProjectUpdate | Mapping[str, Any],
+        **options: Unpack[CallOptions],
+    ) -> Call[Project]:
         content = request_body(ProjectUpdate, body)
         request = Request("PATCH", path("/projects/{}", project), json=content)
         return Call(request, item_parser(Project))
 
     @endpoint
-    def delete(self, project: ProjectRef) -> Call[None]:
+    def delete(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[None]:
         return Call(Request("DELETE", path("/projects/{}", project)), no_content)
 
     @endpoint
-    def activate(self, project: ProjectRef) -> Call[ProjectActivation]:
+    def activate(
+        self, project: ProjectRef, **options: Unpack[CallOptions]
+    ) -> Call[ProjectActivation]:
         """Activate a project; `redeployed_build_id` names a build redeployed by it."""
         request = Request("POST", path("/projects/{}/activate", project))
         return Call(request, item_parser(ProjectActivation))
 
     @endpoint
-    def deactivate(self, project: ProjectRef) -> Call[ProjectActivation]:
+    def deactivate(
+        self, project: ProjectRef, **options: Unpack[CallOptions]
+    ) -> Call[ProjectActivation]:
         request = Request("POST", path("/projects/{}/deactivate", project))
         return Call(request, item_parser(ProjectActivation))
 
     @list_endpoint
     def event_handlers(
-        self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
+        self,
+        project: ProjectRef,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[EventHandler]:
         """The event handlers of the project's deployed build."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -83,7 +103,12 @@ class Projects(Resource[ModeT]):
 
     @list_endpoint
     def schedules(
-        self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
+        self,
+        project: ProjectRef,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[Schedule]:
         """The schedules of the project's deployed build."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -94,7 +119,7 @@ class Projects(Resource[ModeT]):
 class Builds(Resource[ModeT]):
     @list_endpoint
     def list(
-        self, *, limit: int | None = None, offset: int | None = None
+        self, *, limit: int | None = None, offset: int | None = None, **options: Unpack[CallOptions]
     ) -> ListCall[BuildWithProject]:
         """Builds of every project in the environment."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -102,25 +127,32 @@ class Builds(Resource[ModeT]):
 
     @list_endpoint
     def list_for_project(
-        self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
+        self,
+        project: ProjectRef,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[Build]:
         params = query(ListQuery, limit=limit, offset=offset)
         request = Request("GET", path("/projects/{}/builds", project), params=params)
         return ListCall(request, list_parser(Build))
 
     @endpoint
-    def get(self, project: ProjectRef, build_id: str | UUID) -> Call[Build]:
+    def get(
+        self, project: ProjectRef, build_id: str | UUID, **options: Unpack[CallOptions]
+    ) -> Call[Build]:
         request = Request("GET", path("/projects/{}/builds/{}", project, build_id))
         return Call(request, item_parser(Build))
 
     @endpoint
-    def deployed(self, project: ProjectRef) -> Call[Build]:
+    def deployed(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Build]:
         """The build currently deployed; `NotFoundError` when there is none."""
         request = Request("GET", path("/projects/{}/builds/deployed", project))
         return Call(request, item_parser(Build))
 
     @endpoint
-    def live(self, project: ProjectRef) -> Call[Build]:
+    def live(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Build]:
         """The build currently serving; `NotFoundError` when there is none."""
         request = Request("GET", path("/projects/{}/builds/live", project))
         return Call(request, item_parser(Build))
@@ -133,6 +165,7 @@ class Builds(Resource[ModeT]):
         file: UploadSource,
         hash: str,
         build_id: str | UUID | None = None,
+        **options: Unpack[CallOptions],
     ) -> Call[BuildUpload]:
         """Upload a build archive (multipart: `file`, `hash`, optional `build_id`).
 
@@ -152,7 +185,9 @@ class Builds(Resource[ModeT]):
         return Call(request, item_parser(BuildUpload))
 
     @endpoint
-    def download(self, project: ProjectRef, build_id: str | UUID) -> Call[httpx.Response]:
+    def download(
+        self, project: ProjectRef, build_id: str | UUID, **options: Unpack[CallOptions]
+    ) -> Call[httpx.Response]:
         """The build archive; the response's bytes are the archive, untouched."""
         request = Request(
             "GET",
@@ -162,7 +197,9 @@ class Builds(Resource[ModeT]):
         return Call(request, raw_response)
 
     @endpoint
-    def deploy(self, project: ProjectRef, build_id: str | UUID) -> Call[Build]:
+    def deploy(
+        self, project: ProjectRef, build_id: str | UUID, **options: Unpack[CallOptions]
+    ) -> Call[Build]:
         request = Request("POST", path("/projects/{}/builds/{}/deploy", project, build_id))
         return Call(request, item_parser(Build))
 
@@ -172,7 +209,12 @@ class Context(Resource[ModeT]):
 
     @list_endpoint
     def list(
-        self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
+        self,
+        project: ProjectRef,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[ContextVariable]:
         params = query(ListQuery, limit=limit, offset=offset)
         request = Request("GET", path("/projects/{}/context", project), params=params)
@@ -180,7 +222,10 @@ class Context(Resource[ModeT]):
 
     @endpoint
     def create(
-        self, project: ProjectRef, body: ContextVariableCreate | Mapping[str, Any]
+        self,
+        project: ProjectRef,
+        body: ContextVariableCreate | Mapping[str, Any],
+        **options: Unpack[CallOptions],
     ) -> Call[ContextVariable]:
         content = request_body(ContextVariableCreate, body)
         request = Request("POST", path("/projects/{}/context", project), json=content)
@@ -188,13 +233,17 @@ class Context(Resource[ModeT]):
 
     @endpoint
     def update(
-        self, project: ProjectRef, key: str, body: ContextVariableUpdate | Mapping[str, Any]
+        self,
+        project: ProjectRef,
+        key: str,
+        body: ContextVariableUpdate | Mapping[str, Any],
+        **options: Unpack[CallOptions],
     ) -> Call[ContextVariable]:
         content = request_body(ContextVariableUpdate, body)
         request = Request("PUT", path("/projects/{}/context/{}", project, key), json=content)
         return Call(request, item_parser(ContextVariable))
 
     @endpoint
-    def delete(self, project: ProjectRef, key: str) -> Call[None]:
+    def delete(self, project: ProjectRef, key: str, **options: Unpack[CallOptions]) -> Call[None]:
         request = Request("DELETE", path("/projects/{}/context/{}", project, key))
         return Call(request, no_content)
