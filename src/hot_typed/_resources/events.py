@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 from uuid import UUID
 
 from typing_extensions import TypeVar, Unpack
@@ -12,7 +12,7 @@ from .._models.events import Event, EventCreate
 from .._models.runs import Run
 from .._options import CallOptions, WaitOptions
 from .._request import Call, ListCall, Request, path
-from .._resource import Async, ModeT, Resource, Sync, endpoint, list_endpoint, with_options
+from .._resource import Async, ModeT, Resource, Sync, endpoint, list_endpoint, wait_endpoint
 from .._streaming import RunStreamFollower, call_body, call_result
 from .._wire import item_parser, list_parser, parametrized, query, request_body
 from ._params import ListQuery
@@ -81,75 +81,92 @@ class Events(Resource[ModeT]):
         request = Request("GET", path("/events/{}/runs", event_id), params=params)
         return ListCall(request, list_parser(Run))
 
-    @overload
-    def call_hot(
-        self: Events[Sync],
-        fn: str,
-        args: Sequence[Any] | None = None,
-        *,
-        timeout: float = 60.0,
-        on_chunk: Callable[[str], object] | None = None,
-        result_type: None = None,
-        **options: Unpack[WaitOptions],
-    ) -> Any: ...
-    @overload
-    def call_hot(
-        self: Events[Sync],
-        fn: str,
-        args: Sequence[Any] | None = None,
-        *,
-        timeout: float = 60.0,
-        on_chunk: Callable[[str], object] | None = None,
-        result_type: type[T],
-        **options: Unpack[WaitOptions],
-    ) -> T: ...
-    @overload
-    def call_hot(
-        self: Events[Async],
-        fn: str,
-        args: Sequence[Any] | None = None,
-        *,
-        timeout: float = 60.0,
-        on_chunk: Callable[[str], object] | None = None,
-        result_type: None = None,
-        **options: Unpack[WaitOptions],
-    ) -> Coroutine[Any, Any, Any]: ...
-    @overload
-    def call_hot(
-        self: Events[Async],
-        fn: str,
-        args: Sequence[Any] | None = None,
-        *,
-        timeout: float = 60.0,
-        on_chunk: Callable[[str], object] | None = None,
-        result_type: type[T],
-        **options: Unpack[WaitOptions],
-    ) -> Coroutine[Any, Any, T]: ...
-    def call_hot(
-        self,
-        fn: str,
-        args: Sequence[Any] | None = None,
-        *,
-        timeout: float = 60.0,
-        on_chunk: Callable[[str], object] | None = None,
-        result_type: type[Any] | None = None,
-        **options: Unpack[WaitOptions],
-    ) -> Any:
-        """Call the Hot function `fn` (`"::ns::path/name"`) with `args`; return its result.
+    # The answer's type depends on `result_type`: overloads say how, for both
+    # modes, to type checkers; at run time the operation is one descriptor.
+    if TYPE_CHECKING:
 
-        Publishes one `hot:call` event through subscribe-with-event (never
-        twice, whatever fails), follows the stream across reconnects until the
-        correlated run ends, calls `on_chunk(text)` for each `stream:data` text
-        chunk of that run, and returns the result with `{"$ok": value}`
-        unwrapped, validated into `result_type` when given (a mismatch raises
-        `HotResponseValidationError`). Raises `HotRunError` when the run fails
-        or is cancelled, `HotTimeoutError` after `timeout` seconds in all.
-        """
-        follower = RunStreamFollower(
-            publish=call_body(fn, args),
-            timeout=timeout,
-            on_chunk=on_chunk,
-            raise_failure=True,
-            finish=call_result(result_type),
-        )
-        return self._runner.wait(with_options(follower, self._options, options))
+        @overload
+        def call_hot(
+            self: Events[Sync],
+            fn: str,
+            args: Sequence[Any] | None = None,
+            *,
+            timeout: float = 60.0,
+            on_chunk: Callable[[str], object] | None = None,
+            result_type: None = None,
+            **options: Unpack[WaitOptions],
+        ) -> Any: ...
+        @overload
+        def call_hot(
+            self: Events[Sync],
+            fn: str,
+            args: Sequence[Any] | None = None,
+            *,
+            timeout: float = 60.0,
+            on_chunk: Callable[[str], object] | None = None,
+            result_type: type[T],
+            **options: Unpack[WaitOptions],
+        ) -> T: ...
+        @overload
+        def call_hot(
+            self: Events[Async],
+            fn: str,
+            args: Sequence[Any] | None = None,
+            *,
+            timeout: float = 60.0,
+            on_chunk: Callable[[str], object] | None = None,
+            result_type: None = None,
+            **options: Unpack[WaitOptions],
+        ) -> Coroutine[Any, Any, Any]: ...
+        @overload
+        def call_hot(
+            self: Events[Async],
+            fn: str,
+            args: Sequence[Any] | None = None,
+            *,
+            timeout: float = 60.0,
+            on_chunk: Callable[[str], object] | None = None,
+            result_type: type[T],
+            **options: Unpack[WaitOptions],
+        ) -> Coroutine[Any, Any, T]: ...
+        def call_hot(
+            self,
+            fn: str,
+            args: Sequence[Any] | None = None,
+            *,
+            timeout: float = 60.0,
+            on_chunk: Callable[[str], object] | None = None,
+            result_type: type[Any] | None = None,
+            **options: Unpack[WaitOptions],
+        ) -> Any: ...
+
+    else:
+
+        @wait_endpoint
+        def call_hot(
+            self,
+            fn: str,
+            args: Sequence[Any] | None = None,
+            *,
+            timeout: float = 60.0,
+            on_chunk: Callable[[str], object] | None = None,
+            result_type: type[Any] | None = None,
+            **options: Unpack[WaitOptions],
+        ) -> RunStreamFollower[Any]:
+            """Call the Hot function `fn` (`"::ns::path/name"`) with `args`; return its result.
+
+            Publishes one `hot:call` event through subscribe-with-event (never
+            twice, whatever fails), follows the stream across reconnects until the
+            correlated run ends, calls `on_chunk(text)` for each `stream:data` text
+            chunk of that run, and returns the result with `{"$ok": value}`
+            unwrapped, validated into `result_type` when given (a mismatch raises
+            `HotResponseValidationError`). Raises `HotRunError` when the run fails
+            or is cancelled, `HotTimeoutError` after `timeout` seconds in all.
+            """
+            return RunStreamFollower(
+                publish=call_body(fn, args),
+                timeout=timeout,
+                on_chunk=on_chunk,
+                raise_failure=True,
+                finish=call_result(result_type),
+            )
