@@ -322,12 +322,3 @@ def _option_follower(follower: Follower[Any, Any], options: Options) -> Follower
 
     return OptionFollower(follower, options)
 
-
-def with_options(
-    follower: Follower[Any, T], defaults: Options | None, given: WaitOptions
-) -> Follower[Any, T]:
-    """`follower` with the options `given` to a call laid over the client's `defaults`,
-    for operations written as methods (`call_hot`) rather than descriptors."""
-    taken = Options.take(dict(given), _option_names(WaitOptions))
-    options = defaults if taken is None else taken.over(defaults)
-    return follower if options is None else _option_follower(follower, options)
