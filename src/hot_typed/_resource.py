@@ -8,11 +8,14 @@ decorated with the descriptor for its kind. Accessed on a `Resource[Sync]`
 `Resource[Async]` it returns a coroutine function. Type checkers follow the
 overloads of `__get__`, so `hot.runs.get(...)` is a `Run` and
 `async_hot.runs.get(...)` an awaitable `Run`, from the same line of code.
+
+Every method also takes the per-request options of its kind (`_options.py`),
+and tells `inspect`, `typing` and `help()` its public signature: the
+builder's parameters, the options, and the type it answers (`_signature.py`).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import (
@@ -88,7 +91,15 @@ class Resource(Generic[ModeT]):
 # client's `with_options` defaults) to the description. (A comment, not a
 # docstring: `__doc__` is a slot, set to the operation's own.)
 class _Operation(Generic[P, T]):
-    __slots__ = ("__doc__", "__wrapped__", "_build", "_named", "_perform", "_signatures")
+    __slots__ = (
+        "__doc__",
+        "__wrapped__",
+        "_build",
+        "_named",
+        "_option_names",
+        "_perform",
+        "_signatures",
+    )
 
     #: The per-request options this kind of operation takes (`_options.py`).
     options: ClassVar[type] = CallOptions
@@ -105,12 +116,13 @@ class _Operation(Generic[P, T]):
         # The builder's named parameters, without the resource: any other keyword
         # (an option of another kind, a typo) must fail, not vanish into **options.
         self._named = frozenset(code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount])
+        self._option_names: frozenset[str] = self.options.__optional_keys__  # type: ignore[attr-defined]
         self._signatures: dict[bool, tuple[inspect.Signature, dict[str, Any]]] = {}
 
     def _describe(self, resource: Resource[Any], args: Any, kwargs: dict[str, Any]) -> Any:
         options = resource._options
         if kwargs:
-            given = Options.take(kwargs, _option_names(self.options))
+            given = Options.take(kwargs, self._option_names)
             if given is not None:
                 options = given.over(options)
             if not self._named.issuperset(kwargs):
@@ -168,11 +180,6 @@ class _Operation(Generic[P, T]):
         # `__wrapped__`) and `help()` read.
         method.__dict__.update(__wrapped__=build, __signature__=signature)
         return method
-
-
-@functools.cache
-def _option_names(options: type) -> frozenset[str]:
-    return frozenset(options.__optional_keys__)  # type: ignore[attr-defined]
 
 
 class _Valued(_Operation[P, T]):
@@ -321,4 +328,3 @@ def _option_follower(follower: Follower[Any, Any], options: Options) -> Follower
     from ._option_follower import OptionFollower
 
     return OptionFollower(follower, options)
-
