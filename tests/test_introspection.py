@@ -108,6 +108,15 @@ def test_every_operation_of_every_resource_introspects(index: int) -> None:
             assert method.__doc__ == getattr(type(resource), attribute).__doc__
 
 
+def test_the_client_level_operations_introspect_too() -> None:
+    hot, async_hot = clients()
+    for method in (hot.request, hot.request_raw, hot.status):
+        assert "extra_headers" in inspect.signature(method).parameters
+    assert inspect.signature(hot.request_raw).return_annotation is httpx.Response
+    assert inspect.iscoroutinefunction(async_hot.request)
+    assert typing.get_type_hints(async_hot.status)["return"] is ServerStatus
+
+
 def test_an_option_the_kind_does_not_take_is_not_in_its_signature() -> None:
     hot, _ = clients()
     wait = inspect.signature(hot.runs.wait).parameters

@@ -16,9 +16,9 @@ from typing_extensions import assert_type
 
 from hot_typed import (
     AsyncEventStream,
-    BlobRef,
     AsyncHotClient,
     AsyncPage,
+    BlobRef,
     Build,
     BuildUpload,
     BuildWithProject,

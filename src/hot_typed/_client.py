@@ -256,6 +256,10 @@ class HotClient(_Client[Sync, httpx.Client]):
     (a publish repeated starts its runs twice). An SSE frame longer than
     `max_sse_frame_bytes` ends its stream with `HotFrameTooLargeError`.
     Token, base URL and header values with CR or LF raise `ValueError`.
+
+    Every operation takes per-request options (`extra_headers`, `extra_query`,
+    `extra_body`, `timeout`); `with_options(...)` makes a configured copy that
+    shares this client's connections.
     """
 
     def _connect(self, settings: Settings, client: httpx.Client | None) -> Runner:
