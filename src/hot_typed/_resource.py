@@ -289,6 +289,9 @@ class list_endpoint(_Operation[P, T]):
 class stream_endpoint(_Streamed[P, T]):
     """An operation answering an event stream of `T` over one connection."""
 
+    # No stream request has a body for `extra_body` to go into.
+    options = StreamOptions
+
     def __init__(self, build: Callable[Concatenate[Any, P], StreamCall[T]]) -> None:
         super().__init__(build, "stream")
 

@@ -109,6 +109,7 @@ class Settings:
 
     @property
     def token(self) -> str:
+        """The API token (in no repr, no log)."""
         return self._authorization[len("Bearer ") :]
 
     def configured(

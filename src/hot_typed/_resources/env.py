@@ -6,7 +6,7 @@ from typing_extensions import Unpack
 
 from .._models.env import Environment, OrgUsage
 from .._models.stream_events import EnvEvent
-from .._options import CallOptions
+from .._options import CallOptions, StreamOptions
 from .._request import Call, Request, StreamCall
 from .._resource import ModeT, Resource, endpoint, stream_endpoint
 from .._wire import event_decoder, item_parser
@@ -20,7 +20,7 @@ class Env(Resource[ModeT]):
         return Call(Request("GET", "/env"), item_parser(Environment))
 
     @stream_endpoint
-    def subscribe(self, **options: Unpack[CallOptions]) -> StreamCall[EnvEvent]:
+    def subscribe(self, **options: Unpack[StreamOptions]) -> StreamCall[EnvEvent]:
         """Activity of the whole environment (runs, events, streams, tasks) as flat
         events, until the server closes the subscription (after 5 minutes)."""
         request = Request("GET", "/env/subscribe", accept="text/event-stream")

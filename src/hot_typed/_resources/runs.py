@@ -9,7 +9,7 @@ from typing_extensions import TypeVar, Unpack
 
 from .._models.runs import Run, RunStats, RunStatus, RunType, Task
 from .._models.stream_events import RunUpdate, TaskUpdate
-from .._options import CallOptions, WaitOptions
+from .._options import CallOptions, StreamOptions, WaitOptions
 from .._request import Call, ListCall, Request, StreamCall, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint, stream_endpoint, wait_endpoint
 from .._streaming import RunWaiter, TaskWaiter, snapshot_decoder
@@ -64,7 +64,7 @@ class Runs(Resource[ModeT]):
 
     @stream_endpoint
     def subscribe(
-        self, run_id: str | UUID, **options: Unpack[CallOptions]
+        self, run_id: str | UUID, **options: Unpack[StreamOptions]
     ) -> StreamCall[RunUpdate]:
         """Run snapshots, the latest stored first, until the run is terminal."""
         request = Request("GET", path("/runs/{}/subscribe", run_id), accept="text/event-stream")
@@ -106,7 +106,7 @@ class Tasks(Resource[ModeT]):
 
     @stream_endpoint
     def subscribe(
-        self, task_id: str | UUID, **options: Unpack[CallOptions]
+        self, task_id: str | UUID, **options: Unpack[StreamOptions]
     ) -> StreamCall[TaskUpdate]:
         """Task snapshots, the latest stored first, until the task is terminal."""
         request = Request("GET", path("/tasks/{}/subscribe", task_id), accept="text/event-stream")

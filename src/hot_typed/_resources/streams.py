@@ -11,7 +11,7 @@ from typing_extensions import Unpack
 from .._models.events import EventCreate
 from .._models.runs import Run
 from .._models.stream_events import StreamEvent
-from .._options import CallOptions, StreamOptions, WaitOptions
+from .._options import StreamOptions, WaitOptions
 from .._request import StreamCall
 from .._resource import ModeT, Resource, follow_endpoint, stream_endpoint, wait_endpoint
 from .._streaming import RunStreamFollower, identity, stream_subscription
@@ -23,7 +23,7 @@ __all__ = ["Streams", "stream_subscription"]
 class Streams(Resource[ModeT]):
     @stream_endpoint
     def subscribe(
-        self, stream_id: str | UUID, *, project: str | None = None, **options: Unpack[CallOptions]
+        self, stream_id: str | UUID, *, project: str | None = None, **options: Unpack[StreamOptions]
     ) -> StreamCall[StreamEvent]:
         """Events of a stream until the server closes it (its 5-minute limit, or the end).
 
@@ -35,7 +35,7 @@ class Streams(Resource[ModeT]):
 
     @stream_endpoint
     def subscribe_post(
-        self, stream_id: str | UUID, *, project: str | None = None, **options: Unpack[CallOptions]
+        self, stream_id: str | UUID, *, project: str | None = None, **options: Unpack[StreamOptions]
     ) -> StreamCall[StreamEvent]:
         """`subscribe` through `POST`, for proxies that buffer long GETs."""
         return stream_subscription("POST", stream_id, project)
