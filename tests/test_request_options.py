@@ -78,6 +78,27 @@ def test_extra_headers_and_query_reach_the_wire_of_a_typed_call(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_options_of_one_call_do_not_stay_for_the_next(kind: str, emulator: HotEmulator) -> None:
+    once = {"extra_headers": {"X-Once": "1"}, "extra_query": {"q": "1"}}
+
+    def call(hot: Any) -> Any:
+        if isinstance(hot, HotClient):
+            hot.env.get(**once)
+            return hot.env.get()
+
+        async def both() -> Any:
+            await hot.env.get(**once)
+            return await hot.env.get()
+
+        return both()
+
+    perform(kind, emulator, call)
+    first, second = sent(emulator, "/v1/env")
+    assert (first.headers.get("x-once"), first.query) == ("1", {"q": "1"})
+    assert (second.headers.get("x-once"), second.query) == (None, {})
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_extra_query_adds_to_the_operation_query_and_none_removes_a_parameter(
     kind: str, emulator: HotEmulator
 ) -> None:
