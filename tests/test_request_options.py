@@ -79,7 +79,7 @@ def test_extra_headers_and_query_reach_the_wire_of_a_typed_call(
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_options_of_one_call_do_not_stay_for_the_next(kind: str, emulator: HotEmulator) -> None:
-    once = {"extra_headers": {"X-Once": "1"}, "extra_query": {"q": "1"}}
+    once: dict[str, Any] = {"extra_headers": {"X-Once": "1"}, "extra_query": {"q": "1"}}
 
     def call(hot: Any) -> Any:
         if isinstance(hot, HotClient):
