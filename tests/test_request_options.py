@@ -241,7 +241,7 @@ def test_stream_and_follow_options_reach_every_connection(kind: str, emulator: H
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_waiters_and_call_hot_send_extra_headers_on_their_requests(
+def test_waiters_call_hot_and_streams_send_extra_headers_on_their_requests(
     kind: str, emulator: HotEmulator
 ) -> None:
     @emulator.on_call("::t::m/add")
@@ -264,6 +264,14 @@ def test_waiters_and_call_hot_send_extra_headers_on_their_requests(
     assert run.run_id == run_id
     (wait,) = sent(emulator, f"/v1/runs/{run_id}/subscribe")
     assert wait.headers["x-w"] == "w"
+    updates = perform(
+        kind,
+        emulator,
+        lambda hot: hot.runs.subscribe(run_id, extra_headers={"X-S": "s"}, timeout=5.0),
+    )
+    assert updates[-1].run.run_id == run_id
+    subscribe = sent(emulator, f"/v1/runs/{run_id}/subscribe")[-1]
+    assert subscribe.headers["x-s"] == "s"
 
 
 @pytest.mark.parametrize("kind", KINDS)
