@@ -335,12 +335,26 @@ def test_with_options_defaults_are_sent_and_a_call_options_are_laid_over_them(
         configured = hot.with_options(
             extra_headers={"X-A": "client", "X-B": "client"}, extra_query={"c": "1"}
         )
-        return configured.env.get(extra_headers={"X-B": "call"})
+        return configured.env.get(extra_headers={"x-b": "call"})
 
     perform(kind, emulator, call)
     (request,) = sent(emulator, "/v1/env")
     assert (request.headers["x-a"], request.headers["x-b"]) == ("client", "call")
     assert request.query == {"c": "1"}
+
+
+def test_a_header_named_again_in_another_case_replaces_the_default_on_the_wire() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": None})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        hot = HotClient("token", base_url="https://hot.test", client=http)
+        configured = hot.with_options(extra_headers={"X-B": "client"})
+        configured.request("GET", "/env", extra_headers={"x-b": "call"})
+    assert seen[0].headers.get_list("x-b") == ["call"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

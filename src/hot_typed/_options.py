@@ -96,7 +96,7 @@ class Options:
         if defaults is None:
             return self
         return Options(
-            _merged(defaults.headers, self.headers),
+            _merged_headers(defaults.headers, self.headers),
             _merged(defaults.query, self.query),
             self.body if self.body is not None else defaults.body,
             self.timeout if self.timeout is not None else defaults.timeout,
@@ -106,7 +106,7 @@ class Options:
         """`request` with these options; `extra_body` without a JSON object body raises."""
         changes: dict[str, Any] = {}
         if self.headers:
-            changes["headers"] = _merged(request.headers, self.headers)
+            changes["headers"] = _merged_headers(request.headers, self.headers)
         if self.query:
             params = _merged(request.params, self.query)
             changes["params"] = {k: v for k, v in params.items() if v is not None}
@@ -119,6 +119,15 @@ class Options:
 
 def _merged(base: Mapping[str, Any] | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
     return {**(base or {}), **(extra or {})}
+
+
+def _merged_headers(
+    base: Mapping[str, str] | None, extra: Mapping[str, str] | None
+) -> dict[str, str]:
+    """`extra` over `base`, header names compared without case (one line per name)."""
+    replaced = {name.lower() for name in extra or {}}
+    kept = {k: v for k, v in (base or {}).items() if k.lower() not in replaced}
+    return {**kept, **(extra or {})}
 
 
 def _merged_body(request: Request, extra: Mapping[str, Any]) -> bytes:
