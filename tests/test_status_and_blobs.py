@@ -16,9 +16,11 @@ import pytest
 from pydantic import ValidationError
 
 from hot_typed import (
+    AsyncHotClient,
     BlobRef,
     HotClient,
     NotFoundError,
+    PermissionDeniedError,
     RunStop,
     RunType,
     ServerStatus,
@@ -164,6 +166,30 @@ def test_a_run_result_holding_a_blob_reference_is_downloaded_by_reference_or_id(
 def test_an_unknown_blob_is_not_found(kind: str, emulator: HotEmulator) -> None:
     with pytest.raises(NotFoundError):
         perform(kind, emulator, lambda hot: hot.blobs.download(REF_ID))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_only_an_api_key_may_download_a_blob(kind: str, emulator: HotEmulator) -> None:
+    ref = BlobRef.from_value(emulator.store_blob(b"\x00\x01"))
+    assert ref is not None
+    session = emulator.client().sessions.create({"permissions": {"event:*": ["read"]}})
+    assert session.token is not None
+    token = session.token.get_secret_value()
+
+    def call(hot: Any) -> Any:
+        if isinstance(hot, HotClient):
+            with HotClient(token, base_url=emulator.base_url, max_retries=0) as scoped:
+                return scoped.blobs.download(ref)
+
+        async def download() -> bytes:
+            async with AsyncHotClient(token, base_url=emulator.base_url, max_retries=0) as scoped:
+                return await scoped.blobs.download(ref)
+
+        return download()
+
+    with pytest.raises(PermissionDeniedError):
+        perform(kind, emulator, call)
+    assert perform(kind, emulator, lambda hot: hot.blobs.download(ref)) == b"\x00\x01"
 
 
 # ---------------------------------------------------------------- service keys

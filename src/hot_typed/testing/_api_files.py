@@ -170,7 +170,13 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         # content type (octet-stream when it has none), as an attachment; any
         # unknown reference is 404 `Blob`.
         blob_id = routed.params["blob_ref_id"].lower()
+        token = routed.request.headers.get("authorization", "")[len("Bearer ") :].strip()
         with store.lock:
+            # Sessions and service keys hold tokens the emulator issued; only the
+            # environment's API key may download (crates/hot_api/src/handlers/mod.rs:
+            # require_api_key answers 403 `forbidden`).
+            if token in store.tokens:
+                raise ApiError(403, "forbidden", "Only API keys can download blobs.")
             blob = store.blobs.get(blob_id)
         if blob is None:
             raise ApiError.not_found("Blob")
