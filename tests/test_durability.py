@@ -330,8 +330,9 @@ async def test_retry_after_as_an_http_date_on_reconnect_is_honoured(mode: str) -
     refused = HttpResponse.json(
         {"error": {"code": "rate_limit_exceeded", "message": "slow down"}},
         429,
-        # Whole seconds only: about 1 s from now.
-        headers={"Retry-After": formatdate(time.time() + 1.5, usegmt=True)},
+        # Whole seconds only, and written before the client even connects: 1.5 to 2.5 s
+        # from now, so at least half a second is left when the 429 is read under load.
+        headers={"Retry-After": formatdate(time.time() + 2.5, usegmt=True)},
     )
     with SseScript(
         [PUBLISHED, event({"type": "run:start", "run": ours})],

@@ -58,6 +58,11 @@ def sync_mistakes(hot: HotClient) -> None:
             message.run.result["$ok"]  # E: index
     for update in hot.runs.subscribe(ID):
         update.task  # E: attr-defined
+    hot.runs.wait(ID, extra_body={"a": 1})  # E: call-arg
+    hot.env.get(extra_headers={"X-N": 1})  # E: dict-item
+    hot.env.get(extra_header={"X-N": "1"})  # E: call-arg
+    hot.with_options(token="other")  # E: call-arg
+    hot.token = "other"  # E: misc
 
 
 async def async_mistakes(hot: AsyncHotClient) -> None:

@@ -6,6 +6,7 @@ under `--strict --warn-unused-ignores`.
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from hot_typed import (
     AsyncEventStream,
     AsyncHotClient,
     AsyncPage,
+    BlobRef,
     Build,
     BuildUpload,
     BuildWithProject,
@@ -29,6 +31,7 @@ from hot_typed import (
     EventHandler,
     EventStream,
     File,
+    FinishedRun,
     HotClient,
     InitiateUpload,
     OrgUsage,
@@ -42,6 +45,7 @@ from hot_typed import (
     RunStatus,
     RunUpdate,
     Schedule,
+    ServerStatus,
     ServiceKey,
     ServiceKeyCreate,
     Session,
@@ -51,6 +55,7 @@ from hot_typed import (
     Task,
     TaskUpdate,
     UploadPart,
+    find_blob_refs,
 )
 
 ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
@@ -158,6 +163,41 @@ def sync_client(hot: HotClient) -> None:
     assert_type(hot.domains.verify(ID), DomainVerification)
     assert_type(hot.request("GET", "/status"), Any)
     assert_type(hot.request_raw("GET", "/status"), httpx.Response)
+    # per-request options, on every kind of operation
+    options_headers = {"X-Trace": "t"}
+    assert_type(
+        hot.events.publish(
+            {"event_type": "a:b"},
+            extra_headers=options_headers,
+            extra_query={"dry": True, "n": 1, "drop": None},
+            extra_body={"future_field": [1, 2]},
+            timeout=httpx.Timeout(5.0),
+        ),
+        Event,
+    )
+    assert_type(hot.runs.list(limit=5, timeout=2.5), Page[Run])
+    assert_type(hot.runs.subscribe(ID, extra_headers=options_headers), EventStream[RunUpdate])
+    assert_type(hot.runs.wait(ID, timeout=30, extra_query={"a": "b"}), FinishedRun)
+    assert_type(hot.events.call_hot("::f", [1], result_type=int, extra_headers={}), int)
+    assert_type(
+        hot.streams.subscribe_with_event({"event_type": "a:b"}, timeout=10.0),
+        EventStream[StreamEvent],
+    )
+    assert_type(hot.files.download_to(ID, "out.bin", extra_headers=options_headers), Path)
+    assert_type(hot.request("GET", "/env", extra_query={"a": 1}), Any)
+    configured = hot.with_options(timeout=5.0, max_retries=0, extra_headers=options_headers)
+    assert_type(configured, HotClient)
+    assert_type(configured.token, str)
+    # status and blobs
+    assert_type(hot.status(), ServerStatus)
+    assert_type(hot.blobs.download(ID), bytes)
+    assert_type(hot.blobs.download_to(ID, "blob.bin"), Path)
+    ref = BlobRef.from_value({"$type": "::hot::blob/BlobRef"})
+    assert_type(ref, BlobRef | None)
+    if ref is not None:
+        assert_type(hot.blobs.download(ref), bytes)
+    for found in find_blob_refs(hot.runs.get(ID).result):
+        assert_type(found, BlobRef)
     # pages
     page = hot.runs.list()
     assert_type(page.data, list[Run])
@@ -248,6 +288,19 @@ async def async_client(hot: AsyncHotClient) -> None:
     assert_type(await hot.domains.verify(ID), DomainVerification)
     assert_type(await hot.request("GET", "/status"), Any)
     assert_type(await hot.request_raw("GET", "/status"), httpx.Response)
+    # per-request options, status and blobs
+    assert_type(await hot.events.publish({"event_type": "a:b"}, extra_body={"x": 1}), Event)
+    assert_type(await hot.runs.list(extra_query={"x": "y"}), AsyncPage[Run])
+    assert_type(await hot.runs.wait(ID, extra_headers={"X-W": "w"}), FinishedRun)
+    assert_type(
+        hot.streams.subscribe_with_event({"event_type": "a:b"}, extra_headers={}),
+        AsyncEventStream[StreamEvent],
+    )
+    assert_type(await hot.events.call_hot("::f", timeout=5, extra_headers={}), Any)
+    assert_type(hot.with_options(max_retries=1), AsyncHotClient)
+    assert_type(await hot.with_options(timeout=1.0).status(), ServerStatus)
+    assert_type(await hot.blobs.download(ID, timeout=30.0), bytes)
+    assert_type(await hot.files.upload("a.txt", "text"), File)
     # pages
     page = await hot.runs.list()
     assert_type(await page.next_page(), AsyncPage[Run] | None)

@@ -39,6 +39,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "._models._base": ("OpenEnum", "RequestModel", "WireModel"),
     "._models._common": ("Meta", "Pagination"),
+    "._models.blobs": ("BLOB_REF_TYPE", "BlobRef", "find_blob_refs"),
     "._models.auth": (
         "RevokeAll",
         "ServiceKey",
@@ -90,6 +91,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Task",
         "TaskStatus",
     ),
+    "._models.status": ("ServerStatus",),
     "._models.stream_events": (
         "EnvEvent",
         "EnvEventCreated",
@@ -114,6 +116,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TaskUpdate",
         "UnknownStreamEvent",
     ),
+    "._options": ("CallOptions", "QueryValue", "StreamOptions", "WaitOptions"),
     "._pagination": ("AsyncPage", "Page"),
     "._sources": ("UploadSource",),
     "._sse": ("AsyncEventStream", "EventStream"),
@@ -154,6 +157,11 @@ if TYPE_CHECKING:
         WireModel as WireModel,
     )
     from ._models._common import Meta as Meta, Pagination as Pagination
+    from ._models.blobs import (
+        BLOB_REF_TYPE as BLOB_REF_TYPE,
+        BlobRef as BlobRef,
+        find_blob_refs as find_blob_refs,
+    )
     from ._models.auth import (
         RevokeAll as RevokeAll,
         ServiceKey as ServiceKey,
@@ -214,6 +222,7 @@ if TYPE_CHECKING:
         Task as Task,
         TaskStatus as TaskStatus,
     )
+    from ._models.status import ServerStatus as ServerStatus
     from ._models.stream_events import (
         EnvEvent as EnvEvent,
         EnvEventCreated as EnvEventCreated,
@@ -237,6 +246,12 @@ if TYPE_CHECKING:
         StreamEvent as StreamEvent,
         TaskUpdate as TaskUpdate,
         UnknownStreamEvent as UnknownStreamEvent,
+    )
+    from ._options import (
+        CallOptions as CallOptions,
+        QueryValue as QueryValue,
+        StreamOptions as StreamOptions,
+        WaitOptions as WaitOptions,
     )
     from ._pagination import AsyncPage as AsyncPage, Page as Page
     from ._sources import UploadSource as UploadSource

@@ -8,17 +8,20 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
+from ._models.status import ServerStatus
+from ._options import CallOptions, Options, QueryValue
 from ._request import Call, Request
 from ._resource import Async, ModeT, Resource, Sync, endpoint
 from ._runner import AsyncRunner, Runner, SyncRunner
 from ._sse import DEFAULT_MAX_FRAME_BYTES
 from ._transport import AsyncTransport, Settings, SyncTransport
-from ._wire import json_body, json_bytes, raw_response
+from ._wire import json_body, json_bytes, object_parser, raw_response
 
 if TYPE_CHECKING:
     from ._resources.auth import ServiceKeys, Sessions
+    from ._resources.blobs import Blobs
     from ._resources.domains import Domains
     from ._resources.env import Env, Org
     from ._resources.events import Events
@@ -35,6 +38,7 @@ HttpxT = TypeVar("HttpxT", httpx.Client, httpx.AsyncClient)
 # resource is first used: a program that only lists runs never pays for the
 # classes of files, projects or permissions. Attribute -> (module, class).
 _RESOURCES: dict[str, tuple[str, str]] = {
+    "blobs": ("blobs", "Blobs"),
     "builds": ("projects", "Builds"),
     "context": ("projects", "Context"),
     "domains": ("domains", "Domains"),
@@ -51,6 +55,11 @@ _RESOURCES: dict[str, tuple[str, str]] = {
 }
 
 
+#: Paths the escape hatches request from the host's root rather than from `/v1`:
+#: the server's public routes outside the API (crates/hot_api/src/server.rs).
+ROOT_PATHS = frozenset({"/status"})
+
+
 def _escape_hatch_request(
     method: str,
     path: str,
@@ -63,6 +72,7 @@ def _escape_hatch_request(
 ) -> Request:
     if not path.startswith("/"):
         raise ValueError(f"path must start with '/', got {path!r}")
+    root = path in ROOT_PATHS
     if path == "/v1" or path.startswith("/v1/"):
         path = path[len("/v1") :]
     body = None if json is None else json_bytes(json)
@@ -78,6 +88,7 @@ def _escape_hatch_request(
         content_type=content_type,
         retry=retry,
         headers=extra or None,
+        root=root,
     )
 
 
@@ -85,6 +96,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
     """What both clients share: construction, resources, escape hatches, safe repr."""
 
     # Declared for type checkers; each is created on first access (see `_RESOURCES`).
+    blobs: Blobs[ModeT]
     builds: Builds[ModeT]
     context: Context[ModeT]
     domains: Domains[ModeT]
@@ -135,7 +147,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
                 ) from None
             resource = getattr(import_module(f"._resources.{module}", __package__), cls)
             # Stored on the instance: later reads are plain attribute reads.
-            value = self.__dict__[name] = resource(self._runner)
+            value = self.__dict__[name] = resource(self._runner, self._options)
             return value
 
     def __dir__(self) -> list[str]:
@@ -146,8 +158,52 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         """The API root requests go to, ending in `/v1`."""
         return self._settings.api_base
 
+    @property
+    def token(self) -> str:
+        """The API token this client sends (shown in no repr)."""
+        return self._settings.token
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._settings.api_base!r})"
+
+    def _http_client(self) -> HttpxT:
+        """The httpx client doing this client's I/O."""
+        raise NotImplementedError
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        retry_non_idempotent: bool | None = None,
+        max_sse_frame_bytes: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+    ) -> Self:
+        """A copy of this client with the given settings changed (None keeps one).
+
+        The copy sends through this client's connection pool: closing it, or
+        letting it be garbage collected, leaves the pool open; closing this
+        client closes it for both. `timeout`, `extra_headers` and
+        `extra_query` become defaults of every call of the copy, which a
+        call's own options are laid over (headers and query merged).
+        """
+        clone = object.__new__(type(self))
+        clone._settings = self._settings.configured(
+            max_retries=max_retries,
+            retry_non_idempotent=retry_non_idempotent,
+            max_sse_frame_bytes=max_sse_frame_bytes,
+        )
+        options = Options(extra_headers, extra_query, None, timeout).over(self._options)
+        # A client passed to `_connect` is used, not owned: the copy never closes it.
+        Resource.__init__(clone, clone._connect(clone._settings, self._http_client()), options)
+        return clone
+
+    @endpoint
+    def status(self, **options: Unpack[CallOptions]) -> Call[ServerStatus]:
+        """The server's health and build (`GET /status`, served outside `/v1`)."""
+        # crates/hot_api/src/handlers/health.rs: a bare object, no envelope.
+        return Call(Request("GET", "/status", root=True), object_parser(ServerStatus))
 
     @endpoint
     def request(
@@ -157,10 +213,12 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        **options: Unpack[CallOptions],
     ) -> Call[Any]:
         """Call an endpoint that has no helper yet; returns the decoded JSON body
         (None for an empty answer; a body that is not JSON raises
-        `HotResponseValidationError`). `path` is relative to `/v1`. Retried as
+        `HotResponseValidationError`). `path` is relative to `/v1` (`/v1/...` is
+        accepted too), except `/status`, which the server serves at its root. Retried as
         typed calls are: GET, PUT and DELETE after transient failures, POST and
         PATCH only with `retry_non_idempotent`."""
         return Call(_escape_hatch_request(method, path, json, params, retry=True), json_body)
@@ -175,6 +233,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         params: Mapping[str, Any] | None = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        **options: Unpack[CallOptions],
     ) -> Call[httpx.Response]:
         """Like `request`, but sends `content` and `headers` as given, returns the
         `httpx.Response` and is never retried. A non-2xx answer raises its
@@ -197,11 +256,18 @@ class HotClient(_Client[Sync, httpx.Client]):
     (a publish repeated starts its runs twice). An SSE frame longer than
     `max_sse_frame_bytes` ends its stream with `HotFrameTooLargeError`.
     Token, base URL and header values with CR or LF raise `ValueError`.
+
+    Every operation takes per-request options (`extra_headers`, `extra_query`,
+    `extra_body`, `timeout`); `with_options(...)` makes a configured copy that
+    shares this client's connections.
     """
 
     def _connect(self, settings: Settings, client: httpx.Client | None) -> Runner:
         self._transport = SyncTransport(settings, client)
         return SyncRunner(self._transport)
+
+    def _http_client(self) -> httpx.Client:
+        return self._transport.client
 
     def close(self) -> None:
         """Release connections (a client you passed in is left open)."""
@@ -225,6 +291,9 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
     def _connect(self, settings: Settings, client: httpx.AsyncClient | None) -> Runner:
         self._transport = AsyncTransport(settings, client)
         return AsyncRunner(self._transport)
+
+    def _http_client(self) -> httpx.AsyncClient:
+        return self._transport.client
 
     async def aclose(self) -> None:
         """Release connections (a client you passed in is left open)."""

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from ._errors import HotConnectionError, HotTimeoutError
 from ._transfer import ProgressMeter
 
 if TYPE_CHECKING:
+    from ._options import Options
     from ._request import Request
     from ._runner import AsyncRunner, SyncRunner
     from .progress import ProgressCallback
@@ -85,6 +86,9 @@ class DownloadTo:
     request: Request
     destination: str | os.PathLike[str]
     on_progress: ProgressCallback | None
+
+    def with_options(self, options: Options) -> DownloadTo:
+        return replace(self, request=options.apply(self.request))
 
     def _target(self) -> Path:
         target = Path(os.fspath(self.destination))

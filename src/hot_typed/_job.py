@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from ._options import Options
     from ._runner import AsyncRunner, SyncRunner
 
 __all__ = ["Job"]
@@ -23,3 +24,7 @@ class Job(Protocol[T_co]):
     def run(self, runner: SyncRunner) -> T_co: ...
 
     def arun(self, runner: AsyncRunner) -> Coroutine[Any, Any, T_co]: ...
+
+    def with_options(self, options: Options) -> Job[T_co]:
+        """This job with per-request `options` applied to every request it sends."""
+        ...

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ._models._common import Meta, Pagination
+    from ._options import Options
     from ._pagination import Raw
 
 __all__ = [
@@ -71,14 +72,16 @@ def path_segments(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One HTTP request to the API, relative to the `/v1` base.
+    """One HTTP request to the API: `path` is relative to the `/v1` base, or to the
+    host's root with `root` (the public routes the server serves outside `/v1`).
 
     `retryable` says whether sending the request again after a failure that
     may have reached the server is harmless; None decides by method (GET, HEAD,
     PUT, DELETE and OPTIONS are). With `retry` False it is never sent twice,
-    whatever the failure (raw requests). `timeout`, when set, caps every
-    phase's timeout (connect, read, write, pool) of this request below the
-    client's: a waiter's remaining time.
+    whatever the failure (raw requests). `call_timeout`, when set, is this
+    request's timeout in place of the client's (a per-request option);
+    `timeout`, when set, caps every phase's timeout (connect, read, write,
+    pool) below that: a waiter's remaining time.
 
     `headers` are extra headers a caller of the escape hatches asked for. Header
     values (`accept`, `content_type`, `headers`) with CR, LF or NUL raise
@@ -87,7 +90,7 @@ class Request:
 
     method: str
     path: str
-    params: Mapping[str, str | int] | None = None
+    params: Mapping[str, str | int | float | bool] | None = None
     json: bytes | None = None
     content: Any = None
     content_type: str | None = None
@@ -98,6 +101,8 @@ class Request:
     retry: bool = True
     timeout: float | None = None
     headers: Mapping[str, str] | None = None
+    call_timeout: float | httpx.Timeout | None = None
+    root: bool = False
 
     def __post_init__(self) -> None:
         check_header_value("accept", self.accept)
@@ -112,7 +117,7 @@ class Request:
         """Whether a repeat after a failure that may have reached the server is harmless."""
         return self.method in _IDEMPOTENT if self.retryable is None else self.retryable
 
-    def with_params(self, **params: str | int) -> Request:
+    def with_params(self, **params: str | int | float | bool) -> Request:
         return replace(self, params={**(self.params or {}), **params})
 
 
@@ -123,6 +128,9 @@ class Call(Generic[T]):
     request: Request
     parse: Callable[[httpx.Response], T]
 
+    def with_options(self, options: Options) -> Call[T]:
+        return replace(self, request=options.apply(self.request))
+
 
 @dataclass(frozen=True, slots=True)
 class ListCall(Generic[T]):
@@ -130,6 +138,9 @@ class ListCall(Generic[T]):
 
     request: Request
     parse: Callable[[httpx.Response], tuple[list[T], Pagination, Meta | None, Raw]]
+
+    def with_options(self, options: Options) -> ListCall[T]:
+        return replace(self, request=options.apply(self.request))
 
     def at_offset(self, offset: int) -> ListCall[T]:
         return replace(self, request=self.request.with_params(offset=offset))
@@ -141,3 +152,6 @@ class StreamCall(Generic[E]):
 
     request: Request
     decode: Callable[[str], E | None]
+
+    def with_options(self, options: Options) -> StreamCall[E]:
+        return replace(self, request=options.apply(self.request))

@@ -7,6 +7,8 @@ request (method, path, status, request id, duration: never a header).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import ipaddress
 import logging
 import os
@@ -105,6 +107,32 @@ class Settings:
     def __repr__(self) -> str:
         return f"Settings(api_base={self.api_base!r})"
 
+    @property
+    def token(self) -> str:
+        """The API token (in no repr, no log)."""
+        return self._authorization[len("Bearer ") :]
+
+    def configured(
+        self,
+        *,
+        max_retries: int | None = None,
+        retry_non_idempotent: bool | None = None,
+        max_sse_frame_bytes: int | None = None,
+    ) -> Settings:
+        """A copy with the given settings changed (None keeps one as it is)."""
+        clone = copy.copy(self)
+        policy: dict[str, Any] = {}
+        if max_retries is not None:
+            policy["max_retries"] = max_retries
+        if retry_non_idempotent is not None:
+            policy["retry_non_idempotent"] = retry_non_idempotent
+        clone.policy = dataclasses.replace(self.policy, **policy)
+        if max_sse_frame_bytes is not None:
+            if max_sse_frame_bytes < 1:
+                raise ValueError("max_sse_frame_bytes must be >= 1")
+            clone.max_sse_frame_bytes = max_sse_frame_bytes
+        return clone
+
     def retry_delay(
         self,
         request: Request,
@@ -179,20 +207,26 @@ class Settings:
             content = request.json
         elif request.content_type is not None:
             headers["Content-Type"] = request.content_type
+        # crates/hot_api/src/server.rs: `/status` is served at the root, outside `/v1`.
+        base = self.api_base[: -len("/v1")] if request.root else self.api_base
         return client.build_request(
             request.method,
-            self.api_base + request.path,
+            base + request.path,
             params=request.params,
             content=content,
             files=request.files,
             data=request.data,
             headers=headers,
-            timeout=(
-                httpx.USE_CLIENT_DEFAULT
-                if request.timeout is None
-                else _capped(client.timeout, request.timeout)
-            ),
+            timeout=_timeout(client.timeout, request),
         )
+
+
+def _timeout(default: httpx.Timeout, request: Request) -> httpx.Timeout | Any:
+    """The request's timeout: its own or the client's, capped by its `timeout`."""
+    if request.call_timeout is None and request.timeout is None:
+        return httpx.USE_CLIENT_DEFAULT
+    timeout = default if request.call_timeout is None else httpx.Timeout(request.call_timeout)
+    return timeout if request.timeout is None else _capped(timeout, request.timeout)
 
 
 def _capped(timeout: httpx.Timeout, cap: float) -> httpx.Timeout:

@@ -23,11 +23,16 @@ from uuid import UUID
 from typing_extensions import Self
 
 from ._errors import HotError, HotUploadError
+
+# File at run time: it is what `UploadFile.run` answers, read by the client's
+# method signature (`_signature.py`).
+from ._models.files import File
 from ._sources import Source, UploadSource, open_source
 from ._transfer import ProgressMeter
 
 if TYPE_CHECKING:
-    from ._models.files import File, InitiateUpload, UploadPart
+    from ._models.files import InitiateUpload, UploadPart
+    from ._options import Options
     from ._request import Call
     from ._runner import AsyncRunner, SyncRunner
     from .progress import ProgressCallback
@@ -190,6 +195,20 @@ class UploadCalls:
     complete: Callable[[UUID], Call[File]]
     abort: Callable[[UUID], Call[None]]
 
+    def with_options(self, options: Options) -> UploadCalls:
+        """These descriptions with per-request `options` applied to each."""
+
+        def applied(describe: Callable[..., Call[R]]) -> Callable[..., Call[R]]:
+            return lambda *args: describe(*args).with_options(options)
+
+        return UploadCalls(
+            applied(self.simple),
+            applied(self.initiate),
+            applied(self.part),
+            applied(self.complete),
+            applied(self.abort),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class UploadFile:
@@ -201,6 +220,9 @@ class UploadFile:
     part_size: int | None
     concurrency: int
     on_progress: ProgressCallback | None
+
+    def with_options(self, options: Options) -> UploadFile:
+        return replace(self, calls=self.calls.with_options(options))
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:

@@ -59,6 +59,7 @@ __all__ = [
     "json_body",
     "list_parser",
     "no_content",
+    "object_parser",
     "parametrized",
     "query",
     "request_body",
@@ -237,6 +238,16 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     def parse(response: httpx.Response) -> M:
         data: M = _validate(envelope.model_validate_json, response).data
         return data
+
+    return parse
+
+
+def object_parser(model: type[M]) -> Callable[[httpx.Response], M]:
+    """Parse a bare JSON object, outside any envelope (`GET /status`), into `model`."""
+
+    def parse(response: httpx.Response) -> M:
+        parsed: M = _validate(model.model_validate_json, response)
+        return parsed
 
     return parse
 

@@ -53,6 +53,7 @@ class RunType(OpenEnum):
     RUN = "run"
     EVAL = "eval"
     REPL = "repl"
+    TASK = "task"
 
 
 class TaskStatus(OpenEnum):

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from typing_extensions import Unpack
+
 from .._models.domains import Domain, DomainCreate, DomainVerification
+from .._options import CallOptions
 from .._request import Call, ListCall, Request, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint
 from .._wire import item_parser, list_parser, no_content, query, request_body
@@ -17,25 +20,29 @@ __all__ = ["Domains"]
 
 class Domains(Resource[ModeT]):
     @endpoint
-    def create(self, body: DomainCreate | Mapping[str, Any]) -> Call[Domain]:
+    def create(
+        self, body: DomainCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+    ) -> Call[Domain]:
         """Register a domain; the answer lists the DNS records to create."""
         content = request_body(DomainCreate, body)
         request = Request("POST", "/domains", json=content, retryable=False)
         return Call(request, item_parser(Domain))
 
     @list_endpoint
-    def list(self, *, limit: int | None = None, offset: int | None = None) -> ListCall[Domain]:
+    def list(
+        self, *, limit: int | None = None, offset: int | None = None, **options: Unpack[CallOptions]
+    ) -> ListCall[Domain]:
         """The environment's custom domains, as a page."""
         params = query(ListQuery, limit=limit, offset=offset)
         return ListCall(Request("GET", "/domains", params=params), list_parser(Domain))
 
     @endpoint
-    def get(self, domain_id: str | UUID) -> Call[Domain]:
+    def get(self, domain_id: str | UUID, **options: Unpack[CallOptions]) -> Call[Domain]:
         """One domain and its provisioning status; `NotFoundError` when there is none."""
         return Call(Request("GET", path("/domains/{}", domain_id)), item_parser(Domain))
 
     @endpoint
-    def delete(self, domain_id: str | UUID) -> Call[None]:
+    def delete(self, domain_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
         """Remove a domain; returns None (the server cleans up its certificate afterwards).
 
         Raises `NotFoundError` when there is no such domain.
@@ -43,7 +50,9 @@ class Domains(Resource[ModeT]):
         return Call(Request("DELETE", path("/domains/{}", domain_id)), no_content)
 
     @endpoint
-    def verify(self, domain_id: str | UUID) -> Call[DomainVerification]:
+    def verify(
+        self, domain_id: str | UUID, **options: Unpack[CallOptions]
+    ) -> Call[DomainVerification]:
         """Check the domain's DNS records now."""
         request = Request("POST", path("/domains/{}/verify", domain_id))
         return Call(request, item_parser(DomainVerification))

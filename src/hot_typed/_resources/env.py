@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing_extensions import Unpack
+
 from .._models.env import Environment, OrgUsage
 from .._models.stream_events import EnvEvent
+from .._options import CallOptions, StreamOptions
 from .._request import Call, Request, StreamCall
 from .._resource import ModeT, Resource, endpoint, stream_endpoint
 from .._wire import event_decoder, item_parser
@@ -13,12 +16,12 @@ __all__ = ["Env", "Org"]
 
 class Env(Resource[ModeT]):
     @endpoint
-    def get(self) -> Call[Environment]:
+    def get(self, **options: Unpack[CallOptions]) -> Call[Environment]:
         """The environment the token belongs to."""
         return Call(Request("GET", "/env"), item_parser(Environment))
 
     @stream_endpoint
-    def subscribe(self) -> StreamCall[EnvEvent]:
+    def subscribe(self, **options: Unpack[StreamOptions]) -> StreamCall[EnvEvent]:
         """Activity of the whole environment (runs, events, streams, tasks) as flat
         events, until the server closes the subscription (after 5 minutes)."""
         request = Request("GET", "/env/subscribe", accept="text/event-stream")
@@ -27,6 +30,6 @@ class Env(Resource[ModeT]):
 
 class Org(Resource[ModeT]):
     @endpoint
-    def usage(self) -> Call[OrgUsage]:
+    def usage(self, **options: Unpack[CallOptions]) -> Call[OrgUsage]:
         """Usage this period against the plan's limits (-1 means unlimited)."""
         return Call(Request("GET", "/org/usage"), item_parser(OrgUsage))

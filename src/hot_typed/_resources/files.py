@@ -9,9 +9,11 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from typing_extensions import Unpack
 
 from .._downloads import DownloadTo
 from .._models.files import File, InitiateUpload, UploadCreate, UploadPart
+from .._options import CallOptions, StreamOptions
 from .._request import Call, ListCall, Request, path, path_segments
 from .._resource import ModeT, Resource, endpoint, job_endpoint, list_endpoint
 from .._sources import UploadSource
@@ -29,6 +31,11 @@ def _require_bytes(content: Any) -> bytes:
     if not isinstance(content, bytes | bytearray | memoryview):
         raise TypeError(f"content must be bytes, got {type(content).__name__}")
     return bytes(content)
+
+
+def _content_bytes(content: Any) -> bytes:
+    """`content` as sent: bytes as they are, a `str` as its UTF-8 encoding."""
+    return content.encode() if isinstance(content, str) else _require_bytes(content)
 
 
 # Request builders shared by the single-request endpoints and `upload_file`,
@@ -84,23 +91,24 @@ class Files(Resource[ModeT]):
         prefix: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[File]:
         """Files whose path starts with `prefix` (all files when None)."""
         params = query(FileListQuery, prefix=prefix, limit=limit, offset=offset)
         return ListCall(Request("GET", "/files", params=params), list_parser(File))
 
     @endpoint
-    def get(self, file_id: str | UUID) -> Call[File]:
+    def get(self, file_id: str | UUID, **options: Unpack[CallOptions]) -> Call[File]:
         """A stored file's record (its content: `download`); `NotFoundError` when there is none."""
         return Call(Request("GET", path("/files/{}", file_id)), item_parser(File))
 
     @endpoint
-    def delete(self, file_id: str | UUID) -> Call[None]:
+    def delete(self, file_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
         """Delete a stored file; returns None. `NotFoundError` when there is none."""
         return Call(Request("DELETE", path("/files/{}", file_id)), no_content)
 
     @endpoint
-    def download(self, file_id: str | UUID) -> Call[httpx.Response]:
+    def download(self, file_id: str | UUID, **options: Unpack[CallOptions]) -> Call[httpx.Response]:
         """The file's content as the response; `.content` is the bytes, untouched.
 
         The whole file is held in memory: for large files use `download_to`."""
@@ -113,6 +121,7 @@ class Files(Resource[ModeT]):
         destination: str | os.PathLike[str],
         *,
         on_progress: ProgressCallback | None = None,
+        **options: Unpack[StreamOptions],
     ) -> DownloadTo:
         """Stream the file's content into the file `destination`; returns its `Path`.
 
@@ -124,9 +133,23 @@ class Files(Resource[ModeT]):
         return DownloadTo(_download(file_id), destination, on_progress)
 
     @endpoint
-    def upload(self, path: str, content: bytes, *, content_type: str | None = None) -> Call[File]:
-        """Store `content` at the slash-separated `path`, replacing any file there."""
-        return _simple_upload(path, content_type, _require_bytes(content))
+    def upload(
+        self,
+        path: str,
+        content: bytes | str,
+        *,
+        content_type: str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[File]:
+        """Store `content` (bytes, or a `str` sent as UTF-8) at the slash-separated
+        `path`, replacing any file there.
+
+        The server types the file by `path`'s extension and ignores the request's
+        type, so `content_type` changes nothing it stores; it is accepted for
+        parity with the official SDK (crates/hot_api/src/handlers/files.rs: the
+        single-request upload calls `detect_content_type(path)`).
+        """
+        return _simple_upload(path, content_type, _content_bytes(content))
 
     @job_endpoint
     def upload_file(
@@ -138,6 +161,7 @@ class Files(Resource[ModeT]):
         part_size: int | None = None,
         concurrency: int = 4,
         on_progress: ProgressCallback | None = None,
+        **options: Unpack[StreamOptions],
     ) -> UploadFile:
         """Store `source` (a path, a binary file object or bytes) at `path`, at any size.
 
@@ -151,6 +175,10 @@ class Files(Resource[ModeT]):
         sent again (a few times, with backoff). If the upload cannot finish it
         is aborted on the server and `HotUploadError` is raised, naming the
         part that failed, with the failure as its `__cause__`.
+
+        `content_type` is stored with a multipart upload (its initiation carries
+        it); a single-request upload is typed by the server from `path`'s
+        extension, as with `upload`.
         """
         calls = UploadCalls(
             simple=partial(_simple_upload, path, content_type),
@@ -165,19 +193,25 @@ class Files(Resource[ModeT]):
         return UploadFile(calls, path, source, part_size, concurrency, on_progress)
 
     @endpoint
-    def initiate_upload(self, body: UploadCreate | Mapping[str, Any]) -> Call[InitiateUpload]:
+    def initiate_upload(
+        self, body: UploadCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+    ) -> Call[InitiateUpload]:
         """Start a multipart upload; send parts of the answer's `part_size` bytes."""
         return _initiate(body)
 
     @endpoint
     def upload_part(
-        self, upload_id: str | UUID, part_number: int, content: bytes
+        self,
+        upload_id: str | UUID,
+        part_number: int,
+        content: bytes,
+        **options: Unpack[CallOptions],
     ) -> Call[UploadPart]:
         """Send part `part_number` (from 1) of a multipart upload."""
         return _upload_part(upload_id, part_number, _require_bytes(content))
 
     @endpoint
-    def complete_upload(self, upload_id: str | UUID) -> Call[File]:
+    def complete_upload(self, upload_id: str | UUID, **options: Unpack[CallOptions]) -> Call[File]:
         """Finish a multipart upload once all its parts are sent; returns the stored `File`.
 
         Raises `NotFoundError` for an unknown upload, and `ConflictError` when it
@@ -186,6 +220,6 @@ class Files(Resource[ModeT]):
         return _complete(upload_id)
 
     @endpoint
-    def abort_upload(self, upload_id: str | UUID) -> Call[None]:
+    def abort_upload(self, upload_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
         """Cancel a multipart upload; the parts sent so far are discarded."""
         return _abort(upload_id)

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from typing_extensions import Unpack
 
 from .._models.projects import (
     Build,
@@ -22,6 +23,7 @@ from .._models.projects import (
     ProjectUpdate,
     Schedule,
 )
+from .._options import CallOptions
 from .._request import Call, ListCall, Request, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint
 from .._sources import UploadSource, file_field
@@ -36,13 +38,17 @@ ProjectRef = str | UUID
 
 class Projects(Resource[ModeT]):
     @list_endpoint
-    def list(self, *, limit: int | None = None, offset: int | None = None) -> ListCall[Project]:
+    def list(
+        self, *, limit: int | None = None, offset: int | None = None, **options: Unpack[CallOptions]
+    ) -> ListCall[Project]:
         """Projects of the environment."""
         params = query(ListQuery, limit=limit, offset=offset)
         return ListCall(Request("GET", "/projects", params=params), list_parser(Project))
 
     @endpoint
-    def create(self, body: ProjectCreate | Mapping[str, Any]) -> Call[Project]:
+    def create(
+        self, body: ProjectCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+    ) -> Call[Project]:
         """Create a project; returns it.
 
         `body` (a `ProjectCreate` or a mapping of its keys) is validated first: a
@@ -52,12 +58,17 @@ class Projects(Resource[ModeT]):
         return Call(Request("POST", "/projects", json=content), item_parser(Project))
 
     @endpoint
-    def get(self, project: ProjectRef) -> Call[Project]:
+    def get(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Project]:
         """A project by UUID or by name."""
         return Call(Request("GET", path("/projects/{}", project)), item_parser(Project))
 
     @endpoint
-    def update(self, project: ProjectRef, body: ProjectUpdate | Mapping[str, Any]) -> Call[Project]:
+    def update(
+        self,
+        project: ProjectRef,
+        body: ProjectUpdate | Mapping[str, Any],
+        **options: Unpack[CallOptions],
+    ) -> Call[Project]:
         """Rename a project (by UUID or name); returns it updated.
 
         Raises `NotFoundError` when the environment has no such project; `body` is
@@ -68,7 +79,7 @@ class Projects(Resource[ModeT]):
         return Call(request, item_parser(Project))
 
     @endpoint
-    def delete(self, project: ProjectRef) -> Call[None]:
+    def delete(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[None]:
         """Delete a project (by UUID or name); returns None.
 
         Raises `NotFoundError` when the environment has no such project.
@@ -76,13 +87,17 @@ class Projects(Resource[ModeT]):
         return Call(Request("DELETE", path("/projects/{}", project)), no_content)
 
     @endpoint
-    def activate(self, project: ProjectRef) -> Call[ProjectActivation]:
+    def activate(
+        self, project: ProjectRef, **options: Unpack[CallOptions]
+    ) -> Call[ProjectActivation]:
         """Activate a project; `redeployed_build_id` names a build redeployed by it."""
         request = Request("POST", path("/projects/{}/activate", project))
         return Call(request, item_parser(ProjectActivation))
 
     @endpoint
-    def deactivate(self, project: ProjectRef) -> Call[ProjectActivation]:
+    def deactivate(
+        self, project: ProjectRef, **options: Unpack[CallOptions]
+    ) -> Call[ProjectActivation]:
         """Deactivate a project; returns the project, now inactive, as a `ProjectActivation`.
 
         Raises `NotFoundError` when the environment has no such project.
@@ -92,7 +107,12 @@ class Projects(Resource[ModeT]):
 
     @list_endpoint
     def event_handlers(
-        self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
+        self,
+        project: ProjectRef,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[EventHandler]:
         """The event handlers of the project's deployed build."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -101,7 +121,12 @@ class Projects(Resource[ModeT]):
 
     @list_endpoint
     def schedules(
-        self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
+        self,
+        project: ProjectRef,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[Schedule]:
         """The schedules of the project's deployed build."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -112,7 +137,7 @@ class Projects(Resource[ModeT]):
 class Builds(Resource[ModeT]):
     @list_endpoint
     def list(
-        self, *, limit: int | None = None, offset: int | None = None
+        self, *, limit: int | None = None, offset: int | None = None, **options: Unpack[CallOptions]
     ) -> ListCall[BuildWithProject]:
         """Builds of every project in the environment."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -120,7 +145,12 @@ class Builds(Resource[ModeT]):
 
     @list_endpoint
     def list_for_project(
-        self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
+        self,
+        project: ProjectRef,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[Build]:
         """One project's builds (project by UUID or name), as a page."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -128,19 +158,21 @@ class Builds(Resource[ModeT]):
         return ListCall(request, list_parser(Build))
 
     @endpoint
-    def get(self, project: ProjectRef, build_id: str | UUID) -> Call[Build]:
+    def get(
+        self, project: ProjectRef, build_id: str | UUID, **options: Unpack[CallOptions]
+    ) -> Call[Build]:
         """One build of a project; `NotFoundError` when the project has no such build."""
         request = Request("GET", path("/projects/{}/builds/{}", project, build_id))
         return Call(request, item_parser(Build))
 
     @endpoint
-    def deployed(self, project: ProjectRef) -> Call[Build]:
+    def deployed(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Build]:
         """The build currently deployed; `NotFoundError` when there is none."""
         request = Request("GET", path("/projects/{}/builds/deployed", project))
         return Call(request, item_parser(Build))
 
     @endpoint
-    def live(self, project: ProjectRef) -> Call[Build]:
+    def live(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Build]:
         """The build currently serving; `NotFoundError` when there is none."""
         request = Request("GET", path("/projects/{}/builds/live", project))
         return Call(request, item_parser(Build))
@@ -153,6 +185,7 @@ class Builds(Resource[ModeT]):
         file: UploadSource,
         hash: str,
         build_id: str | UUID | None = None,
+        **options: Unpack[CallOptions],
     ) -> Call[BuildUpload]:
         """Upload a build archive (multipart: `file`, `hash`, optional `build_id`).
 
@@ -172,7 +205,9 @@ class Builds(Resource[ModeT]):
         return Call(request, item_parser(BuildUpload))
 
     @endpoint
-    def download(self, project: ProjectRef, build_id: str | UUID) -> Call[httpx.Response]:
+    def download(
+        self, project: ProjectRef, build_id: str | UUID, **options: Unpack[CallOptions]
+    ) -> Call[httpx.Response]:
         """The build archive; the response's bytes are the archive, untouched."""
         request = Request(
             "GET",
@@ -182,7 +217,9 @@ class Builds(Resource[ModeT]):
         return Call(request, raw_response)
 
     @endpoint
-    def deploy(self, project: ProjectRef, build_id: str | UUID) -> Call[Build]:
+    def deploy(
+        self, project: ProjectRef, build_id: str | UUID, **options: Unpack[CallOptions]
+    ) -> Call[Build]:
         """Deploy a build of the project; returns the build, now deployed.
 
         Raises `NotFoundError` when the project has no such build, and
@@ -198,7 +235,12 @@ class Context(Resource[ModeT]):
 
     @list_endpoint
     def list(
-        self, project: ProjectRef, *, limit: int | None = None, offset: int | None = None
+        self,
+        project: ProjectRef,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[ContextVariable]:
         """The project's context variables, as a page: keys and descriptions, never values."""
         params = query(ListQuery, limit=limit, offset=offset)
@@ -207,7 +249,10 @@ class Context(Resource[ModeT]):
 
     @endpoint
     def create(
-        self, project: ProjectRef, body: ContextVariableCreate | Mapping[str, Any]
+        self,
+        project: ProjectRef,
+        body: ContextVariableCreate | Mapping[str, Any],
+        **options: Unpack[CallOptions],
     ) -> Call[ContextVariable]:
         """Set a new context variable; returns it (without its value).
 
@@ -220,7 +265,11 @@ class Context(Resource[ModeT]):
 
     @endpoint
     def update(
-        self, project: ProjectRef, key: str, body: ContextVariableUpdate | Mapping[str, Any]
+        self,
+        project: ProjectRef,
+        key: str,
+        body: ContextVariableUpdate | Mapping[str, Any],
+        **options: Unpack[CallOptions],
     ) -> Call[ContextVariable]:
         """Replace the value (and description) of the variable `key`; returns it (without
         its value).
@@ -233,7 +282,7 @@ class Context(Resource[ModeT]):
         return Call(request, item_parser(ContextVariable))
 
     @endpoint
-    def delete(self, project: ProjectRef, key: str) -> Call[None]:
+    def delete(self, project: ProjectRef, key: str, **options: Unpack[CallOptions]) -> Call[None]:
         """Delete the variable `key`; returns None. `NotFoundError` when there is none."""
         request = Request("DELETE", path("/projects/{}/context/{}", project, key))
         return Call(request, no_content)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from typing_extensions import TypeVar
+from typing_extensions import TypeVar, Unpack
 
 from .._models.runs import Run, RunStats, RunStatus, RunType, Task
 from .._models.stream_events import RunUpdate, TaskUpdate
+from .._options import CallOptions, StreamOptions, WaitOptions
 from .._request import Call, ListCall, Request, StreamCall, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint, stream_endpoint, wait_endpoint
 from .._streaming import RunWaiter, TaskWaiter, snapshot_decoder
@@ -30,6 +31,7 @@ class Runs(Resource[ModeT]):
         time_range: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> ListCall[Run]:
         """Runs, newest first. `type` is the run type, `time_range` an ISO 8601
         duration such as `P7D`."""
@@ -44,26 +46,39 @@ class Runs(Resource[ModeT]):
         return ListCall(Request("GET", "/runs", params=params), list_parser(Run))
 
     @endpoint
-    def stats(self) -> Call[RunStats]:
+    def stats(self, **options: Unpack[CallOptions]) -> Call[RunStats]:
         """How many runs the environment has, in all and by status."""
         return Call(Request("GET", "/runs/stats"), item_parser(RunStats))
 
     @endpoint
-    def get(self, run_id: str | UUID, *, result_type: type[R] | None = None) -> Call[Run[R]]:
+    def get(
+        self,
+        run_id: str | UUID,
+        *,
+        result_type: type[R] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[Run[R]]:
         """One run. With `result_type`, a result that is present is validated as
         that type; `.raw` is the wire object either way."""
         parse = item_parser(parametrized(Run, result_type))
         return Call(Request("GET", path("/runs/{}", run_id)), parse)
 
     @stream_endpoint
-    def subscribe(self, run_id: str | UUID) -> StreamCall[RunUpdate]:
+    def subscribe(
+        self, run_id: str | UUID, **options: Unpack[StreamOptions]
+    ) -> StreamCall[RunUpdate]:
         """Run snapshots, the latest stored first, until the run is terminal."""
         request = Request("GET", path("/runs/{}/subscribe", run_id), accept="text/event-stream")
         return StreamCall(request, snapshot_decoder(RunUpdate))
 
     @wait_endpoint
     def wait(
-        self, run_id: str | UUID, *, timeout: float | None = 60.0, max_attempts: int = 5
+        self,
+        run_id: str | UUID,
+        *,
+        timeout: float | None = 60.0,
+        max_attempts: int = 5,
+        **options: Unpack[WaitOptions],
     ) -> RunWaiter:
         """Wait until the run is over for good; return its last attempt when it `succeeded`.
 
@@ -82,20 +97,33 @@ class Runs(Resource[ModeT]):
 
 class Tasks(Resource[ModeT]):
     @endpoint
-    def get(self, task_id: str | UUID, *, result_type: type[R] | None = None) -> Call[Task[R]]:
+    def get(
+        self,
+        task_id: str | UUID,
+        *,
+        result_type: type[R] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[Task[R]]:
         """The latest stored snapshot of a task; `result_type` as in `Runs.get`."""
         parse = item_parser(parametrized(Task, result_type))
         return Call(Request("GET", path("/tasks/{}", task_id)), parse)
 
     @stream_endpoint
-    def subscribe(self, task_id: str | UUID) -> StreamCall[TaskUpdate]:
+    def subscribe(
+        self, task_id: str | UUID, **options: Unpack[StreamOptions]
+    ) -> StreamCall[TaskUpdate]:
         """Task snapshots, the latest stored first, until the task is terminal."""
         request = Request("GET", path("/tasks/{}/subscribe", task_id), accept="text/event-stream")
         return StreamCall(request, snapshot_decoder(TaskUpdate))
 
     @wait_endpoint
     def wait(
-        self, task_id: str | UUID, *, timeout: float | None = 60.0, max_attempts: int = 5
+        self,
+        task_id: str | UUID,
+        *,
+        timeout: float | None = 60.0,
+        max_attempts: int = 5,
+        **options: Unpack[WaitOptions],
     ) -> TaskWaiter:
         """Wait until the task is terminal; return it when `completed`.
 

@@ -6,9 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
+from typing_extensions import Unpack
+
 from .._models.events import EventCreate
 from .._models.runs import FinishedRun
 from .._models.stream_events import StreamEvent
+from .._options import StreamOptions, WaitOptions
 from .._request import StreamCall
 from .._resource import ModeT, Resource, follow_endpoint, stream_endpoint, wait_endpoint
 from .._streaming import RunStreamFollower, identity, stream_subscription
@@ -20,7 +23,7 @@ __all__ = ["Streams"]
 class Streams(Resource[ModeT]):
     @stream_endpoint
     def subscribe(
-        self, stream_id: str | UUID, *, project: str | None = None
+        self, stream_id: str | UUID, *, project: str | None = None, **options: Unpack[StreamOptions]
     ) -> StreamCall[StreamEvent]:
         """Events of a stream until the server closes it (its 5-minute limit, or the end).
 
@@ -32,7 +35,7 @@ class Streams(Resource[ModeT]):
 
     @stream_endpoint
     def subscribe_post(
-        self, stream_id: str | UUID, *, project: str | None = None
+        self, stream_id: str | UUID, *, project: str | None = None, **options: Unpack[StreamOptions]
     ) -> StreamCall[StreamEvent]:
         """`subscribe` through `POST`, for proxies that buffer long GETs."""
         return stream_subscription("POST", stream_id, project)
@@ -45,6 +48,7 @@ class Streams(Resource[ModeT]):
         project: str | None = None,
         reconnect: bool = True,
         max_attempts: int = 5,
+        **options: Unpack[StreamOptions],
     ) -> RunStreamFollower[FinishedRun]:
         """Publish an event and follow its stream until the event's run is terminal.
 
@@ -93,6 +97,7 @@ class Streams(Resource[ModeT]):
         on_chunk: Callable[[str], object] | None = None,
         project: str | None = None,
         max_attempts: int = 5,
+        **options: Unpack[WaitOptions],
     ) -> RunStreamFollower[FinishedRun]:
         """Wait on `stream_id` for the run started by `event_id` and return it, terminal.
 

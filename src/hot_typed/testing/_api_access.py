@@ -142,7 +142,10 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("GET", "/service-keys")
     def list_keys(routed: Routed) -> HttpResponse:
         with store.lock:
-            return page([dict(k) for k in store.service_keys.values()], routed.query)
+            keys = [dict(k) for k in store.service_keys.values()]
+        # crates/hot_api/src/handlers/service_keys.rs: `total` is the length of
+        # the page fetched, so `has_more` is never true.
+        return page(keys, routed.query, total_is_page_length=True)
 
     @router.add("DELETE", "/service-keys")
     def revoke_keys(routed: Routed) -> HttpResponse:

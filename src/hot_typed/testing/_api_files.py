@@ -164,6 +164,29 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             del store.file_content[file_id]
         return no_content()
 
+    @router.add("GET", "/blobs/{blob_ref_id}/download")
+    def download_blob(routed: Routed) -> HttpResponse:
+        # crates/hot_api/src/handlers/blobs.rs: the raw bytes with the blob's
+        # content type (octet-stream when it has none), as an attachment; any
+        # unknown reference is 404 `Blob`.
+        blob_id = routed.params["blob_ref_id"].lower()
+        token = routed.request.headers.get("authorization", "")[len("Bearer ") :].strip()
+        with store.lock:
+            # Sessions and service keys hold tokens the emulator issued; only the
+            # environment's API key may download (crates/hot_api/src/handlers/mod.rs:
+            # require_api_key answers 403 `forbidden`).
+            if token in store.tokens:
+                raise ApiError(403, "forbidden", "Only API keys can download blobs.")
+            blob = store.blobs.get(blob_id)
+        if blob is None:
+            raise ApiError.not_found("Blob")
+        content, content_type = blob
+        headers = {
+            "Content-Type": content_type or "application/octet-stream",
+            "Content-Disposition": f'attachment; filename="blob-{blob_id}"',
+        }
+        return HttpResponse(200, content, headers)
+
     @router.add("GET", "/files/{file_id}/download")
     def download(routed: Routed) -> HttpResponse:
         with store.lock:

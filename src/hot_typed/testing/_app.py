@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
+from .._models.status import ServerStatus
+from .._version import __version__
 from ._api_access import add_access_routes
 from ._api_activity import add_activity_routes
 from ._api_files import add_file_routes
@@ -29,6 +32,14 @@ class Application:
 
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
+        # crates/hot_api/src/handlers/health.rs: public, outside `/v1`.
+        self._status = ServerStatus(
+            status="ok",
+            service="hot.dev api server",
+            version=__version__,
+            git_sha="emulatr",
+            start_time=datetime.now(timezone.utc).replace(microsecond=0),
+        )
         self._router = Router()
         add_activity_routes(self._router, ctx)
         add_project_routes(self._router, ctx)
@@ -38,7 +49,7 @@ class Application:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         segments = request.segments
         if request.method == "GET" and segments == ["status"]:
-            return HttpResponse.json({"status": "ok", "version": "emulator"})
+            return HttpResponse.json(self._status.model_dump(mode="json"))
         try:
             return self._answer(request, segments)
         except ApiError as error:

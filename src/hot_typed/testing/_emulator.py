@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, overload
@@ -9,12 +10,14 @@ from typing import Any, overload
 from typing_extensions import Self
 
 from .._client import AsyncHotClient, HotClient
+from .._models.blobs import BlobRef
 from ._app import Application
 from ._context import MIB, EmulatorConfig, ServerContext
 from ._faults import Faults
 from ._handlers import Handler, Handlers, Retry, TaskControl
 from ._http import HttpRequest, LoopbackServer
 from ._store import Store
+from ._values import new_id
 
 __all__ = ["DEFAULT_API_KEY", "HotEmulator"]
 
@@ -214,3 +217,28 @@ class HotEmulator:
             if task_id not in self._store.tasks:
                 raise KeyError(task_id)
         return TaskControl(self._store, task_id)
+
+    def store_blob(self, value: bytes | str, *, content_type: str | None = None) -> dict[str, Any]:
+        """Store `value` as a blob and return its reference map, as the server
+        leaves one in a payload it could not rehydrate: return it from a handler
+        (or put it in `event_data`) to see what clients get then. The blob is
+        served by `GET /v1/blobs/{id}/download`.
+        """
+        content = value.encode() if isinstance(value, str) else bytes(value)
+        blob_id = new_id()
+        # blake3 is what the server hashes with; the standard library has none,
+        # so the reference says which algorithm it used.
+        ref = BlobRef.model_validate(
+            {
+                "id": blob_id,
+                "object-id": new_id(),
+                "size": len(content),
+                "encoding": "string" if isinstance(value, str) else "bytes",
+                "hash-alg": "sha256",
+                "hash": hashlib.sha256(content).hexdigest(),
+                "content-type": content_type,
+            }
+        )
+        with self._store.lock:
+            self._store.blobs[blob_id] = (content, content_type)
+        return ref.to_value()

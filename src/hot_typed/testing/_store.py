@@ -92,6 +92,8 @@ class Store:
         self.service_keys: dict[str, JSON] = {}
         self.tokens: dict[str, str] = {}
         self.domains: dict[str, JSON] = {}
+        # Blob reference id -> (content, content type).
+        self.blobs: dict[str, tuple[bytes, str | None]] = {}
 
     def close(self) -> None:
         """Wake every subscriber so it ends its response."""

@@ -110,19 +110,24 @@ def no_content() -> HttpResponse:
     return HttpResponse(204, b"")
 
 
-def page(records: Sequence[Any], query: dict[str, str]) -> HttpResponse:
+def page(
+    records: Sequence[Any], query: dict[str, str], *, total_is_page_length: bool = False
+) -> HttpResponse:
     """A slice of `records` by the request's `limit` (default 20, clamped to 1..500)
-    and `offset`, in the list envelope with `has_more = offset + limit < total`."""
+    and `offset`, in the list envelope with `has_more = offset + limit < total`.
+
+    `total_is_page_length` reports the slice's length as `total`, as the server's
+    service-key list does."""
     limit = min(max(_int_param(query, "limit", 20), 1), 500)
     offset = max(_int_param(query, "offset", 0), 0)
-    total = len(records)
+    data = list(records[offset : offset + limit])
+    total = len(data) if total_is_page_length else len(records)
     pagination = {
         "total": total,
         "limit": limit,
         "offset": offset,
         "has_more": offset + limit < total,
     }
-    data = list(records[offset : offset + limit])
     return _json({"data": data, "pagination": pagination, "meta": _meta()}, 200)
 
 

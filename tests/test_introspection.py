@@ -1,0 +1,139 @@
+"""What tools see of the clients' methods: the public signature (with the per-request
+options), the answered type, coroutine functions on the async client, the docstring."""
+
+from __future__ import annotations
+
+import inspect
+import pydoc
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hot_typed import (
+    AsyncEventStream,
+    AsyncHotClient,
+    AsyncPage,
+    Event,
+    EventStream,
+    File,
+    FinishedRun,
+    HotClient,
+    Page,
+    Run,
+    ServerStatus,
+    StreamEvent,
+)
+from hot_typed._client import _RESOURCES
+
+OPTIONS = ["extra_headers", "extra_query", "timeout", "extra_body"]
+
+
+def clients() -> tuple[HotClient, AsyncHotClient]:
+    return (
+        HotClient("token", base_url="http://127.0.0.1:1"),
+        AsyncHotClient("token", base_url="http://127.0.0.1:1"),
+    )
+
+
+def test_a_method_signature_is_the_public_one_with_the_options_and_the_answered_type() -> None:
+    hot, async_hot = clients()
+    signature = inspect.signature(hot.events.publish)
+    assert list(signature.parameters) == ["body", *OPTIONS]
+    assert signature.return_annotation is Event
+    for name in OPTIONS:
+        parameter = signature.parameters[name]
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        assert parameter.default is None
+    assert inspect.signature(async_hot.events.publish) == signature
+
+
+def test_async_valued_methods_are_coroutine_functions_and_streams_are_not() -> None:
+    hot, async_hot = clients()
+    assert inspect.iscoroutinefunction(async_hot.runs.get)
+    assert inspect.iscoroutinefunction(async_hot.runs.list)
+    assert inspect.iscoroutinefunction(async_hot.runs.wait)
+    assert inspect.iscoroutinefunction(async_hot.files.download_to)
+    assert inspect.iscoroutinefunction(async_hot.status)
+    assert not inspect.iscoroutinefunction(async_hot.streams.subscribe_with_event)
+    assert not inspect.iscoroutinefunction(hot.runs.get)
+
+
+def test_type_hints_resolve_to_the_answered_types_for_each_kind_and_client() -> None:
+    hot, async_hot = clients()
+    cases: list[tuple[Any, Any, Any]] = [
+        (hot.events.publish, async_hot.events.publish, Event),
+        (hot.runs.list, async_hot.runs.list, None),
+        (hot.streams.subscribe_with_event, async_hot.streams.subscribe_with_event, None),
+        (hot.runs.wait, async_hot.runs.wait, FinishedRun),
+        (hot.files.upload_file, async_hot.files.upload_file, File),
+        (hot.files.download_to, async_hot.files.download_to, Path),
+        (hot.blobs.download, async_hot.blobs.download, bytes),
+        (hot.status, async_hot.status, ServerStatus),
+        (hot.files.delete, async_hot.files.delete, type(None)),
+    ]
+    for sync_method, async_method, answered in cases:
+        sync_hints = typing.get_type_hints(sync_method)
+        async_hints = typing.get_type_hints(async_method)
+        if answered is not None:
+            assert sync_hints["return"] is answered
+            assert async_hints["return"] is answered
+    assert typing.get_type_hints(hot.runs.list)["return"] == Page[Run]
+    assert typing.get_type_hints(async_hot.runs.list)["return"] == AsyncPage[Run]
+    sync_stream = typing.get_type_hints(hot.streams.subscribe, include_extras=True)
+    async_stream = typing.get_type_hints(async_hot.streams.subscribe, include_extras=True)
+    assert sync_stream["return"] == EventStream[StreamEvent]
+    assert async_stream["return"] == AsyncEventStream[StreamEvent]
+    hints = typing.get_type_hints(hot.events.publish)
+    assert hints["extra_headers"] == Mapping[str, str] | None
+    assert hints["timeout"] == float | httpx.Timeout | None
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["sync", "async"])
+def test_every_operation_of_every_resource_introspects(index: int) -> None:
+    client = clients()[index]
+    for name in _RESOURCES:
+        resource = getattr(client, name)
+        for attribute in dir(type(resource)):
+            if attribute.startswith("_"):
+                continue
+            method = getattr(resource, attribute)
+            signature = inspect.signature(method)
+            hints = typing.get_type_hints(method)
+            assert "return" in hints, f"{name}.{attribute}"
+            assert "self" not in signature.parameters
+            assert "extra_headers" in signature.parameters, f"{name}.{attribute}"
+            assert method.__doc__ == getattr(type(resource), attribute).__doc__
+
+
+def test_the_client_level_operations_introspect_too() -> None:
+    hot, async_hot = clients()
+    for method in (hot.request, hot.request_raw, hot.status):
+        assert "extra_headers" in inspect.signature(method).parameters
+    assert inspect.signature(hot.request_raw).return_annotation is httpx.Response
+    assert inspect.iscoroutinefunction(async_hot.request)
+    assert typing.get_type_hints(async_hot.status)["return"] is ServerStatus
+
+
+def test_an_option_the_kind_does_not_take_is_not_in_its_signature() -> None:
+    hot, _ = clients()
+    wait = inspect.signature(hot.runs.wait).parameters
+    assert "extra_body" not in wait
+    assert wait["timeout"].annotation == "float | None"  # the whole wait; None: no limit
+    follow = inspect.signature(hot.streams.subscribe_with_event).parameters
+    assert "extra_body" not in follow
+    assert "timeout" in follow
+
+
+def test_help_shows_the_signature_and_the_docstring() -> None:
+    hot, async_hot = clients()
+    text = pydoc.render_doc(hot.events.publish, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
+    assert "publish(body" in text
+    assert "extra_headers" in text
+    assert "Publish an event; handlers subscribed to its type start runs" in text
+    async_text = pydoc.render_doc(async_hot.runs.get, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
+    assert "async" in async_text
+    assert "One run. With `result_type`" in async_text
