@@ -304,7 +304,7 @@ def test_session_token_is_issued_once_and_works_until_revoked(api: Api) -> None:
 
 
 def test_service_keys_create_update_revoke(api: Api) -> None:
-    body = {"name": "ci", "permissions": {"*:*": ["*"]}, "metadata": {"team": "a"}}
+    body = {"name": "ci", "permissions": {"mcp:*": ["*"]}, "metadata": {"team": "a"}}
     key = api(lambda c: c.service_keys.create(body))
     assert key.token is not None
     assert key.metadata == {"team": "a"}
@@ -323,7 +323,10 @@ def test_invalid_permissions_are_refused_by_the_emulator(api: Api) -> None:
     with pytest.raises(BadRequestError) as caught:
         api(lambda c: c.request_raw("POST", "/sessions", json=body))
     assert caught.value.code == "bad_request"
-    assert "'delete' is not valid for 'run'" in caught.value.message
+    assert caught.value.message == (
+        "Invalid permissions: Action 'delete' is not valid for resource 'run:*'. "
+        "Valid actions: read"
+    )
 
 
 def test_domains_create_verify_delete(api: Api) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, TypeAdapter
 
 from ._base import RequestModel, WireModel
 
@@ -44,12 +44,14 @@ class ProjectActivation(WireModel):
     redeployed_build_id: UUID | None = None
 
 
+# crates/hot_api/src/handlers/projects.rs stores any name, "" included (then
+# reachable by its id only): nothing to refuse beyond the type.
 class ProjectCreate(RequestModel):
-    name: str = Field(min_length=1)
+    name: str
 
 
 class ProjectUpdate(RequestModel):
-    name: str = Field(min_length=1)
+    name: str
 
 
 class BuildRuntimeWarning(WireModel):
@@ -102,8 +104,9 @@ class ContextVariable(WireModel):
     updated_at: AwareDatetime
 
 
+# crates/hot_api/src/handlers/context.rs stores any key, "" included.
 class ContextVariableCreate(RequestModel):
-    key: str = Field(min_length=1)
+    key: str
     value: str
     description: str | None = None
 
@@ -111,6 +114,11 @@ class ContextVariableCreate(RequestModel):
 class ContextVariableUpdate(RequestModel):
     value: str
     description: str | None = None
+
+
+#: The `build_id` of a build upload: a UUID, or the server answers 400
+#: "Invalid build_id format" (crates/hot_api/src/handlers/builds.rs, upload_build).
+BUILD_ID: TypeAdapter[UUID] = TypeAdapter(UUID)
 
 
 class EventHandler(WireModel):

@@ -11,7 +11,14 @@ from uuid import UUID
 import httpx
 
 from .._downloads import DownloadTo
-from .._models.files import File, InitiateUpload, UploadCreate, UploadPart
+from .._models.files import (
+    FILE_PATH,
+    PART_NUMBER,
+    File,
+    InitiateUpload,
+    UploadCreate,
+    UploadPart,
+)
 from .._request import Call, ListCall, Request, path, path_segments
 from .._resource import ModeT, Resource, endpoint, job_endpoint, list_endpoint
 from .._sources import UploadSource
@@ -38,7 +45,7 @@ def _require_bytes(content: Any) -> bytes:
 def _simple_upload(file_path: str, content_type: str | None, content: Any) -> Call[File]:
     request = Request(
         "PUT",
-        "/files/upload/" + path_segments(file_path),
+        "/files/upload/" + path_segments(FILE_PATH.validate_python(file_path)),
         content=content,
         content_type=content_type or _OCTET_STREAM,
     )
@@ -52,11 +59,9 @@ def _initiate(body: UploadCreate | Mapping[str, Any]) -> Call[InitiateUpload]:
 
 
 def _upload_part(upload_id: str | UUID, part_number: int, content: Any) -> Call[UploadPart]:
-    if part_number < 1:
-        raise ValueError(f"part_number starts at 1, got {part_number}")
     request = Request(
         "PUT",
-        path("/files/uploads/{}/{}", upload_id, part_number),
+        path("/files/uploads/{}/{}", upload_id, PART_NUMBER.validate_python(part_number)),
         content=content,
         content_type=_OCTET_STREAM,
     )
@@ -159,7 +164,7 @@ class Files(Resource[ModeT]):
             complete=_complete,
             abort=_abort,
         )
-        path_segments(path)  # an invalid path fails here, before any byte is read
+        FILE_PATH.validate_python(path)  # an invalid path fails here, before any byte is read
         return UploadFile(calls, path, source, part_size, concurrency, on_progress)
 
     @endpoint

@@ -6,6 +6,14 @@ import hashlib
 import mimetypes
 import time
 
+from pydantic import ValidationError
+
+from .._models.files import (
+    MAX_UPLOAD_PARTS,
+    PART_NUMBER,
+    UploadCreate,
+    normalize_file_path,
+)
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
@@ -14,15 +22,7 @@ from ._values import JSON, ApiError, created, found, item, new_id, no_content, p
 
 __all__ = ["add_file_routes"]
 
-MAX_UPLOAD_PARTS = 10_000
 UPLOAD_LIFETIME_NS = 24 * 3600 * 1_000_000_000
-
-
-def _normalized(path: str) -> str:
-    parts = [part for part in path.split("/") if part]
-    if not parts or any(part in (".", "..") for part in parts):
-        raise ApiError.bad_request(f"Invalid file path: {path!r}")
-    return "/".join(parts)
 
 
 def add_file_routes(router: Router, ctx: ServerContext) -> None:
@@ -61,17 +61,20 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/files/uploads")
     def initiate(routed: Routed) -> HttpResponse:
-        body = routed.json_object()
-        path = body.get("path")
-        if not isinstance(path, str):
-            raise ApiError.bad_request("path is required")
+        # crates/hot_api/src/handlers/files.rs, initiate_upload: the path is
+        # normalized (crates/hot/src/file_storage.rs) or refused, then the size.
+        body = routed.body(UploadCreate)
+        try:
+            path = normalize_file_path(body["path"])
+        except ValueError as refused:
+            raise ApiError.bad_request(f"Invalid path: {refused}") from None
         expected = body.get("expected_size")
-        if expected is not None and (not isinstance(expected, int) or expected <= 0):
+        if expected is not None and expected <= 0:
             raise ApiError.bad_request("expected_size must be greater than zero")
         part_size = max(ctx.config.part_size, -(-(expected or 0) // MAX_UPLOAD_PARTS))
         upload = Upload(
             upload_id=new_id(),
-            path=_normalized(path),
+            path=path,
             part_size=part_size,
             parts_expected=None if expected is None else -(-expected // part_size),
             content_type=body.get("content_type"),
@@ -90,14 +93,17 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PUT", "/files/uploads/{upload_id}/{part_number}")
     def upload_part(routed: Routed) -> HttpResponse:
+        raw = routed.params["part_number"]
         try:
-            number = int(routed.params["part_number"])
+            number = int(raw)
         except ValueError:
-            raise ApiError.bad_request("part_number must be an integer") from None
-        if not 1 <= number <= MAX_UPLOAD_PARTS:
-            raise ApiError.bad_request(
-                f"Part number must be between 1 and {MAX_UPLOAD_PARTS}, got {number}"
-            )
+            # axum's Path extractor: the segment is not an i32.
+            raise ApiError.rejection(400, f"Invalid URL: Cannot parse `{raw}` to a `i32`") from None
+        try:
+            PART_NUMBER.validate_python(number)
+        except ValidationError as refused:
+            # crates/hot_api/src/handlers/files.rs: validate_part_number (400).
+            raise ApiError.bad_request(refused.errors()[0]["msg"]) from None
         content = routed.request.body
         with store.lock:
             upload = upload_of(routed)
@@ -149,7 +155,15 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PUT", "/files/upload/{path*}")
     def upload_file(routed: Routed) -> HttpResponse:
-        return item(write(_normalized(routed.params["path"]), routed.request.body, None))
+        # crates/hot_api/src/handlers/files.rs, upload_file: the path is checked
+        # only when the storage writes it, a refusal surfacing as a 500.
+        try:
+            path = normalize_file_path(routed.params["path"])
+        except ValueError as refused:
+            raise ApiError(
+                500, "internal_server_error", f"Failed to write file: {refused}"
+            ) from None
+        return item(write(path, routed.request.body, None))
 
     @router.add("GET", "/files/{file_id}")
     def get_file(routed: Routed) -> HttpResponse:

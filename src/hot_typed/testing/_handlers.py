@@ -133,6 +133,9 @@ class Handlers:
                 handler: Handler = self._events.get(event.event_type, echo)
                 return handler
             function = self._functions.get(event.fn or "")
+        if event.fn is None:
+            # crates/hot_worker/src/server.rs routes a call by its string `fn`.
+            return "Cannot extract target function from hot:call event data"
         return function if function is not None else f"Function not found: {event.fn}"
 
     def dispatch(self, store: Store, event: JSON) -> str:

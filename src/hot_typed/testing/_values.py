@@ -60,13 +60,19 @@ class ApiError(Exception):
     """
 
     def __init__(
-        self, status: int, code: str, message: str, *, retry_after: int | None = None
+        self, status: int, code: str | None, message: str, *, retry_after: int | None = None
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.retry_after = retry_after
+
+    @classmethod
+    def rejection(cls, status: int, message: str) -> ApiError:
+        """An answer of the server's framework (axum) rather than of a handler: a
+        body, query or path it cannot deserialize. Plain text, no code."""
+        return cls(status, None, message)
 
     @classmethod
     def not_found(cls, resource: str) -> ApiError:
@@ -133,11 +139,19 @@ def _int_param(query: dict[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ApiError.bad_request(f"Invalid query parameter {name}: {raw!r}") from None
+        # axum's Query extractor refuses what does not deserialize, in plain text.
+        raise ApiError.rejection(
+            400, f"Failed to deserialize query string: {name}: invalid digit found in string"
+        ) from None
 
 
 def error_response(error: ApiError) -> HttpResponse:
-    """The error envelope for `error`, with `Retry-After` when it has `retry_after`."""
+    """The error envelope for `error`, with `Retry-After` when it has `retry_after`;
+    a rejection (no code) as plain text."""
+    if error.code is None:
+        return HttpResponse(
+            error.status, error.message.encode(), {"Content-Type": "text/plain; charset=utf-8"}
+        )
     body: JSON = {"code": error.code, "message": error.message, "request_id": new_id()}
     headers: dict[str, str] = {}
     if error.retry_after is not None:
