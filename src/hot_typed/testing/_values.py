@@ -118,9 +118,15 @@ def no_content() -> HttpResponse:
 
 def page(records: Sequence[Any], query: dict[str, str]) -> HttpResponse:
     """A slice of `records` by the request's `limit` (default 20, clamped to 1..500)
-    and `offset`, in the list envelope with `has_more = offset + limit < total`."""
+    and `offset` (a negative one is the server's 500), in the list envelope with
+    `has_more = offset + limit < total`."""
+    # crates/hot_api/src/handlers/mod.rs clamps limit; offset reaches the
+    # database as given, and Postgres (api.hot.dev) refuses a negative one.
     limit = min(max(_int_param(query, "limit", 20), 1), 500)
-    offset = max(_int_param(query, "offset", 0), 0)
+    offset = _int_param(query, "offset", 0)
+    if offset < 0:
+        message = "error returned from database: OFFSET must not be negative"
+        raise ApiError(500, "internal_server_error", message)
     total = len(records)
     pagination = {
         "total": total,
