@@ -132,6 +132,7 @@ REFUSED = [
     pytest.param("UploadCreate", {"path": "a/../b"}, id="path-dot-dot"),
     pytest.param("UploadCreate", {"path": "a", "expected_size": 0}, id="expected-size"),
     pytest.param("RunListQuery", {"time_range": "P7X"}, id="time-range"),
+    pytest.param("RunListQuery", {"type": "task"}, id="task-runs-unlisted"),
     pytest.param("ListQuery", {"limit": 501}, id="limit-clamped"),
 ]
 

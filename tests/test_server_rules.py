@@ -395,6 +395,10 @@ RULES = [
         {"offset": 0}, {"offset": -1}, (500, "internal_server_error"),
     ),
     query_rule(
+        "runs-type-not-task", "crates/hot/src/db/run.rs", "runs.list", "/runs",
+        {"type": "call"}, {"type": "task"}, (200, None),
+    ),
+    query_rule(
         "runs-time-range-iso-duration", TIME_RANGE, "runs.list", "/runs",
         {"time_range": "P1D1Y"}, {"time_range": "P7X"}, (200, None),
     ),

@@ -21,6 +21,9 @@ __all__ = ["FileListQuery", "ListQuery", "RunListQuery"]
 # crates/hot_api/src/handlers/mod.rs: MAX_LIST_LIMIT, deserialize_clamped_limit.
 MAX_LIST_LIMIT = 500
 
+#: The run type of background tasks, which run lists leave out.
+TASK_RUN_TYPE = "task"
+
 # crates/hot/src/time_range.rs MAX_DAYS: the longest time_range, counted with
 # years of 366 days and months of 31.
 MAX_TIME_RANGE_DAYS = 10 * 366
@@ -127,15 +130,28 @@ class FileListQuery(ListQuery):
 
 
 class RunListQuery(ListQuery):
-    """`status`, `type` and `time_range` (an ISO 8601 duration such as P7D, or
-    "all") on top of `ListQuery`."""
+    """`status`, `type` (any run type but `task`, which lists leave out) and
+    `time_range` (an ISO 8601 duration such as P7D, or "all") on top of
+    `ListQuery`."""
 
     status: RunStatus | None = None
-    type: RunType | None = None
+    type: RunType | None = Field(default=None, json_schema_extra={"not": {"const": TASK_RUN_TYPE}})
     time_range: str | None = Field(
         default=None,
         json_schema_extra={"pattern": r"^(?:all|P(?:\d+[YMWD])*(?:T(?:\d+[HMS])*)?)?$"},
     )
+
+    @field_validator("type")
+    @classmethod
+    def _listed_type(cls, run_type: RunType | None) -> RunType | None:
+        # crates/hot/src/db/run.rs, get_filtered_runs_by_env: the list leaves
+        # task runs out (run_type_id 7), so this filter could only answer nothing.
+        if run_type == TASK_RUN_TYPE:
+            raise PydanticCustomError(
+                "run_type_filter",
+                "the run list never includes 'task' runs; read tasks through tasks.get",
+            )
+        return run_type
 
     @field_validator("time_range")
     @classmethod
