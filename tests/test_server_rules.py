@@ -207,6 +207,10 @@ RULES = [
     ),
     # Sessions -------------------------------------------------------------------
     body_rule(
+        "session-permissions-required", SESSIONS, "sessions.create", "/sessions",
+        _session({"run:*": ["read"]}), {"expires_in": 60}, UNDESERIALIZABLE,
+    ),
+    body_rule(
         "session-expires-in-positive", SESSIONS, "sessions.create", "/sessions",
         _session({"run:*": ["read"]}, expires_in=1), _session({"run:*": ["read"]}, expires_in=0),
         BAD,

@@ -69,7 +69,8 @@ class Routed:
             model.__pydantic_validator__.validate_json(json.dumps(known), strict=True)
         except ValidationError as error:
             for problem in error.errors(include_url=False):
-                if problem["loc"][0] not in untyped and _is_shape_error(problem["type"]):
+                loose = problem["loc"][0] in untyped and problem["type"] != "missing"
+                if not loose and _is_shape_error(problem["type"]):
                     where = ".".join(str(part) for part in problem["loc"])
                     raise _unprocessable(f"{where}: {problem['msg']}") from None
         return known
