@@ -255,6 +255,15 @@ def test_simple_upload_list_by_prefix_download_delete(api: Api) -> None:
         "reports/2026/q1.csv"
     ]
     assert api(lambda c: c.files.download(stored.file_id)).content == b"a,b\n1,2\n"
+    # The server searches: anywhere in the path, any case, LIKE wildcards.
+    def listed(term: str) -> list[str]:
+        return [f.path for f in api(lambda c: c.files.list(prefix=term))]
+
+    assert listed("Q1") == ["reports/2026/q1.csv"]
+    assert listed("2026%csv") == ["reports/2026/q1.csv"]
+    assert listed("l_go") == ["images/logo.png"]
+    assert listed("log_png") == []
+    assert listed("lo\\_go") == []
     replaced = api(lambda c: c.files.upload("reports/2026/q1.csv", b"new"))
     assert replaced.file_id == stored.file_id
     assert replaced.size == 3

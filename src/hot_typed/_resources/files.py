@@ -90,7 +90,10 @@ class Files(Resource[ModeT]):
         limit: int | None = None,
         offset: int | None = None,
     ) -> ListCall[File]:
-        """Files whose path starts with `prefix` (all files when None)."""
+        """Files, most recently updated first. Despite its name, the server reads
+        `prefix` as a search (crates/hot/src/db/file.rs): a path containing it,
+        case-insensitively, with `%` and `_` as wildcards; a run id lists the
+        files that run created or updated. All files when None."""
         params = query(FileListQuery, prefix=prefix, limit=limit, offset=offset)
         return ListCall(Request("GET", "/files", params=params), list_parser(File))
 

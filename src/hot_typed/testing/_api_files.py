@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 import time
+import uuid
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
@@ -23,6 +26,34 @@ from ._values import JSON, ApiError, created, found, item, new_id, no_content, p
 __all__ = ["add_file_routes"]
 
 UPLOAD_LIFETIME_NS = 24 * 3600 * 1_000_000_000
+
+
+def _like(term: str) -> str:
+    """A regular expression for LIKE's pattern `term`: `%` any run, `_` any one
+    character, a backslash making the next character literal."""
+    parts: list[str] = []
+    chars = iter(term)
+    for char in chars:
+        if char == "\\":
+            parts.append(re.escape(next(chars, "\\")))
+        else:
+            parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+    return "".join(parts)
+
+
+def _search(term: str | None) -> Callable[[JSON], bool]:
+    """Which files the `prefix` query selects, as crates/hot/src/db/file.rs
+    (list_files_by_env) does: a UUID selects the files a run created or
+    updated; other text is a case-insensitive LIKE '%text%' on the path (so it
+    matches anywhere, `%` and `_` being wildcards)."""
+    if term is None:
+        return lambda record: True
+    try:
+        run_id = str(uuid.UUID(term))
+    except ValueError:
+        pattern = re.compile(_like(term), re.IGNORECASE | re.DOTALL)
+        return lambda record: pattern.search(record["path"]) is not None
+    return lambda record: run_id in (record["created_by_run_id"], record["updated_by_run_id"])
 
 
 def add_file_routes(router: Router, ctx: ServerContext) -> None:
@@ -54,10 +85,11 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/files")
     def list_files(routed: Routed) -> HttpResponse:
-        prefix = routed.query.get("prefix", "")
+        matches = _search(routed.query.get("prefix"))
         with store.lock:
-            found = [dict(f) for f in store.files.values() if f["path"].startswith(prefix)]
-        return page(sorted(found, key=lambda f: f["path"]), routed.query)
+            found = [dict(f) for f in store.files.values() if matches(f)]
+        # Newest first, as the server orders them (updated_at DESC).
+        return page(sorted(found, key=lambda f: f["updated_at"], reverse=True), routed.query)
 
     @router.add("POST", "/files/uploads")
     def initiate(routed: Routed) -> HttpResponse:
