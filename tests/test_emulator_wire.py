@@ -406,3 +406,42 @@ def test_credential_tokens_appear_only_in_the_create_answer(http: httpx.Client) 
 def test_unknown_route_is_404_and_wrong_method_405(http: httpx.Client) -> None:
     assert http.get("/nothing/here").status_code == 404
     assert http.delete("/runs/stats").status_code == 405
+
+
+def _upload(emu: HotEmulator, http: httpx.Client, expected_size: int | None) -> str:
+    body: dict[str, Any] = {"path": "big.bin"}
+    if expected_size is not None:
+        body["expected_size"] = expected_size
+    upload = http.post("/files/uploads", json=body).json()["data"]
+    assert upload["part_size"] == emu.config.part_size
+    return str(upload["upload_id"])
+
+
+def _error(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+def test_multipart_parts_are_refused_as_files_rs_refuses_them() -> None:
+    with HotEmulator(part_size=8, min_part_size=4) as emu, httpx.Client(
+        base_url=emu.base_url + "/v1", headers={"Authorization": f"Bearer {emu.api_key}"}
+    ) as http:
+        sized = _upload(emu, http, 20)  # parts 1, 2 of 8 bytes, then a final 3
+        assert _error(http.put(f"/files/uploads/{sized}/1", content=b"x")) == (
+            400,
+            "part_too_small",
+        )
+        assert _error(http.put(f"/files/uploads/{sized}/1", content=b"x" * 9)) == (
+            413,
+            "part_too_large",
+        )
+        assert _error(http.put(f"/files/uploads/{sized}/4", content=b"x")) == (400, "bad_request")
+        assert http.put(f"/files/uploads/{sized}/1", content=b"x" * 8).status_code == 200
+        # An announced upload completes only with all its parts and bytes.
+        assert _error(http.post(f"/files/uploads/{sized}/complete")) == (409, "upload_incomplete")
+        # The final part of an announced upload may exceed the part size.
+        assert http.put(f"/files/uploads/{sized}/3", content=b"x" * 9).status_code == 200
+        unsized = _upload(emu, http, None)
+        assert _error(http.put(f"/files/uploads/{unsized}/2", content=b"x" * 9)) == (
+            413,
+            "part_too_large",
+        )

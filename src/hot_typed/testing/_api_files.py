@@ -26,6 +26,8 @@ from ._values import JSON, ApiError, created, found, item, new_id, no_content, p
 __all__ = ["add_file_routes"]
 
 UPLOAD_LIFETIME_NS = 24 * 3600 * 1_000_000_000
+# crates/hot_api/src/handlers/files.rs, upload_part_handler: MAX_PART_SIZE.
+MAX_PART_BYTES = 256 * 1024 * 1024
 
 
 def _like(term: str) -> str:
@@ -111,6 +113,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             parts_expected=None if expected is None else -(-expected // part_size),
             content_type=body.get("content_type"),
             expires_at=timestamp(time.time_ns() + UPLOAD_LIFETIME_NS),
+            expected_size=expected,
         )
         with store.lock:
             store.uploads[upload.upload_id] = upload
@@ -136,26 +139,32 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         except ValidationError as refused:
             # crates/hot_api/src/handlers/files.rs: validate_part_number (400).
             raise ApiError.bad_request(refused.errors()[0]["msg"]) from None
+        # crates/hot_api/src/handlers/files.rs, upload_part_handler, in its order.
         content = routed.request.body
+        if len(content) > MAX_PART_BYTES:
+            raise ApiError(
+                413,
+                "part_too_large",
+                f"Part size {len(content)} exceeds maximum of {MAX_PART_BYTES} bytes",
+            )
         with store.lock:
             upload = upload_of(routed)
             expected = upload.parts_expected
-            if expected is not None and number > expected:
-                raise ApiError.bad_request("part number exceeds the expected part count")
-            if (
-                len(content) < ctx.config.min_part_size
-                and expected is not None
-                and number < expected
-            ):
+            final = expected is not None and number >= expected
+            if len(content) < ctx.config.min_part_size and expected is not None and not final:
                 raise ApiError(
                     400,
                     "part_too_small",
                     f"Non-final part size {len(content)} is below the minimum of "
                     f"{ctx.config.min_part_size} bytes",
                 )
-            if len(content) > upload.part_size:
-                raise ApiError.bad_request(
-                    f"Part exceeds negotiated size of {upload.part_size} bytes"
+            if expected is not None and number > expected:
+                raise ApiError.bad_request("part number exceeds the expected part count")
+            if len(content) > upload.part_size and not final:
+                raise ApiError(
+                    413,
+                    "part_too_large",
+                    f"Part exceeds negotiated size of {upload.part_size} bytes",
                 )
             upload.parts[number] = content
         etag = hashlib.md5(content).hexdigest()
@@ -166,15 +175,29 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         with store.lock:
             upload = upload_of(routed)
             numbers = sorted(upload.parts)
-            if not numbers or numbers != list(range(1, len(numbers) + 1)):
-                raise ApiError.bad_request("Parts must be numbered 1..n without gaps")
-            if upload.parts_expected is not None and len(numbers) != upload.parts_expected:
-                raise ApiError.bad_request(
-                    f"Expected {upload.parts_expected} parts, got {len(numbers)}"
+            received = sum(len(part) for part in upload.parts.values())
+            expected = upload.parts_expected
+            # crates/hot_api/src/handlers/files.rs, complete_upload: an upload
+            # announced with a size must have all its parts and bytes (409).
+            if expected is not None and (
+                len(numbers) != expected or received != upload.expected_size
+            ):
+                raise ApiError(
+                    409,
+                    "upload_incomplete",
+                    f"Upload has {len(numbers)}/{expected} parts and "
+                    f"{received}/{upload.expected_size} bytes",
                 )
-            for number in numbers[:-1]:
-                if len(upload.parts[number]) < ctx.config.min_part_size:
-                    raise ApiError(400, "part_too_small", f"Part {number} is below the minimum")
+            # Object storage refuses to assemble nothing, or a small non-final
+            # part; the handler reports its failure as a 500.
+            if not numbers or any(
+                len(upload.parts[n]) < ctx.config.min_part_size for n in numbers[:-1]
+            ):
+                raise ApiError(
+                    500,
+                    "internal_server_error",
+                    "Failed to complete upload: parts are missing or below the minimum size",
+                )
             del store.uploads[upload.upload_id]
             content = b"".join(upload.parts[n] for n in numbers)
             return item(write(upload.path, content, upload.content_type))
