@@ -24,6 +24,7 @@ from ._values import JSON, ApiError, created, found, item, new_id, no_content, p
 
 __all__ = ["add_access_routes", "permission_error"]
 
+# crates/hot/src/db/session.rs DEFAULT_TTL_SECS: a session without expires_in.
 SESSION_LIFETIME_S = 3600
 
 
