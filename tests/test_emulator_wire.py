@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import time
+import uuid as uuid_module
 from collections.abc import Iterator
 from typing import Any
 
@@ -445,3 +446,21 @@ def test_multipart_parts_are_refused_as_files_rs_refuses_them() -> None:
             413,
             "part_too_large",
         )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/runs/run-1", "/tasks/x", "/events/1", "/files/a.txt", "/service-keys/k", "/domains/d"],
+)
+def test_an_id_that_is_not_a_uuid_is_axums_plain_400(http: httpx.Client, path: str) -> None:
+    # The server's handlers take these ids as Path<Uuid>: axum refuses the rest.
+    response = http.get(path)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("Invalid URL: UUID parsing failed")
+
+
+def test_a_uuid_id_is_found_in_any_spelling(http: httpx.Client) -> None:
+    event = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"]
+    spelled = uuid_module.UUID(event["event_id"]).hex.upper()
+    assert http.get(f"/events/{spelled}").json()["data"]["event_id"] == event["event_id"]

@@ -20,7 +20,18 @@ from .._models.permissions import Permissions, permission_problems, service_key_
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
-from ._values import JSON, ApiError, created, found, item, new_id, no_content, page, timestamp
+from ._values import (
+    JSON,
+    ApiError,
+    created,
+    found,
+    item,
+    new_id,
+    no_content,
+    page,
+    timestamp,
+    uuid_param,
+)
 
 __all__ = ["add_access_routes", "permission_error"]
 
@@ -125,7 +136,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("DELETE", "/sessions/{session_id}")
     def revoke_session(routed: Routed) -> HttpResponse:
         with store.lock:
-            session = store.sessions.pop(routed.params["session_id"].lower(), None)
+            session = store.sessions.pop(uuid_param(routed.params["session_id"]), None)
             if session is None:
                 raise ApiError.not_found("Session")
             retire(session["session_id"])

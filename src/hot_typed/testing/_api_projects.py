@@ -18,7 +18,17 @@ from .._models.projects import (
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
-from ._values import JSON, ApiError, created, item, new_id, no_content, page, timestamp
+from ._values import (
+    JSON,
+    ApiError,
+    created,
+    item,
+    new_id,
+    no_content,
+    page,
+    timestamp,
+    uuid_param,
+)
 
 __all__ = ["add_project_routes"]
 
@@ -131,7 +141,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     def build_of(routed: Routed) -> JSON:
         project = store.project(routed.params["project"])
-        build = store.builds.get(routed.params["build_id"].lower())
+        build = store.builds.get(uuid_param(routed.params["build_id"]))
         if build is None or build["project_id"] != project["project_id"]:
             raise ApiError.not_found("Build")
         return build
