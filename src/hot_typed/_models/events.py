@@ -42,7 +42,7 @@ class Event(WireModel, Generic[D]):
     created_at: AwareDatetime
 
 
-def hot_call_problems(data: Any) -> list[InitErrorDetails]:
+def _hot_call_problems(data: Any) -> list[InitErrorDetails]:
     """Why `data` cannot call a function as `hot:call` data, located under `event_data`.
 
     The server stores any `hot:call` data (crates/hot_api/src/handlers/events.rs
@@ -61,7 +61,7 @@ def hot_call_problems(data: Any) -> list[InitErrorDetails]:
 
     if not isinstance(data, dict):
         return [problem((), 'is an object {"fn": str, "args": list}', data)]
-    errors = []
+    errors: list[InitErrorDetails] = []
     fn = data.get("fn")
     if not isinstance(fn, str) or not fn:
         errors.append(problem(("fn",), "names the function in 'fn' (a non-empty string)", fn))
@@ -104,8 +104,9 @@ class EventCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"allOf": [_RESERVED_TYPES_SCHEMA]})
 
     # crates/hot_api/src/handlers/events.rs checks only the reserved prefix; an
-    # event of type "" is stored and routed like any other (Hot does not forbid
-    # `on-event: ""`), so it is the user's to publish.
+    # event of type "" is stored and routed like any other (the compiler takes
+    # any `on-event` string: crates/hot/src/lang/compiler/artifact_extraction.rs),
+    # so it is the user's to publish.
     event_type: str
     event_data: UserJson = None
     stream_id: UUID | None = None
@@ -127,7 +128,7 @@ class EventCreate(RequestModel):
     @model_validator(mode="after")
     def _hot_call_shape(self) -> Self:
         if self.event_type == HOT_CALL:
-            errors = hot_call_problems(self.event_data)
+            errors = _hot_call_problems(self.event_data)
             if errors:
                 raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
