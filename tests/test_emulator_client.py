@@ -20,6 +20,7 @@ from hot_typed import (
     AsyncHotClient,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     HotClient,
     NotFoundError,
     PermissionDeniedError,
@@ -340,6 +341,9 @@ def test_invalid_permissions_are_refused_by_the_emulator(api: Api) -> None:
 
 def test_domains_create_verify_delete(api: Api) -> None:
     domain = api(lambda c: c.domains.create({"domain": "api.example.com"}))
+    with pytest.raises(ConflictError) as caught:
+        api(lambda c: c.domains.create({"domain": "api.example.com"}))
+    assert caught.value.code == "domain_exists"
     assert domain.status == "pending_validation"
     assert domain.dns_records
     assert "verified_at" not in domain.raw

@@ -222,8 +222,10 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
         name = routed.body(DomainCreate)["domain"]
         if domain_problem(name) is not None:
             raise ApiError.bad_request("Invalid domain name")
-        name = canonical_domain(name)
+        sent, name = name, canonical_domain(name)
         with store.lock:
+            if any(d["domain"] == name for d in store.domains.values()):
+                raise ApiError(409, "domain_exists", f"Domain '{sent}' is already registered")
             domain: JSON = {
                 "domain_id": new_id(),
                 "env_id": store.env_id,
