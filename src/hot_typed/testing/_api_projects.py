@@ -276,7 +276,13 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         with store.lock:
             project_id, found = variables(routed)
             if key in found:
-                raise ApiError(409, "conflict", f"Context variable {key!r} already exists")
+                # The handler maps the unique index's refusal to a 500.
+                raise ApiError(
+                    500,
+                    "internal_server_error",
+                    "error returned from database: duplicate key value violates unique "
+                    'constraint "idx_hot_context_project_key"',
+                )
             now = timestamp()
             found[key] = {
                 "key": key,
@@ -295,9 +301,9 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
             project_id, found = variables(routed)
             if key not in found:
                 raise ApiError.not_found("Context variable")
-            found[key]["updated_at"] = timestamp()
-            if "description" in body:
-                found[key]["description"] = body["description"]
+            # crates/hot/src/db/context.rs, update: the description is replaced
+            # too, cleared when the body has none.
+            found[key].update(updated_at=timestamp(), description=body.get("description"))
             store.context_values[project_id, key] = body["value"]
             return item(dict(found[key]))
 
