@@ -112,6 +112,10 @@ class ContextVariableCreate(RequestModel):
 
 
 class ContextVariableUpdate(RequestModel):
+    """Body of `PUT /v1/projects/{project}/context/{key}`. The description is
+    replaced along with the value: left unset, it is cleared
+    (crates/hot/src/db/context.rs, update)."""
+
     value: str
     description: str | None = None
 
