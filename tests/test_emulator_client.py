@@ -329,6 +329,9 @@ def test_service_keys_create_update_revoke(api: Api) -> None:
     assert updated.metadata == {"team": "b"}
     api(lambda c: c.service_keys.revoke(key.service_key_id))
     assert api(lambda c: c.service_keys.get(key.service_key_id)).revoked_at is not None
+    with pytest.raises(ConflictError) as caught:
+        api(lambda c: c.service_keys.update(key.service_key_id, {"metadata": None}))
+    assert caught.value.code == "revoked"
     assert api(lambda c: c.service_keys.revoke_all()).revoked_count == 0
 
 

@@ -196,6 +196,9 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
         body = routed.body(ServiceKeyUpdate)
         with store.lock:
             key = key_of(routed)
+            # crates/hot_api/src/handlers/service_keys.rs, update_service_key.
+            if "revoked_at" in key:
+                raise ApiError(409, "revoked", "Cannot update a revoked service key")
             if body.get("metadata") is None:
                 key.pop("metadata", None)
             else:
