@@ -28,6 +28,7 @@ from hot_typed.testing import HotEmulator
 Client = HotClient | AsyncHotClient
 Ctx = dict[str, str]
 Typed = Callable[[Any, Ctx], Any]
+Runner = Callable[[Typed, Ctx], Any]
 
 
 @dataclass(frozen=True)
@@ -438,7 +439,7 @@ def ctx(emu: HotEmulator) -> Ctx:
 
 
 @pytest.fixture(params=["sync", "async"])
-def run(emu: HotEmulator, request: pytest.FixtureRequest) -> Iterator[Callable[[Typed], Any]]:
+def run(emu: HotEmulator, request: pytest.FixtureRequest) -> Iterator[Runner]:
     """`run(typed, ctx)`: the typed call on a sync or an async client, awaited."""
     loop = asyncio.new_event_loop()
     client: Client = (
@@ -449,7 +450,7 @@ def run(emu: HotEmulator, request: pytest.FixtureRequest) -> Iterator[Callable[[
         result = operation(client, ctx)
         return loop.run_until_complete(result) if inspect.isawaitable(result) else result
 
-    yield invoke  # type: ignore[misc]
+    yield invoke
     if isinstance(client, AsyncHotClient):
         loop.run_until_complete(client.aclose())
     else:
@@ -457,7 +458,7 @@ def run(emu: HotEmulator, request: pytest.FixtureRequest) -> Iterator[Callable[[
     loop.close()
 
 
-def _raw(run: Callable[..., Any], raw: Raw, ctx: Ctx) -> httpx.Response:
+def _raw(run: Runner, raw: Raw, ctx: Ctx) -> httpx.Response:
     path = raw.path.format(**ctx)
     response: httpx.Response = run(
         lambda client, _: client.request_raw(raw.method, path, **raw.options), ctx
@@ -475,7 +476,7 @@ def test_every_rule_names_a_server_file() -> None:
 
 @pytest.mark.parametrize("rule", RULES)
 def test_client_refuses_the_refused_side_before_sending(
-    rule: Rule, emu: HotEmulator, ctx: Ctx, run: Callable[..., Any]
+    rule: Rule, emu: HotEmulator, ctx: Ctx, run: Runner
 ) -> None:
     with pytest.raises(ValidationError):
         run(rule.refused.typed, ctx)
@@ -484,7 +485,7 @@ def test_client_refuses_the_refused_side_before_sending(
 
 @pytest.mark.parametrize("rule", RULES)
 def test_client_sends_the_accepted_side(
-    rule: Rule, emu: HotEmulator, ctx: Ctx, run: Callable[..., Any]
+    rule: Rule, emu: HotEmulator, ctx: Ctx, run: Runner
 ) -> None:
     run(rule.accepted.typed, ctx)
     assert len(emu.requests) == 1
@@ -492,7 +493,7 @@ def test_client_sends_the_accepted_side(
 
 @pytest.mark.parametrize("rule", RULES)
 def test_emulator_answers_the_refused_side_as_the_server(
-    rule: Rule, ctx: Ctx, run: Callable[..., Any]
+    rule: Rule, ctx: Ctx, run: Runner
 ) -> None:
     status, code = rule.answer
     if status < 300:
@@ -508,6 +509,6 @@ def test_emulator_answers_the_refused_side_as_the_server(
 
 @pytest.mark.parametrize("rule", RULES)
 def test_emulator_accepts_the_accepted_side(
-    rule: Rule, ctx: Ctx, run: Callable[..., Any]
+    rule: Rule, ctx: Ctx, run: Runner
 ) -> None:
     assert _raw(run, rule.accepted.raw, ctx).is_success
