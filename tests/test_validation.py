@@ -15,6 +15,9 @@ import pytest
 from pydantic import ValidationError
 
 from hot_typed import (
+    RESOURCE_ACTIONS,
+    SERVICE_KEY_RESOURCE_TYPES,
+    SESSION_MAX_TTL,
     EventCreate,
     Permissions,
     ServiceKeyCreate,
@@ -381,3 +384,21 @@ async def test_session_create_sends_the_longest_expiry_the_server_allows(
         await call("sessions.create", body)
     (request,) = server.requests
     assert request.json() == body
+
+
+def test_service_keys_take_exactly_the_customer_facing_resource_types() -> None:
+    for kind in RESOURCE_ACTIONS:
+        body = {"permissions": {f"{kind}:*": ["*"]}}
+        if kind in SERVICE_KEY_RESOURCE_TYPES:
+            ServiceKeyCreate.model_validate(body)
+            continue
+        with pytest.raises(ValidationError) as caught:
+            ServiceKeyCreate.model_validate(body)
+        assert caught.value.errors()[0]["type"] == "permission_resource_type"
+    assert set(SERVICE_KEY_RESOURCE_TYPES) < set(RESOURCE_ACTIONS)
+
+
+def test_sessions_live_at_most_session_max_ttl() -> None:
+    SessionCreate(permissions=Permissions({"run:*": ["read"]}), expires_in=SESSION_MAX_TTL)
+    with pytest.raises(ValidationError):
+        SessionCreate(permissions=Permissions({"run:*": ["read"]}), expires_in=SESSION_MAX_TTL + 1)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._models._base import OpenEnum, RequestModel, WireModel
     from ._models._common import Meta, Pagination
     from ._models.auth import (
+        SESSION_MAX_TTL,
         RevokeAll,
         ServiceKey,
         ServiceKeyCreate,
@@ -46,7 +47,12 @@ if TYPE_CHECKING:
     from ._models.env import Environment, OrgLimits, OrgPlan, OrgUsage, UsageCounts, UsagePercent
     from ._models.events import Event, EventCreate
     from ._models.files import File, InitiateUpload, UploadCreate, UploadPart
-    from ._models.permissions import ACTIONS, RESOURCE_ACTIONS, Permissions
+    from ._models.permissions import (
+        ACTIONS,
+        RESOURCE_ACTIONS,
+        SERVICE_KEY_RESOURCE_TYPES,
+        Permissions,
+    )
     from ._models.projects import (
         Build,
         BuildRuntimeWarning,
@@ -107,6 +113,7 @@ _LAZY: dict[str, str] = {
     "ServiceKey": "._models.auth",
     "ServiceKeyCreate": "._models.auth",
     "ServiceKeyUpdate": "._models.auth",
+    "SESSION_MAX_TTL": "._models.auth",
     "Session": "._models.auth",
     "SessionCreate": "._models.auth",
     "DnsRecord": "._models.domains",
@@ -129,6 +136,7 @@ _LAZY: dict[str, str] = {
     "ACTIONS": "._models.permissions",
     "Permissions": "._models.permissions",
     "RESOURCE_ACTIONS": "._models.permissions",
+    "SERVICE_KEY_RESOURCE_TYPES": "._models.permissions",
     "Build": "._models.projects",
     "BuildRuntimeWarning": "._models.projects",
     "BuildUpload": "._models.projects",
@@ -272,6 +280,8 @@ __all__ = [
     "RunStop",
     "RunType",
     "RunUpdate",
+    "SERVICE_KEY_RESOURCE_TYPES",
+    "SESSION_MAX_TTL",
     "Schedule",
     "ServiceKey",
     "ServiceKeyCreate",
