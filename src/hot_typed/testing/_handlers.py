@@ -136,7 +136,12 @@ class Handlers:
         if event.fn is None:
             # crates/hot_worker/src/server.rs routes a call by its string `fn`.
             return "Cannot extract target function from hot:call event data"
-        return function if function is not None else f"Function not found: {event.fn}"
+        if function is None:
+            return f"Function not found: {event.fn}"
+        if not isinstance(event.data.get("args"), list):
+            # hot-std's call-event-handler calls `fn` with `event.data.args`.
+            return "hot:call data has no 'args' array to call the function with"
+        return function
 
     def dispatch(self, store: Store, event: JSON) -> str:
         """Start the run of stored `event` now and execute it in a thread; its id."""
