@@ -126,6 +126,10 @@ class ListQuery(RequestModel):
 
 
 class FileListQuery(ListQuery):
+    """`prefix` on top of `ListQuery`: the server's search term, matched anywhere
+    in the path, case-insensitively, with LIKE's `%` and `_`; a run id selects
+    that run's files (crates/hot/src/db/file.rs, list_files_by_env)."""
+
     prefix: str | None = None
 
 
