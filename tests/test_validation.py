@@ -402,3 +402,17 @@ def test_sessions_live_at_most_session_max_ttl() -> None:
     SessionCreate(permissions=Permissions({"run:*": ["read"]}), expires_in=SESSION_MAX_TTL)
     with pytest.raises(ValidationError):
         SessionCreate(permissions=Permissions({"run:*": ["read"]}), expires_in=SESSION_MAX_TTL + 1)
+
+
+async def test_service_key_expiry_stays_within_year_9999(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    # Past 9999 the server would answer (and list) the key with an expires_at
+    # that is no RFC 3339 timestamp: nothing could read it back.
+    body = {"permissions": {"run:*": ["read"]}, "expires_in": 10**13}
+    error = await _refused(call, server, "service_keys.create", body)
+    assert _locs(error) == [("expires_in",)]
+    century = {"permissions": {"run:*": ["read"]}, "expires_in": 100 * 365 * 86_400}
+    with pytest.raises(Exception, match="sent"):
+        await call("service_keys.create", century)
+    assert [r.json() for r in server.requests] == [century]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from uuid import UUID
 
@@ -83,6 +84,10 @@ def expiry_problem(expires_in: int, longest: int | None) -> str | None:
     return None
 
 
+# 9999-12-31T23:59:59Z, the last second RFC 3339 (and `datetime`) can write.
+_LAST_RFC3339_SECOND = 253_402_300_799
+
+
 def _check_expiry(expires_in: int | None, longest: int | None) -> int | None:
     problem = None if expires_in is None else expiry_problem(expires_in, longest)
     if problem is not None:
@@ -116,7 +121,8 @@ _SERVICE_KEY_SCHEMA: dict[str, Any] = {
 
 
 class ServiceKeyCreate(RequestModel):
-    """Body of `POST /v1/service-keys`. `expires_in` is in seconds, positive; unset
+    """Body of `POST /v1/service-keys`. `expires_in` is in seconds, positive and
+    ending within year 9999 (the last an RFC 3339 timestamp can say); unset
     means never. `permissions` as in `SessionCreate`, naming only the types a
     service key may use (`SERVICE_KEY_RESOURCE_TYPES`: mcp, webhook, stream,
     event, run; not `*:*`); `metadata` as in `SessionCreate`."""
@@ -130,7 +136,15 @@ class ServiceKeyCreate(RequestModel):
     @field_validator("expires_in")
     @classmethod
     def _expiry(cls, expires_in: int | None) -> int | None:
-        return _check_expiry(expires_in, None)
+        expires_in = _check_expiry(expires_in, None)
+        if expires_in is not None and time.time() + expires_in > _LAST_RFC3339_SECOND:
+            # The server would create the key, but answer (and from then on list)
+            # it with an `expires_at` past year 9999: no RFC 3339 timestamp, which
+            # no client can read, nor Python's datetime hold.
+            raise PydanticCustomError(
+                "expires_in", "expires_in must keep the expiry within year 9999"
+            )
+        return expires_in
 
     @model_validator(mode="after")
     def _customer_facing_types(self) -> Self:
