@@ -20,7 +20,9 @@ from hot_typed import (
     AsyncHotClient,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     HotClient,
+    InternalServerError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -235,8 +237,11 @@ def test_context_values_are_write_only(api: Api) -> None:
     variable = api(lambda c: c.context.create("app", body))
     assert variable.description == "upstream"
     assert "value" not in variable.raw
+    with pytest.raises(InternalServerError):  # the server's unique index refuses it
+        api(lambda c: c.context.create("app", body))
+    # An update replaces the description too: without one, it is cleared.
     updated = api(lambda c: c.context.update("app", "API_TOKEN", {"value": "other"}))
-    assert updated.description == "upstream"
+    assert updated.description is None
     [listed] = api(lambda c: c.context.list("app")).data
     assert "s3cret" not in str(listed.raw)
     assert "other" not in str(listed.raw)
@@ -255,6 +260,15 @@ def test_simple_upload_list_by_prefix_download_delete(api: Api) -> None:
         "reports/2026/q1.csv"
     ]
     assert api(lambda c: c.files.download(stored.file_id)).content == b"a,b\n1,2\n"
+    # The server searches: anywhere in the path, any case, LIKE wildcards.
+    def listed(term: str) -> list[str]:
+        return [f.path for f in api(lambda c: c.files.list(prefix=term))]
+
+    assert listed("Q1") == ["reports/2026/q1.csv"]
+    assert listed("2026%csv") == ["reports/2026/q1.csv"]
+    assert listed("l_go") == ["images/logo.png"]
+    assert listed("log_png") == []
+    assert listed("lo\\_go") == []
     replaced = api(lambda c: c.files.upload("reports/2026/q1.csv", b"new"))
     assert replaced.file_id == stored.file_id
     assert replaced.size == 3
@@ -304,7 +318,7 @@ def test_session_token_is_issued_once_and_works_until_revoked(api: Api) -> None:
 
 
 def test_service_keys_create_update_revoke(api: Api) -> None:
-    body = {"name": "ci", "permissions": {"*:*": ["*"]}, "metadata": {"team": "a"}}
+    body = {"name": "ci", "permissions": {"mcp:*": ["*"]}, "metadata": {"team": "a"}}
     key = api(lambda c: c.service_keys.create(body))
     assert key.token is not None
     assert key.metadata == {"team": "a"}
@@ -315,6 +329,9 @@ def test_service_keys_create_update_revoke(api: Api) -> None:
     assert updated.metadata == {"team": "b"}
     api(lambda c: c.service_keys.revoke(key.service_key_id))
     assert api(lambda c: c.service_keys.get(key.service_key_id)).revoked_at is not None
+    with pytest.raises(ConflictError) as caught:
+        api(lambda c: c.service_keys.update(key.service_key_id, {"metadata": None}))
+    assert caught.value.code == "revoked"
     assert api(lambda c: c.service_keys.revoke_all()).revoked_count == 0
 
 
@@ -323,11 +340,17 @@ def test_invalid_permissions_are_refused_by_the_emulator(api: Api) -> None:
     with pytest.raises(BadRequestError) as caught:
         api(lambda c: c.request_raw("POST", "/sessions", json=body))
     assert caught.value.code == "bad_request"
-    assert "'delete' is not valid for 'run'" in caught.value.message
+    assert caught.value.message == (
+        "Invalid permissions: Action 'delete' is not valid for resource 'run:*'. "
+        "Valid actions: read"
+    )
 
 
 def test_domains_create_verify_delete(api: Api) -> None:
     domain = api(lambda c: c.domains.create({"domain": "api.example.com"}))
+    with pytest.raises(ConflictError) as caught:
+        api(lambda c: c.domains.create({"domain": "api.example.com"}))
+    assert caught.value.code == "domain_exists"
     assert domain.status == "pending_validation"
     assert domain.dns_records
     assert "verified_at" not in domain.raw

@@ -94,6 +94,24 @@ def test_unknown_function_fails_its_run(client: HotClient) -> None:
     assert events[-1].run.result == {"$err": "Function not found: ::nowhere/fn"}
 
 
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"args": []}, "Cannot extract target function from hot:call event data"),
+        ({"fn": "::math/id", "args": {"x": 1}}, "hot:call data has no 'args' array"),
+    ],
+)
+def test_a_hot_call_the_client_refuses_is_stored_but_fails_its_run(
+    emu: HotEmulator, client: HotClient, data: dict[str, Any], reason: str
+) -> None:
+    # The server stores any hot:call data; the call itself cannot be made.
+    emu.on_call("::math/id", lambda event, ctx: event.args)
+    event = client.request("POST", "/events", json={"event_type": "hot:call", "event_data": data})
+    events = stream_until_terminal(client, event["data"]["stream_id"])
+    assert isinstance(events[-1], RunFail)
+    assert events[-1].run.result["$err"].startswith(reason)
+
+
 def test_a_result_that_is_not_json_fails_the_run(emu: HotEmulator, client: HotClient) -> None:
     emu.on_event("odd", lambda event, ctx: object())
     events = stream_until_terminal(client, publish(client, "odd").stream_id)

@@ -313,14 +313,14 @@ def test_the_escape_hatches_take_the_options_too(kind: str, emulator: HotEmulato
         lambda hot: hot.request(
             "POST",
             "/events",
-            json={"event_type": "a:b"},
+            json={"event_type": "a:b", "event_data": None},
             extra_body={"x": 1},
             extra_headers={"X-H": "h"},
         ),
     )
     assert answer["data"]["event_type"] == "a:b"
     (request,) = sent(emulator, "/v1/events")
-    assert json.loads(request.body) == {"event_type": "a:b", "x": 1}
+    assert json.loads(request.body) == {"event_type": "a:b", "event_data": None, "x": 1}
     assert request.headers["x-h"] == "h"
 
 

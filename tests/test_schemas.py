@@ -107,7 +107,6 @@ def test_recorded_payload_fits_its_model_and_its_schema(path: Path) -> None:
 
 
 REFUSED = [
-    pytest.param("EventCreate", {"event_type": ""}, id="empty-event-type"),
     pytest.param("EventCreate", {"event_type": "hot:run"}, id="reserved-type"),
     pytest.param(
         "EventCreate", {"event_type": "hot:call", "event_data": {"fn": "f"}}, id="hot-call-no-args"
@@ -122,7 +121,47 @@ REFUSED = [
     pytest.param(
         "ServiceKeyCreate", {"permissions": {"run:*": ["read"]}, "expires_in": 0}, id="expiry"
     ),
+    pytest.param(
+        "SessionCreate", {"permissions": {"run:*": ["read"]}, "expires_in": 86401}, id="ttl"
+    ),
+    pytest.param("ServiceKeyCreate", {"permissions": {"project:*": ["read"]}}, id="key-type"),
+    pytest.param("ServiceKeyCreate", {"permissions": {"*:*": ["*"]}}, id="key-universal"),
+    pytest.param("DomainCreate", {"domain": "localhost"}, id="domain-no-dot"),
+    pytest.param("DomainCreate", {"domain": "https://a.example.com"}, id="domain-url"),
+    pytest.param("UploadCreate", {"path": "/a"}, id="path-leading-slash"),
+    pytest.param("UploadCreate", {"path": "a/../b"}, id="path-dot-dot"),
+    pytest.param("UploadCreate", {"path": "a", "expected_size": 0}, id="expected-size"),
+    pytest.param("RunListQuery", {"time_range": "P7X"}, id="time-range"),
+    pytest.param("RunListQuery", {"type": "task"}, id="task-runs-unlisted"),
+    pytest.param("ListQuery", {"limit": 501}, id="limit-clamped"),
 ]
+
+ACCEPTED = [
+    pytest.param("EventCreate", {"event_type": "", "event_data": None}, id="empty-event-type"),
+    pytest.param(
+        "EventCreate",
+        {"event_type": "hot:call", "event_data": {"fn": "::a/b", "args": [], "caller": {}}},
+        id="hot-call-caller",
+    ),
+    pytest.param("SessionCreate", {"permissions": {"call:*": ["execute"]}}, id="unknown-type"),
+    pytest.param(
+        "SessionCreate", {"permissions": {"*:*": ["*"]}, "expires_in": 86400}, id="longest-ttl"
+    ),
+    pytest.param("ServiceKeyCreate", {"permissions": {"webhook:*": ["execute"]}}, id="key-type"),
+    pytest.param("ProjectCreate", {"name": ""}, id="empty-project-name"),
+    pytest.param("ContextVariableCreate", {"key": "", "value": ""}, id="empty-context-key"),
+    pytest.param("UploadCreate", {"path": ".config/a"}, id="dot-file"),
+    pytest.param("RunListQuery", {"time_range": "all"}, id="time-range-all"),
+    pytest.param("RunListQuery", {"time_range": "P1D1Y"}, id="time-range-any-order"),
+]
+
+
+@pytest.mark.parametrize(("name", "payload"), ACCEPTED)
+def test_schema_and_model_both_accept_what_the_server_acts_on(
+    name: str, payload: dict[str, Any]
+) -> None:
+    wire_types()[name].model_validate(payload)
+    _schema(name).validate(payload)
 
 
 @pytest.mark.parametrize(("name", "payload"), REFUSED)

@@ -41,6 +41,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "._models._common": ("Meta", "Pagination"),
     "._models.blobs": ("BLOB_REF_TYPE", "BlobRef", "find_blob_refs"),
     "._models.auth": (
+        "SESSION_MAX_TTL",
         "RevokeAll",
         "ServiceKey",
         "ServiceKeyCreate",
@@ -65,7 +66,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "._models.events": ("Event", "EventCreate"),
     "._models.files": ("File", "InitiateUpload", "UploadCreate", "UploadPart"),
-    "._models.permissions": ("ACTIONS", "Permissions", "RESOURCE_ACTIONS"),
+    "._models.permissions": (
+        "ACTIONS",
+        "Permissions",
+        "RESOURCE_ACTIONS",
+        "SERVICE_KEY_RESOURCE_TYPES",
+    ),
     "._models.projects": (
         "Build",
         "BuildRuntimeWarning",
@@ -163,6 +169,7 @@ if TYPE_CHECKING:
         find_blob_refs as find_blob_refs,
     )
     from ._models.auth import (
+        SESSION_MAX_TTL as SESSION_MAX_TTL,
         RevokeAll as RevokeAll,
         ServiceKey as ServiceKey,
         ServiceKeyCreate as ServiceKeyCreate,
@@ -195,6 +202,7 @@ if TYPE_CHECKING:
     from ._models.permissions import (
         ACTIONS as ACTIONS,
         RESOURCE_ACTIONS as RESOURCE_ACTIONS,
+        SERVICE_KEY_RESOURCE_TYPES as SERVICE_KEY_RESOURCE_TYPES,
         Permissions as Permissions,
     )
     from ._models.projects import (

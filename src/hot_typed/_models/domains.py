@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from ._base import OpenEnum, RequestModel, WireModel
 
-__all__ = ["DnsRecord", "Domain", "DomainCreate", "DomainStatus", "DomainVerification"]
+__all__ = [
+    "DnsRecord",
+    "Domain",
+    "DomainCreate",
+    "DomainStatus",
+    "DomainVerification",
+]
 
 
 class DomainStatus(OpenEnum):
@@ -56,7 +63,66 @@ class DomainVerification(WireModel):
     message: str
 
 
-class DomainCreate(RequestModel):
-    """Body of `POST /v1/domains`: the domain name to register (not empty)."""
+def domain_problem(domain: str) -> str | None:
+    """Why the server answers 400 "Invalid domain name" to `domain`, or None.
 
-    domain: str = Field(min_length=1)
+    crates/hot/src/db/domain.rs, validate_domain: after trimming and lowercasing,
+    a non-empty name of at most 253 characters with at least one dot, no scheme,
+    no trailing dot, and labels of 1 to 63 ASCII letters, digits and hyphens that
+    neither start nor end with a hyphen.
+    """
+    name = domain.strip().lower()
+    if not name:
+        return "a domain name must not be empty"
+    if "." not in name:
+        return "a domain name has at least one dot (a bare host such as 'localhost' is refused)"
+    if name.startswith(("http://", "https://")):
+        return "a domain name has no scheme: send 'example.com', not a URL"
+    if name.endswith("."):
+        return "a domain name has no trailing dot"
+    if len(name) > 253:
+        return "a domain name is at most 253 characters long"
+    for label in name.split("."):
+        if not 1 <= len(label) <= 63:
+            return f"each label is 1 to 63 characters long, not {label!r}"
+        if label.startswith("-") or label.endswith("-"):
+            return f"a label neither starts nor ends with '-', not {label!r}"
+        if not all(c.isascii() and (c.isalnum() or c == "-") for c in label):
+            return f"a label holds only ASCII letters, digits and '-', not {label!r}"
+    return None
+
+
+def canonical_domain(domain: str) -> str:
+    """The name the server stores for `domain` (crates/hot/src/db/domain.rs,
+    create: trimmed and lowercased)."""
+    return domain.strip().lower()
+
+
+class DomainCreate(RequestModel):
+    """Body of `POST /v1/domains`: a domain name the server accepts, written as
+    it stores it (lowercase, no surrounding spaces), so the domain returned is
+    the one sent."""
+
+    domain: str = Field(
+        json_schema_extra={
+            "pattern": r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+            r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+        }
+    )
+
+    @field_validator("domain")
+    @classmethod
+    def _valid_domain(cls, domain: str) -> str:
+        problem = domain_problem(domain)
+        if problem is not None:
+            raise PydanticCustomError(
+                "domain_name", "invalid domain name: {rule}", {"rule": problem}
+            )
+        if canonical_domain(domain) != domain:
+            # The server would store (and answer) another spelling than the one sent.
+            raise PydanticCustomError(
+                "domain_canonical",
+                "the server stores this domain as '{canonical}': send that",
+                {"canonical": canonical_domain(domain)},
+            )
+        return domain

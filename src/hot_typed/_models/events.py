@@ -8,7 +8,6 @@ from uuid import UUID
 from pydantic import (
     AwareDatetime,
     ConfigDict,
-    Field,
     ValidationError,
     field_validator,
     model_validator,
@@ -44,17 +43,25 @@ class Event(WireModel, Generic[D]):
 
 
 def _hot_call_problems(data: Any) -> list[InitErrorDetails]:
+    """Why `data` cannot call a function as `hot:call` data, located under `event_data`.
+
+    The server stores any `hot:call` data (crates/hot_api/src/handlers/events.rs
+    checks only the type's prefix), but the call it asks for cannot happen
+    without `{"fn": str, "args": list}`: the worker routes by the string `fn`
+    (crates/hot_worker/src/server.rs, extract_target_function_from_event) and
+    Hot's handler runs `call(resolve(event.data.fn), event.data.args)`
+    (hot/pkg/hot-std/src/hot/lang.hot, call-event-handler). Other keys are
+    kept: the server's own producers add `caller` and `_hot_target_build_id`
+    (crates/hot_api/src/handlers/request.rs, build_call_event_data).
+    """
+
     def problem(loc: tuple[str, ...], message: str, value: Any) -> InitErrorDetails:
         error = PydanticCustomError("hot_call_data", "hot:call data {rule}", {"rule": message})
         return InitErrorDetails(type=error, loc=("event_data", *loc), input=value)
 
     if not isinstance(data, dict):
         return [problem((), 'is an object {"fn": str, "args": list}', data)]
-    errors = [
-        problem((key,), "has only the keys 'fn' and 'args'", data[key])
-        for key in data
-        if key not in ("fn", "args")
-    ]
+    errors: list[InitErrorDetails] = []
     fn = data.get("fn")
     if not isinstance(fn, str) or not fn:
         errors.append(problem(("fn",), "names the function in 'fn' (a non-empty string)", fn))
@@ -75,7 +82,6 @@ _RESERVED_TYPES_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "properties": {"fn": {"type": "string", "minLength": 1}, "args": {"type": "array"}},
                 "required": ["fn", "args"],
-                "additionalProperties": False,
             },
         },
         "required": ["event_data"],
@@ -88,14 +94,20 @@ class EventCreate(RequestModel):
 
     `event_data` is any JSON value, a pydantic model or a dataclass (sent in its
     JSON form). `stream_id` continues an existing stream; leave it unset to
-    start a new one. Refused before sending, as the server would: an empty
-    `event_type`, a reserved `hot:` type other than `hot:call`, `hot:call` data
-    that is not `{"fn": str, "args": list}`, data that is not JSON.
+    start a new one. Refused before sending: a reserved `hot:` type other than
+    `hot:call` (the server answers 403), `hot:call` data without a string `fn`
+    and an array `args` (stored, but no function can be called), data that is
+    not JSON. An empty `event_type` is sent: the server publishes it like any
+    other type, to the handlers declared `on-event: ""`.
     """
 
     model_config = ConfigDict(json_schema_extra={"allOf": [_RESERVED_TYPES_SCHEMA]})
 
-    event_type: str = Field(min_length=1)
+    # crates/hot_api/src/handlers/events.rs checks only the reserved prefix; an
+    # event of type "" is stored and routed like any other (the compiler takes
+    # any `on-event` string: crates/hot/src/lang/compiler/artifact_extraction.rs),
+    # so it is the user's to publish.
+    event_type: str
     event_data: UserJson = None
     stream_id: UUID | None = None
 
@@ -104,6 +116,7 @@ class EventCreate(RequestModel):
     @field_validator("event_type")
     @classmethod
     def _not_reserved(cls, event_type: str) -> str:
+        # crates/hot_api/src/handlers/events.rs: require_external_event_type (403).
         if event_type.startswith("hot:") and event_type != HOT_CALL:
             raise PydanticCustomError(
                 "reserved_event_type",

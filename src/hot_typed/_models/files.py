@@ -2,13 +2,107 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, field_validator
+from pydantic_core import PydanticCustomError
 
 from ._base import RequestModel, WireModel
 
-__all__ = ["File", "InitiateUpload", "UploadCreate", "UploadPart"]
+__all__ = [
+    "MAX_UPLOAD_PARTS",
+    "File",
+    "InitiateUpload",
+    "UploadCreate",
+    "UploadPart",
+]
+
+# crates/hot/src/file_storage.rs MAX_UPLOAD_PARTS, checked by validate_part_number.
+#: The highest part number of a multipart upload.
+MAX_UPLOAD_PARTS = 10_000
+
+
+def normalize_file_path(path: str) -> str:
+    """The path the server stores a file sent as `path` under, or `ValueError`
+    with the server's reason when it refuses it.
+
+    crates/hot/src/file_storage.rs: normalize_path drops a `hot://` scheme,
+    leading slashes, empty and `.` segments and resolves `..` (an escape above
+    the root, or nothing left, is refused); validate_path_security then refuses
+    any `..` left in the result and NUL bytes.
+    """
+    remainder = path.removeprefix("hot://").lstrip("/")
+    segments: list[str] = []
+    for segment in remainder.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if not segments:
+                raise ValueError("Path escapes storage root")
+            segments.pop()
+        else:
+            segments.append(segment)
+    if not segments:
+        raise ValueError("Empty path after normalization")
+    normalized = "/".join(segments)
+    if ".." in normalized:
+        raise ValueError("Path contains '..' which is not allowed")
+    if "\0" in normalized:
+        raise ValueError("Path contains null bytes")
+    return normalized
+
+
+def _stored_as_sent(path: str) -> str:
+    try:
+        normalized = normalize_file_path(path)
+    except ValueError as refused:
+        raise PydanticCustomError(
+            "file_path", "the server refuses this path: {reason}", {"reason": str(refused)}
+        ) from None
+    if normalized != path:
+        # The server would store the file elsewhere than the path sent (and
+        # answer with that path): the call would not mean what it says.
+        raise PydanticCustomError(
+            "file_path_canonical",
+            "the server stores this path as '{normalized}': send that",
+            {"normalized": normalized},
+        )
+    return path
+
+
+# Segments that are neither empty nor `.`, no `..` anywhere, no scheme.
+_SEGMENT = r"(?!\.(?:/|$))[^/\x00]+"
+_PATH_PATTERN = rf"^(?!hot://)(?!.*\.\.){_SEGMENT}(?:/{_SEGMENT})*$"
+
+#: A file path as the server stores it: slash-separated segments, none empty,
+#: `.` or containing `..`, no leading slash, no NUL (crates/hot/src/file_storage.rs).
+FilePath = Annotated[
+    str,
+    AfterValidator(_stored_as_sent),
+    Field(json_schema_extra={"pattern": _PATH_PATTERN}),
+]
+FILE_PATH: TypeAdapter[str] = TypeAdapter(FilePath)
+
+
+def _part_in_range(number: int) -> int:
+    # crates/hot/src/file_storage.rs validate_part_number (400 from handlers/files.rs).
+    if not 1 <= number <= MAX_UPLOAD_PARTS:
+        raise PydanticCustomError(
+            "part_number",
+            "Part number must be between 1 and {most}, got {number}",
+            {"most": MAX_UPLOAD_PARTS, "number": number},
+        )
+    return number
+
+
+#: A multipart upload's part number: 1 to `MAX_UPLOAD_PARTS`.
+PartNumber = Annotated[
+    int,
+    AfterValidator(_part_in_range),
+    Field(json_schema_extra={"minimum": 1, "maximum": MAX_UPLOAD_PARTS}),
+]
+PART_NUMBER: TypeAdapter[int] = TypeAdapter(PartNumber)
 
 
 class File(WireModel):
@@ -47,8 +141,17 @@ class UploadPart(WireModel):
 
 
 class UploadCreate(RequestModel):
-    """Body of `POST /v1/files/uploads`."""
+    """Body of `POST /v1/files/uploads`: `path` as the server stores it (see
+    `FilePath`), `expected_size` in bytes and positive when given."""
 
-    path: str = Field(min_length=1)
-    expected_size: int | None = Field(default=None, ge=0)
+    path: FilePath
+    expected_size: int | None = Field(default=None, json_schema_extra={"minimum": 1})
     content_type: str | None = None
+
+    @field_validator("expected_size")
+    @classmethod
+    def _positive(cls, size: int | None) -> int | None:
+        # crates/hot_api/src/handlers/files.rs, initiate_upload (400).
+        if size is not None and size <= 0:
+            raise PydanticCustomError("expected_size", "expected_size must be greater than zero")
+        return size

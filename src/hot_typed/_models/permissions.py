@@ -4,110 +4,165 @@ A permission map goes from a resource `type:path` to the actions granted on it:
 
     Permissions({"event:orders:*": ["create"], "stream:*": ["read"]})
 
-Every rule the server enforces is enforced here first, so a bad map fails when
-it is built, with an error located at the offending key (and action).
+Every rule the server enforces (crates/hot/src/permission.rs) is enforced here
+first, so a bad map fails when it is built, with an error located at the
+offending key (and action) whose message is the server's own.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ConfigDict, GetJsonSchemaHandler, RootModel, ValidationError, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 from typing_extensions import Self
 
-__all__ = ["ACTIONS", "RESOURCE_ACTIONS", "Permissions"]
+__all__ = [
+    "ACTIONS",
+    "RESOURCE_ACTIONS",
+    "SERVICE_KEY_RESOURCE_TYPES",
+    "PermissionProblem",
+    "Permissions",
+    "permission_problems",
+    "problem_errors",
+    "service_key_problems",
+]
 
-#: Every action a permission may grant; `*` grants all actions valid for the type.
-ACTIONS = frozenset({"create", "read", "update", "delete", "execute", "*"})
+# crates/hot/src/permission.rs `actions`, in the order its messages list them.
+_ACTIONS = ("create", "read", "update", "delete", "execute", "*")
+#: Every action a permission may grant; `*` grants every action valid for the type.
+ACTIONS = frozenset(_ACTIONS)
 
-#: The actions valid for each known resource type. Other types accept any action.
-RESOURCE_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+# crates/hot/src/permission.rs `resource_types::valid_actions`: the known types
+# and their actions; any other type (`call`, `my-thing`) accepts every action.
+_RESOURCE_ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "mcp": frozenset({"execute"}),
-        "webhook": frozenset({"execute"}),
-        "stream": frozenset({"read"}),
-        "event": frozenset({"create", "read"}),
-        "run": frozenset({"read"}),
-        "call": frozenset({"create", "read"}),
-        "project": frozenset({"create", "read", "update", "delete"}),
-        "context": frozenset({"create", "read", "update", "delete"}),
-        "build": frozenset({"create", "read", "execute"}),
-        "key": frozenset({"create", "read", "update", "delete"}),
-        "session": frozenset({"create", "read", "delete"}),
-        "env": frozenset({"read"}),
+        "mcp": ("execute",),
+        "webhook": ("execute",),
+        "stream": ("read",),
+        "event": ("create", "read"),
+        "run": ("read",),
+        "project": ("create", "read", "update", "delete"),
+        "build": ("create", "read", "execute"),
+        "context": ("create", "read", "update", "delete"),
+        "key": ("create", "read", "update", "delete"),
+        "session": ("create", "read", "delete"),
+        "env": ("read",),
     }
 )
+#: The actions valid for each known resource type. Other types accept any action.
+RESOURCE_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {kind: frozenset(actions) for kind, actions in _RESOURCE_ACTIONS.items()}
+)
 
-_TYPE = re.compile(r"[A-Za-z0-9-]+")
+# crates/hot/src/permission.rs `SERVICE_KEY_ALLOWED`, applied by
+# crates/hot_api/src/handlers/service_keys.rs: service keys are customer-facing
+# and may not name administrative types, nor the universal `*:*`.
+#: The only resource types a service key's permissions may name.
+SERVICE_KEY_RESOURCE_TYPES = ("mcp", "webhook", "stream", "event", "run")
 
 
-def _resource_problem(resource: str) -> str | None:
-    """Why `resource` is not a valid `type:path`, or None when it is."""
+class PermissionProblem(NamedTuple):
+    """One broken rule: where (the resource, and the action's index), which rule
+    (an error type) and the server's message for it."""
+
+    loc: tuple[str | int, ...]
+    kind: str
+    message: str
+    value: Any
+
+
+def _resource_type(resource: str) -> str | None:
+    """The type of `resource` as the server parses it, or None when malformed:
+    `*:*`, or `type:path` with a non-empty path and a type of ASCII letters,
+    digits and hyphens (a bare `*` type only in `*:*`)."""
     if resource == "*:*":
-        return None
-    if resource == "*":
-        return "a bare '*' is not a resource; the universal wildcard is '*:*'"
+        return "*"
     kind, colon, where = resource.partition(":")
-    if not colon:
-        return "a resource is written 'type:path' (for example 'stream:*')"
-    if not kind:
-        return "the type before ':' must not be empty"
-    if not where:
-        return "the path after ':' must not be empty"
-    if kind == "*":
-        return "the wildcard type '*' only goes with the path '*' ('*:*')"
-    if not _TYPE.fullmatch(kind):
-        return "the type may only hold ASCII letters, digits and hyphens"
-    return None
+    if not colon or not kind or kind == "*" or not where:
+        return None
+    if not all(c.isascii() and (c.isalnum() or c == "-") for c in kind):
+        return None
+    return kind
 
 
-def _action_problem(kind: str, action: Any) -> str | None:
-    """Why `action` cannot be granted on resources of type `kind`, or None."""
-    if not isinstance(action, str):
-        return f"an action is a string, got {type(action).__name__}"
-    if action != action.lower():
-        return f"actions are lowercase ({action.lower()!r}, not {action!r})"
+def _action_problem(resource: str, kind: str, action: str) -> str | None:
     if action not in ACTIONS:
-        return f"{action!r} is not an action; actions are {', '.join(sorted(ACTIONS))}"
-    valid = RESOURCE_ACTIONS.get(kind)
+        return f"Invalid action: '{action}'. Valid actions: {', '.join(_ACTIONS)}"
+    valid = _RESOURCE_ACTIONS.get(kind)
     if action == "*" or valid is None or action in valid:
         return None
-    return f"{action!r} is not valid for {kind!r} resources, which allow {', '.join(sorted(valid))}"
+    return (
+        f"Action '{action}' is not valid for resource '{resource}'. "
+        f"Valid actions: {', '.join(valid)}"
+    )
 
 
-def _problems(permissions: Mapping[str, Sequence[str]]) -> list[InitErrorDetails]:
-    errors: list[InitErrorDetails] = []
-
-    def add(kind: str, message: str, loc: tuple[str | int, ...], value: Any) -> None:
-        error = PydanticCustomError(
-            kind, "resource '{resource}': {rule}", {"resource": loc[0], "rule": message}
-        )
-        errors.append(InitErrorDetails(type=error, loc=loc, input=value))
-
+def permission_problems(permissions: Mapping[str, Sequence[str]]) -> list[PermissionProblem]:
+    """Every rule of `Permissions::validate` the map breaks, in the map's order,
+    each with the message the server answers for it (crates/hot/src/permission.rs)."""
+    problems: list[PermissionProblem] = []
     for resource, actions in permissions.items():
-        problem = _resource_problem(resource)
-        if problem is not None:
-            add("permission_resource", problem, (resource,), resource)
-            continue
-        if not actions:
-            add(
-                "permission_actions_empty",
-                "the action list must not be empty",
-                (resource,),
-                actions,
+        kind = _resource_type(resource)
+        if kind is None:
+            message = (
+                f"Invalid resource URN: '{resource}'. "
+                "Expected format: type:path (e.g. mcp:*, stream:my-id)"
+            )
+            problems.append(
+                PermissionProblem((resource,), "permission_resource", message, resource)
             )
             continue
-        kind = resource.partition(":")[0]
-        for i, action in enumerate(actions):
-            problem = _action_problem(kind, action)
+        if not actions:
+            message = (
+                f"Resource '{resource}' has an empty action list. "
+                "Each resource must have at least one action."
+            )
+            problems.append(
+                PermissionProblem((resource,), "permission_actions_empty", message, actions)
+            )
+            continue
+        for index, action in enumerate(actions):
+            problem = _action_problem(resource, kind, action)
             if problem is not None:
-                add("permission_action", problem, (resource, i), action)
-    return errors
+                problems.append(
+                    PermissionProblem((resource, index), "permission_action", problem, action)
+                )
+    return problems
+
+
+def service_key_problems(permissions: Mapping[str, Sequence[str]]) -> list[PermissionProblem]:
+    """The resources a service key may not name (`validate_resource_types` with
+    `SERVICE_KEY_ALLOWED`, crates/hot/src/permission.rs), with the server's message.
+    Malformed resources are `permission_problems`' to report."""
+    allowed = ", ".join(SERVICE_KEY_RESOURCE_TYPES)
+    return [
+        PermissionProblem(
+            (resource,),
+            "permission_resource_type",
+            f"Resource type '{kind}' is not allowed for this credential. Allowed types: {allowed}",
+            resource,
+        )
+        for resource in permissions
+        if (kind := _resource_type(resource)) is not None and kind not in SERVICE_KEY_RESOURCE_TYPES
+    ]
+
+
+def problem_errors(problems: Sequence[PermissionProblem]) -> list[InitErrorDetails]:
+    """`problems` as pydantic errors, each message naming its resource."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                kind, "resource '{resource}': {rule}", {"resource": loc[0], "rule": message}
+            ),
+            loc=loc,
+            input=value,
+        )
+        for loc, kind, message, value in problems
+    ]
 
 
 class Permissions(RootModel[dict[str, list[str]]]):
@@ -115,17 +170,17 @@ class Permissions(RootModel[dict[str, list[str]]]):
 
     Build it from a mapping (`Permissions({"stream:*": ["read"]})`) or let
     `SessionCreate` and `ServiceKeyCreate` build it from a dict. The rules,
-    the server's own:
+    the server's own (crates/hot/src/permission.rs):
 
     * a resource is `type:path`, neither part empty; a bare `*` is invalid
       (use `*:*`) and the type `*` only goes with the path `*`;
     * a type holds ASCII letters, digits and hyphens;
-    * each list is non-empty; actions are lowercase, one of `create`, `read`,
-      `update`, `delete`, `execute` or `*`, and valid for the type (see
-      `RESOURCE_ACTIONS`; unknown types accept every action).
+    * each list is non-empty; actions are one of `create`, `read`, `update`,
+      `delete`, `execute` or `*` (lowercase), and valid for the type (see
+      `RESOURCE_ACTIONS`; `*:*` and types it does not list accept every action).
 
     A broken map raises pydantic's `ValidationError`, one error per problem,
-    located at the key (and the action's index) and naming the rule.
+    located at the key (and the action's index), its message the server's.
     """
 
     model_config = ConfigDict(revalidate_instances="always")
@@ -134,9 +189,9 @@ class Permissions(RootModel[dict[str, list[str]]]):
 
     @model_validator(mode="after")
     def _follow_server_rules(self) -> Self:
-        errors = _problems(self.root)
-        if errors:
-            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        problems = permission_problems(self.root)
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problem_errors(problems))
         return self
 
     @classmethod
@@ -144,8 +199,8 @@ class Permissions(RootModel[dict[str, list[str]]]):
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         # The rules as JSON Schema: the key grammar, and per known type its actions.
-        def actions(allowed: frozenset[str]) -> JsonSchemaValue:
-            return {"type": "array", "minItems": 1, "items": {"enum": sorted(allowed | {"*"})}}
+        def actions(allowed: Sequence[str]) -> JsonSchemaValue:
+            return {"type": "array", "minItems": 1, "items": {"enum": sorted({*allowed, "*"})}}
 
         return {
             "title": cls.__name__,
@@ -153,9 +208,9 @@ class Permissions(RootModel[dict[str, list[str]]]):
             "type": "object",
             "propertyNames": {"pattern": r"^(?:\*:\*|[A-Za-z0-9-]+:.+)$"},
             "patternProperties": {
-                f"^{kind}:": actions(allowed) for kind, allowed in RESOURCE_ACTIONS.items()
+                f"^{kind}:": actions(allowed) for kind, allowed in _RESOURCE_ACTIONS.items()
             },
-            "additionalProperties": actions(ACTIONS),
+            "additionalProperties": actions(_ACTIONS),
         }
 
     def __getitem__(self, resource: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, TypeAdapter
 
 from ._base import RequestModel, WireModel
 
@@ -46,16 +46,18 @@ class ProjectActivation(WireModel):
     redeployed_build_id: UUID | None = None
 
 
+# crates/hot_api/src/handlers/projects.rs stores any name, "" included (then
+# reachable by its id only): nothing to refuse beyond the type.
 class ProjectCreate(RequestModel):
-    """Body of `POST /v1/projects`: the new project's name (not empty)."""
+    """Body of `POST /v1/projects`: the new project's name."""
 
-    name: str = Field(min_length=1)
+    name: str
 
 
 class ProjectUpdate(RequestModel):
-    """Body of `PATCH /v1/projects/{project}`: the project's new name (not empty)."""
+    """Body of `PATCH /v1/projects/{project}`: the project's new name."""
 
-    name: str = Field(min_length=1)
+    name: str
 
 
 class BuildRuntimeWarning(WireModel):
@@ -116,21 +118,28 @@ class ContextVariable(WireModel):
     updated_at: AwareDatetime
 
 
+# crates/hot_api/src/handlers/context.rs stores any key, "" included.
 class ContextVariableCreate(RequestModel):
-    """Body of `POST /v1/projects/{project}/context`: a new variable's `key` (not
-    empty), its `value` (write-only: never returned) and an optional description."""
+    """Body of `POST /v1/projects/{project}/context`: a new variable's `key`, its
+    `value` (write-only: never returned) and an optional description."""
 
-    key: str = Field(min_length=1)
+    key: str
     value: str
     description: str | None = None
 
 
 class ContextVariableUpdate(RequestModel):
-    """Body of `PUT /v1/projects/{project}/context/{key}`: the variable's new
-    `value` and description."""
+    """Body of `PUT /v1/projects/{project}/context/{key}`. The description is
+    replaced along with the value: left unset, it is cleared
+    (crates/hot/src/db/context.rs, update)."""
 
     value: str
     description: str | None = None
+
+
+#: The `build_id` of a build upload: a UUID, or the server answers 400
+#: "Invalid build_id format" (crates/hot_api/src/handlers/builds.rs, upload_build).
+BUILD_ID: TypeAdapter[UUID] = TypeAdapter(UUID)
 
 
 class EventHandler(WireModel):

@@ -12,7 +12,14 @@ import httpx
 from typing_extensions import Unpack
 
 from .._downloads import DownloadTo
-from .._models.files import File, InitiateUpload, UploadCreate, UploadPart
+from .._models.files import (
+    FILE_PATH,
+    PART_NUMBER,
+    File,
+    InitiateUpload,
+    UploadCreate,
+    UploadPart,
+)
 from .._options import CallOptions, StreamOptions
 from .._request import Call, ListCall, Request, path, path_segments
 from .._resource import ModeT, Resource, endpoint, job_endpoint, list_endpoint
@@ -45,7 +52,7 @@ def _content_bytes(content: Any) -> bytes:
 def _simple_upload(file_path: str, content_type: str | None, content: Any) -> Call[File]:
     request = Request(
         "PUT",
-        "/files/upload/" + path_segments(file_path),
+        "/files/upload/" + path_segments(FILE_PATH.validate_python(file_path)),
         content=content,
         content_type=content_type or _OCTET_STREAM,
     )
@@ -59,11 +66,9 @@ def _initiate(body: UploadCreate | Mapping[str, Any]) -> Call[InitiateUpload]:
 
 
 def _upload_part(upload_id: str | UUID, part_number: int, content: Any) -> Call[UploadPart]:
-    if part_number < 1:
-        raise ValueError(f"part_number starts at 1, got {part_number}")
     request = Request(
         "PUT",
-        path("/files/uploads/{}/{}", upload_id, part_number),
+        path("/files/uploads/{}/{}", upload_id, PART_NUMBER.validate_python(part_number)),
         content=content,
         content_type=_OCTET_STREAM,
     )
@@ -93,7 +98,10 @@ class Files(Resource[ModeT]):
         offset: int | None = None,
         **options: Unpack[CallOptions],
     ) -> ListCall[File]:
-        """Files whose path starts with `prefix` (all files when None)."""
+        """Files, most recently updated first. Despite its name, the server reads
+        `prefix` as a search (crates/hot/src/db/file.rs): a path containing it,
+        case-insensitively, with `%` and `_` as wildcards; a run id lists the
+        files that run created or updated. All files when None."""
         params = query(FileListQuery, prefix=prefix, limit=limit, offset=offset)
         return ListCall(Request("GET", "/files", params=params), list_parser(File))
 
@@ -189,7 +197,7 @@ class Files(Resource[ModeT]):
             complete=_complete,
             abort=_abort,
         )
-        path_segments(path)  # an invalid path fails here, before any byte is read
+        FILE_PATH.validate_python(path)  # an invalid path fails here, before any byte is read
         return UploadFile(calls, path, source, part_size, concurrency, on_progress)
 
     @endpoint

@@ -10,6 +10,7 @@ import httpx
 from typing_extensions import Unpack
 
 from .._models.projects import (
+    BUILD_ID,
     Build,
     BuildUpload,
     BuildWithProject,
@@ -190,11 +191,13 @@ class Builds(Resource[ModeT]):
         """Upload a build archive (multipart: `file`, `hash`, optional `build_id`).
 
         `file` is the archive's bytes, a path to it or a binary file object;
-        a path or file object is streamed from disk, never read whole.
+        a path or file object is streamed from disk, never read whole. `hash` is
+        stored as given (crates/hot_api/src/handlers/builds.rs does not check it);
+        `build_id`, when given, must be a UUID (else `ValidationError`).
         """
-        if not hash:
-            raise ValueError("hash must be the build archive's hash, not empty")
-        data = {"hash": hash} if build_id is None else {"hash": hash, "build_id": str(build_id)}
+        data = {"hash": hash}
+        if build_id is not None:
+            data["build_id"] = str(BUILD_ID.validate_python(build_id))
         request = Request(
             "POST",
             path("/projects/{}/builds", project),

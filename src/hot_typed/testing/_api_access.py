@@ -8,42 +8,72 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._models.permissions import Permissions
+from .._models.auth import (
+    SESSION_MAX_TTL,
+    ServiceKeyCreate,
+    ServiceKeyUpdate,
+    SessionCreate,
+    expiry_problem,
+)
+from .._models.domains import DomainCreate, canonical_domain, domain_problem
+from .._models.permissions import Permissions, permission_problems, service_key_problems
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
-from ._values import JSON, ApiError, created, found, item, new_id, no_content, page, timestamp
+from ._values import (
+    JSON,
+    ApiError,
+    created,
+    found,
+    item,
+    new_id,
+    no_content,
+    page,
+    timestamp,
+    uuid_param,
+)
 
-__all__ = ["add_access_routes", "permission_errors"]
+__all__ = ["add_access_routes", "permission_error"]
 
+# crates/hot/src/db/session.rs DEFAULT_TTL_SECS: a session without expires_in.
 SESSION_LIFETIME_S = 3600
 
 
-def permission_errors(permissions: Any) -> list[str]:
-    """Why `permissions` would be refused by the server (empty when valid).
+def permission_error(permissions: Any, *, service_key: bool = False) -> str | None:
+    """The server's 400 message for `permissions`, or None when it accepts them.
 
-    The rules are the ones the client checks before sending; the emulator
-    applies them to whatever reaches it, such as bodies sent by other clients.
+    crates/hot_api/src/handlers/sessions.rs and service_keys.rs parse the map
+    (a JSON object of string arrays), validate it (crates/hot/src/permission.rs)
+    and, for service keys, its resource types, answering the first problem
+    found. The rules are the client's own (`Permissions`).
     """
     try:
-        Permissions.model_validate(permissions)
+        parsed = Permissions.model_validate(permissions)
     except ValidationError as error:
-        return [problem["msg"] for problem in error.errors(include_url=False)]
-    return []
+        errors = error.errors(include_url=False)
+        shape = [e for e in errors if not e["type"].startswith("permission")]
+        if shape:
+            return f"Invalid permissions: Permission JSON error: {shape[0]['msg']}"
+        # The map is well formed: the problems are the rules'; the first is answered.
+        problems = permission_problems(permissions)
+    else:
+        problems = service_key_problems(parsed.root) if service_key else []
+    return f"Invalid permissions: {problems[0].message}" if problems else None
 
 
-def _permissions(body: JSON) -> Any:
+def _permissions(body: JSON, *, service_key: bool) -> Any:
     permissions = body.get("permissions")
-    errors = permission_errors(permissions)
-    if errors:
-        raise ApiError.bad_request("Invalid permissions: " + "; ".join(errors))
+    problem = permission_error(permissions, service_key=service_key)
+    if problem is not None:
+        raise ApiError.bad_request(problem)
     return permissions
 
 
-def _expires_in(body: JSON) -> int | None:
-    value = body.get("expires_in")
-    if value is not None and (not isinstance(value, int) or value <= 0):
-        raise ApiError.bad_request("expires_in must be a positive number of seconds")
+def _expires_in(body: JSON, longest: int | None) -> int | None:
+    value: int | None = body.get("expires_in")
+    problem = None if value is None else expiry_problem(value, longest)
+    if problem is not None:
+        raise ApiError.bad_request(problem)
     return value
 
 
@@ -73,9 +103,9 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/sessions")
     def create_session(routed: Routed) -> HttpResponse:
-        body = routed.json_object()
-        permissions = _permissions(body)
-        lifetime = _expires_in(body) or SESSION_LIFETIME_S
+        body = routed.body(SessionCreate, untyped={"permissions"})
+        permissions = _permissions(body, service_key=False)
+        lifetime = _expires_in(body, SESSION_MAX_TTL) or SESSION_LIFETIME_S
         with store.lock:
             session_id = new_id()
             session: JSON = {
@@ -83,7 +113,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
                 "token": issue("hot_sess", session_id),
                 "permissions": permissions,
             }
-            if "metadata" in body:
+            if body.get("metadata") is not None:
                 session["metadata"] = body["metadata"]
             session.update(expires_at=_in(lifetime), created_at=timestamp())
             store.sessions[session_id] = _public(session)
@@ -106,7 +136,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("DELETE", "/sessions/{session_id}")
     def revoke_session(routed: Routed) -> HttpResponse:
         with store.lock:
-            session = store.sessions.pop(routed.params["session_id"].lower(), None)
+            session = store.sessions.pop(uuid_param(routed.params["session_id"]), None)
             if session is None:
                 raise ApiError.not_found("Session")
             retire(session["session_id"])
@@ -119,9 +149,9 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/service-keys")
     def create_key(routed: Routed) -> HttpResponse:
-        body = routed.json_object()
-        permissions = _permissions(body)
-        lifetime = _expires_in(body)
+        body = routed.body(ServiceKeyCreate, untyped={"permissions"})
+        permissions = _permissions(body, service_key=True)
+        lifetime = _expires_in(body, None)
         with store.lock:
             key_id = new_id()
             key: JSON = {
@@ -131,7 +161,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
                 "token": issue("hot_sk", key_id),
                 "permissions": permissions,
             }
-            if "metadata" in body:
+            if body.get("metadata") is not None:
                 key["metadata"] = body["metadata"]
             if lifetime is not None:
                 key["expires_at"] = _in(lifetime)
@@ -166,9 +196,12 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PATCH", "/service-keys/{service_key_id}")
     def update_key(routed: Routed) -> HttpResponse:
-        body = routed.json_object()
+        body = routed.body(ServiceKeyUpdate)
         with store.lock:
             key = key_of(routed)
+            # crates/hot_api/src/handlers/service_keys.rs, update_service_key.
+            if "revoked_at" in key:
+                raise ApiError(409, "revoked", "Cannot update a revoked service key")
             if body.get("metadata") is None:
                 key.pop("metadata", None)
             else:
@@ -190,19 +223,24 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/domains")
     def create_domain(routed: Routed) -> HttpResponse:
-        name = routed.json_object().get("domain")
-        if not isinstance(name, str) or "." not in name:
-            raise ApiError.bad_request("domain must be a domain name")
+        # crates/hot_api/src/handlers/domains.rs: Domain::create refuses an
+        # invalid name with 400 "Invalid domain name", stores it trimmed, lowercase.
+        name = routed.body(DomainCreate)["domain"]
+        if domain_problem(name) is not None:
+            raise ApiError.bad_request("Invalid domain name")
+        sent, name = name, canonical_domain(name)
         with store.lock:
+            if any(d["domain"] == name for d in store.domains.values()):
+                raise ApiError(409, "domain_exists", f"Domain '{sent}' is already registered")
             domain: JSON = {
                 "domain_id": new_id(),
                 "env_id": store.env_id,
-                "domain": name.lower(),
+                "domain": name,
                 "status": "pending_validation",
                 "dns_records": [
                     {
                         "type": "CNAME",
-                        "name": name.lower(),
+                        "name": name,
                         "value": "routing.hot.localhost",
                         "purpose": "routing",
                     }

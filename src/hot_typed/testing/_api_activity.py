@@ -2,59 +2,67 @@
 
 from __future__ import annotations
 
-import re
+import calendar
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .._models.events import HOT_CALL, EventCreate
+from .._resources._params import parse_time_range
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
 from ._store import RUN_TERMINAL
 from ._subscriptions import EnvSubscription, SnapshotSubscription, StreamSubscription
-from ._values import JSON, ApiError, created, found, item, page, timestamp_nanos
+from ._values import JSON, ApiError, created, found, item, page, timestamp_nanos, uuid_param
 
 __all__ = ["add_activity_routes"]
 
 RESERVED_PREFIX = "hot:"
-CALL_EVENT_TYPE = "hot:call"
 
-_DURATION = re.compile(
-    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
-)
-_DURATION_SECONDS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60, 1)
+def _cutoff_ns(time_range: str | None) -> int | None:
+    """The earliest start time (ns) `time_range` lists, None for every run.
 
-
-def _time_range_seconds(value: str) -> int | None:
-    """Seconds of an ISO 8601 duration such as `P7D`; None when it is not one
-    (the server then ignores the filter)."""
-    match = _DURATION.match(value)
-    if match is None or not any(match.groups()):
+    crates/hot_api/src/handlers/runs.rs filters with crates/hot/src/time_range.rs:
+    a value it cannot parse lists every run; years and months go back on the
+    calendar (clamped to the month's last day), the rest by fixed lengths.
+    """
+    try:
+        duration = None if time_range is None else parse_time_range(time_range)
+    except ValueError:
         return None
-    return sum(
-        int(g) * unit for g, unit in zip(match.groups(), _DURATION_SECONDS, strict=True) if g
+    if duration is None:
+        return None
+    now = datetime.now(timezone.utc)
+    months = now.year * 12 + now.month - 1 - duration.years * 12 - duration.months
+    year, month = divmod(months, 12)
+    if year < 1:
+        return time.time_ns()
+    day = min(now.day, calendar.monthrange(year, month + 1)[1])
+    back = now.replace(year=year, month=month + 1, day=day) - timedelta(
+        weeks=duration.weeks,
+        days=duration.days,
+        hours=duration.hours,
+        minutes=duration.minutes,
+        seconds=duration.seconds,
     )
+    return int(back.timestamp()) * 1_000_000_000 + back.microsecond * 1_000
 
 
 def _event_body(routed: Routed) -> tuple[str, Any, str | None]:
-    body = routed.json_object()
-    event_type = body.get("event_type")
-    if not isinstance(event_type, str) or not event_type:
-        raise ApiError.bad_request("event_type is required")
-    if event_type.startswith(RESERVED_PREFIX) and event_type != CALL_EVENT_TYPE:
+    # crates/hot_api/src/handlers/events.rs (and streams.rs, subscribe_with_event):
+    # the body is PublishEventRequest; only the reserved prefix is checked (403).
+    # hot:call data is stored whatever its shape: a call it cannot make fails its run.
+    body = routed.body(EventCreate, untyped={"event_data"})
+    event_type: str = body["event_type"]
+    if event_type.startswith(RESERVED_PREFIX) and event_type != HOT_CALL:
         raise ApiError(
-            403, "forbidden", "Event types beginning with 'hot:' are reserved for internal use"
+            403,
+            "forbidden",
+            "Event types beginning with 'hot:' are reserved for internal control flows",
         )
     stream_id = body.get("stream_id")
-    if stream_id is not None and not _is_uuid(stream_id):
-        raise ApiError.bad_request("stream_id must be a UUID")
-    return event_type, body.get("event_data"), None if stream_id is None else stream_id.lower()
-
-
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def _is_uuid(value: Any) -> bool:
-    return isinstance(value, str) and _UUID.match(value) is not None
+    return event_type, body["event_data"], None if stream_id is None else stream_id.lower()
 
 
 def add_activity_routes(router: Router, ctx: ServerContext) -> None:
@@ -124,7 +132,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         return ctx.sse(routed, subscription, lambda: stream_complete(event["stream_id"]))
 
     def subscribe(routed: Routed) -> HttpResponse:
-        stream_id = routed.params["stream_id"].lower()
+        stream_id = uuid_param(routed.params["stream_id"])
         check_project(routed)
         with store.lock:
             if stream_id not in store.streams:
@@ -140,8 +148,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("GET", "/runs")
     def list_runs(routed: Routed) -> HttpResponse:
         query = routed.query
-        seconds = _time_range_seconds(query.get("time_range", ""))
-        cutoff = None if seconds is None else time.time_ns() - seconds * 1_000_000_000
+        cutoff = _cutoff_ns(query.get("time_range"))
         with store.lock:
             runs = [
                 dict(run)

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 import time
+import uuid
+from collections.abc import Callable
 
+from pydantic import ValidationError
+
+from .._models.files import (
+    MAX_UPLOAD_PARTS,
+    PART_NUMBER,
+    UploadCreate,
+    normalize_file_path,
+)
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
@@ -14,15 +25,37 @@ from ._values import JSON, ApiError, created, found, item, new_id, no_content, p
 
 __all__ = ["add_file_routes"]
 
-MAX_UPLOAD_PARTS = 10_000
 UPLOAD_LIFETIME_NS = 24 * 3600 * 1_000_000_000
+# crates/hot_api/src/handlers/files.rs, upload_part_handler: MAX_PART_SIZE.
+MAX_PART_BYTES = 256 * 1024 * 1024
 
 
-def _normalized(path: str) -> str:
-    parts = [part for part in path.split("/") if part]
-    if not parts or any(part in (".", "..") for part in parts):
-        raise ApiError.bad_request(f"Invalid file path: {path!r}")
-    return "/".join(parts)
+def _like(term: str) -> str:
+    """A regular expression for LIKE's pattern `term`: `%` any run, `_` any one
+    character, a backslash making the next character literal."""
+    parts: list[str] = []
+    chars = iter(term)
+    for char in chars:
+        if char == "\\":
+            parts.append(re.escape(next(chars, "\\")))
+        else:
+            parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+    return "".join(parts)
+
+
+def _search(term: str | None) -> Callable[[JSON], bool]:
+    """Which files the `prefix` query selects, as crates/hot/src/db/file.rs
+    (list_files_by_env) does: a UUID selects the files a run created or
+    updated; other text is a case-insensitive LIKE '%text%' on the path (so it
+    matches anywhere, `%` and `_` being wildcards)."""
+    if term is None:
+        return lambda record: True
+    try:
+        run_id = str(uuid.UUID(term))
+    except ValueError:
+        pattern = re.compile(_like(term), re.IGNORECASE | re.DOTALL)
+        return lambda record: pattern.search(record["path"]) is not None
+    return lambda record: run_id in (record["created_by_run_id"], record["updated_by_run_id"])
 
 
 def add_file_routes(router: Router, ctx: ServerContext) -> None:
@@ -54,28 +87,33 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/files")
     def list_files(routed: Routed) -> HttpResponse:
-        prefix = routed.query.get("prefix", "")
+        matches = _search(routed.query.get("prefix"))
         with store.lock:
-            found = [dict(f) for f in store.files.values() if f["path"].startswith(prefix)]
-        return page(sorted(found, key=lambda f: f["path"]), routed.query)
+            found = [dict(f) for f in store.files.values() if matches(f)]
+        # Newest first, as the server orders them (updated_at DESC).
+        return page(sorted(found, key=lambda f: f["updated_at"], reverse=True), routed.query)
 
     @router.add("POST", "/files/uploads")
     def initiate(routed: Routed) -> HttpResponse:
-        body = routed.json_object()
-        path = body.get("path")
-        if not isinstance(path, str):
-            raise ApiError.bad_request("path is required")
+        # crates/hot_api/src/handlers/files.rs, initiate_upload: the path is
+        # normalized (crates/hot/src/file_storage.rs) or refused, then the size.
+        body = routed.body(UploadCreate)
+        try:
+            path = normalize_file_path(body["path"])
+        except ValueError as refused:
+            raise ApiError.bad_request(f"Invalid path: {refused}") from None
         expected = body.get("expected_size")
-        if expected is not None and (not isinstance(expected, int) or expected <= 0):
+        if expected is not None and expected <= 0:
             raise ApiError.bad_request("expected_size must be greater than zero")
         part_size = max(ctx.config.part_size, -(-(expected or 0) // MAX_UPLOAD_PARTS))
         upload = Upload(
             upload_id=new_id(),
-            path=_normalized(path),
+            path=path,
             part_size=part_size,
             parts_expected=None if expected is None else -(-expected // part_size),
             content_type=body.get("content_type"),
             expires_at=timestamp(time.time_ns() + UPLOAD_LIFETIME_NS),
+            expected_size=expected,
         )
         with store.lock:
             store.uploads[upload.upload_id] = upload
@@ -90,34 +128,43 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PUT", "/files/uploads/{upload_id}/{part_number}")
     def upload_part(routed: Routed) -> HttpResponse:
+        raw = routed.params["part_number"]
         try:
-            number = int(routed.params["part_number"])
+            number = int(raw)
         except ValueError:
-            raise ApiError.bad_request("part_number must be an integer") from None
-        if not 1 <= number <= MAX_UPLOAD_PARTS:
-            raise ApiError.bad_request(
-                f"Part number must be between 1 and {MAX_UPLOAD_PARTS}, got {number}"
-            )
+            # axum's Path extractor: the segment is not an i32.
+            raise ApiError.rejection(400, f"Invalid URL: Cannot parse `{raw}` to a `i32`") from None
+        try:
+            PART_NUMBER.validate_python(number)
+        except ValidationError as refused:
+            # crates/hot_api/src/handlers/files.rs: validate_part_number (400).
+            raise ApiError.bad_request(refused.errors()[0]["msg"]) from None
+        # crates/hot_api/src/handlers/files.rs, upload_part_handler, in its order.
         content = routed.request.body
+        if len(content) > MAX_PART_BYTES:
+            raise ApiError(
+                413,
+                "part_too_large",
+                f"Part size {len(content)} exceeds maximum of {MAX_PART_BYTES} bytes",
+            )
         with store.lock:
             upload = upload_of(routed)
             expected = upload.parts_expected
-            if expected is not None and number > expected:
-                raise ApiError.bad_request("part number exceeds the expected part count")
-            if (
-                len(content) < ctx.config.min_part_size
-                and expected is not None
-                and number < expected
-            ):
+            final = expected is not None and number >= expected
+            if len(content) < ctx.config.min_part_size and expected is not None and not final:
                 raise ApiError(
                     400,
                     "part_too_small",
                     f"Non-final part size {len(content)} is below the minimum of "
                     f"{ctx.config.min_part_size} bytes",
                 )
-            if len(content) > upload.part_size:
-                raise ApiError.bad_request(
-                    f"Part exceeds negotiated size of {upload.part_size} bytes"
+            if expected is not None and number > expected:
+                raise ApiError.bad_request("part number exceeds the expected part count")
+            if len(content) > upload.part_size and not final:
+                raise ApiError(
+                    413,
+                    "part_too_large",
+                    f"Part exceeds negotiated size of {upload.part_size} bytes",
                 )
             upload.parts[number] = content
         etag = hashlib.md5(content).hexdigest()
@@ -128,15 +175,29 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         with store.lock:
             upload = upload_of(routed)
             numbers = sorted(upload.parts)
-            if not numbers or numbers != list(range(1, len(numbers) + 1)):
-                raise ApiError.bad_request("Parts must be numbered 1..n without gaps")
-            if upload.parts_expected is not None and len(numbers) != upload.parts_expected:
-                raise ApiError.bad_request(
-                    f"Expected {upload.parts_expected} parts, got {len(numbers)}"
+            received = sum(len(part) for part in upload.parts.values())
+            expected = upload.parts_expected
+            # crates/hot_api/src/handlers/files.rs, complete_upload: an upload
+            # announced with a size must have all its parts and bytes (409).
+            if expected is not None and (
+                len(numbers) != expected or received != upload.expected_size
+            ):
+                raise ApiError(
+                    409,
+                    "upload_incomplete",
+                    f"Upload has {len(numbers)}/{expected} parts and "
+                    f"{received}/{upload.expected_size} bytes",
                 )
-            for number in numbers[:-1]:
-                if len(upload.parts[number]) < ctx.config.min_part_size:
-                    raise ApiError(400, "part_too_small", f"Part {number} is below the minimum")
+            # Object storage refuses to assemble nothing, or a small non-final
+            # part; the handler reports its failure as a 500.
+            if not numbers or any(
+                len(upload.parts[n]) < ctx.config.min_part_size for n in numbers[:-1]
+            ):
+                raise ApiError(
+                    500,
+                    "internal_server_error",
+                    "Failed to complete upload: parts are missing or below the minimum size",
+                )
             del store.uploads[upload.upload_id]
             content = b"".join(upload.parts[n] for n in numbers)
             return item(write(upload.path, content, upload.content_type))
@@ -149,7 +210,15 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PUT", "/files/upload/{path*}")
     def upload_file(routed: Routed) -> HttpResponse:
-        return item(write(_normalized(routed.params["path"]), routed.request.body, None))
+        # crates/hot_api/src/handlers/files.rs, upload_file: the path is checked
+        # only when the storage writes it, a refusal surfacing as a 500.
+        try:
+            path = normalize_file_path(routed.params["path"])
+        except ValueError as refused:
+            raise ApiError(
+                500, "internal_server_error", f"Failed to write file: {refused}"
+            ) from None
+        return item(write(path, routed.request.body, None))
 
     @router.add("GET", "/files/{file_id}")
     def get_file(routed: Routed) -> HttpResponse:

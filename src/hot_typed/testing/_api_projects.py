@@ -5,12 +5,30 @@ from __future__ import annotations
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
 
+from pydantic import ValidationError
+
+from .._models.projects import (
+    BUILD_ID,
+    ContextVariableCreate,
+    ContextVariableUpdate,
+    ProjectCreate,
+    ProjectUpdate,
+)
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
-from ._values import JSON, ApiError, created, item, new_id, no_content, page, timestamp
+from ._values import (
+    JSON,
+    ApiError,
+    created,
+    item,
+    new_id,
+    no_content,
+    page,
+    timestamp,
+    uuid_param,
+)
 
 __all__ = ["add_project_routes"]
 
@@ -32,11 +50,10 @@ def _form(routed: Routed) -> dict[str, tuple[bytes, str | None]]:
     return fields
 
 
-def _text_field(body: JSON, name: str, *, required: bool = True) -> Any:
-    value = body.get(name)
-    if required and (not isinstance(value, str) or not value):
-        raise ApiError.bad_request(f"{name} is required")
-    return value
+def _upload_of(build: JSON) -> JSON:
+    """The answer to a build upload, for the stored `build`."""
+    keys = ("build_id", "project_id", "hash", "size", "storage_path", "storage_backend")
+    return {**{key: build[key] for key in keys}, "created_at": build["created_at"]}
 
 
 def add_project_routes(router: Router, ctx: ServerContext) -> None:
@@ -52,10 +69,14 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/projects")
     def create_project(routed: Routed) -> HttpResponse:
-        name = _text_field(routed.json_object(), "name")
+        # crates/hot_api/src/handlers/projects.rs: any name, "" included, is
+        # stored; a name the environment has already answers that project
+        # (Project::insert_or_get_project).
+        name = routed.body(ProjectCreate)["name"]
         with store.lock:
-            if any(p["name"] == name for p in store.projects.values()):
-                raise ApiError(409, "conflict", f"Project {name!r} already exists")
+            existing = next((p for p in store.projects.values() if p["name"] == name), None)
+            if existing is not None:
+                return created(dict(existing))
             now = timestamp()
             project = {
                 "project_id": new_id(),
@@ -74,7 +95,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PATCH", "/projects/{project}")
     def update_project(routed: Routed) -> HttpResponse:
-        name = _text_field(routed.json_object(), "name")
+        name = routed.body(ProjectUpdate)["name"]
         with store.lock:
             project = store.project(routed.params["project"])
             project.update(name=name, updated_at=timestamp())
@@ -120,7 +141,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     def build_of(routed: Routed) -> JSON:
         project = store.project(routed.params["project"])
-        build = store.builds.get(routed.params["build_id"].lower())
+        build = store.builds.get(uuid_param(routed.params["build_id"]))
         if build is None or build["project_id"] != project["project_id"]:
             raise ApiError.not_found("Build")
         return build
@@ -146,18 +167,32 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/projects/{project}/builds")
     def upload_build(routed: Routed) -> HttpResponse:
+        # crates/hot_api/src/handlers/builds.rs, upload_build: `file` and `hash`
+        # are required (any hash, "" included), `build_id` must be a UUID; an id
+        # already uploaded to this project answers that upload again (200), one
+        # of another project is a 409.
         fields = _form(routed)
-        if "file" not in fields:
-            raise ApiError.bad_request("file is required")
+        for required in ("file", "hash"):
+            if required not in fields:
+                raise ApiError.bad_request(f"Missing required field: {required}")
         archive = fields["file"][0]
-        hash_value = fields.get("hash", (b"", None))[0].decode()
-        if not hash_value:
-            raise ApiError.bad_request("hash is required")
-        build_id = fields.get("build_id", (b"", None))[0].decode().lower() or new_id()
+        hash_value = fields["hash"][0].decode()
+        build_id = new_id()
+        if "build_id" in fields:
+            try:
+                build_id = str(BUILD_ID.validate_python(fields["build_id"][0].decode()))
+            except ValidationError as refused:
+                message = refused.errors()[0]["msg"]
+                raise ApiError.bad_request(f"Invalid build_id format: {message}") from None
         with store.lock:
             project = store.project(routed.params["project"])
-            if build_id in store.builds:
-                raise ApiError(409, "conflict", "Build already exists")
+            existing = store.builds.get(build_id)
+            if existing is not None:
+                if existing["project_id"] != project["project_id"]:
+                    raise ApiError(
+                        409, "bad_request", "Build ID already exists in a different project"
+                    )
+                return item(_upload_of(existing))
             now = timestamp()
             storage = {
                 "storage_path": f"builds/{project['project_id']}/{build_id}.zip",
@@ -178,15 +213,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
                 **storage,
             }
             store.build_archives[build_id] = archive
-            upload = {
-                "build_id": build_id,
-                "project_id": project["project_id"],
-                "hash": hash_value,
-                "size": len(archive),
-                **storage,
-                "created_at": now,
-            }
-            return created(upload)
+            return created(_upload_of(store.builds[build_id]))
 
     def current(routed: Routed, key: str) -> HttpResponse:
         with store.lock:
@@ -242,14 +269,20 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/projects/{project}/context")
     def create_context(routed: Routed) -> HttpResponse:
-        body = routed.json_object()
-        key = _text_field(body, "key")
-        if "value" not in body:
-            raise ApiError.bad_request("value is required")
+        # crates/hot_api/src/handlers/context.rs checks nothing beyond the
+        # struct's types: any key, "" included, is stored.
+        body = routed.body(ContextVariableCreate)
+        key = body["key"]
         with store.lock:
             project_id, found = variables(routed)
             if key in found:
-                raise ApiError(409, "conflict", f"Context variable {key!r} already exists")
+                # The handler maps the unique index's refusal to a 500.
+                raise ApiError(
+                    500,
+                    "internal_server_error",
+                    "error returned from database: duplicate key value violates unique "
+                    'constraint "idx_hot_context_project_key"',
+                )
             now = timestamp()
             found[key] = {
                 "key": key,
@@ -262,17 +295,15 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PUT", "/projects/{project}/context/{key}")
     def update_context(routed: Routed) -> HttpResponse:
-        body = routed.json_object()
-        if "value" not in body:
-            raise ApiError.bad_request("value is required")
+        body = routed.body(ContextVariableUpdate)
         key = routed.params["key"]
         with store.lock:
             project_id, found = variables(routed)
             if key not in found:
                 raise ApiError.not_found("Context variable")
-            found[key]["updated_at"] = timestamp()
-            if "description" in body:
-                found[key]["description"] = body["description"]
+            # crates/hot/src/db/context.rs, update: the description is replaced
+            # too, cleared when the body has none.
+            found[key].update(updated_at=timestamp(), description=body.get("description"))
             store.context_values[project_id, key] = body["value"]
             return item(dict(found[key]))
 

@@ -169,8 +169,14 @@ class Handlers:
             function = self._functions.get(event.fn or "")
         # crates/hot/src/lang/emitter/database_writer.rs `write_run_fail`:
         # call runs are never retried.
+        if event.fn is None:
+            # crates/hot_worker/src/server.rs routes a call by its string `fn`.
+            return "Cannot extract target function from hot:call event data", _NO_RETRY
         if function is None:
             return f"Function not found: {event.fn}", _NO_RETRY
+        if not isinstance(event.data.get("args"), list):
+            # hot-std's call-event-handler calls `fn` with `event.data.args`.
+            return "hot:call data has no 'args' array to call the function with", _NO_RETRY
         return function, _NO_RETRY
 
     def dispatch(self, store: Store, event: JSON) -> str:

@@ -9,9 +9,12 @@ before the patterns they would also match (`/runs/{run_id}`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core.core_schema import ErrorType
 
 from ._http import HttpRequest, HttpResponse
 from ._values import ApiError
@@ -31,18 +34,61 @@ class Routed:
         return self.request.query
 
     def json(self) -> Any:
-        """The JSON body; `400 bad_request` when it is missing or not JSON."""
+        """The JSON body; axum's plain-text 400 when it is missing or not JSON."""
         try:
             return json.loads(self.request.body)
-        except ValueError:
-            raise ApiError.bad_request("Request body is not valid JSON") from None
+        except ValueError as error:
+            raise ApiError.rejection(
+                400, f"Failed to parse the request body as JSON: {error}"
+            ) from None
 
     def json_object(self) -> dict[str, Any]:
-        """The JSON body, which must be an object."""
+        """The JSON body, which must be an object (else axum's plain-text 422)."""
         body = self.json()
         if not isinstance(body, dict):
-            raise ApiError.bad_request("Request body must be a JSON object")
+            raise _unprocessable(f"invalid type: {type(body).__name__}, expected a struct")
         return body
+
+    def body(self, model: type[BaseModel], *, untyped: Collection[str] = ()) -> dict[str, Any]:
+        """The JSON object body read as the server's request struct would read it,
+        the struct being described by the client's request `model`.
+
+        As serde does: keys the struct does not have are ignored (dropped here), a
+        missing or mistyped field is axum's plain-text 422. Fields named in
+        `untyped` are `serde_json::Value` on the server: any JSON passes there, and
+        the handler checks them itself. The server's rules (what a handler answers
+        400 to) are the caller's to apply.
+        """
+        body = self.json_object()
+        known = {key: value for key, value in body.items() if key in model.model_fields}
+        # Fields a request model always sends are required (not `Option`) there.
+        for name in getattr(model, "_send_null", ()):
+            if name not in known:
+                raise _unprocessable(f"missing field `{name}`")
+        try:
+            model.__pydantic_validator__.validate_json(json.dumps(known), strict=True)
+        except ValidationError as error:
+            for problem in error.errors(include_url=False):
+                loose = problem["loc"][0] in untyped and problem["type"] != "missing"
+                if not loose and _is_shape_error(problem["type"]):
+                    where = ".".join(str(part) for part in problem["loc"])
+                    raise _unprocessable(f"{where}: {problem['msg']}") from None
+        return known
+
+
+# Pydantic's own error types: what serde reports too (a missing field, a value of
+# the wrong type). The client's checks of the server's rules raise custom types.
+_SHAPE_ERRORS = frozenset(get_args(ErrorType)) - {"value_error", "assertion_error"}
+
+
+def _is_shape_error(kind: str) -> bool:
+    return kind in _SHAPE_ERRORS
+
+
+def _unprocessable(detail: str) -> ApiError:
+    return ApiError.rejection(
+        422, f"Failed to deserialize the JSON body into the target type: {detail}"
+    )
 
 
 Endpoint = Callable[[Routed], HttpResponse]

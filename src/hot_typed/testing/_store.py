@@ -52,6 +52,7 @@ class Upload:
     parts_expected: int | None
     content_type: str | None
     expires_at: str
+    expected_size: int | None = None
     parts: dict[int, bytes] = field(default_factory=dict)
 
 

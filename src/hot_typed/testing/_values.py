@@ -28,6 +28,7 @@ __all__ = [
     "page",
     "timestamp_nanos",
     "timestamp",
+    "uuid_param",
 ]
 
 JSON = dict[str, Any]
@@ -60,13 +61,19 @@ class ApiError(Exception):
     """
 
     def __init__(
-        self, status: int, code: str, message: str, *, retry_after: int | None = None
+        self, status: int, code: str | None, message: str, *, retry_after: int | None = None
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.retry_after = retry_after
+
+    @classmethod
+    def rejection(cls, status: int, message: str) -> ApiError:
+        """An answer of the server's framework (axum) rather than of a handler: a
+        body, query or path it cannot deserialize. Plain text, no code."""
+        return cls(status, None, message)
 
     @classmethod
     def not_found(cls, resource: str) -> ApiError:
@@ -77,10 +84,19 @@ class ApiError(Exception):
         return cls(400, "bad_request", message)
 
 
+def uuid_param(value: str) -> str:
+    """A path parameter the server types as a UUID, in its stored form; axum's
+    plain-text 400 for one that is not a UUID (its `Path<Uuid>` extractor)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as error:
+        raise ApiError.rejection(400, f"Invalid URL: UUID parsing failed: {error}") from None
+
+
 def found(records: Mapping[str, V], record_id: str, resource: str) -> V:
-    """The record stored under `record_id` (ids compare lowercase, as UUIDs do),
-    or the API's 404 naming `resource`."""
-    record = records.get(record_id.lower())
+    """The record stored under the UUID `record_id` (in any of its spellings), or
+    the API's 404 naming `resource`."""
+    record = records.get(uuid_param(record_id))
     if record is None:
         raise ApiError.not_found(resource)
     return record
@@ -114,12 +130,18 @@ def page(
     records: Sequence[Any], query: dict[str, str], *, total_is_page_length: bool = False
 ) -> HttpResponse:
     """A slice of `records` by the request's `limit` (default 20, clamped to 1..500)
-    and `offset`, in the list envelope with `has_more = offset + limit < total`.
+    and `offset` (a negative one is the server's 500), in the list envelope with
+    `has_more = offset + limit < total`.
 
     `total_is_page_length` reports the slice's length as `total`, as the server's
     service-key list does."""
+    # crates/hot_api/src/handlers/mod.rs clamps limit; offset reaches the
+    # database as given, and Postgres (api.hot.dev) refuses a negative one.
     limit = min(max(_int_param(query, "limit", 20), 1), 500)
-    offset = max(_int_param(query, "offset", 0), 0)
+    offset = _int_param(query, "offset", 0)
+    if offset < 0:
+        message = "error returned from database: OFFSET must not be negative"
+        raise ApiError(500, "internal_server_error", message)
     data = list(records[offset : offset + limit])
     total = len(data) if total_is_page_length else len(records)
     pagination = {
@@ -138,11 +160,19 @@ def _int_param(query: dict[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ApiError.bad_request(f"Invalid query parameter {name}: {raw!r}") from None
+        # axum's Query extractor refuses what does not deserialize, in plain text.
+        raise ApiError.rejection(
+            400, f"Failed to deserialize query string: {name}: invalid digit found in string"
+        ) from None
 
 
 def error_response(error: ApiError) -> HttpResponse:
-    """The error envelope for `error`, with `Retry-After` when it has `retry_after`."""
+    """The error envelope for `error`, with `Retry-After` when it has `retry_after`;
+    a rejection (no code) as plain text."""
+    if error.code is None:
+        return HttpResponse(
+            error.status, error.message.encode(), {"Content-Type": "text/plain; charset=utf-8"}
+        )
     body: JSON = {"code": error.code, "message": error.message, "request_id": new_id()}
     headers: dict[str, str] = {}
     if error.retry_after is not None:
