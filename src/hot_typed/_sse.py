@@ -4,17 +4,22 @@ each frame's data into a model, and turns transport failures into `HotError`s.""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from functools import cache
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, Union
 
 import httpx
-from httpx_sse import EventSource
+from httpx_sse import EventSource, ServerSentEvent
 from typing_extensions import Self
 
+from ._bodies import FilteredStream, take_encoding
 from ._errors import (
     HotConnectionError,
     HotFrameTooLargeError,
+    HotJsonDecodeError,
     HotResponseValidationError,
     HotTimeoutError,
 )
@@ -28,6 +33,8 @@ __all__ = [
     "limit_frames",
 ]
 
+logger = logging.getLogger("hot_typed")
+
 E = TypeVar("E")
 
 #: Largest SSE frame accepted by default. A run's result or streamed payload
@@ -36,73 +43,130 @@ E = TypeVar("E")
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 
 # Two line ends in a row (CRLF counting as one) end a frame. Every such pair
-# contains one of these: LF LF, CR CR, or LF CR (which covers CRLF CRLF).
-_FRAME_ENDS = (b"\n\n", b"\r\r", b"\n\r")
+# contains one of these: LF LF, CR CR, or LF CR (which covers CRLF CRLF). The
+# lookahead finds overlapping pairs too (a run of blank lines).
+_FRAME_END = re.compile(b"(?=\n\n|\r\r|\n\r)")
+_CR, _LF = ord("\r"), ord("\n")
+_BOM = b"\xef\xbb\xbf"
 
 
-class _FrameLimit(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """The body of an SSE response, refusing a frame longer than `max_bytes`.
+class _SkipBom:
+    """Drops a UTF-8 byte order mark at the very start of the stream, as the SSE
+    specification says a client must (httpx decodes UTF-8 without removing it)."""
 
-    It only finds where frames end (to know how long the current one is);
-    parsing them stays httpx-sse's job. The current frame is kept, at most
-    `max_bytes` plus one read, so the error can carry it.
+    def __init__(self) -> None:
+        self._head: bytes | None = b""
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        if self._head is None:
+            yield chunk
+            return
+        head = self._head + chunk
+        if len(head) < len(_BOM) and _BOM.startswith(head):
+            self._head = head  # maybe a BOM arriving a byte at a time
+            return
+        self._head = None
+        body = head[len(_BOM) :] if head.startswith(_BOM) else head
+        if body:
+            yield body
+
+    def end(self) -> Iterator[bytes]:
+        if self._head:
+            yield self._head
+
+
+class _FrameLimit:
+    """Refuses a frame longer than `max_bytes`, wherever reads cut the stream.
+
+    A frame's length is that of its lines with their line ends; the blank line
+    that ends it is not counted. Every frame is measured, however many one read
+    holds, and the current one as soon as it grows; only its first `max_bytes`
+    are kept, for the error. It only finds where frames end: parsing them stays
+    httpx-sse's job.
     """
 
-    def __init__(
-        self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, max_bytes: int, where: str
-    ) -> None:
-        self._stream = stream
+    def __init__(self, max_bytes: int, where: str) -> None:
         self._max_bytes = max_bytes
         self._where = where
-        self._frame = bytearray()
+        self._length = 0
+        self._kept = bytearray()
+        self._last = b""  # the previous read's last byte: it may pair with the next
+        self._skip_lf = False  # a blank line's CR ended the previous read; its LF may follow
 
-    def _check(self, chunk: bytes) -> bytes:
-        # The last byte of the previous read may pair with the first of this one.
-        window = self._frame[-1:] + chunk
-        end = max(window.rfind(pair) for pair in _FRAME_ENDS)
-        if end >= 0:
-            self._frame = bytearray(window[end + 2 :])
-        else:
-            self._frame += chunk
-        if len(self._frame) > self._max_bytes:
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        window = self._last + chunk
+        offset = len(self._last)  # where `chunk` starts in `window`
+        counted = offset  # window bytes already counted
+        passed = 0  # chunk bytes already passed on
+        if self._skip_lf and chunk[:1] == b"\n":
+            counted += 1
+        self._skip_lf = False
+        for match in _FRAME_END.finditer(window):
+            content_end = match.start() + 1
+            if content_end > counted:
+                self._grow(window[counted:content_end])
+            self._length = 0
+            self._kept.clear()
+            counted = max(counted, match.start() + 2)
+            # A blank line ended by CR may be a CRLF: its LF is not the next frame's.
+            if window[match.start() + 1] == _CR:
+                if counted == len(window):
+                    self._skip_lf = True
+                elif counted == match.start() + 2 and window[counted] == _LF:
+                    counted += 1
+            # The frames before a frame found too long are delivered first; after
+            # a CR, with the next byte, which tells the parser it is no CRLF.
+            upto = counted - offset + (window[counted - 1] == _CR and counted < len(window))
+            if upto > passed:
+                yield chunk[passed:upto]
+                passed = upto
+        if counted < len(window):
+            self._grow(window[counted:])
+        self._last = chunk[-1:]
+        if passed < len(chunk):
+            yield chunk[passed:]
+
+    def _grow(self, piece: bytes) -> None:
+        self._length += len(piece)
+        room = self._max_bytes - len(self._kept)
+        if room > 0:
+            self._kept += piece[:room]
+        if self._length > self._max_bytes:
             raise HotFrameTooLargeError(
                 f"event stream {self._where} sent a frame longer than "
                 f"{self._max_bytes} bytes (max_sse_frame_bytes); the stream was closed",
-                raw=self._frame[: self._max_bytes].decode("utf-8", "replace"),
+                raw=self._kept.decode("utf-8", "replace"),
                 max_bytes=self._max_bytes,
             )
-        return chunk
 
-    def __iter__(self) -> Iterator[bytes]:
-        assert isinstance(self._stream, httpx.SyncByteStream)
-        for chunk in self._stream:
-            yield self._check(chunk)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        assert isinstance(self._stream, httpx.AsyncByteStream)
-        async for chunk in self._stream:
-            yield self._check(chunk)
-
-    def close(self) -> None:
-        assert isinstance(self._stream, httpx.SyncByteStream)
-        self._stream.close()
-
-    async def aclose(self) -> None:
-        assert isinstance(self._stream, httpx.AsyncByteStream)
-        await self._stream.aclose()
+    def end(self) -> Iterator[bytes]:
+        return iter(())
 
 
 def limit_frames(response: httpx.Response, max_bytes: int) -> None:
     """Make reading `response` raise `HotFrameTooLargeError` on a frame over `max_bytes`.
 
     Call it before anything is read. A response that is not an event stream is
-    left alone (`iter_events` refuses it). The bytes counted are those received,
-    so the request should ask for no content encoding.
+    left alone (`iter_events` refuses it). The bytes counted are the decoded
+    ones: a gzip or deflate body (which a proxy may send although the request
+    asked for none) is decoded here in bounded pieces; any other encoding cannot
+    be bounded, and raises `HotResponseValidationError`. A UTF-8 byte order mark
+    starting the stream is dropped.
     """
     if not _is_event_stream(response):
         return
     where = f"{response.request.method} {response.request.url.path}"
-    response.stream = _FrameLimit(response.stream, max_bytes, where)
+    decoders = take_encoding(response)
+    if decoders is None:
+        raise HotResponseValidationError(
+            f"event stream {where} came with Content-Encoding "
+            f"{response.headers.get('content-encoding')!r}, which was not asked for and "
+            "cannot be decoded within max_sse_frame_bytes",
+            raw=None,
+        )
+    response.stream = FilteredStream(
+        response.stream, [*decoders, _SkipBom(), _FrameLimit(max_bytes, where)]
+    )
 
 
 def _is_event_stream(response: httpx.Response) -> bool:
@@ -127,6 +191,44 @@ def _translate(error: httpx.HTTPError, response: httpx.Response) -> Exception:
     return HotConnectionError(f"event stream {where} was cut: {type(error).__name__}: {error}")
 
 
+@cache
+def _known_event_names() -> frozenset[str]:
+    # Loaded on the first bad frame only: a stream of good frames never needs it.
+    from ._models.stream_events import EnvEvent, KnownTypes, RunUpdate, StreamEvent, TaskUpdate
+
+    known = KnownTypes()
+    known.learn(Union[StreamEvent, EnvEvent, RunUpdate, TaskUpdate])  # noqa: UP007
+    return known.tags
+
+
+def _decoded(sse: ServerSentEvent, decode: Callable[[str], E | None]) -> E | None:
+    """The event of one frame, or None when the frame is no event or may be skipped.
+
+    A frame with no data (only `id:` or `retry:` fields, say) dispatches no event,
+    per the SSE specification. A frame whose data is not JSON Python can read is
+    skipped with a warning only when its name shows it cannot matter: `keepalive`,
+    or a name the API does not send (crates/hot_api/src/handlers/streams.rs, runs.rs
+    and env.rs name every event after its `type`). Any other bad frame may be the
+    one that ends the stream (`run:stop`, a terminal `run:update`): it raises
+    `HotJsonDecodeError` rather than leave the caller waiting for it.
+    """
+    if not sse.data:
+        return None
+    try:
+        return decode(sse.data)
+    except HotJsonDecodeError as error:
+        if sse.event == "keepalive" or sse.event not in _known_event_names():
+            logger.warning(
+                "skipping an SSE %r frame that is not valid JSON: %.200r", sse.event, sse.data
+            )
+            return None
+        raise HotJsonDecodeError(
+            f"an SSE {sse.event!r} frame is not JSON Python can read ({error}); it may be "
+            "the event that ends the stream, so the stream stops here",
+            raw=sse.data,
+        ) from error
+
+
 def iter_events(response: httpx.Response, decode: Callable[[str], E | None]) -> Iterator[E]:
     """Yield the decoded events of an open SSE response; comments are never yielded."""
     if not _is_event_stream(response):
@@ -137,7 +239,7 @@ def iter_events(response: httpx.Response, decode: Callable[[str], E | None]) -> 
         raise _not_an_event_stream(response)
     try:
         for sse in EventSource(response).iter_sse():
-            event = decode(sse.data)
+            event = _decoded(sse, decode)
             if event is not None:
                 yield event
     except httpx.HTTPError as error:
@@ -156,7 +258,7 @@ async def aiter_events(
         raise _not_an_event_stream(response)
     try:
         async for sse in EventSource(response).aiter_sse():
-            event = decode(sse.data)
+            event = _decoded(sse, decode)
             if event is not None:
                 yield event
     except httpx.HTTPError as error:

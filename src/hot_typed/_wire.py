@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -17,9 +16,11 @@ from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator
 
-from ._errors import HotApiError, HotResponseValidationError, api_error_class
+from ._errors import HotApiError, HotJsonDecodeError, HotResponseValidationError, api_error_class
 from ._models._base import (
+    WIRE_CONTEXT,
     RequestModel,
     TopLevel,
     WireDocument,
@@ -49,8 +50,6 @@ __all__ = [
     "to_json_value",
     "to_request_model",
 ]
-
-logger = logging.getLogger("hot_typed")
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R", bound=RequestModel)
@@ -150,26 +149,63 @@ def _parametrize(model: Any, type_arg: Any) -> Any:
 
 
 # ---------------------------------------------------------------- responses
+# Bodies and frames are validated straight from their JSON text. pydantic-core's
+# parser refuses JSON nested deeper than its own recursion limit (about 200),
+# which user JSON such as a run's result may well be; such text is parsed again
+# by the standard library, whose limit is Python's, and validated from that, so
+# the user's JSON still arrives exactly as sent. Text that neither can read
+# raises `HotJsonDecodeError` carrying it; a `RecursionError` never escapes.
+
+
+class _NotJson(Exception):
+    """The standard library cannot read the text as JSON either (malformed, or too deep)."""
+
+
+def _loads(text: str | bytes) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        problem = str(error) if isinstance(error, ValueError) else "nested too deep"
+        raise _NotJson(problem) from error
+
+
+def _from_json(validator: SchemaValidator, text: str | bytes) -> Any:
+    """Validate the JSON `text`: from the text itself, or, when pydantic-core's parser
+    refuses it, from what the standard library reads (with the wire context, so models
+    inside keep their `.raw`). Raises `ValidationError` when it does not fit, and
+    `_NotJson` when it is not JSON Python can read."""
+    try:
+        return validator.validate_json(text)
+    except ValidationError as error:
+        if error.errors(include_url=False)[0]["type"] != "json_invalid":
+            raise
+        value = _loads(text)
+    except RecursionError:
+        value = _loads(text)
+    try:
+        return validator.validate_python(value, context=WIRE_CONTEXT)
+    except RecursionError as error:
+        raise _NotJson("nested too deep to validate") from error
 
 
 @cache
-def _item_envelope(model: Any) -> type[ItemEnvelope[Any]]:
-    return ItemEnvelope[model]
+def _item_validator(model: Any) -> SchemaValidator:
+    return TypeAdapter(ItemEnvelope[model]).validator  # type: ignore[return-value]
 
 
 @cache
-def _list_validator(model: Any) -> Callable[[bytes], _PageEnvelope[Any]]:
+def _list_validator(model: Any) -> SchemaValidator:
     # Envelope, items, pagination and meta are validated without raw capture:
     # `list_parser` gives them their wire form lazily, so a page costs one pass
     # over its JSON.
     adapter = TypeAdapter(Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel])
-    return adapter.validator.validate_json
+    return adapter.validator  # type: ignore[return-value]
 
 
 def _decoded_or_text(content: bytes) -> Any:
     try:
-        return json.loads(content)
-    except ValueError:
+        return _loads(content)
+    except _NotJson:
         return content.decode("utf-8", "replace")
 
 
@@ -181,10 +217,15 @@ def _answered(response: httpx.Response) -> str:
     )
 
 
-def _validate(validate: Callable[[bytes], Any], response: httpx.Response) -> Any:
+def _validate(validator: SchemaValidator, response: httpx.Response) -> Any:
     content = response.content
     try:
-        return validate(content)
+        return _from_json(validator, content)
+    except _NotJson as error:
+        raise HotJsonDecodeError(
+            f"{_answered(response)} with a body that is not JSON Python can read: {error}",
+            raw=content.decode("utf-8", "replace"),
+        ) from error
     except ValidationError as error:
         raise HotResponseValidationError(
             f"{_answered(response)} with a body that does not match the expected "
@@ -204,10 +245,10 @@ def _first_problem(error: ValidationError) -> str:
 
 def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     """Parse `{"data": {...}, "meta": ...}` into `model`."""
-    envelope = _item_envelope(model)
+    validator = _item_validator(model)
 
     def parse(response: httpx.Response) -> M:
-        data: M = _validate(envelope.model_validate_json, response).data
+        data: M = _validate(validator, response).data
         return data
 
     return parse
@@ -223,10 +264,10 @@ def list_parser(
 ) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, Raw]]:
     """Parse a list envelope into its items, pagination, meta and the raw envelope
     (decoded on first call; each item's `.raw` comes from the same decoding)."""
-    validate = _list_validator(model)
+    validator = _list_validator(model)
 
     def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, Raw]:
-        page = _validate(validate, response)
+        page = _validate(validator, response)
         document = WireDocument(response.content)
         _set_wire(page, document)
         _set_wire(page.pagination, WireMember(document, "pagination"))
@@ -246,10 +287,10 @@ def json_body(response: httpx.Response) -> Any:
     if not response.content:
         return None
     try:
-        return json.loads(response.content)
-    except ValueError as error:
-        raise HotResponseValidationError(
-            f"{_answered(response)} with a body that is not JSON",
+        return _loads(response.content)
+    except _NotJson as error:
+        raise HotJsonDecodeError(
+            f"{_answered(response)} with a body that is not JSON Python can read: {error}",
             raw=response.content.decode("utf-8", "replace"),
         ) from error
 
@@ -292,30 +333,32 @@ def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
     The frame's text is kept as the event's wire form: `.raw` parses it on first
     access, so a subscriber that never reads `.raw` never pays for it.
 
-    A frame that is not valid JSON is skipped with a warning: one bad frame must
-    not end a stream. A frame that is JSON but does not fit the event models
-    raises `HotResponseValidationError` with the frame attached.
+    A frame that is not JSON Python can read raises `HotJsonDecodeError` with its
+    text (`iter_events` decides whether such a frame may be skipped); a frame that
+    is JSON but does not fit the event models raises `HotResponseValidationError`
+    with the frame attached.
     """
 
     # The core validator itself: `TypeAdapter.validate_json` adds a Python call
     # per frame for options never used here.
-    validate = adapter.validator.validate_json
+    validator: SchemaValidator = adapter.validator  # type: ignore[assignment]
 
     def decode(data: str) -> T | None:
         try:
-            event: T = validate(data)
-            if isinstance(event, WireModel):
-                object.__setattr__(event, "_wire", data)
-            return event
+            event: T = _from_json(validator, data)
+        except _NotJson as error:
+            raise HotJsonDecodeError(
+                f"an SSE frame is not JSON Python can read: {error}", raw=data
+            ) from error
         except ValidationError as error:
-            if error.errors(include_url=False)[0]["type"] == "json_invalid":
-                logger.warning("skipping an SSE frame that is not valid JSON: %.200r", data)
-                return None
             raise HotResponseValidationError(
                 f"an SSE event does not match its model: {_first_problem(error)}",
-                raw=_decoded_or_text(data.encode()),
+                raw=_decoded_or_text(data.encode("utf-8", "surrogatepass")),
                 validation_error=error,
             ) from error
+        if isinstance(event, WireModel):
+            object.__setattr__(event, "_wire", data)
+        return event
 
     return decode
 
