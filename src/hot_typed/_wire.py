@@ -16,7 +16,7 @@ from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import SchemaValidator
+from pydantic_core import PydanticCustomError, PydanticSerializationError, SchemaValidator
 
 from ._errors import HotApiError, HotJsonDecodeError, HotResponseValidationError, api_error_class
 from ._models._base import (
@@ -110,13 +110,28 @@ def to_request_model(model: type[R], body: R | Mapping[str, Any]) -> R:
 
 
 def request_body(model: type[R], body: R | Mapping[str, Any]) -> bytes:
-    """The JSON bytes sent for `body`, keyed by wire name."""
-    return to_request_model(model, body).model_dump_json().encode()
+    """The JSON bytes sent for `body`, keyed by wire name.
+
+    A body that cannot be sent as JSON the server reads (a lone surrogate in any
+    string, user JSON nested deeper than `MAX_BODY_NESTING`) raises pydantic's
+    `ValidationError`, before anything is sent.
+    """
+    try:
+        return to_request_model(model, body).model_dump_json().encode()
+    except (PydanticSerializationError, RecursionError) as error:
+        # User JSON is checked by its validator; this catches the model's own fields.
+        problem = PydanticCustomError(
+            "json_value", "not sendable as JSON: {problem}", {"problem": str(error)}
+        )
+        raise ValidationError.from_exception_data(
+            model.__name__, [{"type": problem, "loc": (), "input": body}]
+        ) from error
 
 
 def json_bytes(value: Any) -> bytes:
     """`value` as compact JSON bytes: any JSON, with models and dataclasses inside it
-    in their JSON form. What is not JSON raises pydantic's `ValidationError`."""
+    in their JSON form. What is not JSON, holds a lone surrogate or nests deeper
+    than `MAX_BODY_NESTING` raises pydantic's `ValidationError`."""
     return json.dumps(to_json_value(value), allow_nan=False, separators=(",", ":")).encode()
 
 
