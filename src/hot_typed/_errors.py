@@ -144,10 +144,13 @@ class HotResponseValidationError(HotError):
 
 class HotJsonDecodeError(HotResponseValidationError):
     """A 2xx body or SSE frame that cannot be read as JSON: malformed, or nested
-    deeper than Python's JSON reader can follow. `raw` is the text received."""
+    deeper than Python's JSON reader can follow. `raw` is the text received;
+    `validation_error` pydantic's account of the text, when it read it first."""
 
-    def __init__(self, message: str, *, raw: str) -> None:
-        super().__init__(message, raw=raw)
+    def __init__(
+        self, message: str, *, raw: str, validation_error: pydantic.ValidationError | None = None
+    ) -> None:
+        super().__init__(message, raw=raw, validation_error=validation_error)
 
 
 class HotClientClosedError(HotError):

@@ -226,6 +226,7 @@ def _decoded(sse: ServerSentEvent, decode: Callable[[str], E | None]) -> E | Non
             f"an SSE {sse.event!r} frame is not JSON Python can read ({error}); it may be "
             "the event that ends the stream, so the stream stops here",
             raw=sse.data,
+            validation_error=error.validation_error,
         ) from error
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._bodies import FilteredStream, Truncate, take_encoding
 from ._errors import HotConnectionError, HotError, HotTimeoutError
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
@@ -35,6 +36,19 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 USER_AGENT = f"hot-typed-python/{__version__}"
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
+
+#: Bytes of a non-2xx body read to describe the failure. The API's error envelope
+#: is far smaller; a proxy's page (an HTML 502 of megabytes) says no more past it,
+#: and reading it all would cost its size several times over.
+MAX_ERROR_BODY_BYTES = 64 * 1024
+
+
+def _bound_error_body(response: httpx.Response) -> None:
+    """Make reading `response` stop after its first `MAX_ERROR_BODY_BYTES` decoded bytes
+    (gzip and deflate are decoded in bounded pieces; another encoding is bounded on
+    the bytes received). Call it before anything is read."""
+    decoders = take_encoding(response) or []
+    response.stream = FilteredStream(response.stream, [*decoders, Truncate(MAX_ERROR_BODY_BYTES)])
 
 
 def _check_token(token: str) -> str:
@@ -270,9 +284,7 @@ class SyncTransport(_Transport[httpx.Client]):
         while True:
             started = time.perf_counter()
             try:
-                response = self.client.send(
-                    self.settings.build(self.client, request, own_client=self.owns_client)
-                )
+                response = self._receive(request)
             except httpx.HTTPError as error:
                 delay = self.settings.retry_delay(request, attempt, error=error)
             else:
@@ -281,6 +293,19 @@ class SyncTransport(_Transport[httpx.Client]):
                 delay = self.settings.retry_delay(request, attempt, response=response)
             attempt += 1
             time.sleep(delay)
+
+    def _receive(self, request: Request) -> httpx.Response:
+        """One exchange, its body read: whole on success, its start otherwise."""
+        response = self.client.send(
+            self.settings.build(self.client, request, own_client=self.owns_client), stream=True
+        )
+        try:
+            if not response.is_success:
+                _bound_error_body(response)
+            response.read()
+        finally:
+            response.close()
+        return response
 
     @contextmanager
     def stream(self, request: Request) -> Iterator[httpx.Response]:
@@ -294,6 +319,7 @@ class SyncTransport(_Transport[httpx.Client]):
             raise _translate(error, request) from error
         try:
             if not _accepted(request, response, started):
+                _bound_error_body(response)
                 try:
                     response.read()
                 except httpx.HTTPError as error:
@@ -330,9 +356,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         while True:
             started = time.perf_counter()
             try:
-                response = await self.client.send(
-                    self.settings.build(self.client, request, own_client=self.owns_client)
-                )
+                response = await self._receive(request)
             except httpx.HTTPError as error:
                 delay = self.settings.retry_delay(request, attempt, error=error)
             else:
@@ -344,6 +368,19 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
             import asyncio
 
             await asyncio.sleep(delay)
+
+    async def _receive(self, request: Request) -> httpx.Response:
+        """One exchange, its body read: whole on success, its start otherwise."""
+        response = await self.client.send(
+            self.settings.build(self.client, request, own_client=self.owns_client), stream=True
+        )
+        try:
+            if not response.is_success:
+                _bound_error_body(response)
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     @asynccontextmanager
     async def stream(self, request: Request) -> AsyncIterator[httpx.Response]:
@@ -357,6 +394,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
             raise _translate(error, request) from error
         try:
             if not _accepted(request, response, started):
+                _bound_error_body(response)
                 try:
                     await response.aread()
                 except httpx.HTTPError as error:

@@ -173,15 +173,20 @@ def _parametrize(model: Any, type_arg: Any) -> Any:
 
 
 class _NotJson(Exception):
-    """The standard library cannot read the text as JSON either (malformed, or too deep)."""
+    """The standard library cannot read the text as JSON either (malformed, or too deep);
+    `validation_error` is pydantic's refusal of the same text, when it was tried first."""
+
+    def __init__(self, problem: str, validation_error: ValidationError | None = None) -> None:
+        super().__init__(problem)
+        self.validation_error = validation_error
 
 
-def _loads(text: str | bytes) -> Any:
+def _loads(text: str | bytes, refused: ValidationError | None = None) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as error:
         problem = str(error) if isinstance(error, ValueError) else "nested too deep"
-        raise _NotJson(problem) from error
+        raise _NotJson(problem, refused) from error
 
 
 def _from_json(validator: SchemaValidator, text: str | bytes) -> Any:
@@ -194,7 +199,7 @@ def _from_json(validator: SchemaValidator, text: str | bytes) -> Any:
     except ValidationError as error:
         if error.errors(include_url=False)[0]["type"] != "json_invalid":
             raise
-        value = _loads(text)
+        value = _loads(text, error)
     except RecursionError:
         value = _loads(text)
     try:
@@ -240,6 +245,7 @@ def _validate(validator: SchemaValidator, response: httpx.Response) -> Any:
         raise HotJsonDecodeError(
             f"{_answered(response)} with a body that is not JSON Python can read: {error}",
             raw=content.decode("utf-8", "replace"),
+            validation_error=error.validation_error,
         ) from error
     except ValidationError as error:
         raise HotResponseValidationError(
@@ -363,7 +369,9 @@ def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
             event: T = _from_json(validator, data)
         except _NotJson as error:
             raise HotJsonDecodeError(
-                f"an SSE frame is not JSON Python can read: {error}", raw=data
+                f"an SSE frame is not JSON Python can read: {error}",
+                raw=data,
+                validation_error=error.validation_error,
             ) from error
         except ValidationError as error:
             raise HotResponseValidationError(
