@@ -147,7 +147,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         return self._settings.api_base
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._settings.api_base!r})"
+        return f"{type(self).__name__}(base_url={self._settings.shown_base!r})"
 
     @endpoint
     def request(
@@ -204,7 +204,8 @@ class HotClient(_Client[Sync, httpx.Client]):
         return SyncRunner(self._transport)
 
     def close(self) -> None:
-        """Release connections (a client you passed in is left open)."""
+        """Release connections (a client you passed in is left open). Using this
+        client afterwards raises `HotClientClosedError`."""
         self._transport.close()
 
     def __enter__(self) -> Self:
@@ -227,7 +228,8 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
         return AsyncRunner(self._transport)
 
     async def aclose(self) -> None:
-        """Release connections (a client you passed in is left open)."""
+        """Release connections (a client you passed in is left open). Using this
+        client afterwards raises `HotClientClosedError`."""
         await self._transport.aclose()
 
     async def __aenter__(self) -> Self:

@@ -15,12 +15,12 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from ._bodies import FilteredStream, Truncate, take_encoding
-from ._errors import HotConnectionError, HotError, HotTimeoutError
+from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTimeoutError
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
 from ._sse import DEFAULT_MAX_FRAME_BYTES, limit_frames
@@ -86,10 +86,27 @@ def _api_base(base_url: str) -> str:
     return base + "/v1"
 
 
-class Settings:
-    """What both transports share: where to send, how to authenticate, when to retry."""
+def _shown(url: str) -> str:
+    """`url` fit to show: credentials it embeds (`https://user:pass@host`) masked."""
+    parts = urlsplit(url)
+    _, at, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc="***@" + host)) if at else url
 
-    __slots__ = ("_authorization", "api_base", "max_sse_frame_bytes", "policy", "timeout")
+
+class Settings:
+    """What both transports share: where to send, how to authenticate, when to retry.
+
+    `shown_base` is `api_base` fit for reprs and messages (credentials masked);
+    the token is never shown."""
+
+    __slots__ = (
+        "_authorization",
+        "api_base",
+        "max_sse_frame_bytes",
+        "policy",
+        "shown_base",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -110,6 +127,7 @@ class Settings:
             raise ValueError("max_sse_frame_bytes must be >= 1")
         self._authorization = f"Bearer {_check_token(token)}"
         self.api_base = _api_base(base_url or os.environ.get("HOT_BASE_URL") or DEFAULT_BASE_URL)
+        self.shown_base = _shown(self.api_base)
         self.timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
         self.policy = RetryPolicy(
             max_retries=max_retries, retry_non_idempotent=retry_non_idempotent
@@ -117,7 +135,7 @@ class Settings:
         self.max_sse_frame_bytes = max_sse_frame_bytes
 
     def __repr__(self) -> str:
-        return f"Settings(api_base={self.api_base!r})"
+        return f"Settings(api_base={self.shown_base!r})"
 
     def retry_delay(
         self,
@@ -251,16 +269,30 @@ def _accepted(request: Request, response: httpx.Response, started: float) -> boo
 
 
 class _Transport(Generic[C]):
+    #: The client class using this transport, for messages.
+    client_name = "client"
+
     def __init__(self, settings: Settings, client: C, owns_client: bool) -> None:
         self.settings = settings
         self.client: C = client
         self.owns_client = owns_client
+        self.closed = False
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.settings.api_base!r})"
+        return f"{type(self).__name__}({self.settings.shown_base!r})"
+
+    def _check_open(self) -> None:
+        # Closed is closed even over an httpx client the user still owns: the
+        # same client must not work or fail depending on who made its connections.
+        if self.closed:
+            raise HotClientClosedError(
+                f"this {self.client_name} was closed; create a new one to send requests"
+            )
 
 
 class SyncTransport(_Transport[httpx.Client]):
+    client_name = "HotClient"
+
     def __init__(self, settings: Settings, client: httpx.Client | None) -> None:
         owns = client is None
         super().__init__(
@@ -275,11 +307,13 @@ class SyncTransport(_Transport[httpx.Client]):
         )
 
     def close(self) -> None:
+        self.closed = True
         if self.owns_client:
             self.client.close()
 
     def send(self, request: Request) -> httpx.Response:
         """Send `request` with retries; a non-2xx answer raises its `HotApiError`."""
+        self._check_open()
         attempt = 0
         while True:
             started = time.perf_counter()
@@ -310,6 +344,7 @@ class SyncTransport(_Transport[httpx.Client]):
     @contextmanager
     def stream(self, request: Request) -> Iterator[httpx.Response]:
         """Open a streaming response (never retried); a non-2xx answer raises."""
+        self._check_open()
         started = time.perf_counter()
         try:
             response = self.client.send(
@@ -333,6 +368,8 @@ class SyncTransport(_Transport[httpx.Client]):
 
 
 class AsyncTransport(_Transport[httpx.AsyncClient]):
+    client_name = "AsyncHotClient"
+
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None) -> None:
         owns = client is None
         super().__init__(
@@ -347,11 +384,13 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         )
 
     async def aclose(self) -> None:
+        self.closed = True
         if self.owns_client:
             await self.client.aclose()
 
     async def send(self, request: Request) -> httpx.Response:
         """Send `request` with retries; a non-2xx answer raises its `HotApiError`."""
+        self._check_open()
         attempt = 0
         while True:
             started = time.perf_counter()
@@ -385,6 +424,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
     @asynccontextmanager
     async def stream(self, request: Request) -> AsyncIterator[httpx.Response]:
         """Open a streaming response (never retried); a non-2xx answer raises."""
+        self._check_open()
         started = time.perf_counter()
         try:
             response = await self.client.send(
