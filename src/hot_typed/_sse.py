@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from functools import cache
 from types import TracebackType
-from typing import Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar, Union
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
@@ -301,20 +302,37 @@ class EventStream(Generic[E]):
 
 
 class AsyncEventStream(Generic[E]):
-    """Async twin of `EventStream`: `async for` it, `aclose()` or `async with` it."""
+    """Async twin of `EventStream`: `async for` it, `aclose()` or `async with` it.
 
-    __slots__ = ("_events",)
+    Leaving an `async for` early (`break`, `return`) closes the connection too, on
+    any running loop: when the stream is dropped unfinished, its closing is started
+    on that loop at once, rather than left to the loop's async generator hooks,
+    which run it only after the current step (too late for a loop driven by
+    `run_until_complete` and then closed, where it used to end in "Task was
+    destroyed but it is pending!"). A loop stopped before that closing is done
+    drops it without a warning; `async with` or `aclose()` close it before going on.
+    """
+
+    __slots__ = ("_events", "_open")
 
     def __init__(self, events: AsyncGenerator[E, None]) -> None:
         self._events = events
+        self._open = False  # started and not finished: there may be a connection to close
 
-    def __aiter__(self) -> AsyncIterator[E]:
-        return self._events
+    def __aiter__(self) -> Self:
+        return self
 
     async def __anext__(self) -> E:
-        return await self._events.__anext__()
+        self._open = True
+        try:
+            return await self._events.__anext__()
+        except BaseException:
+            # The generator raised (StopAsyncIteration at its end): it is finished.
+            self._open = False
+            raise
 
     async def aclose(self) -> None:
+        self._open = False
         await self._events.aclose()
 
     async def __aenter__(self) -> Self:
@@ -327,3 +345,40 @@ class AsyncEventStream(Generic[E]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    def __del__(self) -> None:
+        if not self._open:
+            return
+        # Only a program running asyncio can have started this stream.
+        asyncio = sys.modules.get("asyncio")
+        try:
+            loop = asyncio.get_running_loop() if asyncio is not None else None
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            return  # collected outside its loop: the loop's async generator hooks finalize it
+        closing = loop.create_task(_close_abandoned(self._events))
+        # As `run_until_complete` does for its own task: a loop closed before this
+        # task ends has nothing to report about it (see `_close_abandoned`).
+        closing._log_destroy_pending = False
+
+
+async def _close_abandoned(events: AsyncGenerator[Any, None]) -> None:
+    """Close the generator of a stream dropped unfinished, one loop step later.
+
+    The step that dropped the stream finishes first. A loop stopped right after it
+    (`run_until_complete`, then `close()`) runs this no further: the connection
+    and every generator reading it are then released with the closed loop, and
+    none of them schedules work that would never run (each such piece of work was
+    a "never awaited" or "destroyed but pending" warning). A loop that goes on
+    closes the connection in full.
+    """
+    import asyncio
+
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        # `asyncio.run` cancels what is left when its main coroutine returns.
+        await events.aclose()
+        raise
+    await events.aclose()
