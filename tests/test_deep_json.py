@@ -87,6 +87,22 @@ def test_a_body_deeper_than_python_reads_raises_a_typed_error_with_its_text(kind
     assert error.value.raw == body.decode()
 
 
+def test_a_lone_surrogate_escape_pydantic_refuses_arrives_as_python_reads_it(kind: str) -> None:
+    result = {"s": "a\ud800b", "t": ["\udfff"]}
+    body = run_body(result)  # ASCII-escaped: `"a\\ud800b"` on the wire
+    with answering(body) as server:
+        got = with_client(kind, server.base_url, lambda hot: hot.runs.get(RUN_ID))
+    data = json.dumps({"type": "run:stop", "run": stopped(result)})
+    with SseScript([f"event: run:stop\ndata: {data}\n\n".encode()]) as server:
+        [stop] = with_client(
+            kind, server.server.base_url, lambda hot: collect(hot.streams.subscribe(STREAM))
+        )
+
+    assert got.result == result
+    assert got.raw["result"] == result
+    assert stop.run.result == result
+
+
 def stop_frame(result: Any) -> bytes:
     return event({"type": "run:stop", "run": stopped(result)})
 
