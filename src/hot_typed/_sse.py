@@ -81,64 +81,98 @@ class _FrameLimit:
 
     A frame's length is that of its lines with their line ends; the blank line
     that ends it is not counted. Every frame is measured, however many one read
-    holds, and the current one as soon as it grows; only its first `max_bytes`
-    are kept, for the error. It only finds where frames end: parsing them stays
-    httpx-sse's job.
+    holds, and the current one as soon as it grows; the frames before one found
+    too long are passed on first. Only about the first `max_bytes` of the current
+    frame are held, for the error. It only finds where frames end: parsing them
+    stays httpx-sse's job.
     """
 
     def __init__(self, max_bytes: int, where: str) -> None:
         self._max_bytes = max_bytes
         self._where = where
-        self._length = 0
-        self._kept = bytearray()
+        self._length = 0  # bytes of the current frame so far
+        self._start: list[bytes] = []  # its first bytes (about `max_bytes`), for the error
+        self._held = 0
         self._last = b""  # the previous read's last byte: it may pair with the next
         self._skip_lf = False  # a blank line's CR ended the previous read; its LF may follow
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
+        if self._length + len(chunk) <= self._max_bytes:
+            # No frame ending in this read, nor the one going on, can be too long:
+            # only where the current frame starts is needed. Nearly every read.
+            self._follow(chunk)
+            yield chunk
+        else:
+            yield from self._measure(chunk)
+        self._last = chunk[-1:]
+
+    def _follow(self, chunk: bytes) -> None:
+        window = self._last + chunk
+        end = max(window.rfind(b"\n\n"), window.rfind(b"\r\r"), window.rfind(b"\n\r"))
+        if end < 0:
+            lf = self._skip_lf and chunk[:1] == b"\n"
+            self._skip_lf = False
+            self._length += len(chunk) - lf
+            self._hold(chunk[lf:])
+            return
+        start = self._after(window, end)
+        self._length = len(window) - start
+        self._start, self._held = [], 0
+        self._hold(window[start:])
+
+    def _after(self, window: bytes, end: int) -> int:
+        """Where the frame after the frame end at `end` starts."""
+        start = end + 2
+        self._skip_lf = False
+        # A blank line ended by CR may be a CRLF: its LF is not the next frame's.
+        if window[end + 1] == _CR:
+            if start == len(window):
+                self._skip_lf = True
+            elif window[start] == _LF:
+                start += 1
+        return start
+
+    def _measure(self, chunk: bytes) -> Iterator[bytes]:
         window = self._last + chunk
         offset = len(self._last)  # where `chunk` starts in `window`
         counted = offset  # window bytes already counted
-        passed = 0  # chunk bytes already passed on
+        frame = offset  # where the current frame starts in `window` (or before it)
         if self._skip_lf and chunk[:1] == b"\n":
-            counted += 1
+            counted = frame = offset + 1
         self._skip_lf = False
         for match in _FRAME_END.finditer(window):
             content_end = match.start() + 1
-            if content_end > counted:
-                self._grow(window[counted:content_end])
-            self._length = 0
-            self._kept.clear()
-            counted = max(counted, match.start() + 2)
-            # A blank line ended by CR may be a CRLF: its LF is not the next frame's.
-            if window[match.start() + 1] == _CR:
-                if counted == len(window):
-                    self._skip_lf = True
-                elif counted == match.start() + 2 and window[counted] == _LF:
-                    counted += 1
-            # The frames before a frame found too long are delivered first; after
-            # a CR, with the next byte, which tells the parser it is no CRLF.
-            upto = counted - offset + (window[counted - 1] == _CR and counted < len(window))
-            if upto > passed:
-                yield chunk[passed:upto]
-                passed = upto
-        if counted < len(window):
-            self._grow(window[counted:])
-        self._last = chunk[-1:]
-        if passed < len(chunk):
-            yield chunk[passed:]
+            if content_end > counted and self._grow(window[counted:content_end]):
+                break
+            counted = max(counted, self._after(window, match.start()))
+            frame = counted
+            self._length, self._start, self._held = 0, [], 0
+        else:
+            if counted >= len(window) or not self._grow(window[counted:]):
+                yield chunk
+                return
+        # The frames before the one too long; after a CR, with the next byte,
+        # which tells the parser it is no CRLF.
+        upto = frame - offset + (frame > 0 and window[frame - 1] == _CR)
+        if upto > 0:
+            yield chunk[:upto]
+        raise HotFrameTooLargeError(
+            f"event stream {self._where} sent a frame longer than "
+            f"{self._max_bytes} bytes (max_sse_frame_bytes); the stream was closed",
+            raw=b"".join(self._start)[: self._max_bytes].decode("utf-8", "replace"),
+            max_bytes=self._max_bytes,
+        )
 
-    def _grow(self, piece: bytes) -> None:
+    def _grow(self, piece: bytes) -> bool:
+        """Count `piece` into the current frame; True when that makes it too long."""
         self._length += len(piece)
-        room = self._max_bytes - len(self._kept)
-        if room > 0:
-            self._kept += piece[:room]
-        if self._length > self._max_bytes:
-            raise HotFrameTooLargeError(
-                f"event stream {self._where} sent a frame longer than "
-                f"{self._max_bytes} bytes (max_sse_frame_bytes); the stream was closed",
-                raw=self._kept.decode("utf-8", "replace"),
-                max_bytes=self._max_bytes,
-            )
+        self._hold(piece)
+        return self._length > self._max_bytes
+
+    def _hold(self, piece: bytes) -> None:
+        if self._held < self._max_bytes and piece:
+            self._start.append(piece)
+            self._held += len(piece)
 
     def end(self) -> Iterator[bytes]:
         return iter(())
@@ -202,33 +236,28 @@ def _known_event_names() -> frozenset[str]:
     return known.tags
 
 
-def _decoded(sse: ServerSentEvent, decode: Callable[[str], E | None]) -> E | None:
-    """The event of one frame, or None when the frame is no event or may be skipped.
+def _undecodable(sse: ServerSentEvent, error: HotJsonDecodeError) -> None:
+    """Skip, or raise for, a frame whose data is not JSON Python can read.
 
-    A frame with no data (only `id:` or `retry:` fields, say) dispatches no event,
-    per the SSE specification. A frame whose data is not JSON Python can read is
+    (A frame with no data, only `id:` or `retry:` fields say, dispatches no event,
+    per the SSE specification: the loops below never decode it.) A bad frame is
     skipped with a warning only when its name shows it cannot matter: `keepalive`,
     or a name the API does not send (crates/hot_api/src/handlers/streams.rs, runs.rs
     and env.rs name every event after its `type`). Any other bad frame may be the
     one that ends the stream (`run:stop`, a terminal `run:update`): it raises
     `HotJsonDecodeError` rather than leave the caller waiting for it.
     """
-    if not sse.data:
-        return None
-    try:
-        return decode(sse.data)
-    except HotJsonDecodeError as error:
-        if sse.event == "keepalive" or sse.event not in _known_event_names():
-            logger.warning(
-                "skipping an SSE %r frame that is not valid JSON: %.200r", sse.event, sse.data
-            )
-            return None
-        raise HotJsonDecodeError(
-            f"an SSE {sse.event!r} frame is not JSON Python can read ({error}); it may be "
-            "the event that ends the stream, so the stream stops here",
-            raw=sse.data,
-            validation_error=error.validation_error,
-        ) from error
+    if sse.event == "keepalive" or sse.event not in _known_event_names():
+        logger.warning(
+            "skipping an SSE %r frame that is not valid JSON: %.200r", sse.event, sse.data
+        )
+        return
+    raise HotJsonDecodeError(
+        f"an SSE {sse.event!r} frame is not JSON Python can read ({error}); it may be "
+        "the event that ends the stream, so the stream stops here",
+        raw=sse.data,
+        validation_error=error.validation_error,
+    ) from error
 
 
 def iter_events(response: httpx.Response, decode: Callable[[str], E | None]) -> Iterator[E]:
@@ -241,7 +270,13 @@ def iter_events(response: httpx.Response, decode: Callable[[str], E | None]) -> 
         raise _not_an_event_stream(response)
     try:
         for sse in EventSource(response).iter_sse():
-            event = _decoded(sse, decode)
+            if not sse.data:
+                continue
+            try:
+                event = decode(sse.data)
+            except HotJsonDecodeError as error:
+                _undecodable(sse, error)
+                continue
             if event is not None:
                 yield event
     except httpx.HTTPError as error:
@@ -260,7 +295,13 @@ async def aiter_events(
         raise _not_an_event_stream(response)
     try:
         async for sse in EventSource(response).aiter_sse():
-            event = _decoded(sse, decode)
+            if not sse.data:
+                continue
+            try:
+                event = decode(sse.data)
+            except HotJsonDecodeError as error:
+                _undecodable(sse, error)
+                continue
             if event is not None:
                 yield event
     except httpx.HTTPError as error:

@@ -191,21 +191,28 @@ def _loads(text: str | bytes, refused: ValidationError | None = None) -> Any:
 
 def _from_json(validator: SchemaValidator, text: str | bytes) -> Any:
     """Validate the JSON `text`: from the text itself, or, when pydantic-core's parser
-    refuses it, from what the standard library reads (with the wire context, so models
-    inside keep their `.raw`). Raises `ValidationError` when it does not fit, and
+    refuses it, as `_reread` does. Raises `ValidationError` when it does not fit, and
     `_NotJson` when it is not JSON Python can read."""
     try:
         return validator.validate_json(text)
-    except ValidationError as error:
-        if error.errors(include_url=False)[0]["type"] != "json_invalid":
-            raise
-        value = _loads(text, error)
-    except RecursionError:
-        value = _loads(text)
+    except (ValidationError, RecursionError) as error:
+        return _reread(validator, text, error)
+
+
+def _reread(
+    validator: SchemaValidator, text: str | bytes, error: ValidationError | RecursionError
+) -> Any:
+    """After `validator` refused `text` (`error`): validate what the standard library
+    reads of it, with the wire context so models inside keep their `.raw`. An error
+    that is not about the JSON itself is raised again."""
+    refused = error if isinstance(error, ValidationError) else None
+    if refused is not None and refused.errors(include_url=False)[0]["type"] != "json_invalid":
+        raise refused
+    value = _loads(text, refused)
     try:
         return validator.validate_python(value, context=WIRE_CONTEXT)
-    except RecursionError as error:
-        raise _NotJson("nested too deep to validate") from error
+    except RecursionError as too_deep:
+        raise _NotJson("nested too deep to validate", refused) from too_deep
 
 
 @cache
@@ -363,27 +370,39 @@ def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
     # The core validator itself: `TypeAdapter.validate_json` adds a Python call
     # per frame for options never used here.
     validator: SchemaValidator = adapter.validator  # type: ignore[assignment]
+    validate_json = validator.validate_json
 
     def decode(data: str) -> T | None:
         try:
-            event: T = _from_json(validator, data)
-        except _NotJson as error:
-            raise HotJsonDecodeError(
-                f"an SSE frame is not JSON Python can read: {error}",
-                raw=data,
-                validation_error=error.validation_error,
-            ) from error
-        except ValidationError as error:
-            raise HotResponseValidationError(
-                f"an SSE event does not match its model: {_first_problem(error)}",
-                raw=_decoded_or_text(data.encode("utf-8", "surrogatepass")),
-                validation_error=error,
-            ) from error
+            event: T = validate_json(data)
+        except (ValidationError, RecursionError) as error:
+            event = _decode_refused(validator, data, error)
         if isinstance(event, WireModel):
             object.__setattr__(event, "_wire", data)
         return event
 
     return decode
+
+
+def _decode_refused(
+    validator: SchemaValidator, data: str, error: ValidationError | RecursionError
+) -> Any:
+    """The event of a frame pydantic-core refused, read again (`_reread`), or the
+    `HotError` saying why there is none."""
+    try:
+        return _reread(validator, data, error)
+    except _NotJson as not_json:
+        raise HotJsonDecodeError(
+            f"an SSE frame is not JSON Python can read: {not_json}",
+            raw=data,
+            validation_error=not_json.validation_error,
+        ) from not_json
+    except ValidationError as invalid:
+        raise HotResponseValidationError(
+            f"an SSE event does not match its model: {_first_problem(invalid)}",
+            raw=_decoded_or_text(data.encode("utf-8", "surrogatepass")),
+            validation_error=invalid,
+        ) from invalid
 
 
 # ---------------------------------------------------------------- errors
