@@ -4,6 +4,7 @@ proxy compresses the stream anyway."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import logging
 import tracemalloc
@@ -14,6 +15,8 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hot_typed import (
     AsyncEventStream,
@@ -215,3 +218,64 @@ async def test_the_frame_bound_counts_decoded_bytes_of_a_compressed_bomb(
 
     assert error.value.raw == ("data: " + "a" * 994)
     assert peak < 4 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- property: exact, however cut
+
+FEW = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _received(mode: str, reads: list[bytes], limit: int) -> tuple[list[Any], bool]:
+    """The events delivered, and whether the stream then raised `HotFrameTooLargeError`."""
+    events: list[Any] = []
+
+    async def drain_all() -> bool:
+        client = over_transport(mode, reads, max_sse_frame_bytes=limit)
+        try:
+            await drain(client.streams.subscribe(STREAM), events)
+        except HotFrameTooLargeError:
+            return True
+        finally:
+            await close(client)
+        return False
+
+    return events, asyncio.run(drain_all())
+
+
+@st.composite
+def _cut_streams(draw: st.DrawFn) -> tuple[list[bytes], list[bytes], int]:
+    eol = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
+    frames = [
+        comment().replace(b"\n", eol)
+        if draw(st.booleans())
+        else frame(draw(st.integers(32, 90)), eol)
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+    body = b"".join(frames)
+    cuts = sorted(set(draw(st.lists(st.integers(1, len(body) - 1), max_size=8))))
+    reads = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+    return frames, reads, draw(st.integers(10, 95))
+
+
+def test_the_frame_bound_is_exact_however_reads_cut_the_stream(mode: str) -> None:
+    @FEW
+    @given(case=_cut_streams())
+    def check(case: tuple[list[bytes], list[bytes], int]) -> None:
+        frames, reads, limit = case
+        eol = b"\r\n" if frames[0].endswith(b"\r\n\r\n") else frames[0][-1:]
+        lengths = [len(f) - len(eol) for f in frames]
+        too_long = next((i for i, n in enumerate(lengths) if n > limit), None)
+        before = frames if too_long is None else frames[:too_long]
+        expected = [f for f in before if f.startswith(b"data:")]
+
+        events, raised = _received(mode, reads, limit)
+
+        assert raised == (too_long is not None)
+        # Each frame's padding: its length less the blank line, the line end and the rest.
+        assert [len(e.raw["p"]) for e in events] == [len(f) - 2 * len(eol) - 29 for f in expected]
+
+    check()
