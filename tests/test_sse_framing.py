@@ -24,6 +24,7 @@ from hot_typed import (
     EventStream,
     HotClient,
     HotFrameTooLargeError,
+    HotResponseValidationError,
     RunStart,
     UnknownStreamEvent,
 )
@@ -172,10 +173,13 @@ async def test_a_frame_over_the_limit_inside_one_read_with_more_frames_after_it_
 def compressed(encoding: str, data: bytes) -> bytes:
     if encoding == "gzip":
         return gzip.compress(data)
+    if encoding == "raw deflate":  # what some servers send as "deflate"
+        raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        return raw.compress(data) + raw.flush()
     return zlib.compress(data)
 
 
-@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw deflate"])
 async def test_a_compressed_stream_is_decoded_and_its_events_arrive(
     mode: str, encoding: str
 ) -> None:
@@ -183,7 +187,7 @@ async def test_a_compressed_stream_is_decoded_and_its_events_arrive(
     answer = HttpResponse(
         200,
         chunked(body, 5),
-        {"Content-Type": "text/event-stream", "Content-Encoding": encoding},
+        {"Content-Type": "text/event-stream", "Content-Encoding": encoding.split()[-1]},
     )
     with SseScript(answer) as server:
         client = make_client(server, mode)
@@ -218,6 +222,21 @@ async def test_the_frame_bound_counts_decoded_bytes_of_a_compressed_bomb(
 
     assert error.value.raw == ("data: " + "a" * 994)
     assert peak < 4 * 1024 * 1024
+
+
+async def test_an_encoding_that_cannot_be_bounded_is_refused(mode: str) -> None:
+    answer = HttpResponse(
+        200, [b"\x0b\x02\x80"], {"Content-Type": "text/event-stream", "Content-Encoding": "br"}
+    )
+    with SseScript(answer) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotResponseValidationError) as error:
+                await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
+
+    assert "'br'" in str(error.value)
 
 
 # ---------------------------------------------------------------- property: exact, however cut
