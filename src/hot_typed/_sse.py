@@ -4,6 +4,7 @@ each frame's data into a model, and turns transport failures into `HotError`s.""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
@@ -400,8 +401,10 @@ class AsyncEventStream(Generic[E]):
             return  # collected outside its loop: the loop's async generator hooks finalize it
         closing = loop.create_task(_close_abandoned(self._events))
         # As `run_until_complete` does for its own task: a loop closed before this
-        # task ends has nothing to report about it (see `_close_abandoned`).
-        closing._log_destroy_pending = False
+        # task ends has nothing to report about it (see `_close_abandoned`). A
+        # loop whose tasks lack the flag reports as it always did.
+        with contextlib.suppress(AttributeError):
+            closing._log_destroy_pending = False
 
 
 async def _close_abandoned(events: AsyncGenerator[Any, None]) -> None:
