@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from typing_extensions import Self
 
+from ._frames import DEFAULT_MAX_FRAME_BYTES
 from ._request import Call, Request
 from ._resource import Async, ModeT, Resource, Sync, endpoint
 from ._runner import AsyncRunner, Runner, SyncRunner
-from ._sse import DEFAULT_MAX_FRAME_BYTES
 from ._transport import AsyncTransport, Settings, SyncTransport
 from ._wire import json_body, json_bytes, raw_response
 

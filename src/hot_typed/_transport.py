@@ -21,9 +21,9 @@ import httpx
 
 from ._bodies import FilteredStream, Truncate, take_encoding
 from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTimeoutError
+from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
-from ._sse import DEFAULT_MAX_FRAME_BYTES, limit_frames
 from ._version import __version__
 from ._wire import api_error
 
