@@ -24,6 +24,7 @@ from hot_typed import (
     EnvTaskStarted,
     EventPublished,
     EventStream,
+    HotJsonDecodeError,
     HotResponseValidationError,
     Keepalive,
     NotFoundError,
@@ -155,10 +156,11 @@ async def test_subscribe_post_opens_the_stream_with_post(mode: str) -> None:
     assert server.requests[0].method == "POST"
 
 
-async def test_a_frame_that_is_not_json_is_skipped_with_a_warning(
-    mode: str, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("name", ["keepalive", "run:later", "message"])
+async def test_a_frame_that_is_not_json_and_cannot_matter_is_skipped_with_a_warning(
+    mode: str, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    frames = [b'event: run:start\ndata: {"type": "run:st\n\n', event(STREAM_PAYLOADS[1])]
+    frames = [f'event: {name}\ndata: {{"type": "kee\n\n'.encode(), event(STREAM_PAYLOADS[1])]
     with SseScript(frames) as server:
         client = make_client(server, mode)
         try:
@@ -169,6 +171,23 @@ async def test_a_frame_that_is_not_json_is_skipped_with_a_warning(
 
     assert [type(e) for e in events] == [RunStart]
     assert "not valid JSON" in caplog.text
+
+
+@pytest.mark.parametrize("name", ["run:start", "run:stop", "stream:data"])
+async def test_a_frame_that_is_not_json_and_may_matter_raises_with_its_text(
+    mode: str, name: str
+) -> None:
+    bad = f'event: {name}\ndata: {{"type": "{name}", "run":\n\n'
+    with SseScript([bad.encode(), event(STREAM_PAYLOADS[1])]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotJsonDecodeError) as error:
+                await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
+
+    assert error.value.raw == f'{{"type": "{name}", "run":'
+    assert name in str(error.value)
 
 
 async def test_a_known_event_that_does_not_fit_raises_with_the_frame(mode: str) -> None:

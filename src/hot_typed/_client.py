@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from typing_extensions import Self, Unpack
 
+from ._frames import DEFAULT_MAX_FRAME_BYTES
 from ._models.status import ServerStatus
 from ._options import CallOptions, Options, QueryValue
 from ._request import Call, Request
 from ._resource import Async, ModeT, Resource, Sync, endpoint
 from ._runner import AsyncRunner, Runner, SyncRunner
-from ._sse import DEFAULT_MAX_FRAME_BYTES
 from ._transport import AsyncTransport, Settings, SyncTransport
 from ._wire import json_body, json_bytes, object_parser, raw_response
 
@@ -164,7 +164,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         return self._settings.token
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._settings.api_base!r})"
+        return f"{type(self).__name__}(base_url={self._settings.shown_base!r})"
 
     def _http_client(self) -> HttpxT:
         """The httpx client doing this client's I/O."""
@@ -270,7 +270,8 @@ class HotClient(_Client[Sync, httpx.Client]):
         return self._transport.client
 
     def close(self) -> None:
-        """Release connections (a client you passed in is left open)."""
+        """Release connections (a client you passed in is left open). Using this
+        client afterwards raises `HotClientClosedError`."""
         self._transport.close()
 
     def __enter__(self) -> Self:
@@ -296,7 +297,8 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
         return self._transport.client
 
     async def aclose(self) -> None:
-        """Release connections (a client you passed in is left open)."""
+        """Release connections (a client you passed in is left open). Using this
+        client afterwards raises `HotClientClosedError`."""
         await self._transport.aclose()
 
     async def __aenter__(self) -> Self:

@@ -22,9 +22,11 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "HotApiError",
+    "HotClientClosedError",
     "HotConnectionError",
     "HotError",
     "HotFrameTooLargeError",
+    "HotJsonDecodeError",
     "HotResponseValidationError",
     "HotRunError",
     "HotStreamError",
@@ -184,6 +186,21 @@ class HotResponseValidationError(HotError):
         super().__init__(message)
         self.raw = raw
         self.validation_error = validation_error
+
+
+class HotJsonDecodeError(HotResponseValidationError):
+    """A 2xx body or SSE frame that cannot be read as JSON: malformed, or nested
+    deeper than Python's JSON reader can follow. `raw` is the text received;
+    `validation_error` pydantic's account of the text, when it read it first."""
+
+    def __init__(
+        self, message: str, *, raw: str, validation_error: pydantic.ValidationError | None = None
+    ) -> None:
+        super().__init__(message, raw=raw, validation_error=validation_error)
+
+
+class HotClientClosedError(HotError):
+    """The client was used after `close()` / `aclose()`: open a new client instead."""
 
 
 class HotConnectionError(HotError):

@@ -1,113 +1,35 @@
-"""Typed event streams over SSE responses. Framing is httpx-sse's job; this module
-only checks the response is an event stream, bounds the size of a frame, decodes
-each frame's data into a model, and turns transport failures into `HotError`s."""
+"""Typed event streams over SSE responses. Framing is httpx-sse's job, and the bytes
+it reads are bounded by `_frames`; this module only checks the response is an event
+stream, decodes each frame's data into a model, decides what a frame that cannot be
+decoded means, and turns transport failures into `HotError`s."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from functools import cache
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, Union
 
 import httpx
-from httpx_sse import EventSource
+from httpx_sse import EventSource, ServerSentEvent
 from typing_extensions import Self
 
 from ._errors import (
     HotConnectionError,
-    HotFrameTooLargeError,
+    HotJsonDecodeError,
     HotResponseValidationError,
     HotTimeoutError,
 )
+from ._frames import is_event_stream
 
-__all__ = [
-    "DEFAULT_MAX_FRAME_BYTES",
-    "AsyncEventStream",
-    "EventStream",
-    "aiter_events",
-    "iter_events",
-    "limit_frames",
-]
+__all__ = ["AsyncEventStream", "EventStream", "aiter_events", "iter_events"]
+
+logger = logging.getLogger("hot_typed")
 
 E = TypeVar("E")
-
-#: Largest SSE frame accepted by default. A run's result or streamed payload
-#: travels in one frame, so the bound is generous; it exists so that a server
-#: that never ends a frame cannot make the client buffer without limit.
-DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
-
-# Two line ends in a row (CRLF counting as one) end a frame. Every such pair
-# contains one of these: LF LF, CR CR, or LF CR (which covers CRLF CRLF).
-_FRAME_ENDS = (b"\n\n", b"\r\r", b"\n\r")
-
-
-class _FrameLimit(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """The body of an SSE response, refusing a frame longer than `max_bytes`.
-
-    It only finds where frames end (to know how long the current one is);
-    parsing them stays httpx-sse's job. The current frame is kept, at most
-    `max_bytes` plus one read, so the error can carry it.
-    """
-
-    def __init__(
-        self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, max_bytes: int, where: str
-    ) -> None:
-        self._stream = stream
-        self._max_bytes = max_bytes
-        self._where = where
-        self._frame = bytearray()
-
-    def _check(self, chunk: bytes) -> bytes:
-        # The last byte of the previous read may pair with the first of this one.
-        window = self._frame[-1:] + chunk
-        end = max(window.rfind(pair) for pair in _FRAME_ENDS)
-        if end >= 0:
-            self._frame = bytearray(window[end + 2 :])
-        else:
-            self._frame += chunk
-        if len(self._frame) > self._max_bytes:
-            raise HotFrameTooLargeError(
-                f"event stream {self._where} sent a frame longer than "
-                f"{self._max_bytes} bytes (max_sse_frame_bytes); the stream was closed",
-                raw=self._frame[: self._max_bytes].decode("utf-8", "replace"),
-                max_bytes=self._max_bytes,
-            )
-        return chunk
-
-    def __iter__(self) -> Iterator[bytes]:
-        assert isinstance(self._stream, httpx.SyncByteStream)
-        for chunk in self._stream:
-            yield self._check(chunk)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        assert isinstance(self._stream, httpx.AsyncByteStream)
-        async for chunk in self._stream:
-            yield self._check(chunk)
-
-    def close(self) -> None:
-        assert isinstance(self._stream, httpx.SyncByteStream)
-        self._stream.close()
-
-    async def aclose(self) -> None:
-        assert isinstance(self._stream, httpx.AsyncByteStream)
-        await self._stream.aclose()
-
-
-def limit_frames(response: httpx.Response, max_bytes: int) -> None:
-    """Make reading `response` raise `HotFrameTooLargeError` on a frame over `max_bytes`.
-
-    Call it before anything is read. A response that is not an event stream is
-    left alone (`iter_events` refuses it). The bytes counted are those received,
-    so the request should ask for no content encoding.
-    """
-    if not _is_event_stream(response):
-        return
-    where = f"{response.request.method} {response.request.url.path}"
-    response.stream = _FrameLimit(response.stream, max_bytes, where)
-
-
-def _is_event_stream(response: httpx.Response) -> bool:
-    content_type: str = response.headers.get("content-type", "")
-    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
 
 
 def _not_an_event_stream(response: httpx.Response) -> HotResponseValidationError:
@@ -127,9 +49,43 @@ def _translate(error: httpx.HTTPError, response: httpx.Response) -> Exception:
     return HotConnectionError(f"event stream {where} was cut: {type(error).__name__}: {error}")
 
 
+@cache
+def _known_event_names() -> frozenset[str]:
+    # Loaded on the first bad frame only: a stream of good frames never needs it.
+    from ._models.stream_events import EnvEvent, KnownTypes, RunUpdate, StreamEvent, TaskUpdate
+
+    known = KnownTypes()
+    known.learn(Union[StreamEvent, EnvEvent, RunUpdate, TaskUpdate])  # noqa: UP007
+    return known.tags
+
+
+def _undecodable(sse: ServerSentEvent, error: HotJsonDecodeError) -> None:
+    """Skip, or raise for, a frame whose data is not JSON Python can read.
+
+    (A frame with no data, only `id:` or `retry:` fields say, dispatches no event,
+    per the SSE specification: the loops below never decode it.) A bad frame is
+    skipped with a warning only when its name shows it cannot matter: `keepalive`,
+    or a name the API does not send (crates/hot_api/src/handlers/streams.rs, runs.rs
+    and env.rs name every event after its `type`). Any other bad frame may be the
+    one that ends the stream (`run:stop`, a terminal `run:update`): it raises
+    `HotJsonDecodeError` rather than leave the caller waiting for it.
+    """
+    if sse.event == "keepalive" or sse.event not in _known_event_names():
+        logger.warning(
+            "skipping an SSE %r frame that is not valid JSON: %.200r", sse.event, sse.data
+        )
+        return
+    raise HotJsonDecodeError(
+        f"an SSE {sse.event!r} frame is not JSON Python can read ({error}); it may be "
+        "the event that ends the stream, so the stream stops here",
+        raw=sse.data,
+        validation_error=error.validation_error,
+    ) from error
+
+
 def iter_events(response: httpx.Response, decode: Callable[[str], E | None]) -> Iterator[E]:
     """Yield the decoded events of an open SSE response; comments are never yielded."""
-    if not _is_event_stream(response):
+    if not is_event_stream(response):
         try:
             response.read()
         except httpx.HTTPError as error:
@@ -137,7 +93,13 @@ def iter_events(response: httpx.Response, decode: Callable[[str], E | None]) -> 
         raise _not_an_event_stream(response)
     try:
         for sse in EventSource(response).iter_sse():
-            event = decode(sse.data)
+            if not sse.data:
+                continue
+            try:
+                event = decode(sse.data)
+            except HotJsonDecodeError as error:
+                _undecodable(sse, error)
+                continue
             if event is not None:
                 yield event
     except httpx.HTTPError as error:
@@ -148,7 +110,7 @@ async def aiter_events(
     response: httpx.Response, decode: Callable[[str], E | None]
 ) -> AsyncIterator[E]:
     """Async twin of `iter_events`."""
-    if not _is_event_stream(response):
+    if not is_event_stream(response):
         try:
             await response.aread()
         except httpx.HTTPError as error:
@@ -156,7 +118,13 @@ async def aiter_events(
         raise _not_an_event_stream(response)
     try:
         async for sse in EventSource(response).aiter_sse():
-            event = decode(sse.data)
+            if not sse.data:
+                continue
+            try:
+                event = decode(sse.data)
+            except HotJsonDecodeError as error:
+                _undecodable(sse, error)
+                continue
             if event is not None:
                 yield event
     except httpx.HTTPError as error:
@@ -201,23 +169,40 @@ class EventStream(Generic[E]):
 
 
 class AsyncEventStream(Generic[E]):
-    """Async twin of `EventStream`: `async for` it, `aclose()` or `async with` it."""
+    """Async twin of `EventStream`: `async for` it, `aclose()` or `async with` it.
 
-    __slots__ = ("_events",)
+    Leaving an `async for` early (`break`, `return`) closes the connection too, on
+    any running loop: when the stream is dropped unfinished, its closing is started
+    on that loop at once, rather than left to the loop's async generator hooks,
+    which run it only after the current step (too late for a loop driven by
+    `run_until_complete` and then closed, where it used to end in "Task was
+    destroyed but it is pending!"). A loop stopped before that closing is done
+    drops it without a warning; `async with` or `aclose()` close it before going on.
+    """
+
+    __slots__ = ("_events", "_open")
 
     def __init__(self, events: AsyncGenerator[E, None]) -> None:
         self._events = events
+        self._open = False  # started and not finished: there may be a connection to close
 
-    def __aiter__(self) -> AsyncIterator[E]:
-        return self._events
+    def __aiter__(self) -> Self:
+        return self
 
     async def __anext__(self) -> E:
-        return await self._events.__anext__()
+        self._open = True
+        try:
+            return await self._events.__anext__()
+        except BaseException:
+            # The generator raised (StopAsyncIteration at its end): it is finished.
+            self._open = False
+            raise
 
     async def aclose(self) -> None:
         """Stop reading and close the connection; iterating afterwards yields nothing.
 
         Idempotent; leaving an `async with` block calls it."""
+        self._open = False
         await self._events.aclose()
 
     async def __aenter__(self) -> Self:
@@ -230,3 +215,42 @@ class AsyncEventStream(Generic[E]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    def __del__(self) -> None:
+        if not self._open:
+            return
+        # Only a program running asyncio can have started this stream.
+        asyncio = sys.modules.get("asyncio")
+        try:
+            loop = asyncio.get_running_loop() if asyncio is not None else None
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            return  # collected outside its loop: the loop's async generator hooks finalize it
+        closing = loop.create_task(_close_abandoned(self._events))
+        # As `run_until_complete` does for its own task: a loop closed before this
+        # task ends has nothing to report about it (see `_close_abandoned`). A
+        # loop whose tasks lack the flag reports as it always did.
+        with contextlib.suppress(AttributeError):
+            closing._log_destroy_pending = False
+
+
+async def _close_abandoned(events: AsyncGenerator[Any, None]) -> None:
+    """Close the generator of a stream dropped unfinished, one loop step later.
+
+    The step that dropped the stream finishes first. A loop stopped right after it
+    (`run_until_complete`, then `close()`) runs this no further: the connection
+    and every generator reading it are then released with the closed loop, and
+    none of them schedules work that would never run (each such piece of work was
+    a "never awaited" or "destroyed but pending" warning). A loop that goes on
+    closes the connection in full.
+    """
+    import asyncio
+
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        # `asyncio.run` cancels what is left when its main coroutine returns.
+        await events.aclose()
+        raise
+    await events.aclose()

@@ -17,14 +17,15 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from ._errors import HotConnectionError, HotError, HotTimeoutError
+from ._bodies import FilteredStream, Truncate, take_encoding
+from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTimeoutError
+from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
-from ._sse import DEFAULT_MAX_FRAME_BYTES, limit_frames
 from ._version import __version__
 from ._wire import api_error
 
@@ -37,6 +38,19 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 USER_AGENT = f"hot-typed-python/{__version__}"
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
+
+#: Bytes of a non-2xx body read to describe the failure. The API's error envelope
+#: is far smaller; a proxy's page (an HTML 502 of megabytes) says no more past it,
+#: and reading it all would cost its size several times over.
+MAX_ERROR_BODY_BYTES = 64 * 1024
+
+
+def _bound_error_body(response: httpx.Response) -> None:
+    """Make reading `response` stop after its first `MAX_ERROR_BODY_BYTES` decoded bytes
+    (gzip and deflate are decoded in bounded pieces; another encoding is bounded on
+    the bytes received). Call it before anything is read."""
+    decoders = take_encoding(response) or []
+    response.stream = FilteredStream(response.stream, [*decoders, Truncate(MAX_ERROR_BODY_BYTES)])
 
 
 def _check_token(token: str) -> str:
@@ -74,10 +88,27 @@ def _api_base(base_url: str) -> str:
     return base + "/v1"
 
 
-class Settings:
-    """What both transports share: where to send, how to authenticate, when to retry."""
+def _shown(url: str) -> str:
+    """`url` fit to show: credentials it embeds (`https://user:pass@host`) masked."""
+    parts = urlsplit(url)
+    _, at, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc="***@" + host)) if at else url
 
-    __slots__ = ("_authorization", "api_base", "max_sse_frame_bytes", "policy", "timeout")
+
+class Settings:
+    """What both transports share: where to send, how to authenticate, when to retry.
+
+    `shown_base` is `api_base` fit for reprs and messages (credentials masked);
+    the token is never shown."""
+
+    __slots__ = (
+        "_authorization",
+        "api_base",
+        "max_sse_frame_bytes",
+        "policy",
+        "shown_base",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -98,6 +129,7 @@ class Settings:
             raise ValueError("max_sse_frame_bytes must be >= 1")
         self._authorization = f"Bearer {_check_token(token)}"
         self.api_base = _api_base(base_url or os.environ.get("HOT_BASE_URL") or DEFAULT_BASE_URL)
+        self.shown_base = _shown(self.api_base)
         self.timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
         self.policy = RetryPolicy(
             max_retries=max_retries, retry_non_idempotent=retry_non_idempotent
@@ -105,7 +137,7 @@ class Settings:
         self.max_sse_frame_bytes = max_sse_frame_bytes
 
     def __repr__(self) -> str:
-        return f"Settings(api_base={self.api_base!r})"
+        return f"Settings(api_base={self.shown_base!r})"
 
     @property
     def token(self) -> str:
@@ -276,16 +308,30 @@ def _accepted(request: Request, response: httpx.Response, started: float) -> boo
 
 
 class _Transport(Generic[C]):
+    #: The client class using this transport, for messages.
+    client_name = "client"
+
     def __init__(self, settings: Settings, client: C, owns_client: bool) -> None:
         self.settings = settings
         self.client: C = client
         self.owns_client = owns_client
+        self.closed = False
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.settings.api_base!r})"
+        return f"{type(self).__name__}({self.settings.shown_base!r})"
+
+    def _check_open(self) -> None:
+        # Closed is closed even over an httpx client the user still owns: the
+        # same client must not work or fail depending on who made its connections.
+        if self.closed:
+            raise HotClientClosedError(
+                f"this {self.client_name} was closed; create a new one to send requests"
+            )
 
 
 class SyncTransport(_Transport[httpx.Client]):
+    client_name = "HotClient"
+
     def __init__(self, settings: Settings, client: httpx.Client | None) -> None:
         owns = client is None
         super().__init__(
@@ -300,18 +346,18 @@ class SyncTransport(_Transport[httpx.Client]):
         )
 
     def close(self) -> None:
+        self.closed = True
         if self.owns_client:
             self.client.close()
 
     def send(self, request: Request) -> httpx.Response:
         """Send `request` with retries; a non-2xx answer raises its `HotApiError`."""
+        self._check_open()
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                response = self.client.send(
-                    self.settings.build(self.client, request, own_client=self.owns_client)
-                )
+                response = self._receive(request)
             except httpx.HTTPError as error:
                 delay = self.settings.retry_delay(request, attempt, error=error)
             else:
@@ -321,9 +367,23 @@ class SyncTransport(_Transport[httpx.Client]):
             attempt += 1
             time.sleep(delay)
 
+    def _receive(self, request: Request) -> httpx.Response:
+        """One exchange, its body read: whole on success, its start otherwise."""
+        response = self.client.send(
+            self.settings.build(self.client, request, own_client=self.owns_client), stream=True
+        )
+        try:
+            if not response.is_success:
+                _bound_error_body(response)
+            response.read()
+        finally:
+            response.close()
+        return response
+
     @contextmanager
     def stream(self, request: Request) -> Iterator[httpx.Response]:
         """Open a streaming response (never retried); a non-2xx answer raises."""
+        self._check_open()
         started = time.perf_counter()
         try:
             response = self.client.send(
@@ -333,6 +393,7 @@ class SyncTransport(_Transport[httpx.Client]):
             raise _translate(error, request) from error
         try:
             if not _accepted(request, response, started):
+                _bound_error_body(response)
                 try:
                     response.read()
                 except httpx.HTTPError as error:
@@ -346,6 +407,8 @@ class SyncTransport(_Transport[httpx.Client]):
 
 
 class AsyncTransport(_Transport[httpx.AsyncClient]):
+    client_name = "AsyncHotClient"
+
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None) -> None:
         owns = client is None
         super().__init__(
@@ -360,18 +423,18 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         )
 
     async def aclose(self) -> None:
+        self.closed = True
         if self.owns_client:
             await self.client.aclose()
 
     async def send(self, request: Request) -> httpx.Response:
         """Send `request` with retries; a non-2xx answer raises its `HotApiError`."""
+        self._check_open()
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                response = await self.client.send(
-                    self.settings.build(self.client, request, own_client=self.owns_client)
-                )
+                response = await self._receive(request)
             except httpx.HTTPError as error:
                 delay = self.settings.retry_delay(request, attempt, error=error)
             else:
@@ -384,9 +447,23 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
 
             await asyncio.sleep(delay)
 
+    async def _receive(self, request: Request) -> httpx.Response:
+        """One exchange, its body read: whole on success, its start otherwise."""
+        response = await self.client.send(
+            self.settings.build(self.client, request, own_client=self.owns_client), stream=True
+        )
+        try:
+            if not response.is_success:
+                _bound_error_body(response)
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
     @asynccontextmanager
     async def stream(self, request: Request) -> AsyncIterator[httpx.Response]:
         """Open a streaming response (never retried); a non-2xx answer raises."""
+        self._check_open()
         started = time.perf_counter()
         try:
             response = await self.client.send(
@@ -396,6 +473,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
             raise _translate(error, request) from error
         try:
             if not _accepted(request, response, started):
+                _bound_error_body(response)
                 try:
                     await response.aread()
                 except httpx.HTTPError as error:

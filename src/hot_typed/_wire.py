@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -27,9 +26,11 @@ from typing import (
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError, PydanticSerializationError, SchemaValidator
 
-from ._errors import HotApiError, HotResponseValidationError, api_error_class
+from ._errors import HotApiError, HotJsonDecodeError, HotResponseValidationError, api_error_class
 from ._models._base import (
+    WIRE_CONTEXT,
     RequestModel,
     TopLevel,
     WireDocument,
@@ -66,8 +67,6 @@ __all__ = [
     "to_json_value",
     "to_request_model",
 ]
-
-logger = logging.getLogger("hot_typed")
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R", bound=RequestModel)
@@ -129,13 +128,28 @@ def to_request_model(model: type[R], body: R | Mapping[str, Any]) -> R:
 
 
 def request_body(model: type[R], body: R | Mapping[str, Any]) -> bytes:
-    """The JSON bytes sent for `body`, keyed by wire name."""
-    return to_request_model(model, body).model_dump_json().encode()
+    """The JSON bytes sent for `body`, keyed by wire name.
+
+    A body that cannot be sent as JSON the server reads (a lone surrogate in any
+    string, user JSON nested deeper than `MAX_BODY_NESTING`) raises pydantic's
+    `ValidationError`, before anything is sent.
+    """
+    try:
+        return to_request_model(model, body).model_dump_json().encode()
+    except (PydanticSerializationError, RecursionError) as error:
+        # User JSON is checked by its validator; this catches the model's own fields.
+        problem = PydanticCustomError(
+            "json_value", "not sendable as JSON: {problem}", {"problem": str(error)}
+        )
+        raise ValidationError.from_exception_data(
+            model.__name__, [{"type": problem, "loc": (), "input": body}]
+        ) from error
 
 
 def json_bytes(value: Any) -> bytes:
     """`value` as compact JSON bytes: any JSON, with models and dataclasses inside it
-    in their JSON form. What is not JSON raises pydantic's `ValidationError`."""
+    in their JSON form. What is not JSON, holds a lone surrogate or nests deeper
+    than `MAX_BODY_NESTING` raises pydantic's `ValidationError`."""
     return json.dumps(to_json_value(value), allow_nan=False, separators=(",", ":")).encode()
 
 
@@ -179,26 +193,80 @@ def _parametrize(model: Any, type_arg: Any) -> type[BaseModel]:
 
 
 # ---------------------------------------------------------------- responses
+# Bodies and frames are validated straight from their JSON text. pydantic-core's
+# parser refuses JSON nested deeper than its own recursion limit (about 200),
+# which user JSON such as a run's result may well be; such text is parsed again
+# by the standard library, whose limit is Python's, and validated from that, so
+# the user's JSON still arrives exactly as sent. Text that neither can read
+# raises `HotJsonDecodeError` carrying it; a `RecursionError` never escapes.
+
+
+class _NotJson(Exception):
+    """The standard library cannot read the text as JSON either (malformed, or too deep);
+    `validation_error` is pydantic's refusal of the same text, when it was tried first."""
+
+    def __init__(self, problem: str, validation_error: ValidationError | None = None) -> None:
+        super().__init__(problem)
+        self.validation_error = validation_error
+
+
+def _loads(text: str | bytes, refused: ValidationError | None = None) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        problem = str(error) if isinstance(error, ValueError) else "nested too deep"
+        raise _NotJson(problem, refused) from error
+
+
+def _from_json(validator: SchemaValidator, text: str | bytes) -> Any:
+    """Validate the JSON `text`: from the text itself, or, when pydantic-core's parser
+    refuses it, as `_reread` does. Raises `ValidationError` when it does not fit, and
+    `_NotJson` when it is not JSON Python can read."""
+    try:
+        return validator.validate_json(text)
+    except (ValidationError, RecursionError) as error:
+        return _reread(validator, text, error)
+
+
+def _reread(
+    validator: SchemaValidator, text: str | bytes, error: ValidationError | RecursionError
+) -> Any:
+    """After `validator` refused `text` (`error`): validate what the standard library
+    reads of it, with the wire context so models inside keep their `.raw`. An error
+    that is not about the JSON itself is raised again."""
+    refused = error if isinstance(error, ValidationError) else None
+    if refused is not None and refused.errors(include_url=False)[0]["type"] != "json_invalid":
+        raise refused
+    value = _loads(text, refused)
+    try:
+        return validator.validate_python(value, context=WIRE_CONTEXT)
+    except RecursionError as too_deep:
+        raise _NotJson("nested too deep to validate", refused) from too_deep
 
 
 @cache
-def _item_envelope(model: Any) -> type[ItemEnvelope[Any]]:
-    return ItemEnvelope[model]
+def _item_validator(model: Any) -> SchemaValidator:
+    return TypeAdapter(ItemEnvelope[model]).validator  # type: ignore[return-value]
 
 
 @cache
-def _list_validator(model: Any) -> Callable[[bytes], _PageEnvelope[Any]]:
+def _object_validator(model: Any) -> SchemaValidator:
+    return TypeAdapter(model).validator  # type: ignore[return-value]
+
+
+@cache
+def _list_validator(model: Any) -> SchemaValidator:
     # Envelope, items, pagination and meta are validated without raw capture:
     # `list_parser` gives them their wire form lazily, so a page costs one pass
     # over its JSON.
     adapter = TypeAdapter(Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel])
-    return adapter.validator.validate_json
+    return adapter.validator  # type: ignore[return-value]
 
 
 def _decoded_or_text(content: bytes) -> Any:
     try:
-        return json.loads(content)
-    except ValueError:
+        return _loads(content)
+    except _NotJson:
         return content.decode("utf-8", "replace")
 
 
@@ -210,10 +278,16 @@ def _answered(response: httpx.Response) -> str:
     )
 
 
-def _validate(validate: Callable[[bytes], Any], response: httpx.Response) -> Any:
+def _validate(validator: SchemaValidator, response: httpx.Response) -> Any:
     content = response.content
     try:
-        return validate(content)
+        return _from_json(validator, content)
+    except _NotJson as error:
+        raise HotJsonDecodeError(
+            f"{_answered(response)} with a body that is not JSON Python can read: {error}",
+            raw=content.decode("utf-8", "replace"),
+            validation_error=error.validation_error,
+        ) from error
     except ValidationError as error:
         raise HotResponseValidationError(
             f"{_answered(response)} with a body that does not match the expected "
@@ -233,10 +307,10 @@ def _first_problem(error: ValidationError) -> str:
 
 def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     """Parse `{"data": {...}, "meta": ...}` into `model`."""
-    envelope = _item_envelope(model)
+    validator = _item_validator(model)
 
     def parse(response: httpx.Response) -> M:
-        data: M = _validate(envelope.model_validate_json, response).data
+        data: M = _validate(validator, response).data
         return data
 
     return parse
@@ -245,8 +319,10 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
 def object_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     """Parse a bare JSON object, outside any envelope (`GET /status`), into `model`."""
 
+    validator = _object_validator(model)
+
     def parse(response: httpx.Response) -> M:
-        parsed: M = _validate(model.model_validate_json, response)
+        parsed: M = _validate(validator, response)
         return parsed
 
     return parse
@@ -262,10 +338,10 @@ def list_parser(
 ) -> Callable[[httpx.Response], tuple[list[M], Pagination, Meta | None, Raw]]:
     """Parse a list envelope into its items, pagination, meta and the raw envelope
     (decoded on first call; each item's `.raw` comes from the same decoding)."""
-    validate = _list_validator(model)
+    validator = _list_validator(model)
 
     def parse(response: httpx.Response) -> tuple[list[M], Pagination, Meta | None, Raw]:
-        page = _validate(validate, response)
+        page = _validate(validator, response)
         # The envelope model itself is dropped: its wire form is `document.value`.
         document = WireDocument(response.content)
         _set_wire(page.pagination, WireMember(document, "pagination"))
@@ -285,10 +361,10 @@ def json_body(response: httpx.Response) -> Any:
     if not response.content:
         return None
     try:
-        return json.loads(response.content)
-    except ValueError as error:
-        raise HotResponseValidationError(
-            f"{_answered(response)} with a body that is not JSON",
+        return _loads(response.content)
+    except _NotJson as error:
+        raise HotJsonDecodeError(
+            f"{_answered(response)} with a body that is not JSON Python can read: {error}",
             raw=response.content.decode("utf-8", "replace"),
         ) from error
 
@@ -331,32 +407,48 @@ def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
     The frame's text is kept as the event's wire form: `.raw` parses it on first
     access, so a subscriber that never reads `.raw` never pays for it.
 
-    A frame that is not valid JSON is skipped with a warning: one bad frame must
-    not end a stream. A frame that is JSON but does not fit the event models
-    raises `HotResponseValidationError` with the frame attached.
+    A frame that is not JSON Python can read raises `HotJsonDecodeError` with its
+    text (`iter_events` decides whether such a frame may be skipped); a frame that
+    is JSON but does not fit the event models raises `HotResponseValidationError`
+    with the frame attached.
     """
 
     # The core validator itself: `TypeAdapter.validate_json` adds a Python call
     # per frame for options never used here.
-    validate = adapter.validator.validate_json
+    validator: SchemaValidator = adapter.validator  # type: ignore[assignment]
+    validate_json = validator.validate_json
 
     def decode(data: str) -> T | None:
         try:
-            event: T = validate(data)
-            if isinstance(event, WireModel):
-                object.__setattr__(event, "_wire", data)
-            return event
-        except ValidationError as error:
-            if error.errors(include_url=False)[0]["type"] == "json_invalid":
-                logger.warning("skipping an SSE frame that is not valid JSON: %.200r", data)
-                return None
-            raise HotResponseValidationError(
-                f"an SSE event does not match its model: {_first_problem(error)}",
-                raw=_decoded_or_text(data.encode()),
-                validation_error=error,
-            ) from error
+            event: T = validate_json(data)
+        except (ValidationError, RecursionError) as error:
+            event = _decode_refused(validator, data, error)
+        if isinstance(event, WireModel):
+            object.__setattr__(event, "_wire", data)
+        return event
 
     return decode
+
+
+def _decode_refused(
+    validator: SchemaValidator, data: str, error: ValidationError | RecursionError
+) -> Any:
+    """The event of a frame pydantic-core refused, read again (`_reread`), or the
+    `HotError` saying why there is none."""
+    try:
+        return _reread(validator, data, error)
+    except _NotJson as not_json:
+        raise HotJsonDecodeError(
+            f"an SSE frame is not JSON Python can read: {not_json}",
+            raw=data,
+            validation_error=not_json.validation_error,
+        ) from not_json
+    except ValidationError as invalid:
+        raise HotResponseValidationError(
+            f"an SSE event does not match its model: {_first_problem(invalid)}",
+            raw=_decoded_or_text(data.encode("utf-8", "surrogatepass")),
+            validation_error=invalid,
+        ) from invalid
 
 
 # ---------------------------------------------------------------- errors

@@ -6,6 +6,11 @@ form, and letting the serializer guess (NaN becomes `null`, a `datetime` a
 string) would store something the user did not write. Such values are refused
 before anything is sent.
 
+Two more values have no form the server reads: a string holding a lone
+surrogate (no UTF-8 encoding exists for it), and a value nested deeper than the
+server's JSON parser follows. Both are refused too, so nothing the client sends
+can fail in the serializer or come back as a 400.
+
 Pydantic models and dataclasses are welcome anywhere in the value: each is
 serialized in JSON mode, by alias unless its own config says otherwise. A value
 that is already pure JSON is returned as the very same object, so dicts keep
@@ -16,18 +21,36 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter
 from pydantic_core import PydanticCustomError, PydanticSerializationError
 
-__all__ = ["UserJson", "to_json_value"]
+__all__ = ["MAX_BODY_NESTING", "UserJson", "to_json_value"]
 
 _Path = tuple[str | int, ...]
 
+#: Arrays and objects a request body may nest, the body's own object included.
+#: The server reads bodies with axum's `Json` (crates/hot_api/src/handlers/events.rs:
+#: `Json(req): Json<PublishEventRequest>`), that is serde_json with its default
+#: recursion limit of 128, which refuses the 128th nested level with a 400.
+MAX_BODY_NESTING = 127
+
+# A user value that is a field of a request body sits inside the body's object.
+_FIELD_NESTING = MAX_BODY_NESTING - 1
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Sequences that are not JSON arrays.
+_NOT_ARRAYS = (str, bytes, bytearray, memoryview)
+
 
 def _where(path: _Path) -> str:
+    if len(path) > 8:  # a deep path: its ends say where, its length how deep
+        head, tail = "".join(f"[{p!r}]" for p in path[:4]), "".join(f"[{p!r}]" for p in path[-2:])
+        return f"{head}...{tail} (depth {len(path)})"
     return "".join(f"[{part!r}]" for part in path) or "(the value)"
 
 
@@ -36,10 +59,6 @@ def _not_json(path: _Path, problem: str) -> PydanticCustomError:
         "json_value", "not JSON at {where}: {problem}", {"where": _where(path), "problem": problem}
     )
 
-
-# Sequences whose JSON form would be a guess: bytes have none (base64? a list of
-# ints?), and text is a string, never an array of characters.
-_NOT_ARRAYS = (str, bytes, bytearray, memoryview)
 
 _DATACLASS_DUMPERS: dict[type, Callable[..., Any]] = {}
 
@@ -57,17 +76,38 @@ def _by_alias(config: Any) -> bool | None:
     return None if "serialize_by_alias" in (config or {}) else True
 
 
-def _convert(value: Any, path: _Path) -> Any:
+def _too_deep(path: _Path, room: int) -> PydanticCustomError:
+    return _not_json(
+        path,
+        f"nested deeper than the {MAX_BODY_NESTING} levels of arrays and objects a request "
+        f"body may have (the server's JSON parser refuses more; this value may nest {room})",
+    )
+
+
+def _text(value: str, path: _Path) -> str:
+    if not value.isascii() and _SURROGATE.search(value):
+        raise _not_json(path, "a string holds a lone surrogate, which has no UTF-8 encoding")
+    return value
+
+
+def _convert(value: Any, path: _Path, room: int) -> Any:
+    """`value` in its JSON form; `room` is how many levels of arrays and objects it may nest."""
     cls = type(value)
-    if cls is str or cls is int or cls is bool or value is None:
+    if cls is str:
+        return _text(value, path)
+    if cls is int or cls is bool or value is None:
         return value
     if cls is dict:
-        items = [(key, _convert_item(key, item, path)) for key, item in value.items()]
+        if len(path) >= room:
+            raise _too_deep(path, room)
+        items = [(key, _convert_item(key, item, path, room)) for key, item in value.items()]
         if all(new is old for (_, new), old in zip(items, value.values(), strict=True)):
             return value
         return dict(items)
     if cls is list:
-        converted = [_convert(item, (*path, i)) for i, item in enumerate(value)]
+        if len(path) >= room:
+            raise _too_deep(path, room)
+        converted = [_convert(item, (*path, i), room) for i, item in enumerate(value)]
         if all(new is old for new, old in zip(converted, value, strict=True)):
             return value
         return converted
@@ -77,25 +117,31 @@ def _convert(value: Any, path: _Path) -> Any:
         raise _not_json(
             path, f"{value!r} is not a JSON number (NaN and infinities have no JSON form)"
         )
-    if isinstance(value, str | int):
+    if isinstance(value, str):
+        return _text(value, path)
+    if isinstance(value, int):
         return value
     try:
         if isinstance(value, BaseModel):
             dumped = value.model_dump(mode="json", by_alias=_by_alias(value.model_config))
-            return _convert(dumped, path)
+            return _convert(dumped, path, room)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             config = getattr(cls, "__pydantic_config__", None)
             dumped = _dataclass_dumper(cls)(value, mode="json", by_alias=_by_alias(config))
-            return _convert(dumped, path)
-    except PydanticSerializationError as error:
-        raise _not_json(path, f"{cls.__name__} cannot be serialized: {error}") from error
+            return _convert(dumped, path, room)
+    except (PydanticSerializationError, RecursionError) as error:
+        raise _not_json(path, f"{cls.__name__} cannot be serialized: {error!r}") from error
     # By protocol, not by exact type, and after models (which may read like
     # mappings): any mapping (`OrderedDict`, `defaultdict`, a read-only view) is
     # a JSON object, any sequence but text and bytes (a tuple, a deque) an array.
     if isinstance(value, Mapping):
-        return {key: _convert_item(key, item, path) for key, item in value.items()}
+        if len(path) >= room:
+            raise _too_deep(path, room)
+        return {key: _convert_item(key, item, path, room) for key, item in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, _NOT_ARRAYS):
-        return [_convert(item, (*path, i)) for i, item in enumerate(value)]
+        if len(path) >= room:
+            raise _too_deep(path, room)
+        return [_convert(item, (*path, i), room) for i, item in enumerate(value)]
     raise _not_json(
         path,
         f"{cls.__name__} objects have no JSON form; send JSON (any mapping with string "
@@ -103,25 +149,27 @@ def _convert(value: Any, path: _Path) -> Any:
     )
 
 
-def _convert_item(key: Any, item: Any, path: _Path) -> Any:
+def _convert_item(key: Any, item: Any, path: _Path, room: int) -> Any:
     if not isinstance(key, str):
         raise _not_json(path, f"object keys must be strings, got {type(key).__name__} {key!r}")
-    return _convert(item, (*path, key))
+    return _convert(item, (*path, _text(key, path)), room)
 
 
-UserJson = Annotated[Any, AfterValidator(lambda value: _convert(value, ()))]
-"""A field holding user-owned JSON: any JSON value, a pydantic model or a dataclass,
-checked recursively and stored in its JSON form."""
+UserJson = Annotated[Any, AfterValidator(lambda value: _convert(value, (), _FIELD_NESTING))]
+"""A field of a request body holding user-owned JSON: any JSON value, a pydantic
+model or a dataclass, checked recursively and stored in its JSON form."""
 
 _USER_JSON: TypeAdapter[Any] = TypeAdapter(
-    UserJson, config=ConfigDict(title="JSON value", defer_build=True)
+    Annotated[Any, AfterValidator(lambda value: _convert(value, (), MAX_BODY_NESTING))],
+    config=ConfigDict(title="JSON value", defer_build=True),
 )
 
 
 def to_json_value(value: Any) -> Any:
-    """`value` in its JSON form: pure JSON is returned as the same object, models and
-    dataclasses (at any depth) are serialized in JSON mode.
+    """`value`, a whole request body, in its JSON form: pure JSON is returned as the
+    same object, models and dataclasses (at any depth) are serialized in JSON mode.
 
-    Raises pydantic's `ValidationError` naming where the value is not JSON.
+    Raises pydantic's `ValidationError` naming where the value is not JSON, holds a
+    lone surrogate, or nests deeper than `MAX_BODY_NESTING`.
     """
     return _USER_JSON.validate_python(value)

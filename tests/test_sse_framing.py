@@ -1,0 +1,300 @@
+"""SSE framing at the byte level: frames that are no events, a byte order mark, the exact
+frame size bound however reads cut the stream, and the bound on decoded bytes when a
+proxy compresses the stream anyway."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hot_typed import (
+    AsyncEventStream,
+    AsyncHotClient,
+    EventStream,
+    HotClient,
+    HotFrameTooLargeError,
+    HotResponseValidationError,
+    RunStart,
+    UnknownStreamEvent,
+)
+from hot_typed.testing import HttpResponse
+
+from .sse_script import SseScript, close, collect, comment, event, make_client, run, split
+
+pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
+
+STREAM = uuid4()
+START = {"type": "run:start", "run": run(uuid4())}
+
+
+async def test_frames_with_only_id_or_retry_or_empty_data_are_no_events_and_log_nothing(
+    mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    wire = (
+        b"id: 7\n\n"
+        + comment()
+        + b"retry: 1000\n\n"
+        + comment()
+        + b"event: run:start\ndata:\n\n"
+        + b"id: 8\nevent: keepalive\n\n"
+        + event(START)
+        + comment()
+        + comment()
+    )
+    with SseScript([wire]) as server:
+        client = make_client(server, mode)
+        try:
+            with caplog.at_level(logging.DEBUG, logger="hot_typed"):
+                events = await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
+
+    assert [e.raw for e in events] == [START]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("size", [1, 2, 1000])
+async def test_a_byte_order_mark_starting_the_stream_is_ignored(mode: str, size: int) -> None:
+    # The first line is a `data:` field: were the mark kept, its name would be
+    # "\ufeffdata", an unknown field, and the event would be lost.
+    wire = b"\xef\xbb\xbf" + f"data: {event(START).split(b'data: ')[1].decode()}".encode()
+    with SseScript(split(wire, size)) as server:
+        client = make_client(server, mode)
+        try:
+            events = await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
+
+    assert [type(e) for e in events] == [RunStart]
+    assert events[0].raw == START
+
+
+# ---------------------------------------------------------------- the exact frame bound
+
+LIMIT = 120
+
+
+def frame(length: int, eol: bytes) -> bytes:
+    """A frame whose lines with their line ends are `length` bytes, then the blank line."""
+    head, tail = b'data: {"type":"x:pad","p":"', b'"}' + eol
+    return head + b"a" * (length - len(head) - len(tail)) + tail + eol
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body delivered in exactly the given reads."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+def over_transport(mode: str, chunks: list[bytes], **options: Any) -> HotClient | AsyncHotClient:
+    """A client whose every answer is an event stream read in exactly `chunks`."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"Content-Type": "text/event-stream"}
+        return httpx.Response(200, headers=headers, stream=_Chunks(chunks))
+
+    transport = httpx.MockTransport(answer)
+    if mode == "sync":
+        sync = httpx.Client(transport=transport)
+        return HotClient("t", base_url="http://127.0.0.1", client=sync, **options)
+    return AsyncHotClient(
+        "t", base_url="http://127.0.0.1", client=httpx.AsyncClient(transport=transport), **options
+    )
+
+
+async def drain(stream: EventStream[Any] | AsyncEventStream[Any], into: list[Any]) -> None:
+    """Every event of `stream` into `into`, kept when the stream then raises."""
+    if isinstance(stream, AsyncEventStream):
+        async for item in stream:
+            into.append(item)
+    else:
+        into.extend(stream)
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
+@pytest.mark.parametrize("read", [1, 2, 7, 100_000], ids=["1", "2", "7", "whole"])
+async def test_a_frame_of_the_limit_passes_and_one_byte_more_always_raises(
+    mode: str, eol: bytes, read: int
+) -> None:
+    frames = [frame(LIMIT, eol), frame(LIMIT + 1, eol), frame(40, eol)]
+    wire = comment().replace(b"\n", eol) + b"".join(frames)
+    client = over_transport(mode, chunked(wire, read), max_sse_frame_bytes=LIMIT)
+    received: list[Any] = []
+    try:
+        with pytest.raises(HotFrameTooLargeError) as error:
+            await drain(client.streams.subscribe(STREAM), received)
+    finally:
+        await close(client)
+
+    assert [type(e) for e in received] == [UnknownStreamEvent]
+    assert received[0].raw["p"] == "a" * (LIMIT - 29 - len(eol))
+    assert error.value.max_bytes == LIMIT
+    assert error.value.raw == frame(LIMIT + 1, eol)[:LIMIT].decode()
+
+
+async def test_a_frame_over_the_limit_inside_one_read_with_more_frames_after_it_raises(
+    mode: str,
+) -> None:
+    wire = frame(10 * LIMIT, b"\n") + event(START) * 3
+    client = over_transport(mode, [wire], max_sse_frame_bytes=LIMIT)
+    try:
+        with pytest.raises(HotFrameTooLargeError):
+            await collect(client.streams.subscribe(STREAM))
+    finally:
+        await close(client)
+
+
+# ---------------------------------------------------------------- compressed despite identity
+
+
+def compressed(encoding: str, data: bytes) -> bytes:
+    if encoding == "gzip":
+        return gzip.compress(data)
+    if encoding == "raw deflate":  # what some servers send as "deflate"
+        raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        return raw.compress(data) + raw.flush()
+    return zlib.compress(data)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw deflate"])
+async def test_a_compressed_stream_is_decoded_and_its_events_arrive(
+    mode: str, encoding: str
+) -> None:
+    body = compressed(encoding, comment() + event(START) * 2)
+    answer = HttpResponse(
+        200,
+        chunked(body, 5),
+        {"Content-Type": "text/event-stream", "Content-Encoding": encoding.split()[-1]},
+    )
+    with SseScript(answer) as server:
+        client = make_client(server, mode)
+        try:
+            events = await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
+
+    assert [e.raw for e in events] == [START, START]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_the_frame_bound_counts_decoded_bytes_of_a_compressed_bomb(
+    mode: str, encoding: str
+) -> None:
+    # 64 MiB of one frame compresses to about 64 KiB: decoded whole, it would
+    # cost the memory the bound exists to protect.
+    bomb = compressed(encoding, b"data: " + b"a" * (64 * 1024 * 1024))
+    answer = HttpResponse(
+        200, [bomb], {"Content-Type": "text/event-stream", "Content-Encoding": encoding}
+    )
+    with SseScript(answer) as server:
+        client = make_client(server, mode, max_sse_frame_bytes=1000)
+        tracemalloc.start()
+        try:
+            with pytest.raises(HotFrameTooLargeError) as error:
+                await collect(client.streams.subscribe(STREAM))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            await close(client)
+
+    assert error.value.raw == ("data: " + "a" * 994)
+    assert peak < 4 * 1024 * 1024
+
+
+async def test_an_encoding_that_cannot_be_bounded_is_refused(mode: str) -> None:
+    answer = HttpResponse(
+        200, [b"\x0b\x02\x80"], {"Content-Type": "text/event-stream", "Content-Encoding": "br"}
+    )
+    with SseScript(answer) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotResponseValidationError) as error:
+                await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
+
+    assert "'br'" in str(error.value)
+
+
+# ---------------------------------------------------------------- property: exact, however cut
+
+FEW = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _received(mode: str, reads: list[bytes], limit: int) -> tuple[list[Any], bool]:
+    """The events delivered, and whether the stream then raised `HotFrameTooLargeError`."""
+    events: list[Any] = []
+
+    async def drain_all() -> bool:
+        client = over_transport(mode, reads, max_sse_frame_bytes=limit)
+        try:
+            await drain(client.streams.subscribe(STREAM), events)
+        except HotFrameTooLargeError:
+            return True
+        finally:
+            await close(client)
+        return False
+
+    return events, asyncio.run(drain_all())
+
+
+@st.composite
+def _cut_streams(draw: st.DrawFn) -> tuple[list[bytes], list[bytes], int]:
+    eol = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
+    frames = [
+        comment().replace(b"\n", eol)
+        if draw(st.booleans())
+        else frame(draw(st.integers(32, 90)), eol)
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+    body = b"".join(frames)
+    cuts = sorted(set(draw(st.lists(st.integers(1, len(body) - 1), max_size=8))))
+    reads = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+    return frames, reads, draw(st.integers(10, 95))
+
+
+def test_the_frame_bound_is_exact_however_reads_cut_the_stream(mode: str) -> None:
+    @FEW
+    @given(case=_cut_streams())
+    def check(case: tuple[list[bytes], list[bytes], int]) -> None:
+        frames, reads, limit = case
+        eol = b"\r\n" if frames[0].endswith(b"\r\n\r\n") else frames[0][-1:]
+        lengths = [len(f) - len(eol) for f in frames]
+        too_long = next((i for i, n in enumerate(lengths) if n > limit), None)
+        before = frames if too_long is None else frames[:too_long]
+        expected = [f for f in before if f.startswith(b"data:")]
+
+        events, raised = _received(mode, reads, limit)
+
+        assert raised == (too_long is not None)
+        # Each frame's padding: its length less the blank line, the line end and the rest.
+        assert [len(e.raw["p"]) for e in events] == [len(f) - 2 * len(eol) - 29 for f in expected]
+
+    check()
