@@ -105,6 +105,10 @@ class Settings:
     def __repr__(self) -> str:
         return f"Settings(api_base={self.api_base!r})"
 
+    def redact(self, text: str) -> str:
+        """`text` with this client's token masked, for words that leave the process."""
+        return text.replace(self._authorization[len("Bearer ") :], "[redacted]")
+
     def retry_delay(
         self,
         request: Request,
