@@ -47,7 +47,7 @@ def install_chat_handler(emulator: HotEmulator, *, delay: float = 0.03) -> None:
     def reply(event: HandlerEvent, ctx: RunContext) -> Any:
         data = event.data if isinstance(event.data, dict) else {}
         message_id = data.get("message_id")
-        text = f"Hello {data.get('user_id')}! You asked: {data.get('question')!s}. {_ANSWER}"
+        text = f"Hello {data.get('user_id')}! You asked \"{data.get('question')!s}\". {_ANSWER}"
         ctx.emit({"message_id": message_id}, data_type="chat:reply:start")
         for index, word in enumerate(text.split(" ")):
             piece = word if index == 0 else " " + word
