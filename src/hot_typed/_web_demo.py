@@ -8,9 +8,12 @@ built-in emulator, with a `chat:ask` handler standing in for an agent.
 
 from __future__ import annotations
 
+import signal
 import socket
+import threading
 import time
 from importlib.resources import files
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._client import AsyncHotClient
@@ -114,9 +117,11 @@ class ChatDemo:
 
 
 def serve(out: TextIO, *, port: int = 8000) -> int:
-    """Serve the chat page and its proxy on 127.0.0.1:`port` until Ctrl-C.
+    """Serve the chat page and its proxy on 127.0.0.1:`port` (0: any free port)
+    until Ctrl-C or SIGTERM.
 
-    Returns the exit code: 1 when uvicorn (the `web` extra) is missing.
+    Returns the exit code: 1 when uvicorn (the `web` extra) is missing or the
+    port is taken.
     """
     try:
         import uvicorn
@@ -127,25 +132,39 @@ def serve(out: TextIO, *, port: int = 8000) -> int:
         return 1
     from .testing import HotEmulator
 
-    with HotEmulator() as emulator:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as error:
+        sock.close()
+        out.write(f"error: cannot listen on 127.0.0.1:{port}: {error}\n")
+        return 1
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # The server runs in a thread, where uvicorn leaves signals alone: Ctrl-C
+    # then ends the demo with a clean exit, as `fake-server` does.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    with HotEmulator() as emulator, sock:
         install_chat_handler(emulator)
         app = ChatDemo(emulator.async_client())
         # Open streams would hold a graceful shutdown until Hot's 5-minute limit.
         config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
         server = uvicorn.Server(config)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as error:
-            out.write(f"error: cannot listen on 127.0.0.1:{port}: {error}\n")
-            return 1
-        host, bound = sock.getsockname()[:2]
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+        thread.start()
         out.write(
-            f"hot-typed chat demo on http://{host}:{bound}/ "
+            f"hot-typed chat demo on http://127.0.0.1:{sock.getsockname()[1]}/ "
             f"(proxy at {PROXY_PATH}, Hot emulator at {emulator.base_url}); Ctrl-C stops it\n"
         )
         out.flush()
-        server.run(sockets=[sock])
+        while thread.is_alive() and not stop.wait(0.2):
+            pass
+        server.should_exit = True
+        thread.join()
     out.write("stopped\n")
     return 0
