@@ -50,7 +50,8 @@ class HotProxy:
     """An ASGI application through which browsers talk to Hot without its token.
 
     Mount it under a path of your app (`app.mount("/api/hot", proxy)` in
-    FastAPI or Starlette) or serve it alone. Below that path:
+    FastAPI or Starlette) or serve it alone, on an asyncio ASGI server
+    (uvicorn, hypercorn, daphne, granian). Below that path:
 
     - `POST /` with `{"event_type", "event_data", "stream_id"?}` (or the JS
       SDK's `eventType`, `eventData`, `streamId`) publishes the event through
