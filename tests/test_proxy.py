@@ -429,3 +429,52 @@ def test_uuid_stream_ids_in_any_form_name_the_same_stream(emulator: HotEmulator)
             stream = events(response)
             published = until("event:published", stream)[0]
     assert UUID(published["stream_id"]) == stream_id
+
+
+def test_upstream_failures_answer_502_or_pass_on_the_refusal_without_internals(
+    emulator: HotEmulator,
+) -> None:
+    with serving(emulator, allow=["chat:ask"]) as browser:
+        emulator.faults.fail_next(503, message="database on fire at 10.0.0.7")
+        unavailable = browser.post("/", json=ASK)
+        emulator.faults.fail_next(403, code="forbidden", message="Credential lacks stream:read")
+        forbidden = browser.post("/", json=ASK)
+        emulator.faults.drop_stream(after_events=1)
+        with browser.stream("POST", "/", json=ASK) as response:
+            cut = [event["type"] for event in events(response)]
+    assert unavailable.status_code == 502
+    assert unavailable.json() == {
+        "error": {"code": "bad_gateway", "message": "the Hot API failed (503)"}
+    }
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"]["message"] == "Credential lacks stream:read"
+    # Cut upstream after its first event: the browser's stream ends there too.
+    assert cut == ["event:published"]
+
+
+def test_a_hot_that_cannot_be_reached_answers_502(emulator: HotEmulator) -> None:
+    port = emulator.port
+    emulator.stop()
+    hot = AsyncHotClient(TOKEN, base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    proxy = HotProxy(hot, allow=["chat:ask"])
+    with (
+        UvicornThread(ClosingClients(proxy, [hot])) as server,
+        httpx.Client(base_url=server.base_url, timeout=5) as browser,
+    ):
+        response = browser.post("/", json=ASK)
+    assert response.status_code == 502
+    assert response.json()["error"] == {
+        "code": "bad_gateway",
+        "message": "the Hot API could not be reached",
+    }
+
+
+def test_an_allow_list_and_a_policy_must_both_agree(emulator: HotEmulator) -> None:
+    def never_on_weekends(scope: Scope, request: ProxyRequest) -> bool:
+        return dict(scope["headers"]).get(b"x-day") != b"sunday"
+
+    with serving(emulator, allow=["chat:ask"], policy=never_on_weekends) as browser:
+        on_sunday = browser.post("/", json=ASK, headers={"x-day": "sunday"})
+        off_list = browser.post("/", json={"event_type": "admin:reset"})
+    assert (on_sunday.status_code, off_list.status_code) == (403, 403)
+    assert upstream_publishes(emulator) == []
