@@ -130,3 +130,31 @@ def test_a_person_chats_through_the_proxy_and_never_meets_the_token(
     assert TOKEN.encode() not in recorded
     # The token went where it belongs: to Hot, from the server.
     assert emulator.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_the_page_reattaches_when_hot_ends_its_stream_and_keeps_answering(
+    browser: webdriver.Chrome,
+) -> None:
+    # A 1 s stream window stands for Hot's 5 minutes.
+    with HotEmulator(api_key=TOKEN, stream_time_limit=1.0) as emulator:
+        install_chat_handler(emulator, delay=0)
+        app = ChatDemo(AsyncHotClient(TOKEN, base_url=emulator.base_url))
+        with UvicornThread(app) as server:
+            browser.get(f"{server.base_url}/")
+            ask(browser, "First?")
+            wait_for(lambda: [t for t in bot_bubbles(browser) if t.endswith("arrived.")])
+            status = browser.find_element(By.ID, "status")
+            wait_for(lambda: status.text.endswith("reattached"))
+            stream_id = status.text.split()[1]
+            assert emulator.subscribers(stream_id) == 1
+            ask(browser, "Second?")
+            wait_for(lambda: len([t for t in bot_bubbles(browser) if t.endswith("arrived.")]) == 2)
+    reattaches = [
+        r for r in emulator.requests if r.method == "GET" and r.path.endswith("/subscribe")
+    ]
+    assert reattaches
+    assert {r.path for r in reattaches} == {f"/v1/streams/{stream_id}/subscribe"}
+    assert [r.path for r in emulator.requests if r.method == "POST"] == [
+        "/v1/streams/subscribe-with-event",
+        "/v1/events",
+    ]

@@ -78,7 +78,9 @@ class HotProxy:
     `stamp` adds server-side fields (the signed-in user's id, from the ASGI
     scope) to `event_data` after the policy allowed the request; `on_event`
     sees each typed `StreamEvent` on its way to the browser (a reply
-    accumulator, an audit log). Both may be sync or async.
+    accumulator, an audit log). Both may be sync or async; an exception
+    from either is your server's error (a 500 before the stream starts, the
+    stream's end after).
 
     The token stays here: no upstream header is copied to the browser, and
     upstream errors are re-enveloped (a 401 from Hot answers 502, since the
