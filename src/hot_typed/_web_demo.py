@@ -157,6 +157,8 @@ def serve(out: TextIO, *, port: int = 8000) -> int:
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
         thread.start()
+        while not server.started and thread.is_alive():
+            time.sleep(0.01)  # the banner promises a server that answers
         out.write(
             f"hot-typed chat demo on http://127.0.0.1:{sock.getsockname()[1]}/ "
             f"(proxy at {PROXY_PATH}, Hot emulator at {emulator.base_url}); Ctrl-C stops it\n"

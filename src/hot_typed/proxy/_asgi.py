@@ -33,6 +33,16 @@ Send = Callable[[Message], Awaitable[None]]
 _NO_STORE = (b"cache-control", b"no-store")
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 
+#: The headers of a relayed event stream.
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache, no-store"),
+    # Reverse proxies (nginx) buffer answers unless told not to: events must
+    # reach the browser as they happen.
+    (b"x-accel-buffering", b"no"),
+    _NOSNIFF,
+]
+
 
 class Refusal(Exception):
     """A request the proxy answers with an error envelope instead of forwarding it.
@@ -135,13 +145,3 @@ async def send_error(send: Send, refusal: Refusal) -> None:
     """`refusal` in the API's error envelope."""
     error = {"code": refusal.code, "message": refusal.message, **refusal.extra}
     await send_json(send, refusal.status, {"error": error}, refusal.headers)
-
-
-SSE_HEADERS = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache, no-store"),
-    # Reverse proxies (nginx) buffer answers unless told not to: events must
-    # reach the browser as they happen.
-    (b"x-accel-buffering", b"no"),
-    _NOSNIFF,
-]
