@@ -39,6 +39,7 @@ def test_every_readme_example_runs_against_the_emulator(
     out = capsys.readouterr().out
     assert "result: {'$ok': {'answer':" in out
     assert "404 not_found" in out
+    assert "403 {'error': {'code': 'forbidden'" in out
 
 
 def _shell_blocks() -> list[str]:

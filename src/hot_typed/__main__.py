@@ -97,6 +97,14 @@ def _demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo, run_read_only
     from ._errors import HotError
 
+    if args.web:
+        if args.live or args.base_url or args.token:
+            print("error: --web serves the emulator: no --live, --base-url, --token",
+                  file=sys.stderr)
+            return 2
+        from ._web_demo import serve
+
+        return serve(sys.stdout, port=args.port)
     if not args.live:
         if args.base_url or args.token:
             print("error: --base-url and --token go with --live", file=sys.stderr)
@@ -140,6 +148,15 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     demo.add_argument("--base-url", default=None, help="with --live: the Hot API to read from")
     demo.add_argument("--token", default=None, help="with --live: its token (default: HOT_API_KEY)")
+    demo.add_argument(
+        "--web",
+        action="store_true",
+        help="serve a chat page and its token-keeping proxy on 127.0.0.1 "
+        '(needs uvicorn: pip install "hot-typed[web]")',
+    )
+    demo.add_argument(
+        "--port", type=int, default=8000, help="with --web: the port to serve on (default 8000)"
+    )
     demo.set_defaults(run=_demo)
 
 

@@ -165,6 +165,10 @@ class Settings:
             clone.max_sse_frame_bytes = max_sse_frame_bytes
         return clone
 
+    def redact(self, text: str) -> str:
+        """`text` with this client's token masked, for words that leave the process."""
+        return text.replace(self._authorization[len("Bearer ") :], "[redacted]")
+
     def retry_delay(
         self,
         request: Request,

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, overload
+from uuid import UUID
 
 from typing_extensions import Self
 
@@ -242,3 +243,13 @@ class HotEmulator:
         with self._store.lock:
             self._store.blobs[blob_id] = (content, content_type)
         return ref.to_value()
+
+    def subscribers(self, stream_id: str | UUID) -> int:
+        """How many connections are subscribed to the run stream right now
+        (`subscribe` and `subscribe-with-event` alike); 0 for an unknown stream.
+
+        A connection stops counting when its response ends: the server's time
+        limit, or the client gone (noticed at the next event or keep-alive)."""
+        with self._store.lock:
+            log = self._store.streams.get(str(stream_id).lower())
+            return 0 if log is None else log.subscribers

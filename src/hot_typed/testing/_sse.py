@@ -34,6 +34,10 @@ class Subscription(Protocol):
         """Events ready now, and True once nothing more will follow."""
         ...
 
+    def close(self) -> None:
+        """The response ended, however it ended."""
+        ...
+
 
 @dataclass(frozen=True)
 class SseSettings:
@@ -62,6 +66,18 @@ def sse_response(
 
 
 def _events(
+    store: Store,
+    subscription: Subscription,
+    settings: SseSettings,
+    on_limit: Callable[[], SseEvent] | None,
+) -> Iterator[bytes]:
+    try:
+        yield from _frames(store, subscription, settings, on_limit)
+    finally:
+        subscription.close()
+
+
+def _frames(
     store: Store,
     subscription: Subscription,
     settings: SseSettings,

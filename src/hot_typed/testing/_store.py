@@ -40,6 +40,8 @@ class StreamLog:
     run_ids: list[str] = field(default_factory=list)
     task_ids: list[str] = field(default_factory=list)
     events: list[SseEvent] = field(default_factory=list)
+    #: Connections subscribed to the stream right now.
+    subscribers: int = 0
 
 
 @dataclass

@@ -39,6 +39,9 @@ class StreamSubscription:
                 ("task:update", {"type": "task:update", "task": dict(store.tasks[task_id])})
             )
         self._pending = pending
+        self._store = store
+        self._open = True
+        log.subscribers += 1
 
     def poll(self) -> tuple[list[SseEvent], bool]:
         fresh = self._log.events[self._position :]
@@ -46,6 +49,13 @@ class StreamSubscription:
         events = self._pending + fresh
         self._pending = []
         return events, False
+
+    def close(self) -> None:
+        """The response ended: this connection no longer counts as a subscriber."""
+        with self._store.lock:
+            if self._open:
+                self._open = False
+                self._log.subscribers -= 1
 
 
 class SnapshotSubscription:
@@ -77,6 +87,9 @@ class SnapshotSubscription:
         event = (self._name, {"type": self._name, self._key: dict(record)})
         return [event], record["status"] in self._terminal
 
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 class EnvSubscription:
     """The environment's flat events from the moment of subscribing."""
@@ -89,3 +102,6 @@ class EnvSubscription:
         events = self._store.env_log[self._position :]
         self._position = len(self._store.env_log)
         return list(events), False
+
+    def close(self) -> None:
+        """Nothing to release."""
