@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, overload
 
 from typing_extensions import Self
 
 from .._client import AsyncHotClient, HotClient
+from ._agent import Answer, agent_handler
 from ._app import Application
 from ._context import MIB, EmulatorConfig, ServerContext
 from ._faults import Faults
@@ -177,6 +178,24 @@ class HotEmulator:
             self._handlers.on_event(key, registered, policy)
 
         return self._register(add, event_type, handler)
+
+    def on_agent(
+        self,
+        event_type: str,
+        answer: Answer,
+        *,
+        agent: str,
+        sources: Sequence[Any] | None = None,
+        fail: str | None = None,
+    ) -> Handler:
+        """Play a `hot-ai-agent` agent named `agent` for events of `event_type`:
+        each run streams `answer` as `<agent>:reply:start|delta|sources|end`
+        events (`<agent>:reply:error` and a failed run with `fail`), carrying the
+        event data's `session_id` and `message_id`. `answer` is a text, streamed
+        word by word, or a function of the event returning the text or its
+        pieces. Returns the registered handler."""
+        handler = agent_handler(agent, answer, sources=sources, fail=fail)
+        return self.on_event(event_type, handler)
 
     @overload
     def on_call(self, fn: str) -> Callable[[Handler], Handler]: ...
