@@ -179,9 +179,11 @@ class Settings:
             content = request.json
         elif request.content_type is not None:
             headers["Content-Type"] = request.content_type
-        return client.build_request(
+        # crates/hot_api/src/server.rs: public routes (`/webhook/...`) are served at the root.
+        base = self.api_base[: -len("/v1")] if request.root else self.api_base
+        built = client.build_request(
             request.method,
-            self.api_base + request.path,
+            base + request.path,
             params=request.params,
             content=content,
             files=request.files,
@@ -193,6 +195,9 @@ class Settings:
                 else _capped(client.timeout, request.timeout)
             ),
         )
+        if not request.authenticate:
+            built.headers.pop("Authorization", None)
+        return built
 
 
 def _capped(timeout: httpx.Timeout, cap: float) -> httpx.Timeout:

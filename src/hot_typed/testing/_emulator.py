@@ -10,6 +10,7 @@ from typing_extensions import Self
 
 from .._client import AsyncHotClient, HotClient
 from ._agent import Answer, agent_handler
+from ._api_webhooks import WebhookAuth
 from ._app import Application
 from ._context import MIB, EmulatorConfig, ServerContext
 from ._faults import Faults
@@ -73,7 +74,8 @@ class HotEmulator:
         self._store = Store()
         self._handlers = Handlers()
         context = ServerContext(self.config, self._store, self._handlers, self.faults)
-        self._server = LoopbackServer(Application(context), port=port)
+        self._app = Application(context)
+        self._server = LoopbackServer(self._app, port=port)
         self._clients: list[HotClient] = []
         self._running = False
 
@@ -207,6 +209,49 @@ class HotEmulator:
         """Run `handler(event, ctx)` for `hot:call` events calling function `fn`
         (`event.args` holds the arguments). Usable as a decorator."""
         return self._register(self._handlers.on_call, fn, handler)
+
+    @overload
+    def on_webhook(
+        self, path: str, *, method: str = "POST", auth: WebhookAuth = "none", timeout: float = 30.0
+    ) -> Callable[[Handler], Handler]: ...
+    @overload
+    def on_webhook(
+        self,
+        path: str,
+        handler: Handler,
+        *,
+        method: str = "POST",
+        auth: WebhookAuth = "none",
+        timeout: float = 30.0,
+    ) -> Handler: ...
+    def on_webhook(
+        self,
+        path: str,
+        handler: Handler | None = None,
+        *,
+        method: str = "POST",
+        auth: WebhookAuth = "none",
+        timeout: float = 30.0,
+    ) -> Handler | Callable[[Handler], Handler]:
+        """Serve `method` calls of `/webhook/<path>` with `handler(event, ctx)`, as Hot
+        serves a function declared with `webhook` meta. Usable as a decorator.
+
+        `path` is `<org>/<env>/<service>/<endpoint path>/<token>`, the token 12
+        hex digits, as Hot's webhook URLs are. Each call runs the handler as a
+        `hot:call` whose one argument (`event.args[0]`) is the request:
+        `{method, url, headers, query, body, body-raw}` (`body` is the JSON
+        sent, or its text). Its return value is the answer: a map with
+        `status` (and `headers`, `body`) is an HTTP response, anything else is
+        answered `200` as JSON; a handler that raises answers `500`, one
+        running past `timeout` seconds `504`. With `auth="required"` a bearer
+        token the emulator accepts must be sent (else `401`). A wrong method,
+        path or token answers `404`.
+        """
+
+        def add(key: str, registered: Handler) -> None:
+            self._app.webhooks.register(key, method, registered, auth, timeout)
+
+        return self._register(add, path, handler)
 
     @staticmethod
     def _register(
