@@ -51,6 +51,7 @@ from hot_typed import (
     Task,
     TaskUpdate,
     UploadPart,
+    WebhookResponse,
 )
 
 ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
@@ -150,6 +151,9 @@ def sync_client(hot: HotClient) -> None:
     assert_type(hot.service_keys.revoke_all(), RevokeAll)
     # environment, org, domains, escape hatches
     assert_type(hot.env.get(), Environment)
+    webhook = hot.webhooks.call("acme/dev/forms/signup/0123456789ab", json={"a": 1})
+    assert_type(webhook, WebhookResponse)
+    assert_type(webhook.json(Signup), Signup)
     assert_type(hot.org.usage(), OrgUsage)
     assert_type(hot.domains.create({"domain": "example.com"}), Domain)
     assert_type(hot.domains.list(), Page[Domain])
@@ -240,6 +244,7 @@ async def async_client(hot: AsyncHotClient) -> None:
     assert_type(await hot.service_keys.revoke_all(), RevokeAll)
     # environment, org, domains, escape hatches
     assert_type(await hot.env.get(), Environment)
+    assert_type(await hot.webhooks.call("a/b/c/0123456789ab", method="GET"), WebhookResponse)
     assert_type(await hot.org.usage(), OrgUsage)
     assert_type(await hot.domains.create({"domain": "example.com"}), Domain)
     assert_type(await hot.domains.list(), AsyncPage[Domain])
