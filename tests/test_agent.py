@@ -3,6 +3,7 @@ slash commands, and replies folded from deltas, sources, errors and replays."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import uuid
@@ -281,6 +282,12 @@ COMMANDS = {
         ),
         ("/forget everything", ParsedCommand("team-agent:forget", {"command": "forget"}, "forget")),
         (
+            "/ask\tmulti\nline  question ",
+            ParsedCommand(
+                "team-agent:ask", {"command": "ask", "question": "multi\nline  question"}, "ask"
+            ),
+        ),
+        (
             "/sum-up 24",
             ParsedCommand("team-agent:summary", {"command": "sum-up", "hours": "24"}, "sum-up"),
         ),
@@ -305,19 +312,24 @@ def test_the_fallback_key_names_the_plain_text_field() -> None:
 # ---------------------------------------------------------------- folding
 
 
+_made = itertools.count(1000)
+
+
+def _v7(n: int) -> uuid.UUID:
+    """A time-ordered id (v7) that sorts by `n`, as the server makes them."""
+    return uuid.UUID(int=(1 << 100) | (0x7 << 76) | (0b10 << 62) | n)
+
+
 def _data(
     run_id: uuid.UUID, verb: str, payload: dict[str, Any], data_id: uuid.UUID | None = None
 ) -> StreamData[Any]:
+    """A reply event, its id made after every earlier one's unless given."""
     return StreamData(
-        stream_data_id=data_id or uuid.uuid4(),
+        stream_data_id=data_id or _v7(next(_made)),
         run_id=run_id,
         data_type=reply_label(AGENT, verb),  # type: ignore[arg-type]
         payload=payload,
     )
-
-
-def _v7(n: int) -> uuid.UUID:
-    return uuid.UUID(int=(1 << 100) | (0x7 << 76) | (0b10 << 62) | n)
 
 
 def _run(run_id: uuid.UUID, status: str, **extra: Any) -> dict[str, Any]:
@@ -334,6 +346,15 @@ def test_deltas_fed_out_of_order_and_replayed_fold_to_one_reply() -> None:
     assert sum(e is not None for e in fed) == len(deltas)  # each replay seen once
     assert accumulator.text == "typed!"
     assert not accumulator.done
+
+
+def test_deltas_without_time_ordered_ids_keep_the_order_they_were_fed_in() -> None:
+    run_id = uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=run_id)
+    ids = sorted((uuid.uuid4() for _ in range(3)), reverse=True)  # v4: their order means nothing
+    for piece, data_id in zip(["fed ", "in ", "order"], ids, strict=True):
+        accumulator.feed(_data(run_id, "delta", {"delta": piece}, data_id))
+    assert accumulator.text == "fed in order"
 
 
 def test_the_end_text_is_the_reply_and_feed_takes_json_objects() -> None:

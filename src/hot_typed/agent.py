@@ -355,6 +355,10 @@ class ParsedCommand:
         return self.command is not None
 
 
+# The first word (up to any whitespace, a newline included), then the argument.
+_SLASH_COMMAND = re.compile(r"/(?P<word>\S*)(?:\s+(?P<argument>.*))?", re.DOTALL)
+
+
 def parse_slash_command(
     text: str,
     commands: Mapping[str, CommandSpec],
@@ -365,24 +369,23 @@ def parse_slash_command(
     """Map chat `text` to the agent event it asks for.
 
     `/name rest` is a command as hot/pkg/hot-ai-agent/src/ai/agent/command.hot
-    `parse` reads it: the text trimmed, the first word without its slash and any
-    bot suffix (`/ask@TeamBot` is `ask`), lowercased, is the name; the rest,
-    trimmed, is the argument. A name found in `commands` (keys lowercase) gives
-    that command's event with payload `{"command": name, arg_key: argument}`.
+    `parse` reads it: the text trimmed, the first word (up to any whitespace)
+    without its slash and any bot suffix (`/ask@TeamBot` is `ask`), lowercased,
+    is the name; the rest, trimmed, is the argument. A name found in `commands`
+    (keys lowercase) gives that command's event with payload
+    `{"command": name, arg_key: argument}`.
     Anything else, unknown commands included, is a plain message:
     `fallback_event` with `{fallback_key: trimmed text}`.
     """
     cleaned = text.strip()
-    if cleaned.startswith("/"):
-        word, _, rest = cleaned[1:].partition(" ")
-        word, _, rest_after_newline = word.partition("\n")
-        argument = " ".join(p for p in (rest_after_newline, rest) if p).strip()
-        name = word.split("@", 1)[0].lower()
+    command = _SLASH_COMMAND.fullmatch(cleaned)
+    if command is not None:
+        name = command["word"].split("@", 1)[0].lower()
         spec = commands.get(name) if name else None
         if spec is not None:
             payload: dict[str, Any] = {"command": name}
             if spec.arg_key is not None:
-                payload[spec.arg_key] = argument
+                payload[spec.arg_key] = (command["argument"] or "").strip()
             return ParsedCommand(spec.event, payload, name)
     return ParsedCommand(fallback_event, {fallback_key: cleaned})
 
@@ -436,7 +439,8 @@ class ReplyAccumulator:
     Replays are harmless: a `stream:data` seen twice (same `stream_data_id`)
     counts once, and deltas are joined in the order of their `stream_data_id`,
     which the server makes time-ordered (crates/hot/src/stream/mod.rs:
-    `Uuid::now_v7()`), whatever order they were fed in. The reply is `done`
+    `Uuid::now_v7()`), whatever order they were fed in (in the order fed when
+    an id is not a time-ordered UUID). The reply is `done`
     after `reply:end` or `reply:error`, or when the run ends; `finished` once
     the run has ended (or the reply failed), so following a long-lived
     `subscribe(stream_id)` stops there.
@@ -534,7 +538,9 @@ class ReplyAccumulator:
         if self._final is not None:
             return self._final
         deltas = self._deltas
-        if all(d.order is not None for d in deltas):
+        # Only time-ordered (v7) ids tell the order they were made in; others
+        # keep the order they arrived in.
+        if all(d.order is not None and d.order.version == 7 for d in deltas):
             deltas = sorted(deltas, key=lambda d: d.order.bytes if d.order else b"")
         return "".join(d.text for d in deltas)
 
