@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -148,3 +149,30 @@ async def test_a_required_auth_endpoint_takes_the_token_only_when_asked(
 def test_on_webhook_refuses_a_path_without_a_token(emu: HotEmulator) -> None:
     with pytest.raises(ValueError, match="token of 12 hex digits"):
         emu.on_webhook("acme/dev/slack/events", lambda event, ctx: None)
+
+
+@asynccontextmanager
+async def client_like(hot: Any, token: str, emu: HotEmulator) -> AsyncIterator[Any]:
+    """A client of the same kind as `hot` with another token."""
+    client = type(hot)(token, base_url=emu.base_url, max_retries=0)
+    try:
+        yield client
+    finally:
+        closed = client.aclose() if isinstance(client, AsyncHotClient) else client.close()
+        if inspect.isawaitable(closed):
+            await closed
+
+
+async def test_a_required_auth_endpoint_learns_which_credential_called(
+    emu: HotEmulator, hot: Any
+) -> None:
+    emu.on_webhook(HOOK, lambda event, ctx: event.args[0]["auth"], auth="required")
+    created = hot.service_keys.create({"name": "forms", "permissions": {"webhook:*": ["execute"]}})
+    key = await created if inspect.isawaitable(created) else created
+    async with client_like(hot, key.token.get_secret_value(), emu) as keyed:
+        answer = (await call(keyed, HOOK, authenticated=True)).json()
+    service_key = {"id": str(key.service_key_id), "name": "forms"}
+    assert answer == {"type": "service-key", "service-key": service_key}
+    async with client_like(hot, "hot_not_issued", emu) as stranger:
+        with pytest.raises(AuthenticationError, match="Invalid credentials"):
+            await call(stranger, HOOK, authenticated=True)

@@ -102,13 +102,21 @@ class WebhookRoutes:
                 "unauthorized",
                 "Webhook endpoint requires authentication. Provide Authorization: Bearer <token>",
             )
+        # crates/hot_api/src/handlers/request.rs `build_request_val`: `auth` names the
+        # kind of credential, and a service key's id and name.
         expected = self._ctx.config.api_key
         if expected is None or token == expected:
             return {"type": "api-key"}
-        with self._ctx.store.lock:
-            if token in self._ctx.store.tokens:
-                return {"type": "session"}
-        raise ApiError(401, "unauthorized", "Invalid credentials")
+        store = self._ctx.store
+        with store.lock:
+            owner = store.tokens.get(token)
+            key = store.service_keys.get(owner) if owner is not None else None
+        if owner is None:
+            raise ApiError(401, "unauthorized", "Invalid credentials")
+        if key is None:
+            return {"type": "session"}
+        named = {"name": key["name"]} if key.get("name") is not None else {}
+        return {"type": "service-key", "service-key": {"id": owner, **named}}
 
     def _run(self, endpoint: _Endpoint, value: JSON) -> HttpResponse:
         store = self._ctx.store
