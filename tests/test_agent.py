@@ -7,7 +7,7 @@ import itertools
 import random
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -117,6 +117,29 @@ def test_collect_over_a_plain_subscription_stops_when_the_run_ends(emu: HotEmula
     with hot.streams.subscribe(stream_id) as stream:
         reply = ReplyAccumulator(AGENT).collect(connected(stream))
     assert (reply.text, reply.status) == ("over the stream", "ok")
+
+
+async def test_async_follow_over_a_plain_subscription_stops_when_the_run_ends(
+    emu: HotEmulator,
+) -> None:
+    subscribed = threading.Event()
+    emu.on_agent("team-agent:ask", lambda _: "async tail" * subscribed.wait(5), agent=AGENT)
+    stream_id = uuid.uuid4()
+
+    async def connected(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for event in events:
+            subscribed.set()
+            yield event
+
+    async with emu.async_client() as hot:
+        await hot.events.publish({**_ask(), "stream_id": stream_id})
+        accumulator = ReplyAccumulator(AGENT)
+        async with hot.streams.subscribe(stream_id) as stream:
+            verbs = [e.verb async for e in accumulator.afollow(connected(stream))]
+    # `reply:start` is sent before the answer waits, so it may precede the connection.
+    assert verbs[-3:] == ["delta", "delta", "end"]
+    assert verbs[:-3] in ([], ["start"])
+    assert (accumulator.reply().text, accumulator.finished) == ("async tail", True)
 
 
 async def test_async_collect_reports_an_agent_error_and_the_failed_run(emu: HotEmulator) -> None:
