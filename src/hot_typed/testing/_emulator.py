@@ -44,8 +44,9 @@ class HotEmulator:
             assert stop.run.result == {"$ok": 3}
 
     Every resource lives in memory for the emulator's lifetime. Published events
-    run registered handlers (see `on_event`, `on_call`); `faults` makes requests
-    fail, slow down or drop on purpose.
+    run registered handlers (see `on_event`, `on_call`; `on_agent` plays an AI
+    agent), webhook calls theirs (`on_webhook`); `faults` makes requests fail,
+    slow down or drop on purpose.
 
     `api_key` is the token clients must send (None accepts any token);
     `stream_time_limit` and `keepalive_interval` are in seconds (the server's
