@@ -4,6 +4,7 @@ with distinct reasons, and the ASGI and WSGI forms over real loopback servers.""
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import pickle
 import socket
@@ -267,3 +268,13 @@ def test_verify_wsgi_admits_signed_requests_and_rewinds_the_input() -> None:
     assert tampered.text.startswith("mismatch: ")
     assert missing.text.startswith("missing: ")
     assert malformed.text.startswith("malformed: ")
+
+
+def test_verify_wsgi_without_a_length_reads_only_a_terminated_input() -> None:
+    signature = {"HTTP_X_HOT_SIGNATURE": sign(BODY, SECRET)}
+    terminated = {"wsgi.input": io.BytesIO(BODY), "wsgi.input_terminated": True, **signature}
+    assert verify_wsgi(terminated, SECRET) == BODY
+    assert terminated["wsgi.input"].read() == BODY
+    open_ended = {"wsgi.input": io.BytesIO(BODY), **signature}
+    with pytest.raises(HotSignatureError, match="does not match"):
+        verify_wsgi(open_ended, SECRET)  # nothing is read past an unknown length

@@ -301,14 +301,18 @@ def verify_wsgi(
 ) -> bytes:
     """Verify the signature of a WSGI request; its body.
 
-    Reads `CONTENT_LENGTH` bytes of `wsgi.input` (the whole stream when the
-    length is not given), checks them against the signature header (raising
+    Reads `CONTENT_LENGTH` bytes of `wsgi.input` (without a length, to its end
+    when the server sets `wsgi.input_terminated`, else nothing, as PEP 3333
+    asks), checks them against the signature header (raising
     `HotSignatureError`), and puts a rewound copy back as `wsgi.input`, so the
     app (or its framework) reads the same body again.
     """
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH") or ""
-    body = stream.read(int(length)) if length.strip() else stream.read()
+    if length.strip():
+        body = stream.read(int(length))
+    else:
+        body = stream.read() if environ.get("wsgi.input_terminated") else b""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     key = "HTTP_" + header.upper().replace("-", "_")
