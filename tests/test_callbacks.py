@@ -272,9 +272,13 @@ def test_verify_wsgi_admits_signed_requests_and_rewinds_the_input() -> None:
 
 def test_verify_wsgi_without_a_length_reads_only_a_terminated_input() -> None:
     signature = {"HTTP_X_HOT_SIGNATURE": sign(BODY, SECRET)}
-    terminated = {"wsgi.input": io.BytesIO(BODY), "wsgi.input_terminated": True, **signature}
+    terminated: dict[str, Any] = {
+        "wsgi.input": io.BytesIO(BODY),
+        "wsgi.input_terminated": True,
+        **signature,
+    }
     assert verify_wsgi(terminated, SECRET) == BODY
     assert terminated["wsgi.input"].read() == BODY
-    open_ended = {"wsgi.input": io.BytesIO(BODY), **signature}
+    open_ended: dict[str, Any] = {"wsgi.input": io.BytesIO(BODY), **signature}
     with pytest.raises(HotSignatureError, match="does not match"):
         verify_wsgi(open_ended, SECRET)  # nothing is read past an unknown length
