@@ -5,7 +5,7 @@ under `--strict --warn-unused-ignores`.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +53,7 @@ from hot_typed import (
     UploadPart,
     WebhookResponse,
 )
+from hot_typed.agent import AgentEvent, AgentReply, ReplyAccumulator
 
 ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
 PROJECT = "shop"
@@ -95,6 +96,10 @@ def sync_client(hot: HotClient) -> None:
     assert_type(hot.tasks.subscribe(ID), EventStream[TaskUpdate])
     # streams
     assert_type(hot.streams.subscribe(ID), EventStream[StreamEvent])
+    ask = {"event_type": "team-agent:ask"}
+    assert_type(ReplyAccumulator("team-agent").collect(hot.streams.subscribe(ID)), AgentReply)
+    folded = ReplyAccumulator("team-agent").follow(hot.streams.subscribe_with_event(ask))
+    assert_type(folded, Iterator[AgentEvent])
     assert_type(hot.streams.subscribe_post(ID, project=PROJECT), EventStream[StreamEvent])
     for event in hot.streams.subscribe(ID):
         assert_type(event, StreamEvent)
@@ -194,6 +199,9 @@ async def async_client(hot: AsyncHotClient) -> None:
     assert_type(hot.tasks.subscribe(ID), AsyncEventStream[TaskUpdate])
     # streams
     assert_type(hot.streams.subscribe(ID), AsyncEventStream[StreamEvent])
+    accumulator = ReplyAccumulator("team-agent")
+    reply = await accumulator.acollect(hot.streams.subscribe_with_event({"event_type": "a:b"}))
+    assert_type(reply, AgentReply)
     assert_type(hot.streams.subscribe_post(ID), AsyncEventStream[StreamEvent])
     async with hot.streams.subscribe(ID) as events:
         async for event in events:

@@ -228,7 +228,7 @@ def _split_label(data_type: str) -> tuple[str, Literal["reply", "memory"], str |
     return None
 
 
-def agent_event(event: Any, agent: str | None = None) -> AgentEvent | None:
+def agent_event(event: object, agent: str | None = None) -> AgentEvent | None:
     """`event` read as an agent event, or None when it is not one.
 
     `event` is any stream event; only `stream:data` whose `data_type` is an
@@ -463,7 +463,7 @@ class ReplyAccumulator:
 
     # Feeding ------------------------------------------------------------------
 
-    def feed(self, event: Any) -> AgentEvent | None:
+    def feed(self, event: StreamEvent | Mapping[str, Any]) -> AgentEvent | None:
         """Take one stream event; the agent event it was for this reply, else None.
 
         `event` is a `StreamEvent` or its JSON object (validated as one).
@@ -565,7 +565,7 @@ class ReplyAccumulator:
 
     # Iterating ---------------------------------------------------------------
 
-    def follow(self, events: Iterable[Any]) -> Iterator[AgentEvent]:
+    def follow(self, events: Iterable[StreamEvent | Mapping[str, Any]]) -> Iterator[AgentEvent]:
         """Feed `events` (e.g. `hot.streams.subscribe_with_event(...)`), yielding this
         reply's agent events, until the stream ends or the reply is `finished`."""
         for event in events:
@@ -575,7 +575,9 @@ class ReplyAccumulator:
             if self.finished:
                 return
 
-    async def afollow(self, events: AsyncIterable[Any]) -> AsyncIterator[AgentEvent]:
+    async def afollow(
+        self, events: AsyncIterable[StreamEvent | Mapping[str, Any]]
+    ) -> AsyncIterator[AgentEvent]:
         """`follow` over an async iterable (the `AsyncHotClient`'s streams)."""
         async for event in events:
             found = self.feed(event)
@@ -584,13 +586,13 @@ class ReplyAccumulator:
             if self.finished:
                 return
 
-    def collect(self, events: Iterable[Any]) -> AgentReply:
+    def collect(self, events: Iterable[StreamEvent | Mapping[str, Any]]) -> AgentReply:
         """Follow `events` to the end and return the reply."""
         for _ in self.follow(events):
             pass
         return self.reply()
 
-    async def acollect(self, events: AsyncIterable[Any]) -> AgentReply:
+    async def acollect(self, events: AsyncIterable[StreamEvent | Mapping[str, Any]]) -> AgentReply:
         """`collect` over an async iterable."""
         async for _ in self.afollow(events):
             pass
