@@ -1,7 +1,7 @@
 """Every public class and public method has a docstring: the classes exported by
-`hot_typed` and `hot_typed.testing` with the methods and properties they define
-or inherit from hot-typed's own bases, and every resource method as both clients
-expose it (what `help()` and editors show)."""
+`hot_typed`, `hot_typed.agent`, `hot_typed.callbacks` and `hot_typed.testing` with
+the methods and properties they define or inherit from hot-typed's own bases, and
+every resource method as both clients expose it (what `help()` and editors show)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 
 import hot_typed
+import hot_typed.agent
+import hot_typed.callbacks
 import hot_typed.testing
 from hot_typed import AsyncHotClient, HotClient
 from hot_typed._client import _RESOURCES
 
-PUBLIC_MODULES = [hot_typed, hot_typed.testing]
+PUBLIC_MODULES = [hot_typed, hot_typed.agent, hot_typed.callbacks, hot_typed.testing]
 
 
 def _documented(value: Any) -> bool:

@@ -5,7 +5,7 @@ under `--strict --warn-unused-ignores`.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -55,8 +55,10 @@ from hot_typed import (
     Task,
     TaskUpdate,
     UploadPart,
+    WebhookResponse,
     find_blob_refs,
 )
+from hot_typed.agent import AgentEvent, AgentReply, ReplyAccumulator
 
 ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
 PROJECT = "shop"
@@ -99,6 +101,10 @@ def sync_client(hot: HotClient) -> None:
     assert_type(hot.tasks.subscribe(ID), EventStream[TaskUpdate])
     # streams
     assert_type(hot.streams.subscribe(ID), EventStream[StreamEvent])
+    ask = {"event_type": "team-agent:ask"}
+    assert_type(ReplyAccumulator("team-agent").collect(hot.streams.subscribe(ID)), AgentReply)
+    folded = ReplyAccumulator("team-agent").follow(hot.streams.subscribe_with_event(ask))
+    assert_type(folded, Iterator[AgentEvent])
     assert_type(hot.streams.subscribe_post(ID, project=PROJECT), EventStream[StreamEvent])
     for event in hot.streams.subscribe(ID):
         assert_type(event, StreamEvent)
@@ -155,6 +161,9 @@ def sync_client(hot: HotClient) -> None:
     assert_type(hot.service_keys.revoke_all(), RevokeAll)
     # environment, org, domains, escape hatches
     assert_type(hot.env.get(), Environment)
+    webhook = hot.webhooks.call("acme/dev/forms/signup/0123456789ab", json={"a": 1})
+    assert_type(webhook, WebhookResponse)
+    assert_type(webhook.json(Signup), Signup)
     assert_type(hot.org.usage(), OrgUsage)
     assert_type(hot.domains.create({"domain": "example.com"}), Domain)
     assert_type(hot.domains.list(), Page[Domain])
@@ -230,6 +239,9 @@ async def async_client(hot: AsyncHotClient) -> None:
     assert_type(hot.tasks.subscribe(ID), AsyncEventStream[TaskUpdate])
     # streams
     assert_type(hot.streams.subscribe(ID), AsyncEventStream[StreamEvent])
+    accumulator = ReplyAccumulator("team-agent")
+    reply = await accumulator.acollect(hot.streams.subscribe_with_event({"event_type": "a:b"}))
+    assert_type(reply, AgentReply)
     assert_type(hot.streams.subscribe_post(ID), AsyncEventStream[StreamEvent])
     async with hot.streams.subscribe(ID) as events:
         async for event in events:
@@ -280,6 +292,7 @@ async def async_client(hot: AsyncHotClient) -> None:
     assert_type(await hot.service_keys.revoke_all(), RevokeAll)
     # environment, org, domains, escape hatches
     assert_type(await hot.env.get(), Environment)
+    assert_type(await hot.webhooks.call("a/b/c/0123456789ab", method="GET"), WebhookResponse)
     assert_type(await hot.org.usage(), OrgUsage)
     assert_type(await hot.domains.create({"domain": "example.com"}), Domain)
     assert_type(await hot.domains.list(), AsyncPage[Domain])

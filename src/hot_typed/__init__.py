@@ -126,6 +126,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "._options": ("CallOptions", "QueryValue", "StreamOptions", "WaitOptions"),
     "._pagination": ("AsyncPage", "Page"),
+    "._resources.webhooks": ("WebhookResponse",),
     "._sources": ("UploadSource",),
     "._sse": ("AsyncEventStream", "EventStream"),
     ".progress": ("ProgressCallback",),
@@ -266,6 +267,7 @@ if TYPE_CHECKING:
         WaitOptions as WaitOptions,
     )
     from ._pagination import AsyncPage as AsyncPage, Page as Page
+    from ._resources.webhooks import WebhookResponse as WebhookResponse
     from ._sources import UploadSource as UploadSource
     from ._sse import AsyncEventStream as AsyncEventStream, EventStream as EventStream
     from .progress import ProgressCallback as ProgressCallback

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._resources.projects import Builds, Context, Projects
     from ._resources.runs import Runs, Tasks
     from ._resources.streams import Streams
+    from ._resources.webhooks import Webhooks
 
 __all__ = ["AsyncHotClient", "HotClient"]
 
@@ -52,6 +53,7 @@ _RESOURCES: dict[str, tuple[str, str]] = {
     "sessions": ("auth", "Sessions"),
     "streams": ("streams", "Streams"),
     "tasks": ("runs", "Tasks"),
+    "webhooks": ("webhooks", "Webhooks"),
 }
 
 
@@ -110,6 +112,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
     sessions: Sessions[ModeT]
     streams: Streams[ModeT]
     tasks: Tasks[ModeT]
+    webhooks: Webhooks[ModeT]
 
     def __init__(
         self,

@@ -74,6 +74,8 @@ def path_segments(value: str) -> str:
 class Request:
     """One HTTP request to the API: `path` is relative to the `/v1` base, or to the
     host's root with `root` (the public routes the server serves outside `/v1`).
+    With `authenticate` False the client's token is not sent (a public webhook
+    must not receive it).
 
     `retryable` says whether sending the request again after a failure that
     may have reached the server is harmless; None decides by method (GET, HEAD,
@@ -103,6 +105,7 @@ class Request:
     headers: Mapping[str, str] | None = None
     call_timeout: float | httpx.Timeout | None = None
     root: bool = False
+    authenticate: bool = True
 
     def __post_init__(self) -> None:
         check_header_value("accept", self.accept)

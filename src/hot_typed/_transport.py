@@ -243,9 +243,10 @@ class Settings:
             content = request.json
         elif request.content_type is not None:
             headers["Content-Type"] = request.content_type
-        # crates/hot_api/src/server.rs: `/status` is served at the root, outside `/v1`.
+        # crates/hot_api/src/server.rs: `/status` and the public routes (`/webhook/...`)
+        # are served at the root, outside `/v1`.
         base = self.api_base[: -len("/v1")] if request.root else self.api_base
-        return client.build_request(
+        built = client.build_request(
             request.method,
             base + request.path,
             params=request.params,
@@ -255,6 +256,9 @@ class Settings:
             headers=headers,
             timeout=_timeout(client.timeout, request),
         )
+        if not request.authenticate:
+            built.headers.pop("Authorization", None)
+        return built
 
 
 def _timeout(default: httpx.Timeout, request: Request) -> httpx.Timeout | Any:

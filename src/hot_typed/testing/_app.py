@@ -11,6 +11,7 @@ from ._api_access import add_access_routes
 from ._api_activity import add_activity_routes
 from ._api_files import add_file_routes
 from ._api_projects import add_project_routes
+from ._api_webhooks import WebhookRoutes
 from ._context import ServerContext, api_path
 from ._http import HttpRequest, HttpResponse
 from ._routing import Routed, Router
@@ -25,7 +26,8 @@ class Application:
     """Answers one request the way the Hot API would.
 
     In order: `GET /status` (public); an armed delay, then an armed failure;
-    the bearer token (401 `unauthorized` when missing or, with an `api_key`
+    the public webhook routes (`/webhook/...`, see `WebhookRoutes`); the
+    bearer token (401 `unauthorized` when missing or, with an `api_key`
     configured, unknown); then the endpoint. An `ApiError` from any step is
     answered with the error envelope.
     """
@@ -45,6 +47,7 @@ class Application:
         add_project_routes(self._router, ctx)
         add_file_routes(self._router, ctx)
         add_access_routes(self._router, ctx)
+        self.webhooks = WebhookRoutes(ctx)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         segments = request.segments
@@ -64,6 +67,8 @@ class Application:
         failure = faults.take_failure(request.method, path)
         if failure is not None:
             raise failure
+        if segments[:1] == ["webhook"]:
+            return self.webhooks.answer(request, "/".join(segments[1:]))
         self._authenticate(request)
         if segments[:1] != ["v1"]:
             raise ApiError.not_found("Route")

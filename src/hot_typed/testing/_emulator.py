@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, overload
 from uuid import UUID
@@ -12,6 +12,8 @@ from typing_extensions import Self
 
 from .._client import AsyncHotClient, HotClient
 from .._models.blobs import BlobRef
+from ._agent import Answer, agent_handler
+from ._api_webhooks import WebhookAuth
 from ._app import Application
 from ._context import MIB, EmulatorConfig, ServerContext
 from ._faults import Faults
@@ -46,8 +48,9 @@ class HotEmulator:
             assert stop.run.result == {"$ok": 3}
 
     Every resource lives in memory for the emulator's lifetime. Published events
-    run registered handlers (see `on_event`, `on_call`); `faults` makes requests
-    fail, slow down or drop on purpose.
+    run registered handlers (see `on_event`, `on_call`; `on_agent` plays an AI
+    agent), webhook calls theirs (`on_webhook`); `faults` makes requests fail,
+    slow down or drop on purpose.
 
     `api_key` is the token clients must send (None accepts any token);
     `stream_time_limit` and `keepalive_interval` are in seconds (the server's
@@ -76,7 +79,8 @@ class HotEmulator:
         self._store = Store()
         self._handlers = Handlers()
         context = ServerContext(self.config, self._store, self._handlers, self.faults)
-        self._server = LoopbackServer(Application(context), port=port)
+        self._app = Application(context)
+        self._server = LoopbackServer(self._app, port=port)
         self._clients: list[HotClient] = []
         self._running = False
 
@@ -182,6 +186,24 @@ class HotEmulator:
 
         return self._register(add, event_type, handler)
 
+    def on_agent(
+        self,
+        event_type: str,
+        answer: Answer,
+        *,
+        agent: str,
+        sources: Sequence[Any] | None = None,
+        fail: str | None = None,
+    ) -> Handler:
+        """Play a `hot-ai-agent` agent named `agent` for events of `event_type`:
+        each run streams `answer` as `<agent>:reply:start|delta|sources|end`
+        events (`<agent>:reply:error` and a failed run with `fail`), carrying the
+        event data's `session_id` and `message_id`. `answer` is a text, streamed
+        word by word, or a function of the event returning the text or its
+        pieces. Returns the registered handler."""
+        handler = agent_handler(agent, answer, sources=sources, fail=fail)
+        return self.on_event(event_type, handler)
+
     @overload
     def on_call(self, fn: str) -> Callable[[Handler], Handler]: ...
     @overload
@@ -192,6 +214,49 @@ class HotEmulator:
         """Run `handler(event, ctx)` for `hot:call` events calling function `fn`
         (`event.args` holds the arguments). Usable as a decorator."""
         return self._register(self._handlers.on_call, fn, handler)
+
+    @overload
+    def on_webhook(
+        self, path: str, *, method: str = "POST", auth: WebhookAuth = "none", timeout: float = 30.0
+    ) -> Callable[[Handler], Handler]: ...
+    @overload
+    def on_webhook(
+        self,
+        path: str,
+        handler: Handler,
+        *,
+        method: str = "POST",
+        auth: WebhookAuth = "none",
+        timeout: float = 30.0,
+    ) -> Handler: ...
+    def on_webhook(
+        self,
+        path: str,
+        handler: Handler | None = None,
+        *,
+        method: str = "POST",
+        auth: WebhookAuth = "none",
+        timeout: float = 30.0,
+    ) -> Handler | Callable[[Handler], Handler]:
+        """Serve `method` calls of `/webhook/<path>` with `handler(event, ctx)`, as Hot
+        serves a function declared with `webhook` meta. Usable as a decorator.
+
+        `path` is `<org>/<env>/<service>/<endpoint path>/<token>`, the token 12
+        hex digits, as Hot's webhook URLs are. Each call runs the handler as a
+        `hot:call` whose one argument (`event.args[0]`) is the request:
+        `{method, url, headers, query, body, body-raw}` (`body` is the JSON
+        sent, or its text). Its return value is the answer: a map with
+        `status` (and `headers`, `body`) is an HTTP response, anything else is
+        answered `200` as JSON; a handler that raises answers `500`, one
+        running past `timeout` seconds `504`. With `auth="required"` a bearer
+        token the emulator accepts must be sent (else `401`). A wrong method,
+        path or token answers `404`.
+        """
+
+        def add(key: str, registered: Handler) -> None:
+            self._app.webhooks.register(key, method, registered, auth, timeout)
+
+        return self._register(add, path, handler)
 
     @staticmethod
     def _register(

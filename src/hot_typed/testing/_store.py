@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._values import JSON, ApiError, new_id, timestamp, timestamp_nanos
+from ._values import JSON, ApiError, new_id, new_ordered_id, timestamp, timestamp_nanos
 
 __all__ = ["RUN_TERMINAL", "TASK_TERMINAL", "Store", "StreamLog", "Upload", "stop_event"]
 
@@ -285,7 +285,7 @@ class Store:
                 self.streams[run["stream_id"]],
                 "stream:data",
                 {
-                    "stream_data_id": new_id(),
+                    "stream_data_id": new_ordered_id(),
                     "run_id": run_id,
                     "data_type": data_type,
                     "payload": payload,

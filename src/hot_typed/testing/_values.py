@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "found",
     "item",
     "new_id",
+    "new_ordered_id",
     "no_content",
     "page",
     "timestamp_nanos",
@@ -38,6 +40,27 @@ V = TypeVar("V")
 def new_id() -> str:
     """A fresh lowercase hyphenated UUID (v4)."""
     return str(uuid.uuid4())
+
+
+_ordered_lock = threading.Lock()
+_ordered_last = 0
+
+
+def new_ordered_id() -> str:
+    """A fresh time-ordered UUID (v7), later ones sorting after earlier ones, as
+    the server makes `stream_data_id`s (crates/hot/src/stream/mod.rs:
+    `Uuid::now_v7()`): 48 bits of milliseconds, then a counter where the
+    random bits would be, so ids of the same millisecond keep their order."""
+    global _ordered_last
+    with _ordered_lock:
+        # 48 bits of ms, 12 + 62 bits of sequence: one more than the last, or the clock.
+        candidate = (time.time_ns() // 1_000_000) << 74
+        _ordered_last = max(candidate, _ordered_last + 1)
+        value = _ordered_last
+    millis, sequence = value >> 74, value & ((1 << 74) - 1)
+    high, low = sequence >> 62, sequence & ((1 << 62) - 1)
+    number = (millis << 80) | (0x7 << 76) | (high << 64) | (0b10 << 62) | low
+    return str(uuid.UUID(int=number))
 
 
 def timestamp(nanos: int | None = None) -> str:

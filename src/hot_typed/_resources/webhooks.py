@@ -1,0 +1,124 @@
+"""`webhooks`: calling the public webhook routes Hot serves outside `/v1`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, overload
+
+import httpx
+from pydantic import TypeAdapter
+from typing_extensions import Unpack
+
+from .._options import CallOptions
+from .._request import Call, Request, path
+from .._resource import ModeT, Resource, endpoint
+from .._wire import json_bytes
+
+__all__ = ["WebhookResponse", "Webhooks"]
+
+T = TypeVar("T")
+
+
+class WebhookResponse:
+    """What a Hot webhook answered (a 2xx: other statuses raise their `HotApiError`).
+
+    crates/hot_api/src/handlers/webhook.rs `build_webhook_response`: when the
+    webhook's function returns an `HttpResponse`-shaped map, its `status`,
+    `headers` and `body` (sent as JSON) are the answer; any other result is
+    answered `200` as JSON. `http_response` is httpx's response.
+    """
+
+    __slots__ = ("http_response",)
+
+    def __init__(self, http_response: httpx.Response) -> None:
+        self.http_response = http_response
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status the webhook answered."""
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The answer's headers (case-insensitive)."""
+        return self.http_response.headers
+
+    @property
+    def content(self) -> bytes:
+        """The answer's body, as bytes."""
+        return self.http_response.content
+
+    @property
+    def text(self) -> str:
+        """The answer's body, decoded as text."""
+        return self.http_response.text
+
+    @overload
+    def json(self) -> Any: ...
+    @overload
+    def json(self, type_: type[T]) -> T: ...
+    def json(self, type_: Any = None) -> Any:
+        """The body decoded as JSON; with `type_`, validated as one (pydantic's
+        `ValidationError` when it does not fit; `ValueError` when it is not JSON)."""
+        if type_ is None:
+            return self.http_response.json()
+        return TypeAdapter(type_).validate_json(self.http_response.content)
+
+    def __repr__(self) -> str:
+        return f"<WebhookResponse [{self.status_code}]>"
+
+
+def _webhook_path(value: str) -> str:
+    segments = value.strip("/").split("/")
+    if any(not s for s in segments):
+        raise ValueError(f"webhook path {value!r} has an empty segment")
+    # Each segment encoded as any path parameter; the slashes between them kept.
+    return path("/webhook/" + "/".join("{}" for _ in segments), *segments)
+
+
+class Webhooks(Resource[ModeT]):
+    @endpoint
+    def call(
+        self,
+        path: str,
+        *,
+        method: str = "POST",
+        json: Any = None,
+        content: bytes | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        authenticated: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Call[WebhookResponse]:
+        """Call a Hot webhook: `method` to `/webhook/<path>` on the API host.
+
+        `path` is what follows `/webhook/`:
+        `<org>/<env>/<service>/<endpoint path>/<token>` (or, on a custom domain,
+        `<service>/<endpoint path>/<token>`), each segment percent-encoded. The
+        body is `json` (encoded as JSON) or `content` as given, with `headers`.
+
+        Webhooks are public (crates/hot_api/src/handlers/webhook.rs), so the
+        client's token is not sent unless `authenticated=True`: for endpoints
+        declared with `auth: "required"`. Returns the `WebhookResponse` of a 2xx
+        answer; others raise their `HotApiError` (404 for an unknown endpoint or
+        token, 401/403 for refused credentials, 500 when the function failed,
+        504 when it outlived the webhook timeout). A 429 is retried, as its
+        function did not run; other failures are not, as it may have.
+        """
+        if json is not None and content is not None:
+            raise ValueError("pass json or content, not both")
+        given = dict(headers or {})
+        content_type = next((v for k, v in given.items() if k.lower() == "content-type"), None)
+        extra = {k: v for k, v in given.items() if k.lower() != "content-type"}
+        request = Request(
+            method.upper(),
+            _webhook_path(path),
+            params=None if params is None else {k: v for k, v in params.items() if v is not None},
+            json=None if json is None else json_bytes(json),
+            content=content.encode() if isinstance(content, str) else content,
+            content_type=content_type,
+            headers=extra or None,
+            root=True,
+            authenticate=authenticated,
+        )
+        return Call(request, WebhookResponse)

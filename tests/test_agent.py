@@ -1,0 +1,476 @@
+"""Agent conventions: labels read from real emulator streams, event-data builders,
+slash commands, and replies folded from deltas, sources, errors and replays."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from hot_typed import EventPublished, RunStart, RunStop, StreamData
+from hot_typed.agent import (
+    AgentEvent,
+    CommandSpec,
+    MemoryEnd,
+    MemoryFailed,
+    ParsedCommand,
+    ReplyAccumulator,
+    ReplyDelta,
+    ReplyEnd,
+    ReplyError,
+    ReplyPayload,
+    ReplySources,
+    ReplyStart,
+    agent_event,
+    bare_id,
+    build_agent_event_data,
+    build_web_message_ids,
+    memory_label,
+    parse_slash_command,
+    reply_label,
+)
+from hot_typed.testing import HotEmulator
+
+from . import payloads
+
+AGENT = "team-agent"
+
+
+@pytest.fixture
+def emu() -> Iterator[HotEmulator]:
+    with HotEmulator() as emulator:
+        yield emulator
+
+
+def _ask(text: str = "hi") -> dict[str, Any]:
+    data = build_agent_event_data(
+        session_id="web:chat:c1", user_id="u1", message_id="m-1", payload={"text": text}
+    )
+    return {"event_type": "team-agent:ask", "event_data": data}
+
+
+# ---------------------------------------------------------------- real streams
+
+
+def test_reply_labels_stream_from_the_emulator_as_typed_agent_events(emu: HotEmulator) -> None:
+    emu.on_agent("team-agent:ask", "Typed all the way", agent=AGENT, sources=[{"id": "doc-1"}])
+    events = [
+        found
+        for message in emu.client().streams.subscribe_with_event(_ask())
+        if (found := agent_event(message, AGENT)) is not None
+    ]
+    kinds = [(e.topic, e.verb, type(e.payload)) for e in events]
+    assert kinds == [
+        ("reply", "start", ReplyStart),
+        *[("reply", "delta", ReplyDelta)] * 4,
+        ("reply", "sources", ReplySources),
+        ("reply", "end", ReplyEnd),
+    ]
+    assert all(e.agent == AGENT and e.payload.session_id == "web:chat:c1" for e in events)
+    assert all(isinstance(e.payload, ReplyPayload) for e in events)
+    assert all(e.payload.message_id == "m-1" for e in events)  # type: ignore[union-attr]
+    end = events[-1].payload
+    assert isinstance(end, ReplyEnd)
+    assert end.text == "Typed all the way"
+    assert "".join(e.payload.chunk for e in events if isinstance(e.payload, ReplyDelta)) == end.text
+    assert events[-2].payload.raw == {
+        "session_id": "web:chat:c1",
+        "message_id": "m-1",
+        "sources": [{"id": "doc-1"}],
+    }
+
+
+async def test_async_subscribe_with_event_folds_the_emulated_reply(emu: HotEmulator) -> None:
+    emu.on_agent("team-agent:ask", lambda event: ["Hel", "lo ", event.data["text"]], agent=AGENT)
+    async with emu.async_client() as hot:
+        accumulator = ReplyAccumulator(AGENT)
+        seen = [
+            e.verb async for e in accumulator.afollow(hot.streams.subscribe_with_event(_ask("you")))
+        ]
+    assert seen == ["start", "delta", "delta", "delta", "end"]
+    reply = accumulator.reply()
+    assert (reply.text, reply.status, reply.error) == ("Hello you", "ok", None)
+    assert reply.session_id == "web:chat:c1"
+    assert reply.message_id == "m-1"
+    assert reply.event_id is not None
+    assert reply.stream_id is not None
+    assert reply.run_id is not None
+
+
+def test_collect_over_a_plain_subscription_stops_when_the_run_ends(emu: HotEmulator) -> None:
+    subscribed = threading.Event()  # stream:data is never replayed: answer once connected
+    emu.on_agent("team-agent:ask", lambda _: "over the stream" * subscribed.wait(5), agent=AGENT)
+    hot = emu.client()
+    stream_id = uuid.uuid4()
+    hot.events.publish({**_ask(), "stream_id": stream_id})
+
+    def connected(events: Iterator[Any]) -> Iterator[Any]:
+        for event in events:
+            subscribed.set()
+            yield event
+
+    with hot.streams.subscribe(stream_id) as stream:
+        reply = ReplyAccumulator(AGENT).collect(connected(stream))
+    assert (reply.text, reply.status) == ("over the stream", "ok")
+
+
+async def test_async_follow_over_a_plain_subscription_stops_when_the_run_ends(
+    emu: HotEmulator,
+) -> None:
+    subscribed = threading.Event()
+    emu.on_agent("team-agent:ask", lambda _: "async tail" * subscribed.wait(5), agent=AGENT)
+    stream_id = uuid.uuid4()
+
+    async def connected(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for event in events:
+            subscribed.set()
+            yield event
+
+    async with emu.async_client() as hot:
+        await hot.events.publish({**_ask(), "stream_id": stream_id})
+        accumulator = ReplyAccumulator(AGENT)
+        async with hot.streams.subscribe(stream_id) as stream:
+            verbs = [e.verb async for e in accumulator.afollow(connected(stream))]
+    # `reply:start` is sent before the answer waits, so it may precede the connection.
+    assert verbs[-3:] == ["delta", "delta", "end"]
+    assert verbs[:-3] in ([], ["start"])
+    assert (accumulator.reply().text, accumulator.finished) == ("async tail", True)
+
+
+async def test_async_collect_reports_an_agent_error_and_the_failed_run(emu: HotEmulator) -> None:
+    emu.on_agent("team-agent:ask", "never sent", agent=AGENT, fail="model unavailable")
+    async with emu.async_client() as hot:
+        reply = await ReplyAccumulator(AGENT).acollect(hot.streams.subscribe_with_event(_ask()))
+    assert (reply.status, reply.error, reply.text) == ("error", "model unavailable", "")
+
+
+def test_sync_collect_keeps_sources_and_ignores_other_agents(emu: HotEmulator) -> None:
+    @emu.on_event("team-agent:ask")
+    def both(event: Any, ctx: Any) -> str:
+        ctx.emit({"delta": "not mine"}, data_type=reply_label("other-agent", "delta"))
+        ctx.emit({"delta": "mine"}, data_type=reply_label(AGENT, "delta"))
+        ctx.emit({"sources": ["a", "b"]}, data_type=reply_label(AGENT, "sources"))
+        ctx.emit_text("plain ai output")
+        return "done"
+
+    reply = ReplyAccumulator(AGENT).collect(emu.client().streams.subscribe_with_event(_ask()))
+    assert (reply.text, reply.status) == ("mine", "ok")
+    assert [s.sources for s in reply.sources] == [["a", "b"]]
+
+
+def test_memory_labels_are_typed_with_their_action(emu: HotEmulator) -> None:
+    @emu.on_event("team-agent:forget")
+    def forget(event: Any, ctx: Any) -> None:
+        ctx.emit(
+            {"session-id": "s1", "scope": "all"}, data_type=memory_label(AGENT, "forget", "start")
+        )
+        ctx.emit({"session-id": "s1", "records": 3}, data_type=memory_label(AGENT, "forget", "end"))
+        ctx.emit(
+            {"session-id": "s1", "error": "boom"}, data_type=memory_label(AGENT, "compact", "error")
+        )
+
+    found = [
+        e
+        for m in emu.client().streams.subscribe_with_event({"event_type": "team-agent:forget"})
+        if (e := agent_event(m)) is not None
+    ]
+    assert [(e.agent, e.topic, e.action, e.verb) for e in found] == [
+        (AGENT, "memory", "forget", "start"),
+        (AGENT, "memory", "forget", "end"),
+        (AGENT, "memory", "compact", "error"),
+    ]
+    end, failed = found[1].payload, found[2].payload
+    assert isinstance(end, MemoryEnd)
+    assert end.session_id == "s1"
+    assert end.raw["records"] == 3
+    assert isinstance(failed, MemoryFailed)
+    assert failed.error == "boom"
+
+
+# ---------------------------------------------------------------- labels
+
+
+@pytest.mark.parametrize(
+    ("data_type", "expected"),
+    [
+        ("team-agent:reply:delta", ("team-agent", "reply", None, "delta")),
+        ("ai:agent:reply:start", ("ai:agent", "reply", None, "start")),
+        ("ai:agent:memory:forget:end", ("ai:agent", "memory", "forget", "end")),
+        ("team-agent:memory:export:start", ("team-agent", "memory", "export", "start")),
+        ("team-agent:reply:unknown", None),
+        ("reply:delta", None),
+        (":reply:delta", None),
+        ("ai:delta", None),
+        ("team-agent:memory:forget:done", None),
+    ],
+)
+def test_labels_are_read_from_their_end(data_type: str, expected: Any) -> None:
+    event: StreamData[Any] = StreamData(run_id=uuid.uuid4(), data_type=data_type, payload={})
+    found = agent_event(event)
+    got = None if found is None else (found.agent, found.topic, found.action, found.verb)
+    assert got == expected
+
+
+def test_a_reply_error_names_its_reason_from_message_or_error() -> None:
+    assert ReplyError(message="m").reason == "m"
+    assert ReplyError(error="e").reason == "e"
+    assert ReplyError().reason == "the agent reported an error"
+    assert ReplyDelta(text="old").chunk == "old"
+
+
+# ---------------------------------------------------------------- builders
+
+
+def test_web_message_ids_follow_the_chat_and_person_conventions() -> None:
+    chat = build_web_message_ids(user_id="web:u7", chat_id="c9", session_mode="chat", now_ms=5)
+    assert (chat.user_bare, chat.chat_bare, chat.session_id, chat.message_id) == (
+        "u7",
+        "c9",
+        "web:chat:c9",
+        "web:c9:5",
+    )
+    person = build_web_message_ids(
+        user_id="u7", chat_id="web:c9", session_mode="person", message_id_prefix="app", now_ms=6
+    )
+    assert (person.session_id, person.message_id) == ("person:u7", "app:c9:6")
+    assert bare_id("web:user:abc") == "user:abc"
+    assert bare_id("plain") == "plain"
+
+
+def test_agent_event_data_carries_identity_payload_and_only_non_empty_extras() -> None:
+    data = build_agent_event_data(
+        session_id="web:chat:1",
+        user_id="u1",
+        message_id="m",
+        timestamp=10,
+        payload={"text": "hi", "user_name": "Ada"},
+        metadata={},
+        attachments=[],
+    )
+    assert data == {
+        "session_id": "web:chat:1",
+        "user_id": "u1",
+        "user_name": "Ada",
+        "message_id": "m",
+        "timestamp": 10,
+        "text": "hi",
+    }
+    full = build_agent_event_data(
+        session_id="s",
+        user_id="u",
+        metadata={"k": 1},
+        attachments=[{"name": "a.txt", "type": "text/plain", "size": 1}],
+    )
+    assert full["user_name"] == "User"
+    assert full["message_id"].startswith("web:")
+    assert isinstance(full["timestamp"], int)
+    assert full["timestamp"] > 1_700_000_000
+    assert full["metadata"] == {"k": 1}
+    assert full["attachments"][0]["name"] == "a.txt"
+
+
+# ---------------------------------------------------------------- slash commands
+
+COMMANDS = {
+    "ask": CommandSpec("team-agent:ask", "question"),
+    "forget": CommandSpec("team-agent:forget"),
+    "sum-up": CommandSpec("team-agent:summary", "hours"),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "/ask why typed?",
+            ParsedCommand("team-agent:ask", {"command": "ask", "question": "why typed?"}, "ask"),
+        ),
+        (
+            "  /ASK   spaced out  ",
+            ParsedCommand("team-agent:ask", {"command": "ask", "question": "spaced out"}, "ask"),
+        ),
+        (
+            "/ask@TeamBot hello",
+            ParsedCommand("team-agent:ask", {"command": "ask", "question": "hello"}, "ask"),
+        ),
+        ("/ask", ParsedCommand("team-agent:ask", {"command": "ask", "question": ""}, "ask")),
+        (
+            "/ask\nsecond line",
+            ParsedCommand("team-agent:ask", {"command": "ask", "question": "second line"}, "ask"),
+        ),
+        ("/forget everything", ParsedCommand("team-agent:forget", {"command": "forget"}, "forget")),
+        (
+            "/ask\tmulti\nline  question ",
+            ParsedCommand(
+                "team-agent:ask", {"command": "ask", "question": "multi\nline  question"}, "ask"
+            ),
+        ),
+        (
+            "/sum-up 24",
+            ParsedCommand("team-agent:summary", {"command": "sum-up", "hours": "24"}, "sum-up"),
+        ),
+        ("/unknown thing", ParsedCommand("team-agent:record", {"text": "/unknown thing"})),
+        ("/", ParsedCommand("team-agent:record", {"text": "/"})),
+        ("just chatting ", ParsedCommand("team-agent:record", {"text": "just chatting"})),
+        ("ask /ask later", ParsedCommand("team-agent:record", {"text": "ask /ask later"})),
+    ],
+)
+def test_slash_commands_map_text_to_agent_events(text: str, expected: ParsedCommand) -> None:
+    parsed = parse_slash_command(text, COMMANDS, fallback_event="team-agent:record")
+    assert parsed == expected
+    assert parsed.is_command is (expected.command is not None)
+
+
+def test_the_fallback_key_names_the_plain_text_field() -> None:
+    parsed = parse_slash_command("hello", COMMANDS, fallback_event="e:x", fallback_key="message")
+    assert parsed.payload == {"message": "hello"}
+    assert not parsed.is_command
+
+
+# ---------------------------------------------------------------- folding
+
+
+_made = itertools.count(1000)
+
+
+def _v7(n: int) -> uuid.UUID:
+    """A time-ordered id (v7) that sorts by `n`, as the server makes them."""
+    return uuid.UUID(int=(1 << 100) | (0x7 << 76) | (0b10 << 62) | n)
+
+
+def _data(
+    run_id: uuid.UUID, verb: str, payload: dict[str, Any], data_id: uuid.UUID | None = None
+) -> StreamData[Any]:
+    """A reply event, its id made after every earlier one's unless given."""
+    return StreamData(
+        stream_data_id=data_id or _v7(next(_made)),
+        run_id=run_id,
+        data_type=reply_label(AGENT, verb),  # type: ignore[arg-type]
+        payload=payload,
+    )
+
+
+def _run(run_id: uuid.UUID, status: str, **extra: Any) -> dict[str, Any]:
+    return payloads.run(run_id=str(run_id), status=status, **extra)
+
+
+def test_deltas_fed_out_of_order_and_replayed_fold_to_one_reply() -> None:
+    run_id = uuid.uuid4()
+    deltas = [_data(run_id, "delta", {"delta": piece}, _v7(n)) for n, piece in enumerate("typed!")]
+    shuffled = deltas + deltas[:3]
+    random.Random(7).shuffle(shuffled)
+    accumulator = ReplyAccumulator(AGENT, run_id=run_id)
+    fed = [accumulator.feed(d) for d in shuffled]
+    assert sum(e is not None for e in fed) == len(deltas)  # each replay seen once
+    assert accumulator.text == "typed!"
+    assert not accumulator.done
+
+
+def test_deltas_without_time_ordered_ids_keep_the_order_they_were_fed_in() -> None:
+    run_id = uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=run_id)
+    ids = sorted((uuid.uuid4() for _ in range(3)), reverse=True)  # v4: their order means nothing
+    for piece, data_id in zip(["fed ", "in ", "order"], ids, strict=True):
+        accumulator.feed(_data(run_id, "delta", {"delta": piece}, data_id))
+    assert accumulator.text == "fed in order"
+
+
+def test_the_end_text_is_the_reply_and_feed_takes_json_objects() -> None:
+    run_id = uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT)
+    accumulator.feed({"type": "run:start", "run": _run(run_id, "running")})
+    accumulator.feed(_data(run_id, "delta", {"delta": "draft"}).model_dump(mode="json"))
+    accumulator.feed(
+        {
+            "type": "stream:data",
+            "run_id": str(run_id),
+            "stream_data_id": str(uuid.uuid4()),
+            "data_type": reply_label(AGENT, "end"),
+            "payload": {"text": "final answer"},
+        }
+    )
+    assert accumulator.done
+    assert not accumulator.finished
+    assert accumulator.text == "final answer"
+    stop = RunStop.model_validate(
+        {"type": "run:stop", "run": _run(run_id, "succeeded", result={"$ok": 1})}
+    )
+    assert accumulator.feed(stop) is None
+    assert accumulator.finished
+    assert accumulator.reply().status == "ok"
+
+
+def test_only_the_published_events_run_is_followed_and_its_retry_replaces_it() -> None:
+    event_id, other, first, retry = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT)
+    events: list[Any] = [
+        EventPublished(event_id=event_id, stream_id=uuid.uuid4(), event_type="team-agent:ask"),
+        RunStart.model_validate(
+            {"type": "run:start", "run": _run(other, "running", event_id=str(uuid.uuid4()))}
+        ),
+        _data(other, "delta", {"delta": "someone else's"}),
+        RunStart.model_validate(
+            {"type": "run:start", "run": _run(first, "running", event_id=str(event_id))}
+        ),
+        _data(first, "delta", {"delta": "first try"}),
+        RunStop.model_validate(
+            {"type": "run:stop", "run": _run(first, "pending_retry", result={"$err": "x"})}
+        ),
+        RunStart.model_validate(
+            {"type": "run:start", "run": _run(retry, "running", origin_run_id=str(first))}
+        ),
+        _data(retry, "delta", {"delta": "second "}),
+        _data(retry, "delta", {"delta": "try"}),
+        RunStop.model_validate(
+            {"type": "run:stop", "run": _run(retry, "succeeded", result={"$ok": None})}
+        ),
+    ]
+    seen = list(accumulator.follow(events))
+    assert all(isinstance(e, AgentEvent) for e in seen)
+    reply = accumulator.reply()
+    assert (reply.text, reply.status, reply.run_id, reply.event_id) == (
+        "second try",
+        "ok",
+        retry,
+        event_id,
+    )
+    assert accumulator.finished
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("run:fail", "the agent's run failed"), ("run:cancel", "the agent's run was cancelled")],
+)
+def test_a_run_that_fails_before_the_end_is_an_error_reply(kind: str, reason: str) -> None:
+    run_id = uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=run_id)
+    accumulator.feed(_data(run_id, "delta", {"delta": "half"}))
+    accumulator.feed(
+        {
+            "type": kind,
+            "run": _run(
+                run_id, "failed" if kind == "run:fail" else "cancelled", result={"$err": "x"}
+            ),
+        }
+    )
+    reply = accumulator.reply()
+    assert (reply.status, reply.error, reply.text) == ("error", reason, "half")
+    assert accumulator.done
+    assert accumulator.finished
+
+
+def test_a_reply_error_ends_the_follow_at_once() -> None:
+    run_id = uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=run_id)
+    events = [
+        _data(run_id, "error", {"message": "rate limited"}),
+        _data(run_id, "delta", {"delta": "late"}),
+    ]
+    assert [e.verb for e in accumulator.follow(events)] == ["error"]
+    assert accumulator.reply().error == "rate limited"
+    assert accumulator.text == ""

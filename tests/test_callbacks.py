@@ -1,0 +1,284 @@
+"""Signed callbacks: signatures verified over the raw body in constant time, refused
+with distinct reasons, and the ASGI and WSGI forms over real loopback servers."""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import pickle
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import httpx
+import pytest
+import uvicorn
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from hot_typed import HotError
+from hot_typed.callbacks import (
+    SIGNATURE_HEADER,
+    CallbackReply,
+    HotSignatureError,
+    SignatureMiddleware,
+    parse_callback,
+    sign,
+    signed_headers,
+    verify_request,
+    verify_signature,
+    verify_wsgi,
+)
+
+SECRET = "callback-secret-7f3a"
+BODY = json.dumps({"session_id": "web:chat:1", "text": "Hello", "reply_to": None}).encode()
+
+
+# ---------------------------------------------------------------- verification
+
+
+def test_a_valid_signature_is_the_hex_hmac_sha256_of_the_exact_body() -> None:
+    signature = sign(BODY, SECRET)
+    assert signature == "sha256=" + hmac.new(SECRET.encode(), BODY, "sha256").hexdigest()
+    verify_signature(BODY, signature, SECRET)
+    verify_signature(BODY.decode(), signature.upper().replace("SHA256=", "sha256="), SECRET)
+    verify_signature(BODY, signature, SecretStr(SECRET))
+    verify_signature(BODY, signature, SECRET.encode())
+
+
+@pytest.mark.parametrize(
+    ("body", "signature", "secret", "reason", "message"),
+    [
+        (BODY + b" ", sign(BODY, SECRET), SECRET, "mismatch", "does not match the body"),
+        (BODY, sign(BODY, "another-secret"), SECRET, "mismatch", "does not match the body"),
+        (BODY, "sha256=" + "0" * 64, SECRET, "mismatch", "does not match the body"),
+        (BODY, None, SECRET, "missing", "has no x-hot-signature signature"),
+        (BODY, "  ", SECRET, "missing", "has no x-hot-signature signature"),
+        (BODY, sign(BODY, SECRET)[7:], SECRET, "malformed", "not 'sha256=' followed by 64 hex"),
+        (BODY, "sha1=" + "a" * 64, SECRET, "malformed", "not 'sha256=' followed by 64 hex"),
+        (BODY, "sha256=" + "g" * 64, SECRET, "malformed", "not 'sha256=' followed by 64 hex"),
+        (BODY, sign(BODY, SECRET)[:-1], SECRET, "malformed", "not 'sha256=' followed by 64 hex"),
+    ],
+    ids=[
+        "tampered-body",
+        "wrong-secret",
+        "equal-length-wrong",
+        "missing",
+        "blank",
+        "no-scheme",
+        "other-scheme",
+        "not-hex",
+        "short",
+    ],
+)
+def test_bad_signatures_are_refused_with_distinct_reasons(
+    body: bytes, signature: str | None, secret: str, reason: str, message: str
+) -> None:
+    with pytest.raises(HotSignatureError, match=message) as caught:
+        verify_signature(body, signature, secret)
+    assert isinstance(caught.value, HotError)
+    assert caught.value.reason == reason
+    assert caught.value.header == SIGNATURE_HEADER
+    assert SECRET not in str(caught.value)
+    assert SECRET not in repr(caught.value)
+    assert SECRET not in repr(pickle.loads(pickle.dumps(caught.value)).__dict__)
+
+
+def test_every_comparison_goes_through_compare_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    compared: list[tuple[str, str]] = []
+    real = hmac.compare_digest
+
+    def spy(a: Any, b: Any) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    good = sign(BODY, SECRET)
+    same_length_wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    verify_signature(BODY, good, SECRET)
+    for body, signature in [
+        (BODY + b"x", good),
+        (BODY, sign(BODY, "x")),
+        (BODY, same_length_wrong),
+    ]:
+        with pytest.raises(HotSignatureError, match="does not match"):
+            verify_signature(body, signature, SECRET)
+    assert len(compared) == 4
+    assert all(len(a) == len(b) == 64 for a, b in compared)
+    assert compared[3][1] == same_length_wrong[7:]
+
+
+def test_an_empty_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="must not be empty"):
+        sign(BODY, "")
+
+
+class Order(BaseModel):
+    order_id: int
+
+
+def test_parse_callback_verifies_then_reads_the_body_as_a_model() -> None:
+    headers = httpx.Headers(signed_headers(BODY, SECRET))
+    reply = parse_callback(BODY, headers, SECRET)
+    assert isinstance(reply, CallbackReply)
+    assert (reply.session_id, reply.text, reply.reply_to) == ("web:chat:1", "Hello", None)
+    assert reply.raw == json.loads(BODY)
+
+    order = b'{"order_id": 7}'
+    mixed_case = {"X-Hot-Signature": sign(order, SECRET)}
+    assert parse_callback(order, mixed_case, SECRET, Order) == Order(order_id=7)
+    custom = {"x-agent-sig": sign(order, SECRET)}
+    assert parse_callback(order, custom, SECRET, Order, header="X-Agent-Sig").order_id == 7
+
+    with pytest.raises(HotSignatureError):
+        parse_callback(b'{"order_id": 8}', mixed_case, SECRET, Order)
+    with pytest.raises(ValidationError):
+        parse_callback(b"{}", signed_headers(b"{}", SECRET), SECRET, Order)
+
+
+# ---------------------------------------------------------------- ASGI over uvicorn
+
+
+async def echo(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app answering the body it reads."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"echo:" + body})
+
+
+@contextmanager
+def asgi_server(app: Any) -> Iterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def test_the_asgi_middleware_admits_signed_requests_with_their_body_intact() -> None:
+    app = SignatureMiddleware(echo, SECRET, paths=("/callbacks/",))
+    assert SECRET not in repr(app)
+    assert SECRET not in str(vars(app))
+    with asgi_server(app) as url, httpx.Client(base_url=url) as http:
+        chunks = [BODY[:10], BODY[10:]]  # sent in chunks: the middleware reads them all
+        signed = http.post(
+            "/callbacks/reply", content=iter(chunks), headers=signed_headers(BODY, SECRET)
+        )
+        assert (signed.status_code, signed.content) == (200, b"echo:" + BODY)
+
+        tampered = http.post(
+            "/callbacks/reply", content=BODY + b" ", headers=signed_headers(BODY, SECRET)
+        )
+        missing = http.post("/callbacks/reply", content=BODY)
+        malformed = http.post("/callbacks/reply", content=BODY, headers={SIGNATURE_HEADER: "nope"})
+        for response, reason in [
+            (tampered, "does not match the body"),
+            (missing, "has no x-hot-signature signature"),
+            (malformed, "not 'sha256=' followed by 64 hex digits"),
+        ]:
+            assert response.status_code == 401
+            assert response.json()["error"]["code"] == "invalid_signature"
+            assert reason in response.json()["error"]["message"]
+
+        unguarded = http.post("/health", content=b"ping")
+        assert (unguarded.status_code, unguarded.content) == (200, b"echo:ping")
+
+
+async def test_verify_request_inside_an_asgi_app_replays_the_body() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            body, receive = await verify_request(scope, receive, SECRET)
+        except HotSignatureError as error:
+            await send({"type": "http.response.start", "status": 403, "headers": []})
+            await send({"type": "http.response.body", "body": error.reason.encode()})
+            return
+        assert body == BODY
+        await echo(scope, receive, send)
+
+    with asgi_server(app) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            ok = await http.post("/", content=BODY, headers=signed_headers(BODY, SECRET))
+            wrong = await http.post("/", content=BODY, headers=signed_headers(BODY, "other"))
+    assert (ok.status_code, ok.content) == (200, b"echo:" + BODY)
+    assert (wrong.status_code, wrong.content) == (403, b"mismatch")
+
+
+# ---------------------------------------------------------------- WSGI over wsgiref
+
+
+def wsgi_echo(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """A WSGI app verifying the request, then reading its body again from wsgi.input."""
+    try:
+        verified = verify_wsgi(environ, SECRET)
+    except HotSignatureError as error:
+        start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+        return [f"{error.reason}: {error}".encode()]
+    again = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+    assert again == verified
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return [b"echo:" + again]
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def wsgi_server() -> Iterator[str]:
+    server: WSGIServer = make_server("127.0.0.1", 0, wsgi_echo, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def test_verify_wsgi_admits_signed_requests_and_rewinds_the_input() -> None:
+    with wsgi_server() as url, httpx.Client(base_url=url) as http:
+        ok = http.post("/cb", content=BODY, headers=signed_headers(BODY, SECRET))
+        tampered = http.post("/cb", content=BODY[:-1] + b" ", headers=signed_headers(BODY, SECRET))
+        missing = http.post("/cb", content=BODY)
+        malformed = http.post("/cb", content=BODY, headers={"X-Hot-Signature": "sha256=xyz"})
+    assert (ok.status_code, ok.content) == (200, b"echo:" + BODY)
+    assert tampered.status_code == missing.status_code == malformed.status_code == 401
+    assert tampered.text.startswith("mismatch: ")
+    assert missing.text.startswith("missing: ")
+    assert malformed.text.startswith("malformed: ")
+
+
+def test_verify_wsgi_without_a_length_reads_only_a_terminated_input() -> None:
+    signature = {"HTTP_X_HOT_SIGNATURE": sign(BODY, SECRET)}
+    terminated: dict[str, Any] = {
+        "wsgi.input": io.BytesIO(BODY),
+        "wsgi.input_terminated": True,
+        **signature,
+    }
+    assert verify_wsgi(terminated, SECRET) == BODY
+    assert terminated["wsgi.input"].read() == BODY
+    open_ended: dict[str, Any] = {"wsgi.input": io.BytesIO(BODY), **signature}
+    with pytest.raises(HotSignatureError, match="does not match"):
+        verify_wsgi(open_ended, SECRET)  # nothing is read past an unknown length

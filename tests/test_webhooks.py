@@ -1,0 +1,178 @@
+"""Webhooks: `hot.webhooks.call` on both clients against the emulator's webhook routes,
+answered as crates/hot_api/src/handlers/webhook.rs answers."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from hot_typed import (
+    AsyncHotClient,
+    AuthenticationError,
+    HotClient,
+    InternalServerError,
+    NotFoundError,
+    WebhookResponse,
+)
+from hot_typed.testing import HotEmulator
+
+TOKEN = "0123456789ab"
+HOOK = f"acme/dev/slack/events/{TOKEN}"
+
+
+@pytest.fixture
+def emu() -> Any:
+    with HotEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(params=["sync", "async"])
+async def hot(request: pytest.FixtureRequest, emu: HotEmulator) -> AsyncIterator[Any]:
+    if request.param == "sync":
+        yield emu.client(max_retries=0)
+    else:
+        async with emu.async_client(max_retries=0) as client:
+            yield client
+
+
+async def call(hot: HotClient | AsyncHotClient, path: str, **options: Any) -> WebhookResponse:
+    result = hot.webhooks.call(path, **options)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def test_a_webhook_receives_the_request_and_answers_its_result(
+    emu: HotEmulator, hot: Any
+) -> None:
+    seen: list[Any] = []
+
+    @emu.on_webhook(HOOK)
+    def events(event: Any, ctx: Any) -> Any:
+        seen.append(event.args[0])
+        return {"received": event.args[0]["body"]["type"]}
+
+    response = await call(hot, HOOK, json={"type": "url_verification"}, params={"retry": 1})
+    assert isinstance(response, WebhookResponse)
+    assert (response.status_code, response.json()) == (200, {"received": "url_verification"})
+    assert response.headers["content-type"] == "application/json"
+    request = seen[0]
+    assert (request["method"], request["url"]) == ("POST", "/webhook/acme/dev/slack/events")
+    assert request["query"] == {"retry": "1"}
+    assert request["body-raw"] == '{"type":"url_verification"}'
+    assert "authorization" not in request["headers"]  # a public route never gets the key
+    sent = emu.requests[-1]
+    assert sent.target == f"/webhook/{HOOK}?retry=1"
+    assert "authorization" not in sent.headers
+
+
+async def test_path_segments_are_percent_encoded(emu: HotEmulator, hot: Any) -> None:
+    emu.on_webhook(f"acme/dev/forms/sign up/a?b/{TOKEN}", lambda event, ctx: event.args[0]["url"])
+    response = await call(hot, f"/acme/dev/forms/sign up/a?b/{TOKEN}/")
+    assert response.json() == "/webhook/acme/dev/forms/sign up/a?b"
+    assert emu.requests[-1].target == f"/webhook/acme/dev/forms/sign%20up/a%3Fb/{TOKEN}"
+    with pytest.raises(ValueError, match="empty segment"):
+        await call(hot, "acme//dev")
+
+
+async def test_an_http_response_result_sets_status_headers_and_body(
+    emu: HotEmulator, hot: Any
+) -> None:
+    emu.on_webhook(
+        HOOK,
+        lambda event, ctx: {"status": 201, "headers": {"X-Hook": "yes"}, "body": {"id": 7}},
+        method="PUT",
+    )
+    emu.on_webhook(
+        f"acme/dev/typed/r/{TOKEN}",
+        lambda event, ctx: {"$type": "::hot::http/HttpResponse", "$val": {"status": 202}},
+    )
+
+    class Created(BaseModel):
+        id: int
+
+    created = await call(
+        hot, HOOK, method="put", content="plain text", headers={"Content-Type": "text/plain"}
+    )
+    assert (created.status_code, created.headers["x-hook"]) == (201, "yes")
+    assert created.json(Created) == Created(id=7)
+    assert created.text == '{"id":7}'
+    accepted = await call(hot, f"acme/dev/typed/r/{TOKEN}")
+    assert (accepted.status_code, accepted.json()) == (202, None)
+
+
+async def test_unknown_endpoints_methods_and_tokens_answer_404(emu: HotEmulator, hot: Any) -> None:
+    emu.on_webhook(HOOK, lambda event, ctx: "ok")
+    for path, method in [
+        (HOOK, "GET"),
+        ("acme/dev/slack/events/ffffffffffff", "POST"),
+        ("acme/dev/slack/events/not-a-token", "POST"),
+        (f"acme/dev/{TOKEN}", "POST"),
+    ]:
+        with pytest.raises(NotFoundError) as caught:
+            await call(hot, path, method=method)
+        assert caught.value.message == "Webhook endpoint not found"
+    assert (await call(hot, HOOK)).json() == "ok"
+
+
+async def test_a_failing_or_slow_function_answers_500_or_504(emu: HotEmulator, hot: Any) -> None:
+    def fail(event: Any, ctx: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    emu.on_webhook(HOOK, fail)
+    emu.on_webhook(f"acme/dev/slow/x/{TOKEN}", lambda e, c: time.sleep(0.5), timeout=0.1)
+    with pytest.raises(InternalServerError) as failed:
+        await call(hot, HOOK)
+    assert failed.value.status_code == 500
+    assert failed.value.response.json() == {"error": "Webhook function execution failed"}
+    with pytest.raises(InternalServerError) as slow:
+        await call(hot, f"acme/dev/slow/x/{TOKEN}")
+    assert slow.value.status_code == 504
+    assert slow.value.response.json() == {"error": "Webhook function timed out after 0.1s"}
+
+
+async def test_a_required_auth_endpoint_takes_the_token_only_when_asked(
+    emu: HotEmulator, hot: Any
+) -> None:
+    emu.on_webhook(HOOK, lambda event, ctx: event.args[0]["auth"], auth="required")
+    with pytest.raises(AuthenticationError, match="requires authentication"):
+        await call(hot, HOOK, json={})
+    response = await call(hot, HOOK, json={}, authenticated=True)
+    assert response.json() == {"type": "api-key"}
+    assert emu.requests[-1].headers["authorization"] == f"Bearer {emu.api_key}"
+
+
+def test_on_webhook_refuses_a_path_without_a_token(emu: HotEmulator) -> None:
+    with pytest.raises(ValueError, match="token of 12 hex digits"):
+        emu.on_webhook("acme/dev/slack/events", lambda event, ctx: None)
+
+
+@asynccontextmanager
+async def client_like(hot: Any, token: str, emu: HotEmulator) -> AsyncIterator[Any]:
+    """A client of the same kind as `hot` with another token."""
+    client = type(hot)(token, base_url=emu.base_url, max_retries=0)
+    try:
+        yield client
+    finally:
+        closed = client.aclose() if isinstance(client, AsyncHotClient) else client.close()
+        if inspect.isawaitable(closed):
+            await closed
+
+
+async def test_a_required_auth_endpoint_learns_which_credential_called(
+    emu: HotEmulator, hot: Any
+) -> None:
+    emu.on_webhook(HOOK, lambda event, ctx: event.args[0]["auth"], auth="required")
+    created = hot.service_keys.create({"name": "forms", "permissions": {"webhook:*": ["execute"]}})
+    key = await created if inspect.isawaitable(created) else created
+    async with client_like(hot, key.token.get_secret_value(), emu) as keyed:
+        answer = (await call(keyed, HOOK, authenticated=True)).json()
+    service_key = {"id": str(key.service_key_id), "name": "forms"}
+    assert answer == {"type": "service-key", "service-key": service_key}
+    async with client_like(hot, "hot_not_issued", emu) as stranger:
+        with pytest.raises(AuthenticationError, match="Invalid credentials"):
+            await call(stranger, HOOK, authenticated=True)
