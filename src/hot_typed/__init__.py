@@ -44,14 +44,18 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RevokeAll",
         "ServiceKey",
         "ServiceKeyCreate",
+        "ServiceKeyCreateParams",
         "ServiceKeyUpdate",
+        "ServiceKeyUpdateParams",
         "Session",
         "SessionCreate",
+        "SessionCreateParams",
     ),
     "._models.domains": (
         "DnsRecord",
         "Domain",
         "DomainCreate",
+        "DomainCreateParams",
         "DomainStatus",
         "DomainVerification",
     ),
@@ -63,9 +67,23 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UsageCounts",
         "UsagePercent",
     ),
-    "._models.events": ("Event", "EventCreate"),
-    "._models.files": ("File", "InitiateUpload", "UploadCreate", "UploadPart"),
-    "._models.permissions": ("ACTIONS", "Permissions", "RESOURCE_ACTIONS"),
+    "._models.events": (
+        "Event",
+        "EventCreate",
+        "EventCreateParams",
+    ),
+    "._models.files": (
+        "File",
+        "InitiateUpload",
+        "UploadCreate",
+        "UploadCreateParams",
+        "UploadPart",
+    ),
+    "._models.permissions": (
+        "ACTIONS",
+        "Permissions",
+        "RESOURCE_ACTIONS",
+    ),
     "._models.projects": (
         "Build",
         "BuildRuntimeWarning",
@@ -73,12 +91,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BuildWithProject",
         "ContextVariable",
         "ContextVariableCreate",
+        "ContextVariableCreateParams",
         "ContextVariableUpdate",
+        "ContextVariableUpdateParams",
         "EventHandler",
         "Project",
         "ProjectActivation",
         "ProjectCreate",
+        "ProjectCreateParams",
         "ProjectUpdate",
+        "ProjectUpdateParams",
         "Schedule",
     ),
     "._models.runs": (
@@ -166,14 +188,18 @@ if TYPE_CHECKING:
         RevokeAll as RevokeAll,
         ServiceKey as ServiceKey,
         ServiceKeyCreate as ServiceKeyCreate,
+        ServiceKeyCreateParams as ServiceKeyCreateParams,
         ServiceKeyUpdate as ServiceKeyUpdate,
+        ServiceKeyUpdateParams as ServiceKeyUpdateParams,
         Session as Session,
         SessionCreate as SessionCreate,
+        SessionCreateParams as SessionCreateParams,
     )
     from ._models.domains import (
         DnsRecord as DnsRecord,
         Domain as Domain,
         DomainCreate as DomainCreate,
+        DomainCreateParams as DomainCreateParams,
         DomainStatus as DomainStatus,
         DomainVerification as DomainVerification,
     )
@@ -185,17 +211,22 @@ if TYPE_CHECKING:
         UsageCounts as UsageCounts,
         UsagePercent as UsagePercent,
     )
-    from ._models.events import Event as Event, EventCreate as EventCreate
+    from ._models.events import (
+        Event as Event,
+        EventCreate as EventCreate,
+        EventCreateParams as EventCreateParams,
+    )
     from ._models.files import (
         File as File,
         InitiateUpload as InitiateUpload,
         UploadCreate as UploadCreate,
+        UploadCreateParams as UploadCreateParams,
         UploadPart as UploadPart,
     )
     from ._models.permissions import (
         ACTIONS as ACTIONS,
-        RESOURCE_ACTIONS as RESOURCE_ACTIONS,
         Permissions as Permissions,
+        RESOURCE_ACTIONS as RESOURCE_ACTIONS,
     )
     from ._models.projects import (
         Build as Build,
@@ -204,12 +235,16 @@ if TYPE_CHECKING:
         BuildWithProject as BuildWithProject,
         ContextVariable as ContextVariable,
         ContextVariableCreate as ContextVariableCreate,
+        ContextVariableCreateParams as ContextVariableCreateParams,
         ContextVariableUpdate as ContextVariableUpdate,
+        ContextVariableUpdateParams as ContextVariableUpdateParams,
         EventHandler as EventHandler,
         Project as Project,
         ProjectActivation as ProjectActivation,
         ProjectCreate as ProjectCreate,
+        ProjectCreateParams as ProjectCreateParams,
         ProjectUpdate as ProjectUpdate,
+        ProjectUpdateParams as ProjectUpdateParams,
         Schedule as Schedule,
     )
     from ._models.runs import (

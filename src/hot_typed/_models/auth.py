@@ -6,18 +6,22 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field, SecretStr
+from typing_extensions import TypedDict
 
 from ._base import RequestModel, WireModel
 from ._json import UserJson
-from .permissions import Permissions
+from .permissions import Permissions, PermissionsParam
 
 __all__ = [
     "RevokeAll",
     "ServiceKey",
     "ServiceKeyCreate",
+    "ServiceKeyCreateParams",
     "ServiceKeyUpdate",
+    "ServiceKeyUpdateParams",
     "Session",
     "SessionCreate",
+    "SessionCreateParams",
 ]
 
 
@@ -81,3 +85,33 @@ class ServiceKeyUpdate(RequestModel):
     """Body of `PATCH /v1/service-keys/{id}`: replaces the metadata entirely."""
 
     metadata: UserJson = None
+
+
+class _SessionCreateRequired(TypedDict):
+    permissions: PermissionsParam
+
+
+class SessionCreateParams(_SessionCreateRequired, total=False):
+    """`SessionCreate` as a dict."""
+
+    metadata: Any
+    expires_in: int | None
+
+
+class _ServiceKeyCreateRequired(TypedDict):
+    permissions: PermissionsParam
+
+
+class ServiceKeyCreateParams(_ServiceKeyCreateRequired, total=False):
+    """`ServiceKeyCreate` as a dict."""
+
+    name: str | None
+    description: str | None
+    metadata: Any
+    expires_in: int | None
+
+
+class ServiceKeyUpdateParams(TypedDict, total=False):
+    """`ServiceKeyUpdate` as a dict."""
+
+    metadata: Any

@@ -5,10 +5,18 @@ from __future__ import annotations
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
+from typing_extensions import TypedDict
 
 from ._base import OpenEnum, RequestModel, WireModel
 
-__all__ = ["DnsRecord", "Domain", "DomainCreate", "DomainStatus", "DomainVerification"]
+__all__ = [
+    "DnsRecord",
+    "Domain",
+    "DomainCreate",
+    "DomainCreateParams",
+    "DomainStatus",
+    "DomainVerification",
+]
 
 
 class DomainStatus(OpenEnum):
@@ -60,3 +68,9 @@ class DomainCreate(RequestModel):
     """Body of `POST /v1/domains`: the domain name to register (not empty)."""
 
     domain: str = Field(min_length=1)
+
+
+class DomainCreateParams(TypedDict):
+    """`DomainCreate` as a dict."""
+
+    domain: str

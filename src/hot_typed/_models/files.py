@@ -5,10 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
+from typing_extensions import TypedDict
 
 from ._base import RequestModel, WireModel
 
-__all__ = ["File", "InitiateUpload", "UploadCreate", "UploadPart"]
+__all__ = ["File", "InitiateUpload", "UploadCreate", "UploadCreateParams", "UploadPart"]
 
 
 class File(WireModel):
@@ -52,3 +53,14 @@ class UploadCreate(RequestModel):
     path: str = Field(min_length=1)
     expected_size: int | None = Field(default=None, ge=0)
     content_type: str | None = None
+
+
+class _UploadCreateRequired(TypedDict):
+    path: str
+
+
+class UploadCreateParams(_UploadCreateRequired, total=False):
+    """`UploadCreate` as a dict."""
+
+    expected_size: int | None
+    content_type: str | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
+from typing_extensions import TypedDict
 
 from ._base import RequestModel, WireModel
 
@@ -15,12 +16,16 @@ __all__ = [
     "BuildWithProject",
     "ContextVariable",
     "ContextVariableCreate",
+    "ContextVariableCreateParams",
     "ContextVariableUpdate",
+    "ContextVariableUpdateParams",
     "EventHandler",
     "Project",
     "ProjectActivation",
     "ProjectCreate",
+    "ProjectCreateParams",
     "ProjectUpdate",
+    "ProjectUpdateParams",
     "Schedule",
 ]
 
@@ -57,6 +62,17 @@ class ProjectUpdate(RequestModel):
 
     name: str = Field(min_length=1)
 
+
+class ProjectCreateParams(TypedDict):
+    """`ProjectCreate` as a dict."""
+
+    name: str
+
+
+class ProjectUpdateParams(TypedDict):
+    """`ProjectUpdate` as a dict."""
+
+    name: str
 
 class BuildRuntimeWarning(WireModel):
     """Why a build may not run as expected on this runtime version."""
@@ -132,6 +148,26 @@ class ContextVariableUpdate(RequestModel):
     value: str
     description: str | None = None
 
+
+class _ContextVariableCreateRequired(TypedDict):
+    key: str
+    value: str
+
+
+class ContextVariableCreateParams(_ContextVariableCreateRequired, total=False):
+    """`ContextVariableCreate` as a dict."""
+
+    description: str | None
+
+
+class _ContextVariableUpdateRequired(TypedDict):
+    value: str
+
+
+class ContextVariableUpdateParams(_ContextVariableUpdateRequired, total=False):
+    """`ContextVariableUpdate` as a dict."""
+
+    description: str | None
 
 class EventHandler(WireModel):
     """A function (`ns`/`var`) of a deployed build that handles events of `event_type`."""

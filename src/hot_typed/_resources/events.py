@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, overload
 from uuid import UUID
 
 from typing_extensions import TypeVar, Unpack
 
-from .._models.events import Event, EventCreate
+from .._models.events import Event, EventCreate, EventCreateParams
 from .._models.runs import Run
 from .._options import CallOptions, WaitOptions
 from .._request import Call, ListCall, Request, path
@@ -26,7 +26,7 @@ T = TypeVar("T")
 class Events(Resource[ModeT]):
     @endpoint
     def publish(
-        self, body: EventCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, body: EventCreate | EventCreateParams, **options: Unpack[CallOptions]
     ) -> Call[Event]:
         """Publish an event; handlers subscribed to its type start runs on its stream.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -12,7 +11,7 @@ import httpx
 from typing_extensions import Unpack
 
 from .._downloads import DownloadTo
-from .._models.files import File, InitiateUpload, UploadCreate, UploadPart
+from .._models.files import File, InitiateUpload, UploadCreate, UploadCreateParams, UploadPart
 from .._options import CallOptions, StreamOptions
 from .._request import Call, ListCall, Request, path, path_segments
 from .._resource import ModeT, Resource, endpoint, job_endpoint, list_endpoint
@@ -52,7 +51,7 @@ def _simple_upload(file_path: str, content_type: str | None, content: Any) -> Ca
     return Call(request, item_parser(File))
 
 
-def _initiate(body: UploadCreate | Mapping[str, Any]) -> Call[InitiateUpload]:
+def _initiate(body: UploadCreate | UploadCreateParams) -> Call[InitiateUpload]:
     content = request_body(UploadCreate, body)
     request = Request("POST", "/files/uploads", json=content, retryable=False)
     return Call(request, item_parser(InitiateUpload))
@@ -194,7 +193,7 @@ class Files(Resource[ModeT]):
 
     @endpoint
     def initiate_upload(
-        self, body: UploadCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, body: UploadCreate | UploadCreateParams, **options: Unpack[CallOptions]
     ) -> Call[InitiateUpload]:
         """Start a multipart upload; send parts of the answer's `part_size` bytes."""
         return _initiate(body)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 from uuid import UUID
 
 from typing_extensions import Unpack
 
-from .._models.events import EventCreate
+from .._models.events import EventCreate, EventCreateParams
 from .._models.runs import FinishedRun
 from .._models.stream_events import StreamEvent
 from .._options import StreamOptions, WaitOptions
@@ -43,7 +42,7 @@ class Streams(Resource[ModeT]):
     @follow_endpoint
     def subscribe_with_event(
         self,
-        body: EventCreate | Mapping[str, Any],
+        body: EventCreate | EventCreateParams,
         *,
         project: str | None = None,
         reconnect: bool = True,

@@ -1,0 +1,37 @@
+"""Typed contracts used correctly: mypy --strict must find nothing here
+(checked by test_typing_contracts.py)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from hot_typed import (
+    ContextVariableCreateParams,
+    Event,
+    EventCreate,
+    EventCreateParams,
+    HotClient,
+    Permissions,
+    ServiceKey,
+)
+
+
+def request_bodies(hot: HotClient) -> None:
+    event: Event = hot.events.publish({"event_type": "user:signup", "event_data": {"a": [1]}})
+    hot.events.publish({"event_type": "a:b", "stream_id": UUID(int=1)})
+    hot.events.publish(EventCreate(event_type="a:b"))
+    body: EventCreateParams = {"event_type": "a:b", "event_data": None}
+    hot.streams.subscribe_with_event(body)
+    hot.sessions.create({"permissions": {"stream:*": ["read"]}, "expires_in": 60})
+    hot.sessions.create({"permissions": Permissions({"stream:*": ["read"]})})
+    key: ServiceKey = hot.service_keys.create(
+        {"name": "ci", "permissions": {"event:*": ("create",)}, "metadata": {"team": "data"}}
+    )
+    hot.service_keys.update(key.service_key_id, {"metadata": None})
+    variable: ContextVariableCreateParams = {"key": "API", "value": "v"}
+    hot.context.create("project", variable)
+    hot.context.update("project", "API", {"value": "w", "description": None})
+    hot.projects.create({"name": "p"})
+    hot.projects.update("p", {"name": "q"})
+    hot.domains.create({"domain": "example.com"})
+    hot.files.initiate_upload({"path": "a/b.txt", "expected_size": 3})
