@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
+from pydantic import BaseModel
+
+import hot_typed
 from hot_typed import (
+    AsyncHotClient,
     ContextVariableCreateParams,
     Event,
     EventCreate,
@@ -35,3 +40,31 @@ def request_bodies(hot: HotClient) -> None:
     hot.projects.update("p", {"name": "q"})
     hot.domains.create({"domain": "example.com"})
     hot.files.initiate_upload({"path": "a/b.txt", "expected_size": 3})
+
+
+class Booking(BaseModel):
+    at: datetime
+
+
+@hot_typed.function("::demo::math/add")
+def add(a: int, b: int) -> int:
+    raise NotImplementedError
+
+
+@hot_typed.function("::shop/book")
+def book(who: str, at: datetime, seats: list[int] | None = None) -> Booking:
+    raise NotImplementedError
+
+
+def functions(hot: HotClient) -> None:
+    total: int = hot.call(add, 2, 3)
+    by_keyword: int = hot.call(add, 2, b=3)
+    booking: Booking = hot.call(book, "ada", datetime.now())
+    when: datetime = hot.call(book, "ada", datetime.now(), [1, 2]).at
+    chunks: list[str] = []
+    quick: int = hot.call(add.with_options(timeout=5.0, on_chunk=chunks.append), 1, 1)
+
+
+async def async_functions(hot: AsyncHotClient) -> None:
+    total: int = await hot.call(add, 2, 3)
+    booking: Booking = await hot.call(book, "ada", datetime.now(), seats=None)

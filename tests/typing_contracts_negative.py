@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
-from hot_typed import EventCreateParams, HotClient
+from datetime import datetime
+
+import hot_typed
+from hot_typed import AsyncHotClient, EventCreateParams, HotClient
 
 
 def request_body_mistakes(hot: HotClient) -> None:
@@ -20,3 +23,31 @@ def request_body_mistakes(hot: HotClient) -> None:
     hot.projects.create({"name": "x", "nme": "y"})  # E: arg-type
     hot.context.create("p", {"key": "k"})  # E: arg-type
     hot.files.initiate_upload({"path": "a", "expected_size": "3"})  # E: arg-type
+
+
+@hot_typed.function("::demo::math/add")
+def add(a: int, b: int) -> int:
+    raise NotImplementedError
+
+
+@hot_typed.function("::shop/book")
+def book(who: str, at: datetime) -> str:
+    raise NotImplementedError
+
+
+def function_mistakes(hot: HotClient) -> None:
+    hot.call(add, 2, "3")  # E: arg-type
+    hot.call(add, 2)  # E: call-arg
+    hot.call(add, 1, 2, 3)  # E: call-arg
+    hot.call(add, 1, c=2)  # E: call-arg
+    hot.call(book, "ada", "tomorrow")  # E: arg-type
+    text: str = hot.call(add, 1, 2)  # E: assignment
+    hot.call(add, 1, 2).upper()  # E: attr-defined
+    hot.call("::demo::math/add", 1, 2)  # E: arg-type
+    add(1, 2)  # E: operator
+    add.with_options(timeout="5")  # E: arg-type
+
+
+async def async_function_mistakes(hot: AsyncHotClient) -> None:
+    total: int = hot.call(add, 1, 2)  # E: assignment
+    (await hot.call(add, 1, 2)).upper()  # E: attr-defined

@@ -143,6 +143,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "._sources": ("UploadSource",),
     "._sse": ("AsyncEventStream", "EventStream"),
     ".progress": ("ProgressCallback",),
+    "._functions": (
+        "HotFunction",
+        "function",
+    ),
 }
 
 _MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -293,6 +297,10 @@ if TYPE_CHECKING:
     from ._sse import AsyncEventStream as AsyncEventStream, EventStream as EventStream
     from .progress import ProgressCallback as ProgressCallback
 
+    from ._functions import (
+        HotFunction as HotFunction,
+        function as function,
+    )
 
 def __getattr__(name: str) -> Any:
     try:
