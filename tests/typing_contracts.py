@@ -15,9 +15,12 @@ from hot_typed import (
     Event,
     EventCreate,
     EventCreateParams,
+    EventType,
     HotClient,
     Permissions,
     ServiceKey,
+    StreamData,
+    StreamDataType,
 )
 
 
@@ -68,3 +71,40 @@ def functions(hot: HotClient) -> None:
 async def async_functions(hot: AsyncHotClient) -> None:
     total: int = await hot.call(add, 2, 3)
     booking: Booking = await hot.call(book, "ada", datetime.now(), seats=None)
+
+
+class SignupData(BaseModel):
+    email: str
+
+
+class Delta(BaseModel):
+    text: str
+
+
+Signup = EventType("user:signup", SignupData)
+DeltaData = StreamDataType("ai:delta", Delta)
+
+
+def events_and_stream_data(hot: HotClient, event_id: UUID) -> None:
+    hot.events.publish(Signup(SignupData(email="ada@example.com")))
+    hot.streams.subscribe_with_event(Signup(SignupData(email="a@x"), stream_id=event_id))
+    signup: Event[SignupData] = hot.events.get(event_id, data_type=Signup)
+    email: str = signup.event_data.email
+    for event in hot.events.list(data_type=Signup):
+        also: str = event.event_data.email
+    read: Event[SignupData] = Signup.read(hot.events.get(event_id))
+    body = Signup(SignupData(email="a"))
+    for message in hot.streams.subscribe_with_event(body, data_types=[DeltaData]):
+        if DeltaData.matches(message):
+            delta: StreamData[Delta] = message
+            text: str = message.payload.text
+    for message in hot.streams.subscribe(event_id, data_types=[DeltaData]):
+        if DeltaData.matches(message):
+            more: str = message.payload.text
+
+
+async def async_events(hot: AsyncHotClient, event_id: UUID) -> None:
+    signup: Event[SignupData] = await hot.events.get(event_id, data_type=Signup)
+    async for message in hot.streams.subscribe_with_event(Signup(SignupData(email="a"))):
+        if DeltaData.matches(message):
+            text: str = message.payload.text

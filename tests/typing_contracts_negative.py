@@ -5,9 +5,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel
 
 import hot_typed
-from hot_typed import AsyncHotClient, EventCreateParams, HotClient
+from hot_typed import AsyncHotClient, EventCreateParams, EventType, HotClient, StreamDataType
 
 
 def request_body_mistakes(hot: HotClient) -> None:
@@ -51,3 +54,28 @@ def function_mistakes(hot: HotClient) -> None:
 async def async_function_mistakes(hot: AsyncHotClient) -> None:
     total: int = hot.call(add, 1, 2)  # E: assignment
     (await hot.call(add, 1, 2)).upper()  # E: attr-defined
+
+
+class SignupData(BaseModel):
+    email: str
+
+
+class Delta(BaseModel):
+    text: str
+
+
+Signup = EventType("user:signup", SignupData)
+DeltaData = StreamDataType("ai:delta", Delta)
+
+
+def event_mistakes(hot: HotClient, event_id: UUID) -> None:
+    Signup({"email": "ada@example.com"})  # E: arg-type
+    Signup(Delta(text="x"))  # E: arg-type
+    hot.events.publish(Signup)  # E: arg-type
+    hot.events.get(event_id, data_type=Signup).event_data.mail  # E: attr-defined
+    count: int = hot.events.get(event_id, data_type=Signup).event_data  # E: assignment
+    hot.streams.subscribe(event_id, data_types=[Signup])  # E: list-item
+    for message in hot.streams.subscribe(event_id, data_types=[DeltaData]):
+        message.payload.text  # E: union-attr
+        if DeltaData.matches(message):
+            message.payload.txt  # E: attr-defined

@@ -147,6 +147,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "HotFunction",
         "function",
     ),
+    "._contracts": (
+        "EventType",
+        "StreamDataType",
+    ),
 }
 
 _MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -300,6 +304,10 @@ if TYPE_CHECKING:
     from ._functions import (
         HotFunction as HotFunction,
         function as function,
+    )
+    from ._contracts import (
+        EventType as EventType,
+        StreamDataType as StreamDataType,
     )
 
 def __getattr__(name: str) -> Any:
