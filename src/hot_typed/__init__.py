@@ -151,6 +151,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "EventType",
         "StreamDataType",
     ),
+    "._models.mcp": (
+        "McpTool",
+        "McpToolList",
+        "McpToolResult",
+    ),
 }
 
 _MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -308,6 +313,11 @@ if TYPE_CHECKING:
     from ._contracts import (
         EventType as EventType,
         StreamDataType as StreamDataType,
+    )
+    from ._models.mcp import (
+        McpTool as McpTool,
+        McpToolList as McpToolList,
+        McpToolResult as McpToolResult,
     )
 
 def __getattr__(name: str) -> Any:

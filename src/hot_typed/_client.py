@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ._resources.env import Env, Org
     from ._resources.events import Events
     from ._resources.files import Files
+    from ._resources.mcp import Mcp
     from ._resources.projects import Builds, Context, Projects
     from ._resources.runs import Runs, Tasks
     from ._resources.streams import Streams
@@ -48,6 +49,7 @@ _RESOURCES: dict[str, tuple[str, str]] = {
     "env": ("env", "Env"),
     "events": ("events", "Events"),
     "files": ("files", "Files"),
+    "mcp": ("mcp", "Mcp"),
     "org": ("env", "Org"),
     "projects": ("projects", "Projects"),
     "runs": ("runs", "Runs"),
@@ -106,6 +108,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
     env: Env[ModeT]
     events: Events[ModeT]
     files: Files[ModeT]
+    mcp: Mcp[ModeT]
     org: Org[ModeT]
     projects: Projects[ModeT]
     runs: Runs[ModeT]

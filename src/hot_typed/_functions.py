@@ -35,6 +35,8 @@ __all__ = ["HotFunction", "function"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+# Covariant: a function returning a `Literal["a"]` is one returning a `str`.
+R_co = TypeVar("R_co", covariant=True)
 
 # Positional parameters only: a `hot:call` event carries its arguments as a
 # JSON array (crates/hot_api/src/handlers/streams.rs and events.rs take
@@ -63,7 +65,7 @@ class _Contract:
         self.result: Any = hints.get("return")
 
 
-class HotFunction(Generic[P, R]):
+class HotFunction(Generic[P, R_co]):
     """A Hot function (`name`, as `"::ns::path/fn"`) with the signature of the
     declaration it was made from: call it with `hot.call(function, *args)`.
 
@@ -75,7 +77,7 @@ class HotFunction(Generic[P, R]):
     def __init__(
         self,
         name: str,
-        declared: Callable[P, R],
+        declared: Callable[P, R_co],
         *,
         timeout: float | None = 60.0,
         on_chunk: Callable[[str], object] | None = None,
@@ -105,9 +107,9 @@ class HotFunction(Generic[P, R]):
         *,
         timeout: float | None = 60.0,
         on_chunk: Callable[[str], object] | None = None,
-    ) -> HotFunction[P, R]:
+    ) -> HotFunction[P, R_co]:
         """A copy of this function whose calls take `timeout` and `on_chunk`."""
-        copy: HotFunction[P, R] = HotFunction(
+        copy: HotFunction[P, R_co] = HotFunction(
             self.name, self.__wrapped__, timeout=timeout, on_chunk=on_chunk
         )
         copy._contract = self._contract
@@ -134,12 +136,12 @@ class HotFunction(Generic[P, R]):
 
     def follower(
         self, options: Options | None, *args: P.args, **kwargs: P.kwargs
-    ) -> Follower[Any, R]:
+    ) -> Follower[Any, R_co]:
         """The follower of one call: the `call_hot` machinery, with the arguments
         validated before it exists and the result validated into the return type."""
         publish = call_body(self.name, self.arguments(*args, **kwargs))
-        result_type = cast("type[R] | None", self.contract().result)
-        follower: Follower[Any, R] = RunStreamFollower(
+        result_type = cast("type[R_co] | None", self.contract().result)
+        follower: Follower[Any, R_co] = RunStreamFollower(
             publish=publish,
             timeout=self.timeout,
             on_chunk=self.on_chunk,
