@@ -104,25 +104,39 @@ def test_the_declarations_carry_hot_names_types_and_optional_parameters() -> Non
     ]
 
 
+def place(event: HandlerEvent, ctx: RunContext) -> Any:
+    _customer, items, note = event.args
+    return {
+        "order-id": str(ORDER_ID),
+        "total": 9.5 * sum(item["quantity"] for item in items),
+        "status": "Pending",
+        "placed-at": "2026-05-01T09:30:00Z",
+        "tags": {"note": note} if note else {},
+    }
+
+
+def status(event: HandlerEvent, ctx: RunContext) -> Any:
+    return "Shipped" if event.args == [str(ORDER_ID)] else "Lost"
+
+
+def unserved(event: HandlerEvent, ctx: RunContext) -> Any:
+    raise RuntimeError(f"{event.fn} is not served in these tests")
+
+
+# What each of the shop's tools runs: its Hot function and a handler standing for it.
+FUNCTIONS = {
+    "demo_shop_place_order": ("::demo::shop/place-order", place),
+    "demo_shop_order_status": ("::demo::shop/order-status", status),
+    "demo_shop_quote": ("::demo::shop/quote", unserved),
+    "demo_shop_ping": ("::demo::shop/ping", unserved),
+}
+
+
 @pytest.fixture
 def emulator() -> Iterator[HotEmulator]:
     with HotEmulator() as emu:
-
-        @emu.on_call("::demo::shop/place-order")
-        def place(event: HandlerEvent, ctx: RunContext) -> Any:
-            _customer, items, note = event.args
-            return {
-                "order-id": str(ORDER_ID),
-                "total": 9.5 * sum(item["quantity"] for item in items),
-                "status": "Pending",
-                "placed-at": "2026-05-01T09:30:00Z",
-                "tags": {"note": note} if note else {},
-            }
-
-        @emu.on_call("::demo::shop/order-status")
-        def status(event: HandlerEvent, ctx: RunContext) -> Any:
-            return "Shipped" if event.args == [str(ORDER_ID)] else "Lost"
-
+        for function, handler in FUNCTIONS.values():
+            emu.on_call(function, handler)
         yield emu
 
 
@@ -155,3 +169,76 @@ async def test_generated_functions_call_the_emulator_with_typed_results(
     assert status == "Shipped"
     assert error.value.raw == "Lost"
     assert sum(1 for r in emulator.requests if r.method == "POST") == 3
+
+
+def _serve_shop(emulator: HotEmulator) -> None:
+    """The shop's tools, served by the emulator's MCP service `shop`."""
+    for tool in json.loads(DOCUMENT.read_text(encoding="utf-8"))["tools"]:
+        function, handler = FUNCTIONS[tool["name"]]
+        emulator.serve_tool("shop", tool, function, handler)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_the_emulator_serves_tools_list_and_the_module_generated_from_it_is_the_same(
+    mode: str, emulator: HotEmulator
+) -> None:
+    _serve_shop(emulator)
+    hot: Client = emulator.client() if mode == "sync" else emulator.async_client()
+    try:
+        listed = await resolve(hot.mcp.list_tools("acme", "emulator", "shop"))
+        called = await resolve(
+            hot.mcp.call_tool(
+                "acme", "emulator", "shop", "demo_shop_order_status", {"order-id": str(ORDER_ID)}
+            )
+        )
+    finally:
+        await close(hot)
+    assert [tool.name for tool in listed.tools][:2] == [
+        "demo_shop_place_order",
+        "demo_shop_order_status",
+    ]
+    assert listed.tools[0].input_schema["required"] == ["customer", "items"]
+    generated = generate_from_document(
+        listed.raw, namespace="::demo::shop", source="the shop service"
+    )
+    assert generated == MODULE.read_text(encoding="utf-8")
+    # Named arguments reach the function in the order of its parameters.
+    assert called.structured_content == {"result": "Shipped"}
+    assert called.is_error is False
+
+
+def test_the_command_reads_the_tools_through_the_api(
+    emulator: HotEmulator, tmp_path: Path
+) -> None:
+    _serve_shop(emulator)
+    out = tmp_path / "shop.py"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hot_typed",
+            "generate",
+            "--service",
+            "shop",
+            "--org",
+            "acme",
+            "--env",
+            "emulator",
+            "--base-url",
+            emulator.base_url,
+            "--token",
+            emulator.api_key,
+            "--namespace",
+            "::demo::shop",
+            "--source",
+            "the shop service",
+            "--output",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert out.read_text(encoding="utf-8") == MODULE.read_text(encoding="utf-8")
