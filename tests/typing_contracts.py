@@ -17,6 +17,8 @@ from hot_typed import (
     EventCreateParams,
     EventType,
     HotClient,
+    McpToolList,
+    McpToolResult,
     Permissions,
     ServiceKey,
     StreamData,
@@ -108,3 +110,10 @@ async def async_events(hot: AsyncHotClient, event_id: UUID) -> None:
     async for message in hot.streams.subscribe_with_event(Signup(SignupData(email="a"))):
         if DeltaData.matches(message):
             text: str = message.payload.text
+
+
+def mcp(hot: HotClient) -> None:
+    listed: McpToolList = hot.mcp.list_tools("acme", "production", "shop")
+    schema: dict[str, object] = listed.tools[0].input_schema
+    result: McpToolResult = hot.mcp.call_tool("acme", "production", "shop", "t", {"a": 1})
+    failed: bool = result.is_error

@@ -79,3 +79,9 @@ def event_mistakes(hot: HotClient, event_id: UUID) -> None:
         message.payload.text  # E: union-attr
         if DeltaData.matches(message):
             message.payload.txt  # E: attr-defined
+
+
+def mcp_mistakes(hot: HotClient) -> None:
+    hot.mcp.list_tools("acme", "shop")  # E: call-arg
+    hot.mcp.list_tools("acme", "production", "shop").tool  # E: attr-defined
+    hot.mcp.call_tool("acme", "production", "shop", "t", ["a"])  # E: arg-type
