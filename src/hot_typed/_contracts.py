@@ -51,7 +51,8 @@ class EventType(Generic[D]):
     """
 
     def __init__(self, name: str, data: type[D]) -> None:
-        # The server's own rules for the name (non-empty, not reserved) are EventCreate's.
+        # The server's rules for the name (crates/hot_api/src/handlers/events.rs:
+        # non-empty, not reserved), as EventCreate holds them.
         EventCreate(event_type=name)
         self.name = name
         self.data = data
@@ -113,17 +114,24 @@ class StreamDataType(Generic[D]):
         return event_decoder(self.model)
 
 
+def _data_type_of(event: object) -> str | None:
+    return event.data_type if isinstance(event, StreamData) else None
+
+
 def _decoder(
     decode: Callable[[str], E | None], declared: Mapping[str, StreamDataType[Any]]
 ) -> Callable[[str], E | None]:
+    # crates/hot_api/src/handlers/streams.rs: a `stream:data` event names its
+    # `data_type` beside the `payload`, so the frame is decoded once as any
+    # event, then again as `StreamData[X]` only when its type was declared.
     def decode_typed(data: str) -> E | None:
         event = decode(data)
-        if isinstance(event, StreamData):
-            data_type = declared.get(event.data_type)
-            if data_type is not None:
-                typed: E | None = data_type.decode(data)
-                return typed
-        return event
+        name = _data_type_of(event)
+        data_type = None if name is None else declared.get(name)
+        if data_type is None:
+            return event
+        typed: E | None = data_type.decode(data)
+        return typed
 
     return decode_typed
 

@@ -39,7 +39,7 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 # Positional parameters only: a `hot:call` event carries its arguments as a
-# JSON array (crates/hot_api/src/handlers/streams.rs and events.rs take
+# JSON array (crates/hot_api/src/handlers/request.rs `build_call_event_data`:
 # `{"fn": ..., "args": [...]}`), so there is nowhere to put a keyword-only one.
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -135,7 +135,7 @@ class HotFunction(Generic[P, R_co]):
         return [sent[name] for name in contract.names]
 
     def follower(
-        self, options: Options | None, *args: P.args, **kwargs: P.kwargs
+        self, options: Options | None, /, *args: P.args, **kwargs: P.kwargs
     ) -> Follower[Any, R_co]:
         """The follower of one call: the `call_hot` machinery, with the arguments
         validated before it exists and the result validated into the return type."""

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["GeneratorMissing", "Tool", "generate_from_document", "generate_module", "tools_of"]
 
@@ -44,24 +44,37 @@ class Tool:
     description: str | None
 
 
+# What Hot sends for a function without parameters (json_schema.rs).
+_NO_PARAMETERS: Mapping[str, Any] = {"type": "object", "properties": {}}
+
+
+def _object(value: Any) -> Mapping[str, Any] | None:
+    return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
+
+
 def tools_of(document: Any) -> list[Tool]:
     """The tools of a saved `tools/list` document: the JSON-RPC answer, its
     `result`, or the list of tools itself."""
-    if isinstance(document, Mapping):
-        document = document.get("result", document)
-    if isinstance(document, Mapping):
-        document = document.get("tools")
+    answer = _object(document)
+    if answer is not None:
+        result = _object(answer.get("result")) or answer
+        document = result.get("tools")
     if not isinstance(document, list):
         raise ValueError("expected a tools/list answer: {'tools': [...]}")
-    return [
-        Tool(
-            name=tool["name"],
-            input_schema=tool.get("inputSchema") or {"type": "object", "properties": {}},
-            output_schema=_unwrapped(tool.get("outputSchema")),
-            description=tool.get("description"),
+    tools: list[Tool] = []
+    for item in cast(Any, document):
+        tool = _object(item)
+        if tool is None or not isinstance(tool.get("name"), str):
+            raise ValueError(f"a tool is an object with a 'name', got {item!r}")
+        tools.append(
+            Tool(
+                name=tool["name"],
+                input_schema=_object(tool.get("inputSchema")) or _NO_PARAMETERS,
+                output_schema=_unwrapped(_object(tool.get("outputSchema"))),
+                description=tool.get("description"),
+            )
         )
-        for tool in document
-    ]
+    return tools
 
 
 def _unwrapped(schema: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -100,7 +113,7 @@ def _hot_name(python_name: str, namespace: str) -> str:
 def _models_source(schema: Mapping[str, Any]) -> str:
     try:
         from datamodel_code_generator import (
-            DataModelType,
+            DataModelType,  # pyright: ignore[reportPrivateImportUsage]
             InputFileType,
             LiteralType,
             PythonVersion,
@@ -137,7 +150,7 @@ class _Parameter:
 
 
 def _fields(node: ast.ClassDef, source: str) -> list[_Parameter]:
-    fields = []
+    fields: list[_Parameter] = []
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             if statement.target.id == "model_config":

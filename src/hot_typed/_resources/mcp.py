@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel
@@ -48,6 +48,10 @@ def _message(response: httpx.Response) -> Any:
     return json.loads(response.content)
 
 
+def _object(value: Any) -> dict[str, Any] | None:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
 def _result_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     def parse(response: httpx.Response) -> M:
         try:
@@ -56,15 +60,16 @@ def _result_parser(model: type[M]) -> Callable[[httpx.Response], M]:
             raise HotResponseValidationError(
                 "an MCP answer that is not JSON", raw=response.text
             ) from error
-        if not isinstance(answer, dict) or "result" not in answer:
-            failure = answer.get("error") if isinstance(answer, dict) else None
-            detail = failure.get("message") if isinstance(failure, dict) else "no result"
+        rpc = _object(answer)
+        if rpc is None or "result" not in rpc:
+            failure = _object(rpc.get("error")) if rpc is not None else None
+            detail = failure.get("message") if failure is not None else "no result"
             raise HotResponseValidationError(f"the MCP service answered: {detail}", raw=answer)
         try:
-            return model.model_validate(answer["result"], context=WIRE_CONTEXT)
+            return model.model_validate(rpc["result"], context=WIRE_CONTEXT)
         except ValueError as mismatch:
             raise HotResponseValidationError(
-                f"an MCP result that does not fit {model.__name__}", raw=answer["result"]
+                f"an MCP result that does not fit {model.__name__}", raw=rpc["result"]
             ) from mismatch
 
     return parse

@@ -17,7 +17,7 @@ import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ._handlers import CALL_EVENT_TYPE, Handlers
 from ._http import HttpRequest, HttpResponse
@@ -49,6 +49,10 @@ def _legacy_output(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     }
 
 
+def _object(value: Any) -> dict[str, Any] | None:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
 def _rpc(request_id: Any, result: Any = None, error: tuple[int, str] | None = None) -> bytes:
     answer: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id}
     if error is None:
@@ -78,10 +82,10 @@ class McpServices:
     def answer(self, request: HttpRequest, service: str) -> HttpResponse:
         """The answer to one JSON-RPC request to `service`."""
         try:
-            message = json.loads(request.body)
+            message = _object(json.loads(request.body))
         except ValueError:
             message = None
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        if message is None or message.get("jsonrpc") != "2.0":
             return self._json(_rpc(None, error=(_INVALID_REQUEST, "Invalid JSON-RPC request")))
         request_id = message.get("id")
         with self._lock:
@@ -91,12 +95,12 @@ class McpServices:
             listed = [self._listed(tool) for tool in tools.values()]
             return self._json(_rpc(request_id, {"tools": listed}))
         if method == "tools/call":
-            params = message.get("params") or {}
-            tool = tools.get(str(params.get("name"))) if isinstance(params, dict) else None
+            params = _object(message.get("params")) or {}
+            tool = tools.get(str(params.get("name")))
             if tool is None:
                 return self._json(_rpc(request_id, error=(_INVALID_PARAMS, "Tool not found")))
-            arguments = params.get("arguments") or {}
-            if not isinstance(arguments, dict):
+            arguments = _object(params.get("arguments") or {})
+            if arguments is None:
                 message_text = "Tool arguments must be a JSON object"
                 return self._json(_rpc(request_id, error=(_INVALID_PARAMS, message_text)))
             result = self._call(tool, arguments)
@@ -125,12 +129,13 @@ class McpServices:
             while store.runs[run_id]["status"] not in _TERMINAL and not store.closed:
                 store.changed.wait(0.1)
             run = dict(store.runs[run_id])
-        outcome = run.get("result") or {}
+        outcome = _object(run.get("result")) or {}
         if run["status"] != "succeeded":
             text = json.dumps(outcome.get("$err", outcome))
             return {"content": [{"type": "text", "text": text}], "isError": True}
         value = outcome.get("$ok")
+        structured = _object(value)
         return {
             "content": [{"type": "text", "text": json.dumps(value)}],
-            "structuredContent": value if isinstance(value, dict) else {"result": value},
+            "structuredContent": {"result": value} if structured is None else structured,
         }
