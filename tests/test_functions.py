@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, cast
@@ -14,7 +15,13 @@ import pydantic
 import pytest
 
 import hot_typed
-from hot_typed import AsyncHotClient, HotClient, HotResponseValidationError, HotRunError
+from hot_typed import (
+    AsyncHotClient,
+    HotClient,
+    HotResponseValidationError,
+    HotRunError,
+    HotTimeoutError,
+)
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
 from .sse_script import close, resolve
@@ -242,3 +249,22 @@ def test_async_call_is_a_coroutine_function(mode: str) -> None:
 
     assert inspect.iscoroutinefunction(AsyncHotClient.call)
     assert not inspect.iscoroutinefunction(HotClient.call)
+
+
+async def test_with_options_timeout_bounds_the_whole_call(
+    mode: str, emulator: HotEmulator
+) -> None:
+    release = threading.Event()
+
+    def slow(event: HandlerEvent, ctx: RunContext) -> Any:
+        release.wait(2)
+        return "late"
+
+    emulator.on_call("::chat/say", slow)
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(HotTimeoutError):
+            await resolve(hot.call(say.with_options(timeout=0.2), "hello"))
+    finally:
+        release.set()
+        await close(hot)
