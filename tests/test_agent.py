@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hot_typed import EventPublished, RunStart, RunStop, StreamData
+from hot_typed import EventCreateParams, EventPublished, RunStart, RunStop, StreamData
 from hot_typed.agent import (
     AgentEvent,
     CommandSpec,
@@ -47,7 +47,7 @@ def emu() -> Iterator[HotEmulator]:
         yield emulator
 
 
-def _ask(text: str = "hi") -> dict[str, Any]:
+def _ask(text: str = "hi") -> EventCreateParams:
     data = build_agent_event_data(
         session_id="web:chat:c1", user_id="u1", message_id="m-1", payload={"text": text}
     )

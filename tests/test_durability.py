@@ -18,6 +18,7 @@ import pytest
 
 from hot_typed import (
     AsyncHotClient,
+    EventCreateParams,
     EventPublished,
     HotClient,
     HotRunError,
@@ -49,7 +50,7 @@ from .sse_script import (
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
 Client = HotClient | AsyncHotClient
-JOB = {"event_type": "job:go", "event_data": {"n": 1}}
+JOB: EventCreateParams = {"event_type": "job:go", "event_data": {"n": 1}}
 
 
 @pytest.fixture

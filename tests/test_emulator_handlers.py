@@ -10,6 +10,7 @@ import pytest
 
 from hot_typed import (
     AsyncHotClient,
+    EventCreateParams,
     HotClient,
     NotFoundError,
     RunCancel,
@@ -49,7 +50,10 @@ def publish(client: HotClient, event_type: str, data: Any = None) -> Any:
 
 
 def call(client: HotClient, fn: str, *args: Any) -> Any:
-    body = {"event_type": "hot:call", "event_data": {"fn": fn, "args": list(args)}}
+    body: EventCreateParams = {
+        "event_type": "hot:call",
+        "event_data": {"fn": fn, "args": list(args)},
+    }
     return client.events.publish(body)
 
 
@@ -205,7 +209,10 @@ async def test_async_client_streams_handler_output(emu: HotEmulator) -> None:
         return " ".join(event.args)
 
     async with emu.async_client() as client:
-        body = {"event_type": "hot:call", "event_data": {"fn": "::chat/say", "args": ["a", "b"]}}
+        body: EventCreateParams = {
+            "event_type": "hot:call",
+            "event_data": {"fn": "::chat/say", "args": ["a", "b"]},
+        }
         event = await client.events.publish(body)
         texts: list[str] = []
         async with client.streams.subscribe(event.stream_id) as stream:

@@ -41,7 +41,7 @@ def test_model_and_dict_bodies_send_the_same_bytes(kind: str) -> None:
     answer = httpx.Response(201, json=p.item(p.context_variable()))
     as_model = ht.ContextVariableCreate(key="API_KEY", value="v", description="d")
     _, by_model = exchange(kind, lambda c: c.context.create("p", as_model), answer)
-    as_dict = {"key": "API_KEY", "value": "v", "description": "d"}
+    as_dict: ht.ContextVariableCreateParams = {"key": "API_KEY", "value": "v", "description": "d"}
     _, by_dict = exchange(kind, lambda c: c.context.create("p", as_dict), answer)
     assert by_model[0].content == by_dict[0].content
     assert json.loads(by_model[0].content) == as_dict

@@ -10,6 +10,7 @@ import pytest
 
 from hot_typed import (
     EventCreate,
+    EventCreateParams,
     EventPublished,
     HotConnectionError,
     HotStreamError,
@@ -41,7 +42,7 @@ STREAM = UUID("0190b2f4-0000-7000-8000-000000000001")
 EVENT = UUID("0190b2f4-0000-7000-8000-0000000000e1")
 OURS = UUID("0190b2f4-0000-7000-8000-0000000000a1")
 OTHER = UUID("0190b2f4-0000-7000-8000-0000000000b2")
-BODY = {"event_type": "order.created", "event_data": {"id": 7}}
+BODY: EventCreateParams = {"event_type": "order.created", "event_data": {"id": 7}}
 
 PUBLISHED = event(
     {
@@ -307,7 +308,7 @@ async def test_an_api_error_on_resubscribe_ends_the_follow(mode: str) -> None:
     [{"event_type": "hot:run"}, {"event_type": "x", "surprise": 1}, {"event_data": {}}],
 )
 async def test_an_invalid_body_is_refused_before_anything_is_sent(
-    mode: str, body: dict[str, Any]
+    mode: str, body: Any
 ) -> None:
     with SseScript() as server:
         client = make_client(server, mode)

@@ -28,6 +28,7 @@ from hot_typed import (
     Environment,
     Event,
     EventCreate,
+    EventCreateParams,
     EventHandler,
     EventStream,
     File,
@@ -101,7 +102,7 @@ def sync_client(hot: HotClient) -> None:
     assert_type(hot.tasks.subscribe(ID), EventStream[TaskUpdate])
     # streams
     assert_type(hot.streams.subscribe(ID), EventStream[StreamEvent])
-    ask = {"event_type": "team-agent:ask"}
+    ask: EventCreateParams = {"event_type": "team-agent:ask"}
     assert_type(ReplyAccumulator("team-agent").collect(hot.streams.subscribe(ID)), AgentReply)
     folded = ReplyAccumulator("team-agent").follow(hot.streams.subscribe_with_event(ask))
     assert_type(folded, Iterator[AgentEvent])

@@ -47,14 +47,18 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RevokeAll",
         "ServiceKey",
         "ServiceKeyCreate",
+        "ServiceKeyCreateParams",
         "ServiceKeyUpdate",
+        "ServiceKeyUpdateParams",
         "Session",
         "SessionCreate",
+        "SessionCreateParams",
     ),
     "._models.domains": (
         "DnsRecord",
         "Domain",
         "DomainCreate",
+        "DomainCreateParams",
         "DomainStatus",
         "DomainVerification",
     ),
@@ -66,8 +70,18 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UsageCounts",
         "UsagePercent",
     ),
-    "._models.events": ("Event", "EventCreate"),
-    "._models.files": ("File", "InitiateUpload", "UploadCreate", "UploadPart"),
+    "._models.events": (
+        "Event",
+        "EventCreate",
+        "EventCreateParams",
+    ),
+    "._models.files": (
+        "File",
+        "InitiateUpload",
+        "UploadCreate",
+        "UploadCreateParams",
+        "UploadPart",
+    ),
     "._models.permissions": (
         "ACTIONS",
         "Permissions",
@@ -81,12 +95,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BuildWithProject",
         "ContextVariable",
         "ContextVariableCreate",
+        "ContextVariableCreateParams",
         "ContextVariableUpdate",
+        "ContextVariableUpdateParams",
         "EventHandler",
         "Project",
         "ProjectActivation",
         "ProjectCreate",
+        "ProjectCreateParams",
         "ProjectUpdate",
+        "ProjectUpdateParams",
         "Schedule",
     ),
     "._models.runs": (
@@ -130,6 +148,19 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "._sources": ("UploadSource",),
     "._sse": ("AsyncEventStream", "EventStream"),
     ".progress": ("ProgressCallback",),
+    "._functions": (
+        "HotFunction",
+        "function",
+    ),
+    "._contracts": (
+        "EventType",
+        "StreamDataType",
+    ),
+    "._models.mcp": (
+        "McpTool",
+        "McpToolList",
+        "McpToolResult",
+    ),
 }
 
 _MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -178,14 +209,18 @@ if TYPE_CHECKING:
         RevokeAll as RevokeAll,
         ServiceKey as ServiceKey,
         ServiceKeyCreate as ServiceKeyCreate,
+        ServiceKeyCreateParams as ServiceKeyCreateParams,
         ServiceKeyUpdate as ServiceKeyUpdate,
+        ServiceKeyUpdateParams as ServiceKeyUpdateParams,
         Session as Session,
         SessionCreate as SessionCreate,
+        SessionCreateParams as SessionCreateParams,
     )
     from ._models.domains import (
         DnsRecord as DnsRecord,
         Domain as Domain,
         DomainCreate as DomainCreate,
+        DomainCreateParams as DomainCreateParams,
         DomainStatus as DomainStatus,
         DomainVerification as DomainVerification,
     )
@@ -197,18 +232,23 @@ if TYPE_CHECKING:
         UsageCounts as UsageCounts,
         UsagePercent as UsagePercent,
     )
-    from ._models.events import Event as Event, EventCreate as EventCreate
+    from ._models.events import (
+        Event as Event,
+        EventCreate as EventCreate,
+        EventCreateParams as EventCreateParams,
+    )
     from ._models.files import (
         File as File,
         InitiateUpload as InitiateUpload,
         UploadCreate as UploadCreate,
+        UploadCreateParams as UploadCreateParams,
         UploadPart as UploadPart,
     )
     from ._models.permissions import (
         ACTIONS as ACTIONS,
-        RESOURCE_ACTIONS as RESOURCE_ACTIONS,
         SERVICE_KEY_RESOURCE_TYPES as SERVICE_KEY_RESOURCE_TYPES,
         Permissions as Permissions,
+        RESOURCE_ACTIONS as RESOURCE_ACTIONS,
     )
     from ._models.projects import (
         Build as Build,
@@ -217,12 +257,16 @@ if TYPE_CHECKING:
         BuildWithProject as BuildWithProject,
         ContextVariable as ContextVariable,
         ContextVariableCreate as ContextVariableCreate,
+        ContextVariableCreateParams as ContextVariableCreateParams,
         ContextVariableUpdate as ContextVariableUpdate,
+        ContextVariableUpdateParams as ContextVariableUpdateParams,
         EventHandler as EventHandler,
         Project as Project,
         ProjectActivation as ProjectActivation,
         ProjectCreate as ProjectCreate,
+        ProjectCreateParams as ProjectCreateParams,
         ProjectUpdate as ProjectUpdate,
+        ProjectUpdateParams as ProjectUpdateParams,
         Schedule as Schedule,
     )
     from ._models.runs import (
@@ -272,6 +316,19 @@ if TYPE_CHECKING:
     from ._sse import AsyncEventStream as AsyncEventStream, EventStream as EventStream
     from .progress import ProgressCallback as ProgressCallback
 
+    from ._functions import (
+        HotFunction as HotFunction,
+        function as function,
+    )
+    from ._contracts import (
+        EventType as EventType,
+        StreamDataType as StreamDataType,
+    )
+    from ._models.mcp import (
+        McpTool as McpTool,
+        McpToolList as McpToolList,
+        McpToolResult as McpToolResult,
+    )
 
 def __getattr__(name: str) -> Any:
     try:

@@ -160,6 +160,66 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     demo.set_defaults(run=_demo)
 
 
+def _generate(args: argparse.Namespace) -> int:
+    """Write a module of typed contracts for the tools of an MCP service."""
+    import json
+    from pathlib import Path
+
+    from ._errors import HotError
+    from ._generate import GeneratorMissing, generate_from_document
+
+    if (args.from_file is None) == (args.service is None):
+        print("error: give either --from FILE or --service (with --org and --env)", file=sys.stderr)
+        return 2
+    try:
+        if args.from_file is not None:
+            document = json.loads(Path(args.from_file).read_text(encoding="utf-8"))
+            source = args.source or Path(args.from_file).name
+        else:
+            from ._client import HotClient
+
+            if not (args.org and args.env):
+                print("error: --service needs --org and --env", file=sys.stderr)
+                return 2
+            with HotClient(args.token, base_url=args.base_url) as hot:
+                document = hot.mcp.list_tools(args.org, args.env, args.service).raw
+            source = args.source or f"the MCP service {args.service!r}"
+        module = generate_from_document(document, namespace=args.namespace, source=source)
+    except (GeneratorMissing, HotError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        sys.stdout.write(module)
+    else:
+        Path(args.output).write_text(module, encoding="utf-8")
+    return 0
+
+
+def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    generate = commands.add_parser(
+        "generate",
+        help="write typed contracts (functions and models) for the tools of an MCP service",
+        description=(
+            "Write a Python module of hot_typed.function declarations and pydantic models "
+            "from Hot's JSON Schemas of an MCP service's tools: read through the API "
+            "(--service, --org, --env) or from a saved tools/list document (--from). "
+            "Needs the generate extra: pip install 'hot-typed[generate]'."
+        ),
+    )
+    generate.add_argument("--from", dest="from_file", default=None, help="a saved tools/list JSON")
+    generate.add_argument("--service", default=None, help="the MCP service to read")
+    generate.add_argument("--org", default=None, help="with --service: the organization slug")
+    generate.add_argument("--env", default=None, help="with --service: the environment name")
+    generate.add_argument("--base-url", default=None, help="the Hot API (default: HOT_BASE_URL)")
+    generate.add_argument("--token", default=None, help="its token (default: HOT_API_KEY)")
+    generate.add_argument(
+        "--namespace", required=True, help="the Hot namespace of the tools' functions, as ::app::ns"
+    )
+    generate.add_argument("--source", default=None, help="what the module's docstring names")
+    generate.add_argument("--output", "-o", default=None, help="where to write (default: stdout)")
+    generate.set_defaults(run=_generate)
+
+
 def _program_name(argv0: str) -> str:
     """How the user started us: the console script by its name, else `python -m hot_typed`."""
     name = os.path.basename(argv0)
@@ -174,6 +234,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_demo(commands)
     _add_fake_server(commands)
+    _add_generate(commands)
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 
 import httpx
 from typing_extensions import Self, Unpack
@@ -20,12 +20,14 @@ from ._transport import AsyncTransport, Settings, SyncTransport
 from ._wire import json_body, json_bytes, object_parser, raw_response
 
 if TYPE_CHECKING:
+    from ._functions import HotFunction
     from ._resources.auth import ServiceKeys, Sessions
     from ._resources.blobs import Blobs
     from ._resources.domains import Domains
     from ._resources.env import Env, Org
     from ._resources.events import Events
     from ._resources.files import Files
+    from ._resources.mcp import Mcp
     from ._resources.projects import Builds, Context, Projects
     from ._resources.runs import Runs, Tasks
     from ._resources.streams import Streams
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncHotClient", "HotClient"]
 
 HttpxT = TypeVar("HttpxT", httpx.Client, httpx.AsyncClient)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Each resource's module (and the models it decodes) is imported when the
 # resource is first used: a program that only lists runs never pays for the
@@ -46,6 +50,7 @@ _RESOURCES: dict[str, tuple[str, str]] = {
     "env": ("env", "Env"),
     "events": ("events", "Events"),
     "files": ("files", "Files"),
+    "mcp": ("mcp", "Mcp"),
     "org": ("env", "Org"),
     "projects": ("projects", "Projects"),
     "runs": ("runs", "Runs"),
@@ -105,6 +110,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
     env: Env[ModeT]
     events: Events[ModeT]
     files: Files[ModeT]
+    mcp: Mcp[ModeT]
     org: Org[ModeT]
     projects: Projects[ModeT]
     runs: Runs[ModeT]
@@ -269,6 +275,22 @@ class HotClient(_Client[Sync, httpx.Client]):
         self._transport = SyncTransport(settings, client)
         return SyncRunner(self._transport)
 
+    def call(self, function: HotFunction[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the Hot function `function` (see `hot_typed.function`) with these
+        arguments and return its result, typed and validated as declared.
+
+        The arguments are validated and serialized by the declaration's
+        annotations before anything is sent (pydantic's `ValidationError`, or
+        `TypeError` when they do not bind); the call then goes as
+        `events.call_hot` does (published once, followed across reconnects,
+        `HotRunError` when the run fails, `HotTimeoutError` after the
+        function's `timeout`), and a result that does not fit the return
+        annotation raises `HotResponseValidationError` with it on `.raw`.
+        """
+        # This client's runner is always a `SyncRunner` (`_connect`).
+        runner = cast(SyncRunner, self._runner)
+        return runner.wait(function.follower(self._options, *args, **kwargs))
+
     def _http_client(self) -> httpx.Client:
         return self._transport.client
 
@@ -295,6 +317,14 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
     def _connect(self, settings: Settings, client: httpx.AsyncClient | None) -> Runner:
         self._transport = AsyncTransport(settings, client)
         return AsyncRunner(self._transport)
+
+    async def call(
+        self, function: HotFunction[P, R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Call the Hot function `function` (see `hot_typed.function`): as
+        `HotClient.call`, awaited."""
+        runner = cast(AsyncRunner, self._runner)
+        return await runner.wait(function.follower(self._options, *args, **kwargs))
 
     def _http_client(self) -> httpx.AsyncClient:
         return self._transport.client

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ._client import HotClient
 from ._errors import HotApiError
-from ._models.events import EventCreate
+from ._models.events import EventCreate, EventCreateParams
 from ._models.runs import Run
 from ._models.stream_events import EventPublished, RunStart, RunStop, StreamData
 
@@ -123,7 +123,10 @@ def _tour(hot: HotClient, show: _Printer, sent_requests: Callable[[], int]) -> N
     show.line(f"created_at is a {type(event.created_at).__name__}: {event.created_at.isoformat()}")
 
     show.section("Stream a reply token by token (subscribe_with_event)")
-    question = {"event_type": "assistant:ask", "event_data": {"question": "Why typed?"}}
+    question: EventCreateParams = {
+        "event_type": "assistant:ask",
+        "event_data": {"question": "Why typed?"},
+    }
     for message in hot.streams.subscribe_with_event(question):
         if isinstance(message, EventPublished):
             show.line(f"published {_short(message.event_id)} on stream {_short(message.stream_id)}")

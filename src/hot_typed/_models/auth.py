@@ -15,13 +15,14 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from typing_extensions import Self
+from typing_extensions import Self, TypedDict
 
 from ._base import RequestModel, WireModel
 from ._json import UserJson
 from .permissions import (
     SERVICE_KEY_RESOURCE_TYPES,
     Permissions,
+    PermissionsParam,
     problem_errors,
     service_key_problems,
 )
@@ -31,9 +32,12 @@ __all__ = [
     "RevokeAll",
     "ServiceKey",
     "ServiceKeyCreate",
+    "ServiceKeyCreateParams",
     "ServiceKeyUpdate",
+    "ServiceKeyUpdateParams",
     "Session",
     "SessionCreate",
+    "SessionCreateParams",
 ]
 
 
@@ -164,3 +168,33 @@ class ServiceKeyUpdate(RequestModel):
     """Body of `PATCH /v1/service-keys/{id}`: replaces the metadata entirely."""
 
     metadata: UserJson = None
+
+
+class _SessionCreateRequired(TypedDict):
+    permissions: PermissionsParam
+
+
+class SessionCreateParams(_SessionCreateRequired, total=False):
+    """`SessionCreate` as a dict."""
+
+    metadata: Any
+    expires_in: int | None
+
+
+class _ServiceKeyCreateRequired(TypedDict):
+    permissions: PermissionsParam
+
+
+class ServiceKeyCreateParams(_ServiceKeyCreateRequired, total=False):
+    """`ServiceKeyCreate` as a dict."""
+
+    name: str | None
+    description: str | None
+    metadata: Any
+    expires_in: int | None
+
+
+class ServiceKeyUpdateParams(TypedDict, total=False):
+    """`ServiceKeyUpdate` as a dict."""
+
+    metadata: Any

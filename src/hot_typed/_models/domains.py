@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from ._base import OpenEnum, RequestModel, WireModel
 
@@ -13,6 +14,7 @@ __all__ = [
     "DnsRecord",
     "Domain",
     "DomainCreate",
+    "DomainCreateParams",
     "DomainStatus",
     "DomainVerification",
 ]
@@ -126,3 +128,9 @@ class DomainCreate(RequestModel):
                 {"canonical": canonical_domain(domain)},
             )
         return domain
+
+
+class DomainCreateParams(TypedDict):
+    """`DomainCreate` as a dict."""
+
+    domain: str

@@ -13,12 +13,12 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from typing_extensions import Self, TypeVar
+from typing_extensions import Self, TypedDict, TypeVar
 
 from ._base import RequestModel, WireModel
 from ._json import UserJson
 
-__all__ = ["HOT_CALL", "Event", "EventCreate"]
+__all__ = ["HOT_CALL", "Event", "EventCreate", "EventCreateParams"]
 
 D = TypeVar("D", default=Any)
 
@@ -132,3 +132,14 @@ class EventCreate(RequestModel):
             if errors:
                 raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
+
+
+class _EventCreateRequired(TypedDict):
+    event_type: str
+
+
+class EventCreateParams(_EventCreateRequired, total=False):
+    """`EventCreate` as a dict: `event_data` is any JSON value, model or dataclass."""
+
+    event_data: Any
+    stream_id: UUID | str | None

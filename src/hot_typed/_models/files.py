@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, field_validator
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from ._base import RequestModel, WireModel
 
@@ -15,6 +16,7 @@ __all__ = [
     "File",
     "InitiateUpload",
     "UploadCreate",
+    "UploadCreateParams",
     "UploadPart",
 ]
 
@@ -155,3 +157,14 @@ class UploadCreate(RequestModel):
         if size is not None and size <= 0:
             raise PydanticCustomError("expected_size", "expected_size must be greater than zero")
         return size
+
+
+class _UploadCreateRequired(TypedDict):
+    path: str
+
+
+class UploadCreateParams(_UploadCreateRequired, total=False):
+    """`UploadCreate` as a dict."""
+
+    expected_size: int | None
+    content_type: str | None

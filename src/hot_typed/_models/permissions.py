@@ -229,3 +229,7 @@ class Permissions(RootModel[dict[str, list[str]]]):
     def to_dict(self) -> dict[str, list[str]]:
         """The map as sent on the wire (a copy)."""
         return {resource: list(actions) for resource, actions in self.root.items()}
+
+
+PermissionsParam = Permissions | Mapping[str, list[str] | tuple[str, ...]]
+"""A permission map as a request body takes it: `Permissions`, or a mapping it is built from."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from pydantic import AwareDatetime, TypeAdapter
+from typing_extensions import TypedDict
 
 from ._base import RequestModel, WireModel
 
@@ -15,12 +16,16 @@ __all__ = [
     "BuildWithProject",
     "ContextVariable",
     "ContextVariableCreate",
+    "ContextVariableCreateParams",
     "ContextVariableUpdate",
+    "ContextVariableUpdateParams",
     "EventHandler",
     "Project",
     "ProjectActivation",
     "ProjectCreate",
+    "ProjectCreateParams",
     "ProjectUpdate",
+    "ProjectUpdateParams",
     "Schedule",
 ]
 
@@ -160,3 +165,36 @@ class Schedule(WireModel):
     cron: str
     ns: str
     var: str
+
+
+class ProjectCreateParams(TypedDict):
+    """`ProjectCreate` as a dict."""
+
+    name: str
+
+
+class ProjectUpdateParams(TypedDict):
+    """`ProjectUpdate` as a dict."""
+
+    name: str
+
+
+class _ContextVariableCreateRequired(TypedDict):
+    key: str
+    value: str
+
+
+class ContextVariableCreateParams(_ContextVariableCreateRequired, total=False):
+    """`ContextVariableCreate` as a dict."""
+
+    description: str | None
+
+
+class _ContextVariableUpdateRequired(TypedDict):
+    value: str
+
+
+class ContextVariableUpdateParams(_ContextVariableUpdateRequired, total=False):
+    """`ContextVariableUpdate` as a dict."""
+
+    description: str | None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 
 import httpx
@@ -14,9 +14,12 @@ from .._models.auth import (
     RevokeAll,
     ServiceKey,
     ServiceKeyCreate,
+    ServiceKeyCreateParams,
     ServiceKeyUpdate,
+    ServiceKeyUpdateParams,
     Session,
     SessionCreate,
+    SessionCreateParams,
 )
 from .._options import CallOptions
 from .._pagination import Raw
@@ -56,7 +59,7 @@ def _full_page_has_more(
 class Sessions(Resource[ModeT]):
     @endpoint
     def create(
-        self, body: SessionCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, body: SessionCreate | SessionCreateParams, **options: Unpack[CallOptions]
     ) -> Call[Session]:
         """Create a session; its `token` is in this answer only."""
         content = request_body(SessionCreate, body)
@@ -87,7 +90,7 @@ class Sessions(Resource[ModeT]):
 class ServiceKeys(Resource[ModeT]):
     @endpoint
     def create(
-        self, body: ServiceKeyCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, body: ServiceKeyCreate | ServiceKeyCreateParams, **options: Unpack[CallOptions]
     ) -> Call[ServiceKey]:
         """Create a service key; its `token` is in this answer only."""
         content = request_body(ServiceKeyCreate, body)
@@ -115,7 +118,7 @@ class ServiceKeys(Resource[ModeT]):
     def update(
         self,
         service_key_id: str | UUID,
-        body: ServiceKeyUpdate | Mapping[str, Any],
+        body: ServiceKeyUpdate | ServiceKeyUpdateParams,
         **options: Unpack[CallOptions],
     ) -> Call[ServiceKey]:
         """Replace the key's metadata entirely."""

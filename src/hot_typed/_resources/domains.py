@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 from uuid import UUID
 
 from typing_extensions import Unpack
 
-from .._models.domains import Domain, DomainCreate, DomainVerification
+from .._models.domains import Domain, DomainCreate, DomainCreateParams, DomainVerification
 from .._options import CallOptions
 from .._request import Call, ListCall, Request, path
 from .._resource import ModeT, Resource, endpoint, list_endpoint
@@ -21,7 +19,7 @@ __all__ = ["Domains"]
 class Domains(Resource[ModeT]):
     @endpoint
     def create(
-        self, body: DomainCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, body: DomainCreate | DomainCreateParams, **options: Unpack[CallOptions]
     ) -> Call[Domain]:
         """Register a domain; the answer lists the DNS records to create."""
         content = request_body(DomainCreate, body)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, overload
 from uuid import UUID
 
 from typing_extensions import TypeVar, Unpack
 
-from .._models.events import Event, EventCreate
+from .._contracts import EventType, data_model
+from .._models.events import Event, EventCreate, EventCreateParams
 from .._models.runs import Run
 from .._options import CallOptions, WaitOptions
 from .._request import Call, ListCall, Request, path
@@ -26,7 +27,7 @@ T = TypeVar("T")
 class Events(Resource[ModeT]):
     @endpoint
     def publish(
-        self, body: EventCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, body: EventCreate | EventCreateParams, **options: Unpack[CallOptions]
     ) -> Call[Event]:
         """Publish an event; handlers subscribed to its type start runs on its stream.
 
@@ -45,13 +46,14 @@ class Events(Resource[ModeT]):
         *,
         limit: int | None = None,
         offset: int | None = None,
-        data_type: type[D] | None = None,
+        data_type: type[D] | EventType[D] | None = None,
         **options: Unpack[CallOptions],
     ) -> ListCall[Event[D]]:
-        """Events, newest first. With `data_type`, every `event_data` is validated
-        as that type (a `ValidationError` on arrival names the event)."""
+        """Events, newest first. With `data_type` (a type, or an `EventType`), every
+        `event_data` is validated as that type (a `ValidationError` on arrival names
+        the event)."""
         params = query(ListQuery, limit=limit, offset=offset)
-        parse = list_parser(parametrized(Event, data_type))
+        parse = list_parser(parametrized(Event, data_model(data_type)))
         return ListCall(Request("GET", "/events", params=params), parse)
 
     @endpoint
@@ -59,12 +61,12 @@ class Events(Resource[ModeT]):
         self,
         event_id: str | UUID,
         *,
-        data_type: type[D] | None = None,
+        data_type: type[D] | EventType[D] | None = None,
         **options: Unpack[CallOptions],
     ) -> Call[Event[D]]:
-        """One event. With `data_type`, `event_data` is validated as that type;
-        `.raw` is the wire object either way."""
-        parse = item_parser(parametrized(Event, data_type))
+        """One event. With `data_type` (a type, or an `EventType`), `event_data` is
+        validated as that type; `.raw` is the wire object either way."""
+        parse = item_parser(parametrized(Event, data_model(data_type)))
         return Call(Request("GET", path("/events/{}", event_id)), parse)
 
     @list_endpoint

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -18,6 +17,7 @@ from .._models.files import (
     File,
     InitiateUpload,
     UploadCreate,
+    UploadCreateParams,
     UploadPart,
 )
 from .._options import CallOptions, StreamOptions
@@ -59,7 +59,7 @@ def _simple_upload(file_path: str, content_type: str | None, content: Any) -> Ca
     return Call(request, item_parser(File))
 
 
-def _initiate(body: UploadCreate | Mapping[str, Any]) -> Call[InitiateUpload]:
+def _initiate(body: UploadCreate | UploadCreateParams) -> Call[InitiateUpload]:
     content = request_body(UploadCreate, body)
     request = Request("POST", "/files/uploads", json=content, retryable=False)
     return Call(request, item_parser(InitiateUpload))
@@ -202,7 +202,7 @@ class Files(Resource[ModeT]):
 
     @endpoint
     def initiate_upload(
-        self, body: UploadCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, body: UploadCreate | UploadCreateParams, **options: Unpack[CallOptions]
     ) -> Call[InitiateUpload]:
         """Start a multipart upload; send parts of the answer's `part_size` bytes."""
         return _initiate(body)

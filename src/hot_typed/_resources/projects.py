@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 from uuid import UUID
 
 import httpx
@@ -16,12 +14,16 @@ from .._models.projects import (
     BuildWithProject,
     ContextVariable,
     ContextVariableCreate,
+    ContextVariableCreateParams,
     ContextVariableUpdate,
+    ContextVariableUpdateParams,
     EventHandler,
     Project,
     ProjectActivation,
     ProjectCreate,
+    ProjectCreateParams,
     ProjectUpdate,
+    ProjectUpdateParams,
     Schedule,
 )
 from .._options import CallOptions
@@ -48,7 +50,7 @@ class Projects(Resource[ModeT]):
 
     @endpoint
     def create(
-        self, body: ProjectCreate | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, body: ProjectCreate | ProjectCreateParams, **options: Unpack[CallOptions]
     ) -> Call[Project]:
         """Create a project; returns it.
 
@@ -67,7 +69,7 @@ class Projects(Resource[ModeT]):
     def update(
         self,
         project: ProjectRef,
-        body: ProjectUpdate | Mapping[str, Any],
+        body: ProjectUpdate | ProjectUpdateParams,
         **options: Unpack[CallOptions],
     ) -> Call[Project]:
         """Rename a project (by UUID or name); returns it updated.
@@ -254,7 +256,7 @@ class Context(Resource[ModeT]):
     def create(
         self,
         project: ProjectRef,
-        body: ContextVariableCreate | Mapping[str, Any],
+        body: ContextVariableCreate | ContextVariableCreateParams,
         **options: Unpack[CallOptions],
     ) -> Call[ContextVariable]:
         """Set a new context variable; returns it (without its value).
@@ -271,7 +273,7 @@ class Context(Resource[ModeT]):
         self,
         project: ProjectRef,
         key: str,
-        body: ContextVariableUpdate | Mapping[str, Any],
+        body: ContextVariableUpdate | ContextVariableUpdateParams,
         **options: Unpack[CallOptions],
     ) -> Call[ContextVariable]:
         """Replace the value (and description) of the variable `key`; returns it (without

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
 from typing_extensions import Unpack
 
-from .._models.events import EventCreate
+from .._contracts import DataTypedFollower, StreamDataType, typed_data
+from .._models.events import EventCreate, EventCreateParams
 from .._models.runs import FinishedRun
 from .._models.stream_events import StreamEvent
 from .._options import StreamOptions, WaitOptions
 from .._request import StreamCall
 from .._resource import ModeT, Resource, follow_endpoint, stream_endpoint, wait_endpoint
-from .._streaming import RunStreamFollower, identity, stream_subscription
+from .._streaming import Follower, RunStreamFollower, identity, stream_subscription
 from .._wire import request_body
 
 __all__ = ["Streams"]
@@ -23,33 +24,45 @@ __all__ = ["Streams"]
 class Streams(Resource[ModeT]):
     @stream_endpoint
     def subscribe(
-        self, stream_id: str | UUID, *, project: str | None = None, **options: Unpack[StreamOptions]
+        self,
+        stream_id: str | UUID,
+        *,
+        project: str | None = None,
+        data_types: Iterable[StreamDataType[Any]] = (),
+        **options: Unpack[StreamOptions],
     ) -> StreamCall[StreamEvent]:
         """Events of a stream until the server closes it (its 5-minute limit, or the end).
 
         On connect the server replays `run:start` and terminal events of runs it
         has seen on the stream and a `task:update` for each task; it never
-        replays `stream:data`.
+        replays `stream:data`. `stream:data` of the `data_types` given arrives as
+        `StreamData[X]`, its payload validated as declared (`StreamDataType`).
         """
-        return stream_subscription("GET", stream_id, project)
+        return typed_data(stream_subscription("GET", stream_id, project), data_types)
 
     @stream_endpoint
     def subscribe_post(
-        self, stream_id: str | UUID, *, project: str | None = None, **options: Unpack[StreamOptions]
+        self,
+        stream_id: str | UUID,
+        *,
+        project: str | None = None,
+        data_types: Iterable[StreamDataType[Any]] = (),
+        **options: Unpack[StreamOptions],
     ) -> StreamCall[StreamEvent]:
         """`subscribe` through `POST`, for proxies that buffer long GETs."""
-        return stream_subscription("POST", stream_id, project)
+        return typed_data(stream_subscription("POST", stream_id, project), data_types)
 
     @follow_endpoint
     def subscribe_with_event(
         self,
-        body: EventCreate | Mapping[str, Any],
+        body: EventCreate | EventCreateParams,
         *,
         project: str | None = None,
         reconnect: bool = True,
         max_attempts: int = 5,
+        data_types: Iterable[StreamDataType[Any]] = (),
         **options: Unpack[StreamOptions],
-    ) -> RunStreamFollower[FinishedRun]:
+    ) -> Follower[StreamEvent, FinishedRun]:
         """Publish an event and follow its stream until the event's run is terminal.
 
         The event goes out once, through `POST /v1/streams/subscribe-with-event`
@@ -78,14 +91,17 @@ class Streams(Resource[ModeT]):
         `event:published`, whether the event was published is unknown and
         `HotStreamError` is raised, without sending it again.
         With `reconnect=False`, yields the events of the first connection only.
+        `stream:data` of the `data_types` given arrives as `StreamData[X]`, its
+        payload validated as declared (`StreamDataType`).
         """
-        return RunStreamFollower(
+        follower = RunStreamFollower(
             publish=request_body(EventCreate, body),
             project=project,
             reconnect=reconnect,
             max_attempts=max_attempts,
             finish=identity,
         )
+        return DataTypedFollower(follower, data_types) if data_types else follower
 
     @wait_endpoint
     def wait_for_run_result(

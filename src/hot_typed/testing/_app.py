@@ -14,6 +14,7 @@ from ._api_projects import add_project_routes
 from ._api_webhooks import WebhookRoutes
 from ._context import ServerContext, api_path
 from ._http import HttpRequest, HttpResponse
+from ._mcp import McpServices
 from ._routing import Routed, Router
 from ._values import ApiError, error_response
 
@@ -48,6 +49,7 @@ class Application:
         add_file_routes(self._router, ctx)
         add_access_routes(self._router, ctx)
         self.webhooks = WebhookRoutes(ctx)
+        self.mcp = McpServices(ctx.store, ctx.handlers)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         segments = request.segments
@@ -70,6 +72,9 @@ class Application:
         if segments[:1] == ["webhook"]:
             return self.webhooks.answer(request, "/".join(segments[1:]))
         self._authenticate(request)
+        # crates/hot_api/src/server.rs: MCP services at /mcp/{org}/{env}/{service}.
+        if segments[:1] == ["mcp"] and len(segments) == 4 and request.method == "POST":
+            return self.mcp.answer(request, segments[3])
         if segments[:1] != ["v1"]:
             raise ApiError.not_found("Route")
         endpoint, params = self._router.resolve(request.method, segments[1:])

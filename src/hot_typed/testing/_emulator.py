@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, overload
 from uuid import UUID
@@ -267,6 +267,20 @@ class HotEmulator:
             return handler
 
         return register if handler is None else register(handler)
+
+    def serve_tool(
+        self, service: str, tool: Mapping[str, Any], function: str, handler: Handler
+    ) -> Handler:
+        """Serve `tool` (a `tools/list` entry: `name`, `inputSchema`, optionally
+        `outputSchema`, `description`, ...) in the MCP service `service`, run by
+        `handler` registered as the Hot function `function` (`on_call`).
+
+        `POST /mcp/{org}/{env}/{service}` then answers `tools/list` and
+        `tools/call` as the server does for its MCP tools.
+        """
+        self._app.mcp.add(service, tool, function)
+        self._handlers.on_call(function, handler)
+        return handler
 
     def cancel_run(self, run_id: str) -> bool:
         """Cancel a running run: subscribers get `run:cancel`; whatever its

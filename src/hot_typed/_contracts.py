@@ -1,0 +1,187 @@
+"""Event types and stream data types bound to the models of their payloads.
+
+```python
+Signup = EventType("user:signup", SignupData)
+hot.events.publish(Signup(SignupData(email="ada@example.com")))  # checked statically and here
+event = hot.events.get(event_id, data_type=Signup)                # an Event[SignupData]
+
+Delta = StreamDataType("ai:delta", DeltaModel)
+for message in hot.streams.subscribe_with_event(body, data_types=[Delta]):
+    if Delta.matches(message):                                    # a StreamData[DeltaModel]
+        print(message.payload.text)
+```
+
+Declared once, used on both sides: a payload going out is validated strictly
+against the declared type (what the type checker calls a `SignupData` must be
+one), a payload coming in is validated into it on arrival, and a stream data
+type nobody declared passes as before, its payload plain JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar
+from uuid import UUID
+
+from pydantic import TypeAdapter
+
+from ._models.events import Event, EventCreate
+from ._models.stream_events import StreamData
+from ._streaming import Follower
+from ._wire import event_decoder, parametrized
+
+if TYPE_CHECKING:
+    from ._errors import HotError
+    from ._request import StreamCall
+
+__all__ = ["DataTypedFollower", "EventType", "StreamDataType", "data_model", "typed_data"]
+
+D = TypeVar("D")
+E = TypeVar("E")
+R = TypeVar("R")
+
+class EventType(Generic[D]):
+    """An event type (`"user:signup"`) and the type of its `event_data`.
+
+    Calling it builds the `EventCreate` to publish, `data` validated first;
+    give it as `data_type` to `events.get` / `events.list` to read events back
+    as `Event[D]`.
+    """
+
+    def __init__(self, name: str, data: type[D]) -> None:
+        # The server's rules for the name (crates/hot_api/src/handlers/events.rs:
+        # non-empty, not reserved), as EventCreate holds them.
+        EventCreate(event_type=name)
+        self.name = name
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"EventType({self.name!r}, {self.data!r})"
+
+    @cached_property
+    def _outgoing(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.data)
+
+    def __call__(self, data: D, *, stream_id: UUID | str | None = None) -> EventCreate:
+        """The event of this type carrying `data` (pydantic's `ValidationError` when
+        `data` is not a `D`), on a new stream or on `stream_id`."""
+        # Strictly: what the type checker calls a `D` must be one (no dict for a
+        # model, no "3" for an int); EventCreate then refuses what is not JSON.
+        checked = self._outgoing.validate_python(data, strict=True)
+        body = {"event_type": self.name, "event_data": checked, "stream_id": stream_id}
+        return EventCreate.model_validate(body)
+
+    def read(self, event: Event[Any]) -> Event[D]:
+        """`event` (of this type) with its `event_data` validated as a `D`."""
+        if event.event_type != self.name:
+            raise ValueError(f"a {event.event_type!r} event is not a {self.name!r} event")
+        return parametrized(Event, self.data).model_validate(event.raw)
+
+
+def data_model(data_type: type[D] | EventType[D] | None) -> type[D] | None:
+    """The payload type a `data_type` argument names."""
+    return data_type.data if isinstance(data_type, EventType) else data_type
+
+
+class StreamDataType(Generic[D]):
+    """A stream data type (`"ai:delta"`) and the type of its payload.
+
+    Give it in `data_types` to a subscription: `stream:data` of this type then
+    arrives as a `StreamData[D]`, its payload validated (a mismatch raises
+    `HotResponseValidationError` with the frame on `.raw`); `matches(message)`
+    tells a type checker so.
+    """
+
+    def __init__(self, name: str, payload: type[D]) -> None:
+        if not name:
+            raise ValueError("a stream data type needs a name such as 'ai:delta'")
+        self.name = name
+        self.payload = payload
+        self.model: type[StreamData[D]] = StreamData[payload]  # type: ignore[valid-type]
+
+    def __repr__(self) -> str:
+        return f"StreamDataType({self.name!r}, {self.payload!r})"
+
+    def matches(self, message: object) -> TypeGuard[StreamData[D]]:
+        """Whether `message` is stream data of this type, validated as declared."""
+        return isinstance(message, self.model) and message.data_type == self.name
+
+    @cached_property
+    def decode(self) -> Callable[[str], Any]:
+        """The decoder of a `stream:data` frame of this type."""
+        return event_decoder(self.model)
+
+
+def _data_type_of(event: object) -> str | None:
+    return event.data_type if isinstance(event, StreamData) else None
+
+
+def _decoder(
+    decode: Callable[[str], E | None], declared: Mapping[str, StreamDataType[Any]]
+) -> Callable[[str], E | None]:
+    # crates/hot_api/src/handlers/streams.rs: a `stream:data` event names its
+    # `data_type` beside the `payload`, so the frame is decoded once as any
+    # event, then again as `StreamData[X]` only when its type was declared.
+    def decode_typed(data: str) -> E | None:
+        event = decode(data)
+        name = _data_type_of(event)
+        data_type = None if name is None else declared.get(name)
+        if data_type is None:
+            return event
+        typed: E | None = data_type.decode(data)
+        return typed
+
+    return decode_typed
+
+
+def _declared(data_types: Iterable[StreamDataType[Any]]) -> dict[str, StreamDataType[Any]]:
+    declared: dict[str, StreamDataType[Any]] = {}
+    for data_type in data_types:
+        if declared.setdefault(data_type.name, data_type) is not data_type:
+            raise ValueError(f"stream data type {data_type.name!r} is declared twice")
+    return declared
+
+
+def typed_data(call: StreamCall[E], data_types: Iterable[StreamDataType[Any]]) -> StreamCall[E]:
+    """`call`, its `stream:data` events of the declared types validated as declared."""
+    declared = _declared(data_types)
+    return replace(call, decode=_decoder(call.decode, declared)) if declared else call
+
+
+class DataTypedFollower(Follower[E, R]):
+    """`follower`, every connection decoding declared stream data types as declared.
+
+    Every decision stays the wrapped follower's: only the decoding changes.
+    """
+
+    def __init__(self, follower: Follower[E, R], data_types: Iterable[StreamDataType[Any]]) -> None:
+        # No Follower.__init__: all state is the wrapped follower's.
+        self._follower = follower
+        self._declared = _declared(data_types)
+
+    @property
+    def done(self) -> bool:
+        return self._follower.done
+
+    @done.setter
+    def done(self, value: bool) -> None:
+        self._follower.done = value
+
+    @property
+    def deadline(self) -> float | None:
+        return self._follower.deadline
+
+    def connect(self, now: float) -> StreamCall[E]:
+        call = self._follower.connect(now)
+        return replace(call, decode=_decoder(call.decode, self._declared))
+
+    def receive(self, event: E, now: float) -> bool:
+        return self._follower.receive(event, now)
+
+    def ended(self, error: HotError | None, now: float) -> float | None:
+        return self._follower.ended(error, now)
+
+    def result(self) -> R:
+        return self._follower.result()

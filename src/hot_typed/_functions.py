@@ -1,0 +1,170 @@
+"""Hot functions declared as typed Python callables.
+
+```python
+@hot_typed.function("::demo::math/add")
+def add(a: int, b: int) -> int: ...
+
+total = hot.call(add, 2, 3)          # an int; `await` it on AsyncHotClient
+```
+
+The declaration's body is never run: its signature is the contract. Arguments
+are validated strictly against the annotations (pydantic models, dataclasses,
+enums, datetimes, containers of them) and serialized to JSON before anything
+is sent; the result is validated into the return annotation on arrival. Type
+checkers see the same contract through `ParamSpec`, so a wrong argument is an
+error before the program runs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from pydantic import ConfigDict, TypeAdapter
+from typing_extensions import ParamSpec, TypedDict
+
+from ._streaming import RunStreamFollower, call_body, call_result
+
+if TYPE_CHECKING:
+    from ._options import Options
+    from ._streaming import Follower
+
+__all__ = ["HotFunction", "function"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+# Covariant: a function returning a `Literal["a"]` is one returning a `str`.
+R_co = TypeVar("R_co", covariant=True)
+
+# Positional parameters only: a `hot:call` event carries its arguments as a
+# JSON array (crates/hot_api/src/handlers/request.rs `build_call_event_data`:
+# `{"fn": ..., "args": [...]}`), so there is nowhere to put a keyword-only one.
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+# Strict: what the type checker calls an `int` must be one at run time too (no
+# "3" turned into 3), and a float must have a JSON form.
+_ARGUMENT_CONFIG = ConfigDict(strict=True, allow_inf_nan=False)
+
+
+class _Contract:
+    """The declaration's annotations, resolved on first call (a forward reference
+    to a class defined after the declaration then resolves)."""
+
+    __slots__ = ("arguments", "names", "result")
+
+    def __init__(self, declared: Callable[..., Any], signature: inspect.Signature) -> None:
+        hints = typing.get_type_hints(declared, include_extras=True)
+        self.names = tuple(signature.parameters)
+        fields = {name: hints.get(name, Any) for name in self.names}
+        # A TypedDict of the parameters: errors are located by parameter name.
+        arguments: Any = cast(Any, TypedDict)(f"{declared.__name__}_arguments", fields)
+        arguments.__pydantic_config__ = _ARGUMENT_CONFIG
+        self.arguments: TypeAdapter[dict[str, Any]] = TypeAdapter(arguments)
+        self.result: Any = hints.get("return")
+
+
+class HotFunction(Generic[P, R_co]):
+    """A Hot function (`name`, as `"::ns::path/fn"`) with the signature of the
+    declaration it was made from: call it with `hot.call(function, *args)`.
+
+    `timeout` (seconds for the whole call, None: no limit) and `on_chunk`
+    (called with each text chunk the run streams) are as for `events.call_hot`;
+    `with_options` returns a copy with them changed.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        declared: Callable[P, R_co],
+        *,
+        timeout: float | None = 60.0,
+        on_chunk: Callable[[str], object] | None = None,
+    ) -> None:
+        if not name:
+            raise ValueError("a Hot function needs a name such as '::ns::path/fn'")
+        signature = inspect.signature(declared)
+        for parameter in signature.parameters.values():
+            if parameter.kind not in _POSITIONAL:
+                raise TypeError(
+                    f"{declared.__qualname__}: parameter {parameter.name!r} is "
+                    f"{parameter.kind.description}; a Hot function takes positional arguments"
+                )
+        self.name = name
+        self.timeout = timeout
+        self.on_chunk = on_chunk
+        self.__wrapped__ = declared
+        self.__doc__ = declared.__doc__
+        self._signature = signature
+        self._contract: _Contract | None = None
+
+    def __repr__(self) -> str:
+        return f"<HotFunction {self.name}{self._signature}>"
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = 60.0,
+        on_chunk: Callable[[str], object] | None = None,
+    ) -> HotFunction[P, R_co]:
+        """A copy of this function whose calls take `timeout` and `on_chunk`."""
+        copy: HotFunction[P, R_co] = HotFunction(
+            self.name, self.__wrapped__, timeout=timeout, on_chunk=on_chunk
+        )
+        copy._contract = self._contract
+        return copy
+
+    def contract(self) -> _Contract:
+        """The resolved annotations: argument validator, parameter order, return type."""
+        if self._contract is None:
+            self._contract = _Contract(self.__wrapped__, self._signature)
+        return self._contract
+
+    def arguments(self, *args: P.args, **kwargs: P.kwargs) -> list[Any]:
+        """The JSON arguments sent for this call, in order (defaults filled in).
+
+        Raises `TypeError` for arguments that do not bind to the signature and
+        pydantic's `ValidationError` for values that do not fit their annotation.
+        """
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        contract = self.contract()
+        validated = contract.arguments.validate_python(bound.arguments)
+        sent = contract.arguments.dump_python(validated, mode="json", by_alias=True)
+        return [sent[name] for name in contract.names]
+
+    def follower(
+        self, options: Options | None, /, *args: P.args, **kwargs: P.kwargs
+    ) -> Follower[Any, R_co]:
+        """The follower of one call: the `call_hot` machinery, with the arguments
+        validated before it exists and the result validated into the return type."""
+        publish = call_body(self.name, self.arguments(*args, **kwargs))
+        result_type = cast("type[R_co] | None", self.contract().result)
+        follower: Follower[Any, R_co] = RunStreamFollower(
+            publish=publish,
+            timeout=self.timeout,
+            on_chunk=self.on_chunk,
+            raise_failure=True,
+            finish=call_result(result_type),
+        )
+        if options is not None:
+            from ._option_follower import OptionFollower
+
+            follower = OptionFollower(follower, options)
+        return follower
+
+
+def function(name: str) -> Callable[[Callable[P, R]], HotFunction[P, R]]:
+    """Declare the Hot function `name` with the signature of the decorated stub.
+
+    ```python
+    @hot_typed.function("::demo::math/add")
+    def add(a: int, b: int) -> int: ...
+    ```
+    """
+
+    def declare(declared: Callable[P, R]) -> HotFunction[P, R]:
+        return HotFunction(name, declared)
+
+    return declare

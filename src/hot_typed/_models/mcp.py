@@ -1,0 +1,43 @@
+"""MCP tools of a Hot service, as `tools/list` and `tools/call` answer them.
+
+crates/hot_api/src/handlers/mcp.rs: each tool has a `name`, an `inputSchema`
+(Hot's JSON Schema of the function's parameters, in order) and, when the
+function declares a return type, an `outputSchema`; a call answers `content`
+items and, on success, `structuredContent`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from ._base import WireModel
+
+__all__ = ["McpTool", "McpToolList", "McpToolResult"]
+
+
+class McpTool(WireModel):
+    """One tool: `input_schema` and `output_schema` are JSON Schemas, as sent."""
+
+    name: str
+    title: str | None = None
+    description: str | None = None
+    input_schema: dict[str, Any] = Field(alias="inputSchema")
+    output_schema: dict[str, Any] | None = Field(default=None, alias="outputSchema")
+    annotations: dict[str, Any] | None = None
+
+
+class McpToolList(WireModel):
+    """The `result` of `tools/list`; `.raw` is the document `generate` reads."""
+
+    tools: list[McpTool]
+
+
+class McpToolResult(WireModel):
+    """The `result` of `tools/call`: `structured_content` holds the function's value
+    (`{"result": value}` when it is not an object); `is_error` marks a failed run."""
+
+    content: list[dict[str, Any]]
+    structured_content: Any = Field(default=None, alias="structuredContent")
+    is_error: bool = Field(default=False, alias="isError")

@@ -1,0 +1,101 @@
+"""`mcp`: the tools of a Hot MCP service (`tools/list`, `tools/call`) over JSON-RPC."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+import httpx
+from pydantic import BaseModel
+from typing_extensions import Unpack
+
+from .._errors import HotResponseValidationError
+from .._models._base import WIRE_CONTEXT
+from .._models.mcp import McpToolList, McpToolResult
+from .._options import CallOptions
+from .._request import Call, Request, path
+from .._resource import ModeT, Resource, endpoint
+from .._wire import json_bytes
+
+__all__ = ["Mcp"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _rpc(org: str, env: str, service: str, method: str, params: Any) -> Request:
+    # crates/hot_api/src/server.rs: POST /mcp/{org_slug}/{env_name}/{service},
+    # outside /v1; answers JSON, or an SSE stream of `message` events for calls.
+    body = json_bytes({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    return Request(
+        "POST",
+        path("/mcp/{}/{}/{}", org, env, service),
+        json=body,
+        accept="application/json, text/event-stream",
+        root=True,
+    )
+
+
+def _message(response: httpx.Response) -> Any:
+    """The JSON-RPC answer: the body, or the last `message` event's data of an SSE body."""
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        answers = [
+            json.loads(line[len("data:") :])
+            for line in response.text.splitlines()
+            if line.startswith("data:")
+        ]
+        return answers[-1] if answers else None
+    return json.loads(response.content)
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def _result_parser(model: type[M]) -> Callable[[httpx.Response], M]:
+    def parse(response: httpx.Response) -> M:
+        try:
+            answer = _message(response)
+        except ValueError as error:
+            raise HotResponseValidationError(
+                "an MCP answer that is not JSON", raw=response.text
+            ) from error
+        rpc = _object(answer)
+        if rpc is None or "result" not in rpc:
+            failure = _object(rpc.get("error")) if rpc is not None else None
+            detail = failure.get("message") if failure is not None else "no result"
+            raise HotResponseValidationError(f"the MCP service answered: {detail}", raw=answer)
+        try:
+            return model.model_validate(rpc["result"], context=WIRE_CONTEXT)
+        except ValueError as mismatch:
+            raise HotResponseValidationError(
+                f"an MCP result that does not fit {model.__name__}", raw=rpc["result"]
+            ) from mismatch
+
+    return parse
+
+
+class Mcp(Resource[ModeT]):
+    @endpoint
+    def list_tools(
+        self, org: str, env: str, service: str, **options: Unpack[CallOptions]
+    ) -> Call[McpToolList]:
+        """The tools of the MCP service `service` of environment `env` of
+        organization `org` (`tools/list`), with Hot's JSON Schemas of their
+        signatures (`python -m hot_typed generate` turns them into contracts)."""
+        return Call(_rpc(org, env, service, "tools/list", {}), _result_parser(McpToolList))
+
+    @endpoint
+    def call_tool(
+        self,
+        org: str,
+        env: str,
+        service: str,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[McpToolResult]:
+        """Call the tool `name` with named `arguments` (`tools/call`); Hot runs its
+        function with them in the order of its parameters."""
+        params = {"name": name, "arguments": dict(arguments or {})}
+        return Call(_rpc(org, env, service, "tools/call", params), _result_parser(McpToolResult))

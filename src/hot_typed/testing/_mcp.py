@@ -1,0 +1,141 @@
+"""MCP services of the emulator: `tools/list` and `tools/call` for registered functions.
+
+As the server (crates/hot_api/src/handlers/mcp.rs) does for clients of the
+older protocol (no modern protocol claimed): JSON-RPC 2.0 over
+`POST /mcp/{org}/{env}/{service}`; `tools/list` answers JSON with the tools
+(a return type that is not an object wrapped as `{"result": T}` in
+`outputSchema`); `tools/call` turns its named arguments into positional ones
+in the order of the `inputSchema` properties (a missing one is null), runs the
+function through a `hot:call` event, and answers a `message` SSE event with
+the result (`structuredContent`, wrapped as `{"result": value}` when not an
+object; `isError` when the run failed).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from ._handlers import CALL_EVENT_TYPE, Handlers
+from ._http import HttpRequest, HttpResponse
+from ._store import Store
+
+__all__ = ["McpServices"]
+
+_INVALID_REQUEST = -32600
+_METHOD_NOT_FOUND = -32601
+_INVALID_PARAMS = -32602
+_TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class _Tool:
+    definition: Mapping[str, Any]
+    function: str
+
+
+def _legacy_output(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    # mcp.rs legacy_output_schema: non-object return types are wrapped.
+    if schema.get("type") == "object":
+        return schema
+    return {
+        "type": "object",
+        "properties": {"result": schema},
+        "required": ["result"],
+        "additionalProperties": False,
+    }
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def _rpc(request_id: Any, result: Any = None, error: tuple[int, str] | None = None) -> bytes:
+    answer: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id}
+    if error is None:
+        answer["result"] = result
+    else:
+        answer["error"] = {"code": error[0], "message": error[1]}
+    return json.dumps(answer).encode()
+
+
+class McpServices:
+    """Tools by service, each the MCP face of a function registered with `on_call`."""
+
+    def __init__(self, store: Store, handlers: Handlers) -> None:
+        self._store = store
+        self._handlers = handlers
+        self._lock = threading.Lock()
+        self._services: dict[str, dict[str, _Tool]] = {}
+
+    def add(self, service: str, tool: Mapping[str, Any], function: str) -> None:
+        """Serve `tool` (a `tools/list` entry: name, inputSchema, ...) in `service`,
+        calling the Hot function `function`."""
+        if not tool.get("name") or not isinstance(tool.get("inputSchema"), Mapping):
+            raise ValueError("a tool needs a 'name' and an 'inputSchema' object")
+        with self._lock:
+            self._services.setdefault(service, {})[tool["name"]] = _Tool(dict(tool), function)
+
+    def answer(self, request: HttpRequest, service: str) -> HttpResponse:
+        """The answer to one JSON-RPC request to `service`."""
+        try:
+            message = _object(json.loads(request.body))
+        except ValueError:
+            message = None
+        if message is None or message.get("jsonrpc") != "2.0":
+            return self._json(_rpc(None, error=(_INVALID_REQUEST, "Invalid JSON-RPC request")))
+        request_id = message.get("id")
+        with self._lock:
+            tools = dict(self._services.get(service, {}))
+        method = message.get("method")
+        if method == "tools/list":
+            listed = [self._listed(tool) for tool in tools.values()]
+            return self._json(_rpc(request_id, {"tools": listed}))
+        if method == "tools/call":
+            params = _object(message.get("params")) or {}
+            tool = tools.get(str(params.get("name")))
+            if tool is None:
+                return self._json(_rpc(request_id, error=(_INVALID_PARAMS, "Tool not found")))
+            arguments = _object(params.get("arguments") or {})
+            if arguments is None:
+                message_text = "Tool arguments must be a JSON object"
+                return self._json(_rpc(request_id, error=(_INVALID_PARAMS, message_text)))
+            result = self._call(tool, arguments)
+            frame = b"event: message\ndata: " + _rpc(request_id, result) + b"\n\n"
+            return HttpResponse(200, frame, {"content-type": "text/event-stream"})
+        return self._json(_rpc(request_id, error=(_METHOD_NOT_FOUND, f"Unknown method {method}")))
+
+    @staticmethod
+    def _json(body: bytes) -> HttpResponse:
+        return HttpResponse(200, body, {"content-type": "application/json"})
+
+    @staticmethod
+    def _listed(tool: _Tool) -> Mapping[str, Any]:
+        listed = dict(tool.definition)
+        if "outputSchema" in listed:
+            listed["outputSchema"] = _legacy_output(listed["outputSchema"])
+        return listed
+
+    def _call(self, tool: _Tool, arguments: Mapping[str, Any]) -> Any:
+        order = list(tool.definition["inputSchema"].get("properties", {}))
+        args = [arguments.get(name) for name in order] if arguments else []
+        store = self._store
+        with store.changed:
+            event = store.add_event(CALL_EVENT_TYPE, {"fn": tool.function, "args": args}, None)
+            run_id = self._handlers.dispatch(store, event)
+            while store.runs[run_id]["status"] not in _TERMINAL and not store.closed:
+                store.changed.wait(0.1)
+            run = dict(store.runs[run_id])
+        outcome = _object(run.get("result")) or {}
+        if run["status"] != "succeeded":
+            text = json.dumps(outcome.get("$err", outcome))
+            return {"content": [{"type": "text", "text": text}], "isError": True}
+        value = outcome.get("$ok")
+        structured = _object(value)
+        return {
+            "content": [{"type": "text", "text": json.dumps(value)}],
+            "structuredContent": {"result": value} if structured is None else structured,
+        }

@@ -1,0 +1,197 @@
+"""Event types and stream data types bound to models (`EventType`, `StreamDataType`),
+against the emulator, both clients: payloads checked before publishing, read back
+and streamed as the declared models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, cast
+
+import pydantic
+import pytest
+
+from hot_typed import (
+    AsyncHotClient,
+    Event,
+    EventType,
+    HotClient,
+    HotResponseValidationError,
+    RunStop,
+    StreamData,
+    StreamDataType,
+)
+from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+
+from .sse_script import SseScript, close, collect, event, make_client, resolve
+
+pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
+
+Client = HotClient | AsyncHotClient
+
+
+class SignupData(pydantic.BaseModel):
+    email: str
+    plan: str
+
+
+class Delta(pydantic.BaseModel):
+    text: str
+
+
+class Progress(pydantic.BaseModel):
+    done: int
+    total: int
+
+
+Signup = EventType("user:signup", SignupData)
+Ask = EventType("assistant:ask", str)
+DeltaData = StreamDataType("ai:delta", Delta)
+ProgressData = StreamDataType("job:progress", Progress)
+
+
+@pytest.fixture
+def emulator() -> Iterator[HotEmulator]:
+    with HotEmulator() as emu:
+
+        @emu.on_event("assistant:ask")
+        def answer(event: HandlerEvent, ctx: RunContext) -> Any:
+            ctx.emit({"done": 1, "total": 2}, data_type="job:progress")
+            ctx.emit_text("typed")
+            ctx.emit({"level": "info"}, data_type="log")
+            return "ok"
+
+        yield emu
+
+
+def client(emu: HotEmulator, mode: str) -> Client:
+    return emu.client() if mode == "sync" else emu.async_client()
+
+
+async def test_an_event_type_publishes_its_model_and_reads_it_back(
+    mode: str, emulator: HotEmulator
+) -> None:
+    hot = client(emulator, mode)
+    try:
+        published = await resolve(
+            hot.events.publish(Signup(SignupData(email="ada@example.com", plan="pro")))
+        )
+        read = await resolve(hot.events.get(published.event_id, data_type=Signup))
+        if isinstance(hot, HotClient):
+            listed = hot.events.list(data_type=Signup).data
+        else:
+            listed = (await hot.events.list(data_type=Signup)).data
+    finally:
+        await close(hot)
+    (posted,) = [r for r in emulator.requests if r.method == "POST"]
+    assert posted.json() == {
+        "event_type": "user:signup",
+        "event_data": {"email": "ada@example.com", "plan": "pro"},
+    }
+    assert read.event_data == SignupData(email="ada@example.com", plan="pro")
+    assert [event.event_data.plan for event in listed] == ["pro"]
+
+
+async def test_a_payload_that_is_not_the_declared_type_is_refused_before_sending(
+    mode: str, emulator: HotEmulator
+) -> None:
+    hot = client(emulator, mode)
+    try:
+        for wrong in ({"email": "ada@example.com"}, Delta(text="x"), "ada@example.com"):
+            with pytest.raises(pydantic.ValidationError):
+                await resolve(hot.events.publish(Signup(cast(Any, wrong))))
+        with pytest.raises(pydantic.ValidationError):
+            await resolve(hot.events.publish(Ask(cast(Any, 3))))  # strict: no int for a str
+    finally:
+        await close(hot)
+    assert emulator.requests == []
+
+
+async def test_an_event_whose_data_does_not_fit_its_type_fails_on_arrival(
+    mode: str, emulator: HotEmulator
+) -> None:
+    hot = client(emulator, mode)
+    try:
+        other = await resolve(
+            hot.events.publish({"event_type": "user:signup", "event_data": {"email": 7}})
+        )
+        with pytest.raises(HotResponseValidationError) as error:
+            await resolve(hot.events.get(other.event_id, data_type=Signup))
+    finally:
+        await close(hot)
+    assert error.value.raw["data"]["event_data"] == {"email": 7}
+
+
+def test_read_validates_an_event_of_its_type_and_refuses_others(
+    mode: str, emulator: HotEmulator
+) -> None:
+    with emulator.client() as hot:
+        signup = hot.events.publish(Signup(SignupData(email="a@x", plan="free")))
+        asked = hot.events.publish(Ask("why?"))
+        events = {event.event_type: event for event in hot.events.list()}
+    typed: Event[SignupData] = Signup.read(events["user:signup"])
+    assert (typed.event_id, typed.event_data.plan) == (signup.event_id, "free")
+    assert Ask.read(events["assistant:ask"]).event_data == "why?"
+    assert asked.event_data == "why?"
+    with pytest.raises(ValueError, match="not a 'user:signup' event"):
+        Signup.read(events["assistant:ask"])
+
+
+async def test_declared_stream_data_arrives_as_its_model_and_the_rest_as_json(
+    mode: str, emulator: HotEmulator
+) -> None:
+    hot = client(emulator, mode)
+    try:
+        messages = await collect(
+            hot.streams.subscribe_with_event(Ask("why?"), data_types=[DeltaData, ProgressData])
+        )
+    finally:
+        await close(hot)
+    data = [m for m in messages if isinstance(m, StreamData)]
+    assert [m.payload for m in data] == [
+        Progress(done=1, total=2),
+        Delta(text="typed"),
+        {"level": "info"},
+    ]
+    assert [DeltaData.matches(m) for m in data] == [False, True, False]
+    assert [ProgressData.matches(m) for m in data] == [True, False, False]
+    assert data[1].raw["payload"] == {"text": "typed"}  # the wire object, untouched
+    assert isinstance(messages[-1], RunStop)
+
+
+async def test_declared_stream_data_that_does_not_fit_raises_with_the_frame(
+    mode: str, emulator: HotEmulator
+) -> None:
+    wrong = StreamDataType("ai:delta", Progress)
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(HotResponseValidationError) as error:
+            await collect(hot.streams.subscribe_with_event(Ask("why?"), data_types=[wrong]))
+    finally:
+        await close(hot)
+    assert error.value.raw["payload"] == {"text": "typed"}
+
+
+async def test_a_single_connection_subscription_decodes_declared_stream_data_too(
+    mode: str,
+) -> None:
+    run_id = "0190d3a2-4b5c-7d8e-9f00-112233445566"
+    frames = [
+        event({"type": "stream:data", "run_id": run_id, "data_type": t, "payload": p})
+        for t, p in [("ai:delta", {"text": "hi"}), ("other", [1])]
+    ]
+    with SseScript(frames) as server:
+        hot = make_client(server, mode)
+        try:
+            messages = await collect(hot.streams.subscribe(run_id, data_types=[DeltaData]))
+        finally:
+            await close(hot)
+    assert [DeltaData.matches(m) for m in messages] == [True, False]
+    assert [m.payload for m in messages if isinstance(m, StreamData)] == [Delta(text="hi"), [1]]
+
+
+def test_two_declarations_of_one_data_type_are_refused(mode: str) -> None:
+    other = StreamDataType("ai:delta", Progress)
+    with HotEmulator() as emulator, emulator.client() as hot:
+        with pytest.raises(ValueError, match="declared twice"):
+            hot.streams.subscribe_with_event(Ask("why?"), data_types=[DeltaData, other])
+        assert emulator.requests == []

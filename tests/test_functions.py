@@ -1,0 +1,270 @@
+"""Hot functions declared as typed callables (`hot_typed.function`, `hot.call`),
+against the emulator, both clients: arguments validated and serialized by the
+declaration before anything is sent, results validated into its return type."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any, cast
+
+import pydantic
+import pytest
+
+import hot_typed
+from hot_typed import (
+    AsyncHotClient,
+    HotClient,
+    HotResponseValidationError,
+    HotRunError,
+    HotTimeoutError,
+)
+from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+
+from .sse_script import close, resolve
+
+pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
+
+Client = HotClient | AsyncHotClient
+
+
+class Plan(enum.Enum):
+    FREE = "free"
+    PRO = "pro"
+
+
+class Person(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+
+    name: str
+    email_address: str = pydantic.Field(alias="emailAddress")
+
+
+@dataclasses.dataclass
+class Seat:
+    row: int
+    letter: str
+
+
+class Booking(pydantic.BaseModel):
+    who: Person
+    at: datetime
+    seats: list[Seat]
+
+
+@hot_typed.function("::demo::math/add")
+def add(a: int, b: int) -> int:
+    raise NotImplementedError
+
+
+@hot_typed.function("::shop/book")
+def book(who: Person, at: datetime, seats: list[Seat], plan: Plan = Plan.FREE) -> Booking:
+    raise NotImplementedError
+
+
+@hot_typed.function("::chat/say")
+def say(text: str) -> str:
+    raise NotImplementedError
+
+
+@pytest.fixture
+def emulator() -> Iterator[HotEmulator]:
+    with HotEmulator() as emu:
+
+        @emu.on_call("::demo::math/add")
+        def add_numbers(event: HandlerEvent, ctx: RunContext) -> Any:
+            a, b = event.args
+            return a + b
+
+        @emu.on_call("::shop/book")
+        def book_seats(event: HandlerEvent, ctx: RunContext) -> Any:
+            who, at, seats, plan = event.args
+            return {"who": who, "at": at, "seats": seats, "plan": plan}
+
+        @emu.on_call("::chat/say")
+        def speak(event: HandlerEvent, ctx: RunContext) -> Any:
+            for word in event.args[0].split():
+                ctx.emit_text(word)
+            return event.args[0]
+
+        yield emu
+
+
+def client(emu: HotEmulator, mode: str) -> Client:
+    return emu.client() if mode == "sync" else emu.async_client()
+
+
+def posts(emu: HotEmulator) -> int:
+    return sum(1 for request in emu.requests if request.method == "POST")
+
+
+async def test_a_declared_function_is_called_with_its_arguments_and_returns_its_type(
+    mode: str, emulator: HotEmulator
+) -> None:
+    hot = client(emulator, mode)
+    try:
+        total = await resolve(hot.call(add, 2, 3))
+        by_keyword = await resolve(hot.call(add, 40, b=2))
+    finally:
+        await close(hot)
+    assert (total, by_keyword) == (5, 42)
+    assert type(total) is int
+
+
+async def test_models_dataclasses_enums_and_datetimes_go_out_in_their_json_form(
+    mode: str, emulator: HotEmulator
+) -> None:
+    at = datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc)
+    ada = Person(name="Ada", email_address="ada@example.com")
+    hot = client(emulator, mode)
+    try:
+        booking = await resolve(hot.call(book, ada, at, [Seat(3, "C")], Plan.PRO))
+    finally:
+        await close(hot)
+    (posted,) = [r for r in emulator.requests if r.method == "POST"]
+    assert posted.json()["event_data"] == {
+        "fn": "::shop/book",
+        "args": [
+            {"name": "Ada", "emailAddress": "ada@example.com"},
+            "2026-05-01T09:30:00Z",
+            [{"row": 3, "letter": "C"}],
+            "pro",
+        ],
+    }
+    # The result is validated into the return annotation, nested types included.
+    assert isinstance(booking, Booking)
+    assert booking.at == at
+    assert booking.seats == [Seat(3, "C")]
+    assert booking.who == ada
+
+
+async def test_a_default_argument_is_sent_when_left_out(mode: str, emulator: HotEmulator) -> None:
+    hot = client(emulator, mode)
+    try:
+        await resolve(hot.call(book, Person(name="A", email_address="a@x"), datetime.now(), []))
+    finally:
+        await close(hot)
+    (posted,) = [r for r in emulator.requests if r.method == "POST"]
+    assert posted.json()["event_data"]["args"][-1] == "free"
+
+
+@pytest.mark.parametrize(
+    ("function", "args", "kwargs"),
+    [
+        (add, (2, "3"), {}),  # a str where an int is declared: no coercion
+        (add, (2, 3.5), {}),
+        (add, (2,), {}),  # missing argument
+        (add, (1, 2, 3), {}),  # one too many
+        (add, (1,), {"c": 2}),  # unknown keyword
+        (book, ({"name": "Ada"}, datetime.now(), []), {}),  # a dict is not a Person
+        (book, (Person(name="A", email_address="a@x"), "tomorrow", []), {}),
+        (book, (Person(name="A", email_address="a@x"), datetime.now(), [], "gold"), {}),
+    ],
+)
+async def test_an_argument_that_does_not_fit_the_declaration_sends_nothing(
+    mode: str, emulator: HotEmulator, function: Any, args: Any, kwargs: Any
+) -> None:
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises((pydantic.ValidationError, TypeError)):
+            await resolve(hot.call(function, *args, **kwargs))
+    finally:
+        await close(hot)
+    assert emulator.requests == []
+
+
+async def test_a_validation_error_names_the_parameter(mode: str, emulator: HotEmulator) -> None:
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(pydantic.ValidationError) as error:
+            await resolve(hot.call(add, 1, cast(Any, "2")))
+    finally:
+        await close(hot)
+    assert error.value.errors()[0]["loc"] == ("b",)
+
+
+async def test_a_result_that_does_not_fit_the_return_type_raises_with_it_on_raw(
+    mode: str, emulator: HotEmulator
+) -> None:
+    emulator.on_call("::demo::math/add", lambda event, ctx: "five")
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(HotResponseValidationError) as error:
+            await resolve(hot.call(add, 2, 3))
+    finally:
+        await close(hot)
+    assert error.value.raw == "five"
+    assert posts(emulator) == 1
+
+
+async def test_a_failed_run_raises_hot_run_error(mode: str, emulator: HotEmulator) -> None:
+    def broken(event: HandlerEvent, ctx: RunContext) -> Any:
+        raise RuntimeError("division by zero")
+
+    emulator.on_call("::demo::math/add", broken)
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(HotRunError):
+            await resolve(hot.call(add, 1, 0))
+    finally:
+        await close(hot)
+
+
+async def test_with_options_streams_chunks_to_on_chunk(mode: str, emulator: HotEmulator) -> None:
+    chunks: list[str] = []
+    hot = client(emulator, mode)
+    try:
+        chatty = say.with_options(on_chunk=chunks.append)
+        said = await resolve(hot.call(chatty, "typed all the way"))
+    finally:
+        await close(hot)
+    assert said == "typed all the way"
+    assert chunks == ["typed", "all", "the", "way"]
+
+
+async def test_the_clients_with_options_headers_go_with_the_call(
+    mode: str, emulator: HotEmulator
+) -> None:
+    hot = client(emulator, mode).with_options(extra_headers={"X-Team": "data"})
+    try:
+        assert await resolve(hot.call(add, 1, 1)) == 2
+    finally:
+        await close(hot)
+    assert all(request.headers.get("x-team") == "data" for request in emulator.requests)
+
+
+def test_a_declaration_with_keyword_only_parameters_is_refused(mode: str) -> None:
+    def stub(a: int, *, b: int) -> int:
+        raise NotImplementedError
+
+    with pytest.raises(TypeError, match="positional"):
+        hot_typed.function("::f")(stub)
+
+
+def test_async_call_is_a_coroutine_function(mode: str) -> None:
+    import inspect
+
+    assert inspect.iscoroutinefunction(AsyncHotClient.call)
+    assert not inspect.iscoroutinefunction(HotClient.call)
+
+
+async def test_with_options_timeout_bounds_the_whole_call(
+    mode: str, emulator: HotEmulator
+) -> None:
+    release = threading.Event()
+
+    def slow(event: HandlerEvent, ctx: RunContext) -> Any:
+        release.wait(2)
+        return "late"
+
+    emulator.on_call("::chat/say", slow)
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(HotTimeoutError):
+            await resolve(hot.call(say.with_options(timeout=0.2), "hello"))
+    finally:
+        release.set()
+        await close(hot)
