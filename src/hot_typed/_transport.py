@@ -23,6 +23,8 @@ import httpx
 
 from ._bodies import FilteredStream, Truncate, take_encoding
 from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTimeoutError
+from ._failures import failed_request
+from ._failures import where as _where
 from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
@@ -275,7 +277,8 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def _translate(error: httpx.HTTPError, request: Request) -> HotError:
-    where = f"{request.method} {request.path}"
+    where = _where(request.method, request.path, error)
+    sent_request = failed_request(error)
     sent = not isinstance(error, _NOT_SENT)
     # Whether a non-idempotent request took effect is unknown: say so, since
     # sending it again is then the caller's decision.
@@ -286,10 +289,14 @@ def _translate(error: httpx.HTTPError, request: Request) -> HotError:
     )
     if isinstance(error, httpx.TimeoutException):
         return HotTimeoutError(
-            f"{where} timed out ({type(error).__name__}){unknown}", request_sent=sent
+            f"{where} timed out ({type(error).__name__}){unknown}",
+            request_sent=sent,
+            request=sent_request,
         )
     return HotConnectionError(
-        f"{where} failed: {type(error).__name__}: {error}{unknown}", request_sent=sent
+        f"{where} failed: {type(error).__name__}: {error}{unknown}",
+        request_sent=sent,
+        request=sent_request,
     )
 
 
