@@ -28,7 +28,7 @@ from ._failures import where as _where
 from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
-from ._version import __version__
+from ._user_agent import user_agent
 from ._wire import api_error
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncTransport", "SyncTransport", "Settings"]
@@ -37,7 +37,7 @@ logger = logging.getLogger("hot_typed")
 
 DEFAULT_BASE_URL = "https://api.hot.dev"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-USER_AGENT = f"hot-typed-python/{__version__}"
+USER_AGENT = user_agent()
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
