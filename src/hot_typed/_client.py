@@ -11,6 +11,7 @@ import httpx
 from typing_extensions import Self, Unpack
 
 from ._frames import DEFAULT_MAX_FRAME_BYTES
+from ._logs import apply_hot_log
 from ._models.status import ServerStatus
 from ._options import CallOptions, Options, QueryValue
 from ._request import Call, Request
@@ -122,6 +123,7 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         retry_non_idempotent: bool = False,
         max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
+        apply_hot_log()
         self._settings = Settings(
             token,
             base_url,

@@ -201,7 +201,7 @@ class Settings:
             if delay is None:
                 raise failure
             cause = str(response.status_code)
-        logger.debug(
+        logger.info(
             "%s %s: %s, retry %d of %d in %.2f s",
             request.method,
             request.path,
