@@ -11,6 +11,7 @@ import httpx
 from typing_extensions import Self, Unpack
 
 from ._frames import DEFAULT_MAX_FRAME_BYTES
+from ._http_options import EventHooks, HttpOptions, ProxyTypes
 from ._logs import apply_hot_log
 from ._models.status import ServerStatus
 from ._options import CallOptions, Options, QueryValue
@@ -122,8 +123,13 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         client: HttpxT | None = None,
         retry_non_idempotent: bool = False,
         max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        http2: bool = False,
+        proxy: ProxyTypes | None = None,
+        event_hooks: EventHooks | None = None,
     ) -> None:
         apply_hot_log()
+        http = HttpOptions(http2, proxy, event_hooks)
+        http.check_for(client)
         self._settings = Settings(
             token,
             base_url,
@@ -132,10 +138,13 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
             retry_non_idempotent=retry_non_idempotent,
             max_sse_frame_bytes=max_sse_frame_bytes,
         )
-        super().__init__(self._connect(self._settings, client))
+        super().__init__(self._connect(self._settings, client, http))
 
-    def _connect(self, settings: Settings, client: HttpxT | None) -> Runner:
-        """The runner doing this client's I/O, over `client` or one of its own."""
+    def _connect(
+        self, settings: Settings, client: HttpxT | None, http: HttpOptions | None = None
+    ) -> Runner:
+        """The runner doing this client's I/O, over `client` or one of its own
+        (created with `http`)."""
         raise NotImplementedError
 
     if not TYPE_CHECKING:
@@ -262,10 +271,16 @@ class HotClient(_Client[Sync, httpx.Client]):
     Every operation takes per-request options (`extra_headers`, `extra_query`,
     `extra_body`, `timeout`); `with_options(...)` makes a configured copy that
     shares this client's connections.
+
+    `http2=True` (needs `hot-typed[http2]`), `proxy=` and `event_hooks=` (httpx's
+    `{"request": [...], "response": [...]}`, the place to attach tracing)
+    configure the httpx client created here; with `client=`, configure that one.
     """
 
-    def _connect(self, settings: Settings, client: httpx.Client | None) -> Runner:
-        self._transport = SyncTransport(settings, client)
+    def _connect(
+        self, settings: Settings, client: httpx.Client | None, http: HttpOptions | None = None
+    ) -> Runner:
+        self._transport = SyncTransport(settings, client, http)
         return SyncRunner(self._transport)
 
     def _http_client(self) -> httpx.Client:
@@ -291,8 +306,10 @@ class HotClient(_Client[Sync, httpx.Client]):
 class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
     """The asyncio Hot API client: the same resources, as coroutines and async iterators."""
 
-    def _connect(self, settings: Settings, client: httpx.AsyncClient | None) -> Runner:
-        self._transport = AsyncTransport(settings, client)
+    def _connect(
+        self, settings: Settings, client: httpx.AsyncClient | None, http: HttpOptions | None = None
+    ) -> Runner:
+        self._transport = AsyncTransport(settings, client, http)
         return AsyncRunner(self._transport)
 
     def _http_client(self) -> httpx.AsyncClient:

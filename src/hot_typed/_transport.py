@@ -26,6 +26,7 @@ from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTime
 from ._failures import failed_request
 from ._failures import where as _where
 from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
+from ._http_options import HttpOptions
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
 from ._user_agent import user_agent
@@ -339,7 +340,9 @@ class _Transport(Generic[C]):
 class SyncTransport(_Transport[httpx.Client]):
     client_name = "HotClient"
 
-    def __init__(self, settings: Settings, client: httpx.Client | None) -> None:
+    def __init__(
+        self, settings: Settings, client: httpx.Client | None, http: HttpOptions | None = None
+    ) -> None:
         owns = client is None
         super().__init__(
             settings,
@@ -348,6 +351,7 @@ class SyncTransport(_Transport[httpx.Client]):
                 timeout=settings.timeout,
                 follow_redirects=False,
                 headers=settings.client_headers(),
+                **(http.keywords() if http is not None else {}),
             ),
             owns,
         )
@@ -416,7 +420,9 @@ class SyncTransport(_Transport[httpx.Client]):
 class AsyncTransport(_Transport[httpx.AsyncClient]):
     client_name = "AsyncHotClient"
 
-    def __init__(self, settings: Settings, client: httpx.AsyncClient | None) -> None:
+    def __init__(
+        self, settings: Settings, client: httpx.AsyncClient | None, http: HttpOptions | None = None
+    ) -> None:
         owns = client is None
         super().__init__(
             settings,
@@ -425,6 +431,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                 timeout=settings.timeout,
                 follow_redirects=False,
                 headers=settings.client_headers(),
+                **(http.keywords() if http is not None else {}),
             ),
             owns,
         )
