@@ -40,6 +40,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UnprocessableEntityError",
     ),
     "._models._base": ("OpenEnum", "RequestModel", "WireModel"),
+    "._request_ids": ("request_id_of",),
     "._models._common": ("Meta", "Pagination"),
     "._models.blobs": ("BLOB_REF_TYPE", "BlobRef", "find_blob_refs"),
     "._models.auth": (
@@ -266,6 +267,7 @@ if TYPE_CHECKING:
         WaitOptions as WaitOptions,
     )
     from ._pagination import AsyncPage as AsyncPage, Page as Page
+    from ._request_ids import request_id_of as request_id_of
     from ._sources import UploadSource as UploadSource
     from ._sse import AsyncEventStream as AsyncEventStream, EventStream as EventStream
     from .progress import ProgressCallback as ProgressCallback

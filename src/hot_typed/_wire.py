@@ -41,6 +41,7 @@ from ._models._base import (
 from ._models._common import Meta, Pagination
 from ._models._json import to_json_value
 from ._pagination import Raw
+from ._request_ids import remember_request_id, set_request_id
 
 if TYPE_CHECKING:
     # Only in the overloads of `parametrized`: a client that never reads runs or
@@ -310,7 +311,9 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     validator = _item_validator(model)
 
     def parse(response: httpx.Response) -> M:
-        data: M = _validate(validator, response).data
+        envelope = _validate(validator, response)
+        data: M = envelope.data
+        remember_request_id(data, envelope.meta)
         return data
 
     return parse
@@ -350,6 +353,10 @@ def list_parser(
         items = WireItems(document, "data", tuple(map(id, page.data)))
         for item in page.data:
             _set_wire(item, items)
+        if page.meta is not None and page.data and isinstance(page.data[0], WireModel):
+            request_id = str(page.meta.request_id)
+            for item in page.data:
+                set_request_id(item, request_id)
         return page.data, page.pagination, page.meta, document.value
 
     return parse
