@@ -16,7 +16,23 @@ from ._logs import apply_hot_log
 from ._models.status import ServerStatus
 from ._options import CallOptions, Options, QueryValue
 from ._request import Call, Request
-from ._resource import Async, ModeT, Resource, Sync, endpoint
+from ._resource import (
+    Async,
+    ModeT,
+    RawAsync,
+    RawSync,
+    Resource,
+    StreamingAsync,
+    StreamingSync,
+    Sync,
+    endpoint,
+)
+from ._response_runners import (
+    RawAsyncRunner,
+    RawSyncRunner,
+    StreamingAsyncRunner,
+    StreamingSyncRunner,
+)
 from ._runner import AsyncRunner, Runner, SyncRunner
 from ._transport import AsyncTransport, Settings, SyncTransport
 from ._wire import json_body, json_bytes, object_parser, raw_response
@@ -32,7 +48,7 @@ if TYPE_CHECKING:
     from ._resources.runs import Runs, Tasks
     from ._resources.streams import Streams
 
-__all__ = ["AsyncHotClient", "HotClient"]
+__all__ = ["AsyncHotClient", "HotClient", "Resources"]
 
 HttpxT = TypeVar("HttpxT", httpx.Client, httpx.AsyncClient)
 
@@ -94,8 +110,9 @@ def _escape_hatch_request(
     )
 
 
-class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
-    """What both clients share: construction, resources, escape hatches, safe repr."""
+class Resources(Resource[ModeT]):
+    """Every resource and escape hatch of the API, in one mode: what a client is, and
+    what its `with_raw_response` and `with_streaming_response` are."""
 
     # Declared for type checkers; each is created on first access (see `_RESOURCES`).
     blobs: Blobs[ModeT]
@@ -112,6 +129,69 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
     sessions: Sessions[ModeT]
     streams: Streams[ModeT]
     tasks: Tasks[ModeT]
+
+    if not TYPE_CHECKING:
+        # Hidden from type checkers, so a misspelt attribute stays an error there.
+        def __getattr__(self, name: str) -> Any:
+            try:
+                module, cls = _RESOURCES[name]
+            except KeyError:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}"
+                ) from None
+            resource = getattr(import_module(f"._resources.{module}", __package__), cls)
+            # Stored on the instance: later reads are plain attribute reads.
+            value = self.__dict__[name] = resource(self._runner, self._options)
+            return value
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *_RESOURCES})
+
+    @endpoint
+    def status(self, **options: Unpack[CallOptions]) -> Call[ServerStatus]:
+        """The server's health and build (`GET /status`, served outside `/v1`)."""
+        # crates/hot_api/src/handlers/health.rs: a bare object, no envelope.
+        return Call(Request("GET", "/status", root=True), object_parser(ServerStatus))
+
+    @endpoint
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[Any]:
+        """Call an endpoint that has no helper yet; returns the decoded JSON body
+        (None for an empty answer; a body that is not JSON raises
+        `HotResponseValidationError`). `path` is relative to `/v1` (`/v1/...` is
+        accepted too), except `/status`, which the server serves at its root. Retried as
+        typed calls are: GET, PUT and DELETE after transient failures, POST and
+        PATCH only with `retry_non_idempotent`."""
+        return Call(_escape_hatch_request(method, path, json, params, retry=True), json_body)
+
+    @endpoint
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[httpx.Response]:
+        """Like `request`, but sends `content` and `headers` as given, returns the
+        `httpx.Response` and is never retried. A non-2xx answer raises its
+        `HotApiError`, as every call does."""
+        request = _escape_hatch_request(method, path, json, params, content, headers, retry=False)
+        return Call(request, raw_response)
+
+
+class _Client(Resources[ModeT], Generic[ModeT, HttpxT]):
+    """What both clients share: construction, settings, safe repr."""
 
     def __init__(
         self,
@@ -146,23 +226,6 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         """The runner doing this client's I/O, over `client` or one of its own
         (created with `http`)."""
         raise NotImplementedError
-
-    if not TYPE_CHECKING:
-        # Hidden from type checkers, so a misspelt attribute stays an error there.
-        def __getattr__(self, name: str) -> Any:
-            try:
-                module, cls = _RESOURCES[name]
-            except KeyError:
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}"
-                ) from None
-            resource = getattr(import_module(f"._resources.{module}", __package__), cls)
-            # Stored on the instance: later reads are plain attribute reads.
-            value = self.__dict__[name] = resource(self._runner, self._options)
-            return value
-
-    def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *_RESOURCES})
 
     @property
     def api_base_url(self) -> str:
@@ -210,48 +273,6 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         Resource.__init__(clone, clone._connect(clone._settings, self._http_client()), options)
         return clone
 
-    @endpoint
-    def status(self, **options: Unpack[CallOptions]) -> Call[ServerStatus]:
-        """The server's health and build (`GET /status`, served outside `/v1`)."""
-        # crates/hot_api/src/handlers/health.rs: a bare object, no envelope.
-        return Call(Request("GET", "/status", root=True), object_parser(ServerStatus))
-
-    @endpoint
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Call[Any]:
-        """Call an endpoint that has no helper yet; returns the decoded JSON body
-        (None for an empty answer; a body that is not JSON raises
-        `HotResponseValidationError`). `path` is relative to `/v1` (`/v1/...` is
-        accepted too), except `/status`, which the server serves at its root. Retried as
-        typed calls are: GET, PUT and DELETE after transient failures, POST and
-        PATCH only with `retry_non_idempotent`."""
-        return Call(_escape_hatch_request(method, path, json, params, retry=True), json_body)
-
-    @endpoint
-    def request_raw(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        content: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Call[httpx.Response]:
-        """Like `request`, but sends `content` and `headers` as given, returns the
-        `httpx.Response` and is never retried. A non-2xx answer raises its
-        `HotApiError`, as every call does."""
-        request = _escape_hatch_request(method, path, json, params, content, headers, retry=False)
-        return Call(request, raw_response)
-
 
 class HotClient(_Client[Sync, httpx.Client]):
     """The blocking Hot API client.
@@ -286,6 +307,21 @@ class HotClient(_Client[Sync, httpx.Client]):
     def _http_client(self) -> httpx.Client:
         return self._transport.client
 
+    @property
+    def with_raw_response(self) -> Resources[RawSync]:
+        """This client's operations answering the HTTP response: a call or a page
+        answers a `RawResponse` (`status_code`, `headers`, `request_id`, `elapsed`,
+        `parse()` for what the plain call returns). Streams, waiters and
+        transfers answer as on the client."""
+        return Resources(RawSyncRunner(self._transport), self._options)
+
+    @property
+    def with_streaming_response(self) -> Resources[StreamingSync]:
+        """This client's operations answering a context manager of a
+        `StreamedResponse`, whose body is read as it is iterated (`iter_bytes()`):
+        sent once, never retried; the connection is released when the block ends."""
+        return Resources(StreamingSyncRunner(self._transport), self._options)
+
     def close(self) -> None:
         """Release connections (a client you passed in is left open). Using this
         client afterwards raises `HotClientClosedError`."""
@@ -314,6 +350,18 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
 
     def _http_client(self) -> httpx.AsyncClient:
         return self._transport.client
+
+    @property
+    def with_raw_response(self) -> Resources[RawAsync]:
+        """As `HotClient.with_raw_response`: calls and pages answer an awaitable
+        `AsyncRawResponse`."""
+        return Resources(RawAsyncRunner(self._transport), self._options)
+
+    @property
+    def with_streaming_response(self) -> Resources[StreamingAsync]:
+        """As `HotClient.with_streaming_response`: calls and pages answer an async
+        context manager of an `AsyncStreamedResponse` (`async with`, no `await`)."""
+        return Resources(StreamingAsyncRunner(self._transport), self._options)
 
     async def aclose(self) -> None:
         """Release connections (a client you passed in is left open). Using this
