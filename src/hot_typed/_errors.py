@@ -67,6 +67,7 @@ class HotApiError(HotError):
     None when the body was not the API's JSON error envelope (a proxy's HTML
     page, say); `body` is then the text received. `response` and `request` are
     httpx's objects for the exchange (the response's body already read);
+    `retry_after` the seconds the answer asked to wait (`_retry_after.py`);
     `headers` are the response's, case-insensitive (`headers["Retry-After"]`).
 
     Nothing shows the request's `Authorization` header: not `str`, not `repr`
@@ -80,7 +81,7 @@ class HotApiError(HotError):
         response: httpx.Response,
         code: str | None = None,
         request_id: str | None = None,
-        retry_after: int | None = None,
+        retry_after: float | None = None,
         body: Any = None,
     ) -> None:
         super().__init__(message)
