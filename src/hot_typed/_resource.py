@@ -9,6 +9,12 @@ decorated with the descriptor for its kind. Accessed on a `Resource[Sync]`
 overloads of `__get__`, so `hot.runs.get(...)` is a `Run` and
 `async_hot.runs.get(...)` an awaitable `Run`, from the same line of code.
 
+The same resources bound to the runners of `_response_runners.py` are the
+clients' `with_raw_response` (modes `RawSync` / `RawAsync`) and
+`with_streaming_response` (`StreamingSync` / `StreamingAsync`): there a call
+or a page answers its HTTP response around the value (`_responses.py`), and
+the overloads below say so to type checkers.
+
 Every method also takes the per-request options of its kind (`_options.py`),
 and tells `inspect`, `typing` and `help()` its public signature: the
 builder's parameters, the options, and the type it answers (`_signature.py`).
