@@ -67,7 +67,7 @@ async def test_async_raw_call_is_awaited_and_parses_to_the_plain_answer(
     assert isinstance(raw, AsyncRawResponse)
     assert raw.status_code == 200
     assert raw.request_id == raw.json()["meta"]["request_id"]
-    assert raw.parse() == event
+    assert await raw.parse() == event
 
 
 def test_sync_raw_page_parses_to_a_page_that_walks_on(emulator: HotEmulator) -> None:
@@ -88,7 +88,7 @@ async def test_async_raw_page_parses_to_an_async_page(emulator: HotEmulator) -> 
     async with AsyncHotClient(emulator.api_key, base_url=emulator.base_url) as hot:
         await hot.events.publish({"event_type": "raw:page", "event_data": {}})
         raw = await hot.with_raw_response.events.list(limit=1)
-        page = raw.parse()
+        page = await raw.parse()
         assert len(page) == 1
         assert page.meta is not None
         assert raw.request_id == str(page.meta.request_id)

@@ -80,7 +80,7 @@ async def async_mistakes(hot: AsyncHotClient) -> None:
     for _event in hot.streams.subscribe(ID):  # E: attr-defined
         pass
     hot.runs.list()  # E: unused-coroutine
-    (await hot.with_raw_response.runs.get(ID)).parse().reslt  # E: attr-defined
+    (await (await hot.with_raw_response.runs.get(ID)).parse()).reslt  # E: attr-defined
     async with hot.with_streaming_response.files.download(ID) as streamed:
         for _part in streamed.iter_bytes():  # E: attr-defined
             pass

@@ -276,7 +276,7 @@ async def async_client(hot: AsyncHotClient) -> None:
     assert_type(await hot.files.delete(ID), None)
     assert_type(await hot.files.download(ID), httpx.Response)
     assert_type(await hot.with_raw_response.runs.get(ID), AsyncRawResponse[Run])
-    assert_type((await hot.with_raw_response.runs.get(ID)).parse(), Run)
+    assert_type(await (await hot.with_raw_response.runs.get(ID)).parse(), Run)
     assert_type(await hot.with_raw_response.runs.list(), AsyncRawResponse[AsyncPage[Run]])
     async with hot.with_streaming_response.files.download(ID) as astreamed:
         assert_type(astreamed, AsyncStreamedResponse[httpx.Response])

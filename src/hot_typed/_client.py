@@ -354,7 +354,7 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
     @property
     def with_raw_response(self) -> Resources[RawAsync]:
         """As `HotClient.with_raw_response`: calls and pages answer an awaitable
-        `AsyncRawResponse`."""
+        `AsyncRawResponse`, whose `parse()` is awaited too."""
         return Resources(RawAsyncRunner(self._transport), self._options)
 
     @property

@@ -75,8 +75,8 @@ class _Exchange(Generic[T]):
         return str(request_id) if request_id is not None else None
 
 
-class RawResponse(_Exchange[T]):
-    """A call's answer, its body read: what the plain call returns is `parse()`."""
+class _Read(_Exchange[T]):
+    """An answer whose body was read whole before it was returned."""
 
     __slots__ = ()
 
@@ -104,17 +104,31 @@ class RawResponse(_Exchange[T]):
         """The body decoded as JSON, untouched by any model."""
         return self.http_response.json()
 
-    def parse(self) -> T:
-        """What the plain call returns (validated on first call, then kept)."""
+    def _parsed_value(self) -> T:
         if self._parsed is _UNPARSED:
             self._parsed = self._parse(self.http_response)
         return self._parsed
 
 
-class AsyncRawResponse(RawResponse[T]):
-    """`RawResponse` of `AsyncHotClient`; its body was read before it was returned."""
+class RawResponse(_Read[T]):
+    """A call's answer, its body read: what the plain call returns is `parse()`."""
 
     __slots__ = ()
+
+    def parse(self) -> T:
+        """What the plain call returns (validated on first call, then kept)."""
+        return self._parsed_value()
+
+
+class AsyncRawResponse(_Read[T]):
+    """`RawResponse` of `AsyncHotClient`: `await response.parse()`, as every read
+    of the async client is awaited (the body was read before it was returned)."""
+
+    __slots__ = ()
+
+    async def parse(self) -> T:
+        """What the plain call returns (validated on first call, then kept)."""
+        return self._parsed_value()
 
 
 class StreamedResponse(_Exchange[T]):
