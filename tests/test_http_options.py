@@ -17,6 +17,7 @@ from hot_typed._demo import install_handlers
 from hot_typed.testing import HotEmulator, HttpRequest, HttpResponse, LoopbackServer
 
 from . import payloads as p
+from .connect_proxy import ConnectProxy
 from .h2_server import H2Server
 from .sse_script import close, resolve
 
@@ -54,6 +55,24 @@ async def test_http2_true_speaks_http2_to_a_server_offering_it(
     assert [r[":path"] for r in server.requests] == ["/v1/env", "/v1/env"]
     assert server.requests[0]["authorization"] == f"Bearer {TOKEN}"
     assert server.requests[0]["user-agent"].startswith("hot-sdk-python/")
+
+
+async def test_https_through_a_connect_proxy_tunnels_to_the_server(
+    mode: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with H2Server(ENV) as server, ConnectProxy() as proxy:
+        ca = tmp_path / "ca.pem"
+        server.ca.cert_pem.write_to_path(str(ca))
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+        origin = server.base_url
+        hot = _client(mode, origin, http2=True, proxy=proxy.url)
+        try:
+            env = await resolve(hot.env.get())
+        finally:
+            await close(hot)
+    assert env.raw == ENV["data"]
+    assert proxy.targets == [origin.removeprefix("https://")]
+    assert [r[":path"] for r in server.requests] == ["/v1/env"]
 
 
 # ---------------------------------------------------------------- proxy
