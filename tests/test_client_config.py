@@ -93,7 +93,7 @@ def test_a_user_client_and_an_own_client_send_the_same_identity_headers() -> Non
     for call in route.calls:
         headers = call.request.headers
         assert headers["authorization"] == "Bearer tok"
-        assert headers["user-agent"].startswith("hot-typed-python/")
+        assert headers["user-agent"].startswith("hot-sdk-python/")
         assert headers.get_list("accept") == ["application/json"]
 
 

@@ -171,7 +171,7 @@ def test_every_request_identifies_the_client(kind: str) -> None:
     _, sent = exchange(
         kind, lambda c: c.env.get(), httpx.Response(200, json=p.item(p.environment()))
     )
-    assert sent[0].headers["user-agent"].startswith("hot-typed-python/")
+    assert sent[0].headers["user-agent"].startswith("hot-sdk-python/")
     assert sent[0].headers["accept"] == "application/json"
 
 

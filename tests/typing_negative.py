@@ -63,6 +63,13 @@ def sync_mistakes(hot: HotClient) -> None:
     hot.env.get(extra_header={"X-N": "1"})  # E: call-arg
     hot.with_options(token="other")  # E: call-arg
     hot.token = "other"  # E: misc
+    # raw responses: the wrapper is not the model; parse() is
+    hot.with_raw_response.runs.get(ID).status  # E: attr-defined
+    hot.with_raw_response.runs.get(ID).parse().stauts  # E: attr-defined
+    for _chunk in hot.with_streaming_response.files.download(ID):  # E: attr-defined
+        pass
+    HotClient("t", http2="yes")  # E: arg-type
+    HotClient("t", event_hooks={"request": "hook"})  # E: dict-item
 
 
 async def async_mistakes(hot: AsyncHotClient) -> None:
@@ -73,6 +80,10 @@ async def async_mistakes(hot: AsyncHotClient) -> None:
     for _event in hot.streams.subscribe(ID):  # E: attr-defined
         pass
     hot.runs.list()  # E: unused-coroutine
+    (await (await hot.with_raw_response.runs.get(ID)).parse()).reslt  # E: attr-defined
+    async with hot.with_streaming_response.files.download(ID) as streamed:
+        for _part in streamed.iter_bytes():  # E: attr-defined
+            pass
 
 
 def model_mistakes() -> None:

@@ -18,6 +18,8 @@ from hot_typed import (
     AsyncEventStream,
     AsyncHotClient,
     AsyncPage,
+    AsyncRawResponse,
+    AsyncStreamedResponse,
     BlobRef,
     Build,
     BuildUpload,
@@ -40,6 +42,7 @@ from hot_typed import (
     Permissions,
     Project,
     ProjectActivation,
+    RawResponse,
     RevokeAll,
     Run,
     RunStats,
@@ -52,6 +55,7 @@ from hot_typed import (
     Session,
     SessionCreate,
     StreamData,
+    StreamedResponse,
     StreamEvent,
     Task,
     TaskUpdate,
@@ -142,6 +146,16 @@ def sync_client(hot: HotClient) -> None:
     assert_type(hot.files.get(ID), File)
     assert_type(hot.files.delete(ID), None)
     assert_type(hot.files.download(ID), httpx.Response)
+    # raw and streaming responses: the plain call's type, wrapped
+    assert_type(hot.with_raw_response.runs.get(ID), RawResponse[Run])
+    assert_type(hot.with_raw_response.runs.get(ID).parse(), Run)
+    assert_type(hot.with_raw_response.runs.list(), RawResponse[Page[Run]])
+    assert_type(hot.with_raw_response.status().request_id, str | None)
+    with hot.with_streaming_response.files.download(ID) as streamed:
+        assert_type(streamed, StreamedResponse[httpx.Response])
+        for chunk in streamed.iter_bytes():
+            assert_type(chunk, bytes)
+    assert_type(hot.with_raw_response.runs.wait(ID), FinishedRun)
     assert_type(hot.files.upload("a/b.txt", b"hi"), File)
     assert_type(hot.files.initiate_upload({"path": "big.bin"}), InitiateUpload)
     assert_type(hot.files.upload_part(ID, 1, b"part"), UploadPart)
@@ -274,6 +288,14 @@ async def async_client(hot: AsyncHotClient) -> None:
     assert_type(await hot.files.get(ID), File)
     assert_type(await hot.files.delete(ID), None)
     assert_type(await hot.files.download(ID), httpx.Response)
+    assert_type(await hot.with_raw_response.runs.get(ID), AsyncRawResponse[Run])
+    assert_type(await (await hot.with_raw_response.runs.get(ID)).parse(), Run)
+    assert_type(await hot.with_raw_response.runs.list(), AsyncRawResponse[AsyncPage[Run]])
+    async with hot.with_streaming_response.files.download(ID) as astreamed:
+        assert_type(astreamed, AsyncStreamedResponse[httpx.Response])
+        async for achunk in astreamed.iter_bytes():
+            assert_type(achunk, bytes)
+        assert_type(await astreamed.parse(), httpx.Response)
     assert_type(await hot.files.upload("a/b.txt", b"hi"), File)
     assert_type(await hot.files.initiate_upload({"path": "big.bin"}), InitiateUpload)
     assert_type(await hot.files.upload_part(ID, 1, b"part"), UploadPart)

@@ -40,6 +40,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UnprocessableEntityError",
     ),
     "._models._base": ("OpenEnum", "RequestModel", "WireModel"),
+    "._request_ids": ("request_id_of",),
+    "._responses": (
+        "AsyncRawResponse",
+        "AsyncStreamedResponse",
+        "RawResponse",
+        "StreamedResponse",
+    ),
     "._models._common": ("Meta", "Pagination"),
     "._models.blobs": ("BLOB_REF_TYPE", "BlobRef", "find_blob_refs"),
     "._models.auth": (
@@ -311,6 +318,13 @@ if TYPE_CHECKING:
         WaitOptions as WaitOptions,
     )
     from ._pagination import AsyncPage as AsyncPage, Page as Page
+    from ._request_ids import request_id_of as request_id_of
+    from ._responses import (
+        AsyncRawResponse as AsyncRawResponse,
+        AsyncStreamedResponse as AsyncStreamedResponse,
+        RawResponse as RawResponse,
+        StreamedResponse as StreamedResponse,
+    )
     from ._resources.webhooks import WebhookResponse as WebhookResponse
     from ._sources import UploadSource as UploadSource
     from ._sse import AsyncEventStream as AsyncEventStream, EventStream as EventStream

@@ -11,10 +11,28 @@ import httpx
 from typing_extensions import Self, Unpack
 
 from ._frames import DEFAULT_MAX_FRAME_BYTES
+from ._http_options import EventHooks, HttpOptions, ProxyTypes
+from ._logs import apply_hot_log
 from ._models.status import ServerStatus
 from ._options import CallOptions, Options, QueryValue
 from ._request import Call, Request
-from ._resource import Async, ModeT, Resource, Sync, endpoint
+from ._resource import (
+    Async,
+    ModeT,
+    RawAsync,
+    RawSync,
+    Resource,
+    StreamingAsync,
+    StreamingSync,
+    Sync,
+    endpoint,
+)
+from ._response_runners import (
+    RawAsyncRunner,
+    RawSyncRunner,
+    StreamingAsyncRunner,
+    StreamingSyncRunner,
+)
 from ._runner import AsyncRunner, Runner, SyncRunner
 from ._transport import AsyncTransport, Settings, SyncTransport
 from ._wire import json_body, json_bytes, object_parser, raw_response
@@ -33,7 +51,7 @@ if TYPE_CHECKING:
     from ._resources.streams import Streams
     from ._resources.webhooks import Webhooks
 
-__all__ = ["AsyncHotClient", "HotClient"]
+__all__ = ["AsyncHotClient", "HotClient", "Resources"]
 
 HttpxT = TypeVar("HttpxT", httpx.Client, httpx.AsyncClient)
 P = ParamSpec("P")
@@ -99,8 +117,9 @@ def _escape_hatch_request(
     )
 
 
-class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
-    """What both clients share: construction, resources, escape hatches, safe repr."""
+class Resources(Resource[ModeT]):
+    """Every resource and escape hatch of the API, in one mode: what a client is, and
+    what its `with_raw_response` and `with_streaming_response` are."""
 
     # Declared for type checkers; each is created on first access (see `_RESOURCES`).
     blobs: Blobs[ModeT]
@@ -120,31 +139,6 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
     tasks: Tasks[ModeT]
     webhooks: Webhooks[ModeT]
 
-    def __init__(
-        self,
-        token: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 2,
-        client: HttpxT | None = None,
-        retry_non_idempotent: bool = False,
-        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
-    ) -> None:
-        self._settings = Settings(
-            token,
-            base_url,
-            timeout,
-            max_retries,
-            retry_non_idempotent=retry_non_idempotent,
-            max_sse_frame_bytes=max_sse_frame_bytes,
-        )
-        super().__init__(self._connect(self._settings, client))
-
-    def _connect(self, settings: Settings, client: HttpxT | None) -> Runner:
-        """The runner doing this client's I/O, over `client` or one of its own."""
-        raise NotImplementedError
-
     if not TYPE_CHECKING:
         # Hidden from type checkers, so a misspelt attribute stays an error there.
         def __getattr__(self, name: str) -> Any:
@@ -161,6 +155,86 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *_RESOURCES})
+
+    @endpoint
+    def status(self, **options: Unpack[CallOptions]) -> Call[ServerStatus]:
+        """The server's health and build (`GET /status`, served outside `/v1`)."""
+        # crates/hot_api/src/handlers/health.rs: a bare object, no envelope.
+        return Call(Request("GET", "/status", root=True), object_parser(ServerStatus))
+
+    @endpoint
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[Any]:
+        """Call an endpoint that has no helper yet; returns the decoded JSON body
+        (None for an empty answer; a body that is not JSON raises
+        `HotResponseValidationError`). `path` is relative to `/v1` (`/v1/...` is
+        accepted too), except `/status`, which the server serves at its root. Retried as
+        typed calls are: GET, PUT and DELETE after transient failures, POST and
+        PATCH only with `retry_non_idempotent`."""
+        return Call(_escape_hatch_request(method, path, json, params, retry=True), json_body)
+
+    @endpoint
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Call[httpx.Response]:
+        """Like `request`, but sends `content` and `headers` as given, returns the
+        `httpx.Response` and is never retried. A non-2xx answer raises its
+        `HotApiError`, as every call does."""
+        request = _escape_hatch_request(method, path, json, params, content, headers, retry=False)
+        return Call(request, raw_response)
+
+
+class _Client(Resources[ModeT], Generic[ModeT, HttpxT]):
+    """What both clients share: construction, settings, safe repr."""
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        client: HttpxT | None = None,
+        retry_non_idempotent: bool = False,
+        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        http2: bool = False,
+        proxy: ProxyTypes | None = None,
+        event_hooks: EventHooks | None = None,
+    ) -> None:
+        apply_hot_log()
+        http = HttpOptions(http2, proxy, event_hooks)
+        http.check_for(client)
+        self._settings = Settings(
+            token,
+            base_url,
+            timeout,
+            max_retries,
+            retry_non_idempotent=retry_non_idempotent,
+            max_sse_frame_bytes=max_sse_frame_bytes,
+        )
+        super().__init__(self._connect(self._settings, client, http))
+
+    def _connect(
+        self, settings: Settings, client: HttpxT | None, http: HttpOptions | None = None
+    ) -> Runner:
+        """The runner doing this client's I/O, over `client` or one of its own
+        (created with `http`)."""
+        raise NotImplementedError
 
     @property
     def api_base_url(self) -> str:
@@ -208,48 +282,6 @@ class _Client(Resource[ModeT], Generic[ModeT, HttpxT]):
         Resource.__init__(clone, clone._connect(clone._settings, self._http_client()), options)
         return clone
 
-    @endpoint
-    def status(self, **options: Unpack[CallOptions]) -> Call[ServerStatus]:
-        """The server's health and build (`GET /status`, served outside `/v1`)."""
-        # crates/hot_api/src/handlers/health.rs: a bare object, no envelope.
-        return Call(Request("GET", "/status", root=True), object_parser(ServerStatus))
-
-    @endpoint
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Call[Any]:
-        """Call an endpoint that has no helper yet; returns the decoded JSON body
-        (None for an empty answer; a body that is not JSON raises
-        `HotResponseValidationError`). `path` is relative to `/v1` (`/v1/...` is
-        accepted too), except `/status`, which the server serves at its root. Retried as
-        typed calls are: GET, PUT and DELETE after transient failures, POST and
-        PATCH only with `retry_non_idempotent`."""
-        return Call(_escape_hatch_request(method, path, json, params, retry=True), json_body)
-
-    @endpoint
-    def request_raw(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        content: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Call[httpx.Response]:
-        """Like `request`, but sends `content` and `headers` as given, returns the
-        `httpx.Response` and is never retried. A non-2xx answer raises its
-        `HotApiError`, as every call does."""
-        request = _escape_hatch_request(method, path, json, params, content, headers, retry=False)
-        return Call(request, raw_response)
-
 
 class HotClient(_Client[Sync, httpx.Client]):
     """The blocking Hot API client.
@@ -269,10 +301,16 @@ class HotClient(_Client[Sync, httpx.Client]):
     Every operation takes per-request options (`extra_headers`, `extra_query`,
     `extra_body`, `timeout`); `with_options(...)` makes a configured copy that
     shares this client's connections.
+
+    `http2=True` (needs `hot-typed[http2]`), `proxy=` and `event_hooks=` (httpx's
+    `{"request": [...], "response": [...]}`, the place to attach tracing)
+    configure the httpx client created here; with `client=`, configure that one.
     """
 
-    def _connect(self, settings: Settings, client: httpx.Client | None) -> Runner:
-        self._transport = SyncTransport(settings, client)
+    def _connect(
+        self, settings: Settings, client: httpx.Client | None, http: HttpOptions | None = None
+    ) -> Runner:
+        self._transport = SyncTransport(settings, client, http)
         return SyncRunner(self._transport)
 
     def call(self, function: HotFunction[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -294,6 +332,21 @@ class HotClient(_Client[Sync, httpx.Client]):
     def _http_client(self) -> httpx.Client:
         return self._transport.client
 
+    @property
+    def with_raw_response(self) -> Resources[RawSync]:
+        """This client's operations answering the HTTP response: a call or a page
+        answers a `RawResponse` (`status_code`, `headers`, `request_id`, `elapsed`,
+        `parse()` for what the plain call returns). Streams, waiters and
+        transfers answer as on the client."""
+        return Resources(RawSyncRunner(self._transport), self._options)
+
+    @property
+    def with_streaming_response(self) -> Resources[StreamingSync]:
+        """This client's operations answering a context manager of a
+        `StreamedResponse`, whose body is read as it is iterated (`iter_bytes()`):
+        sent once, never retried; the connection is released when the block ends."""
+        return Resources(StreamingSyncRunner(self._transport), self._options)
+
     def close(self) -> None:
         """Release connections (a client you passed in is left open). Using this
         client afterwards raises `HotClientClosedError`."""
@@ -314,8 +367,10 @@ class HotClient(_Client[Sync, httpx.Client]):
 class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
     """The asyncio Hot API client: the same resources, as coroutines and async iterators."""
 
-    def _connect(self, settings: Settings, client: httpx.AsyncClient | None) -> Runner:
-        self._transport = AsyncTransport(settings, client)
+    def _connect(
+        self, settings: Settings, client: httpx.AsyncClient | None, http: HttpOptions | None = None
+    ) -> Runner:
+        self._transport = AsyncTransport(settings, client, http)
         return AsyncRunner(self._transport)
 
     async def call(
@@ -328,6 +383,18 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
 
     def _http_client(self) -> httpx.AsyncClient:
         return self._transport.client
+
+    @property
+    def with_raw_response(self) -> Resources[RawAsync]:
+        """As `HotClient.with_raw_response`: calls and pages answer an awaitable
+        `AsyncRawResponse`, whose `parse()` is awaited too."""
+        return Resources(RawAsyncRunner(self._transport), self._options)
+
+    @property
+    def with_streaming_response(self) -> Resources[StreamingAsync]:
+        """As `HotClient.with_streaming_response`: calls and pages answer an async
+        context manager of an `AsyncStreamedResponse` (`async with`, no `await`)."""
+        return Resources(StreamingAsyncRunner(self._transport), self._options)
 
     async def aclose(self) -> None:
         """Release connections (a client you passed in is left open). Using this

@@ -19,6 +19,8 @@ from typing import IO, TYPE_CHECKING
 import httpx
 
 from ._errors import HotConnectionError, HotTimeoutError
+from ._failures import failed_request
+from ._failures import where as _where
 from ._transfer import ProgressMeter
 
 if TYPE_CHECKING:
@@ -69,10 +71,13 @@ def _expected_length(response: httpx.Response) -> int | None:
 
 
 def _cut(error: httpx.HTTPError, request: Request) -> Exception:
-    where = f"{request.method} {request.path}"
+    where = _where(request.method, request.path, error)
+    sent = failed_request(error)
     if isinstance(error, httpx.TimeoutException):
-        return HotTimeoutError(f"download {where} timed out while reading the body")
-    return HotConnectionError(f"download {where} was cut: {type(error).__name__}: {error}")
+        return HotTimeoutError(f"download {where} timed out while reading the body", request=sent)
+    return HotConnectionError(
+        f"download {where} was cut: {type(error).__name__}: {error}", request=sent
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,7 @@ class HotApiError(HotError):
     None when the body was not the API's JSON error envelope (a proxy's HTML
     page, say); `body` is then the text received. `response` and `request` are
     httpx's objects for the exchange (the response's body already read);
+    `retry_after` the seconds the answer asked to wait (`_retry_after.py`);
     `headers` are the response's, case-insensitive (`headers["Retry-After"]`).
 
     Nothing shows the request's `Authorization` header: not `str`, not `repr`
@@ -80,7 +81,7 @@ class HotApiError(HotError):
         response: httpx.Response,
         code: str | None = None,
         request_id: str | None = None,
-        retry_after: int | None = None,
+        retry_after: float | None = None,
         body: Any = None,
     ) -> None:
         super().__init__(message)
@@ -206,26 +207,53 @@ class HotClientClosedError(HotError):
 class HotConnectionError(HotError):
     """The request did not get an answer: connection refused, reset or dropped.
 
+    The message names the full URL requested (credentials in it masked).
+    `request` is httpx's request when one was made; `response` is None.
+
     `request_sent` is False when no connection was ever established (refused,
     unreachable): the server cannot have seen the request, so sending it again
     is safe whatever it was. True means it may have arrived.
     """
 
-    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+    def __init__(
+        self, message: str, *, request_sent: bool = True, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(message)
         self.request_sent = request_sent
+        self.request = request
+        """httpx's request that got no answer (None when the failure was not one request's)."""
+        self.response: httpx.Response | None = None
+        """Always None: there was no answer. Here so that every error has both."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return _state_without_credentials(self)
 
 
 class HotTimeoutError(HotError):
     """A connect, read or overall wait timeout expired.
 
     `request_sent` as on `HotConnectionError`: False only for a connect or
-    pool timeout, before anything was sent.
+    pool timeout, before anything was sent. `request` and `response` as on
+    `HotConnectionError`.
     """
 
-    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+    def __init__(
+        self, message: str, *, request_sent: bool = True, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(message)
         self.request_sent = request_sent
+        self.request = request
+        self.response: httpx.Response | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return _state_without_credentials(self)
+
+
+def _state_without_credentials(error: HotConnectionError | HotTimeoutError) -> dict[str, Any]:
+    state = dict(error.__dict__)
+    if error.request is not None:
+        state["request"] = _without_credentials(error.request)
+    return state
 
 
 class HotStreamError(HotError):

@@ -9,6 +9,12 @@ decorated with the descriptor for its kind. Accessed on a `Resource[Sync]`
 overloads of `__get__`, so `hot.runs.get(...)` is a `Run` and
 `async_hot.runs.get(...)` an awaitable `Run`, from the same line of code.
 
+The same resources bound to the runners of `_response_runners.py` are the
+clients' `with_raw_response` (modes `RawSync` / `RawAsync`) and
+`with_streaming_response` (`StreamingSync` / `StreamingAsync`): there a call
+or a page answers its HTTP response around the value (`_responses.py`), and
+the overloads below say so to type checkers.
+
 Every method also takes the per-request options of its kind (`_options.py`),
 and tells `inspect`, `typing` and `help()` its public signature: the
 builder's parameters, the options, and the type it answers (`_signature.py`).
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -35,6 +42,7 @@ from typing_extensions import Self
 from ._options import CallOptions, Options, StreamOptions, WaitOptions
 from ._pagination import AsyncPage, Page
 from ._request import Call, ListCall, StreamCall
+from ._responses import AsyncRawResponse, AsyncStreamedResponse, RawResponse, StreamedResponse
 from ._runner import AsyncRunner
 from ._signature import annotations_of, public_signature, return_type, type_arguments
 from ._sse import AsyncEventStream, EventStream
@@ -46,7 +54,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Async",
+    "RawAsync",
+    "RawSync",
     "Resource",
+    "StreamingAsync",
+    "StreamingSync",
     "Sync",
     "endpoint",
     "follow_endpoint",
@@ -68,7 +80,25 @@ class Async:
     """Mode marker: methods are coroutine functions."""
 
 
-ModeT = TypeVar("ModeT", Sync, Async)
+class RawSync:
+    """Mode marker (`HotClient.with_raw_response`): calls and pages answer a `RawResponse`."""
+
+
+class RawAsync:
+    """Mode marker (`AsyncHotClient.with_raw_response`): they answer an `AsyncRawResponse`."""
+
+
+class StreamingSync:
+    """Mode marker (`HotClient.with_streaming_response`): calls and pages answer a
+    context manager of a `StreamedResponse`."""
+
+
+class StreamingAsync:
+    """Mode marker (`AsyncHotClient.with_streaming_response`): an async context
+    manager of an `AsyncStreamedResponse`."""
+
+
+ModeT = TypeVar("ModeT", Sync, Async, RawSync, RawAsync, StreamingSync, StreamingAsync)
 
 
 class Resource(Generic[ModeT]):
@@ -160,7 +190,8 @@ class _Operation(Generic[P, T]):
         describe = self._describe
         is_async = isinstance(resource._runner, AsyncRunner)
         method: Callable[..., Any]
-        if is_async and self.awaited:
+        # A streaming runner's calls answer an async context manager, not a coroutine.
+        if is_async and self.awaited and not getattr(resource._runner, "immediate", False):
 
             async def method_async(*args: Any, **kwargs: Any) -> Any:
                 return await perform(describe(resource, args, kwargs))
@@ -196,13 +227,19 @@ class _Valued(_Operation[P, T]):
     def _value(self, built: Any) -> Any:
         raise NotImplementedError
 
+    # Several exchanges have no one response to show: in the raw and streaming
+    # modes, such operations answer as in the plain ones.
     @overload
     def __get__(self, resource: None, owner: type) -> Self: ...
     @overload
-    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, T]: ...
+    def __get__(
+        self, resource: Resource[Sync] | Resource[RawSync] | Resource[StreamingSync], owner: type
+    ) -> Callable[P, T]: ...
     @overload
     def __get__(
-        self, resource: Resource[Async], owner: type
+        self,
+        resource: Resource[Async] | Resource[RawAsync] | Resource[StreamingAsync],
+        owner: type,
     ) -> Callable[P, Coroutine[Any, Any, T]]: ...
     def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
         return self if resource is None else self._bind(resource)
@@ -223,10 +260,14 @@ class _Streamed(_Operation[P, T]):
     @overload
     def __get__(self, resource: None, owner: type) -> Self: ...
     @overload
-    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, EventStream[T]]: ...
+    def __get__(
+        self, resource: Resource[Sync] | Resource[RawSync] | Resource[StreamingSync], owner: type
+    ) -> Callable[P, EventStream[T]]: ...
     @overload
     def __get__(
-        self, resource: Resource[Async], owner: type
+        self,
+        resource: Resource[Async] | Resource[RawAsync] | Resource[StreamingAsync],
+        owner: type,
     ) -> Callable[P, AsyncEventStream[T]]: ...
     def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
         return self if resource is None else self._bind(resource)
@@ -240,6 +281,31 @@ class endpoint(_Valued[P, T]):
 
     def _value(self, built: Any) -> Any:
         return type_arguments(built, Call)[0]
+
+    @overload  # type: ignore[override]
+    def __get__(self, resource: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, T]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[Async], owner: type
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    @overload
+    def __get__(self, resource: Resource[RawSync], owner: type) -> Callable[P, RawResponse[T]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[RawAsync], owner: type
+    ) -> Callable[P, Coroutine[Any, Any, AsyncRawResponse[T]]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[StreamingSync], owner: type
+    ) -> Callable[P, AbstractContextManager[StreamedResponse[T]]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[StreamingAsync], owner: type
+    ) -> Callable[P, AbstractAsyncContextManager[AsyncStreamedResponse[T]]]: ...
+    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
+        return self if resource is None else self._bind(resource)
 
 
 class job_endpoint(_Valued[P, T]):
@@ -287,6 +353,22 @@ class list_endpoint(_Operation[P, T]):
     def __get__(
         self, resource: Resource[Async], owner: type
     ) -> Callable[P, Coroutine[Any, Any, AsyncPage[T]]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[RawSync], owner: type
+    ) -> Callable[P, RawResponse[Page[T]]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[RawAsync], owner: type
+    ) -> Callable[P, Coroutine[Any, Any, AsyncRawResponse[AsyncPage[T]]]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[StreamingSync], owner: type
+    ) -> Callable[P, AbstractContextManager[StreamedResponse[Page[T]]]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[StreamingAsync], owner: type
+    ) -> Callable[P, AbstractAsyncContextManager[AsyncStreamedResponse[AsyncPage[T]]]]: ...
     def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
         return self if resource is None else self._bind(resource)
 

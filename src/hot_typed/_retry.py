@@ -29,13 +29,16 @@ class RetryPolicy:
     """Retry rules shared by both clients.
 
     * 429 is retried for every method (the server refused the request before
-      doing anything) after its `retry_after` (body or header), waiting at most
-      `max_retry_after`; a 429 without one is not retried, since nothing says
-      when trying again could succeed.
+      doing anything) after its `retry_after` (`retry-after-ms`, the body's
+      `retry_after`, or `Retry-After` in seconds or as a date: `_retry_after.py`),
+      waiting at most `max_retry_after`; a 429 without one is not retried, since
+      nothing says when trying again could succeed.
     * 502, 503, 504 and failures after the request may have reached the server
       (a dropped connection, a read timeout) are retried with exponential backoff
       and full jitter, but only for idempotent requests, unless
-      `retry_non_idempotent` opts every request in.
+      `retry_non_idempotent` opts every request in. A 5xx that says when to come
+      back (a 503 with `Retry-After`) is retried after that wait instead, capped
+      by `max_retry_after` too.
     * A connection that was never established is retried for every method.
     * Never more than `max_retries` retries, so no storm costs more than
       `max_retries * max(max_retry_after, backoff_cap)` seconds of waiting.
@@ -67,16 +70,19 @@ class RetryPolicy:
         return idempotent or self.retry_non_idempotent
 
     def after_status(
-        self, attempt: int, status: int, retry_after: int | None, *, idempotent: bool
+        self, attempt: int, status: int, retry_after: float | None, *, idempotent: bool
     ) -> float | None:
         """Seconds to wait before retry number `attempt + 1`, or None to give up."""
         if attempt >= self.max_retries:
             return None
         if status == 429:
-            return None if retry_after is None else min(float(retry_after), self.max_retry_after)
+            return None if retry_after is None else self._capped(retry_after)
         if status in _TRANSIENT_STATUSES and self._may_repeat(idempotent):
-            return self.backoff(attempt)
+            return self.backoff(attempt) if retry_after is None else self._capped(retry_after)
         return None
+
+    def _capped(self, retry_after: float) -> float:
+        return min(float(retry_after), self.max_retry_after)
 
     def after_connection_error(
         self, attempt: int, *, reached_server: bool, idempotent: bool
@@ -98,13 +104,14 @@ class RetryPolicy:
         or None to give up.
 
         Any 5xx, a 429, a dropped or refused connection and a timeout are worth
-        another try (a 429 after its `retry_after`, capped, or backoff when it
+        another try (after the answer's `retry_after`, capped, or backoff when it
         has none); other failures, 4xx included, do not heal by waiting.
         """
         if attempt >= self.max_retries:
             return None
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
-            return min(float(error.retry_after), self.max_retry_after)
+        asked = error.retry_after if isinstance(error, _ASKS_TO_WAIT) else None
+        if asked is not None:
+            return self._capped(asked)
         if isinstance(error, _TRANSIENT_FAILURES):
             return self.backoff(attempt)
         return None
@@ -123,4 +130,5 @@ class RetryPolicy:
         return self.backoff(attempt)
 
 
+_ASKS_TO_WAIT = (RateLimitError, InternalServerError)
 _TRANSIENT_FAILURES = (HotConnectionError, HotTimeoutError, InternalServerError, RateLimitError)

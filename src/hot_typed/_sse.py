@@ -23,6 +23,7 @@ from ._errors import (
     HotResponseValidationError,
     HotTimeoutError,
 )
+from ._failures import shown_url
 from ._frames import is_event_stream
 
 __all__ = ["AsyncEventStream", "EventStream", "aiter_events", "iter_events"]
@@ -43,10 +44,13 @@ def _not_an_event_stream(response: httpx.Response) -> HotResponseValidationError
 
 
 def _translate(error: httpx.HTTPError, response: httpx.Response) -> Exception:
-    where = f"{response.request.method} {response.request.url.path}"
+    request = response.request
+    where = f"{request.method} {shown_url(request)}"
     if isinstance(error, httpx.TimeoutException):
-        return HotTimeoutError(f"event stream {where} timed out while reading")
-    return HotConnectionError(f"event stream {where} was cut: {type(error).__name__}: {error}")
+        return HotTimeoutError(f"event stream {where} timed out while reading", request=request)
+    return HotConnectionError(
+        f"event stream {where} was cut: {type(error).__name__}: {error}", request=request
+    )
 
 
 @cache

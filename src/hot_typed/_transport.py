@@ -23,10 +23,13 @@ import httpx
 
 from ._bodies import FilteredStream, Truncate, take_encoding
 from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTimeoutError
+from ._failures import failed_request
+from ._failures import where as _where
 from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
+from ._http_options import HttpOptions
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
-from ._version import __version__
+from ._user_agent import user_agent
 from ._wire import api_error
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncTransport", "SyncTransport", "Settings"]
@@ -35,7 +38,7 @@ logger = logging.getLogger("hot_typed")
 
 DEFAULT_BASE_URL = "https://api.hot.dev"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-USER_AGENT = f"hot-typed-python/{__version__}"
+USER_AGENT = user_agent()
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
@@ -203,7 +206,7 @@ class Settings:
             if delay is None:
                 raise failure
             cause = str(response.status_code)
-        logger.debug(
+        logger.info(
             "%s %s: %s, retry %d of %d in %.2f s",
             request.method,
             request.path,
@@ -283,7 +286,8 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def _translate(error: httpx.HTTPError, request: Request) -> HotError:
-    where = f"{request.method} {request.path}"
+    where = _where(request.method, request.path, error)
+    sent_request = failed_request(error)
     sent = not isinstance(error, _NOT_SENT)
     # Whether a non-idempotent request took effect is unknown: say so, since
     # sending it again is then the caller's decision.
@@ -294,10 +298,14 @@ def _translate(error: httpx.HTTPError, request: Request) -> HotError:
     )
     if isinstance(error, httpx.TimeoutException):
         return HotTimeoutError(
-            f"{where} timed out ({type(error).__name__}){unknown}", request_sent=sent
+            f"{where} timed out ({type(error).__name__}){unknown}",
+            request_sent=sent,
+            request=sent_request,
         )
     return HotConnectionError(
-        f"{where} failed: {type(error).__name__}: {error}{unknown}", request_sent=sent
+        f"{where} failed: {type(error).__name__}: {error}{unknown}",
+        request_sent=sent,
+        request=sent_request,
     )
 
 
@@ -340,7 +348,9 @@ class _Transport(Generic[C]):
 class SyncTransport(_Transport[httpx.Client]):
     client_name = "HotClient"
 
-    def __init__(self, settings: Settings, client: httpx.Client | None) -> None:
+    def __init__(
+        self, settings: Settings, client: httpx.Client | None, http: HttpOptions | None = None
+    ) -> None:
         owns = client is None
         super().__init__(
             settings,
@@ -349,6 +359,7 @@ class SyncTransport(_Transport[httpx.Client]):
                 timeout=settings.timeout,
                 follow_redirects=False,
                 headers=settings.client_headers(),
+                **(http.keywords() if http is not None else {}),
             ),
             owns,
         )
@@ -417,7 +428,9 @@ class SyncTransport(_Transport[httpx.Client]):
 class AsyncTransport(_Transport[httpx.AsyncClient]):
     client_name = "AsyncHotClient"
 
-    def __init__(self, settings: Settings, client: httpx.AsyncClient | None) -> None:
+    def __init__(
+        self, settings: Settings, client: httpx.AsyncClient | None, http: HttpOptions | None = None
+    ) -> None:
         owns = client is None
         super().__init__(
             settings,
@@ -426,6 +439,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                 timeout=settings.timeout,
                 follow_redirects=False,
                 headers=settings.client_headers(),
+                **(http.keywords() if http is not None else {}),
             ),
             owns,
         )

@@ -6,9 +6,7 @@ what is sent and how answers are validated live in one place.
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
 from collections.abc import Callable, Mapping
 from functools import cache
 from types import UnionType
@@ -41,6 +39,8 @@ from ._models._base import (
 from ._models._common import Meta, Pagination
 from ._models._json import to_json_value
 from ._pagination import Raw
+from ._request_ids import remember_request_id, set_request_id
+from ._retry_after import retry_after_seconds
 
 if TYPE_CHECKING:
     # Only in the overloads of `parametrized`: a client that never reads runs or
@@ -310,7 +310,9 @@ def item_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     validator = _item_validator(model)
 
     def parse(response: httpx.Response) -> M:
-        data: M = _validate(validator, response).data
+        envelope = _validate(validator, response)
+        data: M = envelope.data
+        remember_request_id(data, envelope.meta)
         return data
 
     return parse
@@ -350,6 +352,10 @@ def list_parser(
         items = WireItems(document, "data", tuple(map(id, page.data)))
         for item in page.data:
             _set_wire(item, items)
+        if page.meta is not None and page.data and isinstance(page.data[0], WireModel):
+            request_id = str(page.meta.request_id)
+            for item in page.data:
+                set_request_id(item, request_id)
         return page.data, page.pagination, page.meta, document.value
 
     return parse
@@ -454,22 +460,6 @@ def _decode_refused(
 # ---------------------------------------------------------------- errors
 
 
-def _retry_after(value: Any, headers: httpx.Headers) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    header = headers.get("retry-after")
-    if header is None:
-        return None
-    header = header.strip()
-    if header.isdigit():
-        return int(header)
-    try:
-        when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    return max(0, round(when.timestamp() - time.time()))
-
-
 def api_error(response: httpx.Response) -> HotApiError:
     """The `HotApiError` subclass for a non-2xx response whose body has been read."""
     text = response.text
@@ -486,7 +476,7 @@ def api_error(response: httpx.Response) -> HotApiError:
             response=response,
             code=str(code) if code is not None else None,
             request_id=str(request_id) if request_id is not None else None,
-            retry_after=_retry_after(envelope.get("retry_after"), response.headers),
+            retry_after=retry_after_seconds(envelope.get("retry_after"), response.headers),
             body=body,
         )
     reason = response.reason_phrase or "error"
@@ -495,6 +485,6 @@ def api_error(response: httpx.Response) -> HotApiError:
         f"HTTP {status} {reason}" + (f": {snippet}" if snippet else ""),
         response=response,
         request_id=response.headers.get("x-request-id"),
-        retry_after=_retry_after(None, response.headers),
+        retry_after=retry_after_seconds(None, response.headers),
         body=text,
     )

@@ -77,8 +77,9 @@ class WireModel(BaseModel):
     # The wire dict, set by the wrap validator below; or, set by a decoder that
     # validated a whole body from its text (see `TopLevel`), that JSON text or a
     # reference into a `WireDocument`, resolved on first access. A plain slot
-    # keeps the cost to one attribute store.
-    __slots__ = ("_wire",)
+    # keeps the cost to one attribute store. `_request_id`, set by the decoders
+    # of an envelope, is its `meta.request_id` (`hot_typed.request_id_of`).
+    __slots__ = ("_request_id", "_wire")
 
     @model_validator(mode="wrap")
     @classmethod

@@ -13,7 +13,19 @@ from .._models.events import Event, EventCreate, EventCreateParams
 from .._models.runs import Run
 from .._options import CallOptions, WaitOptions
 from .._request import Call, ListCall, Request, path
-from .._resource import Async, ModeT, Resource, Sync, endpoint, list_endpoint, wait_endpoint
+from .._resource import (
+    Async,
+    ModeT,
+    RawAsync,
+    RawSync,
+    Resource,
+    StreamingAsync,
+    StreamingSync,
+    Sync,
+    endpoint,
+    list_endpoint,
+    wait_endpoint,
+)
 from .._streaming import RunStreamFollower, call_body, call_result
 from .._wire import item_parser, list_parser, parametrized, query, request_body
 from ._params import ListQuery
@@ -89,7 +101,7 @@ class Events(Resource[ModeT]):
 
         @overload
         def call_hot(
-            self: Events[Sync],
+            self: Events[Sync] | Events[RawSync] | Events[StreamingSync],
             fn: str,
             args: Sequence[Any] | None = None,
             *,
@@ -100,7 +112,7 @@ class Events(Resource[ModeT]):
         ) -> Any: ...
         @overload
         def call_hot(
-            self: Events[Sync],
+            self: Events[Sync] | Events[RawSync] | Events[StreamingSync],
             fn: str,
             args: Sequence[Any] | None = None,
             *,
@@ -111,7 +123,7 @@ class Events(Resource[ModeT]):
         ) -> T: ...
         @overload
         def call_hot(
-            self: Events[Async],
+            self: Events[Async] | Events[RawAsync] | Events[StreamingAsync],
             fn: str,
             args: Sequence[Any] | None = None,
             *,
@@ -122,7 +134,7 @@ class Events(Resource[ModeT]):
         ) -> Coroutine[Any, Any, Any]: ...
         @overload
         def call_hot(
-            self: Events[Async],
+            self: Events[Async] | Events[RawAsync] | Events[StreamingAsync],
             fn: str,
             args: Sequence[Any] | None = None,
             *,

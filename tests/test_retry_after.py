@@ -1,0 +1,139 @@
+"""Retry-After in all its forms, over loopback: `retry-after-ms`, seconds (whole or
+decimal), an HTTP date, the envelope's `retry_after`; honoured on 429 and on 503,
+capped by `max_retry_after`, ignored when unreadable."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+import hot_typed as ht
+from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
+
+from . import payloads as p
+from .sse_script import close, resolve
+
+ENV = p.item(p.environment())
+
+
+@dataclass
+class Case:
+    status: int
+    headers: Callable[[], dict[str, str]] = dict
+    body_retry_after: Any = None
+    method: str = "GET"
+    #: The wait expected before the one retry, (low, high); None: not retried.
+    wait: tuple[float, float] | None = None
+
+
+def _in(seconds: float) -> dict[str, str]:
+    return {"Retry-After": email.utils.formatdate(time.time() + seconds, usegmt=True)}
+
+
+CASES = {
+    "429 retry-after-ms": Case(429, lambda: {"retry-after-ms": "1500"}, wait=(1.5, 1.5)),
+    "429 seconds": Case(429, lambda: {"Retry-After": "2"}, wait=(2.0, 2.0)),
+    "429 decimal seconds": Case(429, lambda: {"Retry-After": "0.25"}, wait=(0.25, 0.25)),
+    "429 http date": Case(429, lambda: _in(7), wait=(6.0, 8.0)),
+    "429 http date passed": Case(429, lambda: _in(-60), wait=(0.0, 0.0)),
+    "429 body retry_after": Case(429, body_retry_after=3, wait=(3.0, 3.0)),
+    "429 ms before body": Case(
+        429, lambda: {"retry-after-ms": "100"}, body_retry_after=5, wait=(0.1, 0.1)
+    ),
+    "429 body before header": Case(
+        429, lambda: {"Retry-After": "9"}, body_retry_after=1, wait=(1.0, 1.0)
+    ),
+    "429 capped": Case(429, lambda: {"Retry-After": "3600"}, wait=(30.0, 30.0)),
+    "429 unreadable": Case(429, lambda: {"Retry-After": "soon"}),
+    "429 negative": Case(429, lambda: {"Retry-After": "-1"}),
+    "429 nan ms": Case(429, lambda: {"retry-after-ms": "nan"}),
+    "503 seconds": Case(503, lambda: {"Retry-After": "4"}, wait=(4.0, 4.0)),
+    "503 ms": Case(503, lambda: {"retry-after-ms": "20"}, wait=(0.02, 0.02)),
+    "503 body": Case(503, body_retry_after=1, wait=(1.0, 1.0)),
+    "503 capped": Case(503, lambda: {"Retry-After": "100"}, wait=(30.0, 30.0)),
+    "503 without": Case(503, wait=(0.0, 0.25)),
+    "503 on a POST": Case(503, lambda: {"Retry-After": "1"}, method="POST"),
+}
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the client's waits instead of sleeping through them."""
+    recorded: list[float] = []
+
+    async def fake_async_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr("hot_typed._transport.time.sleep", recorded.append)
+    monkeypatch.setattr("asyncio.sleep", fake_async_sleep)
+    return recorded
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("name", list(CASES))
+async def test_retry_after_forms(name: str, mode: str, waits: list[float]) -> None:
+    case = CASES[name]
+
+    def answer(request: HttpRequest) -> HttpResponse:
+        if len(server.requests) > 1:
+            return HttpResponse.json(ENV if request.method == "GET" else p.item(p.event()), 200)
+        error: dict[str, Any] = {"code": "busy", "message": "later"}
+        if case.body_retry_after is not None:
+            error["retry_after"] = case.body_retry_after
+        return HttpResponse.json({"error": error}, case.status, headers=case.headers())
+
+    with LoopbackServer(answer) as server:
+        kind = ht.HotClient if mode == "sync" else ht.AsyncHotClient
+        hot = kind("test-token", base_url=server.base_url, max_retries=1)
+        try:
+            def operation() -> Any:
+                if case.method == "GET":
+                    return hot.env.get()
+                return hot.events.publish({"event_type": "a:b", "event_data": {}})
+
+            if case.wait is None:
+                with pytest.raises(ht.HotApiError) as caught:
+                    await resolve(operation())
+                assert caught.value.status_code == case.status
+            else:
+                await resolve(operation())
+        finally:
+            await close(hot)
+    if case.wait is None:
+        assert len(server.requests) == 1
+        assert waits == []
+    else:
+        low, high = case.wait
+        assert len(server.requests) == 2
+        assert len(waits) == 1
+        assert low <= waits[0] <= high
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "seconds"),
+    [
+        ({"retry-after-ms": "250"}, None, 0.25),
+        ({"Retry-After": "3"}, None, 3.0),
+        ({}, 2, 2.0),
+        ({"Retry-After": "later"}, None, None),
+    ],
+)
+def test_the_error_carries_the_wait_in_seconds(
+    headers: dict[str, str], body: int | None, seconds: float | None
+) -> None:
+    def answer(request: HttpRequest) -> HttpResponse:
+        error: dict[str, Any] = {"code": "rate_limit_exceeded", "message": "slow"}
+        if body is not None:
+            error["retry_after"] = body
+        return HttpResponse.json({"error": error}, 429, headers=headers)
+
+    with LoopbackServer(answer) as server, ht.HotClient(
+        "t", base_url=server.base_url, max_retries=0
+    ) as hot, pytest.raises(ht.RateLimitError) as caught:
+        hot.env.get()
+    assert caught.value.retry_after == seconds
