@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import getproxies
 
 import httpx
 
@@ -406,6 +407,18 @@ class SyncTransport(_Transport[httpx.Client]):
             response.close()
 
 
+def _async_pool() -> httpx.AsyncBaseTransport | None:
+    """The transport of an `AsyncHotClient`'s own httpx client: pools sharded so
+    that thousands of open streams stay cheap (`ShardedPool`). None (httpx's own
+    pool) when the environment names a proxy: httpx honours those only for the
+    transport it creates itself."""
+    if getproxies():
+        return None
+    from ._pool import ShardedPool
+
+    return ShardedPool()
+
+
 class AsyncTransport(_Transport[httpx.AsyncClient]):
     client_name = "AsyncHotClient"
 
@@ -418,6 +431,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                 timeout=settings.timeout,
                 follow_redirects=False,
                 headers=settings.client_headers(),
+                transport=_async_pool(),
             ),
             owns,
         )
