@@ -23,12 +23,17 @@ from urllib.request import getproxies
 import httpx
 
 from ._bodies import FilteredStream, Truncate, take_encoding
-from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTimeoutError
+from ._errors import (
+    HotApiError,
+    HotClientClosedError,
+    HotConnectionError,
+    HotError,
+    HotTimeoutError,
+)
 from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
 from ._version import __version__
-from ._wire import api_error
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncTransport", "SyncTransport", "Settings"]
 
@@ -189,7 +194,7 @@ class Settings:
             cause = type(error).__name__
         else:
             assert response is not None
-            failure = api_error(response)
+            failure = _api_error(response)
             if request.retry:
                 delay = self.policy.after_status(
                     attempt,
@@ -269,6 +274,14 @@ def _capped(timeout: httpx.Timeout, cap: float) -> httpx.Timeout:
         write=cap if timeout.write is None else min(timeout.write, cap),
         pool=cap if timeout.pool is None else min(timeout.pool, cap),
     )
+
+
+def _api_error(response: httpx.Response) -> HotApiError:
+    # The serialization layer loads pydantic: left until a request fails, so that
+    # importing a client and creating one never loads it.
+    from ._wire import api_error
+
+    return api_error(response)
 
 
 # Failures where the request cannot have reached the server.
@@ -399,7 +412,7 @@ class SyncTransport(_Transport[httpx.Client]):
                     response.read()
                 except httpx.HTTPError as error:
                     raise _translate(error, request) from error
-                raise api_error(response)
+                raise _api_error(response)
             if request.accept == "text/event-stream":
                 limit_frames(response, self.settings.max_sse_frame_bytes)
             yield response
@@ -492,7 +505,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                     await response.aread()
                 except httpx.HTTPError as error:
                     raise _translate(error, request) from error
-                raise api_error(response)
+                raise _api_error(response)
             if request.accept == "text/event-stream":
                 limit_frames(response, self.settings.max_sse_frame_bytes)
             yield response
