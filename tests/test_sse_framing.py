@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import logging
 import tracemalloc
 import zlib
@@ -298,3 +299,61 @@ def test_the_frame_bound_is_exact_however_reads_cut_the_stream(mode: str) -> Non
         assert [len(e.raw["p"]) for e in events] == [len(f) - 2 * len(eol) - 29 for f in expected]
 
     check()
+
+
+# ---------------------------------------------------------------- framing however reads cut it
+
+_EOL = st.sampled_from([b"\n", b"\r\n", b"\r"])
+
+
+@st.composite
+def _sse_frames(draw: st.DrawFn) -> tuple[bytes, list[dict[str, Any]]]:
+    """Frames as a server may write them: comments, `id:`/`retry:`/unknown fields,
+    an event name or none, a JSON object over one to three `data:` lines (with or
+    without the space after the colon), any kind of line end; and the objects they carry."""
+    wire = b""
+    expected: list[dict[str, Any]] = []
+    for n in range(draw(st.integers(0, 4))):
+        lines: list[bytes] = []
+        for extra in draw(st.lists(st.sampled_from([b": note", b"id: 9", b"retry: 5", b"x"]))):
+            lines.append(extra)
+        if draw(st.booleans()):
+            lines.append(b"event: x:frame")
+        # The object's members, each on a line of its own or run together.
+        members = ['{"type":"x:frame"', f'"n":{n}', f'"text":{json.dumps(draw(st.text()))}}}']
+        pieces = [members[0]]
+        for member in members[1:]:
+            if draw(st.booleans()):
+                pieces[-1] += ","
+                pieces.append(member)
+            else:
+                pieces[-1] += "," + member
+        lines.extend((b"data: " if draw(st.booleans()) else b"data:") + p.encode() for p in pieces)
+        # One kind of line end per frame: a `\r` then a `\n` would be one line end.
+        eol = draw(_EOL)
+        wire += b"".join(line + eol for line in lines) + eol
+        expected.append(json.loads("\n".join(pieces)))
+    return wire, expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames=_sse_frames(), reads=st.lists(st.integers(1, 40), min_size=1, max_size=6))
+def test_every_frame_arrives_however_its_lines_end_and_its_bytes_are_cut(
+    mode: str, frames: tuple[bytes, list[dict[str, Any]]], reads: list[int]
+) -> None:
+    wire, expected = frames
+    chunks: list[bytes] = []
+    at = 0
+    while at < len(wire):
+        size = reads[len(chunks) % len(reads)]
+        chunks.append(wire[at : at + size])
+        at += size
+
+    async def received() -> list[Any]:
+        client = over_transport(mode, chunks)
+        try:
+            return [e.raw for e in await collect(client.streams.subscribe(STREAM))]
+        finally:
+            await close(client)
+
+    assert asyncio.run(received()) == expected

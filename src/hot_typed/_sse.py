@@ -1,4 +1,4 @@
-"""Typed event streams over SSE responses. Framing is httpx-sse's job, and the bytes
+"""Typed event streams over SSE responses. Framing is `_sse_text`'s job, and the bytes
 it reads are bounded by `_frames`; this module only checks the response is an event
 stream, decodes each frame's data into a model, decides what a frame that cannot be
 decoded means, and turns transport failures into `HotError`s."""
@@ -14,7 +14,6 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar, Union
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent
 from typing_extensions import Self
 
 from ._errors import (
@@ -24,6 +23,7 @@ from ._errors import (
     HotTimeoutError,
 )
 from ._frames import is_event_stream
+from ._sse_text import aiter_sse, iter_sse
 
 __all__ = ["AsyncEventStream", "EventStream", "aiter_events", "iter_events"]
 
@@ -59,7 +59,7 @@ def _known_event_names() -> frozenset[str]:
     return known.tags
 
 
-def _undecodable(sse: ServerSentEvent, error: HotJsonDecodeError) -> None:
+def _undecodable(name: str, data: str, error: HotJsonDecodeError) -> None:
     """Skip, or raise for, a frame whose data is not JSON Python can read.
 
     (A frame with no data, only `id:` or `retry:` fields say, dispatches no event,
@@ -70,15 +70,13 @@ def _undecodable(sse: ServerSentEvent, error: HotJsonDecodeError) -> None:
     one that ends the stream (`run:stop`, a terminal `run:update`): it raises
     `HotJsonDecodeError` rather than leave the caller waiting for it.
     """
-    if sse.event == "keepalive" or sse.event not in _known_event_names():
-        logger.warning(
-            "skipping an SSE %r frame that is not valid JSON: %.200r", sse.event, sse.data
-        )
+    if name == "keepalive" or name not in _known_event_names():
+        logger.warning("skipping an SSE %r frame that is not valid JSON: %.200r", name, data)
         return
     raise HotJsonDecodeError(
-        f"an SSE {sse.event!r} frame is not JSON Python can read ({error}); it may be "
+        f"an SSE {name!r} frame is not JSON Python can read ({error}); it may be "
         "the event that ends the stream, so the stream stops here",
-        raw=sse.data,
+        raw=data,
         validation_error=error.validation_error,
     ) from error
 
@@ -92,13 +90,11 @@ def iter_events(response: httpx.Response, decode: Callable[[str], E | None]) -> 
             raise _translate(error, response) from error
         raise _not_an_event_stream(response)
     try:
-        for sse in EventSource(response).iter_sse():
-            if not sse.data:
-                continue
+        for name, data in iter_sse(response.iter_text()):
             try:
-                event = decode(sse.data)
+                event = decode(data)
             except HotJsonDecodeError as error:
-                _undecodable(sse, error)
+                _undecodable(name, data, error)
                 continue
             if event is not None:
                 yield event
@@ -117,13 +113,11 @@ async def aiter_events(
             raise _translate(error, response) from error
         raise _not_an_event_stream(response)
     try:
-        async for sse in EventSource(response).aiter_sse():
-            if not sse.data:
-                continue
+        async for name, data in aiter_sse(response.aiter_text()):
             try:
-                event = decode(sse.data)
+                event = decode(data)
             except HotJsonDecodeError as error:
-                _undecodable(sse, error)
+                _undecodable(name, data, error)
                 continue
             if event is not None:
                 yield event
