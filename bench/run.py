@@ -74,7 +74,7 @@ FULL = Size(
     memory_every=10_000,
     subscriptions=2000,
     subscription_events=200,
-    subscription_rounds=2,
+    subscription_rounds=3,
 )
 SMOKE = Size(
     sse_events=300,

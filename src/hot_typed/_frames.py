@@ -1,4 +1,4 @@
-"""The bytes of an event stream before httpx-sse parses them: decoded in bounded
+"""The bytes of an event stream before `_sse_text` parses them: decoded in bounded
 pieces when a proxy compressed them, a leading byte order mark dropped, and every
 frame measured against the client's limit."""
 
@@ -60,7 +60,7 @@ class _FrameLimit:
     holds, and the current one as soon as it grows; the frames before one found
     too long are passed on first. Only about the first `max_bytes` of the current
     frame are held, for the error. It only finds where frames end: parsing them
-    stays httpx-sse's job.
+    stays `_sse_text`'s job.
     """
 
     def __init__(self, max_bytes: int, where: str) -> None:
