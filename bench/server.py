@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import sys
 import uuid
 from typing import Any
@@ -171,11 +172,20 @@ async def _serve(
         writer.close()
 
 
+def _raise_open_files_limit() -> None:
+    # A socket per subscription: thousands at once.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else hard
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 async def _main() -> None:
+    _raise_open_files_limit()
     bodies = _Bodies()
     bodies.page(100, 0)
     server = await asyncio.start_server(
-        lambda r, w: _serve(r, w, bodies), "127.0.0.1", 0, backlog=1024
+        lambda r, w: _serve(r, w, bodies), "127.0.0.1", 0, backlog=4096
     )
     port = server.sockets[0].getsockname()[1]
     print(port, flush=True)

@@ -39,5 +39,5 @@ def test_the_smoke_benchmark_prints_every_figure_for_every_contender_and_a_verdi
             assert "hot-typed / raw     : min" in section
     assert "complete 5/5" in out
     verdicts = [line for line in out.splitlines() if line.startswith(("PASS", "FAIL"))]
-    assert len(verdicts) == 6
+    assert len(verdicts) == 7
     assert "machine:" in out

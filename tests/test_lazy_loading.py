@@ -67,3 +67,22 @@ def test_importing_the_client_loads_no_resource_models_until_a_resource_is_used(
     assert "hot_typed._resources.runs" in after_runs
     assert "hot_typed._models.permissions" not in after_runs
     assert asyncio_loaded == "False"
+
+
+def test_importing_and_creating_either_client_loads_no_pydantic_until_a_call() -> None:
+    script = (
+        "import sys\n"
+        "from hot_typed import AsyncHotClient, HotClient\n"
+        "HotClient('token', base_url='http://127.0.0.1:1')\n"
+        "AsyncHotClient('token', base_url='http://127.0.0.1:1')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'))\n"
+        "import inspect\n"
+        "print(inspect.signature(HotClient('token', base_url='http://127.0.0.1:1').status))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    loaded, status_signature = out
+    assert loaded == "[]"
+    # The return annotation still resolves, loading the model only now.
+    assert status_signature.endswith("-> hot_typed._models.status.ServerStatus")

@@ -13,7 +13,6 @@ from typing_extensions import Self, Unpack
 from ._frames import DEFAULT_MAX_FRAME_BYTES
 from ._http_options import EventHooks, HttpOptions, ProxyTypes
 from ._logs import apply_hot_log
-from ._models.status import ServerStatus
 from ._options import CallOptions, Options, QueryValue
 from ._request import Call, Request
 from ._resource import (
@@ -35,10 +34,14 @@ from ._response_runners import (
 )
 from ._runner import AsyncRunner, Runner, SyncRunner
 from ._transport import AsyncTransport, Settings, SyncTransport
-from ._wire import json_body, json_bytes, object_parser, raw_response
 
+# The serialization layer and the models load pydantic: each operation of the
+# client imports what it decodes with when it is called, so that importing the
+# client and creating one never load it (`__getattr__` below resolves the
+# annotations for `inspect` and `typing`).
 if TYPE_CHECKING:
     from ._functions import HotFunction
+    from ._models.status import ServerStatus
     from ._resources.auth import ServiceKeys, Sessions
     from ._resources.blobs import Blobs
     from ._resources.domains import Domains
@@ -100,6 +103,8 @@ def _escape_hatch_request(
     root = path in ROOT_PATHS
     if path == "/v1" or path.startswith("/v1/"):
         path = path[len("/v1") :]
+    from ._wire import json_bytes
+
     body = None if json is None else json_bytes(json)
     given = dict(headers or {})
     content_type = next((v for k, v in given.items() if k.lower() == "content-type"), None)
@@ -115,6 +120,14 @@ def _escape_hatch_request(
         headers=extra or None,
         root=root,
     )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ServerStatus":
+        from ._models.status import ServerStatus
+
+        return ServerStatus
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Resources(Resource[ModeT]):
@@ -159,6 +172,9 @@ class Resources(Resource[ModeT]):
     @endpoint
     def status(self, **options: Unpack[CallOptions]) -> Call[ServerStatus]:
         """The server's health and build (`GET /status`, served outside `/v1`)."""
+        from ._models.status import ServerStatus
+        from ._wire import object_parser
+
         # crates/hot_api/src/handlers/health.rs: a bare object, no envelope.
         return Call(Request("GET", "/status", root=True), object_parser(ServerStatus))
 
@@ -178,6 +194,8 @@ class Resources(Resource[ModeT]):
         accepted too), except `/status`, which the server serves at its root. Retried as
         typed calls are: GET, PUT and DELETE after transient failures, POST and
         PATCH only with `retry_non_idempotent`."""
+        from ._wire import json_body
+
         return Call(_escape_hatch_request(method, path, json, params, retry=True), json_body)
 
     @endpoint
@@ -195,6 +213,8 @@ class Resources(Resource[ModeT]):
         """Like `request`, but sends `content` and `headers` as given, returns the
         `httpx.Response` and is never retried. A non-2xx answer raises its
         `HotApiError`, as every call does."""
+        from ._wire import raw_response
+
         request = _escape_hatch_request(method, path, json, params, content, headers, retry=False)
         return Call(request, raw_response)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._models._common import Meta, Pagination
+if TYPE_CHECKING:
+    # Annotations only: importing a client does not load pydantic's models.
+    from ._models._common import Meta, Pagination
 
 __all__ = ["AsyncPage", "Page"]
 

@@ -69,11 +69,31 @@ def public_signature(
 
 def return_type(function: Callable[..., Any]) -> Any:
     """`function`'s return annotation, evaluated in its module (and only that one:
-    its parameters may name types imported for type checkers only)."""
+    its parameters may name types imported for type checkers only). A name the
+    module leaves to its `__getattr__` (PEP 562, imported on first use) resolves too."""
     annotation = function.__annotations__["return"]
     if isinstance(annotation, str):
-        return eval(annotation, function.__globals__)
+        return eval(annotation, function.__globals__, _ModuleNames(function.__globals__))
     return annotation
+
+
+class _ModuleNames(dict[str, Any]):
+    """Names eval looks up beyond a module's globals: its `__getattr__`'s."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__()
+        self._namespace = namespace
+
+    def __missing__(self, name: str) -> Any:
+        if name in self._namespace:
+            return self._namespace[name]
+        lazy = self._namespace.get("__getattr__")
+        if lazy is None:
+            raise KeyError(name)
+        try:
+            return lazy(name)
+        except AttributeError:
+            raise KeyError(name) from None
 
 
 def annotations_of(signature: inspect.Signature) -> dict[str, Any]:

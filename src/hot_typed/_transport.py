@@ -18,11 +18,18 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import getproxies
 
 import httpx
 
 from ._bodies import FilteredStream, Truncate, take_encoding
-from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTimeoutError
+from ._errors import (
+    HotApiError,
+    HotClientClosedError,
+    HotConnectionError,
+    HotError,
+    HotTimeoutError,
+)
 from ._failures import failed_request
 from ._failures import where as _where
 from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
@@ -30,7 +37,6 @@ from ._http_options import HttpOptions
 from ._request import Request, check_header_value
 from ._retry import RetryPolicy
 from ._user_agent import user_agent
-from ._wire import api_error
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncTransport", "SyncTransport", "Settings"]
 
@@ -195,7 +201,7 @@ class Settings:
             cause = type(error).__name__
         else:
             assert response is not None
-            failure = api_error(response)
+            failure = _api_error(response)
             if request.retry:
                 delay = self.policy.after_status(
                     attempt,
@@ -279,6 +285,14 @@ def _capped(timeout: httpx.Timeout, cap: float) -> httpx.Timeout:
         write=cap if timeout.write is None else min(timeout.write, cap),
         pool=cap if timeout.pool is None else min(timeout.pool, cap),
     )
+
+
+def _api_error(response: httpx.Response) -> HotApiError:
+    # The serialization layer loads pydantic: left until a request fails, so that
+    # importing a client and creating one never loads it.
+    from ._wire import api_error
+
+    return api_error(response)
 
 
 # Failures where the request cannot have reached the server.
@@ -417,12 +431,27 @@ class SyncTransport(_Transport[httpx.Client]):
                     response.read()
                 except httpx.HTTPError as error:
                     raise _translate(error, request) from error
-                raise api_error(response)
+                raise _api_error(response)
             if request.accept == "text/event-stream":
                 limit_frames(response, self.settings.max_sse_frame_bytes)
             yield response
         finally:
             response.close()
+
+
+def _async_keywords(http: HttpOptions | None) -> dict[str, Any]:
+    """The httpx keywords of an `AsyncHotClient`'s own httpx client.
+
+    Its transport is pools sharded so that thousands of open streams stay cheap
+    (`ShardedPool`), except where httpx must build the transport itself: for
+    HTTP/2 or a proxy given as an option, and when the environment names a
+    proxy (httpx honours those only for the transport it creates)."""
+    keywords = http.keywords() if http is not None else {}
+    if "http2" in keywords or "proxy" in keywords or getproxies():
+        return keywords
+    from ._pool import ShardedPool
+
+    return {**keywords, "transport": ShardedPool()}
 
 
 class AsyncTransport(_Transport[httpx.AsyncClient]):
@@ -439,7 +468,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                 timeout=settings.timeout,
                 follow_redirects=False,
                 headers=settings.client_headers(),
-                **(http.keywords() if http is not None else {}),
+                **_async_keywords(http),
             ),
             owns,
         )
@@ -500,7 +529,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
                     await response.aread()
                 except httpx.HTTPError as error:
                     raise _translate(error, request) from error
-                raise api_error(response)
+                raise _api_error(response)
             if request.accept == "text/event-stream":
                 limit_frames(response, self.settings.max_sse_frame_bytes)
             yield response
