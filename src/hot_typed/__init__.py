@@ -125,7 +125,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 _MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted([*_MODULE_OF, "__version__"])
+# Derived, so pyright cannot read it; the explicit re-exports below tell it the same.
+__all__ = sorted([*_MODULE_OF, "__version__"])  # pyright: ignore[reportUnsupportedDunderAll]
 
 if TYPE_CHECKING:
     # `Name as Name` marks each an explicit re-export, as `__all__` is not a literal;

@@ -20,6 +20,7 @@ from typing import (
     Generic,
     TypeVar,
     Union,
+    cast,
     get_args,
     get_origin,
     overload,
@@ -38,7 +39,7 @@ from ._models._base import (
     WireModel,
 )
 from ._models._common import Meta, Pagination
-from ._models._json import to_json_value
+from ._models._json import is_json_object, to_json_value
 from ._pagination import Raw
 
 if TYPE_CHECKING:
@@ -191,7 +192,9 @@ def _list_validator(model: Any) -> Callable[[bytes], _PageEnvelope[Any]]:
     # Envelope, items, pagination and meta are validated without raw capture:
     # `list_parser` gives them their wire form lazily, so a page costs one pass
     # over its JSON.
-    adapter = TypeAdapter(Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel])
+    # `model` is a class known only at run time, hence a form built from a variable.
+    form: Any = Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel]  # pyright: ignore[reportInvalidTypeForm]
+    adapter: TypeAdapter[_PageEnvelope[Any]] = TypeAdapter(form)
     return adapter.validator.validate_json
 
 
@@ -316,7 +319,7 @@ def _top_level(event_type: Any) -> Any:
         return Union[tuple(_top_level(member) for member in get_args(event_type))]  # noqa: UP007
     if isinstance(event_type, type) and issubclass(event_type, WireModel):
         return Annotated[event_type, TopLevel]
-    return event_type
+    return cast("Any", event_type)
 
 
 @cache
@@ -382,10 +385,10 @@ def api_error(response: httpx.Response) -> HotApiError:
     """The `HotApiError` subclass for a non-2xx response whose body has been read."""
     text = response.text
     body: Any = _decoded_or_text(response.content) if response.content else None
-    envelope = body.get("error") if isinstance(body, dict) else None
+    envelope: Any = body.get("error") if is_json_object(body) else None
     status = response.status_code
     cls = api_error_class(status)
-    if isinstance(envelope, dict):
+    if is_json_object(envelope):
         code = envelope.get("code")
         message = envelope.get("message")
         request_id = envelope.get("request_id")

@@ -21,10 +21,26 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter
 from pydantic_core import PydanticCustomError, PydanticSerializationError
+from typing_extensions import TypeIs
 
-__all__ = ["UserJson", "to_json_value"]
+__all__ = ["UserJson", "is_json_array", "is_json_object", "is_mapping", "to_json_value"]
 
 _Path = tuple[str | int, ...]
+
+
+def is_json_object(value: object) -> TypeIs[dict[str, Any]]:
+    """Whether `value` is a decoded JSON object (a dict: JSON keys are strings)."""
+    return isinstance(value, dict)
+
+
+def is_json_array(value: object) -> TypeIs[list[Any]]:
+    """Whether `value` is a decoded JSON array (a list)."""
+    return isinstance(value, list)
+
+
+def is_mapping(value: object) -> TypeIs[Mapping[Any, Any]]:
+    """Whether `value` is any mapping (its keys and values of any type)."""
+    return isinstance(value, Mapping)
 
 
 def _where(path: _Path) -> str:
@@ -40,6 +56,10 @@ def _not_json(path: _Path, problem: str) -> PydanticCustomError:
 # Sequences whose JSON form would be a guess: bytes have none (base64? a list of
 # ints?), and text is a string, never an array of characters.
 _NOT_ARRAYS = (str, bytes, bytearray, memoryview)
+
+
+def _is_array(value: object) -> TypeIs[Sequence[Any]]:
+    return isinstance(value, Sequence) and not isinstance(value, _NOT_ARRAYS)
 
 _DATACLASS_DUMPERS: dict[type, Callable[..., Any]] = {}
 
@@ -58,7 +78,7 @@ def _by_alias(config: Any) -> bool | None:
 
 
 def _convert(value: Any, path: _Path) -> Any:
-    cls = type(value)
+    cls = type(value)  # pyright: ignore[reportUnknownVariableType]  # any class at all
     if cls is str or cls is int or cls is bool or value is None:
         return value
     if cls is dict:
@@ -84,17 +104,18 @@ def _convert(value: Any, path: _Path) -> Any:
             dumped = value.model_dump(mode="json", by_alias=_by_alias(value.model_config))
             return _convert(dumped, path)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            config = getattr(cls, "__pydantic_config__", None)
-            dumped = _dataclass_dumper(cls)(value, mode="json", by_alias=_by_alias(config))
+            dataclass = type(value)
+            config = getattr(dataclass, "__pydantic_config__", None)
+            dumped = _dataclass_dumper(dataclass)(value, mode="json", by_alias=_by_alias(config))
             return _convert(dumped, path)
     except PydanticSerializationError as error:
         raise _not_json(path, f"{cls.__name__} cannot be serialized: {error}") from error
     # By protocol, not by exact type, and after models (which may read like
     # mappings): any mapping (`OrderedDict`, `defaultdict`, a read-only view) is
     # a JSON object, any sequence but text and bytes (a tuple, a deque) an array.
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return {key: _convert_item(key, item, path) for key, item in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, _NOT_ARRAYS):
+    if _is_array(value):
         return [_convert(item, (*path, i)) for i, item in enumerate(value)]
     raise _not_json(
         path,

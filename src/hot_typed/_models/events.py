@@ -17,7 +17,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import Self, TypeVar
 
 from ._base import RequestModel, WireModel
-from ._json import UserJson
+from ._json import UserJson, is_json_object
 
 __all__ = ["HOT_CALL", "Event", "EventCreate"]
 
@@ -48,7 +48,7 @@ def _hot_call_problems(data: Any) -> list[InitErrorDetails]:
         error = PydanticCustomError("hot_call_data", "hot:call data {rule}", {"rule": message})
         return InitErrorDetails(type=error, loc=("event_data", *loc), input=value)
 
-    if not isinstance(data, dict):
+    if not is_json_object(data):
         return [problem((), 'is an object {"fn": str, "args": list}', data)]
     errors = [
         problem((key,), "has only the keys 'fn' and 'args'", data[key])
@@ -93,7 +93,9 @@ class EventCreate(RequestModel):
     that is not `{"fn": str, "args": list}`, data that is not JSON.
     """
 
-    model_config = ConfigDict(json_schema_extra={"allOf": [_RESERVED_TYPES_SCHEMA]})
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        json_schema_extra={"allOf": [_RESERVED_TYPES_SCHEMA]}
+    )
 
     event_type: str = Field(min_length=1)
     event_data: UserJson = None

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, GetJsonSchemaHandler, RootModel, ValidationError, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
-from typing_extensions import Self
+from typing_extensions import LiteralString, Self
 
 __all__ = ["ACTIONS", "RESOURCE_ACTIONS", "Permissions"]
 
@@ -83,7 +83,7 @@ def _action_problem(kind: str, action: Any) -> str | None:
 def _problems(permissions: Mapping[str, Sequence[str]]) -> list[InitErrorDetails]:
     errors: list[InitErrorDetails] = []
 
-    def add(kind: str, message: str, loc: tuple[str | int, ...], value: Any) -> None:
+    def add(kind: LiteralString, message: str, loc: tuple[str | int, ...], value: Any) -> None:
         error = PydanticCustomError(
             kind, "resource '{resource}': {rule}", {"resource": loc[0], "rule": message}
         )
@@ -128,7 +128,7 @@ class Permissions(RootModel[dict[str, list[str]]]):
     located at the key (and the action's index) and naming the rule.
     """
 
-    model_config = ConfigDict(revalidate_instances="always")
+    model_config: ClassVar[ConfigDict] = ConfigDict(revalidate_instances="always")
 
     root: dict[str, list[str]]
 

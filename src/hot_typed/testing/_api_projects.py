@@ -57,7 +57,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
             if any(p["name"] == name for p in store.projects.values()):
                 raise ApiError(409, "conflict", f"Project {name!r} already exists")
             now = timestamp()
-            project = {
+            project: JSON = {
                 "project_id": new_id(),
                 "env_id": store.env_id,
                 "name": name,

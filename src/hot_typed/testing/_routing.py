@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._models._json import is_json_object
 from ._http import HttpRequest, HttpResponse
 from ._values import ApiError
 
@@ -40,7 +41,7 @@ class Routed:
     def json_object(self) -> dict[str, Any]:
         """The JSON body, which must be an object."""
         body = self.json()
-        if not isinstance(body, dict):
+        if not is_json_object(body):
             raise ApiError.bad_request("Request body must be a JSON object")
         return body
 
