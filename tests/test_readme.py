@@ -102,8 +102,25 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     commands = [block.strip() for block in _shell_blocks()]
     assert "bash .ci/run" in commands
     ci = (README.parent / ".ci" / "run").read_text("utf-8")
-    for step in ('-m venv "$VENV"', 'install --quiet -e ".[dev]"', "ruff", "mypy", "pytest"):
+    for step in (
+        '-m venv "$VENV"',
+        'install --quiet -e ".[dev]"',
+        "ruff",
+        "mypy",
+        '"$VENV/bin/pyright"',
+        "--verifytypes hot_typed --ignoreexternal",
+        "pytest",
+    ):
         assert step in ci
+
+
+def test_ci_proves_the_pydantic_floor_the_package_declares() -> None:
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    (floor,) = re.findall(r'^PYDANTIC_FLOOR="([0-9.]+)"$', ci, re.MULTILINE)
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    assert f'"pydantic>={floor},<3"' in pyproject
+    assert '"pydantic==$PYDANTIC_FLOOR.*"' in ci
+    assert f"pydantic {floor} and later 2.x" in README.read_text("utf-8")
 
 
 def test_the_readme_install_command_ends_in_the_demo() -> None:
