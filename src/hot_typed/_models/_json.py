@@ -61,6 +61,7 @@ _NOT_ARRAYS = (str, bytes, bytearray, memoryview)
 def _is_array(value: object) -> TypeIs[Sequence[Any]]:
     return isinstance(value, Sequence) and not isinstance(value, _NOT_ARRAYS)
 
+
 _DATACLASS_DUMPERS: dict[type, Callable[..., Any]] = {}
 
 
