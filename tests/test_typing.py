@@ -1,10 +1,11 @@
-"""The typing contract, checked by mypy itself under `--strict --warn-unused-ignores`:
-`typing_usage.py` (every call's inferred type) type-checks cleanly, and every line
-of `typing_negative.py` tagged `# E: <code>` is an error with that code, and no
-other line is."""
+"""The typing contract, checked by mypy itself under `--strict --warn-unused-ignores`
+and by pyright in strict mode: `typing_usage.py` and `typing_streaming.py` (every
+call's inferred type) type-check cleanly, and every line of `typing_negative.py`
+tagged `# E: <code>` is an error (for mypy, with that code), and no other line is."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 USAGE = Path("tests/typing_usage.py")
+STREAMING = Path("tests/typing_streaming.py")
 NEGATIVE = Path("tests/typing_negative.py")
 
 _TAG = re.compile(r"#\s*E:\s*([a-z-]+)\s*$")
@@ -65,3 +67,43 @@ def test_usage_type_checks_and_each_tagged_mistake_is_an_error() -> None:
     usage_errors = {e for e in errors if e[0] == USAGE.as_posix()}
     assert usage_errors == set(), "typing_usage.py must type-check cleanly"
     assert errors == expected
+
+
+def pyright_errors(*files: Path) -> set[tuple[str, int, str]]:
+    """(path relative to the project, line, rule) of every error pyright reports in
+    `files`, checked in strict mode with the project's pyright configuration and
+    the packages of this interpreter."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyright",
+            "--outputjson",
+            "--pythonpath",
+            sys.executable,
+            *map(str, files),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode in (0, 1), completed.stdout + completed.stderr
+    report = json.loads(completed.stdout)
+    return {
+        (
+            Path(diagnostic["file"]).resolve().relative_to(ROOT).as_posix(),
+            diagnostic["range"]["start"]["line"] + 1,
+            diagnostic.get("rule", ""),
+        )
+        for diagnostic in report["generalDiagnostics"]
+        if diagnostic["severity"] == "error"
+    }
+
+
+def test_pyright_strict_passes_usage_and_flags_each_tagged_mistake() -> None:
+    errors = pyright_errors(USAGE, STREAMING, NEGATIVE)
+    positive = {e for e in errors if e[0] != NEGATIVE.as_posix()}
+    assert positive == set(), "typing_usage.py and typing_streaming.py must type-check cleanly"
+    flagged = {(path, line) for path, line, _ in errors}
+    assert flagged == {(path, line) for path, line, _ in _expected()}

@@ -22,7 +22,7 @@ from hot_typed import (
     SessionCreate,
 )
 from hot_typed._request import Call, Request
-from hot_typed._resource import _Operation
+from hot_typed._resource import _Operation  # pyright: ignore[reportPrivateUsage]
 from hot_typed._wire import item_parser, parametrized
 
 ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")

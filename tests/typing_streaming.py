@@ -39,10 +39,12 @@ def sync_types(hot: HotClient) -> None:
     assert_type(hot.tasks.wait("t").result, Any)
     assert_type(hot.streams.wait_for_run_result("s", "e", timeout=1), FinishedRun)
     assert_type(hot.streams.wait_for_run_result("s", "e").result["$ok"], Any)
-    finished: Run = hot.runs.wait("r")  # a finished run is a run
-    going: Task = hot.tasks.wait("t")
-    assert_type(finished.result, Any | None)
-    assert_type(going.result, Any | None)
+
+    def read_as_records(run: Run, task: Task) -> None:
+        assert_type(run.result, Any | None)
+        assert_type(task.result, Any | None)
+
+    read_as_records(hot.runs.wait("r"), hot.tasks.wait("t"))  # a finished run is a run
     for event in hot.streams.subscribe("s"):
         if isinstance(event, RunStart):
             assert_type(event.run, Run)

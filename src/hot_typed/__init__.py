@@ -172,7 +172,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 _MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted([*_MODULE_OF, "__version__"])
+# Public names renamed in a minor version: old name -> (new name, version renamed
+# in). Each still answers, with a DeprecationWarning, until the next major version;
+# it is not in `__all__`, and is declared `@deprecated` below for type checkers
+# (see `_deprecation.py`).
+_RENAMED: dict[str, tuple[str, str]] = {}
+
+# Derived, so pyright cannot read it; the explicit re-exports below tell it the same.
+__all__ = sorted([*_MODULE_OF, "__version__"])  # pyright: ignore[reportUnsupportedDunderAll]
 
 if TYPE_CHECKING:
     # `Name as Name` marks each an explicit re-export, as `__all__` is not a literal;
@@ -348,6 +355,12 @@ def __getattr__(name: str) -> Any:
     try:
         module = _MODULE_OF[name]
     except KeyError:
+        if name in _RENAMED:
+            from ._deprecation import warn_renamed
+
+            new, since = _RENAMED[name]
+            warn_renamed(f"hot_typed.{name}", f"hot_typed.{new}", since, stacklevel=3)
+            return __getattr__(new)  # not cached: every use warns
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     value = getattr(import_module(module, __name__), name)
     globals()[name] = value

@@ -14,10 +14,14 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TypeAlias
 
 from ._version import __version__
 
 __all__ = ["main"]
+
+# argparse names the type of `add_subparsers()` privately; only annotations use it.
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # pyright: ignore[reportPrivateUsage]
 
 HOT_DEV_PORT = 4681
 """The port `hot dev` serves the API on locally."""
@@ -56,7 +60,7 @@ def _fake_server(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_fake_server(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_fake_server(commands: _Commands) -> None:
     fake = commands.add_parser(
         "fake-server",
         help="serve an in-memory Hot API on 127.0.0.1 for any client",
@@ -133,7 +137,7 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_demo(commands: _Commands) -> None:
     demo = commands.add_parser(
         "demo",
         help="tour the client against a built-in emulator (no account, no network)",

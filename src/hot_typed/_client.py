@@ -299,7 +299,8 @@ class _Client(Resources[ModeT], Generic[ModeT, HttpxT]):
         )
         options = Options(extra_headers, extra_query, None, timeout).over(self._options)
         # A client passed to `_connect` is used, not owned: the copy never closes it.
-        Resource.__init__(clone, clone._connect(clone._settings, self._http_client()), options)
+        runner = clone._connect(clone._settings, self._http_client())
+        Resource.__init__(clone, runner, options)  # pyright: ignore[reportUnknownMemberType]
         return clone
 
 

@@ -88,7 +88,7 @@ class HotApiError(HotError):
         self.message = message
         self.response = response
         self.request: httpx.Request = response.request
-        self.status_code = response.status_code
+        self.status_code: int = response.status_code
         self.headers: httpx.Headers = response.headers
         self.code = code
         self.request_id = request_id

@@ -21,10 +21,10 @@ class _PageBase(Generic[T]):
     __slots__ = ("_raw", "data", "meta", "pagination")
 
     def __init__(self, data: list[T], pagination: Pagination, meta: Meta | None, raw: Raw) -> None:
-        self.data = data
+        self.data: list[T] = data
         """The items of this page, validated."""
-        self.pagination = pagination
-        self.meta = meta
+        self.pagination: Pagination = pagination
+        self.meta: Meta | None = meta
         self._raw = raw
 
     @property

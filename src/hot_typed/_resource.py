@@ -146,7 +146,7 @@ class _Operation(Generic[P, T]):
         self._build = build
         self._perform = perform
         self.__doc__ = build.__doc__
-        self.__wrapped__ = build
+        self.__wrapped__: Callable[..., Any] = build
         code = build.__code__
         # The builder's named parameters, without the resource: any other keyword
         # (an option of another kind, a typo) must fail, not vanish into **options.
@@ -155,7 +155,7 @@ class _Operation(Generic[P, T]):
         self._signatures: dict[bool, tuple[inspect.Signature, dict[str, Any]]] = {}
 
     def _describe(self, resource: Resource[Any], args: Any, kwargs: dict[str, Any]) -> Any:
-        options = resource._options
+        options = resource._options  # pyright: ignore[reportPrivateUsage]
         if kwargs:
             given = Options.take(kwargs, self._option_names)
             if given is not None:
@@ -186,9 +186,9 @@ class _Operation(Generic[P, T]):
         return found
 
     def _bind(self, resource: Resource[Any]) -> Callable[..., Any]:
-        perform = getattr(resource._runner, self._perform)
+        perform = getattr(resource._runner, self._perform)  # pyright: ignore[reportPrivateUsage]
         describe = self._describe
-        is_async = isinstance(resource._runner, AsyncRunner)
+        is_async = isinstance(resource._runner, AsyncRunner)  # pyright: ignore[reportPrivateUsage]
         method: Callable[..., Any]
         # A streaming runner's calls answer an async context manager, not a coroutine.
         if is_async and self.awaited and not getattr(resource._runner, "immediate", False):

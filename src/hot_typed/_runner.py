@@ -69,7 +69,7 @@ class SyncRunner:
     __slots__ = ("transport",)
 
     def __init__(self, transport: SyncTransport) -> None:
-        self.transport = transport
+        self.transport: SyncTransport = transport
 
     def call(self, call: Call[T]) -> T:
         return call.parse(self.transport.send(call.request))
@@ -124,7 +124,7 @@ class AsyncRunner:
     __slots__ = ("transport",)
 
     def __init__(self, transport: AsyncTransport) -> None:
-        self.transport = transport
+        self.transport: AsyncTransport = transport
 
     async def call(self, call: Call[T]) -> T:
         return call.parse(await self.transport.send(call.request))

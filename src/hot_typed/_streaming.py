@@ -21,7 +21,7 @@ Driving protocol, for one follower::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Annotated, Any, Generic, cast
 from uuid import UUID
@@ -41,6 +41,7 @@ from ._errors import (
     InternalServerError,
     RateLimitError,
 )
+from ._models._json import is_json_object, is_mapping
 from ._models.events import EventCreate
 from ._models.runs import (
     FinishedRun,
@@ -164,7 +165,7 @@ _MESSAGE_KEYS = ("$err", "$val", "error", "message", "msg", "reason", "err")
 def _message_in(value: Any) -> str | None:
     if isinstance(value, str):
         return value or None
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         for key in _MESSAGE_KEYS:
             message = _message_in(value.get(key))
             if message:
@@ -193,7 +194,7 @@ def _run_failed(run: Run) -> HotRunError:
 
 def unwrap_result(result: Any) -> Any:
     """A called function's return value: Hot wraps it as `{"$ok": value}`."""
-    if isinstance(result, dict) and len(result) == 1 and "$ok" in result:
+    if is_json_object(result) and len(result) == 1 and "$ok" in result:
         return result["$ok"]
     return result
 
@@ -225,7 +226,7 @@ class Follower(Generic[E, R]):
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be > 0")
         self.done = False
-        self.policy = RetryPolicy()
+        self.policy: RetryPolicy = RetryPolicy()
         self._max_attempts = max_attempts
         self._timeout = timeout
         self._deadline: float | None = None
@@ -373,7 +374,7 @@ class RetryChain:
 
     def final(self) -> Run | None:
         """The attempt that ended the chain for good, once known."""
-        current, seen = self.root, set()
+        current, seen = self.root, set[UUID]()
         while current is not None and current not in seen:
             seen.add(current)
             retry = self._retry_of.get(current)
@@ -497,7 +498,8 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         elif isinstance(event, StreamData):
             self._progress = True
             if self._on_chunk is not None and event.run_id in self._members:
-                text = event.payload.get("text") if isinstance(event.payload, dict) else None
+                payload: Any = event.payload
+                text = payload.get("text") if is_json_object(payload) else None
                 if isinstance(text, str):
                     self._on_chunk(text)
         return True

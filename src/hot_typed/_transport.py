@@ -14,7 +14,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -137,13 +137,14 @@ class Settings:
         if max_sse_frame_bytes < 1:
             raise ValueError("max_sse_frame_bytes must be >= 1")
         self._authorization = f"Bearer {_check_token(token)}"
-        self.api_base = _api_base(base_url or os.environ.get("HOT_BASE_URL") or DEFAULT_BASE_URL)
-        self.shown_base = _shown(self.api_base)
-        self.timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
-        self.policy = RetryPolicy(
+        base_url = base_url or os.environ.get("HOT_BASE_URL") or DEFAULT_BASE_URL
+        self.api_base: str = _api_base(base_url)
+        self.shown_base: str = _shown(self.api_base)
+        self.timeout: httpx.Timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
+        self.policy: RetryPolicy = RetryPolicy(
             max_retries=max_retries, retry_non_idempotent=retry_non_idempotent
         )
-        self.max_sse_frame_bytes = max_sse_frame_bytes
+        self.max_sse_frame_bytes: int = max_sse_frame_bytes
 
     def __repr__(self) -> str:
         return f"Settings(api_base={self.shown_base!r})"
@@ -414,7 +415,7 @@ class SyncTransport(_Transport[httpx.Client]):
         return response
 
     @contextmanager
-    def stream(self, request: Request) -> Iterator[httpx.Response]:
+    def stream(self, request: Request) -> Generator[httpx.Response, None, None]:
         """Open a streaming response (never retried); a non-2xx answer raises."""
         self._check_open()
         started = time.perf_counter()
@@ -512,7 +513,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         return response
 
     @asynccontextmanager
-    async def stream(self, request: Request) -> AsyncIterator[httpx.Response]:
+    async def stream(self, request: Request) -> AsyncGenerator[httpx.Response, None]:
         """Open a streaming response (never retried); a non-2xx answer raises."""
         self._check_open()
         started = time.perf_counter()

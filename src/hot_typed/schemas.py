@@ -124,7 +124,7 @@ def write_schemas(out_dir: Path) -> list[Path]:
     for stale in out_dir.glob("*.json"):
         if stale.name not in schemas and stale.name != "operations.json":
             stale.unlink()
-    written = []
+    written: list[Path] = []
     for file_name, schema in schemas.items():
         path = out_dir / file_name
         path.write_text(render(schema), encoding="utf-8")

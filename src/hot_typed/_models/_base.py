@@ -35,6 +35,8 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
+from ._json import is_json_object
+
 __all__ = [
     "WIRE_CONTEXT",
     "OpenEnum",
@@ -250,7 +252,8 @@ class TopLevel:
 
 def _is_raw_capture(function: Any) -> bool:
     method = function.get("function")
-    return getattr(method, "__func__", None) is WireModel._remember_wire_object.__func__
+    capture = WireModel._remember_wire_object.__func__  # pyright: ignore[reportPrivateUsage]
+    return getattr(method, "__func__", None) is capture
 
 
 class RequestModel(BaseModel):
@@ -266,7 +269,7 @@ class RequestModel(BaseModel):
     affected: user-owned JSON inside them is never altered.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="forbid",
         validate_assignment=True,
         revalidate_instances="always",
@@ -281,7 +284,7 @@ class RequestModel(BaseModel):
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if isinstance(data, dict):
+        if is_json_object(data):
             keep = self._send_null
             return {k: v for k, v in data.items() if v is not None or k in keep}
         return data
@@ -298,7 +301,7 @@ class OpenEnum(str, Enum):
     def _missing_(cls, value: object) -> Any:
         if not isinstance(value, str):
             return None
-        unknown = cls.__dict__.get("_unknown_cache")
+        unknown: dict[str, OpenEnum] | None = cls.__dict__.get("_unknown_cache")
         if unknown is None:
             unknown = {}
             type.__setattr__(cls, "_unknown_cache", unknown)

@@ -27,8 +27,16 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter
 from pydantic_core import PydanticCustomError, PydanticSerializationError
+from typing_extensions import TypeIs
 
-__all__ = ["MAX_BODY_NESTING", "UserJson", "to_json_value"]
+__all__ = [
+    "MAX_BODY_NESTING",
+    "UserJson",
+    "is_json_array",
+    "is_json_object",
+    "is_mapping",
+    "to_json_value",
+]
 
 _Path = tuple[str | int, ...]
 
@@ -43,8 +51,28 @@ _FIELD_NESTING = MAX_BODY_NESTING - 1
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-# Sequences that are not JSON arrays.
+# Sequences whose JSON form would be a guess: bytes have none (base64? a list of
+# ints?), and text is a string, never an array of characters.
 _NOT_ARRAYS = (str, bytes, bytearray, memoryview)
+
+
+def is_json_object(value: object) -> TypeIs[dict[str, Any]]:
+    """Whether `value` is a decoded JSON object (a dict: JSON keys are strings)."""
+    return isinstance(value, dict)
+
+
+def is_json_array(value: object) -> TypeIs[list[Any]]:
+    """Whether `value` is a decoded JSON array (a list)."""
+    return isinstance(value, list)
+
+
+def is_mapping(value: object) -> TypeIs[Mapping[Any, Any]]:
+    """Whether `value` is any mapping (its keys and values of any type)."""
+    return isinstance(value, Mapping)
+
+
+def _is_array(value: object) -> TypeIs[Sequence[Any]]:
+    return isinstance(value, Sequence) and not isinstance(value, _NOT_ARRAYS)
 
 
 def _where(path: _Path) -> str:
@@ -92,7 +120,7 @@ def _text(value: str, path: _Path) -> str:
 
 def _convert(value: Any, path: _Path, room: int) -> Any:
     """`value` in its JSON form; `room` is how many levels of arrays and objects it may nest."""
-    cls = type(value)
+    cls = type(value)  # pyright: ignore[reportUnknownVariableType]  # any class at all
     if cls is str:
         return _text(value, path)
     if cls is int or cls is bool or value is None:
@@ -134,11 +162,11 @@ def _convert(value: Any, path: _Path, room: int) -> Any:
     # By protocol, not by exact type, and after models (which may read like
     # mappings): any mapping (`OrderedDict`, `defaultdict`, a read-only view) is
     # a JSON object, any sequence but text and bytes (a tuple, a deque) an array.
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         if len(path) >= room:
             raise _too_deep(path, room)
         return {key: _convert_item(key, item, path, room) for key, item in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, _NOT_ARRAYS):
+    if _is_array(value):
         if len(path) >= room:
             raise _too_deep(path, room)
         return [_convert(item, (*path, i), room) for i, item in enumerate(value)]

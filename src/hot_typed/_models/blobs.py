@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from ._base import WireModel
+from ._json import is_json_array, is_json_object
 
 __all__ = ["BLOB_REF_TYPE", "BlobRef", "find_blob_refs"]
 
@@ -47,7 +48,7 @@ class BlobRef(WireModel):
     def is_ref(value: Any) -> bool:
         """Whether `value` is tagged as a blob reference map (the server's own test:
         the `$type` tag alone)."""
-        return isinstance(value, dict) and value.get("$type") == BLOB_REF_TYPE
+        return is_json_object(value) and value.get("$type") == BLOB_REF_TYPE
 
     @classmethod
     def from_value(cls, value: Any) -> BlobRef | None:
@@ -66,9 +67,9 @@ def find_blob_refs(value: Any) -> Iterator[BlobRef]:
     (a reference's own map is not searched further)."""
     if BlobRef.is_ref(value):
         yield BlobRef.model_validate(value.get("$val"))
-    elif isinstance(value, dict):
+    elif is_json_object(value):
         for item in value.values():
             yield from find_blob_refs(item)
-    elif isinstance(value, list):
+    elif is_json_array(value):
         for item in value:
             yield from find_blob_refs(item)

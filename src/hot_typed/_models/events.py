@@ -16,7 +16,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import Self, TypedDict, TypeVar
 
 from ._base import RequestModel, WireModel
-from ._json import UserJson
+from ._json import UserJson, is_json_object
 
 __all__ = ["HOT_CALL", "Event", "EventCreate", "EventCreateParams"]
 
@@ -59,7 +59,7 @@ def _hot_call_problems(data: Any) -> list[InitErrorDetails]:
         error = PydanticCustomError("hot_call_data", "hot:call data {rule}", {"rule": message})
         return InitErrorDetails(type=error, loc=("event_data", *loc), input=value)
 
-    if not isinstance(data, dict):
+    if not is_json_object(data):
         return [problem((), 'is an object {"fn": str, "args": list}', data)]
     errors: list[InitErrorDetails] = []
     fn = data.get("fn")
@@ -101,7 +101,9 @@ class EventCreate(RequestModel):
     other type, to the handlers declared `on-event: ""`.
     """
 
-    model_config = ConfigDict(json_schema_extra={"allOf": [_RESERVED_TYPES_SCHEMA]})
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        json_schema_extra={"allOf": [_RESERVED_TYPES_SCHEMA]}
+    )
 
     # crates/hot_api/src/handlers/events.rs checks only the reserved prefix; an
     # event of type "" is stored and routed like any other (the compiler takes

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import ConfigDict, GetJsonSchemaHandler, RootModel, ValidationError, model_validator
 from pydantic.json_schema import JsonSchemaValue
@@ -183,7 +183,7 @@ class Permissions(RootModel[dict[str, list[str]]]):
     located at the key (and the action's index), its message the server's.
     """
 
-    model_config = ConfigDict(revalidate_instances="always")
+    model_config: ClassVar[ConfigDict] = ConfigDict(revalidate_instances="always")
 
     root: dict[str, list[str]]
 

@@ -157,7 +157,8 @@ class FinishedRun(Run[R], Generic[R]):
     `pending_retry` run has stopped too; its retry is a new run.
     """
 
-    result: R = Field(default=None, validate_default=True)
+    # Narrower than the base's `R | None` on purpose: a finished record always has one.
+    result: R = Field(default=None, validate_default=True)  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class FinishedTask(Task[R], Generic[R]):
@@ -167,7 +168,8 @@ class FinishedTask(Task[R], Generic[R]):
     as `R`).
     """
 
-    result: R = Field(default=None, validate_default=True)
+    # Narrower than the base's `R | None` on purpose: a finished record always has one.
+    result: R = Field(default=None, validate_default=True)  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 def finished_run(run: Run[R]) -> FinishedRun[R]:

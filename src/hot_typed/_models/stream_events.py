@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, Field
 from typing_extensions import TypeVar
 
 from ._base import WireModel
+from ._json import is_json_object
 from .runs import FinishedRun, Run, RunType, Task, TaskStatus
 
 __all__ = [
@@ -146,7 +147,7 @@ class KnownTypes:
         self.tags = frozenset(_tags(union))
 
     def refuse(self, value: Any) -> Any:
-        kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+        kind = value.get("type") if is_json_object(value) else getattr(value, "type", None)
         if kind in self.tags:
             raise ValueError(f"a {kind!r} event that does not match its model")
         return value

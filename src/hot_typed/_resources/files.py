@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import httpx
@@ -37,7 +37,7 @@ _OCTET_STREAM = "application/octet-stream"
 def _require_bytes(content: Any) -> bytes:
     if not isinstance(content, bytes | bytearray | memoryview):
         raise TypeError(f"content must be bytes, got {type(content).__name__}")
-    return bytes(content)
+    return bytes(cast("bytes | bytearray | memoryview", content))
 
 
 def _content_bytes(content: Any) -> bytes:

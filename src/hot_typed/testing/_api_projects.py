@@ -78,7 +78,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
             if existing is not None:
                 return created(dict(existing))
             now = timestamp()
-            project = {
+            project: JSON = {
                 "project_id": new_id(),
                 "env_id": store.env_id,
                 "name": name,

@@ -68,14 +68,14 @@ class HotEmulator:
         part_size: int = 64 * MIB,
         min_part_size: int = 5 * MIB,
     ) -> None:
-        self.config = EmulatorConfig(
+        self.config: EmulatorConfig = EmulatorConfig(
             api_key=api_key,
             stream_time_limit=stream_time_limit,
             keepalive_interval=keepalive_interval,
             part_size=part_size,
             min_part_size=min_part_size,
         )
-        self.faults = Faults()
+        self.faults: Faults = Faults()
         self._store = Store()
         self._handlers = Handlers()
         context = ServerContext(self.config, self._store, self._handlers, self.faults)

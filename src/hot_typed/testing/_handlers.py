@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._models._json import is_json_array, is_json_object
 from ._store import Store
 from ._values import JSON, timestamp
 
@@ -45,14 +46,16 @@ class HandlerEvent:
     @property
     def fn(self) -> str | None:
         """For `hot:call`, the called function's name."""
-        fn = self.data.get("fn") if isinstance(self.data, dict) else None
+        data: Any = self.data
+        fn = data.get("fn") if is_json_object(data) else None
         return fn if isinstance(fn, str) else None
 
     @property
     def args(self) -> list[Any]:
         """For `hot:call`, the call's arguments (empty otherwise)."""
-        args = self.data.get("args") if isinstance(self.data, dict) else None
-        return list(args) if isinstance(args, list) else []
+        data: Any = self.data
+        args = data.get("args") if is_json_object(data) else None
+        return list(args) if is_json_array(args) else []
 
 
 class TaskControl:

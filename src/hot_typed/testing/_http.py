@@ -66,7 +66,7 @@ class HttpResponse:
 
     status: int = 200
     body: bytes | Iterable[bytes] = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict[str, str])
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Self:
@@ -105,7 +105,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Headers and body leave in separate writes: with Nagle's algorithm each
     # keep-alive answer would wait for the client's delayed ACK (about 40 ms).
     disable_nagle_algorithm = True
-    server: _Server
+    server: _Server  # pyright: ignore[reportIncompatibleVariableOverride]  # always ours
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read the recorded requests instead."""
@@ -132,7 +132,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._read_body(),
         )
         owner = self.server.owner
-        owner._record(request)
+        owner._record(request)  # pyright: ignore[reportPrivateUsage]
         try:
             response = owner.handler(request)
         except DropConnection:

@@ -37,9 +37,9 @@ class StreamLog:
     """A run stream: the runs and tasks seen on it and the events it emitted, in order."""
 
     stream_id: str
-    run_ids: list[str] = field(default_factory=list)
-    task_ids: list[str] = field(default_factory=list)
-    events: list[SseEvent] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list[str])
+    task_ids: list[str] = field(default_factory=list[str])
+    events: list[SseEvent] = field(default_factory=list[SseEvent])
     #: Connections subscribed to the stream right now.
     subscribers: int = 0
 
@@ -55,7 +55,7 @@ class Upload:
     content_type: str | None
     expires_at: str
     expected_size: int | None = None
-    parts: dict[int, bytes] = field(default_factory=dict)
+    parts: dict[int, bytes] = field(default_factory=dict[int, bytes])
 
 
 def _duration_ms(start: str | None, stop: str) -> int | None:
@@ -68,15 +68,15 @@ class Store:
     """All emulated state. Hold `lock` (or `changed`) while reading or mutating."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.changed = threading.Condition(self.lock)
-        self.closed = False
-        self.env_id = new_id()
-        self.org_id = new_id()
+        self.lock: threading.RLock = threading.RLock()
+        self.changed: threading.Condition = threading.Condition(self.lock)
+        self.closed: bool = False
+        self.env_id: str = new_id()
+        self.org_id: str = new_id()
         self.env_name = "emulator"
         # Tasks always name a build; runs of handlers not tied to a deployed
         # build use this one.
-        self.runtime_build_id = new_id()
+        self.runtime_build_id: str = new_id()
         self.projects: dict[str, JSON] = {}
         self.builds: dict[str, JSON] = {}
         self.build_archives: dict[str, bytes] = {}
@@ -177,7 +177,7 @@ class Store:
         """Record a running run for `event` (a retry of `origin_run_id`, when
         given); emits `run:start` on its stream."""
         with self.lock:
-            run = {
+            run: JSON = {
                 "run_id": new_id(),
                 "env_id": self.env_id,
                 "stream_id": event["stream_id"],
@@ -299,7 +299,7 @@ class Store:
         with self.lock:
             run = self.runs[run_id]
             now = timestamp()
-            task = {
+            task: JSON = {
                 "task_id": new_id(),
                 "env_id": self.env_id,
                 "stream_id": run["stream_id"],
