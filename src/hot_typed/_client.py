@@ -16,7 +16,8 @@ from ._options import CallOptions, Options, QueryValue
 from ._request import Call, Request
 from ._resource import Async, ModeT, Resource, Sync, endpoint
 from ._runner import AsyncRunner, Runner, SyncRunner
-from ._transport import AsyncTransport, Settings, SyncTransport
+from ._settings import Settings
+from ._transport import AsyncTransport, SyncTransport
 from ._wire import json_body, json_bytes, object_parser, raw_response
 
 if TYPE_CHECKING:
