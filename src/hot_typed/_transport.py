@@ -17,12 +17,12 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from ._api_errors import api_error
 from ._bodies import FilteredStream, Truncate, take_encoding
 from ._errors import HotClientClosedError, HotConnectionError, HotError, HotTimeoutError
 from ._frames import limit_frames
 from ._request import Request
 from ._settings import Settings
-from ._wire import api_error
 
 __all__ = ["AsyncTransport", "SyncTransport"]
 
