@@ -52,3 +52,48 @@ def test_the_import_check_sees_an_import_of_httpx_in_a_function() -> None:
     tree = ast.parse("if TYPE_CHECKING:\n    import httpx\ndef f():\n    import httpx.x\n")
     assert _runtime_imports(tree) == {"httpx"}
     assert _runtime_imports(ast.parse("if TYPE_CHECKING:\n    import httpx\n")) == set()
+
+
+def _design_table() -> dict[str, str]:
+    """The README's Design table: each module named in a row, with its job."""
+    readme = (SOURCE.parents[1] / "README.md").read_text()
+    design = readme[readme.index("## Design\n") :]
+    rows: dict[str, str] = {}
+    for line in design.splitlines():
+        if line.startswith("| `"):
+            names, job = line[2:].split(" | ", 1)
+            for name in names.split(", "):
+                rows[name.strip("`")] = job
+    return rows
+
+
+def test_the_design_table_lists_every_module_of_the_package_once() -> None:
+    modules = {p.name for p in SOURCE.glob("*.py")}
+    packages = {f"{p.name}/" for p in SOURCE.iterdir() if (p / "__init__.py").exists()}
+    assert set(_design_table()) == modules | packages
+
+
+def test_each_descriptor_the_design_names_hands_its_description_to_the_runner_verb_named() -> None:
+    from hot_typed import _resource
+    from hot_typed._runner import AsyncRunner, SyncRunner
+
+    readme = (SOURCE.parents[1] / "README.md").read_text()
+    design = " ".join(readme[readme.index("## Design\n") :].split())
+    kinds = ["endpoint", "list_endpoint", "stream_endpoint", "follow_endpoint", "wait_endpoint"]
+    kinds.append("job_endpoint")
+    verbs = ["call", "page", "stream", "follow", "wait", "perform"]
+    assert ", ".join(f"`{kind}`" for kind in kinds) in design
+    assert ", ".join(f"`{verb}`" for verb in verbs) in design
+    descriptors = {
+        name
+        for name, value in vars(_resource).items()
+        if isinstance(value, type)
+        and issubclass(value, _resource._Operation)
+        and not name.startswith("_")
+    }
+    assert descriptors == set(kinds)
+    for kind, verb in zip(kinds, verbs, strict=True):
+        operation = getattr(_resource, kind)(lambda resource: None)
+        assert operation._perform == verb
+        assert callable(getattr(SyncRunner, verb))
+        assert callable(getattr(AsyncRunner, verb))
