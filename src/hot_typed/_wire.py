@@ -284,11 +284,16 @@ def _validate(validator: SchemaValidator, response: httpx.Response) -> Any:
         ) from error
 
 
+# Labels pydantic-core puts in a location for its own schemas, not for a key of the
+# JSON: a union's (`tagged-union[A,B,...]`, whose tag follows it) and a validator
+# function's (`function-wrap[_remember_wire_object()]`).
+_SCHEMA_LABELS = ("tagged-union[", "function-wrap[", "function-before[", "function-after[")
+
+
 def _first_problem(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
-    # A union's own label (`tagged-union[A,B,...]`) says nothing the tag after it does not.
     parts = (str(part) for part in first["loc"])
-    where = ".".join(p for p in parts if not p.startswith("tagged-union[")) or "(body)"
+    where = ".".join(p for p in parts if not p.startswith(_SCHEMA_LABELS)) or "(body)"
     return f"{where}: {first['msg']}"
 
 
