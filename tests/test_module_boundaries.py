@@ -4,6 +4,7 @@ at run time, so they can be reasoned about (and tested) without a network."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,20 @@ def test_each_descriptor_the_design_names_hands_its_description_to_the_runner_ve
         assert operation._perform == verb
         assert callable(getattr(SyncRunner, verb))
         assert callable(getattr(AsyncRunner, verb))
+
+
+def test_the_modules_the_design_names_as_twins_are_the_ones_with_async_code() -> None:
+    readme = (SOURCE.parents[1] / "README.md").read_text()
+    design = " ".join(readme[readme.index("## Design\n") :].split())
+    paragraph = design[design.index("The two clients differ only where I/O happens") :]
+    paragraph = paragraph[: paragraph.index("Everything else is shared")]
+    named = set(re.findall(r"`(_[a-z_]+\.py)`", paragraph))
+    with_async = {
+        path.name
+        for path in SOURCE.glob("*.py")
+        if any(
+            isinstance(node, ast.AsyncFunctionDef) for node in ast.walk(ast.parse(path.read_text()))
+        )
+    }
+    # `_resource.py` only wraps each operation in a coroutine function for the async client.
+    assert with_async - {"_resource.py"} == named
