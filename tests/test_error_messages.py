@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 import hot_typed as ht
+from hot_typed._wire import event_decoder
 from tests.exchange import exchange
 from tests.operations import RUN_ID
 
@@ -99,3 +100,11 @@ def test_an_invalid_run_event_is_located_by_its_fields_only(kind: str) -> None:
         "an SSE event does not match its model: run.run_id: "
         "UUID input should be a string, bytes or UUID object"
     )
+
+
+def test_frames_decoded_into_a_type_that_is_not_a_model_are_the_plain_value() -> None:
+    decode_int = event_decoder(int)
+    assert decode_int("5") == 5
+    assert event_decoder(dict[str, list[int]])('{"a": [1, 2]}') == {"a": [1, 2]}
+    with pytest.raises(ht.HotResponseValidationError, match="does not match its model: "):
+        decode_int('"five"')

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from hot_typed import AsyncHotClient, HotClient, HotStreamError, RateLimitError
+from hot_typed import (
+    AsyncHotClient,
+    HotClient,
+    HotStreamError,
+    PermissionDeniedError,
+    RateLimitError,
+)
 from hot_typed._streaming import RunStreamFollower, identity
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
@@ -55,3 +61,18 @@ async def test_publishing_refused_with_429_past_the_retry_budget_raises_the_refu
                     await ahot.events.call_hot("::demo::math/add", [1, 2])
         posts = [r for r in server.requests if r.method == "POST"]
         assert [r.path for r in posts] == ["/v1/streams/subscribe-with-event"] * 3
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    error = {"code": "forbidden", "message": "no events for this key"}
+    return HttpResponse.json({"error": error}, status=403)
+
+
+def test_publishing_refused_with_another_4xx_raises_it_at_once() -> None:
+    with (
+        LoopbackServer(_forbidden) as server,
+        HotClient("t", base_url=server.base_url, max_retries=3) as hot,
+        pytest.raises(PermissionDeniedError, match="no events for this key"),
+    ):
+        hot.events.call_hot("::demo::math/add", [1, 2])
+    assert [r.method for r in server.requests] == ["POST"]
