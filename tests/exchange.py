@@ -40,10 +40,11 @@ async def _finish(result: Any) -> Any:
 
 
 def perform(client: Client, call: Callable[[Client], Any]) -> Any:
-    """Perform `call(client)` to completion, whichever client it is."""
+    """Perform `call(client)` to completion, whichever client it is, then close it."""
     if isinstance(client, HotClient):
-        result = call(client)
-        return list(result) if isinstance(result, EventStream) else result
+        with client:
+            result = call(client)
+            return list(result) if isinstance(result, EventStream) else result
 
     async def run() -> Any:
         try:

@@ -41,7 +41,11 @@ def listing(*items: Any) -> httpx.Response:
 
 
 NO_CONTENT = httpx.Response(204)
-PAGE = (ht.Page, ht.AsyncPage)
+@dataclass(frozen=True)
+class Paged:
+    """A list operation's answer: a `Page` (or `AsyncPage`) of `item` models."""
+
+    item: type[Any]
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class Operation:
     call: Callable[[Any], Any]
     path: str
     answer: httpx.Response
-    returns: Any
+    returns: Any  # a type, or `Paged(item)`
     body: Any = None
     params: dict[str, str] = field(default_factory=dict)
 
@@ -69,7 +73,7 @@ def _run_event(kind: str) -> dict[str, Any]:
 OPERATIONS: list[Operation] = [
     # projects
     Operation("GET", "/v1/projects", lambda c: c.projects.list(limit=5), "/v1/projects",
-              listing(p.project()), PAGE, params={"limit": "5"}),
+              listing(p.project()), Paged(ht.Project), params={"limit": "5"}),
     Operation("POST", "/v1/projects", lambda c: c.projects.create({"name": "billing"}),
               "/v1/projects", ok(p.project(), 201), ht.Project, body={"name": "billing"}),
     Operation("GET", "/v1/projects/{project_id_or_slug}", lambda c: c.projects.get(PROJECT),
@@ -87,16 +91,17 @@ OPERATIONS: list[Operation] = [
               ok({"project": p.project()}), ht.ProjectActivation),
     Operation("GET", "/v1/projects/{project_id_or_slug}/event-handlers",
               lambda c: c.projects.event_handlers(PROJECT),
-              f"/v1/projects/{PROJECT}/event-handlers", listing(p.event_handler()), PAGE),
+              f"/v1/projects/{PROJECT}/event-handlers", listing(p.event_handler()),
+              Paged(ht.EventHandler)),
     Operation("GET", "/v1/projects/{project_id_or_slug}/schedules",
               lambda c: c.projects.schedules(PROJECT), f"/v1/projects/{PROJECT}/schedules",
-              listing(p.schedule()), PAGE),
+              listing(p.schedule()), Paged(ht.Schedule)),
     # builds
     Operation("GET", "/v1/builds", lambda c: c.builds.list(), "/v1/builds",
-              listing(p.build(project_name="billing")), PAGE),
+              listing(p.build(project_name="billing")), Paged(ht.BuildWithProject)),
     Operation("GET", "/v1/projects/{project_id_or_slug}/builds",
               lambda c: c.builds.list_for_project(PROJECT), f"/v1/projects/{PROJECT}/builds",
-              listing(p.build()), PAGE),
+              listing(p.build()), Paged(ht.Build)),
     Operation("POST", "/v1/projects/{project_id_or_slug}/builds",
               lambda c: c.builds.upload(PROJECT, file=b"PK\x03\x04zip", hash="sha256:ab12"),
               f"/v1/projects/{PROJECT}/builds", ok(p.build_upload(), 201), ht.BuildUpload),
@@ -119,7 +124,7 @@ OPERATIONS: list[Operation] = [
     # context
     Operation("GET", "/v1/projects/{project_id_or_slug}/context",
               lambda c: c.context.list(PROJECT), f"/v1/projects/{PROJECT}/context",
-              listing(p.context_variable()), PAGE),
+              listing(p.context_variable()), Paged(ht.ContextVariable)),
     Operation("POST", "/v1/projects/{project_id_or_slug}/context",
               lambda c: c.context.create(PROJECT, {"key": "API_KEY", "value": "s3cret"}),
               f"/v1/projects/{PROJECT}/context", ok(p.context_variable(), 201),
@@ -134,7 +139,7 @@ OPERATIONS: list[Operation] = [
     # runs and tasks
     Operation("GET", "/v1/runs",
               lambda c: c.runs.list(status="failed", type="event", time_range="P7D", limit=100),
-              "/v1/runs", listing(p.run()), PAGE,
+              "/v1/runs", listing(p.run()), Paged(ht.Run),
               params={"status": "failed", "type": "event", "time_range": "P7D", "limit": "100"}),
     Operation("GET", "/v1/runs/stats", lambda c: c.runs.stats(), "/v1/runs/stats",
               ok(p.run_stats()), ht.RunStats),
@@ -153,18 +158,18 @@ OPERATIONS: list[Operation] = [
               "/v1/events", ok(p.event(), 201), ht.Event,
               body={"event_type": "user:signup", "event_data": {"n": 1}}),
     Operation("GET", "/v1/events", lambda c: c.events.list(offset=20), "/v1/events",
-              listing(p.event()), PAGE, params={"offset": "20"}),
+              listing(p.event()), Paged(ht.Event), params={"offset": "20"}),
     Operation("GET", "/v1/events/{event_id}", lambda c: c.events.get(EVENT_ID),
               f"/v1/events/{EVENT_ID}", ok(p.event()), ht.Event),
     Operation("GET", "/v1/events/{event_id}/runs", lambda c: c.events.get_runs(EVENT_ID),
-              f"/v1/events/{EVENT_ID}/runs", listing(p.run()), PAGE),
+              f"/v1/events/{EVENT_ID}/runs", listing(p.run()), Paged(ht.Run)),
     # sessions and service keys
     Operation("POST", "/v1/sessions",
               lambda c: c.sessions.create({"permissions": {"event:*": ["create"]}}),
               "/v1/sessions", ok(p.session(token=True), 201), ht.Session,
               body={"permissions": {"event:*": ["create"]}}),
     Operation("GET", "/v1/sessions", lambda c: c.sessions.list(), "/v1/sessions",
-              listing(p.session()), PAGE),
+              listing(p.session()), Paged(ht.Session)),
     Operation("DELETE", "/v1/sessions", lambda c: c.sessions.revoke_all(), "/v1/sessions",
               ok(p.revoke_all()), ht.RevokeAll),
     Operation("DELETE", "/v1/sessions/{session_id}", lambda c: c.sessions.revoke(SESSION_ID),
@@ -175,7 +180,7 @@ OPERATIONS: list[Operation] = [
               "/v1/service-keys", ok(p.service_key(token=True), 201), ht.ServiceKey,
               body={"name": "ci", "permissions": {"mcp:*": ["execute"]}, "expires_in": 3600}),
     Operation("GET", "/v1/service-keys", lambda c: c.service_keys.list(), "/v1/service-keys",
-              listing(p.service_key()), PAGE),
+              listing(p.service_key()), Paged(ht.ServiceKey)),
     Operation("DELETE", "/v1/service-keys", lambda c: c.service_keys.revoke_all(),
               "/v1/service-keys", ok(p.revoke_all()), ht.RevokeAll),
     Operation("GET", "/v1/service-keys/{service_key_id}", lambda c: c.service_keys.get(KEY_ID),
@@ -191,7 +196,7 @@ OPERATIONS: list[Operation] = [
     Operation("POST", "/v1/domains", lambda c: c.domains.create({"domain": "api.example.com"}),
               "/v1/domains", ok(p.domain(), 201), ht.Domain, body={"domain": "api.example.com"}),
     Operation("GET", "/v1/domains", lambda c: c.domains.list(), "/v1/domains",
-              listing(p.domain()), PAGE),
+              listing(p.domain()), Paged(ht.Domain)),
     Operation("GET", "/v1/domains/{domain_id}", lambda c: c.domains.get(DOMAIN_ID),
               f"/v1/domains/{DOMAIN_ID}", ok(p.domain()), ht.Domain),
     Operation("DELETE", "/v1/domains/{domain_id}", lambda c: c.domains.delete(DOMAIN_ID),
@@ -223,7 +228,7 @@ OPERATIONS: list[Operation] = [
               list, body={"event_type": "user:signup", "event_data": {}}),
     # files
     Operation("GET", "/v1/files", lambda c: c.files.list(prefix="reports/"), "/v1/files",
-              listing(p.file()), PAGE, params={"prefix": "reports/"}),
+              listing(p.file()), Paged(ht.File), params={"prefix": "reports/"}),
     Operation("GET", "/v1/files/{file_id}", lambda c: c.files.get(FILE_ID),
               f"/v1/files/{FILE_ID}", ok(p.file()), ht.File),
     Operation("DELETE", "/v1/files/{file_id}", lambda c: c.files.delete(FILE_ID),

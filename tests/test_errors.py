@@ -88,10 +88,11 @@ def test_a_success_body_that_does_not_validate_keeps_the_raw_payload(kind: str) 
     broken = p.project()
     del broken["name"]
     broken["active"] = "sometimes"
+    payload = p.item(broken)
     with pytest.raises(ht.HotResponseValidationError) as caught:
-        exchange(kind, _get_project, httpx.Response(200, json=p.item(broken)))
+        exchange(kind, _get_project, httpx.Response(200, json=payload))
     error = caught.value
-    assert error.raw == json.loads(json.dumps(p.item(broken))) | {"meta": error.raw["meta"]}
+    assert error.raw == json.loads(json.dumps(payload))
     assert error.validation_error is not None
     assert error.validation_error.error_count() == 2
     assert "data.name" in str(error) or "data.active" in str(error)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import hot_typed as ht
 from tests.exchange import TOKEN, exchange
-from tests.operations import OPERATIONS, Operation
+from tests.operations import OPERATIONS, Operation, Paged
 
 OPERATIONS_FILE = Path(__file__).resolve().parents[1] / "schemas" / "operations.json"
 
@@ -37,6 +38,11 @@ def test_operation_sends_its_request_and_returns_its_model(kind: str, op: Operat
     if op.body is not None:
         assert request.headers["content-type"] == "application/json"
         assert json.loads(request.content) == op.body
-    assert isinstance(result, op.returns)
+    if isinstance(op.returns, Paged):
+        assert isinstance(result, ht.AsyncPage if kind == "async" else ht.Page)
+        assert result.data
+        assert all(type(item) is op.returns.item for item in result.data)
+    else:
+        assert isinstance(result, op.returns)
     if isinstance(result, list):
         assert result, "the stream yielded no event"

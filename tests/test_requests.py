@@ -12,6 +12,7 @@ import respx
 from pydantic import ValidationError
 
 import hot_typed as ht
+from hot_typed._wire import request_body
 from tests import payloads as p
 from tests.exchange import exchange, make_client, perform
 
@@ -189,3 +190,22 @@ def test_request_refuses_a_body_that_is_not_json_before_sending(kind: str) -> No
     _sent_nothing(
         kind, lambda c: c.request("POST", "/future", json={"x": float("nan")}), ValidationError
     )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_model_field_that_cannot_be_sent_as_json_is_refused_before_sending(kind: str) -> None:
+    _sent_nothing(kind, lambda c: c.projects.create({"name": "a\ud800b"}), ValidationError)
+    with pytest.raises(ValidationError) as caught:
+        request_body(ht.ProjectCreate, {"name": "a\ud800b"})
+    problem = caught.value.errors(include_url=False)[0]
+    assert problem["type"] == "json_value"
+    assert problem["loc"] == ()
+    assert "surrogates not allowed" in problem["msg"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_body_that_is_neither_the_model_nor_a_mapping_is_a_type_error(kind: str) -> None:
+    _sent_nothing(kind, lambda c: c.projects.create(["billing"]), TypeError)
+    expected = "expected ProjectCreate or a mapping of its wire keys, got list"
+    with pytest.raises(TypeError, match=expected):
+        request_body(ht.ProjectCreate, ["billing"])  # type: ignore[arg-type]

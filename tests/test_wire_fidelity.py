@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import datetime, timezone
 from uuid import UUID
 
 import httpx
@@ -131,6 +131,26 @@ def test_deactivation_without_redeploy_leaves_the_field_absent(kind: str) -> Non
     assert "redeployed_build_id" not in activation.raw
 
 
-def test_a_model_built_in_python_serializes_by_wire_key_as_its_raw() -> None:
-    body = ht.EventCreate(event_type="user:signup", event_data={"n": None})
-    assert body.model_dump(mode="json") == {"event_type": "user:signup", "event_data": {"n": None}}
+def test_a_model_built_in_python_has_its_json_by_wire_key_as_its_raw() -> None:
+    project = ht.Project(
+        project_id=UUID(int=1),
+        env_id=UUID(int=2),
+        name="billing",
+        active=True,
+        created_at=datetime(2026, 11, 29, 10, tzinfo=timezone.utc),
+        updated_at=datetime(2026, 11, 29, 11, tzinfo=timezone.utc),
+    )
+    activation = ht.ProjectActivation(project=project)
+    assert activation.raw == {
+        "project": {
+            "project_id": "00000000-0000-0000-0000-000000000001",
+            "env_id": "00000000-0000-0000-0000-000000000002",
+            "name": "billing",
+            "active": True,
+            "created_at": "2026-11-29T10:00:00Z",
+            "updated_at": "2026-11-29T11:00:00Z",
+        }
+    }
+    # Fields left unset are absent from the wire form, as the server leaves them out.
+    assert "redeployed_build_id" not in activation.raw
+    assert activation.project.raw == activation.raw["project"]

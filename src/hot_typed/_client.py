@@ -33,7 +33,8 @@ from ._response_runners import (
     StreamingSyncRunner,
 )
 from ._runner import AsyncRunner, Runner, SyncRunner
-from ._transport import AsyncTransport, Settings, SyncTransport
+from ._settings import Settings
+from ._transport import AsyncTransport, SyncTransport
 
 # The serialization layer and the models load pydantic: each operation of the
 # client imports what it decodes with when it is called, so that importing the

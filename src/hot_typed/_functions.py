@@ -148,11 +148,7 @@ class HotFunction(Generic[P, R_co]):
             raise_failure=True,
             finish=call_result(result_type),
         )
-        if options is not None:
-            from ._option_follower import OptionFollower
-
-            follower = OptionFollower(follower, options)
-        return follower
+        return follower if options is None else follower.with_options(options)
 
 
 def function(name: str) -> Callable[[Callable[P, R]], HotFunction[P, R]]:

@@ -166,10 +166,9 @@ class _Operation(Generic[P, T]):
                     f"{self._build.__qualname__}() got an unexpected keyword argument {unknown!r}"
                 )
         description = self._build(resource, *args, **kwargs)
-        return description if options is None else self._with_options(description, options)
-
-    def _with_options(self, description: Any, options: Options) -> Any:
-        return description.with_options(options)
+        # Every description (`Call`, `ListCall`, `StreamCall`, `Job`, `Follower`)
+        # takes options the same way.
+        return description if options is None else description.with_options(options)
 
     def _answer(self, built: Any, is_async: bool) -> Any:
         """The public return annotation for the build's return annotation `built`."""
@@ -328,9 +327,6 @@ class wait_endpoint(_Valued[P, T]):
     def __init__(self, build: Callable[Concatenate[Any, P], Follower[Any, T]]) -> None:
         super().__init__(build, "wait")
 
-    def _with_options(self, description: Any, options: Options) -> Any:
-        return _option_follower(description, options)
-
     def _value(self, built: Any) -> Any:
         return type_arguments(built, _follower_class())[1]
 
@@ -398,9 +394,6 @@ class follow_endpoint(_Streamed[P, T]):
     def __init__(self, build: Callable[Concatenate[Any, P], Follower[T, Any]]) -> None:
         super().__init__(build, "follow")
 
-    def _with_options(self, description: Any, options: Options) -> Any:
-        return _option_follower(description, options)
-
     def _event(self, built: Any) -> Any:
         return type_arguments(built, _follower_class())[0]
 
@@ -412,9 +405,3 @@ def _follower_class() -> type:
     from ._streaming import Follower
 
     return Follower
-
-
-def _option_follower(follower: Follower[Any, Any], options: Options) -> Follower[Any, Any]:
-    from ._option_follower import OptionFollower
-
-    return OptionFollower(follower, options)

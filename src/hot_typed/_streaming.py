@@ -23,11 +23,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Annotated, Any, Generic, cast
+from typing import TYPE_CHECKING, Annotated, Any, Generic, cast
 from uuid import UUID
 
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
-from typing_extensions import TypeVar
+from typing_extensions import Self, TypeVar
 
 from ._errors import (
     HotApiError,
@@ -68,6 +68,9 @@ from ._models.stream_events import (
 from ._request import Request, StreamCall, path
 from ._retry import RetryPolicy
 from ._wire import decode_json_event, event_decoder, request_body
+
+if TYPE_CHECKING:
+    from ._options import Options
 
 __all__ = [
     "RECONNECTABLE",
@@ -216,6 +219,9 @@ class Follower(Generic[E, R]):
     is normal and reconnected at once; 429 and 5xx answers are waited out
     (`retry_after`, or backoff) for as long as the timeout allows. Delays come
     from `policy`, which the runner sets to its client's `RetryPolicy`.
+
+    Per-request options (`with_options`) are applied to the request of every
+    connection it opens; they change no decision of the state machine.
     """
 
     what = "stream"
@@ -227,6 +233,7 @@ class Follower(Generic[E, R]):
             raise ValueError("timeout must be > 0")
         self.done = False
         self.policy: RetryPolicy = RetryPolicy()
+        self.options: Options | None = None
         self._max_attempts = max_attempts
         self._timeout = timeout
         self._deadline: float | None = None
@@ -237,6 +244,11 @@ class Follower(Generic[E, R]):
         self._unanswered_since = 0.0
         self._answered = False
         self._progress = False
+
+    def with_options(self, options: Options) -> Self:
+        """This follower, its connections' requests carrying `options`."""
+        self.options = options
+        return self
 
     # -- what drivers call
 
@@ -250,7 +262,8 @@ class Follower(Generic[E, R]):
         if self._deadline is None and self._timeout is not None:
             self._deadline = now + self._timeout
         self._answered = self._progress = False
-        return self._call(self._remaining(now, None))
+        call = self._call(self._remaining(now, None))
+        return call if self.options is None else call.with_options(self.options)
 
     def receive(self, event: E, now: float) -> bool:
         """Take one event; True when it is to be emitted. Sets `done` at the end."""

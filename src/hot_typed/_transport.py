@@ -1,23 +1,19 @@
-"""Sending requests: the only module where the sync and async clients differ.
+"""Sending requests: a `Request` description in, an httpx response out, once per client kind.
 
-Each transport turns a `Request` description into an HTTP exchange, applies the
-retry policy, maps failures onto `HotError`s and logs one DEBUG line per
-request (method, path, status, request id, duration: never a header).
+Each transport builds the httpx request for a description (with the client's
+`Settings`), sends it, applies the retry policy, maps failures onto
+`HotError`s and logs one DEBUG line per request (method, path, status,
+request id, duration: never a header). `SyncTransport` and `AsyncTransport`
+differ only in how they wait for I/O.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import ipaddress
 import logging
-import os
 import time
-import warnings
 from collections.abc import AsyncGenerator, Generator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 from urllib.request import getproxies
 
 import httpx
@@ -32,19 +28,14 @@ from ._errors import (
 )
 from ._failures import failed_request
 from ._failures import where as _where
-from ._frames import DEFAULT_MAX_FRAME_BYTES, limit_frames
+from ._frames import limit_frames
 from ._http_options import HttpOptions
-from ._request import Request, check_header_value
-from ._retry import RetryPolicy
-from ._user_agent import user_agent
+from ._request import Request
+from ._settings import Settings
 
-__all__ = ["DEFAULT_BASE_URL", "AsyncTransport", "SyncTransport", "Settings"]
+__all__ = ["AsyncTransport", "SyncTransport"]
 
 logger = logging.getLogger("hot_typed")
-
-DEFAULT_BASE_URL = "https://api.hot.dev"
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-USER_AGENT = user_agent()
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
@@ -60,215 +51,6 @@ def _bound_error_body(response: httpx.Response) -> None:
     the bytes received). Call it before anything is read."""
     decoders = take_encoding(response) or []
     response.stream = FilteredStream(response.stream, [*decoders, Truncate(MAX_ERROR_BODY_BYTES)])
-
-
-def _check_token(token: str) -> str:
-    # A token is a header value: anything but visible ASCII would either split
-    # the header block or fail later, deep inside the HTTP library.
-    check_header_value("token", token)
-    if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
-        raise ValueError("token must be visible ASCII characters without spaces")
-    return token
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _api_base(base_url: str) -> str:
-    check_header_value("base_url", base_url)
-    base = base_url.strip().rstrip("/")
-    if base.endswith("/v1"):
-        base = base[: -len("/v1")]
-    parts = urlsplit(base)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-        warnings.warn(
-            f"base_url {base!r} uses plain http to a non-loopback host: "
-            "the API token would travel in clear text",
-            stacklevel=4,
-        )
-    return base + "/v1"
-
-
-def _shown(url: str) -> str:
-    """`url` fit to show: credentials it embeds (`https://user:pass@host`) masked."""
-    parts = urlsplit(url)
-    _, at, host = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc="***@" + host)) if at else url
-
-
-class Settings:
-    """What both transports share: where to send, how to authenticate, when to retry.
-
-    `shown_base` is `api_base` fit for reprs and messages (credentials masked);
-    the token is never shown."""
-
-    __slots__ = (
-        "_authorization",
-        "api_base",
-        "max_sse_frame_bytes",
-        "policy",
-        "shown_base",
-        "timeout",
-    )
-
-    def __init__(
-        self,
-        token: str | None,
-        base_url: str | None,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int,
-        *,
-        retry_non_idempotent: bool = False,
-        max_sse_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
-    ) -> None:
-        token = token if token is not None else os.environ.get("HOT_API_KEY")
-        if not token:
-            raise HotError(
-                "no API token: pass token=... or set the HOT_API_KEY environment variable"
-            )
-        if max_sse_frame_bytes < 1:
-            raise ValueError("max_sse_frame_bytes must be >= 1")
-        self._authorization = f"Bearer {_check_token(token)}"
-        base_url = base_url or os.environ.get("HOT_BASE_URL") or DEFAULT_BASE_URL
-        self.api_base: str = _api_base(base_url)
-        self.shown_base: str = _shown(self.api_base)
-        self.timeout: httpx.Timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
-        self.policy: RetryPolicy = RetryPolicy(
-            max_retries=max_retries, retry_non_idempotent=retry_non_idempotent
-        )
-        self.max_sse_frame_bytes: int = max_sse_frame_bytes
-
-    def __repr__(self) -> str:
-        return f"Settings(api_base={self.shown_base!r})"
-
-    @property
-    def token(self) -> str:
-        """The API token (in no repr, no log)."""
-        return self._authorization[len("Bearer ") :]
-
-    def configured(
-        self,
-        *,
-        max_retries: int | None = None,
-        retry_non_idempotent: bool | None = None,
-        max_sse_frame_bytes: int | None = None,
-    ) -> Settings:
-        """A copy with the given settings changed (None keeps one as it is)."""
-        clone = copy.copy(self)
-        policy: dict[str, Any] = {}
-        if max_retries is not None:
-            policy["max_retries"] = max_retries
-        if retry_non_idempotent is not None:
-            policy["retry_non_idempotent"] = retry_non_idempotent
-        clone.policy = dataclasses.replace(self.policy, **policy)
-        if max_sse_frame_bytes is not None:
-            if max_sse_frame_bytes < 1:
-                raise ValueError("max_sse_frame_bytes must be >= 1")
-            clone.max_sse_frame_bytes = max_sse_frame_bytes
-        return clone
-
-    def redact(self, text: str) -> str:
-        """`text` with this client's token masked, for words that leave the process."""
-        return text.replace(self._authorization[len("Bearer ") :], "[redacted]")
-
-    def retry_delay(
-        self,
-        request: Request,
-        attempt: int,
-        *,
-        response: httpx.Response | None = None,
-        error: httpx.HTTPError | None = None,
-    ) -> float:
-        """Seconds to wait before sending `request` again; raises its failure when it
-        must not be."""
-        delay: float | None = None
-        if error is not None:
-            if request.retry:
-                delay = self.policy.after_connection_error(
-                    attempt,
-                    reached_server=not isinstance(error, _NOT_SENT),
-                    idempotent=request.idempotent,
-                )
-            if delay is None:
-                raise _translate(error, request) from error
-            cause = type(error).__name__
-        else:
-            assert response is not None
-            failure = _api_error(response)
-            if request.retry:
-                delay = self.policy.after_status(
-                    attempt,
-                    response.status_code,
-                    failure.retry_after,
-                    idempotent=request.idempotent,
-                )
-            if delay is None:
-                raise failure
-            cause = str(response.status_code)
-        logger.info(
-            "%s %s: %s, retry %d of %d in %.2f s",
-            request.method,
-            request.path,
-            cause,
-            attempt + 1,
-            self.policy.max_retries,
-            delay,
-        )
-        return delay
-
-    def client_headers(self) -> dict[str, str]:
-        """The headers every request carries, as defaults of a client created here."""
-        return {
-            "Authorization": self._authorization,
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
-
-    def build(
-        self, client: httpx.Client | httpx.AsyncClient, request: Request, *, own_client: bool
-    ) -> httpx.Request:
-        """The httpx request for `request`. A client created here (`own_client`) holds
-        `client_headers()` as its defaults, so only what differs is merged per
-        request (merging headers is most of httpx's cost of building a request);
-        a client passed in by the user gets every header with every request."""
-        headers = {} if own_client else self.client_headers()
-        if request.headers:
-            headers.update(request.headers)
-        if request.accept != "application/json":
-            headers["Accept"] = request.accept
-        if request.accept == "text/event-stream":
-            # The frame size limit counts received bytes: they must be the frames.
-            headers["Accept-Encoding"] = "identity"
-        content: Any = request.content
-        if request.json is not None:
-            headers["Content-Type"] = "application/json"
-            content = request.json
-        elif request.content_type is not None:
-            headers["Content-Type"] = request.content_type
-        # crates/hot_api/src/server.rs: `/status` and the public routes (`/webhook/...`)
-        # are served at the root, outside `/v1`.
-        base = self.api_base[: -len("/v1")] if request.root else self.api_base
-        built = client.build_request(
-            request.method,
-            base + request.path,
-            params=request.params,
-            content=content,
-            files=request.files,
-            data=request.data,
-            headers=headers,
-            timeout=_timeout(client.timeout, request),
-        )
-        if not request.authenticate:
-            built.headers.pop("Authorization", None)
-        return built
 
 
 def _timeout(default: httpx.Timeout, request: Request) -> httpx.Timeout | Any:
@@ -289,9 +71,9 @@ def _capped(timeout: httpx.Timeout, cap: float) -> httpx.Timeout:
 
 
 def _api_error(response: httpx.Response) -> HotApiError:
-    # The serialization layer loads pydantic: left until a request fails, so that
+    # The error models load pydantic: left until a request fails, so that
     # importing a client and creating one never loads it.
-    from ._wire import api_error
+    from ._api_errors import api_error
 
     return api_error(response)
 
@@ -351,6 +133,88 @@ class _Transport(Generic[C]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.settings.shown_base!r})"
 
+    def retry_delay(
+        self,
+        request: Request,
+        attempt: int,
+        *,
+        response: httpx.Response | None = None,
+        error: httpx.HTTPError | None = None,
+    ) -> float:
+        """Seconds to wait before sending `request` again; raises its failure when it
+        must not be."""
+        delay: float | None = None
+        if error is not None:
+            if request.retry:
+                delay = self.settings.policy.after_connection_error(
+                    attempt,
+                    reached_server=not isinstance(error, _NOT_SENT),
+                    idempotent=request.idempotent,
+                )
+            if delay is None:
+                raise _translate(error, request) from error
+            cause = type(error).__name__
+        else:
+            assert response is not None
+            failure = _api_error(response)
+            if request.retry:
+                delay = self.settings.policy.after_status(
+                    attempt,
+                    response.status_code,
+                    failure.retry_after,
+                    idempotent=request.idempotent,
+                )
+            if delay is None:
+                raise failure
+            cause = str(response.status_code)
+        logger.info(
+            "%s %s: %s, retry %d of %d in %.2f s",
+            request.method,
+            request.path,
+            cause,
+            attempt + 1,
+            self.settings.policy.max_retries,
+            delay,
+        )
+        return delay
+
+    def build(self, request: Request) -> httpx.Request:
+        """The httpx request for `request`. A client created here (`owns_client`) holds
+        `Settings.client_headers()` as its defaults, so only what differs is merged per
+        request (merging headers is most of httpx's cost of building a request);
+        a client passed in by the user gets every header with every request."""
+        settings = self.settings
+        headers = {} if self.owns_client else settings.client_headers()
+        if request.headers:
+            headers.update(request.headers)
+        if request.accept != "application/json":
+            headers["Accept"] = request.accept
+        if request.accept == "text/event-stream":
+            # The frame size limit counts received bytes: they must be the frames.
+            headers["Accept-Encoding"] = "identity"
+        content: Any = request.content
+        if request.json is not None:
+            headers["Content-Type"] = "application/json"
+            content = request.json
+        elif request.content_type is not None:
+            headers["Content-Type"] = request.content_type
+        # crates/hot_api/src/server.rs: `/status` and the public routes (`/webhook/...`)
+        # are served at the root, outside `/v1`.
+        base = settings.api_base[: -len("/v1")] if request.root else settings.api_base
+        built = self.client.build_request(
+            request.method,
+            base + request.path,
+            params=request.params,
+            content=content,
+            files=request.files,
+            data=request.data,
+            headers=headers,
+            timeout=_timeout(self.client.timeout, request),
+        )
+        if not request.authenticate:
+            built.headers.pop("Authorization", None)
+        return built
+
     def _check_open(self) -> None:
         # Closed is closed even over an httpx client the user still owns: the
         # same client must not work or fail depending on who made its connections.
@@ -393,19 +257,17 @@ class SyncTransport(_Transport[httpx.Client]):
             try:
                 response = self._receive(request)
             except httpx.HTTPError as error:
-                delay = self.settings.retry_delay(request, attempt, error=error)
+                delay = self.retry_delay(request, attempt, error=error)
             else:
                 if _accepted(request, response, started):
                     return response
-                delay = self.settings.retry_delay(request, attempt, response=response)
+                delay = self.retry_delay(request, attempt, response=response)
             attempt += 1
             time.sleep(delay)
 
     def _receive(self, request: Request) -> httpx.Response:
         """One exchange, its body read: whole on success, its start otherwise."""
-        response = self.client.send(
-            self.settings.build(self.client, request, own_client=self.owns_client), stream=True
-        )
+        response = self.client.send(self.build(request), stream=True)
         try:
             if not response.is_success:
                 _bound_error_body(response)
@@ -420,9 +282,7 @@ class SyncTransport(_Transport[httpx.Client]):
         self._check_open()
         started = time.perf_counter()
         try:
-            response = self.client.send(
-                self.settings.build(self.client, request, own_client=self.owns_client), stream=True
-            )
+            response = self.client.send(self.build(request), stream=True)
         except httpx.HTTPError as error:
             raise _translate(error, request) from error
         try:
@@ -488,11 +348,11 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
             try:
                 response = await self._receive(request)
             except httpx.HTTPError as error:
-                delay = self.settings.retry_delay(request, attempt, error=error)
+                delay = self.retry_delay(request, attempt, error=error)
             else:
                 if _accepted(request, response, started):
                     return response
-                delay = self.settings.retry_delay(request, attempt, response=response)
+                delay = self.retry_delay(request, attempt, response=response)
             attempt += 1
             # Loaded already by the running loop; the blocking client never needs it.
             import asyncio
@@ -501,9 +361,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
 
     async def _receive(self, request: Request) -> httpx.Response:
         """One exchange, its body read: whole on success, its start otherwise."""
-        response = await self.client.send(
-            self.settings.build(self.client, request, own_client=self.owns_client), stream=True
-        )
+        response = await self.client.send(self.build(request), stream=True)
         try:
             if not response.is_success:
                 _bound_error_body(response)
@@ -518,9 +376,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         self._check_open()
         started = time.perf_counter()
         try:
-            response = await self.client.send(
-                self.settings.build(self.client, request, own_client=self.owns_client), stream=True
-            )
+            response = await self.client.send(self.build(request), stream=True)
         except httpx.HTTPError as error:
             raise _translate(error, request) from error
         try:

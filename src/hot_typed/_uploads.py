@@ -26,7 +26,7 @@ from ._errors import HotError, HotUploadError
 
 # File at run time: it is what `UploadFile.run` answers, read by the client's
 # method signature (`_signature.py`).
-from ._models.files import File
+from ._models.files import MAX_UPLOAD_PARTS, File
 from ._sources import Source, UploadSource, open_source
 from ._transfer import ProgressMeter
 
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PART_SIZE",
-    "MAX_PARTS",
     "Part",
     "PartSchedule",
     "UploadCalls",
@@ -53,9 +52,6 @@ R = TypeVar("R")
 
 DEFAULT_PART_SIZE = 64 * 1024 * 1024
 """The smallest part size the server negotiates: a source this size or less is one part."""
-
-MAX_PARTS = 10_000
-"""The server numbers parts from 1 to 10,000."""
 
 CHUNK_SIZE = 64 * 1024
 """Bodies go out in chunks of this size, so progress moves while a part is on the wire."""
@@ -78,10 +74,10 @@ def plan_parts(size: int, part_size: int) -> tuple[Part, ...]:
     if part_size < 1:
         raise ValueError(f"part_size must be positive, got {part_size}")
     count = max(1, -(-size // part_size))
-    if count > MAX_PARTS:
+    if count > MAX_UPLOAD_PARTS:
         raise ValueError(
             f"{size} bytes in parts of {part_size} would take {count} parts; "
-            f"the server accepts at most {MAX_PARTS}"
+            f"the server accepts at most {MAX_UPLOAD_PARTS}"
         )
     return tuple(
         Part(n + 1, n * part_size, min(part_size, size - n * part_size)) for n in range(count)

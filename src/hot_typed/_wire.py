@@ -1,7 +1,9 @@
-"""The model-aware serialization layer: models to request bytes, response bytes to models.
+"""The model-aware serialization layer: models to request bytes, and the bytes
+of response bodies and event-stream frames to models.
 
 Both clients go through these functions and nothing else, so the rules for
-what is sent and how answers are validated live in one place.
+what is sent and how answers are validated live in one place. Nothing here
+does I/O: a response arrives here read (httpx is only a type to this module).
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from typing import (
     overload,
 )
 
-import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError, PydanticSerializationError, SchemaValidator
 
-from ._errors import HotApiError, HotJsonDecodeError, HotResponseValidationError, api_error_class
+from ._errors import HotJsonDecodeError, HotResponseValidationError
 from ._models._base import (
     WIRE_CONTEXT,
     RequestModel,
@@ -40,20 +41,20 @@ from ._models._common import Meta, Pagination
 from ._models._json import to_json_value
 from ._pagination import Raw
 from ._request_ids import remember_request_id, set_request_id
-from ._retry_after import retry_after_seconds
 
 if TYPE_CHECKING:
+    import httpx
+
     # Only in the overloads of `parametrized`: a client that never reads runs or
     # events does not load their models.
     from ._models.events import Event
     from ._models.runs import Run, Task
 
 __all__ = [
-    "ErrorEnvelope",
     "ItemEnvelope",
     "ListEnvelope",
-    "api_error",
     "decode_json_event",
+    "decoded_or_text",
     "event_decoder",
     "item_parser",
     "json_bytes",
@@ -92,20 +93,6 @@ class _PageEnvelope(WireModel, Generic[T]):
     data: list[T]
     pagination: Annotated[Pagination, TopLevel]
     meta: Annotated[Meta, TopLevel] | None = None
-
-
-class ErrorBody(WireModel):
-    code: str
-    message: str
-    request_id: str | None = None
-    retry_after: int | None = None
-
-
-class ErrorEnvelope(WireModel):
-    """The JSON body of an error answer. `api_error` reads bodies leniently (a proxy
-    may answer anything); this model states the API's own shape for schemas/."""
-
-    error: ErrorBody
 
 
 # ---------------------------------------------------------------- requests
@@ -263,7 +250,8 @@ def _list_validator(model: Any) -> SchemaValidator:
     return adapter.validator  # type: ignore[return-value]
 
 
-def _decoded_or_text(content: bytes) -> Any:
+def decoded_or_text(content: bytes) -> Any:
+    """`content` as the JSON it holds, or as text when it is not JSON Python can read."""
     try:
         return _loads(content)
     except _NotJson:
@@ -292,16 +280,21 @@ def _validate(validator: SchemaValidator, response: httpx.Response) -> Any:
         raise HotResponseValidationError(
             f"{_answered(response)} with a body that does not match the expected "
             f"shape: {error.error_count()} problem(s), first: {_first_problem(error)}",
-            raw=_decoded_or_text(content),
+            raw=decoded_or_text(content),
             validation_error=error,
         ) from error
 
 
+# Labels pydantic-core puts in a location for its own schemas, not for a key of the
+# JSON: a union's (`tagged-union[A,B,...]`, whose tag follows it) and a validator
+# function's (`function-wrap[_remember_wire_object()]`).
+_SCHEMA_LABELS = ("tagged-union[", "function-wrap[", "function-before[", "function-after[")
+
+
 def _first_problem(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
-    # A union's own label (`tagged-union[A,B,...]`) says nothing the tag after it does not.
     parts = (str(part) for part in first["loc"])
-    where = ".".join(p for p in parts if not p.startswith("tagged-union[")) or "(body)"
+    where = ".".join(p for p in parts if not p.startswith(_SCHEMA_LABELS)) or "(body)"
     return f"{where}: {first['msg']}"
 
 
@@ -452,39 +445,6 @@ def _decode_refused(
     except ValidationError as invalid:
         raise HotResponseValidationError(
             f"an SSE event does not match its model: {_first_problem(invalid)}",
-            raw=_decoded_or_text(data.encode("utf-8", "surrogatepass")),
+            raw=decoded_or_text(data.encode("utf-8", "surrogatepass")),
             validation_error=invalid,
         ) from invalid
-
-
-# ---------------------------------------------------------------- errors
-
-
-def api_error(response: httpx.Response) -> HotApiError:
-    """The `HotApiError` subclass for a non-2xx response whose body has been read."""
-    text = response.text
-    body: Any = _decoded_or_text(response.content) if response.content else None
-    envelope = body.get("error") if isinstance(body, dict) else None
-    status = response.status_code
-    cls = api_error_class(status)
-    if isinstance(envelope, dict):
-        code = envelope.get("code")
-        message = envelope.get("message")
-        request_id = envelope.get("request_id")
-        return cls(
-            str(message) if message else f"HTTP {status}",
-            response=response,
-            code=str(code) if code is not None else None,
-            request_id=str(request_id) if request_id is not None else None,
-            retry_after=retry_after_seconds(envelope.get("retry_after"), response.headers),
-            body=body,
-        )
-    reason = response.reason_phrase or "error"
-    snippet = " ".join(text.split())[:200]
-    return cls(
-        f"HTTP {status} {reason}" + (f": {snippet}" if snippet else ""),
-        response=response,
-        request_id=response.headers.get("x-request-id"),
-        retry_after=retry_after_seconds(None, response.headers),
-        body=text,
-    )

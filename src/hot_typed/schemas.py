@@ -25,8 +25,9 @@ from typing import Any, get_origin
 from pydantic import BaseModel, TypeAdapter
 
 from . import _models
+from ._api_errors import ErrorEnvelope
 from ._models._base import RequestModel, WireModel
-from ._wire import ErrorEnvelope, ItemEnvelope, ListEnvelope
+from ._wire import ItemEnvelope, ListEnvelope
 
 __all__ = ["DIALECT", "json_schemas", "main", "wire_types", "write_schemas"]
 

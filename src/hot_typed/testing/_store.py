@@ -12,11 +12,23 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._models.runs import RunStatus, TaskStatus
+from .._models.stream_events import RunCancel, RunFail, RunStop
 from ._values import JSON, ApiError, new_id, new_ordered_id, timestamp, timestamp_nanos
 
 __all__ = ["RUN_TERMINAL", "TASK_TERMINAL", "Store", "StreamLog", "Upload", "stop_event"]
 
-RUN_TERMINAL = {"succeeded": "run:stop", "failed": "run:fail", "cancelled": "run:cancel"}
+# The run stream's end event for each terminal status (crates/hot_api/src/handlers/streams.rs,
+# the poll loop's `match run.status`); the statuses are the client's own.
+_STOP_EVENTS: dict[RunStatus, type[RunFail | RunCancel]] = {
+    RunStatus.FAILED: RunFail,
+    RunStatus.CANCELLED: RunCancel,
+}
+RUN_TERMINAL: dict[str, str] = {
+    status.value: _STOP_EVENTS.get(status, RunStop).model_fields["type"].default
+    for status in RunStatus
+    if status.is_terminal
+}
 """Terminal run statuses and the stream event each one emits."""
 
 
@@ -26,7 +38,7 @@ def stop_event(status: str) -> str:
     the poll loop's `match run.status`: failed, cancelled, anything else)."""
     return RUN_TERMINAL.get(status, "run:stop")
 
-TASK_TERMINAL = frozenset({"completed", "failed", "cancelled", "timed_out"})
+TASK_TERMINAL = frozenset(status.value for status in TaskStatus if status.is_terminal)
 
 SseEvent = tuple[str, JSON]
 """An SSE event as (name, data); `data` carries `"type": name`."""
