@@ -98,7 +98,8 @@ async def test_an_event_stream_refused_with_a_cut_error_body_is_a_connection_err
     with LoopbackServer(_cut_error) as server:
         client = _client(kind, server.base_url, max_retries=0)
         try:
-            with pytest.raises(HotConnectionError, match=f"GET http://127.0.0.1:[0-9]+/v1/runs/{RUN_ID}/subscribe failed"):
+            failed = f"GET http://127.0.0.1:[0-9]+/v1/runs/{RUN_ID}/subscribe failed"
+            with pytest.raises(HotConnectionError, match=failed):
                 await _first_event(client)
         finally:
             await _close(client)
