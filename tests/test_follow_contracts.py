@@ -1,0 +1,369 @@
+"""What the stream followers promise in detail: exact messages, the attempt chain of
+retried runs, the headers and time bounds of every connection a waiter opens."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from hot_typed import (
+    HotConnectionError,
+    HotResponseValidationError,
+    HotRunError,
+    HotStreamError,
+    HotTaskError,
+    HotTimeoutError,
+    InternalServerError,
+    RunFail,
+    RunStatus,
+)
+from hot_typed.testing import HttpResponse
+
+from .sse_script import (
+    DROP,
+    HOLD,
+    Pause,
+    Script,
+    SseScript,
+    close,
+    collect,
+    comment,
+    event,
+    make_client,
+    refused_url,
+    resolve,
+    run,
+    task,
+)
+
+pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
+
+STREAM = uuid4()
+EVENT = uuid4()
+FIRST, SECOND, THIRD = uuid4(), uuid4(), uuid4()
+TASK_ID = uuid4()
+BODY = {"event_type": "order.created", "event_data": {"id": 7}}
+PUBLISHED = event(
+    {
+        "type": "event:published",
+        "event_id": str(EVENT),
+        "stream_id": str(STREAM),
+        "event_type": "order.created",
+    }
+)
+
+
+def attempt(
+    run_id: UUID,
+    *,
+    status: str = "running",
+    origin: UUID | None = None,
+    retry_attempt: int = 0,
+    event_id: UUID | None = None,
+    result: Any = ...,
+) -> dict[str, Any]:
+    """One attempt of a retried run on STREAM, as the server sends it."""
+    record = run(run_id, status=status, event_id=event_id, stream_id=STREAM, result=result)
+    record["origin_run_id"] = None if origin is None else str(origin)
+    record["retry_attempt"] = retry_attempt
+    return record
+
+
+def frame(kind: str, record: dict[str, Any]) -> bytes:
+    return event({"type": kind, "run": record})
+
+
+def update(record: dict[str, Any]) -> bytes:
+    return frame("run:update", record)
+
+
+def task_update(status: str) -> bytes:
+    return event({"type": "task:update", "task": task(TASK_ID, status=status)})
+
+
+async def wait_run(mode: str, run_id: UUID, *scripts: Script, **options: Any) -> Any:
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await resolve(client.runs.wait(run_id, **options)), server
+        finally:
+            await close(client)
+
+
+async def wait_task(mode: str, *scripts: Script, **options: Any) -> Any:
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await resolve(client.tasks.wait(TASK_ID, **options)), server
+        finally:
+            await close(client)
+
+
+async def publish(mode: str, *scripts: Script, **options: Any) -> Any:
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await collect(client.streams.subscribe_with_event(BODY, **options)), server
+        finally:
+            await close(client)
+
+
+# ---------------------------------------------------------------- failure messages
+
+
+async def test_a_failed_run_without_a_result_is_named_by_id_and_status_only(mode: str) -> None:
+    with pytest.raises(HotRunError) as error:
+        await wait_run(mode, FIRST, [update(attempt(FIRST, status="cancelled"))])
+
+    assert str(error.value) == f"run {FIRST} cancelled"
+
+
+async def test_a_result_without_a_message_is_shown_as_compact_json_cut_at_300_characters(
+    mode: str,
+) -> None:
+    result = {"codes": list(range(200))}
+    with pytest.raises(HotRunError) as error:
+        await wait_run(mode, FIRST, [update(attempt(FIRST, status="cancelled", result=result))])
+
+    shown = json.dumps(result, separators=(",", ":"))[:300]
+    assert str(error.value) == f"run {FIRST} cancelled: {shown}"
+
+
+async def test_a_call_result_not_fitting_its_type_says_which_run_and_type(mode: str) -> None:
+    ours = frame("run:start", attempt(FIRST, event_id=EVENT))
+    done = frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT, result=["a"]))
+    with SseScript([PUBLISHED, ours, done]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotResponseValidationError) as error:
+                await resolve(client.events.call_hot("::app/f", result_type=int))
+        finally:
+            await close(client)
+
+    assert str(error.value) == f"the result of run {FIRST} does not fit <class 'int'>: 1 problem(s)"
+
+
+# ---------------------------------------------------------------- giving up
+
+
+async def test_a_waiter_giving_up_names_what_it_waited_for_and_the_last_failure(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await wait_run(mode, FIRST, DROP, DROP, max_attempts=1)
+
+    assert re.fullmatch(
+        rf"wait for run {FIRST}: gave up after 2 connection attempt\(s\) in a row that got "
+        r"no answer, over \d+\.\d s \(last: GET /runs/\S+/subscribe failed: .+\)",
+        str(error.value),
+    )
+
+
+async def test_a_task_waiter_giving_up_names_the_task(mode: str) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await wait_task(mode, DROP, max_attempts=0)
+
+    assert str(error.value).startswith(
+        f"wait for task {TASK_ID}: gave up after 1 connection attempt(s) in a row"
+    )
+
+
+async def test_giving_up_after_publication_does_not_claim_the_event_unpublished(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await publish(mode, [PUBLISHED, DROP], DROP, max_attempts=0)
+
+    assert re.fullmatch(
+        r"subscribe-with-event: gave up after 1 connection attempt\(s\) in a row that got "
+        rf"no answer, over \d+\.\d s \(last: GET /streams/{STREAM}/subscribe failed: .+\)",
+        str(error.value),
+    )
+
+
+async def test_giving_up_before_any_connection_says_the_event_was_not_published(
+    mode: str,
+) -> None:
+    client = make_client(refused_url(), mode)
+    try:
+        with pytest.raises(HotStreamError) as error:
+            await collect(client.streams.subscribe_with_event(BODY, max_attempts=0))
+    finally:
+        await close(client)
+
+    assert re.fullmatch(
+        r"subscribe-with-event: gave up after 1 connection attempt\(s\) in a row that got "
+        r"no answer, over \d+\.\d s; nothing was sent, so the event was not published "
+        r"\(last: POST /streams/subscribe-with-event failed: .+\)",
+        str(error.value),
+    )
+
+
+# ---------------------------------------------------------------- an unknown publish
+
+
+UNKNOWN = (
+    "the subscribe-with-event connection ended before `event:published`: it is unknown "
+    "whether the event was published, so it was not sent again"
+)
+
+
+async def test_a_clean_close_before_publication_says_the_server_closed_the_stream(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await publish(mode, [comment()])
+
+    assert str(error.value) == f"{UNKNOWN} (the server closed the stream)"
+
+
+async def test_a_cut_before_publication_names_the_connection_error(mode: str) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await publish(mode, [comment(), DROP])
+
+    cause = error.value.__cause__
+    assert isinstance(cause, HotConnectionError)
+    assert str(error.value) == f"{UNKNOWN} (last: {cause})"
+
+
+async def test_a_500_on_the_publishing_post_is_an_unknown_publish(mode: str) -> None:
+    failed = HttpResponse.json({"error": {"code": "internal", "message": "boom"}}, 500)
+    with pytest.raises(HotStreamError, match="unknown whether the event was published") as error:
+        await publish(mode, failed, [PUBLISHED])
+
+    assert isinstance(error.value.__cause__, InternalServerError)
+
+
+# ---------------------------------------------------------------- attempts of a retried run
+
+
+def retried_twice(final_status: str) -> list[bytes]:
+    """FIRST fails (retry 1 scheduled), SECOND fails (retry 2 scheduled), THIRD ends."""
+    return [
+        frame("run:start", attempt(FIRST, event_id=EVENT)),
+        frame("run:fail", attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
+        frame("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),
+        frame("run:fail", attempt(SECOND, status="failed", origin=FIRST, retry_attempt=2)),
+        frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)),
+        frame("run:stop", attempt(THIRD, status=final_status, origin=SECOND, retry_attempt=2)),
+    ]
+
+
+async def test_a_retry_that_failed_with_another_retry_scheduled_is_not_the_end(
+    mode: str,
+) -> None:
+    events, _ = await publish(mode, [PUBLISHED, *retried_twice("succeeded")])
+
+    last = events[-1]
+    assert last.type == "run:stop"
+    assert (last.run.run_id, last.run.status) == (THIRD, RunStatus.SUCCEEDED)
+
+
+async def test_a_failed_attempt_whose_origin_is_not_on_the_stream_is_final(mode: str) -> None:
+    # The origin's own attempt number is unknown: the failure is taken as final.
+    events, _ = await publish(
+        mode,
+        [
+            PUBLISHED,
+            frame("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1, event_id=EVENT)),
+            frame(
+                "run:fail",
+                attempt(SECOND, status="failed", origin=FIRST, retry_attempt=2, event_id=EVENT),
+            ),
+            frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)),
+        ],
+    )
+
+    assert isinstance(events[-1], RunFail)
+    assert events[-1].run.run_id == SECOND
+
+
+async def test_a_waiter_on_a_retried_run_skips_other_events_of_its_stream(mode: str) -> None:
+    published = event(
+        {
+            "type": "event:published",
+            "event_id": str(uuid4()),
+            "stream_id": str(STREAM),
+            "event_type": "other",
+        }
+    )
+    data = event(
+        {
+            "type": "stream:data",
+            "stream_data_id": str(uuid4()),
+            "run_id": str(THIRD),
+            "data_type": "ai:delta",
+            "payload": {"text": "x"},
+        }
+    )
+    replay = retried_twice("succeeded")
+    finished, server = await wait_run(
+        mode,
+        FIRST,
+        [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))],
+        [published, *replay[:5], data, replay[5]],
+    )
+
+    assert (finished.run_id, finished.status) == (THIRD, RunStatus.SUCCEEDED)
+    assert [r.path for r in server.requests] == [
+        f"/v1/runs/{FIRST}/subscribe",
+        f"/v1/streams/{STREAM}/subscribe",
+    ]
+
+
+# ---------------------------------------------------------------- each connection
+
+
+async def test_every_connection_of_a_waiter_asks_for_an_event_stream(mode: str) -> None:
+    _, runs = await wait_run(
+        mode,
+        FIRST,
+        [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))],
+        retried_twice("succeeded"),
+    )
+    with pytest.raises(HotTaskError):
+        await wait_task(mode, [task_update("running"), task_update("failed")])
+    _, tasks = await wait_task(mode, [task_update("completed")])
+
+    for request in [*runs.requests, *tasks.requests]:
+        assert request.method == "GET"
+        assert request.headers["accept"] == "text/event-stream"
+
+
+async def test_a_task_wait_times_out_at_its_own_bound_on_a_silent_connection(
+    mode: str,
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(HotTimeoutError):
+        await wait_task(mode, [task_update("running"), Pause(5)], timeout=0.3)
+
+    assert time.monotonic() - started < 1.5
+
+
+async def test_a_wait_on_a_retried_run_times_out_at_its_own_bound_on_its_stream(
+    mode: str,
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(HotTimeoutError):
+        await wait_run(
+            mode,
+            FIRST,
+            [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))],
+            [frame("run:start", attempt(FIRST, event_id=EVENT)), Pause(5)],
+            timeout=0.5,
+        )
+
+    assert time.monotonic() - started < 2.0
+
+
+async def test_keep_alive_only_connections_still_end_at_the_waits_bound(mode: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(HotTimeoutError):
+        await wait_task(mode, [task_update("running"), HOLD], timeout=0.3)
+
+    assert time.monotonic() - started < 1.5
