@@ -367,3 +367,41 @@ async def test_keep_alive_only_connections_still_end_at_the_waits_bound(mode: st
         await wait_task(mode, [task_update("running"), HOLD], timeout=0.3)
 
     assert time.monotonic() - started < 1.5
+
+
+# ---------------------------------------------------------------- news resets the backoff
+
+
+def _news(scenario: str, i: int) -> list[bytes]:
+    """What connection `i` of a waiter brings that it has not seen before."""
+    if scenario == "task":
+        return [task_update("queued" if i % 2 else "running")]
+    if scenario == "run":
+        return [update(attempt(FIRST, status="pending_retry" if i % 2 else "running"))]
+    record = attempt(THIRD, origin=SECOND, retry_attempt=2)
+    record["start_time"] = f"2026-01-02T03:04:{10 + i:02d}Z"
+    return [frame("run:start", record)]
+
+
+@pytest.mark.parametrize("scenario", ["task", "run", "retried run"])
+async def test_a_connection_that_brought_news_is_followed_by_the_shortest_backoff(
+    mode: str, scenario: str
+) -> None:
+    # Eight cuts in a row, each after news: every wait is drawn below the first
+    # backoff bound (0.25 s). Were news not noticed, the bound would double per
+    # cut (0.25, 0.5, ... 8 s) and the eight waits take seconds.
+    retried = [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))]
+    first: list[Script] = [[*retried, DROP]] if scenario == "retried run" else []
+    cuts: list[Script] = [[*_news(scenario, i), DROP] for i in range(8)]
+    last: Script = (
+        [task_update("completed")] if scenario == "task" else retried_twice("succeeded")
+    )
+    if scenario == "run":
+        last = [update(attempt(FIRST, status="succeeded"))]
+    started = time.monotonic()
+    if scenario == "task":
+        await wait_task(mode, *cuts, last, max_attempts=0)
+    else:
+        await wait_run(mode, FIRST, *first, *cuts, last, max_attempts=0)
+
+    assert time.monotonic() - started < 4.0
