@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 import hot_typed as ht
-from tests.exchange import Client, exchange
+from tests.exchange import Client, exchange, make_client, perform
 
 KINDS = ["sync", "async"]
 
@@ -93,3 +94,43 @@ def test_max_retries_zero_sends_once(kind: str) -> None:
 def test_a_negative_max_retries_is_refused(client: type[ht.HotClient]) -> None:
     with pytest.raises(ValueError, match=r"^max_retries must be >= 0$"):
         client("token", base_url="http://127.0.0.1:9", max_retries=-1)
+
+
+def _failing(kind: str, call: Any, *answers: httpx.Response | Exception, **options: Any) -> Any:
+    """`call` on a client whose transport plays `answers` in order, exceptions raised."""
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route(host="hot.test").mock(side_effect=list(answers))
+        try:
+            return perform(make_client(kind, **options), call), route.call_count
+        except ht.HotError as error:
+            return error, route.call_count
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_connection_never_made_is_retried_even_for_a_post(kind: str) -> None:
+    result, sent = _failing(kind, _post, httpx.ConnectError("refused"), OK, max_retries=1)
+
+    assert (result, sent) == ({"ok": True}, 2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_dropped_connection_is_retried_for_a_get_and_not_for_a_post(kind: str) -> None:
+    result, sent = _failing(kind, _get, httpx.ReadError("cut"), OK, max_retries=1)
+    assert (result, sent) == ({"ok": True}, 2)
+
+    error, sent = _failing(kind, _post, httpx.ReadError("cut"), OK, max_retries=1)
+    assert isinstance(error, ht.HotConnectionError)
+    assert error.request_sent is True
+    assert sent == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_connection_failures_are_retried_max_retries_times(kind: str) -> None:
+    refused = [httpx.ConnectError("refused") for _ in range(3)]
+    error, sent = _failing(kind, _get, *refused, OK, max_retries=2)
+    assert isinstance(error, ht.HotConnectionError)
+    assert error.request_sent is False
+    assert sent == 3
+
+    result, sent = _failing(kind, _get, *refused[:2], OK, max_retries=2)
+    assert (result, sent) == ({"ok": True}, 3)
