@@ -231,6 +231,20 @@ async def test_a_cut_before_publication_names_the_connection_error(mode: str) ->
     assert str(error.value) == f"{UNKNOWN} (last: {cause})"
 
 
+async def test_a_publishing_post_cut_before_its_answer_may_have_reached_the_server(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await publish(mode, DROP)
+
+    cause = error.value.__cause__
+    assert isinstance(cause, HotConnectionError)
+    assert str(cause).startswith("POST /streams/subscribe-with-event failed: ")
+    assert str(cause).endswith(
+        "; it may have reached the server, so whether it took effect is unknown"
+    )
+
+
 async def test_a_500_on_the_publishing_post_is_an_unknown_publish(mode: str) -> None:
     failed = HttpResponse.json({"error": {"code": "internal", "message": "boom"}}, 500)
     with pytest.raises(HotStreamError, match="unknown whether the event was published") as error:
@@ -367,6 +381,49 @@ async def test_keep_alive_only_connections_still_end_at_the_waits_bound(mode: st
         await wait_task(mode, [task_update("running"), HOLD], timeout=0.3)
 
     assert time.monotonic() - started < 1.5
+
+
+async def test_publishing_then_resubscribing_asks_for_an_event_stream_without_a_query(
+    mode: str,
+) -> None:
+    _, server = await publish(mode, [PUBLISHED, comment()], retried_twice("succeeded"))
+
+    assert [(r.method, r.path) for r in server.requests] == [
+        ("POST", "/v1/streams/subscribe-with-event"),
+        ("GET", f"/v1/streams/{STREAM}/subscribe"),
+    ]
+    for request in server.requests:
+        assert request.query == {}
+        assert request.headers["accept"] == "text/event-stream"
+
+
+async def test_a_call_times_out_at_its_own_bound_on_a_silent_connection(mode: str) -> None:
+    started = time.monotonic()
+    with SseScript([PUBLISHED, Pause(5)]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotTimeoutError):
+                await resolve(client.events.call_hot("::app/f", timeout=0.3))
+        finally:
+            await close(client)
+
+    assert time.monotonic() - started < 1.5
+
+
+async def test_waiting_for_a_run_result_times_out_at_its_own_bound_on_a_silent_stream(
+    mode: str,
+) -> None:
+    started = time.monotonic()
+    with SseScript([Pause(5)]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotTimeoutError):
+                await resolve(client.streams.wait_for_run_result(STREAM, EVENT, timeout=0.3))
+        finally:
+            await close(client)
+
+    assert time.monotonic() - started < 1.5
+    assert server.requests[0].query == {}
 
 
 # ---------------------------------------------------------------- news resets the backoff
