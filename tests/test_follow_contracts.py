@@ -9,6 +9,7 @@ import time
 from typing import Any
 from uuid import UUID, uuid4
 
+import pydantic
 import pytest
 
 from hot_typed import (
@@ -146,6 +147,9 @@ async def test_a_call_result_not_fitting_its_type_says_which_run_and_type(mode: 
             await close(client)
 
     assert str(error.value) == f"the result of run {FIRST} does not fit <class 'int'>: 1 problem(s)"
+    assert error.value.raw == ["a"]
+    assert isinstance(error.value.validation_error, pydantic.ValidationError)
+    assert error.value.validation_error.errors()[0]["input"] == ["a"]
 
 
 # ---------------------------------------------------------------- giving up
