@@ -146,8 +146,8 @@ class FileStore:
                 if status == DROP:
                     raise DropConnection
                 if status == SLOW_DOWN:
-                    body = {"code": "rate_limit_exceeded", "message": "wait", "retry_after": 0}
-                    return HttpResponse.json({"error": body}, 429)
+                    wait = {"code": "rate_limit_exceeded", "message": "wait", "retry_after": 0}
+                    return HttpResponse.json({"error": wait}, 429)
                 return _error(status, "injected", f"part {number} refused with {status}")
             if len(body) > self.part_size:
                 return _error(413, "part_too_large", "Part exceeds negotiated size")
