@@ -163,3 +163,41 @@ def test_a_body_of_the_wrong_shape_is_located_at_the_body(kind: str) -> None:
         "expected shape: 1 problem(s), first: (body): "
     )
     assert caught.value.raw == [1, 2]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_error_text_that_is_not_utf8_is_read_with_replacement_characters(kind: str) -> None:
+    error = _raised(kind, httpx.Response(502, content=b"bad \xff gateway"))
+
+    assert error.message == "HTTP 502 Bad Gateway: bad \ufffd gateway"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_status_without_a_reason_phrase_is_called_an_error(kind: str) -> None:
+    error = _raised(kind, httpx.Response(599, text="odd"))
+
+    assert error.message == "HTTP 599 error: odd"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_body_retry_after_of_zero_is_kept_over_the_header(kind: str) -> None:
+    body = {"error": {"code": "rate_limit_exceeded", "message": "now", "retry_after": 0}}
+    answer = httpx.Response(429, json=body, headers={"Retry-After": "9"})
+
+    assert _raised(kind, answer).retry_after == 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_request_refuses_a_body_without_a_content_type_naming_none_and_its_text(
+    kind: str,
+) -> None:
+    with pytest.raises(ht.HotResponseValidationError) as caught:
+        exchange(
+            kind,
+            lambda c: c.request("GET", "/things"),
+            httpx.Response(200, content=b"ok \xff"),
+            max_retries=0,
+        )
+
+    assert str(caught.value) == "GET /v1/things answered 200 ((none)) with a body that is not JSON"
+    assert caught.value.raw == "ok \ufffd"
