@@ -318,6 +318,20 @@ async def test_a_failed_attempt_whose_origin_is_not_on_the_stream_is_final(mode:
     assert events[-1].run.run_id == SECOND
 
 
+async def test_a_run_naming_itself_as_its_origin_is_waited_on_until_the_timeout(
+    mode: str,
+) -> None:
+    # Malformed, but it must not loop: the chain of retries stops at a run seen before.
+    looped = attempt(FIRST, status="failed", origin=FIRST, retry_attempt=1, event_id=EVENT)
+    with SseScript([frame("run:fail", looped), HOLD]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotTimeoutError):
+                await resolve(client.streams.wait_for_run_result(STREAM, EVENT, timeout=0.3))
+        finally:
+            await close(client)
+
+
 async def test_a_waiter_on_a_retried_run_skips_other_events_of_its_stream(mode: str) -> None:
     published = event(
         {
