@@ -20,7 +20,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ["_streaming", "_retry", "_transport", "_wire"]
+MODELS = sorted(
+    f"_models.{path.stem}"
+    for path in (ROOT / "src" / "hot_typed" / "_models").glob("*.py")
+    if path.stem != "__init__"
+)
+MODULES = ["_streaming", "_retry", "_transport", "_wire", *MODELS]
 """In the order they are measured; each also listed in `only_mutate`."""
 
 # mutmut's exit codes of a mutant's test run (mutmut/stats.py).
@@ -38,14 +43,16 @@ def equivalents() -> set[str]:
 
 
 def outcome(module: str) -> dict[str, int | None]:
-    meta = ROOT / "mutants" / "src" / "hot_typed" / f"{module}.py.meta"
+    meta = ROOT / "mutants" / "src" / "hot_typed" / f"{module.replace('.', '/')}.py.meta"
     codes: dict[str, int | None] = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
     return codes
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("modules", nargs="*", default=MODULES, help="e.g. _retry")
+    parser.add_argument(
+        "modules", nargs="*", default=MODULES, help="e.g. _retry or _models.events"
+    )
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutants")
     parser.add_argument(
         "--report-only", action="store_true", help="print the table of the last run"
@@ -69,7 +76,11 @@ def main() -> int:
           f"{'equiv.':>6} {'unchecked':>9} {'score':>6}")
     unexplained: list[str] = []
     for module in args.modules:
-        codes = outcome(module)
+        try:
+            codes = outcome(module)
+        except FileNotFoundError:
+            print(f"{module:<12} not measured yet")
+            continue
         killed = sum(code in KILLED for code in codes.values())
         timeouts = sum(code in TIMEOUT for code in codes.values())
         survivors = sorted(name for name, code in codes.items() if code in SURVIVED)
