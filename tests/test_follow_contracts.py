@@ -332,6 +332,54 @@ async def test_a_run_naming_itself_as_its_origin_is_waited_on_until_the_timeout(
             await close(client)
 
 
+async def test_a_run_whose_start_was_missed_is_known_by_its_terminal_event(mode: str) -> None:
+    done = frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT))
+    with SseScript([done]) as server:
+        client = make_client(server, mode)
+        try:
+            finished = await resolve(
+                client.streams.wait_for_run_result(STREAM, EVENT, timeout=2)
+            )
+        finally:
+            await close(client)
+
+    assert finished.run_id == FIRST
+
+
+async def test_chunks_reach_on_chunk_only_as_text_of_the_runs_own_data(mode: str) -> None:
+    def chunk(payload: Any) -> bytes:
+        return event(
+            {
+                "type": "stream:data",
+                "stream_data_id": str(uuid4()),
+                "run_id": str(FIRST),
+                "data_type": "ai:delta",
+                "payload": payload,
+            }
+        )
+
+    other = uuid4()
+    script = [
+        frame("run:start", attempt(FIRST, event_id=EVENT)),
+        chunk(["not", "an", "object"]),
+        chunk({"text": "a"}),
+        frame("run:stop", attempt(other, status="succeeded")),
+        chunk({"text": "b"}),
+        frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
+    ]
+    texts: list[str] = []
+    with SseScript(script) as server:
+        client = make_client(server, mode)
+        try:
+            await resolve(
+                client.streams.wait_for_run_result(STREAM, EVENT, on_chunk=texts.append)
+            )
+        finally:
+            await close(client)
+
+    assert texts == ["a", "b"]
+
+
 async def test_a_waiter_on_a_retried_run_skips_other_events_of_its_stream(mode: str) -> None:
     published = event(
         {
