@@ -35,6 +35,8 @@ from .sse_script import close, resolve
 MiB = 1024 * 1024
 NOW = "2026-01-02T03:04:05Z"
 DROP = 0
+SLOW_DOWN = 4290
+"""A failure status: 429 with `retry_after` 0 in its body (a plain 429 has none)."""
 
 
 def digest_of(parts: list[bytes]) -> str:
@@ -143,6 +145,9 @@ class FileStore:
                 status = statuses.pop(0)
                 if status == DROP:
                     raise DropConnection
+                if status == SLOW_DOWN:
+                    wait = {"code": "rate_limit_exceeded", "message": "wait", "retry_after": 0}
+                    return HttpResponse.json({"error": wait}, 429)
                 return _error(status, "injected", f"part {number} refused with {status}")
             if len(body) > self.part_size:
                 return _error(413, "part_too_large", "Part exceeds negotiated size")
@@ -311,6 +316,16 @@ async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: st
     assert part_numbers.count("6") == 2
     assert not calls_to(server, "DELETE")
     progress.assert_monotonic_and_complete(len(data))
+
+
+async def test_a_part_answered_429_is_sent_again_after_retry_after_or_backoff(mode: str) -> None:
+    data = random.Random(6).randbytes(3 * 65_536)
+    store = FileStore(65_536, failures={2: [429, SLOW_DOWN]})
+    with LoopbackServer(store) as server:
+        stored = await upload_file(mode, server, "busy.bin", data, part_size=65_536)
+    assert stored.etag == expected_etag(data, 65_536)
+    part_numbers = [r.segments[-1] for r in calls_to(server, "PUT", "v1", "files", "uploads")]
+    assert part_numbers.count("2") == 3
 
 
 async def test_part_attempts_follow_max_retries_and_never_multiply_with_transport_retries(

@@ -1,0 +1,550 @@
+"""What the stream followers promise in detail: exact messages, the attempt chain of
+retried runs, the headers and time bounds of every connection a waiter opens."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+from uuid import UUID, uuid4
+
+import pydantic
+import pytest
+
+from hot_typed import (
+    EventCreateParams,
+    HotConnectionError,
+    HotResponseValidationError,
+    HotRunError,
+    HotStreamError,
+    HotTaskError,
+    HotTimeoutError,
+    InternalServerError,
+    RunFail,
+    RunStatus,
+)
+from hot_typed.testing import HttpResponse
+
+from .sse_script import (
+    DROP,
+    HOLD,
+    Pause,
+    Script,
+    SseScript,
+    close,
+    collect,
+    comment,
+    event,
+    make_client,
+    refused_url,
+    resolve,
+    run,
+    task,
+)
+
+pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
+
+STREAM = uuid4()
+EVENT = uuid4()
+FIRST, SECOND, THIRD = uuid4(), uuid4(), uuid4()
+TASK_ID = uuid4()
+# Failures name the full URL of the loopback server.
+API = r"http://127\.0\.0\.1:\d+/v1"
+BODY: EventCreateParams = {"event_type": "order.created", "event_data": {"id": 7}}
+PUBLISHED = event(
+    {
+        "type": "event:published",
+        "event_id": str(EVENT),
+        "stream_id": str(STREAM),
+        "event_type": "order.created",
+    }
+)
+
+
+def attempt(
+    run_id: UUID,
+    *,
+    status: str = "running",
+    origin: UUID | None = None,
+    retry_attempt: int = 0,
+    event_id: UUID | None = None,
+    result: Any = ...,
+) -> dict[str, Any]:
+    """One attempt of a retried run on STREAM, as the server sends it."""
+    record = run(run_id, status=status, event_id=event_id, stream_id=STREAM, result=result)
+    record["origin_run_id"] = None if origin is None else str(origin)
+    record["retry_attempt"] = retry_attempt
+    return record
+
+
+def frame(kind: str, record: dict[str, Any]) -> bytes:
+    return event({"type": kind, "run": record})
+
+
+def update(record: dict[str, Any]) -> bytes:
+    return frame("run:update", record)
+
+
+def task_update(status: str) -> bytes:
+    return event({"type": "task:update", "task": task(TASK_ID, status=status)})
+
+
+async def wait_run(mode: str, run_id: UUID, *scripts: Script, **options: Any) -> Any:
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await resolve(client.runs.wait(run_id, **options)), server
+        finally:
+            await close(client)
+
+
+async def wait_task(mode: str, *scripts: Script, **options: Any) -> Any:
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await resolve(client.tasks.wait(TASK_ID, **options)), server
+        finally:
+            await close(client)
+
+
+async def publish(mode: str, *scripts: Script, **options: Any) -> Any:
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await collect(client.streams.subscribe_with_event(BODY, **options)), server
+        finally:
+            await close(client)
+
+
+# ---------------------------------------------------------------- failure messages
+
+
+async def test_a_failed_run_without_a_result_is_named_by_id_and_status_only(mode: str) -> None:
+    with pytest.raises(HotRunError) as error:
+        await wait_run(mode, FIRST, [update(attempt(FIRST, status="cancelled"))])
+
+    assert str(error.value) == f"run {FIRST} cancelled"
+
+
+async def test_a_result_without_a_message_is_shown_as_compact_json_cut_at_300_characters(
+    mode: str,
+) -> None:
+    result = {"codes": list(range(200))}
+    with pytest.raises(HotRunError) as error:
+        await wait_run(mode, FIRST, [update(attempt(FIRST, status="cancelled", result=result))])
+
+    shown = json.dumps(result, separators=(",", ":"))[:300]
+    assert str(error.value) == f"run {FIRST} cancelled: {shown}"
+
+
+async def test_a_call_result_not_fitting_its_type_says_which_run_and_type(mode: str) -> None:
+    ours = frame("run:start", attempt(FIRST, event_id=EVENT))
+    done = frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT, result=["a"]))
+    with SseScript([PUBLISHED, ours, done]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotResponseValidationError) as error:
+                await resolve(client.events.call_hot("::app/f", result_type=int))
+        finally:
+            await close(client)
+
+    assert str(error.value) == f"the result of run {FIRST} does not fit <class 'int'>: 1 problem(s)"
+    assert error.value.raw == ["a"]
+    assert isinstance(error.value.validation_error, pydantic.ValidationError)
+    assert error.value.validation_error.errors()[0]["input"] == ["a"]
+
+
+# ---------------------------------------------------------------- giving up
+
+
+async def test_a_waiter_giving_up_names_what_it_waited_for_and_the_last_failure(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await wait_run(mode, FIRST, DROP, DROP, max_attempts=1)
+
+    assert re.fullmatch(
+        rf"wait for run {FIRST}: gave up after 2 connection attempt\(s\) in a row that got "
+        rf"no answer, over \d+\.\d s \(last: GET {API}/runs/\S+/subscribe failed: [^;]+\)",
+        str(error.value),
+    )
+
+
+async def test_a_waiter_giving_up_on_a_retried_runs_stream_names_that_stream(
+    mode: str,
+) -> None:
+    retried = update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))
+    with pytest.raises(HotStreamError) as error:
+        await wait_run(mode, FIRST, [retried], DROP, DROP, max_attempts=1)
+
+    # A GET is safe to repeat: the cut says nothing of what it may have done.
+    assert re.fullmatch(
+        rf"wait for run {FIRST}: gave up after 2 connection attempt\(s\) in a row that got "
+        rf"no answer, over \d+\.\d s \(last: GET {API}/streams/{STREAM}/subscribe failed: [^;]+\)",
+        str(error.value),
+    )
+
+
+async def test_a_task_waiter_giving_up_names_the_task(mode: str) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await wait_task(mode, DROP, max_attempts=0)
+
+    assert re.fullmatch(
+        rf"wait for task {TASK_ID}: gave up after 1 connection attempt\(s\) in a row that got "
+        rf"no answer, over \d+\.\d s \(last: GET {API}/tasks/\S+/subscribe failed: [^;]+\)",
+        str(error.value),
+    )
+
+
+async def test_giving_up_after_publication_does_not_claim_the_event_unpublished(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await publish(mode, [PUBLISHED, DROP], DROP, max_attempts=0)
+
+    assert re.fullmatch(
+        r"subscribe-with-event: gave up after 1 connection attempt\(s\) in a row that got "
+        rf"no answer, over \d+\.\d s \(last: GET {API}/streams/{STREAM}/subscribe failed: .+\)",
+        str(error.value),
+    )
+
+
+async def test_giving_up_before_any_connection_says_the_event_was_not_published(
+    mode: str,
+) -> None:
+    client = make_client(refused_url(), mode)
+    try:
+        with pytest.raises(HotStreamError) as error:
+            await collect(client.streams.subscribe_with_event(BODY, max_attempts=0))
+    finally:
+        await close(client)
+
+    assert re.fullmatch(
+        r"subscribe-with-event: gave up after 1 connection attempt\(s\) in a row that got "
+        r"no answer, over \d+\.\d s; nothing was sent, so the event was not published "
+        rf"\(last: POST {API}/streams/subscribe-with-event failed: .+\)",
+        str(error.value),
+    )
+
+
+# ---------------------------------------------------------------- an unknown publish
+
+
+UNKNOWN = (
+    "the subscribe-with-event connection ended before `event:published`: it is unknown "
+    "whether the event was published, so it was not sent again"
+)
+
+
+async def test_a_clean_close_before_publication_says_the_server_closed_the_stream(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await publish(mode, [comment()])
+
+    assert str(error.value) == f"{UNKNOWN} (the server closed the stream)"
+
+
+async def test_a_cut_before_publication_names_the_connection_error(mode: str) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await publish(mode, [comment(), DROP])
+
+    cause = error.value.__cause__
+    assert isinstance(cause, HotConnectionError)
+    assert str(error.value) == f"{UNKNOWN} (last: {cause})"
+
+
+async def test_a_publishing_post_cut_before_its_answer_may_have_reached_the_server(
+    mode: str,
+) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await publish(mode, DROP)
+
+    cause = error.value.__cause__
+    assert isinstance(cause, HotConnectionError)
+    assert re.match(rf"POST {API}/streams/subscribe-with-event failed: ", str(cause))
+    assert str(cause).endswith(
+        "; it may have reached the server, so whether it took effect is unknown"
+    )
+
+
+async def test_a_500_on_the_publishing_post_is_an_unknown_publish(mode: str) -> None:
+    failed = HttpResponse.json({"error": {"code": "internal", "message": "boom"}}, 500)
+    with pytest.raises(HotStreamError, match="unknown whether the event was published") as error:
+        await publish(mode, failed, [PUBLISHED])
+
+    assert isinstance(error.value.__cause__, InternalServerError)
+
+
+# ---------------------------------------------------------------- attempts of a retried run
+
+
+def retried_twice(final_status: str) -> list[bytes]:
+    """FIRST fails (retry 1 scheduled), SECOND fails (retry 2 scheduled), THIRD ends."""
+    return [
+        frame("run:start", attempt(FIRST, event_id=EVENT)),
+        frame("run:fail", attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
+        frame("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),
+        frame("run:fail", attempt(SECOND, status="failed", origin=FIRST, retry_attempt=2)),
+        frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)),
+        frame("run:stop", attempt(THIRD, status=final_status, origin=SECOND, retry_attempt=2)),
+    ]
+
+
+async def test_a_retry_that_failed_with_another_retry_scheduled_is_not_the_end(
+    mode: str,
+) -> None:
+    events, _ = await publish(mode, [PUBLISHED, *retried_twice("succeeded")])
+
+    last = events[-1]
+    assert last.type == "run:stop"
+    assert (last.run.run_id, last.run.status) == (THIRD, RunStatus.SUCCEEDED)
+
+
+async def test_a_failed_attempt_whose_origin_is_not_on_the_stream_is_final(mode: str) -> None:
+    # The origin's own attempt number is unknown: the failure is taken as final.
+    events, _ = await publish(
+        mode,
+        [
+            PUBLISHED,
+            frame("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1, event_id=EVENT)),
+            frame(
+                "run:fail",
+                attempt(SECOND, status="failed", origin=FIRST, retry_attempt=2, event_id=EVENT),
+            ),
+            frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)),
+        ],
+    )
+
+    assert isinstance(events[-1], RunFail)
+    assert events[-1].run.run_id == SECOND
+
+
+async def test_a_run_naming_itself_as_its_origin_is_waited_on_until_the_timeout(
+    mode: str,
+) -> None:
+    # Malformed, but it must not loop: the chain of retries stops at a run seen before.
+    looped = attempt(FIRST, status="failed", origin=FIRST, retry_attempt=1, event_id=EVENT)
+    with SseScript([frame("run:fail", looped), HOLD]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotTimeoutError):
+                await resolve(client.streams.wait_for_run_result(STREAM, EVENT, timeout=0.3))
+        finally:
+            await close(client)
+
+
+async def test_a_run_whose_start_was_missed_is_known_by_its_terminal_event(mode: str) -> None:
+    done = frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT))
+    with SseScript([done]) as server:
+        client = make_client(server, mode)
+        try:
+            finished = await resolve(
+                client.streams.wait_for_run_result(STREAM, EVENT, timeout=2)
+            )
+        finally:
+            await close(client)
+
+    assert finished.run_id == FIRST
+
+
+async def test_chunks_reach_on_chunk_only_as_text_of_the_runs_own_data(mode: str) -> None:
+    def chunk(payload: Any) -> bytes:
+        return event(
+            {
+                "type": "stream:data",
+                "stream_data_id": str(uuid4()),
+                "run_id": str(FIRST),
+                "data_type": "ai:delta",
+                "payload": payload,
+            }
+        )
+
+    other = uuid4()
+    script = [
+        frame("run:start", attempt(FIRST, event_id=EVENT)),
+        chunk(["not", "an", "object"]),
+        chunk({"text": "a"}),
+        frame("run:stop", attempt(other, status="succeeded")),
+        chunk({"text": "b"}),
+        frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
+    ]
+    texts: list[str] = []
+    with SseScript(script) as server:
+        client = make_client(server, mode)
+        try:
+            await resolve(
+                client.streams.wait_for_run_result(STREAM, EVENT, on_chunk=texts.append)
+            )
+        finally:
+            await close(client)
+
+    assert texts == ["a", "b"]
+
+
+async def test_a_waiter_on_a_retried_run_skips_other_events_of_its_stream(mode: str) -> None:
+    published = event(
+        {
+            "type": "event:published",
+            "event_id": str(uuid4()),
+            "stream_id": str(STREAM),
+            "event_type": "other",
+        }
+    )
+    data = event(
+        {
+            "type": "stream:data",
+            "stream_data_id": str(uuid4()),
+            "run_id": str(THIRD),
+            "data_type": "ai:delta",
+            "payload": {"text": "x"},
+        }
+    )
+    replay = retried_twice("succeeded")
+    finished, server = await wait_run(
+        mode,
+        FIRST,
+        [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))],
+        [published, *replay[:5], data, replay[5]],
+    )
+
+    assert (finished.run_id, finished.status) == (THIRD, RunStatus.SUCCEEDED)
+    assert [r.path for r in server.requests] == [
+        f"/v1/runs/{FIRST}/subscribe",
+        f"/v1/streams/{STREAM}/subscribe",
+    ]
+
+
+# ---------------------------------------------------------------- each connection
+
+
+async def test_every_connection_of_a_waiter_asks_for_an_event_stream(mode: str) -> None:
+    _, runs = await wait_run(
+        mode,
+        FIRST,
+        [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))],
+        retried_twice("succeeded"),
+    )
+    with pytest.raises(HotTaskError):
+        await wait_task(mode, [task_update("running"), task_update("failed")])
+    _, tasks = await wait_task(mode, [task_update("completed")])
+
+    for request in [*runs.requests, *tasks.requests]:
+        assert request.method == "GET"
+        assert request.headers["accept"] == "text/event-stream"
+
+
+async def test_a_task_wait_times_out_at_its_own_bound_on_a_silent_connection(
+    mode: str,
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(HotTimeoutError):
+        await wait_task(mode, [task_update("running"), Pause(5)], timeout=0.3)
+
+    assert time.monotonic() - started < 1.5
+
+
+async def test_a_wait_on_a_retried_run_times_out_at_its_own_bound_on_its_stream(
+    mode: str,
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(HotTimeoutError):
+        await wait_run(
+            mode,
+            FIRST,
+            [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))],
+            [frame("run:start", attempt(FIRST, event_id=EVENT)), Pause(5)],
+            timeout=0.5,
+        )
+
+    assert time.monotonic() - started < 2.0
+
+
+async def test_keep_alive_only_connections_still_end_at_the_waits_bound(mode: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(HotTimeoutError):
+        await wait_task(mode, [task_update("running"), HOLD], timeout=0.3)
+
+    assert time.monotonic() - started < 1.5
+
+
+async def test_publishing_then_resubscribing_asks_for_an_event_stream_without_a_query(
+    mode: str,
+) -> None:
+    _, server = await publish(mode, [PUBLISHED, comment()], retried_twice("succeeded"))
+
+    assert [(r.method, r.path) for r in server.requests] == [
+        ("POST", "/v1/streams/subscribe-with-event"),
+        ("GET", f"/v1/streams/{STREAM}/subscribe"),
+    ]
+    for request in server.requests:
+        assert request.query == {}
+        assert request.headers["accept"] == "text/event-stream"
+
+
+async def test_a_call_times_out_at_its_own_bound_on_a_silent_connection(mode: str) -> None:
+    started = time.monotonic()
+    with SseScript([PUBLISHED, Pause(5)]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotTimeoutError):
+                await resolve(client.events.call_hot("::app/f", timeout=0.3))
+        finally:
+            await close(client)
+
+    assert time.monotonic() - started < 1.5
+
+
+async def test_waiting_for_a_run_result_times_out_at_its_own_bound_on_a_silent_stream(
+    mode: str,
+) -> None:
+    started = time.monotonic()
+    with SseScript([Pause(5)]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotTimeoutError):
+                await resolve(client.streams.wait_for_run_result(STREAM, EVENT, timeout=0.3))
+        finally:
+            await close(client)
+
+    assert time.monotonic() - started < 1.5
+    assert server.requests[0].query == {}
+
+
+# ---------------------------------------------------------------- news resets the backoff
+
+
+def _news(scenario: str, i: int) -> list[bytes]:
+    """What connection `i` of a waiter brings that it has not seen before."""
+    if scenario == "task":
+        return [task_update("queued" if i % 2 else "running")]
+    if scenario == "run":
+        return [update(attempt(FIRST, status="pending_retry" if i % 2 else "running"))]
+    record = attempt(THIRD, origin=SECOND, retry_attempt=2)
+    record["start_time"] = f"2026-01-02T03:04:{10 + i:02d}Z"
+    return [frame("run:start", record)]
+
+
+@pytest.mark.parametrize("scenario", ["task", "run", "retried run"])
+async def test_a_connection_that_brought_news_is_followed_by_the_shortest_backoff(
+    mode: str, scenario: str
+) -> None:
+    # Eight cuts in a row, each after news: every wait is drawn below the first
+    # backoff bound (0.25 s). Were news not noticed, the bound would double per
+    # cut (0.25, 0.5, ... 8 s) and the eight waits take seconds.
+    retried = [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))]
+    first: list[Script] = [[*retried, DROP]] if scenario == "retried run" else []
+    cuts: list[Script] = [[*_news(scenario, i), DROP] for i in range(8)]
+    last: Script = (
+        [task_update("completed")] if scenario == "task" else retried_twice("succeeded")
+    )
+    if scenario == "run":
+        last = [update(attempt(FIRST, status="succeeded"))]
+    started = time.monotonic()
+    if scenario == "task":
+        await wait_task(mode, *cuts, last, max_attempts=0)
+    else:
+        await wait_run(mode, FIRST, *first, *cuts, last, max_attempts=0)
+
+    assert time.monotonic() - started < 4.0

@@ -1,0 +1,136 @@
+"""The retry policy as requests show it: which answers are sent again, for which
+methods, how often, and after how long."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+import hot_typed as ht
+from tests.exchange import Client, exchange, make_client, perform
+
+KINDS = ["sync", "async"]
+
+
+def _get(client: Client) -> Any:
+    return client.request("GET", "/things/1")
+
+
+def _post(client: Client) -> Any:
+    return client.request("POST", "/things", json={"a": 1})
+
+
+def _error(status: int, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json={"error": {"code": "e", "message": "m"}}, headers=headers)
+
+
+OK = httpx.Response(200, json={"ok": True})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_each_transient_status_is_retried_for_a_get(kind: str, status: int) -> None:
+    result, sent = exchange(kind, _get, _error(status), OK, max_retries=1)
+
+    assert result == {"ok": True}
+    assert len(sent) == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("status", [500, 501, 505, 400, 409])
+def test_other_error_statuses_are_not_retried(kind: str, status: int) -> None:
+    with pytest.raises(ht.HotApiError) as caught:
+        exchange(kind, _get, _error(status), OK, max_retries=2)
+
+    assert caught.value.status_code == status
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_transient_status_on_a_post_is_sent_once_unless_opted_in(kind: str) -> None:
+    with pytest.raises(ht.InternalServerError):
+        exchange(kind, _post, _error(503), OK, max_retries=2)
+
+    result, sent = exchange(
+        kind, _post, _error(503), OK, max_retries=2, retry_non_idempotent=True
+    )
+    assert result == {"ok": True}
+    assert len(sent) == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_429_with_retry_after_is_retried_even_for_a_post(kind: str) -> None:
+    result, sent = exchange(kind, _post, _error(429, **{"Retry-After": "0"}), OK, max_retries=1)
+
+    assert result == {"ok": True}
+    assert len(sent) == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_429_without_retry_after_is_not_retried(kind: str) -> None:
+    with pytest.raises(ht.RateLimitError):
+        exchange(kind, _get, _error(429), OK, max_retries=2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_never_more_than_max_retries(kind: str) -> None:
+    with pytest.raises(ht.InternalServerError):
+        exchange(kind, _get, _error(503), _error(503), _error(503), OK, max_retries=2)
+
+    result, sent = exchange(kind, _get, _error(503), _error(503), OK, max_retries=2)
+    assert result == {"ok": True}
+    assert len(sent) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_max_retries_zero_sends_once(kind: str) -> None:
+    with pytest.raises(ht.RateLimitError):
+        exchange(kind, _get, _error(429, **{"Retry-After": "0"}), OK, max_retries=0)
+
+
+@pytest.mark.parametrize("client", [ht.HotClient, ht.AsyncHotClient])
+def test_a_negative_max_retries_is_refused(client: type[ht.HotClient]) -> None:
+    with pytest.raises(ValueError, match=r"^max_retries must be >= 0$"):
+        client("token", base_url="http://127.0.0.1:9", max_retries=-1)
+
+
+def _failing(kind: str, call: Any, *answers: httpx.Response | Exception, **options: Any) -> Any:
+    """`call` on a client whose transport plays `answers` in order, exceptions raised."""
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route(host="hot.test").mock(side_effect=list(answers))
+        try:
+            return perform(make_client(kind, **options), call), route.call_count
+        except ht.HotError as error:
+            return error, route.call_count
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_connection_never_made_is_retried_even_for_a_post(kind: str) -> None:
+    result, sent = _failing(kind, _post, httpx.ConnectError("refused"), OK, max_retries=1)
+
+    assert (result, sent) == ({"ok": True}, 2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_dropped_connection_is_retried_for_a_get_and_not_for_a_post(kind: str) -> None:
+    result, sent = _failing(kind, _get, httpx.ReadError("cut"), OK, max_retries=1)
+    assert (result, sent) == ({"ok": True}, 2)
+
+    error, sent = _failing(kind, _post, httpx.ReadError("cut"), OK, max_retries=1)
+    assert isinstance(error, ht.HotConnectionError)
+    assert error.request_sent is True
+    assert sent == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_connection_failures_are_retried_max_retries_times(kind: str) -> None:
+    refused = [httpx.ConnectError("refused") for _ in range(3)]
+    error, sent = _failing(kind, _get, *refused, OK, max_retries=2)
+    assert isinstance(error, ht.HotConnectionError)
+    assert error.request_sent is False
+    assert sent == 3
+
+    result, sent = _failing(kind, _get, *refused[:2], OK, max_retries=2)
+    assert (result, sent) == ({"ok": True}, 3)
