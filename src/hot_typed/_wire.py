@@ -25,6 +25,7 @@ from typing import (
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError, PydanticSerializationError, SchemaValidator
+from typing_extensions import TypeIs
 
 from ._errors import HotApiError, HotJsonDecodeError, HotResponseValidationError, api_error_class
 from ._models._base import (
@@ -37,7 +38,7 @@ from ._models._base import (
     WireModel,
 )
 from ._models._common import Meta, Pagination
-from ._models._json import to_json_value
+from ._models._json import is_json_object, to_json_value
 from ._pagination import Raw
 from ._request_ids import remember_request_id, set_request_id
 from ._retry_after import retry_after_seconds
@@ -259,7 +260,9 @@ def _list_validator(model: Any) -> SchemaValidator:
     # Envelope, items, pagination and meta are validated without raw capture:
     # `list_parser` gives them their wire form lazily, so a page costs one pass
     # over its JSON.
-    adapter = TypeAdapter(Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel])
+    # `model` is a runtime type: pyright cannot read it as a type expression.
+    page_type: Any = Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel]  # pyright: ignore[reportInvalidTypeForm]
+    adapter: TypeAdapter[Any] = TypeAdapter(page_type)
     return adapter.validator  # type: ignore[return-value]
 
 
@@ -396,9 +399,13 @@ def _top_level(event_type: Any) -> Any:
         return Annotated[args]
     if origin is Union or origin is UnionType:
         return Union[tuple(_top_level(member) for member in get_args(event_type))]  # noqa: UP007
-    if isinstance(event_type, type) and issubclass(event_type, WireModel):
+    if _is_wire_model_class(event_type):
         return Annotated[event_type, TopLevel]
     return event_type
+
+
+def _is_wire_model_class(value: object) -> TypeIs[type[WireModel]]:
+    return isinstance(value, type) and issubclass(value, WireModel)
 
 
 @cache
@@ -464,10 +471,10 @@ def api_error(response: httpx.Response) -> HotApiError:
     """The `HotApiError` subclass for a non-2xx response whose body has been read."""
     text = response.text
     body: Any = _decoded_or_text(response.content) if response.content else None
-    envelope = body.get("error") if isinstance(body, dict) else None
+    envelope = body.get("error") if is_json_object(body) else None
     status = response.status_code
     cls = api_error_class(status)
-    if isinstance(envelope, dict):
+    if is_json_object(envelope):
         code = envelope.get("code")
         message = envelope.get("message")
         request_id = envelope.get("request_id")
