@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from .._models._json import is_json_object
 from .._models.events import HOT_CALL, EventCreate
 from .._models.stream_events import StreamEvent
 from ._asgi import Refusal, Scope
@@ -120,7 +121,7 @@ def parse_event(body: bytes) -> EventCreate:
         value = json.loads(body)
     except ValueError:
         raise Refusal(400, "bad_request", "the request body is not JSON") from None
-    if not isinstance(value, dict):
+    if not is_json_object(value):
         raise Refusal(
             400, "bad_request", "the request body is a JSON object: {event_type, event_data}"
         )
