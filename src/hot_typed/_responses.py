@@ -30,7 +30,7 @@ class _Exchange(Generic[T]):
     __slots__ = ("_parse", "_parsed", "http_response")
 
     def __init__(self, response: httpx.Response, parse: Callable[[httpx.Response], T]) -> None:
-        self.http_response = response
+        self.http_response: httpx.Response = response
         """httpx's response."""
         self._parse = parse
         self._parsed: T = _UNPARSED

@@ -95,7 +95,7 @@ class AllowEventTypes:
                 f"{HOT_CALL!r} cannot be allow-listed: a browser could call any function; "
                 "use a policy that checks event_data['fn']"
             )
-        self.event_types = allowed
+        self.event_types: frozenset[str] = allowed
 
     def __call__(self, scope: Scope, request: ProxyRequest) -> bool:
         return request.event is None or request.event.event_type in self.event_types
