@@ -199,7 +199,7 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_generate(commands: _Commands) -> None:
     generate = commands.add_parser(
         "generate",
         help="write typed contracts (functions and models) for the tools of an MCP service",

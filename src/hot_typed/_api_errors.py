@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import HotApiError, api_error_class
 from ._models._base import WireModel
+from ._models._json import is_json_object
 from ._retry_after import retry_after_seconds
 from ._wire import decoded_or_text
 
@@ -40,10 +41,10 @@ def api_error(response: httpx.Response) -> HotApiError:
     """The `HotApiError` subclass for a non-2xx response whose body has been read."""
     text = response.text
     body: Any = decoded_or_text(response.content) if response.content else None
-    envelope = body.get("error") if isinstance(body, dict) else None
+    envelope = body.get("error") if is_json_object(body) else None
     status = response.status_code
     cls = api_error_class(status)
-    if isinstance(envelope, dict):
+    if is_json_object(envelope):
         code = envelope.get("code")
         message = envelope.get("message")
         request_id = envelope.get("request_id")

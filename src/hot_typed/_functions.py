@@ -56,7 +56,7 @@ class _Contract:
 
     def __init__(self, declared: Callable[..., Any], signature: inspect.Signature) -> None:
         hints = typing.get_type_hints(declared, include_extras=True)
-        self.names = tuple(signature.parameters)
+        self.names: tuple[str, ...] = tuple(signature.parameters)
         fields = {name: hints.get(name, Any) for name in self.names}
         # A TypedDict of the parameters: errors are located by parameter name.
         arguments: Any = cast(Any, TypedDict)(f"{declared.__name__}_arguments", fields)

@@ -185,12 +185,13 @@ class _Operation(Generic[P, T]):
         return found
 
     def _bind(self, resource: Resource[Any]) -> Callable[..., Any]:
-        perform = getattr(resource._runner, self._perform)  # pyright: ignore[reportPrivateUsage]
+        runner = resource._runner  # pyright: ignore[reportPrivateUsage]
+        perform = getattr(runner, self._perform)
         describe = self._describe
-        is_async = isinstance(resource._runner, AsyncRunner)  # pyright: ignore[reportPrivateUsage]
+        is_async = isinstance(runner, AsyncRunner)
         method: Callable[..., Any]
         # A streaming runner's calls answer an async context manager, not a coroutine.
-        if is_async and self.awaited and not getattr(resource._runner, "immediate", False):
+        if is_async and self.awaited and not getattr(runner, "immediate", False):
 
             async def method_async(*args: Any, **kwargs: Any) -> Any:
                 return await perform(describe(resource, args, kwargs))
@@ -303,7 +304,9 @@ class endpoint(_Valued[P, T]):
     def __get__(
         self, resource: Resource[StreamingAsync], owner: type
     ) -> Callable[P, AbstractAsyncContextManager[AsyncStreamedResponse[T]]]: ...
-    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:
+    # Deliberately narrower than `_Valued`: one exchange has a raw or streamed
+    # response to answer in those modes, where several exchanges answer `T`.
+    def __get__(self, resource: Resource[Any] | None, owner: type) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         return self if resource is None else self._bind(resource)
 
 

@@ -10,7 +10,7 @@ no one response to show, and answer as on the plain client.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator
 from contextlib import (
     AbstractAsyncContextManager,
     AbstractContextManager,
@@ -93,7 +93,7 @@ class StreamingSyncRunner(SyncRunner):
     @contextmanager
     def _open(
         self, request: Request, parse: Callable[[httpx.Response], T]
-    ) -> Iterator[StreamedResponse[T]]:
+    ) -> Generator[StreamedResponse[T], None, None]:
         with self.transport.stream(request) as response:
             yield StreamedResponse(response, parse)
 
@@ -115,6 +115,6 @@ class StreamingAsyncRunner(AsyncRunner):
     @asynccontextmanager
     async def _open(
         self, request: Request, parse: Callable[[httpx.Response], T]
-    ) -> AsyncIterator[AsyncStreamedResponse[T]]:
+    ) -> AsyncGenerator[AsyncStreamedResponse[T], None]:
         async with self.transport.stream(request) as response:
             yield AsyncStreamedResponse(response, parse)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -30,7 +30,7 @@ class _Exchange(Generic[T]):
     __slots__ = ("_parse", "_parsed", "http_response")
 
     def __init__(self, response: httpx.Response, parse: Callable[[httpx.Response], T]) -> None:
-        self.http_response = response
+        self.http_response: httpx.Response = response
         """httpx's response."""
         self._parse = parse
         self._parsed: T = _UNPARSED
@@ -71,7 +71,10 @@ class _Exchange(Generic[T]):
             meta = json.loads(body).get("meta")
         except (ValueError, AttributeError, RecursionError):
             return None
-        request_id = meta.get("request_id") if isinstance(meta, dict) else None
+        if not isinstance(meta, dict):
+            return None
+        # A decoded JSON object: its keys are strings, its values any JSON.
+        request_id = cast("dict[str, object]", meta).get("request_id")
         return str(request_id) if request_id is not None else None
 
 

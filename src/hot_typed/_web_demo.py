@@ -17,6 +17,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._client import AsyncHotClient
+from ._models._json import is_json_object
 from .proxy import HotProxy, ProxyRequest, Receive, Scope, Send
 from .proxy._asgi import relative_path
 
@@ -48,7 +49,7 @@ def install_chat_handler(emulator: HotEmulator, *, delay: float = 0.03) -> None:
 
     @emulator.on_event(CHAT_EVENT)
     def reply(event: HandlerEvent, ctx: RunContext) -> Any:
-        data = event.data if isinstance(event.data, dict) else {}
+        data: dict[str, Any] = event.data if is_json_object(event.data) else {}
         message_id = data.get("message_id")
         text = f"Hello {data.get('user_id')}! You asked \"{data.get('question')!s}\". {_ANSWER}"
         ctx.emit({"message_id": message_id}, data_type="chat:reply:start")
@@ -74,7 +75,7 @@ class ChatDemo:
     def __init__(self, hot: AsyncHotClient) -> None:
         self.hot = hot
         self.proxy = HotProxy(hot, allow=[CHAT_EVENT], stamp=_stamp_user)
-        self.page = files(__package__).joinpath("_web_demo_page.html").read_bytes()
+        self.page = files("hot_typed").joinpath("_web_demo_page.html").read_bytes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -26,6 +26,7 @@ from typing import (
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError, PydanticSerializationError, SchemaValidator
+from typing_extensions import TypeIs
 
 from ._errors import HotJsonDecodeError, HotResponseValidationError
 from ._models._base import (
@@ -246,7 +247,9 @@ def _list_validator(model: Any) -> SchemaValidator:
     # Envelope, items, pagination and meta are validated without raw capture:
     # `list_parser` gives them their wire form lazily, so a page costs one pass
     # over its JSON.
-    adapter = TypeAdapter(Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel])
+    # `model` is a runtime type: pyright cannot read it as a type expression.
+    page_type: Any = Annotated[_PageEnvelope[Annotated[model, TopLevel]], TopLevel]  # pyright: ignore[reportInvalidTypeForm]
+    adapter: TypeAdapter[Any] = TypeAdapter(page_type)
     return adapter.validator  # type: ignore[return-value]
 
 
@@ -389,9 +392,13 @@ def _top_level(event_type: Any) -> Any:
         return Annotated[args]
     if origin is Union or origin is UnionType:
         return Union[tuple(_top_level(member) for member in get_args(event_type))]  # noqa: UP007
-    if isinstance(event_type, type) and issubclass(event_type, WireModel):
+    if _is_wire_model_class(event_type):
         return Annotated[event_type, TopLevel]
     return event_type
+
+
+def _is_wire_model_class(value: object) -> TypeIs[type[WireModel]]:
+    return isinstance(value, type) and issubclass(value, WireModel)
 
 
 @cache

@@ -28,6 +28,7 @@ from typing import Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import Field, TypeAdapter
+from typing_extensions import TypeIs
 
 from ._models._base import WIRE_CONTEXT, WireModel
 from ._models.runs import RunStatus
@@ -236,7 +237,7 @@ def agent_event(event: object, agent: str | None = None) -> AgentEvent | None:
     object, or whose known fields have the wrong type, raises pydantic's
     `ValidationError`.
     """
-    if not isinstance(event, StreamData):
+    if not _is_stream_data(event):
         return None
     split = _split_label(event.data_type)
     if split is None or (agent is not None and split[0] != agent):
@@ -245,6 +246,11 @@ def agent_event(event: object, agent: str | None = None) -> AgentEvent | None:
     model = _REPLY_MODELS[verb] if topic == "reply" else _MEMORY_MODELS[verb]
     payload = model.model_validate(event.payload or {}, context=WIRE_CONTEXT)
     return AgentEvent(name, topic, verb, action, payload, event)  # type: ignore[arg-type]
+
+
+def _is_stream_data(value: object) -> TypeIs[StreamData[Any]]:
+    """Whether `value` is a `stream:data` event (its payload user JSON, any type)."""
+    return isinstance(value, StreamData)
 
 
 # ---------------------------------------------------------------- asking an agent
@@ -456,9 +462,9 @@ class ReplyAccumulator:
     session_id: str | None = field(default=None, init=False)
     message_id: str | None = field(default=None, init=False)
     _final: str | None = field(default=None, init=False, repr=False)
-    _deltas: list[_Delta] = field(default_factory=list, init=False, repr=False)
-    _sources: list[ReplySources] = field(default_factory=list, init=False, repr=False)
-    _seen: set[UUID] = field(default_factory=set, init=False, repr=False)
+    _deltas: list[_Delta] = field(default_factory=list[_Delta], init=False, repr=False)
+    _sources: list[ReplySources] = field(default_factory=list[ReplySources], init=False, repr=False)
+    _seen: set[UUID] = field(default_factory=set[UUID], init=False, repr=False)
     _fed: int = field(default=0, init=False, repr=False)
 
     # Feeding ------------------------------------------------------------------

@@ -154,8 +154,9 @@ def _convert(value: Any, path: _Path, room: int) -> Any:
             dumped = value.model_dump(mode="json", by_alias=_by_alias(value.model_config))
             return _convert(dumped, path, room)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            config = getattr(cls, "__pydantic_config__", None)
-            dumped = _dataclass_dumper(cls)(value, mode="json", by_alias=_by_alias(config))
+            dataclass = type(value)  # narrowed: a dataclass, not any class
+            config = getattr(dataclass, "__pydantic_config__", None)
+            dumped = _dataclass_dumper(dataclass)(value, mode="json", by_alias=_by_alias(config))
             return _convert(dumped, path, room)
     except (PydanticSerializationError, RecursionError) as error:
         raise _not_json(path, f"{cls.__name__} cannot be serialized: {error!r}") from error

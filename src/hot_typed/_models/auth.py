@@ -97,7 +97,8 @@ _LAST_RFC3339_SECOND = 253_402_300_799
 def _check_expiry(expires_in: int | None, longest: int | None) -> int | None:
     problem = None if expires_in is None else expiry_problem(expires_in, longest)
     if problem is not None:
-        raise PydanticCustomError("expires_in", problem)
+        # The server's message, built at run time: it has no `{}` placeholders.
+        raise PydanticCustomError("expires_in", problem)  # pyright: ignore[reportArgumentType]
     return expires_in
 
 
@@ -159,7 +160,7 @@ class ServiceKeyCreate(RequestModel):
         if problems:
             errors = problem_errors(problems)
             for error in errors:
-                error["loc"] = ("permissions", *error["loc"])
+                error["loc"] = ("permissions", *error.get("loc", ()))
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 

@@ -156,7 +156,10 @@ def problem_errors(problems: Sequence[PermissionProblem]) -> list[InitErrorDetai
     return [
         InitErrorDetails(
             type=PydanticCustomError(
-                kind, "resource '{resource}': {rule}", {"resource": loc[0], "rule": message}
+                # The server's problem kinds are run-time strings, not literals.
+                kind,  # pyright: ignore[reportArgumentType]
+                "resource '{resource}': {rule}",
+                {"resource": loc[0], "rule": message},
             ),
             loc=loc,
             input=value,

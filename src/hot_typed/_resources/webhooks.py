@@ -31,7 +31,7 @@ class WebhookResponse:
     __slots__ = ("http_response",)
 
     def __init__(self, http_response: httpx.Response) -> None:
-        self.http_response = http_response
+        self.http_response: httpx.Response = http_response
 
     @property
     def status_code(self) -> int:

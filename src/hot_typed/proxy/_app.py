@@ -13,7 +13,10 @@ from .._frames import is_event_stream
 from .._models.events import EventCreate
 from .._models.stream_events import StreamEvent
 from .._request import Request
-from .._streaming import _subscribe_with_event, stream_subscription
+from .._streaming import (
+    _subscribe_with_event,  # pyright: ignore[reportPrivateUsage]
+    stream_subscription,
+)
 from .._wire import event_decoder, request_body
 from ._asgi import (
     SSE_HEADERS,
@@ -156,6 +159,7 @@ class HotProxy:
         event = await self._read_event(scope, receive)
         request = ProxyRequest("subscribe", event, event.stream_id)
         body = request_body(EventCreate, await self._allowed_event(scope, request))
+        # The very request `AsyncHotClient.subscribe_with_event` sends.
         call = _subscribe_with_event(body, self._project, None)
         await self._relay(scope, receive, send, request, call.request)
 
@@ -238,7 +242,9 @@ class HotProxy:
     ) -> None:
         started = False
         try:
-            async with self._hot._transport.stream(upstream) as response:
+            # The proxy sends through its client's own transport (pools, retries, hooks).
+            transport = self._hot._transport  # pyright: ignore[reportPrivateUsage]
+            async with transport.stream(upstream) as response:
                 if not is_event_stream(response):
                     raise Refusal(502, "bad_gateway", "the Hot API did not answer an event stream")
                 await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
@@ -252,7 +258,7 @@ class HotProxy:
             if not started:
                 raise self._upstream_refusal(error) from None
             # Headers are out: all the browser can be told is that the stream ended.
-            reason = self._hot._settings.redact(str(error))
+            reason = self._redact(str(error))
             logger.warning("upstream event stream ended: %s", reason)
         except OSError:
             return  # the browser's connection failed under `send`: nothing to answer
@@ -268,6 +274,10 @@ class HotProxy:
             return
         if event is not None:
             await resolve(self._on_event(scope, request, event))
+
+    def _redact(self, text: str) -> str:
+        """`text` with the client's credentials masked, as its own failures are."""
+        return self._hot._settings.redact(text)  # pyright: ignore[reportPrivateUsage]
 
     def _upstream_refusal(self, error: HotError) -> Refusal:
         """What the browser is told of an upstream failure: never more than it needs."""
@@ -287,7 +297,7 @@ class HotProxy:
             return Refusal(
                 status,
                 error.code or "upstream_error",
-                self._hot._settings.redact(error.message or f"refused ({status})"),
+                self._redact(error.message or f"refused ({status})"),
                 extra=extra,
                 headers=headers,
             )

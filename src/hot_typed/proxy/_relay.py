@@ -46,7 +46,7 @@ async def frames(response: httpx.Response) -> AsyncIterator[Frame]:
 def _data(lines: list[str]) -> str | None:
     """The frame's `data` field: its `data:` lines joined by LF (html.spec.whatwg.org,
     server-sent events: one leading space of a value is dropped)."""
-    values = []
+    values: list[str] = []
     for line in lines:
         name, colon, value = line.partition(":")
         if name == "data":

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from .._models._json import is_json_object
 from .._models.events import HOT_CALL, EventCreate
 from .._models.stream_events import StreamEvent
 from ._asgi import Refusal, Scope
@@ -94,7 +95,7 @@ class AllowEventTypes:
                 f"{HOT_CALL!r} cannot be allow-listed: a browser could call any function; "
                 "use a policy that checks event_data['fn']"
             )
-        self.event_types = allowed
+        self.event_types: frozenset[str] = allowed
 
     def __call__(self, scope: Scope, request: ProxyRequest) -> bool:
         return request.event is None or request.event.event_type in self.event_types
@@ -120,7 +121,7 @@ def parse_event(body: bytes) -> EventCreate:
         value = json.loads(body)
     except ValueError:
         raise Refusal(400, "bad_request", "the request body is not JSON") from None
-    if not isinstance(value, dict):
+    if not is_json_object(value):
         raise Refusal(
             400, "bad_request", "the request body is a JSON object: {event_type, event_data}"
         )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from .._models._json import is_json_object
 from ..agent import reply_label
 from ._handlers import Handler, HandlerEvent, RunContext
 
@@ -38,7 +39,7 @@ def agent_handler(
     """
 
     def handle(event: HandlerEvent, ctx: RunContext) -> Any:
-        data = event.data if isinstance(event.data, dict) else {}
+        data: dict[str, Any] = event.data if is_json_object(event.data) else {}
         payload = {
             "session_id": str(data.get("session_id") or ""),
             "message_id": str(data.get("message_id") or ""),

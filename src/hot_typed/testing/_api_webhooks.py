@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .._models._json import is_json_object
 from ._handlers import Handler
 from ._http import HttpRequest, HttpResponse
 from ._store import RUN_TERMINAL
@@ -135,7 +136,7 @@ class WebhookRoutes:
         if run["status"] == "cancelled":
             return HttpResponse.json({"error": "Execution cancelled"}, 500)
         result = run.get("result")
-        return _response(result.get("$ok") if isinstance(result, dict) else None)
+        return _response(result.get("$ok") if is_json_object(result) else None)
 
 
 def _request_value(request: HttpRequest, url: str, auth: JSON | None) -> JSON:
@@ -164,19 +165,19 @@ def _response(result: Any) -> HttpResponse:
     """webhook.rs `build_webhook_response`: an `HttpResponse`-shaped result (a map
     with `status`, typed or not) gives the status, headers and JSON body; a
     typed value is answered as its `$val`; anything else as JSON, `200`."""
-    if isinstance(result, dict) and "$type" in result and "$val" in result:
+    if is_json_object(result) and "$type" in result and "$val" in result:
         kind = result["$type"]
         if isinstance(kind, str) and (kind == "HttpResponse" or kind.endswith("/HttpResponse")):
             result = result["$val"]
         else:
             return HttpResponse.json(result["$val"])
-    if not (isinstance(result, dict) and "status" in result):
+    if not (is_json_object(result) and "status" in result):
         return HttpResponse.json(result)
     status = result["status"]
     valid = isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 999
     answer = HttpResponse.json(result.get("body"), status if valid else 200)
     given = result.get("headers")
-    for name, value in (given.items() if isinstance(given, dict) else ()):
+    for name, value in (given.items() if is_json_object(given) else ()):
         if isinstance(value, str):  # a header set replaces one of the same name
             answer.headers = {k: v for k, v in answer.headers.items() if k.lower() != name.lower()}
             answer.headers[name] = value

@@ -16,6 +16,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic_core.core_schema import ErrorType
 
+from .._models._json import is_json_object
 from ._http import HttpRequest, HttpResponse
 from ._values import ApiError
 
@@ -45,7 +46,7 @@ class Routed:
     def json_object(self) -> dict[str, Any]:
         """The JSON body, which must be an object (else axum's plain-text 422)."""
         body = self.json()
-        if not isinstance(body, dict):
+        if not is_json_object(body):
             raise _unprocessable(f"invalid type: {type(body).__name__}, expected a struct")
         return body
 
