@@ -66,3 +66,14 @@ def test_contracts_type_check_and_each_tagged_misuse_is_an_error() -> None:
         "typing_contracts.py must type-check cleanly"
     )
     assert errors == expected
+
+
+def test_pyright_strict_passes_the_contracts_and_flags_each_tagged_misuse() -> None:
+    from tests.test_typing import pyright_errors
+
+    errors = pyright_errors(USAGE, NEGATIVE)
+    assert {e for e in errors if e[0] == USAGE.as_posix()} == set(), (
+        "typing_contracts.py must type-check cleanly under pyright strict"
+    )
+    flagged = {(path, line) for path, line, _ in errors}
+    assert flagged == {(path, line) for path, line, _ in _expected()}

@@ -1,6 +1,9 @@
 """Typed contracts used correctly: mypy --strict must find nothing here
 (checked by test_typing_contracts.py)."""
 
+# Results are bound to names only for their types, as ruff's F841 ignore says too.
+# pyright: reportUnusedVariable=false
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,6 +2,9 @@
 `# E: <code>` must be reported with that code, and no other line may be
 (checked by test_typing_contracts.py; excluded from the plain mypy run)."""
 
+# Results are bound to names only for their types, as ruff's F841 ignore says too.
+# pyright: reportUnusedVariable=false
+
 from __future__ import annotations
 
 from datetime import datetime
