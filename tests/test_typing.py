@@ -20,7 +20,8 @@ _TAG = re.compile(r"#\s*E:\s*([a-z-]+)\s*$")
 _ERROR = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+)\]$")
 
 
-def _mypy_errors() -> set[tuple[str, int, str]]:
+def mypy_errors(*files: Path) -> set[tuple[str, int, str]]:
+    """(path, line, error code) of every error mypy --strict reports in `files`."""
     completed = subprocess.run(
         [
             sys.executable,
@@ -33,8 +34,7 @@ def _mypy_errors() -> set[tuple[str, int, str]]:
             "--show-error-codes",
             "--no-error-summary",
             "--no-pretty",
-            str(USAGE),
-            str(NEGATIVE),
+            *map(str, files),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -51,19 +51,20 @@ def _mypy_errors() -> set[tuple[str, int, str]]:
     return errors
 
 
-def _expected() -> set[tuple[str, int, str]]:
-    lines = (ROOT / NEGATIVE).read_text(encoding="utf-8").splitlines()
+def expected_errors(negative: Path) -> set[tuple[str, int, str]]:
+    """(path, line, error code) of every line of `negative` tagged `# E: <code>`."""
+    lines = (ROOT / negative).read_text(encoding="utf-8").splitlines()
     return {
-        (NEGATIVE.as_posix(), number, match[1])
+        (negative.as_posix(), number, match[1])
         for number, text in enumerate(lines, start=1)
         if (match := _TAG.search(text))
     }
 
 
 def test_usage_type_checks_and_each_tagged_mistake_is_an_error() -> None:
-    expected = _expected()
+    expected = expected_errors(NEGATIVE)
     assert len(expected) >= 25
-    errors = _mypy_errors()
+    errors = mypy_errors(USAGE, NEGATIVE)
     usage_errors = {e for e in errors if e[0] == USAGE.as_posix()}
     assert usage_errors == set(), "typing_usage.py must type-check cleanly"
     assert errors == expected
@@ -106,4 +107,4 @@ def test_pyright_strict_passes_usage_and_flags_each_tagged_mistake() -> None:
     positive = {e for e in errors if e[0] != NEGATIVE.as_posix()}
     assert positive == set(), "typing_usage.py and typing_streaming.py must type-check cleanly"
     flagged = {(path, line) for path, line, _ in errors}
-    assert flagged == {(path, line) for path, line, _ in _expected()}
+    assert flagged == {(path, line) for path, line, _ in expected_errors(NEGATIVE)}

@@ -204,16 +204,9 @@ class HotClientClosedError(HotError):
     """The client was used after `close()` / `aclose()`: open a new client instead."""
 
 
-class HotConnectionError(HotError):
-    """The request did not get an answer: connection refused, reset or dropped.
-
-    The message names the full URL requested (credentials in it masked).
-    `request` is httpx's request when one was made; `response` is None.
-
-    `request_sent` is False when no connection was ever established (refused,
-    unreachable): the server cannot have seen the request, so sending it again
-    is safe whatever it was. True means it may have arrived.
-    """
+class _Unanswered(HotError):
+    """What a request that got no answer carries: `request_sent`, `request`, and a
+    `response` that is always None."""
 
     def __init__(
         self, message: str, *, request_sent: bool = True, request: httpx.Request | None = None
@@ -229,7 +222,19 @@ class HotConnectionError(HotError):
         return _state_without_credentials(self)
 
 
-class HotTimeoutError(HotError):
+class HotConnectionError(_Unanswered):
+    """The request did not get an answer: connection refused, reset or dropped.
+
+    The message names the full URL requested (credentials in it masked).
+    `request` is httpx's request when one was made; `response` is None.
+
+    `request_sent` is False when no connection was ever established (refused,
+    unreachable): the server cannot have seen the request, so sending it again
+    is safe whatever it was. True means it may have arrived.
+    """
+
+
+class HotTimeoutError(_Unanswered):
     """A connect, read or overall wait timeout expired.
 
     `request_sent` as on `HotConnectionError`: False only for a connect or
@@ -237,19 +242,8 @@ class HotTimeoutError(HotError):
     `HotConnectionError`.
     """
 
-    def __init__(
-        self, message: str, *, request_sent: bool = True, request: httpx.Request | None = None
-    ) -> None:
-        super().__init__(message)
-        self.request_sent = request_sent
-        self.request = request
-        self.response: httpx.Response | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        return _state_without_credentials(self)
-
-
-def _state_without_credentials(error: HotConnectionError | HotTimeoutError) -> dict[str, Any]:
+def _state_without_credentials(error: _Unanswered) -> dict[str, Any]:
     state = dict(error.__dict__)
     if error.request is not None:
         state["request"] = _without_credentials(error.request)
