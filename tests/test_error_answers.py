@@ -7,8 +7,10 @@ from __future__ import annotations
 import email.utils
 import time
 from typing import Any
+from uuid import UUID
 
 import httpx
+import pydantic
 import pytest
 
 import hot_typed as ht
@@ -147,9 +149,13 @@ def test_a_problem_inside_a_tagged_union_is_located_without_the_unions_label(
     with pytest.raises(ht.HotResponseValidationError) as caught:
         exchange(kind, lambda c: c.streams.subscribe("s-1"), answer, max_retries=0)
 
+    # The location is exact; the message after it is pydantic's own, worded by its version.
+    expected = pydantic.TypeAdapter(UUID).validate_python
+    with pytest.raises(pydantic.ValidationError) as uuid_error:
+        expected("x")
     assert str(caught.value) == (
         "an SSE event does not match its model: event:published.event_id: "
-        "Input should be a valid UUID, invalid character: found `x` at 0"
+        + uuid_error.value.errors()[0]["msg"]
     )
 
 
