@@ -39,7 +39,8 @@ class McpToolList(WireModel):
 
 class McpToolResult(WireModel):
     """The `result` of `tools/call`: `structured_content` holds the function's value
-    (`{"result": value}` when it is not an object); `is_error` marks a failed run."""
+    (`{"result": value}` when it is not an object); `is_error` marks a failed run
+    (`call_tool` raises `HotMcpError` for one rather than returning it)."""
 
     content: list[dict[str, Any]]
     structured_content: Any = Field(default=None, alias="structuredContent")
