@@ -23,12 +23,14 @@ from uuid import UUID, uuid4
 
 from typing_extensions import Self
 
-from hot_typed import AsyncEventStream, AsyncHotClient, EventStream, HotClient
+from hot_typed import AsyncEventStream, AsyncHotClient, EventStream, HotClient, Run, Task
 from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
 
 T = TypeVar("T")
 
 ENV_ID = UUID("00000000-0000-4000-8000-00000000e0e0")
+TASK_ID = UUID("00000000-0000-4000-8000-0000000074a5")
+"""The task `task_update` tells of and `wait_task` waits for."""
 TOKEN = "test-token"
 
 
@@ -247,6 +249,39 @@ async def collect(stream: EventStream[T] | AsyncEventStream[T]) -> list[T]:
     if isinstance(stream, AsyncEventStream):
         return [item async for item in stream]
     return list(stream)
+
+
+def run_event(kind: str, record: dict[str, Any]) -> bytes:
+    """A run event (`run:update`, `run:start`, `run:stop`, ...) carrying the run `record`."""
+    return event({"type": kind, "run": record})
+
+
+def task_update(status: str, result: Any = ...) -> bytes:
+    """A `task:update` of TASK_ID in `status` (`result` left out when not given)."""
+    return event({"type": "task:update", "task": task(TASK_ID, status=status, result=result)})
+
+
+async def wait_run(
+    mode: str, run_id: UUID, *scripts: Script, **options: Any
+) -> tuple[Run, SseScript]:
+    """`runs.wait(run_id, **options)` on a client of `mode` against `scripts`: the
+    finished run, and the server to read the requests it received."""
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await resolve(client.runs.wait(run_id, **options)), server
+        finally:
+            await close(client)
+
+
+async def wait_task(mode: str, *scripts: Script, **options: Any) -> tuple[Task, SseScript]:
+    """`tasks.wait(TASK_ID, **options)`, as `wait_run`."""
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await resolve(client.tasks.wait(TASK_ID, **options)), server
+        finally:
+            await close(client)
 
 
 def paths(requests: Iterable[HttpRequest]) -> list[str]:
