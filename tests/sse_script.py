@@ -15,7 +15,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -261,27 +261,29 @@ def task_update(status: str, result: Any = ...) -> bytes:
     return event({"type": "task:update", "task": task(TASK_ID, status=status, result=result)})
 
 
+async def scripted(
+    mode: str, scripts: Sequence[Script], use: Callable[[Client], T | Awaitable[T]]
+) -> tuple[T, SseScript]:
+    """What `use` gets from a client of `mode` against a server playing `scripts`,
+    and the server, to read the requests it received."""
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await resolve(use(client)), server
+        finally:
+            await close(client)
+
+
 async def wait_run(
     mode: str, run_id: UUID, *scripts: Script, **options: Any
 ) -> tuple[Run, SseScript]:
-    """`runs.wait(run_id, **options)` on a client of `mode` against `scripts`: the
-    finished run, and the server to read the requests it received."""
-    with SseScript(*scripts) as server:
-        client = make_client(server, mode)
-        try:
-            return await resolve(client.runs.wait(run_id, **options)), server
-        finally:
-            await close(client)
+    """`runs.wait(run_id, **options)` against `scripts`, as `scripted`."""
+    return await scripted(mode, scripts, lambda client: client.runs.wait(run_id, **options))
 
 
 async def wait_task(mode: str, *scripts: Script, **options: Any) -> tuple[Task, SseScript]:
-    """`tasks.wait(TASK_ID, **options)`, as `wait_run`."""
-    with SseScript(*scripts) as server:
-        client = make_client(server, mode)
-        try:
-            return await resolve(client.tasks.wait(TASK_ID, **options)), server
-        finally:
-            await close(client)
+    """`tasks.wait(TASK_ID, **options)` against `scripts`, as `scripted`."""
+    return await scripted(mode, scripts, lambda client: client.tasks.wait(TASK_ID, **options))
 
 
 def paths(requests: Iterable[HttpRequest]) -> list[str]:

@@ -42,6 +42,7 @@ from .sse_script import (
     resolve,
     run,
     run_event,
+    scripted,
     task_update,
     wait_run,
     wait_task,
@@ -86,12 +87,9 @@ def update(record: dict[str, Any]) -> bytes:
 
 
 async def publish(mode: str, *scripts: Script, **options: Any) -> Any:
-    with SseScript(*scripts) as server:
-        client = make_client(server, mode)
-        try:
-            return await collect(client.streams.subscribe_with_event(BODY, **options)), server
-        finally:
-            await close(client)
+    return await scripted(
+        mode, scripts, lambda client: collect(client.streams.subscribe_with_event(BODY, **options))
+    )
 
 
 # ---------------------------------------------------------------- failure messages
