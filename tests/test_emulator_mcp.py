@@ -97,17 +97,21 @@ async def test_tools_call_passes_named_arguments_in_parameter_order(
     assert full.content == [{"type": "text", "text": '{"text": "Hi, Ada"}'}]
 
 
+async def call_error(hot: Client, tool: str) -> HotMcpError:
+    """What calling `tool` of the greeter service raises."""
+    try:
+        with pytest.raises(HotMcpError) as raised:
+            await resolve(hot.mcp.call_tool("acme", "emulator", "greeter", tool))
+    finally:
+        await close(hot)
+    return raised.value
+
+
 @MODES
 async def test_a_failed_run_raises_hot_mcp_error_carrying_the_error_result(
     mode: str, emulator: HotEmulator
 ) -> None:
-    hot = client(emulator, mode)
-    try:
-        with pytest.raises(HotMcpError) as raised:
-            await resolve(hot.mcp.call_tool("acme", "emulator", "greeter", "demo_fail"))
-    finally:
-        await close(hot)
-    error = raised.value
+    error = await call_error(client(emulator, mode), "demo_fail")
     assert error.code is None
     assert "out of greetings" in error.message
     assert str(error) == error.message
@@ -121,13 +125,7 @@ async def test_a_failed_run_raises_hot_mcp_error_carrying_the_error_result(
 async def test_an_unknown_tool_raises_hot_mcp_error_with_the_json_rpc_code(
     mode: str, emulator: HotEmulator
 ) -> None:
-    hot = client(emulator, mode)
-    try:
-        with pytest.raises(HotMcpError) as raised:
-            await resolve(hot.mcp.call_tool("acme", "emulator", "greeter", "demo_nothing"))
-    finally:
-        await close(hot)
-    error = raised.value
+    error = await call_error(client(emulator, mode), "demo_nothing")
     assert (error.code, error.message, error.data, error.result) == (
         -32602,
         "Tool not found: demo_nothing",
