@@ -291,3 +291,15 @@ def test_the_command_reads_the_tools_through_the_api(
     )
     assert completed.returncode == 0, completed.stderr
     assert out.read_text(encoding="utf-8") == MODULE.read_text(encoding="utf-8")
+
+
+def test_the_command_refuses_a_renamed_tool_without_its_function_and_a_malformed_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from hot_typed.__main__ import main
+
+    given = ["generate", "--from", str(DOCUMENT), "--namespace", "::demo::shop"]
+    assert main(given) == 1
+    assert "give it as --function quote=::ns::path/fn" in capsys.readouterr().err
+    assert main([*given, "--function", "quote"]) == 1
+    assert "--function takes TOOL=::ns::path/fn, got 'quote'" in capsys.readouterr().err
