@@ -15,7 +15,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -23,12 +23,14 @@ from uuid import UUID, uuid4
 
 from typing_extensions import Self
 
-from hot_typed import AsyncEventStream, AsyncHotClient, EventStream, HotClient
+from hot_typed import AsyncEventStream, AsyncHotClient, EventStream, HotClient, Run, Task
 from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
 
 T = TypeVar("T")
 
 ENV_ID = UUID("00000000-0000-4000-8000-00000000e0e0")
+TASK_ID = UUID("00000000-0000-4000-8000-0000000074a5")
+"""The task `task_update` tells of and `wait_task` waits for."""
 TOKEN = "test-token"
 
 
@@ -247,6 +249,41 @@ async def collect(stream: EventStream[T] | AsyncEventStream[T]) -> list[T]:
     if isinstance(stream, AsyncEventStream):
         return [item async for item in stream]
     return list(stream)
+
+
+def run_event(kind: str, record: dict[str, Any]) -> bytes:
+    """A run event (`run:update`, `run:start`, `run:stop`, ...) carrying the run `record`."""
+    return event({"type": kind, "run": record})
+
+
+def task_update(status: str, result: Any = ...) -> bytes:
+    """A `task:update` of TASK_ID in `status` (`result` left out when not given)."""
+    return event({"type": "task:update", "task": task(TASK_ID, status=status, result=result)})
+
+
+async def scripted(
+    mode: str, scripts: Sequence[Script], use: Callable[[Client], T | Awaitable[T]]
+) -> tuple[T, SseScript]:
+    """What `use` gets from a client of `mode` against a server playing `scripts`,
+    and the server, to read the requests it received."""
+    with SseScript(*scripts) as server:
+        client = make_client(server, mode)
+        try:
+            return await resolve(use(client)), server
+        finally:
+            await close(client)
+
+
+async def wait_run(
+    mode: str, run_id: UUID, *scripts: Script, **options: Any
+) -> tuple[Run, SseScript]:
+    """`runs.wait(run_id, **options)` against `scripts`, as `scripted`."""
+    return await scripted(mode, scripts, lambda client: client.runs.wait(run_id, **options))
+
+
+async def wait_task(mode: str, *scripts: Script, **options: Any) -> tuple[Task, SseScript]:
+    """`tasks.wait(TASK_ID, **options)` against `scripts`, as `scripted`."""
+    return await scripted(mode, scripts, lambda client: client.tasks.wait(TASK_ID, **options))
 
 
 def paths(requests: Iterable[HttpRequest]) -> list[str]:

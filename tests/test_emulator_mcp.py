@@ -1,20 +1,23 @@
 """The emulator's MCP services and the client's `mcp` resource, both clients:
 `tools/list` answers what was served, `tools/call` runs the function with the
-named arguments in parameter order, failures and unknown tools are told."""
+named arguments in parameter order; a failed run and every JSON-RPC error
+answer raise `HotMcpError`, and the emulator refuses as the server's mcp.rs does."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from hot_typed import AsyncHotClient, HotClient, HotResponseValidationError
-from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+from hot_typed import AsyncHotClient, HotClient, HotMcpError
+from hot_typed.testing import HandlerEvent, HotEmulator, HttpResponse, RunContext
 
-from .sse_script import close, resolve
+from .sse_script import SseScript, close, make_client, resolve
 
-pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
+MODES = pytest.mark.parametrize("mode", ["sync", "async"])
 
 Client = HotClient | AsyncHotClient
 
@@ -55,6 +58,7 @@ def client(emu: HotEmulator, mode: str) -> Client:
     return emu.client() if mode == "sync" else emu.async_client()
 
 
+@MODES
 async def test_tools_list_answers_the_served_tools(mode: str, emulator: HotEmulator) -> None:
     hot = client(emulator, mode)
     try:
@@ -72,6 +76,7 @@ async def test_tools_list_answers_the_served_tools(mode: str, emulator: HotEmula
     assert posted.json()["method"] == "tools/list"
 
 
+@MODES
 async def test_tools_call_passes_named_arguments_in_parameter_order(
     mode: str, emulator: HotEmulator
 ) -> None:
@@ -92,16 +97,140 @@ async def test_tools_call_passes_named_arguments_in_parameter_order(
     assert full.content == [{"type": "text", "text": '{"text": "Hi, Ada"}'}]
 
 
-async def test_a_failed_run_is_an_error_result_and_an_unknown_tool_an_error(
-    mode: str, emulator: HotEmulator
-) -> None:
-    hot = client(emulator, mode)
+async def call_error(hot: Client, tool: str) -> HotMcpError:
+    """What calling `tool` of the greeter service raises."""
     try:
-        failed = await resolve(hot.mcp.call_tool("acme", "emulator", "greeter", "demo_fail"))
-        with pytest.raises(HotResponseValidationError, match="Tool not found") as error:
-            await resolve(hot.mcp.call_tool("acme", "emulator", "greeter", "demo_nothing"))
+        with pytest.raises(HotMcpError) as raised:
+            await resolve(hot.mcp.call_tool("acme", "emulator", "greeter", tool))
     finally:
         await close(hot)
-    assert failed.is_error is True
-    assert "out of greetings" in failed.content[0]["text"]
-    assert error.value.raw["error"]["code"] == -32602
+    return raised.value
+
+
+@MODES
+async def test_a_failed_run_raises_hot_mcp_error_carrying_the_error_result(
+    mode: str, emulator: HotEmulator
+) -> None:
+    error = await call_error(client(emulator, mode), "demo_fail")
+    assert error.code is None
+    assert "out of greetings" in error.message
+    assert str(error) == error.message
+    assert error.result is not None
+    assert error.result.is_error is True
+    assert error.raw["result"]["isError"] is True
+    assert error.raw["result"]["content"][0]["text"] == error.message
+
+
+@MODES
+async def test_an_unknown_tool_raises_hot_mcp_error_with_the_json_rpc_code(
+    mode: str, emulator: HotEmulator
+) -> None:
+    error = await call_error(client(emulator, mode), "demo_nothing")
+    assert (error.code, error.message, error.data, error.result) == (
+        -32602,
+        "Tool not found: demo_nothing",
+        None,
+        None,
+    )
+    assert str(error) == "MCP error -32602: Tool not found: demo_nothing"
+    assert error.raw == {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "error": {"code": -32602, "message": "Tool not found: demo_nothing"},
+    }
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.code, copy.raw) == (
+        HotMcpError,
+        str(error),
+        -32602,
+        error.raw,
+    )
+
+
+# crates/hot_api/src/handlers/mcp.rs: what a service with MCP turned off answers.
+DISABLED = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "error": {
+        "code": -32001,
+        "message": "MCP is disabled. Set hot.mcp.enabled to true to enable MCP functionality.",
+        "data": {"hint": "Add 'hot.mcp.enabled true' to your hot.hot configuration"},
+    },
+}
+
+
+@MODES
+async def test_a_json_rpc_error_answer_to_tools_list_raises_with_its_data(mode: str) -> None:
+    with SseScript(HttpResponse.json(DISABLED)) as server:
+        hot = make_client(server, mode)
+        try:
+            with pytest.raises(HotMcpError) as raised:
+                await resolve(hot.mcp.list_tools("acme", "production", "greeter"))
+        finally:
+            await close(hot)
+    assert raised.value.code == -32001
+    assert raised.value.message.startswith("MCP is disabled.")
+    assert raised.value.data == {"hint": "Add 'hot.mcp.enabled true' to your hot.hot configuration"}
+    assert raised.value.raw == DISABLED
+
+
+def _post(emulator: HotEmulator, body: Any) -> httpx.Response:
+    return httpx.post(
+        f"{emulator.base_url}/mcp/acme/emulator/greeter",
+        json=body,
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+    )
+
+
+def _rpc_error(request_id: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        (
+            {"jsonrpc": "2.0", "id": 7, "method": "resources/list"},
+            _rpc_error(7, -32601, "Method not found: resources/list"),
+        ),
+        (
+            {"jsonrpc": "1.0", "id": 8, "method": "tools/list"},
+            _rpc_error(8, -32600, "Invalid JSON-RPC version"),
+        ),
+        (
+            {"jsonrpc": "2.0", "id": "a", "method": "tools/call"},
+            _rpc_error("a", -32602, "Missing params for tools/call"),
+        ),
+        (
+            {"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "nope"}},
+            _rpc_error(9, -32602, "Tool not found: nope"),
+        ),
+    ],
+)
+def test_the_emulator_answers_json_rpc_errors_as_the_server_does(
+    emulator: HotEmulator, body: Any, answer: dict[str, Any]
+) -> None:
+    response = _post(emulator, body)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == answer
+
+
+def test_the_emulator_refuses_what_the_server_cannot_read_outside_json_rpc(
+    emulator: HotEmulator,
+) -> None:
+    nameless = _post(emulator, {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}})
+    listed = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    arguments = _post(emulator, {**listed, "params": {"name": "demo_greet", "arguments": [1]}})
+    methodless = _post(emulator, {"jsonrpc": "2.0", "id": 1})
+    notified = _post(emulator, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    assert (nameless.status_code, nameless.json()["error"]["message"]) == (
+        400,
+        "Invalid params: missing field `name`",
+    )
+    assert (arguments.status_code, arguments.json()["error"]["message"]) == (
+        400,
+        "Tool arguments must be a JSON object, got: [1]",
+    )
+    assert methodless.status_code == 422
+    assert (notified.status_code, notified.content) == (202, b"")

@@ -195,3 +195,31 @@ def test_two_declarations_of_one_data_type_are_refused(mode: str) -> None:
         with pytest.raises(ValueError, match="declared twice"):
             hot.streams.subscribe_with_event(Ask("why?"), data_types=[DeltaData, other])
         assert emulator.requests == []
+
+
+async def test_an_event_type_picks_its_events_out_of_the_environment_stream(mode: str) -> None:
+    # crates/hot_api/src/handlers/env.rs: these carry the event's type, not its data.
+    told = {
+        "event_id": "0190d3a2-4b5c-7d8e-9f00-000000000001",
+        "env_id": "0190d3a2-4b5c-7d8e-9f00-000000000002",
+        "stream_id": "0190d3a2-4b5c-7d8e-9f00-000000000003",
+        "project_id": None,
+    }
+    frames = [
+        event({"type": "event:created", **told, "event_type": "user:signup"}),
+        event({"type": "event:created", **told, "event_type": "assistant:ask"}),
+        event({"type": "event:handled", **told, "event_type": "user:signup"}),
+        event({"type": "stream:created", **{k: v for k, v in told.items() if k != "event_id"}}),
+    ]
+    with SseScript(frames) as server:
+        hot = make_client(server, mode)
+        try:
+            happened = await collect(hot.env.subscribe())
+        finally:
+            await close(hot)
+    assert [Signup.matches(m) for m in happened] == [True, False, True, False]
+    assert [Ask.matches(m) for m in happened] == [False, True, False, False]
+    assert [type(m).__name__ for m in happened if Signup.matches(m)] == [
+        "EnvEventCreated",
+        "EnvEventHandled",
+    ]

@@ -29,6 +29,7 @@ from hot_typed.testing import HttpResponse
 from .sse_script import (
     DROP,
     HOLD,
+    TASK_ID,
     Pause,
     Script,
     SseScript,
@@ -40,7 +41,11 @@ from .sse_script import (
     refused_url,
     resolve,
     run,
-    task,
+    run_event,
+    scripted,
+    task_update,
+    wait_run,
+    wait_task,
 )
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
@@ -48,7 +53,6 @@ pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 STREAM = uuid4()
 EVENT = uuid4()
 FIRST, SECOND, THIRD = uuid4(), uuid4(), uuid4()
-TASK_ID = uuid4()
 # Failures name the full URL of the loopback server.
 API = r"http://127\.0\.0\.1:\d+/v1"
 BODY: EventCreateParams = {"event_type": "order.created", "event_data": {"id": 7}}
@@ -78,43 +82,14 @@ def attempt(
     return record
 
 
-def frame(kind: str, record: dict[str, Any]) -> bytes:
-    return event({"type": kind, "run": record})
-
-
 def update(record: dict[str, Any]) -> bytes:
-    return frame("run:update", record)
-
-
-def task_update(status: str) -> bytes:
-    return event({"type": "task:update", "task": task(TASK_ID, status=status)})
-
-
-async def wait_run(mode: str, run_id: UUID, *scripts: Script, **options: Any) -> Any:
-    with SseScript(*scripts) as server:
-        client = make_client(server, mode)
-        try:
-            return await resolve(client.runs.wait(run_id, **options)), server
-        finally:
-            await close(client)
-
-
-async def wait_task(mode: str, *scripts: Script, **options: Any) -> Any:
-    with SseScript(*scripts) as server:
-        client = make_client(server, mode)
-        try:
-            return await resolve(client.tasks.wait(TASK_ID, **options)), server
-        finally:
-            await close(client)
+    return run_event("run:update", record)
 
 
 async def publish(mode: str, *scripts: Script, **options: Any) -> Any:
-    with SseScript(*scripts) as server:
-        client = make_client(server, mode)
-        try:
-            return await collect(client.streams.subscribe_with_event(BODY, **options)), server
-        finally:
-            await close(client)
+    return await scripted(
+        mode, scripts, lambda client: collect(client.streams.subscribe_with_event(BODY, **options))
+    )
 
 
 # ---------------------------------------------------------------- failure messages
@@ -139,8 +114,8 @@ async def test_a_result_without_a_message_is_shown_as_compact_json_cut_at_300_ch
 
 
 async def test_a_call_result_not_fitting_its_type_says_which_run_and_type(mode: str) -> None:
-    ours = frame("run:start", attempt(FIRST, event_id=EVENT))
-    done = frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT, result=["a"]))
+    ours = run_event("run:start", attempt(FIRST, event_id=EVENT))
+    done = run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT, result=["a"]))
     with SseScript([PUBLISHED, ours, done]) as server:
         client = make_client(server, mode)
         try:
@@ -283,12 +258,12 @@ async def test_a_500_on_the_publishing_post_is_an_unknown_publish(mode: str) -> 
 def retried_twice(final_status: str) -> list[bytes]:
     """FIRST fails (retry 1 scheduled), SECOND fails (retry 2 scheduled), THIRD ends."""
     return [
-        frame("run:start", attempt(FIRST, event_id=EVENT)),
-        frame("run:fail", attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
-        frame("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),
-        frame("run:fail", attempt(SECOND, status="failed", origin=FIRST, retry_attempt=2)),
-        frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)),
-        frame("run:stop", attempt(THIRD, status=final_status, origin=SECOND, retry_attempt=2)),
+        run_event("run:start", attempt(FIRST, event_id=EVENT)),
+        run_event("run:fail", attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
+        run_event("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),
+        run_event("run:fail", attempt(SECOND, status="failed", origin=FIRST, retry_attempt=2)),
+        run_event("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)),
+        run_event("run:stop", attempt(THIRD, status=final_status, origin=SECOND, retry_attempt=2)),
     ]
 
 
@@ -308,12 +283,12 @@ async def test_a_failed_attempt_whose_origin_is_not_on_the_stream_is_final(mode:
         mode,
         [
             PUBLISHED,
-            frame("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1, event_id=EVENT)),
-            frame(
+            run_event("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1, event_id=EVENT)),
+            run_event(
                 "run:fail",
                 attempt(SECOND, status="failed", origin=FIRST, retry_attempt=2, event_id=EVENT),
             ),
-            frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)),
+            run_event("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)),
         ],
     )
 
@@ -326,7 +301,7 @@ async def test_a_run_naming_itself_as_its_origin_is_waited_on_until_the_timeout(
 ) -> None:
     # Malformed, but it must not loop: the chain of retries stops at a run seen before.
     looped = attempt(FIRST, status="failed", origin=FIRST, retry_attempt=1, event_id=EVENT)
-    with SseScript([frame("run:fail", looped), HOLD]) as server:
+    with SseScript([run_event("run:fail", looped), HOLD]) as server:
         client = make_client(server, mode)
         try:
             with pytest.raises(HotTimeoutError):
@@ -336,7 +311,7 @@ async def test_a_run_naming_itself_as_its_origin_is_waited_on_until_the_timeout(
 
 
 async def test_a_run_whose_start_was_missed_is_known_by_its_terminal_event(mode: str) -> None:
-    done = frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT))
+    done = run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT))
     with SseScript([done]) as server:
         client = make_client(server, mode)
         try:
@@ -363,12 +338,12 @@ async def test_chunks_reach_on_chunk_only_as_text_of_the_runs_own_data(mode: str
 
     other = uuid4()
     script = [
-        frame("run:start", attempt(FIRST, event_id=EVENT)),
+        run_event("run:start", attempt(FIRST, event_id=EVENT)),
         chunk(["not", "an", "object"]),
         chunk({"text": "a"}),
-        frame("run:stop", attempt(other, status="succeeded")),
+        run_event("run:stop", attempt(other, status="succeeded")),
         chunk({"text": "b"}),
-        frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
+        run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
     ]
     texts: list[str] = []
     with SseScript(script) as server:
@@ -454,7 +429,7 @@ async def test_a_wait_on_a_retried_run_times_out_at_its_own_bound_on_its_stream(
             mode,
             FIRST,
             [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))],
-            [frame("run:start", attempt(FIRST, event_id=EVENT)), Pause(5)],
+            [run_event("run:start", attempt(FIRST, event_id=EVENT)), Pause(5)],
             timeout=0.5,
         )
 
@@ -523,7 +498,7 @@ def _news(scenario: str, i: int) -> list[bytes]:
         return [update(attempt(FIRST, status="pending_retry" if i % 2 else "running"))]
     record = attempt(THIRD, origin=SECOND, retry_attempt=2)
     record["start_time"] = f"2026-01-02T03:04:{10 + i:02d}Z"
-    return [frame("run:start", record)]
+    return [run_event("run:start", record)]
 
 
 @pytest.mark.parametrize("scenario", ["task", "run", "retried run"])

@@ -5,6 +5,7 @@ used against the emulator."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "contracts"
 DOCUMENT = FIXTURES / "shop_tools.json"
 MODULE = FIXTURES / "shop.py"
 ORDER_ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
+# `quote` is renamed in its mcp meta: its entry does not name its function.
+FUNCTIONS_GIVEN = {"quote": "::demo::shop/price_basket"}
 
 Client = HotClient | AsyncHotClient
 
@@ -34,9 +37,49 @@ Client = HotClient | AsyncHotClient
 def test_the_checked_in_module_is_what_the_generator_writes() -> None:
     document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
     generated = generate_from_document(
-        document, namespace="::demo::shop", source="the shop service"
+        document, namespace="::demo::shop", source="the shop service", functions=FUNCTIONS_GIVEN
     )
     assert generated == MODULE.read_text(encoding="utf-8")
+
+
+def _declared_names(module: str) -> list[str]:
+    return re.findall(r'^@hot_typed\.function\("([^"]+)"\)$', module, flags=re.MULTILINE)
+
+
+def test_a_tool_renamed_in_its_meta_needs_its_function_given() -> None:
+    document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    with pytest.raises(ValueError, match="tool 'quote' is named in its mcp meta"):
+        generate_from_document(document, namespace="::demo::shop", source="s")
+    # The same entry without `_meta.mcp.name` is named after its function.
+    for tool in document["tools"]:
+        tool.pop("_meta", None)
+    assert "::demo::shop/quote" in _declared_names(
+        generate_from_document(document, namespace="::demo::shop", source="s")
+    )
+
+
+def test_given_functions_are_declared_exactly_with_underscores_and_hyphens() -> None:
+    document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    given = {
+        **FUNCTIONS_GIVEN,
+        "demo_shop_order_status": "::demo::shop-v2/order_status",
+        "demo_shop_ping": "::demo::shop/ping-it_now",
+    }
+    module = generate_from_document(document, namespace="::demo::shop", source="s", functions=given)
+    assert _declared_names(module) == [
+        "::demo::shop/place-order",
+        "::demo::shop-v2/order_status",
+        "::demo::shop/price_basket",
+        "::demo::shop/ping-it_now",
+    ]
+    with pytest.raises(ValueError, match="does not list: \\['demo_shop_nothing'\\]"):
+        generate_from_document(
+            document, namespace="::demo::shop", source="s", functions={"demo_shop_nothing": "::a/b"}
+        )
+    with pytest.raises(ValueError, match="named as '::ns::path/fn', got 'price_basket'"):
+        generate_from_document(
+            document, namespace="::demo::shop", source="s", functions={"quote": "price_basket"}
+        )
 
 
 def test_the_command_writes_the_same_module(tmp_path: Path) -> None:
@@ -53,6 +96,8 @@ def test_the_command_writes_the_same_module(tmp_path: Path) -> None:
             "::demo::shop",
             "--source",
             "the shop service",
+            "--function",
+            "quote=::demo::shop/price_basket",
             "--output",
             str(out),
         ],
@@ -84,6 +129,7 @@ def test_the_generated_module_passes_mypy_strict_and_ruff() -> None:
 def test_the_declarations_carry_hot_names_types_and_optional_parameters() -> None:
     assert shop.place_order.name == "::demo::shop/place-order"
     assert shop.order_status.name == "::demo::shop/order-status"
+    assert shop.quote.name == "::demo::shop/price_basket"
     assert shop.place_order.arguments(
         shop.Customer(name="Ada", email="ada@example.com"), [shop.Item(sku="A1", quantity=2)]
     ) == [
@@ -127,7 +173,7 @@ def unserved(event: HandlerEvent, ctx: RunContext) -> Any:
 FUNCTIONS = {
     "demo_shop_place_order": ("::demo::shop/place-order", place),
     "demo_shop_order_status": ("::demo::shop/order-status", status),
-    "demo_shop_quote": ("::demo::shop/quote", unserved),
+    "quote": ("::demo::shop/price_basket", unserved),
     "demo_shop_ping": ("::demo::shop/ping", unserved),
 }
 
@@ -198,8 +244,9 @@ async def test_the_emulator_serves_tools_list_and_the_module_generated_from_it_i
         "demo_shop_order_status",
     ]
     assert listed.tools[0].input_schema["required"] == ["customer", "items"]
+    assert listed.tools[2].meta == {"mcp": {"service": "shop", "name": "quote", "auth": "required"}}
     generated = generate_from_document(
-        listed.raw, namespace="::demo::shop", source="the shop service"
+        listed.raw, namespace="::demo::shop", source="the shop service", functions=FUNCTIONS_GIVEN
     )
     assert generated == MODULE.read_text(encoding="utf-8")
     # Named arguments reach the function in the order of its parameters.
@@ -232,6 +279,8 @@ def test_the_command_reads_the_tools_through_the_api(
             "::demo::shop",
             "--source",
             "the shop service",
+            "--function",
+            "quote=::demo::shop/price_basket",
             "--output",
             str(out),
         ],
@@ -242,3 +291,15 @@ def test_the_command_reads_the_tools_through_the_api(
     )
     assert completed.returncode == 0, completed.stderr
     assert out.read_text(encoding="utf-8") == MODULE.read_text(encoding="utf-8")
+
+
+def test_the_command_refuses_a_renamed_tool_without_its_function_and_a_malformed_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from hot_typed.__main__ import main
+
+    given = ["generate", "--from", str(DOCUMENT), "--namespace", "::demo::shop"]
+    assert main(given) == 1
+    assert "give it as --function quote=::ns::path/fn" in capsys.readouterr().err
+    assert main([*given, "--function", "quote"]) == 1
+    assert "--function takes TOOL=::ns::path/fn, got 'quote'" in capsys.readouterr().err

@@ -14,9 +14,7 @@ from hot_typed import (
     HotTaskError,
     HotTimeoutError,
     NotFoundError,
-    Run,
     RunStatus,
-    Task,
     TaskStatus,
 )
 from hot_typed.testing import HttpResponse
@@ -24,49 +22,25 @@ from hot_typed.testing import HttpResponse
 from .sse_script import (
     DROP,
     HOLD,
+    TASK_ID,
     Pause,
     Script,
-    SseScript,
-    close,
     comment,
-    event,
-    make_client,
     paths,
-    resolve,
     run,
-    task,
+    run_event,
+    task_update,
+    wait_run,
+    wait_task,
 )
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
 RUN_ID = uuid4()
-TASK_ID = uuid4()
 
 
 def run_update(status: str, result: Any = ...) -> bytes:
-    return event({"type": "run:update", "run": run(RUN_ID, status=status, result=result)})
-
-
-def task_update(status: str, result: Any = ...) -> bytes:
-    return event({"type": "task:update", "task": task(TASK_ID, status=status, result=result)})
-
-
-async def wait_run(mode: str, *scripts: Script, **options: Any) -> tuple[Run, SseScript]:
-    with SseScript(*scripts) as server:
-        client = make_client(server, mode)
-        try:
-            return await resolve(client.runs.wait(RUN_ID, **options)), server
-        finally:
-            await close(client)
-
-
-async def wait_task(mode: str, *scripts: Script, **options: Any) -> tuple[Task, SseScript]:
-    with SseScript(*scripts) as server:
-        client = make_client(server, mode)
-        try:
-            return await resolve(client.tasks.wait(TASK_ID, **options)), server
-        finally:
-            await close(client)
+    return run_event("run:update", run(RUN_ID, status=status, result=result))
 
 
 async def test_run_wait_returns_the_succeeded_run_and_waits_through_pending_retry(
@@ -74,6 +48,7 @@ async def test_run_wait_returns_the_succeeded_run_and_waits_through_pending_retr
 ) -> None:
     finished, server = await wait_run(
         mode,
+        RUN_ID,
         [
             run_update("running"),
             comment(),
@@ -91,6 +66,7 @@ async def test_run_wait_returns_the_succeeded_run_and_waits_through_pending_retr
 async def test_run_wait_resumes_after_a_drop_and_after_the_server_closes(mode: str) -> None:
     finished, server = await wait_run(
         mode,
+        RUN_ID,
         [run_update("running"), DROP],
         [run_update("running")],  # the server's time limit: closed, not terminal
         [run_update("succeeded", {"$ok": 1})],
@@ -117,7 +93,7 @@ async def test_run_wait_raises_with_the_message_found_in_the_result(
     mode: str, status: str, result: Any, message: str
 ) -> None:
     with pytest.raises(HotRunError) as error:
-        await wait_run(mode, [run_update("running"), run_update(status, result)])
+        await wait_run(mode, RUN_ID, [run_update("running"), run_update(status, result)])
 
     assert message in str(error.value)
     assert str(error.value).startswith(f"run {RUN_ID} {status}")
@@ -128,7 +104,7 @@ async def test_run_wait_raises_with_the_message_found_in_the_result(
 async def test_run_wait_times_out_on_a_stalled_stream_within_its_bound(mode: str) -> None:
     started = time.monotonic()
     with pytest.raises(HotTimeoutError):
-        await wait_run(mode, [run_update("running"), Pause(5)], timeout=0.3)
+        await wait_run(mode, RUN_ID, [run_update("running"), Pause(5)], timeout=0.3)
 
     assert time.monotonic() - started < 1.5
 
@@ -136,7 +112,7 @@ async def test_run_wait_times_out_on_a_stalled_stream_within_its_bound(mode: str
 async def test_run_wait_times_out_while_only_keep_alive_comments_arrive(mode: str) -> None:
     started = time.monotonic()
     with pytest.raises(HotTimeoutError):
-        await wait_run(mode, [run_update("running"), HOLD], timeout=0.3)
+        await wait_run(mode, RUN_ID, [run_update("running"), HOLD], timeout=0.3)
 
     assert time.monotonic() - started < 1.5
 
@@ -149,7 +125,7 @@ async def test_run_wait_timeout_spans_reconnects(mode: str) -> None:
     ]
     started = time.monotonic()
     with pytest.raises(HotTimeoutError):
-        await wait_run(mode, *flapping, timeout=0.5)
+        await wait_run(mode, RUN_ID, *flapping, timeout=0.5)
 
     assert 0.5 <= time.monotonic() - started < 1.5
 
@@ -159,7 +135,7 @@ async def test_run_wait_gives_up_after_max_attempts_connections_without_an_answe
 ) -> None:
     with pytest.raises(HotStreamError, match="gave up after 3 connection attempt"):
         await wait_run(
-            mode, [run_update("running")], [run_update("running")], DROP, DROP, DROP,
+            mode, RUN_ID, [run_update("running")], [run_update("running")], DROP, DROP, DROP,
             max_attempts=2,
         )
 
@@ -167,7 +143,7 @@ async def test_run_wait_gives_up_after_max_attempts_connections_without_an_answe
 async def test_run_wait_propagates_an_unknown_run(mode: str) -> None:
     not_found = HttpResponse.json({"error": {"code": "not_found", "message": "Run"}}, 404)
     with pytest.raises(NotFoundError):
-        await wait_run(mode, not_found)
+        await wait_run(mode, RUN_ID, not_found)
 
 
 async def test_task_wait_returns_the_completed_task(mode: str) -> None:

@@ -15,11 +15,14 @@ import hot_typed
 from hot_typed import (
     AsyncHotClient,
     ContextVariableCreateParams,
+    EnvEventCreated,
+    EnvEventHandled,
     Event,
     EventCreate,
     EventCreateParams,
     EventType,
     HotClient,
+    HotMcpError,
     McpToolList,
     McpToolResult,
     Permissions,
@@ -106,6 +109,10 @@ def events_and_stream_data(hot: HotClient, event_id: UUID) -> None:
     for message in hot.streams.subscribe(event_id, data_types=[DeltaData]):
         if DeltaData.matches(message):
             more: str = message.payload.text
+    for happened in hot.env.subscribe():
+        if Signup.matches(happened):
+            told: EnvEventCreated | EnvEventHandled = happened
+            published: Event[SignupData] = hot.events.get(happened.event_id, data_type=Signup)
 
 
 async def async_events(hot: AsyncHotClient, event_id: UUID) -> None:
@@ -120,3 +127,9 @@ def mcp(hot: HotClient) -> None:
     schema: dict[str, object] = listed.tools[0].input_schema
     result: McpToolResult = hot.mcp.call_tool("acme", "production", "shop", "t", {"a": 1})
     failed: bool = result.is_error
+    try:
+        hot.mcp.list_tools("acme", "production", "shop")
+    except HotMcpError as error:
+        code: int | None = error.code
+        message: str = error.message
+        refused: McpToolResult | None = error.result

@@ -82,6 +82,9 @@ def event_mistakes(hot: HotClient, event_id: UUID) -> None:
         message.payload.text  # E: union-attr
         if DeltaData.matches(message):
             message.payload.txt  # E: attr-defined
+    for happened in hot.env.subscribe():
+        if Signup.matches(happened):
+            happened.event_data  # E: union-attr
 
 
 def mcp_mistakes(hot: HotClient) -> None:

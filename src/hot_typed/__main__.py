@@ -188,7 +188,10 @@ def _generate(args: argparse.Namespace) -> int:
             with HotClient(args.token, base_url=args.base_url) as hot:
                 document = hot.mcp.list_tools(args.org, args.env, args.service).raw
             source = args.source or f"the MCP service {args.service!r}"
-        module = generate_from_document(document, namespace=args.namespace, source=source)
+        functions = dict(_function_of(item) for item in args.functions)
+        module = generate_from_document(
+            document, namespace=args.namespace, source=source, functions=functions
+        )
     except (GeneratorMissing, HotError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -197,6 +200,14 @@ def _generate(args: argparse.Namespace) -> int:
     else:
         Path(args.output).write_text(module, encoding="utf-8")
     return 0
+
+
+def _function_of(item: str) -> tuple[str, str]:
+    """`TOOL=::ns::path/fn`, as `--function` takes it."""
+    tool, equals, function = item.partition("=")
+    if not (tool and equals and function):
+        raise ValueError(f"--function takes TOOL=::ns::path/fn, got {item!r}")
+    return tool, function
 
 
 def _add_generate(commands: _Commands) -> None:
@@ -218,6 +229,15 @@ def _add_generate(commands: _Commands) -> None:
     generate.add_argument("--token", default=None, help="its token (default: HOT_API_KEY)")
     generate.add_argument(
         "--namespace", required=True, help="the Hot namespace of the tools' functions, as ::app::ns"
+    )
+    generate.add_argument(
+        "--function",
+        dest="functions",
+        action="append",
+        default=[],
+        metavar="TOOL=::ns::path/fn",
+        help="the exact Hot function a tool runs (repeatable); needed for a tool renamed "
+        "in its mcp meta or a function whose name has '_'",
     )
     generate.add_argument("--source", default=None, help="what the module's docstring names")
     generate.add_argument("--output", "-o", default=None, help="where to write (default: stdout)")

@@ -28,7 +28,7 @@ from uuid import UUID
 from pydantic import TypeAdapter
 
 from ._models.events import Event, EventCreate
-from ._models.stream_events import StreamData
+from ._models.stream_events import EnvEventCreated, EnvEventHandled, StreamData
 from ._streaming import Follower
 from ._wire import event_decoder, parametrized
 
@@ -47,7 +47,7 @@ class EventType(Generic[D]):
 
     Calling it builds the `EventCreate` to publish, `data` validated first;
     give it as `data_type` to `events.get` / `events.list` to read events back
-    as `Event[D]`.
+    as `Event[D]`; `matches` picks its events out of `env.subscribe`.
     """
 
     def __init__(self, name: str, data: type[D]) -> None:
@@ -78,6 +78,17 @@ class EventType(Generic[D]):
         if event.event_type != self.name:
             raise ValueError(f"a {event.event_type!r} event is not a {self.name!r} event")
         return parametrized(Event, self.data).model_validate(event.raw)
+
+    def matches(self, message: object) -> TypeGuard[EnvEventCreated | EnvEventHandled]:
+        """Whether `message` (from `env.subscribe`) tells of an event of this type
+        being published or handled. It carries the type but not the data: read
+        that with `events.get(message.event_id, data_type=...)`."""
+        # crates/hot_api/src/handlers/env.rs convert_pubsub_to_sse: `event:created`
+        # and `event:handled` carry ids and `event_type`, never `event_data`.
+        return (
+            isinstance(message, (EnvEventCreated, EnvEventHandled))
+            and message.event_type == self.name
+        )
 
 
 def data_model(data_type: type[D] | EventType[D] | None) -> type[D] | None:

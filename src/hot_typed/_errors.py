@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     import pydantic
 
+    from ._models.mcp import McpToolResult
     from ._models.runs import FinishedRun, FinishedTask
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "HotError",
     "HotFrameTooLargeError",
     "HotJsonDecodeError",
+    "HotMcpError",
     "HotResponseValidationError",
     "HotRunError",
     "HotStreamError",
@@ -273,6 +275,38 @@ class HotRunError(HotError):
     def __init__(self, message: str, *, run: FinishedRun) -> None:
         super().__init__(message)
         self.run = run
+
+
+class HotMcpError(HotError):
+    """An MCP service (`hot.mcp`) refused a request or reported a failed tool call.
+
+    For a JSON-RPC error answer (an unknown tool or method, params it cannot
+    use, a call that timed out) `code` is its JSON-RPC code (-32602 invalid
+    params, -32601 method not found, -32603 internal error, ...), `message` and
+    `data` its error's. For a `tools/call` whose function failed or was
+    cancelled (a result with `isError`), `code` is None, `message` the text the
+    result carries and `result` the result itself. `raw` is the JSON-RPC answer
+    as received.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None,
+        data: Any = None,
+        raw: Any,
+        result: McpToolResult | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.data = data
+        self.raw = raw
+        self.result = result
+
+    def __str__(self) -> str:
+        return f"MCP error {self.code}: {self.message}" if self.code is not None else self.message
 
 
 class HotTaskError(HotError):

@@ -10,6 +10,17 @@ with payloads a `oneOf` discriminated on `$type` (`$val` the payload).
 From a `tools/list` answer this writes one module: pydantic models for the
 custom types (through datamodel-code-generator, the `generate` extra) and a
 `hot_typed.function` declaration per tool, to call with `hot.call`.
+
+A tool's entry does not carry the name of the Hot function it runs
+(crates/hot_api/src/handlers/mcp.rs `McpToolDef`: `name`, schemas, `_meta`;
+the server keeps `ns`/`var` to itself and looks them up by tool name). Hot
+names a tool `ns_path_fn` with `-` and `::` both turned into `_`
+(crates/hot/src/lang/compiler/artifacts.rs `auto_generate_mcp_tool_name`),
+which cannot be undone for a function whose name has `_`, and a tool whose
+`mcp` meta gives it a `name` (`_meta.mcp.name` in the entry) says nothing of
+its function at all. So the exact name comes from the caller (`functions`,
+`--function TOOL=::ns/fn`) whenever the entry cannot tell it: a renamed tool
+without one is refused rather than guessed.
 """
 
 from __future__ import annotations
@@ -42,6 +53,8 @@ class Tool:
     input_schema: Mapping[str, Any]
     output_schema: Mapping[str, Any] | None
     description: str | None
+    renamed: bool = False
+    """Whether its `mcp` meta names the tool: its name is then not its function's."""
 
 
 # What Hot sends for a function without parameters (json_schema.rs).
@@ -72,9 +85,18 @@ def tools_of(document: Any) -> list[Tool]:
                 input_schema=_object(tool.get("inputSchema")) or _NO_PARAMETERS,
                 output_schema=_unwrapped(_object(tool.get("outputSchema"))),
                 description=tool.get("description"),
+                renamed=_renamed(_object(tool.get("_meta"))),
             )
         )
     return tools
+
+
+def _renamed(meta: Mapping[str, Any] | None) -> bool:
+    # crates/hot/src/lang/compiler/artifact_extraction.rs: a tool is named by
+    # `meta {mcp: {name: ...}}` when given, else after its function; the entry's
+    # `_meta` is the function's meta (crates/hot/src/db/mcp_tool.rs).
+    mcp = _object(meta.get("mcp")) if meta is not None else None
+    return mcp is not None and isinstance(mcp.get("name"), str)
 
 
 def _unwrapped(schema: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -105,8 +127,21 @@ def _python_name(tool: str, namespace: str) -> str:
     return name if name.isidentifier() else f"tool_{name}"
 
 
-def _hot_name(python_name: str, namespace: str) -> str:
-    # Hot functions are kebab-case; tool names carry them with underscores.
+def _hot_name(tool: Tool, python_name: str, namespace: str, functions: Mapping[str, str]) -> str:
+    """The Hot function `tool` runs: as given in `functions`, else by Hot's naming
+    convention for a tool named after its function (kebab-case, `-` sent as `_`)."""
+    given = functions.get(tool.name)
+    if given is not None:
+        if not given.startswith("::") or "/" not in given:
+            raise ValueError(
+                f"{tool.name}: a Hot function is named as '::ns::path/fn', got {given!r}"
+            )
+        return given
+    if tool.renamed:
+        raise ValueError(
+            f"tool {tool.name!r} is named in its mcp meta, so its name says nothing of its "
+            f"function: give it as --function {tool.name}=::ns::path/fn"
+        )
     return f"{namespace.rstrip('/')}/{python_name.replace('_', '-')}"
 
 
@@ -223,15 +258,33 @@ def _imports(tree: ast.Module, used: str) -> list[str]:
     return ["\n".join(block) for block in blocks if block]
 
 
-def generate_module(tools: Iterable[Tool], *, namespace: str, source: str) -> str:
+def generate_module(
+    tools: Iterable[Tool],
+    *,
+    namespace: str,
+    source: str,
+    functions: Mapping[str, str] | None = None,
+) -> str:
     """The text of a module declaring `tools` (functions of the Hot namespace
-    `namespace`, as `"::demo::shop"`), its header naming `source`."""
+    `namespace`, as `"::demo::shop"`), its header naming `source`.
+
+    `functions` maps tool names to the exact Hot functions they run (as
+    `"::demo::shop/place_order"`); a tool not in it must be named after its
+    function the way Hot names tools, and a tool renamed in its meta must be in it.
+    """
     if not namespace.startswith("::"):
         raise ValueError(f"a Hot namespace starts with '::', got {namespace!r}")
     tools = list(tools)
+    functions = functions or {}
+    unknown = set(functions) - {tool.name for tool in tools}
+    if unknown:
+        raise ValueError(f"functions given for tools the document does not list: {sorted(unknown)}")
     names = [_python_name(tool.name, namespace) for tool in tools]
     if len(set(names)) != len(names):
         raise ValueError(f"tools whose Python names collide: {sorted(names)}")
+    hot_names = [
+        _hot_name(tool, name, namespace, functions) for tool, name in zip(tools, names, strict=True)
+    ]
     definitions: dict[str, Any] = {}
     for tool, name in zip(tools, names, strict=True):
         for schema in (tool.input_schema, tool.output_schema or {}):
@@ -246,7 +299,7 @@ def generate_module(tools: Iterable[Tool], *, namespace: str, source: str) -> st
 
     declarations: list[str] = []
     dropped = {"Contracts"}
-    for tool, name in zip(tools, names, strict=True):
+    for tool, name, hot_name in zip(tools, names, hot_names, strict=True):
         base = _pascal(name)
         parameters = _fields(classes[f"{base}Arguments"], models)
         dropped.add(f"{base}Arguments")
@@ -258,7 +311,6 @@ def generate_module(tools: Iterable[Tool], *, namespace: str, source: str) -> st
                 dropped.add(node.name)
             else:
                 result = node.name
-        hot_name = _hot_name(name, namespace)
         declarations.append(_declaration(tool, name, hot_name, parameters, result))
 
     kept = [
@@ -275,6 +327,10 @@ def generate_module(tools: Iterable[Tool], *, namespace: str, source: str) -> st
     return "\n\n".join(parts) + "\n\n\n" + body.rstrip() + "\n"
 
 
-def generate_from_document(document: Any, *, namespace: str, source: str) -> str:
+def generate_from_document(
+    document: Any, *, namespace: str, source: str, functions: Mapping[str, str] | None = None
+) -> str:
     """`generate_module` for a saved `tools/list` document."""
-    return generate_module(tools_of(document), namespace=namespace, source=source)
+    return generate_module(
+        tools_of(document), namespace=namespace, source=source, functions=functions
+    )

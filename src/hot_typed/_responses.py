@@ -17,28 +17,29 @@ from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
-__all__ = ["AsyncRawResponse", "AsyncStreamedResponse", "RawResponse", "StreamedResponse"]
+__all__ = [
+    "AsyncRawResponse",
+    "AsyncStreamedResponse",
+    "HttpAnswer",
+    "ReadAnswer",
+    "RawResponse",
+    "StreamedResponse",
+]
 
 T = TypeVar("T")
 
 _UNPARSED: Any = object()
 
 
-class _Exchange(Generic[T]):
-    """What every response wrapper tells of its exchange."""
+class HttpAnswer:
+    """An httpx response seen through its status and headers: what every answer
+    the client hands back (raw, streamed, a webhook's) tells first."""
 
-    __slots__ = ("_parse", "_parsed", "http_response")
+    __slots__ = ("http_response",)
 
-    def __init__(self, response: httpx.Response, parse: Callable[[httpx.Response], T]) -> None:
-        self.http_response: httpx.Response = response
+    def __init__(self, http_response: httpx.Response) -> None:
+        self.http_response: httpx.Response = http_response
         """httpx's response."""
-        self._parse = parse
-        self._parsed: T = _UNPARSED
-
-    @property
-    def http_request(self) -> httpx.Request:
-        """httpx's request, as sent (the last one, when it was retried)."""
-        return self.http_response.request
 
     @property
     def status_code(self) -> int:
@@ -49,6 +50,42 @@ class _Exchange(Generic[T]):
     def headers(self) -> httpx.Headers:
         """The response headers, case-insensitive."""
         return self.http_response.headers
+
+
+class ReadAnswer(HttpAnswer):
+    """An answer whose body was read whole before it was handed back."""
+
+    __slots__ = ()
+
+    @property
+    def content(self) -> bytes:
+        """The body's bytes, decoded from any content encoding."""
+        return self.http_response.content
+
+    @property
+    def text(self) -> str:
+        """The body as text, in its declared charset."""
+        return self.http_response.text
+
+    def json(self) -> Any:
+        """The body decoded as JSON, untouched by any model."""
+        return self.http_response.json()
+
+
+class _Exchange(HttpAnswer, Generic[T]):
+    """What every response wrapper of a call tells of its exchange."""
+
+    __slots__ = ("_parse", "_parsed")
+
+    def __init__(self, response: httpx.Response, parse: Callable[[httpx.Response], T]) -> None:
+        super().__init__(response)
+        self._parse = parse
+        self._parsed: T = _UNPARSED
+
+    @property
+    def http_request(self) -> httpx.Request:
+        """httpx's request, as sent (the last one, when it was retried)."""
+        return self.http_response.request
 
     @property
     def url(self) -> httpx.URL:
@@ -78,8 +115,8 @@ class _Exchange(Generic[T]):
         return str(request_id) if request_id is not None else None
 
 
-class _Read(_Exchange[T]):
-    """An answer whose body was read whole before it was returned."""
+class _Read(_Exchange[T], ReadAnswer):
+    """A call's answer whose body was read whole before it was returned."""
 
     __slots__ = ()
 
@@ -92,20 +129,6 @@ class _Read(_Exchange[T]):
     def elapsed(self) -> datetime.timedelta:
         """From sending the request to reading the end of the answer."""
         return self.http_response.elapsed
-
-    @property
-    def content(self) -> bytes:
-        """The body's bytes, decoded from any content encoding."""
-        return self.http_response.content
-
-    @property
-    def text(self) -> str:
-        """The body as text, in its declared charset."""
-        return self.http_response.text
-
-    def json(self) -> Any:
-        """The body decoded as JSON, untouched by any model."""
-        return self.http_response.json()
 
     def _parsed_value(self) -> T:
         if self._parsed is _UNPARSED:

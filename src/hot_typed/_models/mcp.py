@@ -18,7 +18,9 @@ __all__ = ["McpTool", "McpToolList", "McpToolResult"]
 
 
 class McpTool(WireModel):
-    """One tool: `input_schema` and `output_schema` are JSON Schemas, as sent."""
+    """One tool: `input_schema` and `output_schema` are JSON Schemas, as sent;
+    `meta` is the `_meta` of its function (its `mcp` map: `service`, `auth`, and
+    `name` when the tool is renamed). No field names the Hot function it runs."""
 
     name: str
     title: str | None = None
@@ -26,6 +28,7 @@ class McpTool(WireModel):
     input_schema: dict[str, Any] = Field(alias="inputSchema")
     output_schema: dict[str, Any] | None = Field(default=None, alias="outputSchema")
     annotations: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = Field(default=None, alias="_meta")
 
 
 class McpToolList(WireModel):
@@ -36,7 +39,8 @@ class McpToolList(WireModel):
 
 class McpToolResult(WireModel):
     """The `result` of `tools/call`: `structured_content` holds the function's value
-    (`{"result": value}` when it is not an object); `is_error` marks a failed run."""
+    (`{"result": value}` when it is not an object); `is_error` marks a failed run
+    (`call_tool` raises `HotMcpError` for one rather than returning it)."""
 
     content: list[dict[str, Any]]
     structured_content: Any = Field(default=None, alias="structuredContent")

@@ -10,7 +10,7 @@ import httpx
 from pydantic import BaseModel
 from typing_extensions import Unpack
 
-from .._errors import HotResponseValidationError
+from .._errors import HotMcpError, HotResponseValidationError
 from .._models._base import WIRE_CONTEXT
 from .._models.mcp import McpToolList, McpToolResult
 from .._options import CallOptions
@@ -61,18 +61,40 @@ def _result_parser(model: type[M]) -> Callable[[httpx.Response], M]:
                 "an MCP answer that is not JSON", raw=response.text
             ) from error
         rpc = _object(answer)
+        failure = _object(rpc.get("error")) if rpc is not None else None
+        if failure is not None:
+            raise _rpc_error(failure, answer)
         if rpc is None or "result" not in rpc:
-            failure = _object(rpc.get("error")) if rpc is not None else None
-            detail = failure.get("message") if failure is not None else "no result"
-            raise HotResponseValidationError(f"the MCP service answered: {detail}", raw=answer)
+            raise HotResponseValidationError("an MCP answer without a result", raw=answer)
         try:
-            return model.model_validate(rpc["result"], context=WIRE_CONTEXT)
+            result = model.model_validate(rpc["result"], context=WIRE_CONTEXT)
         except ValueError as mismatch:
             raise HotResponseValidationError(
                 f"an MCP result that does not fit {model.__name__}", raw=rpc["result"]
             ) from mismatch
+        if isinstance(result, McpToolResult) and result.is_error:
+            raise _tool_error(result, answer)
+        return result
 
     return parse
+
+
+def _rpc_error(failure: dict[str, Any], answer: Any) -> HotMcpError:
+    # crates/hot_api/src/handlers/mcp.rs `JsonRpcError`: an integer `code`, a
+    # `message`, and `data` only when there is some.
+    code, message = failure.get("code"), failure.get("message")
+    if not isinstance(code, int) or not isinstance(message, str):
+        raise HotResponseValidationError("a JSON-RPC error without a code and message", raw=answer)
+    return HotMcpError(message, code=code, data=failure.get("data"), raw=answer)
+
+
+def _tool_error(result: McpToolResult, answer: Any) -> HotMcpError:
+    # mcp.rs: a run that failed or was cancelled is a result with `isError`, its
+    # error (or the cancellation's reason) the one text content, as hot.call's
+    # failed run is an error rather than a value.
+    texts = [item["text"] for item in result.content if isinstance(item.get("text"), str)]
+    message = "\n".join(texts) or "the tool call failed"
+    return HotMcpError(message, code=None, raw=answer, result=result)
 
 
 class Mcp(Resource[ModeT]):
@@ -82,7 +104,9 @@ class Mcp(Resource[ModeT]):
     ) -> Call[McpToolList]:
         """The tools of the MCP service `service` of environment `env` of
         organization `org` (`tools/list`), with Hot's JSON Schemas of their
-        signatures (`python -m hot_typed generate` turns them into contracts)."""
+        signatures (`python -m hot_typed generate` turns them into contracts).
+
+        Raises `HotMcpError` when the service answers a JSON-RPC error."""
         return Call(_rpc(org, env, service, "tools/list", {}), _result_parser(McpToolList))
 
     @endpoint
@@ -96,6 +120,11 @@ class Mcp(Resource[ModeT]):
         **options: Unpack[CallOptions],
     ) -> Call[McpToolResult]:
         """Call the tool `name` with named `arguments` (`tools/call`); Hot runs its
-        function with them in the order of its parameters."""
+        function with them in the order of its parameters.
+
+        Raises `HotMcpError` when the service answers a JSON-RPC error (an
+        unknown tool: code -32602) and when the function failed or was
+        cancelled (the result's `isError`: `code` None, the result on `.result`),
+        as `hot.call` raises `HotRunError` for a failed run."""
         params = {"name": name, "arguments": dict(arguments or {})}
         return Call(_rpc(org, env, service, "tools/call", params), _result_parser(McpToolResult))

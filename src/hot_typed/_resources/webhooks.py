@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
-import httpx
 from pydantic import TypeAdapter
 from typing_extensions import Unpack
 
 from .._options import CallOptions
 from .._request import Call, Request, path
 from .._resource import ModeT, Resource, endpoint
+from .._responses import ReadAnswer
 from .._wire import json_bytes
 
 __all__ = ["WebhookResponse", "Webhooks"]
@@ -19,7 +19,7 @@ __all__ = ["WebhookResponse", "Webhooks"]
 T = TypeVar("T")
 
 
-class WebhookResponse:
+class WebhookResponse(ReadAnswer):
     """What a Hot webhook answered (a 2xx: other statuses raise their `HotApiError`).
 
     crates/hot_api/src/handlers/webhook.rs `build_webhook_response`: when the
@@ -28,30 +28,7 @@ class WebhookResponse:
     answered `200` as JSON. `http_response` is httpx's response.
     """
 
-    __slots__ = ("http_response",)
-
-    def __init__(self, http_response: httpx.Response) -> None:
-        self.http_response: httpx.Response = http_response
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status the webhook answered."""
-        return self.http_response.status_code
-
-    @property
-    def headers(self) -> httpx.Headers:
-        """The answer's headers (case-insensitive)."""
-        return self.http_response.headers
-
-    @property
-    def content(self) -> bytes:
-        """The answer's body, as bytes."""
-        return self.http_response.content
-
-    @property
-    def text(self) -> str:
-        """The answer's body, decoded as text."""
-        return self.http_response.text
+    __slots__ = ()
 
     @overload
     def json(self) -> Any: ...

@@ -9,6 +9,11 @@ in the order of the `inputSchema` properties (a missing one is null), runs the
 function through a `hot:call` event, and answers a `message` SSE event with
 the result (`structuredContent`, wrapped as `{"result": value}` when not an
 object; `isError` when the run failed).
+
+Refusals are the server's too: a body that is not a JSON-RPC request is axum's
+rejection, a wrong `jsonrpc` version -32600, an unknown method -32601, a
+`tools/call` without params or for an unknown tool -32602 (all HTTP 200), and
+params or arguments of the wrong shape the API's 400.
 """
 
 from __future__ import annotations
@@ -19,9 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from pydantic import BaseModel
+
 from ._handlers import CALL_EVENT_TYPE, Handlers
 from ._http import HttpRequest, HttpResponse
+from ._routing import Routed
 from ._store import Store
+from ._values import ApiError
 
 __all__ = ["McpServices"]
 
@@ -53,6 +62,14 @@ def _object(value: Any) -> dict[str, Any] | None:
     return cast("dict[str, Any]", value) if isinstance(value, dict) else None
 
 
+class _JsonRpcRequest(BaseModel):
+    # mcp.rs `JsonRpcRequest`, read by axum's `Json`: `jsonrpc` and `method` required.
+    jsonrpc: str
+    id: Any = None
+    method: str
+    params: Any = None
+
+
 def _rpc(request_id: Any, result: Any = None, error: tuple[int, str] | None = None) -> bytes:
     answer: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id}
     if error is None:
@@ -81,32 +98,50 @@ class McpServices:
 
     def answer(self, request: HttpRequest, service: str) -> HttpResponse:
         """The answer to one JSON-RPC request to `service`."""
-        try:
-            message = _object(json.loads(request.body))
-        except ValueError:
-            message = None
-        if message is None or message.get("jsonrpc") != "2.0":
-            return self._json(_rpc(None, error=(_INVALID_REQUEST, "Invalid JSON-RPC request")))
+        message = Routed(request, {}).body(_JsonRpcRequest)
         request_id = message.get("id")
+        # crates/hot_api/src/handlers/mcp.rs mcp_handler_inner: the version is
+        # checked first, notifications are accepted unanswered, then the method.
+        if message["jsonrpc"] != "2.0":
+            return self._error(request_id, _INVALID_REQUEST, "Invalid JSON-RPC version")
+        method: str = message["method"]
+        if method.startswith("notifications/"):
+            return HttpResponse(202)
         with self._lock:
             tools = dict(self._services.get(service, {}))
-        method = message.get("method")
         if method == "tools/list":
             listed = [self._listed(tool) for tool in tools.values()]
             return self._json(_rpc(request_id, {"tools": listed}))
         if method == "tools/call":
-            params = _object(message.get("params")) or {}
-            tool = tools.get(str(params.get("name")))
-            if tool is None:
-                return self._json(_rpc(request_id, error=(_INVALID_PARAMS, "Tool not found")))
-            arguments = _object(params.get("arguments") or {})
-            if arguments is None:
-                message_text = "Tool arguments must be a JSON object"
-                return self._json(_rpc(request_id, error=(_INVALID_PARAMS, message_text)))
-            result = self._call(tool, arguments)
-            frame = b"event: message\ndata: " + _rpc(request_id, result) + b"\n\n"
-            return HttpResponse(200, frame, {"content-type": "text/event-stream"})
-        return self._json(_rpc(request_id, error=(_METHOD_NOT_FOUND, f"Unknown method {method}")))
+            return self._tools_call(request_id, message.get("params"), tools)
+        return self._error(request_id, _METHOD_NOT_FOUND, f"Method not found: {method}")
+
+    def _tools_call(self, request_id: Any, params: Any, tools: dict[str, _Tool]) -> HttpResponse:
+        # mcp.rs handle_tools_call_streaming: no params is -32602; params serde
+        # cannot read is the API's 400, as are arguments that are not an object
+        # (checked once the tool is found); an unknown tool is -32602.
+        if params is None:
+            return self._error(request_id, _INVALID_PARAMS, "Missing params for tools/call")
+        fields = _object(params)
+        if fields is None:
+            raise ApiError.bad_request("Invalid params: invalid type, expected a struct")
+        name = fields.get("name")
+        if not isinstance(name, str):
+            problem = "missing field `name`" if name is None else "invalid type, expected a string"
+            raise ApiError.bad_request(f"Invalid params: {problem}")
+        tool = tools.get(name)
+        if tool is None:
+            return self._error(request_id, _INVALID_PARAMS, f"Tool not found: {name}")
+        arguments = fields.get("arguments")
+        if arguments is not None and _object(arguments) is None:
+            shown = json.dumps(arguments, separators=(",", ":"))
+            raise ApiError.bad_request(f"Tool arguments must be a JSON object, got: {shown}")
+        result = self._call(tool, _object(arguments) or {})
+        frame = b"event: message\ndata: " + _rpc(request_id, result) + b"\n\n"
+        return HttpResponse(200, frame, {"content-type": "text/event-stream"})
+
+    def _error(self, request_id: Any, code: int, message: str) -> HttpResponse:
+        return self._json(_rpc(request_id, error=(code, message)))
 
     @staticmethod
     def _json(body: bytes) -> HttpResponse:
