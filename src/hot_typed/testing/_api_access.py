@@ -30,7 +30,6 @@ from ._values import (
     no_content,
     page,
     timestamp,
-    uuid_param,
 )
 
 __all__ = ["add_access_routes", "permission_error"]
@@ -136,7 +135,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("DELETE", "/sessions/{session_id}")
     def revoke_session(routed: Routed) -> HttpResponse:
         with store.lock:
-            session = store.sessions.pop(uuid_param(routed.params["session_id"]), None)
+            session = store.sessions.pop(routed.params["session_id"], None)
             if session is None:
                 raise ApiError.not_found("Session")
             retire(session["session_id"])

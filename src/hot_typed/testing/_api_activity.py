@@ -14,11 +14,12 @@ from ._http import HttpResponse
 from ._routing import Routed, Router
 from ._store import RUN_TERMINAL
 from ._subscriptions import EnvSubscription, SnapshotSubscription, StreamSubscription
-from ._values import JSON, ApiError, created, found, item, page, timestamp_nanos, uuid_param
+from ._values import JSON, ApiError, created, found, item, page, timestamp_nanos
 
 __all__ = ["add_activity_routes"]
 
 RESERVED_PREFIX = "hot:"
+
 
 def _cutoff_ns(time_range: str | None) -> int | None:
     """The earliest start time (ns) `time_range` lists, None for every run.
@@ -132,7 +133,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         return ctx.sse(routed, subscription, lambda: stream_complete(event["stream_id"]))
 
     def subscribe(routed: Routed) -> HttpResponse:
-        stream_id = uuid_param(routed.params["stream_id"])
+        stream_id = routed.params["stream_id"]
         check_project(routed)
         with store.lock:
             if stream_id not in store.streams:

@@ -238,7 +238,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         # crates/hot_api/src/handlers/blobs.rs: the raw bytes with the blob's
         # content type (octet-stream when it has none), as an attachment; any
         # unknown reference is 404 `Blob`.
-        blob_id = routed.params["blob_ref_id"].lower()
+        blob_id = routed.params["blob_ref_id"]
         token = routed.request.headers.get("authorization", "")[len("Bearer ") :].strip()
         with store.lock:
             # Sessions and service keys hold tokens the emulator issued; only the

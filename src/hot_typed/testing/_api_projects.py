@@ -27,7 +27,6 @@ from ._values import (
     no_content,
     page,
     timestamp,
-    uuid_param,
 )
 
 __all__ = ["add_project_routes"]
@@ -141,7 +140,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     def build_of(routed: Routed) -> JSON:
         project = store.project(routed.params["project"])
-        build = store.builds.get(uuid_param(routed.params["build_id"]))
+        build = store.builds.get(routed.params["build_id"])
         if build is None or build["project_id"] != project["project_id"]:
             raise ApiError.not_found("Build")
         return build
