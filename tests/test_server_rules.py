@@ -23,6 +23,7 @@ import pytest
 from pydantic import ValidationError
 
 from hot_typed import AsyncHotClient, HotApiError, HotClient
+from hot_typed._models.auth import MAX_ACTIVE_SESSIONS
 from hot_typed.testing import HotEmulator
 
 Client = HotClient | AsyncHotClient
@@ -550,9 +551,13 @@ RULES = [
 
 
 @pytest.fixture
-def emu() -> Iterator[HotEmulator]:
+def emu(request: pytest.FixtureRequest) -> Iterator[HotEmulator]:
+    """The emulator, with the options a test passes as this fixture's `param`."""
+    options: dict[str, Any] = getattr(request, "param", {})
     # Streams end after a moment, so that subscribing reads to an end.
-    with HotEmulator(part_size=8, min_part_size=1, stream_time_limit=0.2) as emulator:
+    with HotEmulator(
+        part_size=8, min_part_size=1, stream_time_limit=0.2, **options
+    ) as emulator:
         yield emulator
 
 
@@ -762,3 +767,159 @@ def test_path_params_the_server_reads_as_text_take_any_text(
     run(typed, ctx)
     assert len(emu.requests) == 1
 
+
+# Answers the emulator owes to what its API key holds and what the org's plan
+# allows: the client cannot know either, so only the server (and the emulator,
+# told through its options) can refuse these. --------------------------------
+
+
+def _as_session(typed: Typed) -> Typed:
+    """`typed`, sent by a client holding the token of a session created first."""
+
+    def invoke(client: Any, ctx: Ctx) -> Any:
+        body: Any = _session({"run:*": ["read"]})
+        root = client.api_base_url.removesuffix("/v1")
+        if isinstance(client, AsyncHotClient):
+
+            async def go() -> Any:
+                token = (await client.sessions.create(body)).token
+                assert token is not None
+                secret = token.get_secret_value()
+                async with AsyncHotClient(secret, base_url=root, max_retries=0) as other:
+                    return await typed(other, ctx)
+
+            return go()
+        token = client.sessions.create(body).token
+        with HotClient(token.get_secret_value(), base_url=root, max_retries=0) as other:
+            return typed(other, ctx)
+
+    return invoke
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    source: str
+    #: The emulator's options that close the gate; without them it is open.
+    options: dict[str, Any]
+    before: tuple[Typed, ...]
+    typed: Typed
+    answer: tuple[int, str]
+    message: str
+
+
+PLAN = "https://hot.dev/pricing"
+DOMAINS = "crates/hot_api/src/handlers/domains.rs"
+READ_RUNS = {"run:*": ["read"], "event:*": ["create"]}
+GATES = [
+    Gate(
+        "session-within-the-api-keys-permissions", SESSIONS, {"api_key_permissions": READ_RUNS},
+        (_typed("sessions.create", _session({"run:abc": ["read"]})),),
+        _typed("sessions.create", _session({"run:*": ["read"], "stream:*": ["read"]})),
+        (403, "permission_escalation"),
+        "Requested permissions exceed API key permissions: Permission escalation: "
+        "action 'read' on resource 'stream:*' exceeds parent permissions",
+    ),
+    Gate(
+        "service-key-star-within-the-api-keys-permissions", KEYS,
+        {"api_key_permissions": READ_RUNS},
+        (_typed("service_keys.create", _key({"run:x": ["*"]})),),
+        _typed("service_keys.create", _key({"event:orders": ["*"]})),
+        (403, "permission_escalation"),
+        "Requested permissions exceed API key permissions: Permission escalation: "
+        "action 'read' on resource 'event:orders' exceeds parent permissions",
+    ),
+    Gate(
+        "sessions-created-by-api-keys-only", SESSIONS, {}, (),
+        _as_session(_typed("sessions.create", _session({"run:*": ["read"]}))),
+        (403, "forbidden"),
+        "Only API keys can create sessions. Sessions and service keys cannot create sessions.",
+    ),
+    Gate(
+        "service-keys-created-by-api-keys-only", KEYS, {}, (),
+        _as_session(_typed("service_keys.create", _key({"run:*": ["read"]}))),
+        (403, "forbidden"),
+        "Only API keys can create service keys. "
+        "Sessions and service keys cannot create service keys.",
+    ),
+    Gate(
+        "domains-created-by-api-keys-only", DOMAINS, {}, (),
+        _as_session(_typed("domains.create", {"domain": "a.example.com"})),
+        (403, "forbidden"), "Only API keys can create custom domains.",
+    ),
+    Gate(
+        "service-keys-need-the-plans-feature", KEYS, {"features": {"custom_domains": -1}}, (),
+        _typed("service_keys.create", _key({"run:*": ["read"]})), (403, "plan_required"),
+        f"Service keys require a Pro or Scale plan. Upgrade at {PLAN}",
+    ),
+    Gate(
+        "domains-need-the-plans-feature", DOMAINS, {"features": {"service_keys": True}}, (),
+        _typed("domains.create", {"domain": "a.example.com"}), (403, "plan_required"),
+        f"Custom domains require a Pro or Scale plan. Upgrade at {PLAN}",
+    ),
+    Gate(
+        "domains-up-to-the-plans-limit", DOMAINS, {"features": {"custom_domains": 1}},
+        (_typed("domains.create", {"domain": "a.example.com"}),),
+        _typed("domains.create", {"domain": "b.example.com"}), (403, "domain_limit_reached"),
+        "Your plan allows up to 1 custom domain. "
+        f"Delete an existing domain or upgrade your plan at {PLAN}",
+    ),
+]  # fmt: skip
+
+
+def _gated(options: bool) -> list[Any]:
+    return [
+        pytest.param(gate.options if options else {}, gate, id=gate.name) for gate in GATES
+    ]
+
+
+@pytest.mark.parametrize(("emu", "gate"), _gated(options=True), indirect=["emu"])
+def test_emulator_answers_a_closed_gate_as_the_server(gate: Gate, run: Runner) -> None:
+    for step in gate.before:
+        run(step, {})
+    with pytest.raises(HotApiError) as caught:
+        run(gate.typed, {})
+    assert (caught.value.status_code, caught.value.code) == gate.answer
+    assert caught.value.message == gate.message
+
+
+@pytest.mark.parametrize(("emu", "gate"), _gated(options=False), indirect=["emu"])
+def test_emulator_by_default_opens_every_gate_but_the_credentials_own(
+    gate: Gate, run: Runner
+) -> None:
+    """By default the API key holds everything and the org has no plan: only
+    what no API key or plan changes (a session creating credentials) is refused."""
+    for step in gate.before:
+        run(step, {})
+    if gate.answer[1] == "forbidden":
+        with pytest.raises(HotApiError):
+            run(gate.typed, {})
+    else:
+        run(gate.typed, {})
+
+
+def test_a_plan_enables_only_the_features_it_names() -> None:
+    with HotEmulator(features={"service_keys": True, "custom_domains": -1}) as emulator:
+        client = emulator.client()
+        body: Any = _key({"run:*": ["read"]})
+        client.service_keys.create(body)
+        for name in ("a", "b", "c"):
+            client.domains.create({"domain": f"{name}.example.com"})
+
+
+def test_emulator_refuses_a_session_past_the_api_keys_active_limit(
+    emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot/src/db/session.rs DEFAULT_MAX_SESSIONS, handlers/sessions.rs.
+    body: Any = _session({"run:*": ["read"]})
+    with emu.client() as client:
+        ids = [client.sessions.create(body).session_id for _ in range(MAX_ACTIVE_SESSIONS)]
+    with pytest.raises(HotApiError) as caught:
+        run(_typed("sessions.create", body), {})
+    assert (caught.value.status_code, caught.value.code) == (429, "session_limit_exceeded")
+    assert caught.value.message == (
+        f"Maximum active sessions ({MAX_ACTIVE_SESSIONS}) exceeded for this API key. "
+        "Revoke existing sessions first."
+    )
+    run(_typed("sessions.revoke", str(ids[0])), {})
+    run(_typed("sessions.create", body), {})

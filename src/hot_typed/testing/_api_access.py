@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .._models.auth import (
+    MAX_ACTIVE_SESSIONS,
     SESSION_MAX_TTL,
     ServiceKeyCreate,
     ServiceKeyUpdate,
@@ -16,7 +17,12 @@ from .._models.auth import (
     expiry_problem,
 )
 from .._models.domains import DomainCreate, canonical_domain, domain_problem
-from .._models.permissions import Permissions, permission_problems, service_key_problems
+from .._models.permissions import (
+    Permissions,
+    escalation,
+    permission_problems,
+    service_key_problems,
+)
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
@@ -68,6 +74,20 @@ def _permissions(body: JSON, *, service_key: bool) -> Any:
     return permissions
 
 
+def _within(permissions: Any, held: Any) -> None:
+    """crates/hot_api/src/handlers/sessions.rs and service_keys.rs: what a
+    credential asks for must be held by the API key creating it."""
+    exceeded = escalation(permissions, held)
+    if exceeded is not None:
+        resource, action = exceeded
+        raise ApiError(
+            403,
+            "permission_escalation",
+            "Requested permissions exceed API key permissions: Permission escalation: "
+            f"action '{action}' on resource '{resource}' exceeds parent permissions",
+        )
+
+
 def _expires_in(body: JSON, longest: int | None) -> int | None:
     value: int | None = body.get("expires_in")
     problem = None if value is None else expiry_problem(value, longest)
@@ -87,6 +107,15 @@ def _public(record: JSON) -> JSON:
 
 def add_access_routes(router: Router, ctx: ServerContext) -> None:
     store = ctx.store
+    config = ctx.config
+
+    def require_api_key(routed: Routed, message: str) -> None:
+        """crates/hot_api/src/handlers/mod.rs `require_api_key`: a session or a
+        service key (a token the emulator issued) is answered 403 `forbidden`."""
+        header = routed.request.headers.get("authorization", "")
+        with store.lock:
+            if header[len("Bearer ") :].strip() in store.tokens:
+                raise ApiError(403, "forbidden", message)
 
     def issue(prefix: str, record_id: str) -> str:
         token = f"{prefix}_{secrets.token_urlsafe(24)}"
@@ -102,10 +131,26 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/sessions")
     def create_session(routed: Routed) -> HttpResponse:
+        # crates/hot_api/src/handlers/sessions.rs, create_session, in its order.
         body = routed.body(SessionCreate, untyped={"permissions"})
+        require_api_key(
+            routed,
+            "Only API keys can create sessions. Sessions and service keys cannot create sessions.",
+        )
         permissions = _permissions(body, service_key=False)
+        _within(permissions, config.api_key_permissions)
         lifetime = _expires_in(body, SESSION_MAX_TTL) or SESSION_LIFETIME_S
         with store.lock:
+            # Timestamps of one fixed width, in UTC, sort as the instants they name.
+            now = timestamp()
+            active = sum(s["expires_at"] > now for s in store.sessions.values())
+            if active >= MAX_ACTIVE_SESSIONS:
+                raise ApiError(
+                    429,
+                    "session_limit_exceeded",
+                    f"Maximum active sessions ({MAX_ACTIVE_SESSIONS}) exceeded for this "
+                    "API key. Revoke existing sessions first.",
+                )
             session_id = new_id()
             session: JSON = {
                 "session_id": session_id,
@@ -148,8 +193,21 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/service-keys")
     def create_key(routed: Routed) -> HttpResponse:
+        # crates/hot_api/src/handlers/service_keys.rs, create_service_key, in its order.
         body = routed.body(ServiceKeyCreate, untyped={"permissions"})
+        if not config.service_keys_enabled:
+            raise ApiError(
+                403,
+                "plan_required",
+                "Service keys require a Pro or Scale plan. Upgrade at https://hot.dev/pricing",
+            )
+        require_api_key(
+            routed,
+            "Only API keys can create service keys. "
+            "Sessions and service keys cannot create service keys.",
+        )
         permissions = _permissions(body, service_key=True)
+        _within(permissions, config.api_key_permissions)
         lifetime = _expires_in(body, None)
         with store.lock:
             key_id = new_id()
@@ -222,9 +280,27 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/domains")
     def create_domain(routed: Routed) -> HttpResponse:
-        # crates/hot_api/src/handlers/domains.rs: Domain::create refuses an
-        # invalid name with 400 "Invalid domain name", stores it trimmed, lowercase.
+        # crates/hot_api/src/handlers/domains.rs, create_domain: API keys only,
+        # then the plan's gate and limit, then Domain::create, which refuses an
+        # invalid name with 400 "Invalid domain name" and stores it trimmed,
+        # lowercase.
         name = routed.body(DomainCreate)["domain"]
+        require_api_key(routed, "Only API keys can create custom domains.")
+        limit = config.custom_domain_limit
+        if limit == 0:
+            raise ApiError(
+                403,
+                "plan_required",
+                "Custom domains require a Pro or Scale plan. Upgrade at https://hot.dev/pricing",
+            )
+        with store.lock:
+            if 0 < limit <= len(store.domains):
+                raise ApiError(
+                    403,
+                    "domain_limit_reached",
+                    f"Your plan allows up to {limit} custom domain{'' if limit == 1 else 's'}. "
+                    "Delete an existing domain or upgrade your plan at https://hot.dev/pricing",
+                )
         if domain_problem(name) is not None:
             raise ApiError.bad_request("Invalid domain name")
         sent, name = name, canonical_domain(name)

@@ -3,8 +3,10 @@ and the faults of one emulator."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from ._faults import Faults
 from ._handlers import Handlers
@@ -13,9 +15,12 @@ from ._routing import Routed
 from ._sse import SseSettings, Subscription, sse_response
 from ._store import SseEvent, Store
 
-__all__ = ["EmulatorConfig", "ServerContext"]
+__all__ = ["ALL_PERMISSIONS", "EmulatorConfig", "ServerContext"]
 
 MIB = 1024 * 1024
+
+#: Every action on every resource: what an API key holds unless told otherwise.
+ALL_PERMISSIONS: Mapping[str, Sequence[str]] = MappingProxyType({"*:*": ("*",)})
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,15 @@ class EmulatorConfig:
     - `keepalive_interval`: seconds of quiet before a `: keepalive` comment.
     - `part_size`: the part size multipart uploads are told to use.
     - `min_part_size`: the smallest non-final part accepted (S3's 5 MiB).
+    - `api_key_permissions`: what the API key holds (the server's permission
+      map; every action on everything by default). Sessions and service keys
+      asking for more are refused, as the server refuses them.
+    - `features`: the org's plan features, as the server's plan JSON names
+      them (crates/hot/src/db/features.rs); None is an org without a plan
+      (self-hosted, local development), for which everything is enabled. Of
+      a map, the emulator reads `service_keys` (a bool) and `custom_domains`
+      (how many; -1 for no limit), missing keys being the server's cloud
+      defaults (false, 0).
     """
 
     api_key: str | None = None
@@ -36,6 +50,24 @@ class EmulatorConfig:
     keepalive_interval: float = 15.0
     part_size: int = 64 * MIB
     min_part_size: int = 5 * MIB
+    api_key_permissions: Mapping[str, Sequence[str]] = field(
+        default_factory=lambda: ALL_PERMISSIONS
+    )
+    features: Mapping[str, Any] | None = None
+
+    @property
+    def service_keys_enabled(self) -> bool:
+        """Whether the plan allows service keys (`Features::has_service_keys`)."""
+        return self.features is None or self.features.get("service_keys") is True
+
+    @property
+    def custom_domain_limit(self) -> int:
+        """How many custom domains the plan allows: -1 for no limit, 0 for none
+        (`Features::max_custom_domains`)."""
+        if self.features is None:
+            return -1
+        limit = self.features.get("custom_domains", 0)
+        return limit if isinstance(limit, int) and not isinstance(limit, bool) else 0
 
     def __post_init__(self) -> None:
         if self.stream_time_limit <= 0 or self.keepalive_interval <= 0:
@@ -61,9 +93,7 @@ class ServerContext:
         settings = SseSettings(
             time_limit=self.config.stream_time_limit,
             keepalive=self.config.keepalive_interval,
-            drop_after=self.faults.take_drop(
-                routed.request.method, api_path(routed.request.path)
-            ),
+            drop_after=self.faults.take_drop(routed.request.method, api_path(routed.request.path)),
         )
         return sse_response(self.store, subscription, settings, on_limit)
 
