@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from .._models.permissions import grants
 from ._faults import Faults
 from ._handlers import Handlers
-from ._http import HttpResponse
+from ._http import HttpRequest, HttpResponse
 from ._routing import Routed
 from ._sse import SseSettings, Subscription, sse_response
 from ._store import SseEvent, Store
+from ._values import ApiError
 
 __all__ = ["ALL_PERMISSIONS", "EmulatorConfig", "ServerContext"]
 
@@ -36,7 +38,9 @@ class EmulatorConfig:
     - `min_part_size`: the smallest non-final part accepted (S3's 5 MiB).
     - `api_key_permissions`: what the API key holds (the server's permission
       map; every action on everything by default). Sessions and service keys
-      asking for more are refused, as the server refuses them.
+      asking for more are refused, as the server refuses them; events,
+      streams and tasks answer 403 to a credential without the permission
+      the server checks there.
     - `features`: the org's plan features, as the server's plan JSON names
       them (crates/hot/src/db/features.rs); None is an org without a plan
       (self-hosted, local development), for which everything is enabled. Of
@@ -96,6 +100,24 @@ class ServerContext:
             drop_after=self.faults.take_drop(routed.request.method, api_path(routed.request.path)),
         )
         return sse_response(self.store, subscription, settings, on_limit)
+
+    def held_by(self, request: HttpRequest) -> Mapping[str, Sequence[str]]:
+        """The permissions of the credential `request` carries: a session's or a
+        service key's the emulator issued, else the API key's."""
+        token = request.headers.get("authorization", "")[len("Bearer ") :].strip()
+        with self.store.lock:
+            owner = self.store.tokens.get(token)
+            if owner is None:
+                return self.config.api_key_permissions
+            record = self.store.sessions.get(owner) or self.store.service_keys.get(owner)
+            return {} if record is None else record["permissions"]
+
+    def require(self, routed: Routed, resource: str, action: str, message: str) -> None:
+        """crates/hot_api/src/handlers/mod.rs `require_permission`: 403
+        `forbidden` with `message` unless the request's credential holds
+        `action` on `resource`."""
+        if not grants(self.held_by(routed.request), resource, action):
+            raise ApiError(403, "forbidden", message)
 
 
 def api_path(path: str) -> str:
