@@ -887,6 +887,33 @@ GATES = [
         "Your plan allows up to 1 custom domain. "
         f"Delete an existing domain or upgrade your plan at {PLAN}",
     ),
+    Gate(
+        "file-size-up-to-the-plans-limit", FILES,
+        {"features": {"storage_bytes": -1, "file_upload_max_bytes": 4}},
+        (_typed("files.upload", "a", b"1234"),), _typed("files.upload", "b", b"12345"),
+        (413, "payload_too_large"), "File size 5 bytes exceeds maximum allowed 4 bytes",
+    ),
+    Gate(
+        "files-within-the-plans-storage", FILES, {"features": {"storage_bytes": 6}},
+        (_typed("files.upload", "a", b"1234"),), _typed("files.upload", "b", b"123"),
+        (413, "storage_quota_exceeded"),
+        "Storage quota exceeded: current usage 4 + file 3 > limit 6",
+    ),
+    Gate(
+        "expected-size-up-to-the-plans-limit", FILES,
+        {"features": {"storage_bytes": -1, "file_upload_max_bytes": 4}},
+        (_typed("files.initiate_upload", {"path": "p", "expected_size": 4}),),
+        _typed("files.initiate_upload", {"path": "p", "expected_size": 5}),
+        (413, "payload_too_large"),
+        "Expected file size 5 bytes exceeds maximum allowed 4 bytes",
+    ),
+    Gate(
+        "expected-size-within-the-plans-storage", FILES, {"features": {"storage_bytes": 4}},
+        (_typed("files.upload", "a", b"12"),),
+        _typed("files.initiate_upload", {"path": "p", "expected_size": 3}),
+        (413, "storage_quota_exceeded"),
+        "Storage quota would be exceeded: current usage 2 + file 3 > limit 4",
+    ),
 ]  # fmt: skip
 
 
@@ -947,3 +974,19 @@ def test_emulator_refuses_a_session_past_the_api_keys_active_limit(
     )
     run(_typed("sessions.revoke", str(ids[0])), {})
     run(_typed("sessions.create", body), {})
+
+
+@pytest.mark.parametrize("emu", [{"features": {"storage_bytes": 4}}], indirect=True)
+def test_emulator_checks_the_plans_storage_again_when_an_upload_completes(
+    emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/files.rs, complete_upload: the bytes received
+    # are checked against the storage left, as a size announced up front is.
+    ctx: Ctx = {}
+    run(_typed("files.upload", "a", b"12"), ctx)
+    ctx["upload"] = str(run(_typed("files.initiate_upload", {"path": "p"}), ctx).upload_id)
+    run(_typed("files.upload_part", "{upload}", 1, b"123"), ctx)
+    with pytest.raises(HotApiError) as caught:
+        run(_typed("files.complete_upload", "{upload}"), ctx)
+    assert (caught.value.status_code, caught.value.code) == (413, "storage_quota_exceeded")
+    assert caught.value.message == "Storage quota exceeded: current usage 2 + file 3 > limit 4"

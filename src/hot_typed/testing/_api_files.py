@@ -82,6 +82,33 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             store.file_content[record["file_id"]] = content
             return dict(record)
 
+    def storage_used() -> int:
+        with store.lock:
+            return sum(f["size"] for f in store.files.values())
+
+    def check_storage(size: int, message: str) -> None:
+        """crates/hot_api/src/handlers/files.rs: 413 `storage_quota_exceeded`
+        when the plan's storage would not hold `size` more bytes."""
+        limit = ctx.config.storage_limit
+        used = storage_used()
+        if limit >= 0 and used + size > limit:
+            raise ApiError(
+                413,
+                "storage_quota_exceeded",
+                f"{message}: current usage {used} + file {size} > limit {limit}",
+            )
+
+    def check_file_size(size: int, what: str) -> None:
+        """crates/hot_api/src/handlers/files.rs: 413 `payload_too_large` for a
+        file larger than the plan allows."""
+        limit = ctx.config.file_size_limit
+        if size > limit:
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"{what} {size} bytes exceeds maximum allowed {limit} bytes",
+            )
+
     def file_of(routed: Routed) -> JSON:
         return found(store.files, routed.params["file_id"], "File")
 
@@ -105,6 +132,9 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         expected = body.get("expected_size")
         if expected is not None and expected <= 0:
             raise ApiError.bad_request("expected_size must be greater than zero")
+        if expected is not None:
+            check_file_size(expected, "Expected file size")
+            check_storage(expected, "Storage quota would be exceeded")
         part_size = max(ctx.config.part_size, -(-(expected or 0) // MAX_UPLOAD_PARTS))
         upload = Upload(
             upload_id=new_id(),
@@ -188,6 +218,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
                     f"Upload has {len(numbers)}/{expected} parts and "
                     f"{received}/{upload.expected_size} bytes",
                 )
+            check_storage(received, "Storage quota exceeded")
             # Object storage refuses to assemble nothing, or a small non-final
             # part; the handler reports its failure as a 500.
             if not numbers or any(
@@ -210,15 +241,19 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PUT", "/files/upload/{path*}")
     def upload_file(routed: Routed) -> HttpResponse:
-        # crates/hot_api/src/handlers/files.rs, upload_file: the path is checked
-        # only when the storage writes it, a refusal surfacing as a 500.
+        # crates/hot_api/src/handlers/files.rs, upload_file: the plan's limits,
+        # then the path, checked only when the storage writes it, a refusal
+        # surfacing as a 500.
+        content = routed.request.body
+        check_file_size(len(content), "File size")
+        check_storage(len(content), "Storage quota exceeded")
         try:
             path = normalize_file_path(routed.params["path"])
         except ValueError as refused:
             raise ApiError(
                 500, "internal_server_error", f"Failed to write file: {refused}"
             ) from None
-        return item(write(path, routed.request.body, None))
+        return item(write(path, content, None))
 
     @router.add("GET", "/files/{file_id}")
     def get_file(routed: Routed) -> HttpResponse:

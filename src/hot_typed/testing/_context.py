@@ -21,6 +21,10 @@ __all__ = ["ALL_PERMISSIONS", "EmulatorConfig", "ServerContext"]
 
 MIB = 1024 * 1024
 
+# crates/hot/src/db/features.rs `keys::MAX_FILE_UPLOAD_BYTES`.
+#: The largest file the server takes whatever the plan.
+MAX_FILE_UPLOAD_BYTES = 50 * 1024 * MIB
+
 #: Every action on every resource: what an API key holds unless told otherwise.
 ALL_PERMISSIONS: Mapping[str, Sequence[str]] = MappingProxyType({"*:*": ("*",)})
 
@@ -44,9 +48,11 @@ class EmulatorConfig:
     - `features`: the org's plan features, as the server's plan JSON names
       them (crates/hot/src/db/features.rs); None is an org without a plan
       (self-hosted, local development), for which everything is enabled. Of
-      a map, the emulator reads `service_keys` (a bool) and `custom_domains`
-      (how many; -1 for no limit), missing keys being the server's cloud
-      defaults (false, 0).
+      a map, the emulator reads `service_keys` (a bool), `custom_domains`
+      (how many; -1 for no limit), `storage_bytes` (all files together; -1
+      for no limit) and `file_upload_max_bytes` (one file; -1 for the
+      server's 50 GiB), missing keys being the server's cloud defaults
+      (false, 0, 0 and 100 MiB).
     """
 
     api_key: str | None = None
@@ -59,6 +65,23 @@ class EmulatorConfig:
     )
     features: Mapping[str, Any] | None = None
 
+    def _number(self, key: str, cloud_default: int) -> int:
+        value = (self.features or {}).get(key, cloud_default)
+        return value if isinstance(value, int) and not isinstance(value, bool) else cloud_default
+
+    @property
+    def storage_limit(self) -> int:
+        """How many bytes all files may take together; -1 for no limit
+        (`Features::storage_bytes`)."""
+        return -1 if self.features is None else self._number("storage_bytes", 0)
+
+    @property
+    def file_size_limit(self) -> int:
+        """How large one file may be (`Features::file_upload_max_bytes`: a
+        plan's -1, or no plan, is the server's 50 GiB ceiling)."""
+        limit = -1 if self.features is None else self._number("file_upload_max_bytes", 100 * MIB)
+        return MAX_FILE_UPLOAD_BYTES if limit < 0 else limit
+
     @property
     def service_keys_enabled(self) -> bool:
         """Whether the plan allows service keys (`Features::has_service_keys`)."""
@@ -68,10 +91,7 @@ class EmulatorConfig:
     def custom_domain_limit(self) -> int:
         """How many custom domains the plan allows: -1 for no limit, 0 for none
         (`Features::max_custom_domains`)."""
-        if self.features is None:
-            return -1
-        limit = self.features.get("custom_domains", 0)
-        return limit if isinstance(limit, int) and not isinstance(limit, bool) else 0
+        return -1 if self.features is None else self._number("custom_domains", 0)
 
     def __post_init__(self) -> None:
         if self.stream_time_limit <= 0 or self.keepalive_interval <= 0:
