@@ -990,3 +990,39 @@ def test_emulator_checks_the_plans_storage_again_when_an_upload_completes(
         run(_typed("files.complete_upload", "{upload}"), ctx)
     assert (caught.value.status_code, caught.value.code) == (413, "storage_quota_exceeded")
     assert caught.value.message == "Storage quota exceeded: current usage 2 + file 3 > limit 4"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        pytest.param(_typed("runs.list"), "Only API keys can list runs.", id="runs"),
+        pytest.param(_typed("env.get"), "Only API keys can read environment info.", id="env"),
+        pytest.param(_typed("projects.list"), "Only API keys can list projects.", id="projects"),
+        pytest.param(
+            _typed("projects.create", {"name": "p"}),
+            "Only API keys can create projects.",
+            id="project-create",
+        ),
+        pytest.param(_typed("files.list"), "Only API keys can list files.", id="files"),
+        pytest.param(_typed("builds.list"), "Only API keys can list builds.", id="builds"),
+        pytest.param(
+            _typed("domains.list"), "Only API keys can list custom domains.", id="domains"
+        ),
+        pytest.param(
+            _typed("sessions.list"),
+            "Only API keys can list sessions. Sessions and service keys cannot list sessions.",
+            id="sessions",
+        ),
+    ],
+)
+def test_emulator_answers_a_session_on_an_api_key_route_as_the_server(
+    typed: Typed, message: str, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/*.rs: `require_api_key` opens these handlers.
+    with pytest.raises(HotApiError) as caught:
+        run(_as_session(typed), {})
+    assert (caught.value.status_code, caught.value.code, caught.value.message) == (
+        403,
+        "forbidden",
+        message,
+    )

@@ -109,14 +109,6 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     store = ctx.store
     config = ctx.config
 
-    def require_api_key(routed: Routed, message: str) -> None:
-        """crates/hot_api/src/handlers/mod.rs `require_api_key`: a session or a
-        service key (a token the emulator issued) is answered 403 `forbidden`."""
-        header = routed.request.headers.get("authorization", "")
-        with store.lock:
-            if header[len("Bearer ") :].strip() in store.tokens:
-                raise ApiError(403, "forbidden", message)
-
     def issue(prefix: str, record_id: str) -> str:
         token = f"{prefix}_{secrets.token_urlsafe(24)}"
         store.tokens[token] = record_id
@@ -133,7 +125,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     def create_session(routed: Routed) -> HttpResponse:
         # crates/hot_api/src/handlers/sessions.rs, create_session, in its order.
         body = routed.body(SessionCreate, untyped={"permissions"})
-        require_api_key(
+        ctx.require_api_key(
             routed,
             "Only API keys can create sessions. Sessions and service keys cannot create sessions.",
         )
@@ -165,11 +157,19 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/sessions")
     def list_sessions(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can list sessions. Sessions and service keys cannot list sessions.",
+        )
         with store.lock:
             return page([dict(s) for s in store.sessions.values()], routed.query)
 
     @router.add("DELETE", "/sessions")
     def revoke_sessions(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can revoke sessions. Sessions and service keys cannot revoke sessions.",
+        )
         with store.lock:
             count = len(store.sessions)
             for session_id in store.sessions:
@@ -179,6 +179,10 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/sessions/{session_id}")
     def revoke_session(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can revoke sessions. Sessions and service keys cannot revoke sessions.",
+        )
         with store.lock:
             session = store.sessions.pop(routed.params["session_id"], None)
             if session is None:
@@ -201,7 +205,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
                 "plan_required",
                 "Service keys require a Pro or Scale plan. Upgrade at https://hot.dev/pricing",
             )
-        require_api_key(
+        ctx.require_api_key(
             routed,
             "Only API keys can create service keys. "
             "Sessions and service keys cannot create service keys.",
@@ -228,6 +232,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/service-keys")
     def list_keys(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can list service keys. "
+            "Sessions and service keys cannot list service keys.",
+        )
         with store.lock:
             keys = [dict(k) for k in store.service_keys.values()]
         # crates/hot_api/src/handlers/service_keys.rs: `total` is the length of
@@ -236,6 +245,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/service-keys")
     def revoke_keys(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can revoke service keys. "
+            "Sessions and service keys cannot revoke service keys.",
+        )
         with store.lock:
             live = [k for k in store.service_keys.values() if "revoked_at" not in k]
             for key in live:
@@ -248,6 +262,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/service-keys/{service_key_id}")
     def get_key(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can read service keys. "
+            "Sessions and service keys cannot read service keys.",
+        )
         with store.lock:
             return item(dict(key_of(routed)))
 
@@ -267,6 +286,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/service-keys/{service_key_id}")
     def revoke_key(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can revoke service keys. "
+            "Sessions and service keys cannot revoke service keys.",
+        )
         with store.lock:
             key = key_of(routed)
             if "revoked_at" not in key:
@@ -285,7 +309,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
         # invalid name with 400 "Invalid domain name" and stores it trimmed,
         # lowercase.
         name = routed.body(DomainCreate)["domain"]
-        require_api_key(routed, "Only API keys can create custom domains.")
+        ctx.require_api_key(routed, "Only API keys can create custom domains.")
         limit = config.custom_domain_limit
         if limit == 0:
             raise ApiError(
@@ -327,22 +351,26 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/domains")
     def list_domains(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list custom domains.")
         with store.lock:
             return page([dict(d) for d in store.domains.values()], routed.query)
 
     @router.add("GET", "/domains/{domain_id}")
     def get_domain(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read custom domains.")
         with store.lock:
             return item(dict(domain_of(routed)))
 
     @router.add("DELETE", "/domains/{domain_id}")
     def delete_domain(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can delete custom domains.")
         with store.lock:
             del store.domains[domain_of(routed)["domain_id"]]
         return no_content()
 
     @router.add("POST", "/domains/{domain_id}/verify")
     def verify_domain(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can verify custom domains.")
         # Loopback has no DNS to check: verification always succeeds.
         with store.lock:
             domain = domain_of(routed)

@@ -181,6 +181,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/runs")
     def list_runs(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list runs.")
         query = routed.query
         cutoff = _cutoff_ns(query.get("time_range"))
         with store.lock:
@@ -195,6 +196,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/runs/stats")
     def run_stats(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read run stats.")
         with store.lock:
             statuses = [run["status"] for run in store.runs.values()]
         counts = {s: statuses.count(s) for s in ("running", *RUN_TERMINAL)}
@@ -202,11 +204,13 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/runs/{run_id}")
     def get_run(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read runs.")
         with store.lock:
             return item(dict(found(store.runs, routed.params["run_id"], "Run")))
 
     @router.add("GET", "/runs/{run_id}/subscribe")
     def subscribe_run(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read runs.")
         with store.lock:
             run_id = found(store.runs, routed.params["run_id"], "Run")["run_id"]
         return ctx.sse(routed, SnapshotSubscription.run(store, run_id))
@@ -236,18 +240,21 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/env")
     def get_env(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read environment info.")
         return item(
             {"env_id": store.env_id, "org_id": store.org_id, "name": store.env_name, "active": True}
         )
 
     @router.add("GET", "/env/subscribe")
     def subscribe_env(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can subscribe to environment events.")
         with store.lock:
             subscription = EnvSubscription(store)
         return ctx.sse(routed, subscription)
 
     @router.add("GET", "/org/usage")
     def org_usage(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read organization usage.")
         return item(_org_usage(ctx))
 
 

@@ -114,6 +114,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/files")
     def list_files(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list files.")
         matches = _search(routed.query.get("prefix"))
         with store.lock:
             found = [dict(f) for f in store.files.values() if matches(f)]
@@ -125,6 +126,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         # crates/hot_api/src/handlers/files.rs, initiate_upload: the path is
         # normalized (crates/hot/src/file_storage.rs) or refused, then the size.
         body = routed.body(UploadCreate)
+        ctx.require_api_key(routed, "Only API keys can initiate file uploads.")
         try:
             path = normalize_file_path(body["path"])
         except ValueError as refused:
@@ -158,6 +160,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PUT", "/files/uploads/{upload_id}/{part_number}")
     def upload_part(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can upload file parts.")
         raw = routed.params["part_number"]
         try:
             number = int(raw)
@@ -202,6 +205,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/files/uploads/{upload_id}/complete")
     def complete(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can complete file uploads.")
         with store.lock:
             upload = upload_of(routed)
             numbers = sorted(upload.parts)
@@ -235,12 +239,14 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/files/uploads/{upload_id}")
     def abort(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can abort file uploads.")
         with store.lock:
             del store.uploads[upload_of(routed).upload_id]
         return no_content()
 
     @router.add("PUT", "/files/upload/{path*}")
     def upload_file(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can upload files.")
         # crates/hot_api/src/handlers/files.rs, upload_file: the plan's limits,
         # then the path, checked only when the storage writes it, a refusal
         # surfacing as a 500.
@@ -257,11 +263,13 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/files/{file_id}")
     def get_file(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read files.")
         with store.lock:
             return item(dict(file_of(routed)))
 
     @router.add("DELETE", "/files/{file_id}")
     def delete_file(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can delete files.")
         with store.lock:
             file_id = file_of(routed)["file_id"]
             del store.files[file_id]
@@ -273,14 +281,9 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         # crates/hot_api/src/handlers/blobs.rs: the raw bytes with the blob's
         # content type (octet-stream when it has none), as an attachment; any
         # unknown reference is 404 `Blob`.
+        ctx.require_api_key(routed, "Only API keys can download blobs.")
         blob_id = routed.params["blob_ref_id"]
-        token = routed.request.headers.get("authorization", "")[len("Bearer ") :].strip()
         with store.lock:
-            # Sessions and service keys hold tokens the emulator issued; only the
-            # environment's API key may download (crates/hot_api/src/handlers/mod.rs:
-            # require_api_key answers 403 `forbidden`).
-            if token in store.tokens:
-                raise ApiError(403, "forbidden", "Only API keys can download blobs.")
             blob = store.blobs.get(blob_id)
         if blob is None:
             raise ApiError.not_found("Blob")
@@ -293,6 +296,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/files/{file_id}/download")
     def download(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can download files.")
         with store.lock:
             record = file_of(routed)
             content = store.file_content[record["file_id"]]

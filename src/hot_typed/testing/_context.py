@@ -121,12 +121,24 @@ class ServerContext:
         )
         return sse_response(self.store, subscription, settings, on_limit)
 
+    def _owner(self, request: HttpRequest) -> str | None:
+        """The session or service key whose token `request` carries, None for
+        the API key's."""
+        token = request.headers.get("authorization", "")[len("Bearer ") :].strip()
+        with self.store.lock:
+            return self.store.tokens.get(token)
+
+    def require_api_key(self, routed: Routed, message: str) -> None:
+        """crates/hot_api/src/handlers/mod.rs `require_api_key`: 403
+        `forbidden` with `message` to a session or a service key."""
+        if self._owner(routed.request) is not None:
+            raise ApiError(403, "forbidden", message)
+
     def held_by(self, request: HttpRequest) -> Mapping[str, Sequence[str]]:
         """The permissions of the credential `request` carries: a session's or a
         service key's the emulator issued, else the API key's."""
-        token = request.headers.get("authorization", "")[len("Bearer ") :].strip()
         with self.store.lock:
-            owner = self.store.tokens.get(token)
+            owner = self._owner(request)
             if owner is None:
                 return self.config.api_key_permissions
             record = self.store.sessions.get(owner) or self.store.service_keys.get(owner)
