@@ -60,12 +60,12 @@ def _segment(value: str | UUID | int) -> str:
     return encoded
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 def path(template: str, *params: str | UUID | int) -> str:
     """Fill the `{name}` placeholders of `template` with `params`, in order, each
-    encoded as one path segment.
+    encoded as one path segment (`{}`: a parameter the server reads as text).
 
     A parameter the server reads as a UUID (named in `UUID_PATH_PARAMS`, as the
     server's routes name it) must be a `uuid.UUID` or a string its parser
