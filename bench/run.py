@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -116,12 +117,18 @@ def serve() -> Iterator[str]:
             process.wait()
 
 
+def stream_of(events: int) -> str:
+    """The stream id the bench server answers with `events` events: the count
+    as a UUID's number, as a stream id is a UUID."""
+    return str(uuid.UUID(int=events))
+
+
 # ---------------------------------------------------------------- one unit of work each
 
 
 def stream_typed(client: hot_typed.HotClient, events: int) -> int:
     chars = 0
-    for event in client.streams.subscribe(str(events)):
+    for event in client.streams.subscribe(stream_of(events)):
         if isinstance(event, hot_typed.StreamData):
             chars += len(event.payload["text"])
     return chars
@@ -129,7 +136,7 @@ def stream_typed(client: hot_typed.HotClient, events: int) -> int:
 
 def stream_official(client: hot.HotClient, events: int) -> int:
     chars = 0
-    for event in client.streams.subscribe(str(events)):
+    for event in client.streams.subscribe(stream_of(events)):
         if event["type"] == "stream:data":
             chars += len(event["payload"]["text"])
     return chars
@@ -137,7 +144,7 @@ def stream_official(client: hot.HotClient, events: int) -> int:
 
 def stream_raw(client: httpx.Client, base: str, events: int) -> int:
     chars = 0
-    url = f"{base}/v1/streams/{events}/subscribe"
+    url = f"{base}/v1/streams/{stream_of(events)}/subscribe"
     with connect_sse(client, "GET", url, headers=dict(AUTH)) as source:
         for sse in source.iter_sse():
             event = json.loads(sse.data)
@@ -333,7 +340,7 @@ def _peak_rss() -> int:
 
 
 def _memory_events(contender: str, base: str) -> Iterator[object]:
-    stream_id = str(10**9)  # longer than any run: the child stops when it has seen enough
+    stream_id = stream_of(10**9)  # longer than any run: the child stops when it has seen enough
     if contender == "hot-typed":
         with (
             hot_typed.HotClient(TOKEN, base_url=base) as typed,
@@ -402,18 +409,18 @@ class Pools(httpx.AsyncBaseTransport):
 async def _subscribe_all(contender: str, base: str, subscriptions: int, events: int) -> int:
     """hot-typed over its own client, as a user creates it; official and raw over one
     httpx client with the best pool setup found for plain httpx (`Pools`)."""
-    url = f"{base}/v1/streams/{events}/subscribe"
+    url = f"{base}/v1/streams/{stream_of(events)}/subscribe"
 
     async def typed(client: hot_typed.AsyncHotClient) -> int:
         count = 0
-        async with client.streams.subscribe(str(events)) as stream:
+        async with client.streams.subscribe(stream_of(events)) as stream:
             async for event in stream:
                 count += isinstance(event, hot_typed.StreamData)
         return count
 
     async def official(sdk: hot.AsyncHotClient) -> int:
         count = 0
-        async for event in sdk.streams.subscribe(str(events)):
+        async for event in sdk.streams.subscribe(stream_of(events)):
             count += event["type"] == "stream:data"
         return count
 

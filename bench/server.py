@@ -8,7 +8,8 @@ hundreds of concurrent subscriptions without a thread per connection.
 
 Routes (anything after `/v1`):
 
-* `GET /streams/{n}/subscribe`: `n` `stream:data` events, then `stream:complete`;
+* `GET /streams/{n}/subscribe`: `n` `stream:data` events, then `stream:complete`
+  (`n` is written as a UUID's number, as a stream id is a UUID);
 * `GET /runs?limit=&offset=`: a page of `limit` runs out of `RUNS_TOTAL`.
 
 Run `python bench/server.py`; it prints its port on the first line of stdout
@@ -153,7 +154,7 @@ async def _serve(
             url = urlsplit(target)
             parts = url.path.strip("/").split("/")
             if method == "GET" and len(parts) == 4 and parts[1:4:2] == ["streams", "subscribe"]:
-                await _write_stream(writer, bodies, int(parts[2]))
+                await _write_stream(writer, bodies, uuid.UUID(parts[2]).int)
             elif method == "GET" and parts == ["v1", "runs"]:
                 query = {k: int(v[-1]) for k, v in parse_qs(url.query).items()}
                 await _write_body(

@@ -73,14 +73,16 @@ def serve() -> Iterator[Callable[[HttpResponse], str]]:
         server.stop()
 
 
+STREAM_ID = "00000000-0000-4000-8000-00000000005e"
+
 def subscribe(kind: str, base_url: str) -> list[Any]:
     if kind == "sync":
         with HotClient(TOKEN, base_url=base_url) as client:
-            return list(client.streams.subscribe("s"))
+            return list(client.streams.subscribe(STREAM_ID))
 
     async def drain() -> list[Any]:
         async with AsyncHotClient(TOKEN, base_url=base_url) as client:
-            return [event async for event in client.streams.subscribe("s")]
+            return [event async for event in client.streams.subscribe(STREAM_ID)]
 
     return asyncio.run(drain())
 

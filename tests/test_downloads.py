@@ -21,6 +21,7 @@ from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, Loopbac
 
 MiB = 1024 * 1024
 FILE_ID = "0b6c7a52-8f0e-4c53-a4a5-3d7e0e0f2a11"
+MISSING_ID = "0b6c7a52-8f0e-4c53-a4a5-3d7e0e0f2a12"
 
 
 def random_chunks(size: int, seed: int = 11, chunk: int = 256 * 1024) -> Iterator[bytes]:
@@ -158,7 +159,7 @@ async def test_a_completed_download_replaces_the_destination(mode: str, tmp_path
 
 async def test_an_error_status_creates_no_file(mode: str, tmp_path: Path) -> None:
     with LoopbackServer(serving(lambda: b"never")) as server, pytest.raises(NotFoundError):
-        await download_to(mode, server, tmp_path / "x", file_id="missing")
+        await download_to(mode, server, tmp_path / "x", file_id=MISSING_ID)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -189,8 +190,9 @@ async def test_download_path_is_encoded(mode: str, tmp_path: Path) -> None:
         return HttpResponse(200, b"ok")
 
     with LoopbackServer(handler) as server:
-        await download_to(mode, server, tmp_path / "f", file_id="a/b")
-    assert seen == ["/v1/files/a%2Fb/download"]
+        # A braced UUID, which the server's parser takes: its braces are encoded.
+        await download_to(mode, server, tmp_path / "f", file_id="{" + FILE_ID + "}")
+    assert seen == [f"/v1/files/%7B{FILE_ID}%7D/download"]
 
 
 async def test_a_cancelled_async_download_leaves_no_file(tmp_path: Path) -> None:

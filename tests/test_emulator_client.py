@@ -308,11 +308,15 @@ def test_session_token_is_issued_once_and_works_until_revoked(api: Api) -> None:
     assert session.token is not None
     [listed] = api(lambda c: c.sessions.list()).data
     assert "token" not in listed.raw
+    publish: Any = {"event_type": "a", "event_data": 1}
     with HotClient(session.token.get_secret_value(), base_url=api.emu.base_url) as holder:
-        assert holder.env.get().env_id
+        # What its permissions allow; reading the environment is for API keys only.
+        assert holder.events.publish(publish).event_id
+        with pytest.raises(PermissionDeniedError):
+            holder.env.get()
         api(lambda c: c.sessions.revoke(session.session_id))
         with pytest.raises(AuthenticationError):
-            holder.env.get()
+            holder.events.publish(publish)
     api(lambda c: c.sessions.create({"permissions": permissions}))
     assert api(lambda c: c.sessions.revoke_all()).revoked_count == 1
 

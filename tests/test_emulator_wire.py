@@ -449,15 +449,28 @@ def test_multipart_parts_are_refused_as_files_rs_refuses_them() -> None:
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["/runs/run-1", "/tasks/x", "/events/1", "/files/a.txt", "/service-keys/k", "/domains/d"],
+    ("path", "param"),
+    [
+        ("/runs/run-1", "run_id"),
+        ("/tasks/x", "task_id"),
+        ("/events/1", "event_id"),
+        ("/files/a.txt", "file_id"),
+        ("/service-keys/k", "service_key_id"),
+        ("/domains/d", "domain_id"),
+    ],
 )
-def test_an_id_that_is_not_a_uuid_is_axums_plain_400(http: httpx.Client, path: str) -> None:
-    # The server's handlers take these ids as Path<Uuid>: axum refuses the rest.
+def test_an_id_that_is_not_a_uuid_is_axums_plain_400(
+    http: httpx.Client, path: str, param: str
+) -> None:
+    # The server's handlers take these ids as Path<Uuid>: axum refuses the rest,
+    # naming the route's parameter and the value.
     response = http.get(path)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/plain")
-    assert response.text.startswith("Invalid URL: UUID parsing failed")
+    value = path.rsplit("/", 1)[1]
+    assert response.text.startswith(
+        f"Invalid URL: Cannot parse `{param}` with value `{value}`: UUID parsing failed: "
+    )
 
 
 def test_a_uuid_id_is_found_in_any_spelling(http: httpx.Client) -> None:

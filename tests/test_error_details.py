@@ -27,6 +27,8 @@ from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 from .sse_script import TOKEN, event, refused_url, run
 
 RUN_ID = uuid4()
+#: A run the server answers with a body that does not fit the model.
+BROKEN_RUN_ID = "00000000-0000-4000-8000-0000000000b0"
 
 
 def _answer(request: HttpRequest) -> HttpResponse:
@@ -36,7 +38,7 @@ def _answer(request: HttpRequest) -> HttpResponse:
             429,
             {"Retry-After": "3", "X-Request-Id": "req-7"},
         )
-    if request.path == "/v1/runs/broken":
+    if request.path == f"/v1/runs/{BROKEN_RUN_ID}":
         return HttpResponse.json({"data": {"run_id": "not a uuid"}})
     if request.path == f"/v1/runs/{RUN_ID}/subscribe":
         failed = run(RUN_ID, status="failed", result={"$err": "boom"})
@@ -121,7 +123,7 @@ async def test_every_kind_of_failure_pickles(
     call: Callable[..., Any], server: LoopbackServer
 ) -> None:
     failures = [
-        await _raised(call, "runs.get", "broken"),
+        await _raised(call, "runs.get", BROKEN_RUN_ID),
         await _raised(call, "runs.wait", RUN_ID),
     ]
     assert isinstance(failures[0], HotResponseValidationError)

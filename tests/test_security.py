@@ -23,6 +23,8 @@ from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, Loopbac
 from ._reliability import KINDS, TOKEN, event_payload, silent_server, with_client
 
 EVENT_ID = "00000000-0000-4000-8000-0000000000dd"
+RUN_ID = "00000000-0000-4000-8000-0000000000aa"
+TASK_ID = "00000000-0000-4000-8000-0000000000bb"
 
 
 def _everything_said_about(error: BaseException) -> str:
@@ -59,7 +61,9 @@ def test_token_is_in_no_repr_exception_log_line_or_raw(
         "/v1/env": lambda r: HttpResponse.json(
             {"error": {"code": "unauthorized", "message": "bad token"}}, 401
         ),
-        "/v1/runs/x": lambda r: HttpResponse(200, b"{not json", {"Content-Type": "text/html"}),
+        f"/v1/runs/{RUN_ID}": lambda r: HttpResponse(
+            200, b"{not json", {"Content-Type": "text/html"}
+        ),
     }
 
     def handler(request: HttpRequest) -> HttpResponse:
@@ -74,8 +78,8 @@ def test_token_is_in_no_repr_exception_log_line_or_raw(
         # A 401, a body that is not JSON, a dropped connection.
         failing: list[Callable[[], Any]] = [
             lambda: hot.env.get(),
-            lambda: hot.runs.get("x"),
-            lambda: hot.tasks.get("y"),
+            lambda: hot.runs.get(RUN_ID),
+            lambda: hot.tasks.get(TASK_ID),
         ]
 
         async def run_async() -> None:
@@ -269,19 +273,19 @@ def test_path_parameters_never_escape_their_segment(kind: str) -> None:
         async def each_async() -> None:
             for value in _ESCAPES:
                 with pytest.raises(NotFoundError):
-                    await hot.events.get(value)
+                    await hot.projects.get(value)
 
         def each_sync() -> None:
             for value in _ESCAPES:
                 with pytest.raises(NotFoundError):
-                    hot.events.get(value)
+                    hot.projects.get(value)
 
         return each_async() if isinstance(hot, AsyncHotClient) else each_sync()
 
     not_found = HttpResponse.json({"error": {"code": "not_found", "message": "no"}}, 404)
     with LoopbackServer(lambda request: not_found) as server:
         with_client(kind, server.base_url, ask)
-        assert [r.segments for r in server.requests] == [["v1", "events", v] for v in _ESCAPES]
+        assert [r.segments for r in server.requests] == [["v1", "projects", v] for v in _ESCAPES]
         assert all(r.query == {} for r in server.requests)
 
 
@@ -297,9 +301,9 @@ def test_any_text_as_a_path_parameter_arrives_as_exactly_one_segment() -> None:
         def check(value: str) -> None:
             server.requests.clear()
             with pytest.raises(NotFoundError):
-                hot.events.get(value)
+                hot.projects.get(value)
             (request,) = server.requests
-            assert request.segments == ["v1", "events", value]
+            assert request.segments == ["v1", "projects", value]
             assert "#" not in request.target
             assert "?" not in request.target
 

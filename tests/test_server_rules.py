@@ -23,6 +23,7 @@ import pytest
 from pydantic import ValidationError
 
 from hot_typed import AsyncHotClient, HotApiError, HotClient
+from hot_typed._models.auth import MAX_ACTIVE_SESSIONS
 from hot_typed.testing import HotEmulator
 
 Client = HotClient | AsyncHotClient
@@ -58,14 +59,34 @@ class Rule:
     answer: tuple[int, str | None]
     #: For a 2xx answer to the refused request: what the server made of it.
     effect: Callable[[httpx.Response], None] | None = None
+    #: The end of the server's message to the refused request, when a row pins it.
+    message: str | None = None
+    #: The parameter the client's error names (at its location), when a row pins it.
+    param: str | None = None
 
 
 def _typed(operation: str, *args: Any, **kwargs: Any) -> Typed:
     resource, method = operation.split(".")
 
     def invoke(client: Any, ctx: Ctx) -> Any:
-        filled = [arg.format(**ctx) if isinstance(arg, str) else arg for arg in args]
+        filled = [arg.format_map(ctx) if isinstance(arg, str) else arg for arg in args]
         return getattr(getattr(client, resource), method)(*filled, **kwargs)
+
+    return invoke
+
+
+def _drained(typed: Typed) -> Typed:
+    """`typed`, an operation answering an event stream, read to its end."""
+
+    def invoke(client: Any, ctx: Ctx) -> Any:
+        stream = typed(client, ctx)
+        if isinstance(client, AsyncHotClient):
+
+            async def drain() -> list[Any]:
+                return [event async for event in stream]
+
+            return drain()
+        return list(stream)
 
     return invoke
 
@@ -119,6 +140,42 @@ def query_rule(
     )
 
 
+def id_rule(
+    name: str,
+    source: str,
+    operation: str,
+    path: str,
+    accepted: str,
+    refused: str,
+    *,
+    param: str,
+    reason: str,
+    args: tuple[Any, ...] = ("{id}",),
+    method: str = "GET",
+    options: dict[str, Any] | None = None,
+    drain: bool = False,
+) -> Any:
+    """A path parameter the server extracts as a `Uuid`: `{id}` in `path` and
+    `args` is `accepted` (a `Records` name) or `refused` (as written), which
+    axum answers with a plain 400 naming `param` and the uuid crate's `reason`."""
+
+    def side(value: str) -> Side:
+        filled = [arg.replace("{id}", value) if isinstance(arg, str) else arg for arg in args]
+        typed = _typed(operation, *filled)
+        raw = Raw(method, path.replace("{id}", value), options or {})
+        return Side(_drained(typed) if drain else typed, raw)
+
+    literal = refused.replace("{", "{{").replace("}", "}}")
+    message = (
+        f"Invalid URL: Cannot parse `{param}` with value `{refused}`: "
+        f"UUID parsing failed: {reason}"
+    )
+    rule = Rule(
+        name, source, side(accepted), side(literal), (400, None), message=message, param=param
+    )
+    return pytest.param(rule, id=name)
+
+
 def _pagination(key: str, value: int) -> Callable[[httpx.Response], None]:
     def check(response: httpx.Response) -> None:
         assert response.json()["pagination"][key] == value
@@ -158,6 +215,8 @@ BAD = (400, "bad_request")
 UNDESERIALIZABLE = (422, None)
 NEW_STREAM = str(uuid.uuid4())
 NEW_BUILD = str(uuid.uuid4())
+#: A UUID no record has, for refused spellings of one.
+SOME = "0b6a8f6e-2b1c-4d3e-9f40-5a6b7c8d9e0f"
 
 
 def _session(permissions: dict[str, Any], **more: Any) -> dict[str, Any]:
@@ -419,23 +478,173 @@ RULES = [
         "runs-time-range-above-zero", TIME_RANGE, "runs.list", "/runs",
         {"time_range": "PT1S"}, {"time_range": "P0D"}, (200, None),
     ),
+    # Path ids: axum's `Path<Uuid>` (the uuid crate's parser) -----------------------
+    id_rule(
+        "run-id-is-a-uuid", "crates/hot_api/src/handlers/runs.rs", "runs.get", "/runs/{id}",
+        "{run_upper}", "run-1", param="run_id", reason="invalid character: found `r` at 1",
+    ),
+    id_rule(
+        "run-id-is-a-uuid-to-subscribe", "crates/hot_api/src/handlers/runs.rs",
+        "runs.subscribe", "/runs/{id}/subscribe", "{run_urn}", "uuid:" + SOME,
+        param="run_id", reason="invalid character: found `u` at 1", drain=True,
+    ),
+    id_rule(
+        "task-id-is-a-uuid", "crates/hot_api/src/handlers/tasks.rs", "tasks.get", "/tasks/{id}",
+        "{task_simple}", "{" + SOME.replace("-", "") + "}", param="task_id",
+        reason="invalid group count: expected 5, found 1",
+    ),
+    id_rule(
+        "event-id-is-a-uuid", EVENTS, "events.get", "/events/{id}", "{event_braced}",
+        SOME.upper().replace("-", "")[:31], param="event_id",
+        reason="invalid length: expected length 32 for simple format, found 31",
+    ),
+    id_rule(
+        "event-id-is-a-uuid-for-its-runs", EVENTS, "events.get_runs", "/events/{id}/runs",
+        "{event}", "URN:UUID:" + SOME, param="event_id",
+        reason="invalid character: found `U` at 1",
+    ),
+    id_rule(
+        "stream-id-is-a-uuid", "crates/hot_api/src/handlers/streams.rs", "streams.subscribe",
+        "/streams/{id}/subscribe", "{stream_urn}", "stream-1", param="stream_id",
+        reason="invalid character: found `s` at 1", drain=True,
+    ),
+    id_rule(
+        "session-id-is-a-uuid", SESSIONS, "sessions.revoke", "/sessions/{id}", "{session_upper}",
+        SOME + "-", param="session_id", reason="invalid group count: expected 5, found 6",
+        method="DELETE",
+    ),
+    id_rule(
+        "service-key-id-is-a-uuid", KEYS, "service_keys.get", "/service-keys/{id}",
+        "{key_braced}", SOME[:8] + SOME[9:13] + "-" + SOME[13:], param="service_key_id",
+        reason="invalid group length in group 0: expected 8, found 12",
+    ),
+    id_rule(
+        "domain-id-is-a-uuid", "crates/hot_api/src/handlers/domains.rs", "domains.get",
+        "/domains/{id}", "{domain_simple}", "api.example.com", param="domain_id",
+        reason="invalid character: found `p` at 2",
+    ),
+    id_rule(
+        "file-id-is-a-uuid", FILES, "files.get", "/files/{id}", "{file_urn}", "f.txt",
+        param="file_id", reason="invalid character: found `.` at 2",
+    ),
+    id_rule(
+        "upload-id-is-a-uuid", FILES, "files.upload_part", "/files/uploads/{id}/1",
+        "{upload_upper}", "parts", param="upload_id", reason="invalid character: found `p` at 1",
+        args=("{id}", 1, b"x"), method="PUT", options={"content": b"x"},
+    ),
+    id_rule(
+        "upload-id-is-a-uuid-to-abort", FILES, "files.abort_upload", "/files/uploads/{id}",
+        "{upload_simple}", SOME + "0", param="upload_id",
+        reason="invalid group length in group 4: expected 12, found 13", method="DELETE",
+    ),
+    id_rule(
+        "blob-ref-id-is-a-uuid", "crates/hot_api/src/handlers/blobs.rs", "blobs.download",
+        "/blobs/{id}/download", "{blob_braced}", "blob-1", param="blob_ref_id",
+        reason="invalid character: found `l` at 2",
+    ),
+    id_rule(
+        "build-path-id-is-a-uuid", "crates/hot_api/src/handlers/builds.rs", "builds.get",
+        "/projects/app/builds/{id}", "{build_upper}", "latest", param="build_id",
+        reason="invalid character: found `l` at 1", args=("app", "{id}"),
+    ),
 ]  # fmt: skip
 
 
 @pytest.fixture
-def emu() -> Iterator[HotEmulator]:
-    with HotEmulator(part_size=8, min_part_size=1) as emulator:
+def emu(request: pytest.FixtureRequest) -> Iterator[HotEmulator]:
+    """The emulator, with the options a test passes as this fixture's `param`."""
+    options: dict[str, Any] = getattr(request, "param", {})
+    # Streams end after a moment, so that subscribing reads to an end.
+    with HotEmulator(
+        part_size=8, min_part_size=1, stream_time_limit=0.2, **options
+    ) as emulator:
         yield emulator
+
+
+#: The UUID spellings the server's parser takes besides its own (lowercase,
+#: hyphenated), by the suffix a `Records` name gives them.
+SPELLINGS: dict[str, Callable[[uuid.UUID], str]] = {
+    "": str,
+    "_upper": lambda value: str(value).upper(),
+    "_simple": lambda value: value.hex,
+    "_braced": lambda value: "{" + str(value) + "}",
+    "_urn": lambda value: value.urn,
+}
+
+
+class Records(dict[str, str]):
+    """What the rows refer to by `{name}`: project `app` and a pending upload
+    (`upload`) at once, the other records (`run`, `task`, `event`, `stream`,
+    `session`, `key`, `domain`, `file`, `blob`, `build`) made on first use,
+    each in every spelling of `SPELLINGS` (`{run_upper}`, `{file_urn}`, ...).
+
+    Records are made through another client and the requests that made them
+    forgotten, before the row's own request is sent."""
+
+    def __init__(self, emu: HotEmulator) -> None:
+        super().__init__()
+        self._emu = emu
+        self._add(self._make("upload"))
+
+    def __missing__(self, name: str) -> str:
+        kind = name
+        for suffix in SPELLINGS:
+            if suffix and name.endswith(suffix):
+                kind = name[: -len(suffix)]
+        self._add(self._make(kind))
+        self._emu.requests.clear()
+        return self[name]
+
+    def _add(self, ids: dict[str, Any]) -> None:
+        for kind, value in ids.items():
+            for suffix, spell in SPELLINGS.items():
+                self[kind + suffix] = spell(uuid.UUID(str(value)))
+
+    def _make(self, kind: str) -> dict[str, Any]:
+        emu = self._emu
+        with emu.client() as client:
+            if kind == "upload":
+                client.projects.create({"name": "app"})
+                return {"upload": client.files.initiate_upload({"path": "parts"}).upload_id}
+            if kind in ("run", "task", "event", "stream"):
+                tasks: list[str] = []
+
+                @emu.on_call("::app/f")
+                def start_a_task(event: Any, context: Any) -> None:
+                    task = context.start_task("::app/job")
+                    tasks.append(task.task_id)
+                    task.complete("done")
+
+                call: Any = _call({"fn": "::app/f", "args": []})
+                event = client.events.publish(call)
+                run = client.streams.wait_for_run_result(event.stream_id, event.event_id)
+                ids = {"run": run.run_id, "event": event.event_id, "stream": event.stream_id}
+                return {**ids, "task": tasks[0]}
+            return {kind: self._make_one(client, kind)}
+
+    def _make_one(self, client: HotClient, kind: str) -> Any:
+        session: Any = _session({"run:*": ["read"]})
+        key: Any = _key({"run:*": ["read"]})
+        if kind == "session":
+            return client.sessions.create(session).session_id
+        if kind == "key":
+            return client.service_keys.create(key).service_key_id
+        if kind == "domain":
+            return client.domains.create({"domain": "ids.example.com"}).domain_id
+        if kind == "file":
+            return client.files.upload("ids/f", b"x").file_id
+        if kind == "blob":
+            return self._emu.store_blob(b"x")["$val"]["id"]
+        assert kind == "build", kind
+        return client.builds.upload("app", file=b"zip", hash="h").build_id
 
 
 @pytest.fixture
 def ctx(emu: HotEmulator) -> Ctx:
-    """What the rows refer to: project `app` and a pending upload."""
-    with emu.client() as client:
-        client.projects.create({"name": "app"})
-        upload = client.files.initiate_upload({"path": "parts"})
+    """What the rows refer to (`Records`)."""
+    records = Records(emu)
     emu.requests.clear()
-    return {"upload": str(upload.upload_id)}
+    return records
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -459,7 +668,7 @@ def run(emu: HotEmulator, request: pytest.FixtureRequest) -> Iterator[Runner]:
 
 
 def _raw(run: Runner, raw: Raw, ctx: Ctx) -> httpx.Response:
-    path = raw.path.format(**ctx)
+    path = raw.path.format_map(ctx)
     response: httpx.Response = run(
         lambda client, _: client.request_raw(raw.method, path, **raw.options), ctx
     )
@@ -478,9 +687,13 @@ def test_every_rule_names_a_server_file() -> None:
 def test_client_refuses_the_refused_side_before_sending(
     rule: Rule, emu: HotEmulator, ctx: Ctx, run: Runner
 ) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         run(rule.refused.typed, ctx)
     assert emu.requests == []
+    if rule.param is not None:
+        (error,) = caught.value.errors()
+        assert error["loc"] == (rule.param,)
+        assert error["msg"].startswith(f"{rule.param} is a UUID on the server")
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -505,6 +718,8 @@ def test_emulator_answers_the_refused_side_as_the_server(
     with pytest.raises(HotApiError) as caught:
         _raw(run, rule.refused.raw, ctx)
     assert (caught.value.status_code, caught.value.code) == (status, code)
+    if rule.message is not None:
+        assert caught.value.message.endswith(f": {rule.message}")
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -512,3 +727,302 @@ def test_emulator_accepts_the_accepted_side(
     rule: Rule, ctx: Ctx, run: Runner
 ) -> None:
     assert _raw(run, rule.accepted.raw, ctx).is_success
+
+
+@pytest.mark.parametrize(
+    ("typed", "param"),
+    [
+        pytest.param(_typed("runs.wait", "run-1", timeout=1), "run_id", id="runs.wait"),
+        pytest.param(_typed("tasks.wait", "task-1", timeout=1), "task_id", id="tasks.wait"),
+        pytest.param(
+            _typed("streams.wait_for_run_result", "stream-1", SOME, timeout=1),
+            "stream_id",
+            id="wait_for_run_result-stream",
+        ),
+    ],
+)
+def test_waiters_refuse_a_path_id_that_is_not_a_uuid_before_sending(
+    typed: Typed, param: str, emu: HotEmulator, ctx: Ctx, run: Runner
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        run(typed, ctx)
+    assert caught.value.errors()[0]["loc"] == (param,)
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        # crates/hot_api/src/handlers/projects.rs, builds.rs: `Path<String>`, a
+        # project's name or its UUID.
+        pytest.param(_typed("projects.get", "app"), id="project-name"),
+        pytest.param(_typed("builds.list_for_project", "app"), id="project-name-of-builds"),
+        # crates/hot_api/src/handlers/files.rs: `Path<String>`, the file's path.
+        pytest.param(_typed("files.upload", "run-1/f.txt", b"x"), id="file-path"),
+    ],
+)
+def test_path_params_the_server_reads_as_text_take_any_text(
+    typed: Typed, emu: HotEmulator, ctx: Ctx, run: Runner
+) -> None:
+    run(typed, ctx)
+    assert len(emu.requests) == 1
+
+
+# Answers the emulator owes to what its API key holds and what the org's plan
+# allows: the client cannot know either, so only the server (and the emulator,
+# told through its options) can refuse these. --------------------------------
+
+
+def _as_session(typed: Typed) -> Typed:
+    """`typed`, sent by a client holding the token of a session created first."""
+
+    def invoke(client: Any, ctx: Ctx) -> Any:
+        body: Any = _session({"run:*": ["read"]})
+        root = client.api_base_url.removesuffix("/v1")
+        if isinstance(client, AsyncHotClient):
+
+            async def go() -> Any:
+                token = (await client.sessions.create(body)).token
+                assert token is not None
+                secret = token.get_secret_value()
+                async with AsyncHotClient(secret, base_url=root, max_retries=0) as other:
+                    return await typed(other, ctx)
+
+            return go()
+        token = client.sessions.create(body).token
+        with HotClient(token.get_secret_value(), base_url=root, max_retries=0) as other:
+            return typed(other, ctx)
+
+    return invoke
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    source: str
+    #: The emulator's options that close the gate; without them it is open.
+    #: None: the request closes it itself, whatever the options.
+    options: dict[str, Any] | None
+    before: tuple[Typed, ...]
+    typed: Typed
+    answer: tuple[int, str]
+    message: str
+
+
+PLAN = "https://hot.dev/pricing"
+DOMAINS = "crates/hot_api/src/handlers/domains.rs"
+READ_RUNS = {"run:*": ["read"], "event:*": ["create"]}
+GATES = [
+    Gate(
+        "session-within-the-api-keys-permissions", SESSIONS, {"api_key_permissions": READ_RUNS},
+        (_typed("sessions.create", _session({"run:abc": ["read"]})),),
+        _typed("sessions.create", _session({"run:*": ["read"], "stream:*": ["read"]})),
+        (403, "permission_escalation"),
+        "Requested permissions exceed API key permissions: Permission escalation: "
+        "action 'read' on resource 'stream:*' exceeds parent permissions",
+    ),
+    Gate(
+        "service-key-star-within-the-api-keys-permissions", KEYS,
+        {"api_key_permissions": READ_RUNS},
+        (_typed("service_keys.create", _key({"run:x": ["*"]})),),
+        _typed("service_keys.create", _key({"event:orders": ["*"]})),
+        (403, "permission_escalation"),
+        "Requested permissions exceed API key permissions: Permission escalation: "
+        "action 'read' on resource 'event:orders' exceeds parent permissions",
+    ),
+    Gate(
+        "event-publish-needs-create-on-its-type", EVENTS,
+        {"api_key_permissions": {"event:orders:*": ["create"]}},
+        (_typed("events.publish", {"event_type": "orders:placed", "event_data": 1}),),
+        _typed("events.publish", {"event_type": "billing:paid", "event_data": 1}),
+        (403, "forbidden"), "Credential does not have create permission for this event type",
+    ),
+    Gate(
+        "event-reads-need-read-on-events", EVENTS,
+        {"api_key_permissions": {"event:*": ["create"]}},
+        (_typed("events.publish", {"event_type": "a", "event_data": 1}),),
+        _typed("events.list"), (403, "forbidden"),
+        "Credential does not have read access to events",
+    ),
+    Gate(
+        "subscribe-with-event-needs-read-on-the-stream",
+        "crates/hot_api/src/handlers/streams.rs", None, (),
+        _as_session(
+            _drained(_typed("streams.subscribe_with_event", {"event_type": "a", "event_data": 1}))
+        ),
+        (403, "forbidden"), "Credential does not have read access to this stream",
+    ),
+    Gate(
+        "sessions-created-by-api-keys-only", SESSIONS, None, (),
+        _as_session(_typed("sessions.create", _session({"run:*": ["read"]}))),
+        (403, "forbidden"),
+        "Only API keys can create sessions. Sessions and service keys cannot create sessions.",
+    ),
+    Gate(
+        "service-keys-created-by-api-keys-only", KEYS, None, (),
+        _as_session(_typed("service_keys.create", _key({"run:*": ["read"]}))),
+        (403, "forbidden"),
+        "Only API keys can create service keys. "
+        "Sessions and service keys cannot create service keys.",
+    ),
+    Gate(
+        "domains-created-by-api-keys-only", DOMAINS, None, (),
+        _as_session(_typed("domains.create", {"domain": "a.example.com"})),
+        (403, "forbidden"), "Only API keys can create custom domains.",
+    ),
+    Gate(
+        "service-keys-need-the-plans-feature", KEYS, {"features": {"custom_domains": -1}}, (),
+        _typed("service_keys.create", _key({"run:*": ["read"]})), (403, "plan_required"),
+        f"Service keys require a Pro or Scale plan. Upgrade at {PLAN}",
+    ),
+    Gate(
+        "domains-need-the-plans-feature", DOMAINS, {"features": {"service_keys": True}}, (),
+        _typed("domains.create", {"domain": "a.example.com"}), (403, "plan_required"),
+        f"Custom domains require a Pro or Scale plan. Upgrade at {PLAN}",
+    ),
+    Gate(
+        "domains-up-to-the-plans-limit", DOMAINS, {"features": {"custom_domains": 1}},
+        (_typed("domains.create", {"domain": "a.example.com"}),),
+        _typed("domains.create", {"domain": "b.example.com"}), (403, "domain_limit_reached"),
+        "Your plan allows up to 1 custom domain. "
+        f"Delete an existing domain or upgrade your plan at {PLAN}",
+    ),
+    Gate(
+        "file-size-up-to-the-plans-limit", FILES,
+        {"features": {"storage_bytes": -1, "file_upload_max_bytes": 4}},
+        (_typed("files.upload", "a", b"1234"),), _typed("files.upload", "b", b"12345"),
+        (413, "payload_too_large"), "File size 5 bytes exceeds maximum allowed 4 bytes",
+    ),
+    Gate(
+        "files-within-the-plans-storage", FILES, {"features": {"storage_bytes": 6}},
+        (_typed("files.upload", "a", b"1234"),), _typed("files.upload", "b", b"123"),
+        (413, "storage_quota_exceeded"),
+        "Storage quota exceeded: current usage 4 + file 3 > limit 6",
+    ),
+    Gate(
+        "expected-size-up-to-the-plans-limit", FILES,
+        {"features": {"storage_bytes": -1, "file_upload_max_bytes": 4}},
+        (_typed("files.initiate_upload", {"path": "p", "expected_size": 4}),),
+        _typed("files.initiate_upload", {"path": "p", "expected_size": 5}),
+        (413, "payload_too_large"),
+        "Expected file size 5 bytes exceeds maximum allowed 4 bytes",
+    ),
+    Gate(
+        "expected-size-within-the-plans-storage", FILES, {"features": {"storage_bytes": 4}},
+        (_typed("files.upload", "a", b"12"),),
+        _typed("files.initiate_upload", {"path": "p", "expected_size": 3}),
+        (413, "storage_quota_exceeded"),
+        "Storage quota would be exceeded: current usage 2 + file 3 > limit 4",
+    ),
+]  # fmt: skip
+
+
+def _gated(options: bool) -> list[Any]:
+    return [
+        pytest.param((gate.options or {}) if options else {}, gate, id=gate.name)
+        for gate in GATES
+    ]
+
+
+@pytest.mark.parametrize(("emu", "gate"), _gated(options=True), indirect=["emu"])
+def test_emulator_answers_a_closed_gate_as_the_server(gate: Gate, run: Runner) -> None:
+    for step in gate.before:
+        run(step, {})
+    with pytest.raises(HotApiError) as caught:
+        run(gate.typed, {})
+    assert (caught.value.status_code, caught.value.code) == gate.answer
+    assert caught.value.message == gate.message
+
+
+@pytest.mark.parametrize(("emu", "gate"), _gated(options=False), indirect=["emu"])
+def test_emulator_by_default_opens_every_gate_the_request_does_not_close(
+    gate: Gate, run: Runner
+) -> None:
+    """By default the API key holds everything and the org has no plan: only
+    what no option changes (what a session may do) is refused."""
+    for step in gate.before:
+        run(step, {})
+    if gate.options is None:
+        with pytest.raises(HotApiError):
+            run(gate.typed, {})
+    else:
+        run(gate.typed, {})
+
+
+def test_a_plan_enables_only_the_features_it_names() -> None:
+    with HotEmulator(features={"service_keys": True, "custom_domains": -1}) as emulator:
+        client = emulator.client()
+        body: Any = _key({"run:*": ["read"]})
+        client.service_keys.create(body)
+        for name in ("a", "b", "c"):
+            client.domains.create({"domain": f"{name}.example.com"})
+
+
+def test_emulator_refuses_a_session_past_the_api_keys_active_limit(
+    emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot/src/db/session.rs DEFAULT_MAX_SESSIONS, handlers/sessions.rs.
+    body: Any = _session({"run:*": ["read"]})
+    with emu.client() as client:
+        ids = [client.sessions.create(body).session_id for _ in range(MAX_ACTIVE_SESSIONS)]
+    with pytest.raises(HotApiError) as caught:
+        run(_typed("sessions.create", body), {})
+    assert (caught.value.status_code, caught.value.code) == (429, "session_limit_exceeded")
+    assert caught.value.message == (
+        f"Maximum active sessions ({MAX_ACTIVE_SESSIONS}) exceeded for this API key. "
+        "Revoke existing sessions first."
+    )
+    run(_typed("sessions.revoke", str(ids[0])), {})
+    run(_typed("sessions.create", body), {})
+
+
+@pytest.mark.parametrize("emu", [{"features": {"storage_bytes": 4}}], indirect=True)
+def test_emulator_checks_the_plans_storage_again_when_an_upload_completes(
+    emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/files.rs, complete_upload: the bytes received
+    # are checked against the storage left, as a size announced up front is.
+    ctx: Ctx = {}
+    run(_typed("files.upload", "a", b"12"), ctx)
+    ctx["upload"] = str(run(_typed("files.initiate_upload", {"path": "p"}), ctx).upload_id)
+    run(_typed("files.upload_part", "{upload}", 1, b"123"), ctx)
+    with pytest.raises(HotApiError) as caught:
+        run(_typed("files.complete_upload", "{upload}"), ctx)
+    assert (caught.value.status_code, caught.value.code) == (413, "storage_quota_exceeded")
+    assert caught.value.message == "Storage quota exceeded: current usage 2 + file 3 > limit 4"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        pytest.param(_typed("runs.list"), "Only API keys can list runs.", id="runs"),
+        pytest.param(_typed("env.get"), "Only API keys can read environment info.", id="env"),
+        pytest.param(_typed("projects.list"), "Only API keys can list projects.", id="projects"),
+        pytest.param(
+            _typed("projects.create", {"name": "p"}),
+            "Only API keys can create projects.",
+            id="project-create",
+        ),
+        pytest.param(_typed("files.list"), "Only API keys can list files.", id="files"),
+        pytest.param(_typed("builds.list"), "Only API keys can list builds.", id="builds"),
+        pytest.param(
+            _typed("domains.list"), "Only API keys can list custom domains.", id="domains"
+        ),
+        pytest.param(
+            _typed("sessions.list"),
+            "Only API keys can list sessions. Sessions and service keys cannot list sessions.",
+            id="sessions",
+        ),
+    ],
+)
+def test_emulator_answers_a_session_on_an_api_key_route_as_the_server(
+    typed: Typed, message: str, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/*.rs: `require_api_key` opens these handlers.
+    with pytest.raises(HotApiError) as caught:
+        run(_as_session(typed), {})
+    assert (caught.value.status_code, caught.value.code, caught.value.message) == (
+        403,
+        "forbidden",
+        message,
+    )

@@ -6,11 +6,14 @@ descriptions; the sync and async runners only perform them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 from uuid import UUID
+
+from ._path_ids import checked_path_id
 
 if TYPE_CHECKING:
     import httpx
@@ -57,9 +60,22 @@ def _segment(value: str | UUID | int) -> str:
     return encoded
 
 
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
 def path(template: str, *params: str | UUID | int) -> str:
-    """Fill `{}` placeholders in `template`, each parameter encoded as one path segment."""
-    return template.format(*(_segment(p) for p in params))
+    """Fill the `{name}` placeholders of `template` with `params`, in order, each
+    encoded as one path segment (`{}`: a parameter the server reads as text).
+
+    A parameter the server reads as a UUID (named in `UUID_PATH_PARAMS`, as the
+    server's routes name it) must be a `uuid.UUID` or a string its parser
+    takes: anything else raises pydantic's `ValidationError` at that name,
+    before anything is sent.
+    """
+    given = iter(params)
+    return _PLACEHOLDER.sub(
+        lambda found: _segment(checked_path_id(found[1], next(given))), template
+    )
 
 
 def path_segments(value: str) -> str:

@@ -106,7 +106,7 @@ def stream_subscription(
     """`GET|POST /v1/streams/{stream_id}/subscribe`, decoding every `StreamEvent`."""
     request = Request(
         method,
-        path("/streams/{}/subscribe", stream_id),
+        path("/streams/{stream_id}/subscribe", stream_id),
         params=None if project is None else {"project": project},
         accept="text/event-stream",
         timeout=timeout,
@@ -603,9 +603,7 @@ class _SnapshotWaiter(Follower[E, R]):
     so reconnecting never misses the end.
     """
 
-    def __init__(
-        self, record_id: UUID | str, *, timeout: float | None, max_attempts: int
-    ) -> None:
+    def __init__(self, record_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
         super().__init__(max_attempts=max_attempts, timeout=timeout)
         self._id = record_id
         self._last: dict[str, Any] | None = None
@@ -645,7 +643,7 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
             )
         request = Request(
             "GET",
-            path("/runs/{}/subscribe", self._id),
+            path("/runs/{run_id}/subscribe", self._id),
             accept="text/event-stream",
             timeout=timeout,
         )
@@ -703,7 +701,7 @@ class TaskWaiter(_SnapshotWaiter[TaskUpdate, FinishedTask]):
     def _call(self, timeout: float | None) -> StreamCall[TaskUpdate]:
         request = Request(
             "GET",
-            path("/tasks/{}/subscribe", self._id),
+            path("/tasks/{task_id}/subscribe", self._id),
             accept="text/event-stream",
             timeout=timeout,
         )

@@ -28,6 +28,7 @@ from .permissions import (
 )
 
 __all__ = [
+    "MAX_ACTIVE_SESSIONS",
     "SESSION_MAX_TTL",
     "RevokeAll",
     "ServiceKey",
@@ -77,6 +78,11 @@ class RevokeAll(WireModel):
 # crates/hot/src/db/session.rs MAX_TTL_SECS, enforced by handlers/sessions.rs.
 #: The longest a session may live, in seconds (24 hours).
 SESSION_MAX_TTL = 86_400
+
+# crates/hot/src/db/session.rs DEFAULT_MAX_SESSIONS, enforced by
+# handlers/sessions.rs (429 `session_limit_exceeded`).
+#: How many sessions an API key may hold at once, neither revoked nor expired.
+MAX_ACTIVE_SESSIONS = 1000
 
 
 def expiry_problem(expires_in: int, longest: int | None) -> str | None:

@@ -26,6 +26,8 @@ __all__ = [
     "SERVICE_KEY_RESOURCE_TYPES",
     "PermissionProblem",
     "Permissions",
+    "escalation",
+    "grants",
     "permission_problems",
     "problem_errors",
     "service_key_problems",
@@ -149,6 +151,45 @@ def service_key_problems(permissions: Mapping[str, Sequence[str]]) -> list[Permi
         for resource in permissions
         if (kind := _resource_type(resource)) is not None and kind not in SERVICE_KEY_RESOURCE_TYPES
     ]
+
+
+def grants(held: Mapping[str, Sequence[str]], resource: str, action: str) -> bool:
+    """Whether the permissions `held` grant `action` on `resource`.
+
+    crates/hot/src/permission.rs `has_permission`: a key matches when it is
+    `*:*`, `resource` itself, or ends in `*` and `resource` starts with the
+    rest (`mcp:weather/*` covers `mcp:weather/now`); its actions match when
+    they hold `action` or `*`.
+    """
+    return any(
+        (key == "*:*" or key == resource or (key.endswith("*") and resource.startswith(key[:-1])))
+        and ("*" in actions or action in actions)
+        for key, actions in held.items()
+    )
+
+
+def escalation(
+    requested: Mapping[str, Sequence[str]], held: Mapping[str, Sequence[str]]
+) -> tuple[str, str] | None:
+    """The first resource and action of `requested` that `held` does not grant,
+    or None when `requested` is within `held`.
+
+    crates/hot/src/permission.rs `validate_subset_of`: each requested resource
+    key is matched as written against the held ones; a requested `*` stands for
+    every action valid for the resource's type (all five for `*:*` and unknown
+    types), each of which must be held.
+    """
+    for resource, actions in requested.items():
+        for action in actions:
+            if action == "*":
+                kind = _resource_type(resource) or "*"
+                wanted: Sequence[str] = _RESOURCE_ACTIONS.get(kind, _ACTIONS[:-1])
+            else:
+                wanted = (action,)
+            for one in wanted:
+                if not grants(held, resource, one):
+                    return resource, one
+    return None
 
 
 def problem_errors(problems: Sequence[PermissionProblem]) -> list[InitErrorDetails]:

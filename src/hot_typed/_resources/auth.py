@@ -79,7 +79,7 @@ class Sessions(Resource[ModeT]):
         """Revoke one session: its token stops working. Returns None; `NotFoundError`
         when there is no such session.
         """
-        return Call(Request("DELETE", path("/sessions/{}", session_id)), no_content)
+        return Call(Request("DELETE", path("/sessions/{session_id}", session_id)), no_content)
 
     @endpoint
     def revoke_all(self, **options: Unpack[CallOptions]) -> Call[RevokeAll]:
@@ -111,7 +111,7 @@ class ServiceKeys(Resource[ModeT]):
     @endpoint
     def get(self, service_key_id: str | UUID, **options: Unpack[CallOptions]) -> Call[ServiceKey]:
         """One service key (without its token); `NotFoundError` when there is none."""
-        request = Request("GET", path("/service-keys/{}", service_key_id))
+        request = Request("GET", path("/service-keys/{service_key_id}", service_key_id))
         return Call(request, item_parser(ServiceKey))
 
     @endpoint
@@ -123,7 +123,9 @@ class ServiceKeys(Resource[ModeT]):
     ) -> Call[ServiceKey]:
         """Replace the key's metadata entirely."""
         content = request_body(ServiceKeyUpdate, body)
-        request = Request("PATCH", path("/service-keys/{}", service_key_id), json=content)
+        request = Request(
+            "PATCH", path("/service-keys/{service_key_id}", service_key_id), json=content
+        )
         return Call(request, item_parser(ServiceKey))
 
     @endpoint
@@ -131,7 +133,9 @@ class ServiceKeys(Resource[ModeT]):
         """Revoke one service key: its token stops working. Returns None;
         `NotFoundError` when there is no such key.
         """
-        return Call(Request("DELETE", path("/service-keys/{}", service_key_id)), no_content)
+        return Call(
+            Request("DELETE", path("/service-keys/{service_key_id}", service_key_id)), no_content
+        )
 
     @endpoint
     def revoke_all(self, **options: Unpack[CallOptions]) -> Call[RevokeAll]:

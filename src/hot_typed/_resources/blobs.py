@@ -22,7 +22,7 @@ def _download(blob: BlobRef | str | UUID) -> Request:
     blob_id = blob.id if isinstance(blob, BlobRef) else blob
     # crates/hot_api/src/handlers/blobs.rs: GET /v1/blobs/{blob_ref_id}/download
     # answers the raw bytes with the blob's own content type.
-    return Request("GET", path("/blobs/{}/download", blob_id), accept="*/*")
+    return Request("GET", path("/blobs/{blob_ref_id}/download", blob_id), accept="*/*")
 
 
 def _content(response: httpx.Response) -> bytes:

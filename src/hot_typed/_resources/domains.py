@@ -37,7 +37,7 @@ class Domains(Resource[ModeT]):
     @endpoint
     def get(self, domain_id: str | UUID, **options: Unpack[CallOptions]) -> Call[Domain]:
         """One domain and its provisioning status; `NotFoundError` when there is none."""
-        return Call(Request("GET", path("/domains/{}", domain_id)), item_parser(Domain))
+        return Call(Request("GET", path("/domains/{domain_id}", domain_id)), item_parser(Domain))
 
     @endpoint
     def delete(self, domain_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
@@ -45,12 +45,12 @@ class Domains(Resource[ModeT]):
 
         Raises `NotFoundError` when there is no such domain.
         """
-        return Call(Request("DELETE", path("/domains/{}", domain_id)), no_content)
+        return Call(Request("DELETE", path("/domains/{domain_id}", domain_id)), no_content)
 
     @endpoint
     def verify(
         self, domain_id: str | UUID, **options: Unpack[CallOptions]
     ) -> Call[DomainVerification]:
         """Check the domain's DNS records now."""
-        request = Request("POST", path("/domains/{}/verify", domain_id))
+        request = Request("POST", path("/domains/{domain_id}/verify", domain_id))
         return Call(request, item_parser(DomainVerification))

@@ -79,7 +79,7 @@ class Events(Resource[ModeT]):
         """One event. With `data_type` (a type, or an `EventType`), `event_data` is
         validated as that type; `.raw` is the wire object either way."""
         parse = item_parser(parametrized(Event, data_model(data_type)))
-        return Call(Request("GET", path("/events/{}", event_id)), parse)
+        return Call(Request("GET", path("/events/{event_id}", event_id)), parse)
 
     @list_endpoint
     def get_runs(
@@ -92,7 +92,7 @@ class Events(Resource[ModeT]):
     ) -> ListCall[Run]:
         """The runs the event started."""
         params = query(ListQuery, limit=limit, offset=offset)
-        request = Request("GET", path("/events/{}/runs", event_id), params=params)
+        request = Request("GET", path("/events/{event_id}/runs", event_id), params=params)
         return ListCall(request, list_parser(Run))
 
     # The answer's type depends on `result_type`: overloads say how, for both

@@ -68,7 +68,11 @@ def _initiate(body: UploadCreate | UploadCreateParams) -> Call[InitiateUpload]:
 def _upload_part(upload_id: str | UUID, part_number: int, content: Any) -> Call[UploadPart]:
     request = Request(
         "PUT",
-        path("/files/uploads/{}/{}", upload_id, PART_NUMBER.validate_python(part_number)),
+        path(
+            "/files/uploads/{upload_id}/{part_number}",
+            upload_id,
+            PART_NUMBER.validate_python(part_number),
+        ),
         content=content,
         content_type=_OCTET_STREAM,
     )
@@ -76,16 +80,16 @@ def _upload_part(upload_id: str | UUID, part_number: int, content: Any) -> Call[
 
 
 def _complete(upload_id: str | UUID) -> Call[File]:
-    request = Request("POST", path("/files/uploads/{}/complete", upload_id))
+    request = Request("POST", path("/files/uploads/{upload_id}/complete", upload_id))
     return Call(request, item_parser(File))
 
 
 def _abort(upload_id: str | UUID) -> Call[None]:
-    return Call(Request("DELETE", path("/files/uploads/{}", upload_id)), no_content)
+    return Call(Request("DELETE", path("/files/uploads/{upload_id}", upload_id)), no_content)
 
 
 def _download(file_id: str | UUID) -> Request:
-    return Request("GET", path("/files/{}/download", file_id), accept="*/*")
+    return Request("GET", path("/files/{file_id}/download", file_id), accept="*/*")
 
 
 class Files(Resource[ModeT]):
@@ -108,12 +112,12 @@ class Files(Resource[ModeT]):
     @endpoint
     def get(self, file_id: str | UUID, **options: Unpack[CallOptions]) -> Call[File]:
         """A stored file's record (its content: `download`); `NotFoundError` when there is none."""
-        return Call(Request("GET", path("/files/{}", file_id)), item_parser(File))
+        return Call(Request("GET", path("/files/{file_id}", file_id)), item_parser(File))
 
     @endpoint
     def delete(self, file_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
         """Delete a stored file; returns None. `NotFoundError` when there is none."""
-        return Call(Request("DELETE", path("/files/{}", file_id)), no_content)
+        return Call(Request("DELETE", path("/files/{file_id}", file_id)), no_content)
 
     @endpoint
     def download(self, file_id: str | UUID, **options: Unpack[CallOptions]) -> Call[httpx.Response]:

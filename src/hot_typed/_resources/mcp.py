@@ -29,7 +29,7 @@ def _rpc(org: str, env: str, service: str, method: str, params: Any) -> Request:
     body = json_bytes({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
     return Request(
         "POST",
-        path("/mcp/{}/{}/{}", org, env, service),
+        path("/mcp/{org_slug}/{env_name}/{service}", org, env, service),
         json=body,
         accept="application/json, text/event-stream",
         root=True,

@@ -63,7 +63,9 @@ class Projects(Resource[ModeT]):
     @endpoint
     def get(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Project]:
         """A project by UUID or by name."""
-        return Call(Request("GET", path("/projects/{}", project)), item_parser(Project))
+        return Call(
+            Request("GET", path("/projects/{project_id_or_slug}", project)), item_parser(Project)
+        )
 
     @endpoint
     def update(
@@ -78,7 +80,7 @@ class Projects(Resource[ModeT]):
         validated first, as in `create`.
         """
         content = request_body(ProjectUpdate, body)
-        request = Request("PATCH", path("/projects/{}", project), json=content)
+        request = Request("PATCH", path("/projects/{project_id_or_slug}", project), json=content)
         return Call(request, item_parser(Project))
 
     @endpoint
@@ -87,14 +89,14 @@ class Projects(Resource[ModeT]):
 
         Raises `NotFoundError` when the environment has no such project.
         """
-        return Call(Request("DELETE", path("/projects/{}", project)), no_content)
+        return Call(Request("DELETE", path("/projects/{project_id_or_slug}", project)), no_content)
 
     @endpoint
     def activate(
         self, project: ProjectRef, **options: Unpack[CallOptions]
     ) -> Call[ProjectActivation]:
         """Activate a project; `redeployed_build_id` names a build redeployed by it."""
-        request = Request("POST", path("/projects/{}/activate", project))
+        request = Request("POST", path("/projects/{project_id_or_slug}/activate", project))
         return Call(request, item_parser(ProjectActivation))
 
     @endpoint
@@ -105,7 +107,7 @@ class Projects(Resource[ModeT]):
 
         Raises `NotFoundError` when the environment has no such project.
         """
-        request = Request("POST", path("/projects/{}/deactivate", project))
+        request = Request("POST", path("/projects/{project_id_or_slug}/deactivate", project))
         return Call(request, item_parser(ProjectActivation))
 
     @list_endpoint
@@ -119,7 +121,9 @@ class Projects(Resource[ModeT]):
     ) -> ListCall[EventHandler]:
         """The event handlers of the project's deployed build."""
         params = query(ListQuery, limit=limit, offset=offset)
-        request = Request("GET", path("/projects/{}/event-handlers", project), params=params)
+        request = Request(
+            "GET", path("/projects/{project_id_or_slug}/event-handlers", project), params=params
+        )
         return ListCall(request, list_parser(EventHandler))
 
     @list_endpoint
@@ -133,7 +137,9 @@ class Projects(Resource[ModeT]):
     ) -> ListCall[Schedule]:
         """The schedules of the project's deployed build."""
         params = query(ListQuery, limit=limit, offset=offset)
-        request = Request("GET", path("/projects/{}/schedules", project), params=params)
+        request = Request(
+            "GET", path("/projects/{project_id_or_slug}/schedules", project), params=params
+        )
         return ListCall(request, list_parser(Schedule))
 
 
@@ -157,7 +163,9 @@ class Builds(Resource[ModeT]):
     ) -> ListCall[Build]:
         """One project's builds (project by UUID or name), as a page."""
         params = query(ListQuery, limit=limit, offset=offset)
-        request = Request("GET", path("/projects/{}/builds", project), params=params)
+        request = Request(
+            "GET", path("/projects/{project_id_or_slug}/builds", project), params=params
+        )
         return ListCall(request, list_parser(Build))
 
     @endpoint
@@ -165,19 +173,21 @@ class Builds(Resource[ModeT]):
         self, project: ProjectRef, build_id: str | UUID, **options: Unpack[CallOptions]
     ) -> Call[Build]:
         """One build of a project; `NotFoundError` when the project has no such build."""
-        request = Request("GET", path("/projects/{}/builds/{}", project, build_id))
+        request = Request(
+            "GET", path("/projects/{project_id_or_slug}/builds/{build_id}", project, build_id)
+        )
         return Call(request, item_parser(Build))
 
     @endpoint
     def deployed(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Build]:
         """The build currently deployed; `NotFoundError` when there is none."""
-        request = Request("GET", path("/projects/{}/builds/deployed", project))
+        request = Request("GET", path("/projects/{project_id_or_slug}/builds/deployed", project))
         return Call(request, item_parser(Build))
 
     @endpoint
     def live(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Build]:
         """The build currently serving; `NotFoundError` when there is none."""
-        request = Request("GET", path("/projects/{}/builds/live", project))
+        request = Request("GET", path("/projects/{project_id_or_slug}/builds/live", project))
         return Call(request, item_parser(Build))
 
     @endpoint
@@ -202,7 +212,7 @@ class Builds(Resource[ModeT]):
             data["build_id"] = str(BUILD_ID.validate_python(build_id))
         request = Request(
             "POST",
-            path("/projects/{}/builds", project),
+            path("/projects/{project_id_or_slug}/builds", project),
             files={"file": file_field(file)},
             data=data,
             retryable=False,
@@ -216,7 +226,7 @@ class Builds(Resource[ModeT]):
         """The build archive; the response's bytes are the archive, untouched."""
         request = Request(
             "GET",
-            path("/projects/{}/builds/{}/download", project, build_id),
+            path("/projects/{project_id_or_slug}/builds/{build_id}/download", project, build_id),
             accept="*/*",
         )
         return Call(request, raw_response)
@@ -231,7 +241,10 @@ class Builds(Resource[ModeT]):
         `BadRequestError` when the server refuses to deploy it (context variables
         it needs are missing, or a resource or schedule limit would be exceeded).
         """
-        request = Request("POST", path("/projects/{}/builds/{}/deploy", project, build_id))
+        request = Request(
+            "POST",
+            path("/projects/{project_id_or_slug}/builds/{build_id}/deploy", project, build_id),
+        )
         return Call(request, item_parser(Build))
 
 
@@ -249,7 +262,9 @@ class Context(Resource[ModeT]):
     ) -> ListCall[ContextVariable]:
         """The project's context variables, as a page: keys and descriptions, never values."""
         params = query(ListQuery, limit=limit, offset=offset)
-        request = Request("GET", path("/projects/{}/context", project), params=params)
+        request = Request(
+            "GET", path("/projects/{project_id_or_slug}/context", project), params=params
+        )
         return ListCall(request, list_parser(ContextVariable))
 
     @endpoint
@@ -265,7 +280,9 @@ class Context(Resource[ModeT]):
         first: a bad body raises pydantic's `ValidationError` and nothing is sent.
         """
         content = request_body(ContextVariableCreate, body)
-        request = Request("POST", path("/projects/{}/context", project), json=content)
+        request = Request(
+            "POST", path("/projects/{project_id_or_slug}/context", project), json=content
+        )
         return Call(request, item_parser(ContextVariable))
 
     @endpoint
@@ -283,11 +300,15 @@ class Context(Resource[ModeT]):
         validated first, as in `create`.
         """
         content = request_body(ContextVariableUpdate, body)
-        request = Request("PUT", path("/projects/{}/context/{}", project, key), json=content)
+        request = Request(
+            "PUT", path("/projects/{project_id_or_slug}/context/{key}", project, key), json=content
+        )
         return Call(request, item_parser(ContextVariable))
 
     @endpoint
     def delete(self, project: ProjectRef, key: str, **options: Unpack[CallOptions]) -> Call[None]:
         """Delete the variable `key`; returns None. `NotFoundError` when there is none."""
-        request = Request("DELETE", path("/projects/{}/context/{}", project, key))
+        request = Request(
+            "DELETE", path("/projects/{project_id_or_slug}/context/{key}", project, key)
+        )
         return Call(request, no_content)

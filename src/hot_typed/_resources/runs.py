@@ -61,14 +61,16 @@ class Runs(Resource[ModeT]):
         """One run. With `result_type`, a result that is present is validated as
         that type; `.raw` is the wire object either way."""
         parse = item_parser(parametrized(Run, result_type))
-        return Call(Request("GET", path("/runs/{}", run_id)), parse)
+        return Call(Request("GET", path("/runs/{run_id}", run_id)), parse)
 
     @stream_endpoint
     def subscribe(
         self, run_id: str | UUID, **options: Unpack[StreamOptions]
     ) -> StreamCall[RunUpdate]:
         """Run snapshots, the latest stored first, until the run is terminal."""
-        request = Request("GET", path("/runs/{}/subscribe", run_id), accept="text/event-stream")
+        request = Request(
+            "GET", path("/runs/{run_id}/subscribe", run_id), accept="text/event-stream"
+        )
         return StreamCall(request, snapshot_decoder(RunUpdate))
 
     @wait_endpoint
@@ -106,14 +108,16 @@ class Tasks(Resource[ModeT]):
     ) -> Call[Task[R]]:
         """The latest stored snapshot of a task; `result_type` as in `Runs.get`."""
         parse = item_parser(parametrized(Task, result_type))
-        return Call(Request("GET", path("/tasks/{}", task_id)), parse)
+        return Call(Request("GET", path("/tasks/{task_id}", task_id)), parse)
 
     @stream_endpoint
     def subscribe(
         self, task_id: str | UUID, **options: Unpack[StreamOptions]
     ) -> StreamCall[TaskUpdate]:
         """Task snapshots, the latest stored first, until the task is terminal."""
-        request = Request("GET", path("/tasks/{}/subscribe", task_id), accept="text/event-stream")
+        request = Request(
+            "GET", path("/tasks/{task_id}/subscribe", task_id), accept="text/event-stream"
+        )
         return StreamCall(request, snapshot_decoder(TaskUpdate))
 
     @wait_endpoint

@@ -50,7 +50,7 @@ def _webhook_path(value: str) -> str:
     if any(not s for s in segments):
         raise ValueError(f"webhook path {value!r} has an empty segment")
     # Each segment encoded as any path parameter; the slashes between them kept.
-    return path("/webhook/" + "/".join("{}" for _ in segments), *segments)
+    return path("/webhook/" + "/".join("{segment}" for _ in segments), *segments)
 
 
 class Webhooks(Resource[ModeT]):

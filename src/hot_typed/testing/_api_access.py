@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .._models.auth import (
+    MAX_ACTIVE_SESSIONS,
     SESSION_MAX_TTL,
     ServiceKeyCreate,
     ServiceKeyUpdate,
@@ -16,7 +17,12 @@ from .._models.auth import (
     expiry_problem,
 )
 from .._models.domains import DomainCreate, canonical_domain, domain_problem
-from .._models.permissions import Permissions, permission_problems, service_key_problems
+from .._models.permissions import (
+    Permissions,
+    escalation,
+    permission_problems,
+    service_key_problems,
+)
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
@@ -30,7 +36,6 @@ from ._values import (
     no_content,
     page,
     timestamp,
-    uuid_param,
 )
 
 __all__ = ["add_access_routes", "permission_error"]
@@ -69,6 +74,20 @@ def _permissions(body: JSON, *, service_key: bool) -> Any:
     return permissions
 
 
+def _within(permissions: Any, held: Any) -> None:
+    """crates/hot_api/src/handlers/sessions.rs and service_keys.rs: what a
+    credential asks for must be held by the API key creating it."""
+    exceeded = escalation(permissions, held)
+    if exceeded is not None:
+        resource, action = exceeded
+        raise ApiError(
+            403,
+            "permission_escalation",
+            "Requested permissions exceed API key permissions: Permission escalation: "
+            f"action '{action}' on resource '{resource}' exceeds parent permissions",
+        )
+
+
 def _expires_in(body: JSON, longest: int | None) -> int | None:
     value: int | None = body.get("expires_in")
     problem = None if value is None else expiry_problem(value, longest)
@@ -88,6 +107,7 @@ def _public(record: JSON) -> JSON:
 
 def add_access_routes(router: Router, ctx: ServerContext) -> None:
     store = ctx.store
+    config = ctx.config
 
     def issue(prefix: str, record_id: str) -> str:
         token = f"{prefix}_{secrets.token_urlsafe(24)}"
@@ -103,10 +123,26 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/sessions")
     def create_session(routed: Routed) -> HttpResponse:
+        # crates/hot_api/src/handlers/sessions.rs, create_session, in its order.
         body = routed.body(SessionCreate, untyped={"permissions"})
+        ctx.require_api_key(
+            routed,
+            "Only API keys can create sessions. Sessions and service keys cannot create sessions.",
+        )
         permissions = _permissions(body, service_key=False)
+        _within(permissions, config.api_key_permissions)
         lifetime = _expires_in(body, SESSION_MAX_TTL) or SESSION_LIFETIME_S
         with store.lock:
+            # Timestamps of one fixed width, in UTC, sort as the instants they name.
+            now = timestamp()
+            active = sum(s["expires_at"] > now for s in store.sessions.values())
+            if active >= MAX_ACTIVE_SESSIONS:
+                raise ApiError(
+                    429,
+                    "session_limit_exceeded",
+                    f"Maximum active sessions ({MAX_ACTIVE_SESSIONS}) exceeded for this "
+                    "API key. Revoke existing sessions first.",
+                )
             session_id = new_id()
             session: JSON = {
                 "session_id": session_id,
@@ -121,11 +157,19 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/sessions")
     def list_sessions(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can list sessions. Sessions and service keys cannot list sessions.",
+        )
         with store.lock:
             return page([dict(s) for s in store.sessions.values()], routed.query)
 
     @router.add("DELETE", "/sessions")
     def revoke_sessions(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can revoke sessions. Sessions and service keys cannot revoke sessions.",
+        )
         with store.lock:
             count = len(store.sessions)
             for session_id in store.sessions:
@@ -135,8 +179,12 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/sessions/{session_id}")
     def revoke_session(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can revoke sessions. Sessions and service keys cannot revoke sessions.",
+        )
         with store.lock:
-            session = store.sessions.pop(uuid_param(routed.params["session_id"]), None)
+            session = store.sessions.pop(routed.params["session_id"], None)
             if session is None:
                 raise ApiError.not_found("Session")
             retire(session["session_id"])
@@ -149,8 +197,21 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/service-keys")
     def create_key(routed: Routed) -> HttpResponse:
+        # crates/hot_api/src/handlers/service_keys.rs, create_service_key, in its order.
         body = routed.body(ServiceKeyCreate, untyped={"permissions"})
+        if not config.service_keys_enabled:
+            raise ApiError(
+                403,
+                "plan_required",
+                "Service keys require a Pro or Scale plan. Upgrade at https://hot.dev/pricing",
+            )
+        ctx.require_api_key(
+            routed,
+            "Only API keys can create service keys. "
+            "Sessions and service keys cannot create service keys.",
+        )
         permissions = _permissions(body, service_key=True)
+        _within(permissions, config.api_key_permissions)
         lifetime = _expires_in(body, None)
         with store.lock:
             key_id = new_id()
@@ -171,6 +232,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/service-keys")
     def list_keys(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can list service keys. "
+            "Sessions and service keys cannot list service keys.",
+        )
         with store.lock:
             keys = [dict(k) for k in store.service_keys.values()]
         # crates/hot_api/src/handlers/service_keys.rs: `total` is the length of
@@ -179,6 +245,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/service-keys")
     def revoke_keys(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can revoke service keys. "
+            "Sessions and service keys cannot revoke service keys.",
+        )
         with store.lock:
             live = [k for k in store.service_keys.values() if "revoked_at" not in k]
             for key in live:
@@ -191,6 +262,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/service-keys/{service_key_id}")
     def get_key(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can read service keys. "
+            "Sessions and service keys cannot read service keys.",
+        )
         with store.lock:
             return item(dict(key_of(routed)))
 
@@ -210,6 +286,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/service-keys/{service_key_id}")
     def revoke_key(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(
+            routed,
+            "Only API keys can revoke service keys. "
+            "Sessions and service keys cannot revoke service keys.",
+        )
         with store.lock:
             key = key_of(routed)
             if "revoked_at" not in key:
@@ -223,9 +304,27 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/domains")
     def create_domain(routed: Routed) -> HttpResponse:
-        # crates/hot_api/src/handlers/domains.rs: Domain::create refuses an
-        # invalid name with 400 "Invalid domain name", stores it trimmed, lowercase.
+        # crates/hot_api/src/handlers/domains.rs, create_domain: API keys only,
+        # then the plan's gate and limit, then Domain::create, which refuses an
+        # invalid name with 400 "Invalid domain name" and stores it trimmed,
+        # lowercase.
         name = routed.body(DomainCreate)["domain"]
+        ctx.require_api_key(routed, "Only API keys can create custom domains.")
+        limit = config.custom_domain_limit
+        if limit == 0:
+            raise ApiError(
+                403,
+                "plan_required",
+                "Custom domains require a Pro or Scale plan. Upgrade at https://hot.dev/pricing",
+            )
+        with store.lock:
+            if 0 < limit <= len(store.domains):
+                raise ApiError(
+                    403,
+                    "domain_limit_reached",
+                    f"Your plan allows up to {limit} custom domain{'' if limit == 1 else 's'}. "
+                    "Delete an existing domain or upgrade your plan at https://hot.dev/pricing",
+                )
         if domain_problem(name) is not None:
             raise ApiError.bad_request("Invalid domain name")
         sent, name = name, canonical_domain(name)
@@ -252,22 +351,26 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/domains")
     def list_domains(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list custom domains.")
         with store.lock:
             return page([dict(d) for d in store.domains.values()], routed.query)
 
     @router.add("GET", "/domains/{domain_id}")
     def get_domain(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read custom domains.")
         with store.lock:
             return item(dict(domain_of(routed)))
 
     @router.add("DELETE", "/domains/{domain_id}")
     def delete_domain(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can delete custom domains.")
         with store.lock:
             del store.domains[domain_of(routed)["domain_id"]]
         return no_content()
 
     @router.add("POST", "/domains/{domain_id}/verify")
     def verify_domain(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can verify custom domains.")
         # Loopback has no DNS to check: verification always succeeds.
         with store.lock:
             domain = domain_of(routed)

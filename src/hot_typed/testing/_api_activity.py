@@ -14,11 +14,21 @@ from ._http import HttpResponse
 from ._routing import Routed, Router
 from ._store import RUN_TERMINAL
 from ._subscriptions import EnvSubscription, SnapshotSubscription, StreamSubscription
-from ._values import JSON, ApiError, created, found, item, page, timestamp_nanos, uuid_param
+from ._values import (
+    JSON,
+    ApiError,
+    created,
+    found,
+    item,
+    new_ordered_id,
+    page,
+    timestamp_nanos,
+)
 
 __all__ = ["add_activity_routes"]
 
 RESERVED_PREFIX = "hot:"
+
 
 def _cutoff_ns(time_range: str | None) -> int | None:
     """The earliest start time (ns) `time_range` lists, None for every run.
@@ -73,9 +83,20 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     # Events -------------------------------------------------------------
 
+    # crates/hot_api/src/handlers/events.rs, streams.rs and tasks.rs check the
+    # credential's permissions (`require_permission`), each where noted.
+    read_events = "Credential does not have read access to events"
+    read_stream = "Credential does not have read access to this stream"
+
     @router.add("POST", "/events")
     def publish(routed: Routed) -> HttpResponse:
         event_type, event_data, stream_id = _event_body(routed)
+        ctx.require(
+            routed,
+            f"event:{event_type}",
+            "create",
+            "Credential does not have create permission for this event type",
+        )
         with store.lock:
             event = store.add_event(event_type, event_data, stream_id)
             ctx.handlers.dispatch(store, event)
@@ -83,17 +104,20 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/events")
     def list_events(routed: Routed) -> HttpResponse:
+        ctx.require(routed, "event:*", "read", read_events)
         with store.lock:
             events = [dict(e) for e in reversed(store.events.values())]
         return page(events, routed.query)
 
     @router.add("GET", "/events/{event_id}")
     def get_event(routed: Routed) -> HttpResponse:
+        ctx.require(routed, "event:*", "read", read_events)
         with store.lock:
             return item(dict(found(store.events, routed.params["event_id"], "Event")))
 
     @router.add("GET", "/events/{event_id}/runs")
     def event_runs(routed: Routed) -> HttpResponse:
+        ctx.require(routed, "event:*", "read", read_events)
         with store.lock:
             event = found(store.events, routed.params["event_id"], "Event")
             runs = [dict(r) for r in store.runs.values() if r["event_id"] == event["event_id"]]
@@ -112,6 +136,15 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("POST", "/streams/subscribe-with-event")
     def subscribe_with_event(routed: Routed) -> HttpResponse:
         event_type, event_data, stream_id = _event_body(routed)
+        # The stream is chosen (a new one when none is named) before the checks.
+        stream_id = stream_id or new_ordered_id()
+        ctx.require(routed, f"stream:{stream_id}", "read", read_stream)
+        ctx.require(
+            routed,
+            f"event:{event_type}",
+            "create",
+            "Credential does not have create permission for events",
+        )
         check_project(routed)
         with store.lock:
             # Subscribe (under the same lock) before the run starts: none of
@@ -132,11 +165,12 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         return ctx.sse(routed, subscription, lambda: stream_complete(event["stream_id"]))
 
     def subscribe(routed: Routed) -> HttpResponse:
-        stream_id = uuid_param(routed.params["stream_id"])
+        stream_id = routed.params["stream_id"]
         check_project(routed)
         with store.lock:
             if stream_id not in store.streams:
                 raise ApiError.not_found("Stream")
+            ctx.require(routed, f"stream:{stream_id}", "read", read_stream)
             subscription = StreamSubscription(store, stream_id)
         return ctx.sse(routed, subscription, lambda: stream_complete(stream_id))
 
@@ -147,6 +181,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/runs")
     def list_runs(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list runs.")
         query = routed.query
         cutoff = _cutoff_ns(query.get("time_range"))
         with store.lock:
@@ -161,6 +196,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/runs/stats")
     def run_stats(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read run stats.")
         with store.lock:
             statuses = [run["status"] for run in store.runs.values()]
         counts = {s: statuses.count(s) for s in ("running", *RUN_TERMINAL)}
@@ -168,42 +204,57 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/runs/{run_id}")
     def get_run(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read runs.")
         with store.lock:
             return item(dict(found(store.runs, routed.params["run_id"], "Run")))
 
     @router.add("GET", "/runs/{run_id}/subscribe")
     def subscribe_run(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read runs.")
         with store.lock:
             run_id = found(store.runs, routed.params["run_id"], "Run")["run_id"]
         return ctx.sse(routed, SnapshotSubscription.run(store, run_id))
 
+    def task_of(routed: Routed) -> JSON:
+        """The task, once its stream is readable (tasks.rs, `get_task_for_env`)."""
+        with store.lock:
+            task = found(store.tasks, routed.params["task_id"], "Task")
+            ctx.require(
+                routed,
+                f"stream:{task['stream_id']}",
+                "read",
+                "Credential does not have read access to this task's stream",
+            )
+            return task
+
     @router.add("GET", "/tasks/{task_id}")
     def get_task(routed: Routed) -> HttpResponse:
         with store.lock:
-            return item(dict(found(store.tasks, routed.params["task_id"], "Task")))
+            return item(dict(task_of(routed)))
 
     @router.add("GET", "/tasks/{task_id}/subscribe")
     def subscribe_task(routed: Routed) -> HttpResponse:
-        with store.lock:
-            task_id = found(store.tasks, routed.params["task_id"], "Task")["task_id"]
-        return ctx.sse(routed, SnapshotSubscription.task(store, task_id))
+        return ctx.sse(routed, SnapshotSubscription.task(store, task_of(routed)["task_id"]))
 
     # Environment and organization -----------------------------------------------
 
     @router.add("GET", "/env")
     def get_env(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read environment info.")
         return item(
             {"env_id": store.env_id, "org_id": store.org_id, "name": store.env_name, "active": True}
         )
 
     @router.add("GET", "/env/subscribe")
     def subscribe_env(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can subscribe to environment events.")
         with store.lock:
             subscription = EnvSubscription(store)
         return ctx.sse(routed, subscription)
 
     @router.add("GET", "/org/usage")
     def org_usage(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read organization usage.")
         return item(_org_usage(ctx))
 
 

@@ -82,11 +82,39 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             store.file_content[record["file_id"]] = content
             return dict(record)
 
+    def storage_used() -> int:
+        with store.lock:
+            return sum(f["size"] for f in store.files.values())
+
+    def check_storage(size: int, message: str) -> None:
+        """crates/hot_api/src/handlers/files.rs: 413 `storage_quota_exceeded`
+        when the plan's storage would not hold `size` more bytes."""
+        limit = ctx.config.storage_limit
+        used = storage_used()
+        if limit >= 0 and used + size > limit:
+            raise ApiError(
+                413,
+                "storage_quota_exceeded",
+                f"{message}: current usage {used} + file {size} > limit {limit}",
+            )
+
+    def check_file_size(size: int, what: str) -> None:
+        """crates/hot_api/src/handlers/files.rs: 413 `payload_too_large` for a
+        file larger than the plan allows."""
+        limit = ctx.config.file_size_limit
+        if size > limit:
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"{what} {size} bytes exceeds maximum allowed {limit} bytes",
+            )
+
     def file_of(routed: Routed) -> JSON:
         return found(store.files, routed.params["file_id"], "File")
 
     @router.add("GET", "/files")
     def list_files(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list files.")
         matches = _search(routed.query.get("prefix"))
         with store.lock:
             found = [dict(f) for f in store.files.values() if matches(f)]
@@ -98,6 +126,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         # crates/hot_api/src/handlers/files.rs, initiate_upload: the path is
         # normalized (crates/hot/src/file_storage.rs) or refused, then the size.
         body = routed.body(UploadCreate)
+        ctx.require_api_key(routed, "Only API keys can initiate file uploads.")
         try:
             path = normalize_file_path(body["path"])
         except ValueError as refused:
@@ -105,6 +134,9 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         expected = body.get("expected_size")
         if expected is not None and expected <= 0:
             raise ApiError.bad_request("expected_size must be greater than zero")
+        if expected is not None:
+            check_file_size(expected, "Expected file size")
+            check_storage(expected, "Storage quota would be exceeded")
         part_size = max(ctx.config.part_size, -(-(expected or 0) // MAX_UPLOAD_PARTS))
         upload = Upload(
             upload_id=new_id(),
@@ -128,6 +160,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("PUT", "/files/uploads/{upload_id}/{part_number}")
     def upload_part(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can upload file parts.")
         raw = routed.params["part_number"]
         try:
             number = int(raw)
@@ -172,6 +205,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/files/uploads/{upload_id}/complete")
     def complete(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can complete file uploads.")
         with store.lock:
             upload = upload_of(routed)
             numbers = sorted(upload.parts)
@@ -188,6 +222,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
                     f"Upload has {len(numbers)}/{expected} parts and "
                     f"{received}/{upload.expected_size} bytes",
                 )
+            check_storage(received, "Storage quota exceeded")
             # Object storage refuses to assemble nothing, or a small non-final
             # part; the handler reports its failure as a 500.
             if not numbers or any(
@@ -204,29 +239,37 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/files/uploads/{upload_id}")
     def abort(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can abort file uploads.")
         with store.lock:
             del store.uploads[upload_of(routed).upload_id]
         return no_content()
 
     @router.add("PUT", "/files/upload/{path*}")
     def upload_file(routed: Routed) -> HttpResponse:
-        # crates/hot_api/src/handlers/files.rs, upload_file: the path is checked
-        # only when the storage writes it, a refusal surfacing as a 500.
+        ctx.require_api_key(routed, "Only API keys can upload files.")
+        # crates/hot_api/src/handlers/files.rs, upload_file: the plan's limits,
+        # then the path, checked only when the storage writes it, a refusal
+        # surfacing as a 500.
+        content = routed.request.body
+        check_file_size(len(content), "File size")
+        check_storage(len(content), "Storage quota exceeded")
         try:
             path = normalize_file_path(routed.params["path"])
         except ValueError as refused:
             raise ApiError(
                 500, "internal_server_error", f"Failed to write file: {refused}"
             ) from None
-        return item(write(path, routed.request.body, None))
+        return item(write(path, content, None))
 
     @router.add("GET", "/files/{file_id}")
     def get_file(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read files.")
         with store.lock:
             return item(dict(file_of(routed)))
 
     @router.add("DELETE", "/files/{file_id}")
     def delete_file(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can delete files.")
         with store.lock:
             file_id = file_of(routed)["file_id"]
             del store.files[file_id]
@@ -238,14 +281,9 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         # crates/hot_api/src/handlers/blobs.rs: the raw bytes with the blob's
         # content type (octet-stream when it has none), as an attachment; any
         # unknown reference is 404 `Blob`.
-        blob_id = routed.params["blob_ref_id"].lower()
-        token = routed.request.headers.get("authorization", "")[len("Bearer ") :].strip()
+        ctx.require_api_key(routed, "Only API keys can download blobs.")
+        blob_id = routed.params["blob_ref_id"]
         with store.lock:
-            # Sessions and service keys hold tokens the emulator issued; only the
-            # environment's API key may download (crates/hot_api/src/handlers/mod.rs:
-            # require_api_key answers 403 `forbidden`).
-            if token in store.tokens:
-                raise ApiError(403, "forbidden", "Only API keys can download blobs.")
             blob = store.blobs.get(blob_id)
         if blob is None:
             raise ApiError.not_found("Blob")
@@ -258,6 +296,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/files/{file_id}/download")
     def download(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can download files.")
         with store.lock:
             record = file_of(routed)
             content = store.file_content[record["file_id"]]

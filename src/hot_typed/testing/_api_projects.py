@@ -27,7 +27,6 @@ from ._values import (
     no_content,
     page,
     timestamp,
-    uuid_param,
 )
 
 __all__ = ["add_project_routes"]
@@ -63,6 +62,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/projects")
     def list_projects(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list projects.")
         with store.lock:
             projects = [dict(p) for p in store.projects.values()]
         return page(projects, routed.query)
@@ -73,6 +73,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         # stored; a name the environment has already answers that project
         # (Project::insert_or_get_project).
         name = routed.body(ProjectCreate)["name"]
+        ctx.require_api_key(routed, "Only API keys can create projects.")
         with store.lock:
             existing = next((p for p in store.projects.values() if p["name"] == name), None)
             if existing is not None:
@@ -91,11 +92,13 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/projects/{project}")
     def get_project(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read projects.")
         return item(dict(store.project(routed.params["project"])))
 
     @router.add("PATCH", "/projects/{project}")
     def update_project(routed: Routed) -> HttpResponse:
         name = routed.body(ProjectUpdate)["name"]
+        ctx.require_api_key(routed, "Only API keys can update projects.")
         with store.lock:
             project = store.project(routed.params["project"])
             project.update(name=name, updated_at=timestamp())
@@ -103,6 +106,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/projects/{project}")
     def delete_project(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can delete projects.")
         with store.lock:
             project_id = store.project(routed.params["project"])["project_id"]
             del store.projects[project_id]
@@ -120,20 +124,24 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/projects/{project}/activate")
     def activate(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can activate projects.")
         return set_active(routed, True)
 
     @router.add("POST", "/projects/{project}/deactivate")
     def deactivate(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can deactivate projects.")
         return set_active(routed, False)
 
     @router.add("GET", "/projects/{project}/event-handlers")
     def event_handlers(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list event handlers.")
         # Emulated handlers are Python functions, not part of any build.
         store.project(routed.params["project"])
         return page([], routed.query)
 
     @router.add("GET", "/projects/{project}/schedules")
     def schedules(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list schedules.")
         store.project(routed.params["project"])
         return page([], routed.query)
 
@@ -141,7 +149,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     def build_of(routed: Routed) -> JSON:
         project = store.project(routed.params["project"])
-        build = store.builds.get(uuid_param(routed.params["build_id"]))
+        build = store.builds.get(routed.params["build_id"])
         if build is None or build["project_id"] != project["project_id"]:
             raise ApiError.not_found("Build")
         return build
@@ -152,6 +160,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/builds")
     def list_builds(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list builds.")
         with store.lock:
             builds = [
                 {**b, "project_name": store.projects[b["project_id"]]["name"]}
@@ -161,12 +170,14 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/projects/{project}/builds")
     def list_project_builds(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list builds.")
         with store.lock:
             project = store.project(routed.params["project"])
             return page([dict(b) for b in builds_of(project["project_id"])], routed.query)
 
     @router.add("POST", "/projects/{project}/builds")
     def upload_build(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can upload builds.")
         # crates/hot_api/src/handlers/builds.rs, upload_build: `file` and `hash`
         # are required (any hash, "" included), `build_id` must be a UUID; an id
         # already uploaded to this project answers that upload again (200), one
@@ -225,25 +236,30 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/projects/{project}/builds/deployed")
     def deployed(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read builds.")
         return current(routed, "deployed")
 
     @router.add("GET", "/projects/{project}/builds/live")
     def live(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read builds.")
         return current(routed, "active")
 
     @router.add("GET", "/projects/{project}/builds/{build_id}")
     def get_build(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can read builds.")
         with store.lock:
             return item(dict(build_of(routed)))
 
     @router.add("GET", "/projects/{project}/builds/{build_id}/download")
     def download_build(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can download builds.")
         with store.lock:
             archive = store.build_archives[build_of(routed)["build_id"]]
         return HttpResponse(200, archive, {"Content-Type": "application/octet-stream"})
 
     @router.add("POST", "/projects/{project}/builds/{build_id}/deploy")
     def deploy(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can deploy builds.")
         with store.lock:
             build = build_of(routed)
             others = builds_of(build["project_id"])
@@ -263,6 +279,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/projects/{project}/context")
     def list_context(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can list context variables.")
         with store.lock:
             _, found = variables(routed)
             return page([dict(v) for v in found.values()], routed.query)
@@ -272,6 +289,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         # crates/hot_api/src/handlers/context.rs checks nothing beyond the
         # struct's types: any key, "" included, is stored.
         body = routed.body(ContextVariableCreate)
+        ctx.require_api_key(routed, "Only API keys can create context variables.")
         key = body["key"]
         with store.lock:
             project_id, found = variables(routed)
@@ -296,6 +314,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("PUT", "/projects/{project}/context/{key}")
     def update_context(routed: Routed) -> HttpResponse:
         body = routed.body(ContextVariableUpdate)
+        ctx.require_api_key(routed, "Only API keys can update context variables.")
         key = routed.params["key"]
         with store.lock:
             project_id, found = variables(routed)
@@ -309,6 +328,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("DELETE", "/projects/{project}/context/{key}")
     def delete_context(routed: Routed) -> HttpResponse:
+        ctx.require_api_key(routed, "Only API keys can delete context variables.")
         key = routed.params["key"]
         with store.lock:
             project_id, found = variables(routed)

@@ -3,19 +3,30 @@ and the faults of one emulator."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
+from .._models.permissions import grants
 from ._faults import Faults
 from ._handlers import Handlers
-from ._http import HttpResponse
+from ._http import HttpRequest, HttpResponse
 from ._routing import Routed
 from ._sse import SseSettings, Subscription, sse_response
 from ._store import SseEvent, Store
+from ._values import ApiError
 
-__all__ = ["EmulatorConfig", "ServerContext"]
+__all__ = ["ALL_PERMISSIONS", "EmulatorConfig", "ServerContext"]
 
 MIB = 1024 * 1024
+
+# crates/hot/src/db/features.rs `keys::MAX_FILE_UPLOAD_BYTES`.
+#: The largest file the server takes whatever the plan.
+MAX_FILE_UPLOAD_BYTES = 50 * 1024 * MIB
+
+#: Every action on every resource: what an API key holds unless told otherwise.
+ALL_PERMISSIONS: Mapping[str, Sequence[str]] = MappingProxyType({"*:*": ("*",)})
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,19 @@ class EmulatorConfig:
     - `keepalive_interval`: seconds of quiet before a `: keepalive` comment.
     - `part_size`: the part size multipart uploads are told to use.
     - `min_part_size`: the smallest non-final part accepted (S3's 5 MiB).
+    - `api_key_permissions`: what the API key holds (the server's permission
+      map; every action on everything by default). Sessions and service keys
+      asking for more are refused, as the server refuses them; events,
+      streams and tasks answer 403 to a credential without the permission
+      the server checks there.
+    - `features`: the org's plan features, as the server's plan JSON names
+      them (crates/hot/src/db/features.rs); None is an org without a plan
+      (self-hosted, local development), for which everything is enabled. Of
+      a map, the emulator reads `service_keys` (a bool), `custom_domains`
+      (how many; -1 for no limit), `storage_bytes` (all files together; -1
+      for no limit) and `file_upload_max_bytes` (one file; -1 for the
+      server's 50 GiB), missing keys being the server's cloud defaults
+      (false, 0, 0 and 100 MiB).
     """
 
     api_key: str | None = None
@@ -36,6 +60,38 @@ class EmulatorConfig:
     keepalive_interval: float = 15.0
     part_size: int = 64 * MIB
     min_part_size: int = 5 * MIB
+    api_key_permissions: Mapping[str, Sequence[str]] = field(
+        default_factory=lambda: ALL_PERMISSIONS
+    )
+    features: Mapping[str, Any] | None = None
+
+    def _number(self, key: str, cloud_default: int) -> int:
+        value = (self.features or {}).get(key, cloud_default)
+        return value if isinstance(value, int) and not isinstance(value, bool) else cloud_default
+
+    @property
+    def storage_limit(self) -> int:
+        """How many bytes all files may take together; -1 for no limit
+        (`Features::storage_bytes`)."""
+        return -1 if self.features is None else self._number("storage_bytes", 0)
+
+    @property
+    def file_size_limit(self) -> int:
+        """How large one file may be (`Features::file_upload_max_bytes`: a
+        plan's -1, or no plan, is the server's 50 GiB ceiling)."""
+        limit = -1 if self.features is None else self._number("file_upload_max_bytes", 100 * MIB)
+        return MAX_FILE_UPLOAD_BYTES if limit < 0 else limit
+
+    @property
+    def service_keys_enabled(self) -> bool:
+        """Whether the plan allows service keys (`Features::has_service_keys`)."""
+        return self.features is None or self.features.get("service_keys") is True
+
+    @property
+    def custom_domain_limit(self) -> int:
+        """How many custom domains the plan allows: -1 for no limit, 0 for none
+        (`Features::max_custom_domains`)."""
+        return -1 if self.features is None else self._number("custom_domains", 0)
 
     def __post_init__(self) -> None:
         if self.stream_time_limit <= 0 or self.keepalive_interval <= 0:
@@ -61,11 +117,39 @@ class ServerContext:
         settings = SseSettings(
             time_limit=self.config.stream_time_limit,
             keepalive=self.config.keepalive_interval,
-            drop_after=self.faults.take_drop(
-                routed.request.method, api_path(routed.request.path)
-            ),
+            drop_after=self.faults.take_drop(routed.request.method, api_path(routed.request.path)),
         )
         return sse_response(self.store, subscription, settings, on_limit)
+
+    def _owner(self, request: HttpRequest) -> str | None:
+        """The session or service key whose token `request` carries, None for
+        the API key's."""
+        token = request.headers.get("authorization", "")[len("Bearer ") :].strip()
+        with self.store.lock:
+            return self.store.tokens.get(token)
+
+    def require_api_key(self, routed: Routed, message: str) -> None:
+        """crates/hot_api/src/handlers/mod.rs `require_api_key`: 403
+        `forbidden` with `message` to a session or a service key."""
+        if self._owner(routed.request) is not None:
+            raise ApiError(403, "forbidden", message)
+
+    def held_by(self, request: HttpRequest) -> Mapping[str, Sequence[str]]:
+        """The permissions of the credential `request` carries: a session's or a
+        service key's the emulator issued, else the API key's."""
+        with self.store.lock:
+            owner = self._owner(request)
+            if owner is None:
+                return self.config.api_key_permissions
+            record = self.store.sessions.get(owner) or self.store.service_keys.get(owner)
+            return {} if record is None else record["permissions"]
+
+    def require(self, routed: Routed, resource: str, action: str, message: str) -> None:
+        """crates/hot_api/src/handlers/mod.rs `require_permission`: 403
+        `forbidden` with `message` unless the request's credential holds
+        `action` on `resource`."""
+        if not grants(self.held_by(routed.request), resource, action):
+            raise ApiError(403, "forbidden", message)
 
 
 def api_path(path: str) -> str:

@@ -15,7 +15,7 @@ from .._models.blobs import BlobRef
 from ._agent import Answer, agent_handler
 from ._api_webhooks import WebhookAuth
 from ._app import Application
-from ._context import MIB, EmulatorConfig, ServerContext
+from ._context import ALL_PERMISSIONS, MIB, EmulatorConfig, ServerContext
 from ._faults import Faults
 from ._handlers import Handler, Handlers, Retry, TaskControl
 from ._http import HttpRequest, LoopbackServer
@@ -56,6 +56,12 @@ class HotEmulator:
     `stream_time_limit` and `keepalive_interval` are in seconds (the server's
     5 minutes and 15 s by default); `part_size` is the multipart upload part
     size announced and `min_part_size` the smallest non-final part accepted.
+    `api_key_permissions` is what the API key holds (everything by default):
+    a session or service key asking for more is refused with the server's 403
+    `permission_escalation`. `features` is the org's plan (None, the default:
+    no plan, everything enabled); `{"service_keys": False}` or
+    `{"custom_domains": 1}` make the server's plan gates answer (403
+    `plan_required`, `domain_limit_reached`).
     """
 
     def __init__(
@@ -67,6 +73,8 @@ class HotEmulator:
         keepalive_interval: float = 15.0,
         part_size: int = 64 * MIB,
         min_part_size: int = 5 * MIB,
+        api_key_permissions: Mapping[str, Sequence[str]] = ALL_PERMISSIONS,
+        features: Mapping[str, Any] | None = None,
     ) -> None:
         self.config: EmulatorConfig = EmulatorConfig(
             api_key=api_key,
@@ -74,6 +82,8 @@ class HotEmulator:
             keepalive_interval=keepalive_interval,
             part_size=part_size,
             min_part_size=min_part_size,
+            api_key_permissions=api_key_permissions,
+            features=features,
         )
         self.faults: Faults = Faults()
         self._store = Store()

@@ -3,7 +3,9 @@
 Patterns are slash-separated; `{name}` matches one decoded segment and a final
 `{name*}` the rest of the path (each segment decoded, joined with `/`). Routes
 are tried in the order they were added, so literal paths (`/runs/stats`) go
-before the patterns they would also match (`/runs/{run_id}`).
+before the patterns they would also match (`/runs/{run_id}`). Parameters are
+named as the server's routes name them: those it reads as UUIDs
+(`UUID_PATH_PARAMS`) reach the endpoint in their stored form.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, get_args
+from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core.core_schema import ErrorType
 
 from .._models._json import is_json_object
+from .._path_ids import UUID_PATH_PARAMS, uuid_problem
 from ._http import HttpRequest, HttpResponse
 from ._values import ApiError
 
@@ -82,6 +86,23 @@ class Routed:
 _SHAPE_ERRORS = frozenset(get_args(ErrorType)) - {"value_error", "assertion_error"}
 
 
+def _stored(name: str, value: str) -> str:
+    """Path parameter `name` as the handler reads it: a UUID one lowercase and
+    hyphenated, or axum's rejection of it."""
+    if name not in UUID_PATH_PARAMS:
+        return value
+    problem = uuid_problem(value)
+    if problem is not None:
+        # axum 0.8 extract/path: a `Path` that does not deserialize is a plain
+        # 400 naming the route's parameter; uuid's serde error says why.
+        raise ApiError.rejection(
+            400,
+            f"Invalid URL: Cannot parse `{name}` with value `{value}`: "
+            f"UUID parsing failed: {problem}",
+        )
+    return str(UUID(value))
+
+
 def _is_shape_error(kind: str) -> bool:
     return kind in _SHAPE_ERRORS
 
@@ -137,8 +158,9 @@ class Router:
     def resolve(self, method: str, segments: list[str]) -> tuple[Endpoint, dict[str, str]]:
         """The endpoint for `method` on the decoded path `segments` (after `v1`).
 
-        Raises `ApiError` 404 for an unknown path and 405 for a known path
-        with another method.
+        Raises `ApiError` 404 for an unknown path, 405 for a known path with
+        another method and axum's plain-text 400 for a UUID parameter that is
+        not one.
         """
         known_path = False
         for route in self._routes:
@@ -146,7 +168,9 @@ class Router:
             if params is None:
                 continue
             if route.method == method or (method == "HEAD" and route.method == "GET"):
-                return route.endpoint, params
+                return route.endpoint, {
+                    name: _stored(name, value) for name, value in params.items()
+                }
             known_path = True
         if known_path:
             raise ApiError(405, "method_not_allowed", f"Method {method} not allowed")

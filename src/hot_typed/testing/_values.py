@@ -30,7 +30,6 @@ __all__ = [
     "page",
     "timestamp_nanos",
     "timestamp",
-    "uuid_param",
 ]
 
 JSON = dict[str, Any]
@@ -107,19 +106,10 @@ class ApiError(Exception):
         return cls(400, "bad_request", message)
 
 
-def uuid_param(value: str) -> str:
-    """A path parameter the server types as a UUID, in its stored form; axum's
-    plain-text 400 for one that is not a UUID (its `Path<Uuid>` extractor)."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError as error:
-        raise ApiError.rejection(400, f"Invalid URL: UUID parsing failed: {error}") from None
-
-
 def found(records: Mapping[str, V], record_id: str, resource: str) -> V:
-    """The record stored under the UUID `record_id` (in any of its spellings), or
-    the API's 404 naming `resource`."""
-    record = records.get(uuid_param(record_id))
+    """The record stored under `record_id` (a UUID path parameter, in its stored
+    form: see `Router`), or the API's 404 naming `resource`."""
+    record = records.get(record_id)
     if record is None:
         raise ApiError.not_found(resource)
     return record
