@@ -548,3 +548,68 @@ async def test_a_connection_that_brought_news_is_followed_by_the_shortest_backof
         await wait_run(mode, FIRST, *first, *cuts, last, max_attempts=0)
 
     assert time.monotonic() - started < 4.0
+
+
+@pytest.fixture
+def backoff_bounds(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The bound each reconnect's full-jitter backoff is drawn under, in order; every
+    draw is 0, so no test waits."""
+    bounds: list[float] = []
+
+    def draw(low: float, high: float) -> float:
+        bounds.append(high)
+        return low
+
+    monkeypatch.setattr("hot_typed._retry.random.uniform", draw)
+    return bounds
+
+
+async def test_a_connection_that_only_replays_what_a_waiter_saw_lets_the_backoff_grow(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    # The retried run's stream replays the same newest attempt on every
+    # connection: after the one that brought it, nothing is news, so the
+    # backoff bound doubles per quiet connection after the first.
+    retried = [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))]
+    replay: Script = [frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)), DROP]
+    await wait_run(
+        mode, FIRST, [*retried, DROP], *[replay] * 5, retried_twice("succeeded"), max_attempts=0
+    )
+
+    assert backoff_bounds == [0.25, 0.25, 0.25, 0.5, 1.0, 2.0]
+
+
+async def test_each_kind_of_news_on_a_run_stream_keeps_the_backoff_at_its_shortest(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    # Each cut connection brings one new thing: another run's start, another
+    # run's end, a chunk. A follow that missed any of them as news would let
+    # the bound grow from the third such connection on.
+    others = [uuid4() for _ in range(4)]
+    chunk = {
+        "type": "stream:data",
+        "run_id": str(others[0]),
+        "data_type": "ai:delta",
+        "payload": {"text": "x"},
+    }
+    news: list[bytes] = [
+        *[frame("run:start", attempt(run_id)) for run_id in others],
+        *[frame("run:stop", attempt(run_id, status="succeeded")) for run_id in others],
+        *[event({**chunk, "stream_data_id": str(uuid4())}) for _ in others],
+    ]
+    done = [
+        frame("run:start", attempt(FIRST, event_id=EVENT)),
+        frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
+    ]
+    cuts: list[Script] = [[item, DROP] for item in news]
+    with SseScript(*cuts, done) as server:
+        client = make_client(server, mode)
+        try:
+            finished = await resolve(
+                client.streams.wait_for_run_result(STREAM, EVENT, max_attempts=0)
+            )
+        finally:
+            await close(client)
+
+    assert finished.run_id == FIRST
+    assert backoff_bounds == [0.25] * len(news)
