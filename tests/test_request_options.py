@@ -25,6 +25,8 @@ from hot_typed import (
 )
 from hot_typed.testing import HotEmulator
 from hot_typed.testing._http import HttpRequest
+from tests import payloads as p
+from tests.exchange import exchange
 
 Client = HotClient | AsyncHotClient
 KINDS = ["sync", "async"]
@@ -411,3 +413,33 @@ def test_the_token_is_readable_and_kept_out_of_reprs(
     assert "hot_secret_token" not in repr(hot.with_options(timeout=1.0))
     with pytest.raises(AttributeError):
         hot.token = "other"  # type: ignore[misc]
+
+
+def _finished_run_stream() -> httpx.Response:
+    frame = json.dumps({"type": "run:update", "run": p.run(status="succeeded")})
+    return httpx.Response(
+        200,
+        content=f"event: run:update\ndata: {frame}\n\n".encode(),
+        headers={"content-type": "text/event-stream"},
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("client_timeout", [None, 1.0])
+def test_a_waits_time_left_caps_each_of_the_clients_timeouts_on_its_connection(
+    kind: str, client_timeout: float | None
+) -> None:
+    # A phase the client leaves unbounded takes the time left; a shorter one stays.
+    _, requests = exchange(
+        kind,
+        lambda hot: hot.runs.wait(p.uid(), timeout=5.0),
+        _finished_run_stream(),
+        timeout=httpx.Timeout(client_timeout),
+    )
+    phases = requests[0].extensions["timeout"]
+    assert set(phases) == {"connect", "read", "write", "pool"}
+    for seconds in phases.values():
+        if client_timeout is None:
+            assert 4.0 < seconds <= 5.0
+        else:
+            assert seconds == client_timeout
