@@ -634,3 +634,53 @@ async def test_each_kind_of_news_on_a_run_stream_keeps_the_backoff_at_its_shorte
 
     assert finished.run_id == FIRST
     assert backoff_bounds == [0.25] * len(news)
+
+
+async def test_a_stream_the_server_closed_after_news_restarts_the_backoff_from_its_shortest(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    # The clean close reconnects at once; the cut after it is the first quiet one.
+    running = [update(attempt(FIRST))]
+    await wait_run(
+        mode, FIRST, running, DROP, [update(attempt(FIRST, status="succeeded"))], max_attempts=1
+    )
+
+    assert backoff_bounds == [0.25]
+
+
+async def test_a_503_that_says_when_to_come_back_is_waited_out_instead_of_a_backoff(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    busy = HttpResponse.json(
+        {"error": {"code": "unavailable", "message": "busy"}}, 503, {"retry-after-ms": "1"}
+    )
+    finished, _ = await wait_run(mode, FIRST, busy, [update(attempt(FIRST, status="succeeded"))])
+
+    assert finished.status is RunStatus.SUCCEEDED
+    assert backoff_bounds == []
+
+
+async def test_a_waiter_giving_up_reports_how_long_it_went_unanswered(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The backoff drawn at its bound: the one wait between the two cuts is 0.25 s.
+    def ceiling(low: float, high: float) -> float:
+        return high
+
+    monkeypatch.setattr("hot_typed._retry.random.uniform", ceiling)
+    with pytest.raises(HotStreamError) as error:
+        await wait_run(mode, FIRST, DROP, DROP, max_attempts=1)
+
+    span = re.search(r"no answer, over (\d+\.\d) s", str(error.value))
+    assert span is not None
+    assert 0.2 <= float(span.group(1)) < 5.0
+
+
+async def test_a_wait_whose_time_ran_out_while_reading_names_that_as_the_cause(
+    mode: str,
+) -> None:
+    with pytest.raises(HotTimeoutError) as error:
+        await wait_run(mode, FIRST, [update(attempt(FIRST)), Pause(5)], timeout=0.3)
+
+    assert str(error.value) == f"wait for run {FIRST}: not finished within the timeout of 0.3 s"
+    assert isinstance(error.value.__cause__, HotTimeoutError)
