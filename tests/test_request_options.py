@@ -18,6 +18,7 @@ from hot_typed import (
     AsyncEventStream,
     AsyncHotClient,
     EventStream,
+    HotApiError,
     HotClient,
     HotTimeoutError,
     RateLimitError,
@@ -443,3 +444,33 @@ def test_a_waits_time_left_caps_each_of_the_clients_timeouts_on_its_connection(
             assert 4.0 < seconds <= 5.0
         else:
             assert seconds == client_timeout
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_call_without_its_own_timeout_goes_with_the_clients(kind: str) -> None:
+    _, requests = exchange(
+        kind,
+        lambda hot: hot.env.get(),
+        httpx.Response(200, json=p.item(p.environment())),
+        timeout=httpx.Timeout(7.0, connect=3.0),
+    )
+    assert requests[0].extensions["timeout"] == {
+        "connect": 3.0,
+        "read": 7.0,
+        "write": 7.0,
+        "pool": 7.0,
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_redirect_is_not_followed(kind: str) -> None:
+    # Following one would send the token and the body to wherever it points.
+    moved = httpx.Response(302, headers={"Location": "https://elsewhere.test/v1/env"})
+    with pytest.raises(HotApiError) as error:
+        exchange(
+            kind,
+            lambda hot: hot.env.get(),
+            moved,
+            httpx.Response(200, json=p.item(p.environment())),
+        )
+    assert error.value.status_code == 302
