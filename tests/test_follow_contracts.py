@@ -684,3 +684,14 @@ async def test_a_wait_whose_time_ran_out_while_reading_names_that_as_the_cause(
 
     assert str(error.value) == f"wait for run {FIRST}: not finished within the timeout of 0.3 s"
     assert isinstance(error.value.__cause__, HotTimeoutError)
+
+
+async def test_a_snapshot_seen_before_is_no_news_so_the_backoff_grows(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    same: Script = [update(attempt(FIRST)), DROP]
+    await wait_run(
+        mode, FIRST, *[same] * 4, [update(attempt(FIRST, status="succeeded"))], max_attempts=0
+    )
+
+    assert backoff_bounds == [0.25, 0.25, 0.5, 1.0]
