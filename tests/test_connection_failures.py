@@ -47,6 +47,10 @@ def test_a_failed_connection_names_the_request_the_failure_and_what_is_unknown(
     assert isinstance(error, ht.HotConnectionError | ht.HotTimeoutError)
     assert str(error) == message
     assert error.request_sent is sent
+    # The request that got no answer comes with the error, as sent.
+    assert error.request is not None
+    method, url = message.split(" ")[:2]
+    assert (error.request.method, str(error.request.url)) == (method, url)
 
 
 @pytest.mark.parametrize("kind", KINDS)

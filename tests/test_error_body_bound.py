@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -95,5 +96,23 @@ def test_the_api_error_envelope_is_still_read_whole(kind: str, operation: str) -
         with_client(kind, server.base_url, OPERATIONS[operation])
 
     assert error.value.code == "not_found"
+    assert error.value.message == "Run not found"
+    assert error.value.body == envelope
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_a_gzip_compressed_error_envelope_is_decoded(kind: str, operation: str) -> None:
+    envelope = {"error": {"code": "not_found", "message": "Run not found", "request_id": "r-2"}}
+    packed = HttpResponse(
+        404,
+        gzip.compress(json.dumps(envelope).encode()),
+        {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    with (
+        LoopbackServer(lambda request: packed) as server,
+        pytest.raises(NotFoundError) as error,
+    ):
+        with_client(kind, server.base_url, OPERATIONS[operation])
+
     assert error.value.message == "Run not found"
     assert error.value.body == envelope

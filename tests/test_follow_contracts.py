@@ -277,6 +277,26 @@ async def test_a_retry_that_failed_with_another_retry_scheduled_is_not_the_end(
     assert (last.run.run_id, last.run.status) == (THIRD, RunStatus.SUCCEEDED)
 
 
+async def test_an_attempt_stopped_pending_retry_is_followed_by_its_retry(mode: str) -> None:
+    # The handler failed with `retry`: its run:stop says pending_retry before the
+    # scheduler's copy of the event starts the next attempt.
+    events, _ = await publish(
+        mode,
+        [
+            PUBLISHED,
+            frame("run:start", attempt(FIRST, event_id=EVENT)),
+            frame(
+                "run:stop",
+                attempt(FIRST, status="pending_retry", event_id=EVENT, retry_attempt=1),
+            ),
+            frame("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),
+            frame("run:stop", attempt(SECOND, status="succeeded", origin=FIRST, retry_attempt=1)),
+        ],
+    )
+
+    assert (events[-1].run.run_id, events[-1].run.status) == (SECOND, RunStatus.SUCCEEDED)
+
+
 async def test_a_failed_attempt_whose_origin_is_not_on_the_stream_is_final(mode: str) -> None:
     # The origin's own attempt number is unknown: the failure is taken as final.
     events, _ = await publish(
@@ -454,7 +474,8 @@ async def test_publishing_then_resubscribing_asks_for_an_event_stream_without_a_
         ("GET", f"/v1/streams/{STREAM}/subscribe"),
     ]
     for request in server.requests:
-        assert request.query == {}
+        # The target itself: a parameter sent empty (`?project=`) parses as no query.
+        assert "?" not in request.target
         assert request.headers["accept"] == "text/event-stream"
 
 
@@ -523,3 +544,129 @@ async def test_a_connection_that_brought_news_is_followed_by_the_shortest_backof
         await wait_run(mode, FIRST, *first, *cuts, last, max_attempts=0)
 
     assert time.monotonic() - started < 4.0
+
+
+@pytest.fixture
+def backoff_bounds(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The bound each reconnect's full-jitter backoff is drawn under, in order; every
+    draw is 0, so no test waits."""
+    bounds: list[float] = []
+
+    def draw(low: float, high: float) -> float:
+        bounds.append(high)
+        return low
+
+    monkeypatch.setattr("hot_typed._retry.random.uniform", draw)
+    return bounds
+
+
+async def test_a_connection_that_only_replays_what_a_waiter_saw_lets_the_backoff_grow(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    # The retried run's stream replays the same newest attempt on every
+    # connection: after the one that brought it, nothing is news, so the
+    # backoff bound doubles per quiet connection after the first.
+    retried = [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))]
+    replay: Script = [frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)), DROP]
+    await wait_run(
+        mode, FIRST, [*retried, DROP], *[replay] * 5, retried_twice("succeeded"), max_attempts=0
+    )
+
+    assert backoff_bounds == [0.25, 0.25, 0.25, 0.5, 1.0, 2.0]
+
+
+async def test_each_kind_of_news_on_a_run_stream_keeps_the_backoff_at_its_shortest(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    # Each cut connection brings one new thing: another run's start, another
+    # run's end, a chunk. A follow that missed any of them as news would let
+    # the bound grow from the third such connection on.
+    others = [uuid4() for _ in range(4)]
+    chunk = {
+        "type": "stream:data",
+        "run_id": str(others[0]),
+        "data_type": "ai:delta",
+        "payload": {"text": "x"},
+    }
+    news: list[bytes] = [
+        *[frame("run:start", attempt(run_id)) for run_id in others],
+        *[frame("run:stop", attempt(run_id, status="succeeded")) for run_id in others],
+        *[event({**chunk, "stream_data_id": str(uuid4())}) for _ in others],
+    ]
+    done = [
+        frame("run:start", attempt(FIRST, event_id=EVENT)),
+        frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
+    ]
+    cuts: list[Script] = [[item, DROP] for item in news]
+    with SseScript(*cuts, done) as server:
+        client = make_client(server, mode)
+        try:
+            finished = await resolve(
+                client.streams.wait_for_run_result(STREAM, EVENT, max_attempts=0)
+            )
+        finally:
+            await close(client)
+
+    assert finished.run_id == FIRST
+    assert backoff_bounds == [0.25] * len(news)
+
+
+async def test_a_stream_the_server_closed_after_news_restarts_the_backoff_from_its_shortest(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    # The clean close reconnects at once; the cut after it is the first quiet one.
+    running = [update(attempt(FIRST))]
+    await wait_run(
+        mode, FIRST, running, DROP, [update(attempt(FIRST, status="succeeded"))], max_attempts=1
+    )
+
+    assert backoff_bounds == [0.25]
+
+
+async def test_a_503_that_says_when_to_come_back_is_waited_out_instead_of_a_backoff(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    busy = HttpResponse.json(
+        {"error": {"code": "unavailable", "message": "busy"}}, 503, {"retry-after-ms": "1"}
+    )
+    finished, _ = await wait_run(mode, FIRST, busy, [update(attempt(FIRST, status="succeeded"))])
+
+    assert finished.status is RunStatus.SUCCEEDED
+    assert backoff_bounds == []
+
+
+async def test_a_waiter_giving_up_reports_how_long_it_went_unanswered(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The backoff drawn at its bound: the one wait between the two cuts is 0.25 s.
+    def ceiling(low: float, high: float) -> float:
+        return high
+
+    monkeypatch.setattr("hot_typed._retry.random.uniform", ceiling)
+    with pytest.raises(HotStreamError) as error:
+        await wait_run(mode, FIRST, DROP, DROP, max_attempts=1)
+
+    span = re.search(r"no answer, over (\d+\.\d) s", str(error.value))
+    assert span is not None
+    assert 0.2 <= float(span.group(1)) < 5.0
+
+
+async def test_a_wait_whose_time_ran_out_while_reading_names_that_as_the_cause(
+    mode: str,
+) -> None:
+    with pytest.raises(HotTimeoutError) as error:
+        await wait_run(mode, FIRST, [update(attempt(FIRST)), Pause(5)], timeout=0.3)
+
+    assert str(error.value) == f"wait for run {FIRST}: not finished within the timeout of 0.3 s"
+    assert isinstance(error.value.__cause__, HotTimeoutError)
+
+
+async def test_a_snapshot_seen_before_is_no_news_so_the_backoff_grows(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    same: Script = [update(attempt(FIRST)), DROP]
+    await wait_run(
+        mode, FIRST, *[same] * 4, [update(attempt(FIRST, status="succeeded"))], max_attempts=0
+    )
+
+    assert backoff_bounds == [0.25, 0.25, 0.5, 1.0]

@@ -108,3 +108,60 @@ def test_stream_subscriptions_are_never_retried(kind: str, waits: list[float]) -
     with pytest.raises(ht.RateLimitError):
         exchange(kind, lambda c: c.streams.subscribe(p.uid()), _limited(retry_after=1), _ok())
     assert waits == []
+
+
+@pytest.fixture
+def jitter_at_its_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full jitter draws each backoff from [0, bound]: pin the draw to the bound so the
+    bound itself shows in the waits."""
+
+    def ceiling(low: float, high: float) -> float:
+        return high
+
+    monkeypatch.setattr("hot_typed._retry.random.uniform", ceiling)
+
+
+def _unavailable(headers: dict[str, str] | None = None) -> httpx.Response:
+    error = {"code": "service_unavailable", "message": "busy", "request_id": p.uid()}
+    return httpx.Response(503, json={"error": error}, headers=headers or {})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_backoff_bound_doubles_with_each_retry_up_to_its_cap(
+    kind: str, waits: list[float], jitter_at_its_ceiling: None
+) -> None:
+    answers = [_unavailable() for _ in range(7)]
+    _, sent = exchange(kind, lambda c: c.env.get(), *answers, _ok(), max_retries=7)
+    assert len(sent) == 8
+    assert waits == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_503_with_retry_after_is_retried_after_that_wait_not_a_backoff(
+    kind: str, waits: list[float], jitter_at_its_ceiling: None
+) -> None:
+    _, sent = exchange(
+        kind, lambda c: c.env.get(), _unavailable({"Retry-After": "3"}), _ok()
+    )
+    assert len(sent) == 2
+    assert waits == [3.0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_upload_part_answered_429_is_sent_again_after_its_retry_after(
+    kind: str, waits: list[float], jitter_at_its_ceiling: None
+) -> None:
+    stored, sent = exchange(
+        kind,
+        lambda c: c.files.upload_file("big.bin", b"abcdefgh", part_size=4, concurrency=1),
+        httpx.Response(201, json=p.item(p.initiate_upload())),
+        _limited(retry_after=3),
+        httpx.Response(200, json=p.item(p.upload_part(1))),
+        httpx.Response(200, json=p.item(p.upload_part(2))),
+        httpx.Response(200, json=p.item(p.file("big.bin"))),
+    )
+    assert isinstance(stored, ht.File)
+    parts = [r.content for r in sent if r.method == "PUT"]
+    assert parts == [b"abcd", b"abcd", b"efgh"]
+    # The transport does not retry a part itself: the one wait is the part's.
+    assert waits == [3.0]

@@ -18,6 +18,7 @@ from hot_typed import (
     AsyncEventStream,
     AsyncHotClient,
     EventStream,
+    HotApiError,
     HotClient,
     HotTimeoutError,
     RateLimitError,
@@ -25,6 +26,8 @@ from hot_typed import (
 )
 from hot_typed.testing import HotEmulator
 from hot_typed.testing._http import HttpRequest
+from tests import payloads as p
+from tests.exchange import exchange
 
 Client = HotClient | AsyncHotClient
 KINDS = ["sync", "async"]
@@ -411,3 +414,63 @@ def test_the_token_is_readable_and_kept_out_of_reprs(
     assert "hot_secret_token" not in repr(hot.with_options(timeout=1.0))
     with pytest.raises(AttributeError):
         hot.token = "other"  # type: ignore[misc]
+
+
+def _finished_run_stream() -> httpx.Response:
+    frame = json.dumps({"type": "run:update", "run": p.run(status="succeeded")})
+    return httpx.Response(
+        200,
+        content=f"event: run:update\ndata: {frame}\n\n".encode(),
+        headers={"content-type": "text/event-stream"},
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("client_timeout", [None, 1.0])
+def test_a_waits_time_left_caps_each_of_the_clients_timeouts_on_its_connection(
+    kind: str, client_timeout: float | None
+) -> None:
+    # A phase the client leaves unbounded takes the time left; a shorter one stays.
+    _, requests = exchange(
+        kind,
+        lambda hot: hot.runs.wait(p.uid(), timeout=5.0),
+        _finished_run_stream(),
+        timeout=httpx.Timeout(client_timeout),
+    )
+    phases = requests[0].extensions["timeout"]
+    assert set(phases) == {"connect", "read", "write", "pool"}
+    for seconds in phases.values():
+        if client_timeout is None:
+            assert 4.0 < seconds <= 5.0
+        else:
+            assert seconds == client_timeout
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_call_without_its_own_timeout_goes_with_the_clients(kind: str) -> None:
+    _, requests = exchange(
+        kind,
+        lambda hot: hot.env.get(),
+        httpx.Response(200, json=p.item(p.environment())),
+        timeout=httpx.Timeout(7.0, connect=3.0),
+    )
+    assert requests[0].extensions["timeout"] == {
+        "connect": 3.0,
+        "read": 7.0,
+        "write": 7.0,
+        "pool": 7.0,
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_redirect_is_not_followed(kind: str) -> None:
+    # Following one would send the token and the body to wherever it points.
+    moved = httpx.Response(302, headers={"Location": "https://elsewhere.test/v1/env"})
+    with pytest.raises(HotApiError) as error:
+        exchange(
+            kind,
+            lambda hot: hot.env.get(),
+            moved,
+            httpx.Response(200, json=p.item(p.environment())),
+        )
+    assert error.value.status_code == 302
