@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hot_typed import AsyncHotClient, HotClient, HotMcpError
+from hot_typed import AsyncHotClient, HotClient, HotMcpError, PermissionDeniedError
 from hot_typed.testing import HandlerEvent, HotEmulator, HttpResponse, RunContext
 
 from .sse_script import SseScript, close, make_client, resolve
@@ -234,3 +234,58 @@ def test_the_emulator_refuses_what_the_server_cannot_read_outside_json_rpc(
     )
     assert methodless.status_code == 422
     assert (notified.status_code, notified.content) == (202, b"")
+
+
+# crates/hot_api/src/handlers/mcp.rs: `resolve_mcp_context` wants `execute` on the
+# whole service (`mcp:<service>/*`, else the API's 403), then `handle_tools_call_streaming`
+# wants it on the tool called (`mcp:<service>/<tool>`, else JSON-RPC -32602).
+SERVICE_DENIED = "Credentials do not have MCP access. Required permission: mcp:<service>/* execute"
+TOOL_DENIED = "Credential does not have execute permission for tool 'demo_greet'"
+MCP_PERMISSIONS = [
+    pytest.param({"*:*": ["*"]}, None, id="everything"),
+    pytest.param({"mcp:greeter/*": ["execute"]}, None, id="the-service"),
+    pytest.param({"mcp:*": ["execute"]}, None, id="every-service"),
+    pytest.param({"mcp:greeter/*": ["read"]}, SERVICE_DENIED, id="service-read-only"),
+    pytest.param({"mcp:weather/*": ["execute"]}, SERVICE_DENIED, id="another-service"),
+    pytest.param({"mcp:greeter/demo_greet": ["execute"]}, SERVICE_DENIED, id="the-tool-only"),
+    pytest.param(
+        {"mcp:greeter/*": ["execute"], "mcp:greeter/demo_greet": ["read"]},
+        None,
+        id="service-covers-its-tools",
+    ),
+]
+
+
+@MODES
+@pytest.mark.parametrize(("held", "refusal"), MCP_PERMISSIONS)
+async def test_the_emulator_checks_mcp_permissions_as_the_server(
+    mode: str, held: dict[str, list[str]], refusal: str | None
+) -> None:
+    with HotEmulator(api_key_permissions=held) as emu:
+        emu.serve_tool("greeter", GREET, "::demo/greet", greet)
+        hot = client(emu, mode)
+        try:
+            if refusal is None:
+                result = await resolve(
+                    hot.mcp.call_tool("acme", "emulator", "greeter", "demo_greet", {"name": "Ada"})
+                )
+                assert result.structured_content == {"text": "Hello, Ada"}
+            else:
+                with pytest.raises(PermissionDeniedError) as denied:
+                    await resolve(hot.mcp.call_tool("acme", "emulator", "greeter", "demo_greet"))
+                assert (denied.value.code, denied.value.message) == ("forbidden", refusal)
+        finally:
+            await close(hot)
+
+
+@MODES
+async def test_a_tool_the_credential_may_not_execute_answers_json_rpc_invalid_params(
+    mode: str,
+) -> None:
+    # A key ending in `*` grants what starts with the rest (permission.rs
+    # `resource_matches`): `mcp:greeter/**` covers the service's own resource
+    # `mcp:greeter/*`, but no tool of it, so only the per-tool check refuses.
+    with HotEmulator(api_key_permissions={"mcp:greeter/**": ["execute"]}) as emu:
+        emu.serve_tool("greeter", GREET, "::demo/greet", greet)
+        error = await call_error(client(emu, mode), "demo_greet")
+    assert (error.code, error.message, error.result) == (-32602, TOOL_DENIED, None)

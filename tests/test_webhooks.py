@@ -18,6 +18,7 @@ from hot_typed import (
     HotClient,
     InternalServerError,
     NotFoundError,
+    PermissionDeniedError,
     WebhookResponse,
 )
 from hot_typed.testing import HotEmulator
@@ -176,3 +177,43 @@ async def test_a_required_auth_endpoint_learns_which_credential_called(
     async with client_like(hot, "hot_not_issued", emu) as stranger:
         with pytest.raises(AuthenticationError, match="Invalid credentials"):
             await call(stranger, HOOK, authenticated=True)
+
+
+# crates/hot_api/src/handlers/webhook.rs: a credential calling an endpoint that
+# requires auth needs `execute` on the endpoint, on its service's `/*` or on `webhook:*`.
+WEBHOOK_DENIED = "Credential does not have execute access to this webhook endpoint"
+WEBHOOK_PERMISSIONS = [
+    pytest.param({"*:*": ["*"]}, None, id="everything"),
+    pytest.param({"webhook:*": ["execute"]}, None, id="every-webhook"),
+    pytest.param({"webhook:slack/*": ["execute"]}, None, id="the-service"),
+    pytest.param({"webhook:slack/events": ["execute"]}, None, id="the-endpoint"),
+    pytest.param({"webhook:slack/events": ["read"]}, WEBHOOK_DENIED, id="endpoint-read-only"),
+    pytest.param({"webhook:slack/other": ["execute"]}, WEBHOOK_DENIED, id="another-endpoint"),
+    pytest.param({"webhook:forms/*": ["execute"]}, WEBHOOK_DENIED, id="another-service"),
+    pytest.param({"run:*": ["read"]}, WEBHOOK_DENIED, id="no-webhook-permission"),
+]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(("held", "refusal"), WEBHOOK_PERMISSIONS)
+async def test_the_emulator_checks_webhook_permissions_as_the_server(
+    mode: str, held: dict[str, list[str]], refusal: str | None
+) -> None:
+    with HotEmulator(api_key_permissions=held) as emulator:
+        emulator.on_webhook(HOOK, lambda event, ctx: "ok", auth="required")
+        open_hook = f"acme/dev/forms/signup/{TOKEN}"
+        emulator.on_webhook(open_hook, lambda event, ctx: "open")
+        hot = emulator.client(max_retries=0) if mode == "sync" else emulator.async_client()
+        async with client_like(hot, emulator.api_key, emulator) as caller:
+            # An endpoint without auth takes no credential, so no permission either.
+            assert (await call(caller, open_hook)).json() == "open"
+            if refusal is None:
+                assert (await call(caller, HOOK, authenticated=True)).json() == "ok"
+            else:
+                with pytest.raises(PermissionDeniedError) as denied:
+                    await call(caller, HOOK, authenticated=True)
+                assert (denied.value.code, denied.value.message) == ("forbidden", refusal)
+        if isinstance(hot, AsyncHotClient):
+            await hot.aclose()
+        else:
+            hot.close()

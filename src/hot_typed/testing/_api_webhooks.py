@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._models._json import is_json_object
+from .._models.permissions import grants
 from ._handlers import Handler
 from ._http import HttpRequest, HttpResponse
 from ._store import RUN_TERMINAL
@@ -89,12 +90,12 @@ class WebhookRoutes:
         # An unknown endpoint and a wrong token answer alike: no oracle for tokens.
         if found is None or found.token != token.lower():
             raise ApiError.not_found("Webhook endpoint")
-        auth = self._authenticate(request) if found.auth == "required" else None
         org, env, service, endpoint = key
+        auth = self._authenticate(request, service, endpoint) if found.auth == "required" else None
         value = _request_value(request, f"/webhook/{org}/{env}/{service}{endpoint}", auth)
         return self._run(found, value)
 
-    def _authenticate(self, request: HttpRequest) -> JSON:
+    def _authenticate(self, request: HttpRequest, service: str, endpoint: str) -> JSON:
         header = request.headers.get("authorization", "")
         token = header[len(_BEARER) :] if header.startswith(_BEARER) else ""
         if not token:
@@ -106,14 +107,24 @@ class WebhookRoutes:
         # crates/hot_api/src/handlers/request.rs `build_request_val`: `auth` names the
         # kind of credential, and a service key's id and name.
         expected = self._ctx.config.api_key
-        if expected is None or token == expected:
-            return {"type": "api-key"}
         store = self._ctx.store
         with store.lock:
             owner = store.tokens.get(token)
             key = store.service_keys.get(owner) if owner is not None else None
-        if owner is None:
+        if owner is None and expected is not None and token != expected:
             raise ApiError(401, "unauthorized", "Invalid credentials")
+        # crates/hot_api/src/handlers/webhook.rs: every kind of credential needs
+        # `execute` on the endpoint, on its service's `/*`, or on `webhook:*`.
+        held = self._ctx.held_by(request)
+        resources = (f"webhook:{service}{endpoint}", f"webhook:{service}/*", "webhook:*")
+        if not any(grants(held, resource, "execute") for resource in resources):
+            raise ApiError(
+                403,
+                "forbidden",
+                "Credential does not have execute access to this webhook endpoint",
+            )
+        if owner is None:
+            return {"type": "api-key"}
         if key is None:
             return {"type": "session"}
         named = {"name": key["name"]} if key.get("name") is not None else {}

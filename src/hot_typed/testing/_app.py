@@ -74,7 +74,7 @@ class Application:
         self._authenticate(request)
         # crates/hot_api/src/server.rs: MCP services at /mcp/{org}/{env}/{service}.
         if segments[:1] == ["mcp"] and len(segments) == 4 and request.method == "POST":
-            return self.mcp.answer(request, segments[3])
+            return self.mcp.answer(request, segments[3], self.ctx.held_by(request))
         if segments[:1] != ["v1"]:
             raise ApiError.not_found("Route")
         endpoint, params = self._router.resolve(request.method, segments[1:])

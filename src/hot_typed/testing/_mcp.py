@@ -11,21 +11,24 @@ the result (`structuredContent`, wrapped as `{"result": value}` when not an
 object; `isError` when the run failed).
 
 Refusals are the server's too: a body that is not a JSON-RPC request is axum's
-rejection, a wrong `jsonrpc` version -32600, an unknown method -32601, a
-`tools/call` without params or for an unknown tool -32602 (all HTTP 200), and
-params or arguments of the wrong shape the API's 400.
+rejection; a credential without `execute` on `mcp:<service>/*` the API's 403; a
+wrong `jsonrpc` version -32600, an unknown method -32601, a `tools/call` without
+params, for an unknown tool or for a tool the credential may not execute
+(`mcp:<service>/<tool>`) -32602 (all HTTP 200); params or arguments of the
+wrong shape the API's 400.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic import BaseModel
 
+from .._models.permissions import grants
 from ._handlers import CALL_EVENT_TYPE, Handlers
 from ._http import HttpRequest, HttpResponse
 from ._routing import Routed
@@ -96,9 +99,19 @@ class McpServices:
         with self._lock:
             self._services.setdefault(service, {})[tool["name"]] = _Tool(dict(tool), function)
 
-    def answer(self, request: HttpRequest, service: str) -> HttpResponse:
-        """The answer to one JSON-RPC request to `service`."""
+    def answer(
+        self, request: HttpRequest, service: str, held: Mapping[str, Sequence[str]]
+    ) -> HttpResponse:
+        """The answer to one JSON-RPC request to `service` from a credential
+        holding the permissions `held`."""
         message = Routed(request, {}).body(_JsonRpcRequest)
+        # mcp.rs resolve_mcp_context: the credential must execute the whole service.
+        if not grants(held, f"mcp:{service}/*", "execute"):
+            raise ApiError(
+                403,
+                "forbidden",
+                "Credentials do not have MCP access. Required permission: mcp:<service>/* execute",
+            )
         request_id = message.get("id")
         # crates/hot_api/src/handlers/mcp.rs mcp_handler_inner: the version is
         # checked first, notifications are accepted unanswered, then the method.
@@ -113,10 +126,17 @@ class McpServices:
             listed = [self._listed(tool) for tool in tools.values()]
             return self._json(_rpc(request_id, {"tools": listed}))
         if method == "tools/call":
-            return self._tools_call(request_id, message.get("params"), tools)
+            return self._tools_call(request_id, message.get("params"), tools, service, held)
         return self._error(request_id, _METHOD_NOT_FOUND, f"Method not found: {method}")
 
-    def _tools_call(self, request_id: Any, params: Any, tools: dict[str, _Tool]) -> HttpResponse:
+    def _tools_call(
+        self,
+        request_id: Any,
+        params: Any,
+        tools: dict[str, _Tool],
+        service: str,
+        held: Mapping[str, Sequence[str]],
+    ) -> HttpResponse:
         # mcp.rs handle_tools_call_streaming: no params is -32602; params serde
         # cannot read is the API's 400, as are arguments that are not an object
         # (checked once the tool is found); an unknown tool is -32602.
@@ -132,6 +152,10 @@ class McpServices:
         tool = tools.get(name)
         if tool is None:
             return self._error(request_id, _INVALID_PARAMS, f"Tool not found: {name}")
+        # mcp.rs handle_tools_call_streaming: then `execute` on the tool itself.
+        if not grants(held, f"mcp:{service}/{name}", "execute"):
+            message = f"Credential does not have execute permission for tool '{name}'"
+            return self._error(request_id, _INVALID_PARAMS, message)
         arguments = fields.get("arguments")
         if arguments is not None and _object(arguments) is None:
             shown = json.dumps(arguments, separators=(",", ":"))
