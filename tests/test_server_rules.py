@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -973,6 +974,23 @@ def test_emulator_refuses_a_session_past_the_api_keys_active_limit(
         "Revoke existing sessions first."
     )
     run(_typed("sessions.revoke", str(ids[0])), {})
+    run(_typed("sessions.create", body), {})
+
+
+def test_emulator_counts_only_unexpired_sessions_toward_the_limit(
+    emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot/src/db/session.rs count_active_by_api_key: revoked_at IS NULL AND
+    # expires_at > now, so sessions past their expiry free their places.
+    body: Any = _session({"run:*": ["read"]})
+    with emu.client() as client:
+        for _ in range(MAX_ACTIVE_SESSIONS - 1):
+            client.sessions.create(body)
+        client.sessions.create(_session({"run:*": ["read"]}, expires_in=1))
+    with pytest.raises(HotApiError) as caught:
+        run(_typed("sessions.create", body), {})
+    assert caught.value.code == "session_limit_exceeded"
+    time.sleep(1.1)
     run(_typed("sessions.create", body), {})
 
 
