@@ -986,7 +986,8 @@ def test_emulator_counts_only_unexpired_sessions_toward_the_limit(
     with emu.client() as client:
         for _ in range(MAX_ACTIVE_SESSIONS - 1):
             client.sessions.create(body)
-        client.sessions.create(_session({"run:*": ["read"]}, expires_in=1))
+        short: Any = _session({"run:*": ["read"]}, expires_in=1)
+        client.sessions.create(short)
     with pytest.raises(HotApiError) as caught:
         run(_typed("sessions.create", body), {})
     assert caught.value.code == "session_limit_exceeded"
@@ -1044,3 +1045,56 @@ def test_emulator_answers_a_session_on_an_api_key_route_as_the_server(
         "forbidden",
         message,
     )
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_emulator_shows_a_task_only_to_credentials_reading_its_stream(
+    emu: HotEmulator, mode: str
+) -> None:
+    # crates/hot_api/src/handlers/tasks.rs get_task_for_env: a task is read through
+    # its stream, so `read` on `stream:<its stream_id>` is what a credential needs.
+    tasks: list[str] = []
+
+    @emu.on_call("::app/f")
+    def start_a_task(event: Any, context: Any) -> None:
+        tasks.append(context.start_task("::app/job").task_id)
+
+    with emu.client() as client:
+        call: Any = _call({"fn": "::app/f", "args": []})
+        published = client.events.publish(call)
+        client.streams.wait_for_run_result(published.stream_id, published.event_id)
+        readers: list[Any] = [
+            _session({f"stream:{published.stream_id}": ["read"]}),
+            _session({f"stream:{uuid.uuid4()}": ["read"]}),
+        ]
+        own, other = (client.sessions.create(body) for body in readers)
+    for session, refused in ((own, False), (other, True)):
+        assert session.token is not None
+        secret = session.token.get_secret_value()
+        reader: Client = (
+            HotClient(secret, base_url=emu.base_url, max_retries=0)
+            if mode == "sync"
+            else AsyncHotClient(secret, base_url=emu.base_url, max_retries=0)
+        )
+        try:
+            if refused:
+                with pytest.raises(HotApiError) as caught:
+                    await _resolved(reader.tasks.get, tasks[0])
+                assert (caught.value.status_code, caught.value.message) == (
+                    403,
+                    "Credential does not have read access to this task's stream",
+                )
+            else:
+                task = await _resolved(reader.tasks.get, tasks[0])
+                assert str(task.task_id) == tasks[0]
+        finally:
+            if isinstance(reader, AsyncHotClient):
+                await reader.aclose()
+            else:
+                reader.close()
+
+
+async def _resolved(method: Any, *args: Any) -> Any:
+    """What `method(*args)` gives on either client: awaited when it is awaitable."""
+    result = method(*args)
+    return await result if inspect.isawaitable(result) else result
