@@ -284,13 +284,15 @@ async def test_an_attempt_stopped_pending_retry_is_followed_by_its_retry(mode: s
         mode,
         [
             PUBLISHED,
-            frame("run:start", attempt(FIRST, event_id=EVENT)),
-            frame(
+            run_event("run:start", attempt(FIRST, event_id=EVENT)),
+            run_event(
                 "run:stop",
                 attempt(FIRST, status="pending_retry", event_id=EVENT, retry_attempt=1),
             ),
-            frame("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),
-            frame("run:stop", attempt(SECOND, status="succeeded", origin=FIRST, retry_attempt=1)),
+            run_event("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),
+            run_event(
+                "run:stop", attempt(SECOND, status="succeeded", origin=FIRST, retry_attempt=1)
+            ),
         ],
     )
 
@@ -567,7 +569,7 @@ async def test_a_connection_that_only_replays_what_a_waiter_saw_lets_the_backoff
     # connection: after the one that brought it, nothing is news, so the
     # backoff bound doubles per quiet connection after the first.
     retried = [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))]
-    replay: Script = [frame("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)), DROP]
+    replay: Script = [run_event("run:start", attempt(THIRD, origin=SECOND, retry_attempt=2)), DROP]
     await wait_run(
         mode, FIRST, [*retried, DROP], *[replay] * 5, retried_twice("succeeded"), max_attempts=0
     )
@@ -589,13 +591,13 @@ async def test_each_kind_of_news_on_a_run_stream_keeps_the_backoff_at_its_shorte
         "payload": {"text": "x"},
     }
     news: list[bytes] = [
-        *[frame("run:start", attempt(run_id)) for run_id in others],
-        *[frame("run:stop", attempt(run_id, status="succeeded")) for run_id in others],
+        *[run_event("run:start", attempt(run_id)) for run_id in others],
+        *[run_event("run:stop", attempt(run_id, status="succeeded")) for run_id in others],
         *[event({**chunk, "stream_data_id": str(uuid4())}) for _ in others],
     ]
     done = [
-        frame("run:start", attempt(FIRST, event_id=EVENT)),
-        frame("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
+        run_event("run:start", attempt(FIRST, event_id=EVENT)),
+        run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
     ]
     cuts: list[Script] = [[item, DROP] for item in news]
     with SseScript(*cuts, done) as server:
