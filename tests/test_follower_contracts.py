@@ -1,5 +1,6 @@
-"""The arguments a follower refuses, and what it answers when asked for a result
-it does not have: the state machines' own contracts, without I/O."""
+"""The arguments a follower refuses, what it answers when asked for a result it does
+not have, when its deadline and attempt budget end a follow, and which run it follows:
+the state machines' own contracts, without I/O."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 import pytest
 from pydantic import TypeAdapter
 
@@ -156,3 +158,17 @@ def test_a_run_of_another_event_on_the_stream_does_not_end_the_follow() -> None:
     follower.receive(_run_event("run:stop", ours, status="succeeded", event_id=EVENT), 0.0)
     assert follower.done
     assert follower.result().run_id == ours
+
+
+def test_a_reconnect_due_exactly_at_the_deadline_ends_the_follow_with_a_timeout() -> None:
+    # A 429's retry_after is waited in full, with no jitter: due when the time runs out.
+    follower = RunStreamFollower(stream_id=STREAM, event_id=EVENT, timeout=3.0, finish=identity)
+    follower.connect(0.0)
+    busy = RateLimitError(
+        "too many streams",
+        response=httpx.Response(429, request=httpx.Request("GET", "http://hot.test/")),
+        retry_after=3.0,
+    )
+
+    with pytest.raises(HotTimeoutError, match=r"the next attempt was due in 3\.0 s"):
+        follower.ended(busy, 0.0)
