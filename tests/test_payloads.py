@@ -28,11 +28,14 @@ from hot_typed import (
 from hot_typed._wire import to_json_value
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
+from ._reliability import KINDS, with_client
+
 EVENT_ID = "0190d3a2-4b5c-7d8e-9f00-112233445501"
 RUN_ID = "0190d3a2-4b5c-7d8e-9f00-112233445502"
 TASK_ID = "0190d3a2-4b5c-7d8e-9f00-112233445503"
 ENV_ID = "6f1c2a8e-1d2b-4c3d-8e4f-5a6b7c8d9e0f"
 STREAM_ID = "0190d3a2-4b5c-7d8e-9f00-112233445504"
+PLAIN = {"a": [1, 2], "b": {"c": None}}
 META = {"request_id": "0190d3a2-4b5c-7d8e-9f00-112233445599", "timestamp": "2026-03-01T10:00:00Z"}
 
 
@@ -199,6 +202,18 @@ async def test_plain_json_is_sent_byte_for_byte_as_written(
     assert event.event_data == data
     assert type(event.event_data["one"]) is float
     assert event.raw["event_data"]["a"] == 2**80
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_json_given_to_the_escape_hatch_is_sent_as_compact_bytes(kind: str) -> None:
+    # `request(json=...)` writes the body itself: no spaces after separators.
+    with LoopbackServer(lambda request: HttpResponse.json({"ok": True})) as running:
+        with_client(
+            kind, running.base_url, lambda hot: hot.request("POST", "/v1/echo", json=PLAIN)
+        )
+        (request,) = running.requests
+
+    assert request.body == b'{"a":[1,2],"b":{"c":null}}'
 
 
 def test_pure_json_passes_through_as_the_same_object() -> None:

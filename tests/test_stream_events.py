@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 from typing import Any
 from uuid import uuid4
 
 import pytest
+from pydantic import ValidationError
 
 from hot_typed import (
     AsyncEventStream,
@@ -188,6 +190,11 @@ async def test_a_frame_that_is_not_json_and_may_matter_raises_with_its_text(
 
     assert error.value.raw == f'{{"type": "{name}", "run":'
     assert name in str(error.value)
+    # What the JSON reader said, and pydantic's own account of the text it read first.
+    assert "not JSON Python can read: Expecting value: line 1 column" in str(error.value)
+    refused = error.value.validation_error
+    assert isinstance(refused, ValidationError)
+    assert refused.errors()[0]["type"] == "json_invalid"
 
 
 async def test_a_known_event_that_does_not_fit_raises_with_the_frame(mode: str) -> None:
@@ -200,6 +207,27 @@ async def test_a_known_event_that_does_not_fit_raises_with_the_frame(mode: str) 
             await close(client)
 
     assert error.value.raw == {"type": "run:start", "run": {"run_id": "nope"}}
+    # Its tag is known, so it is not taken for an event type this version lacks.
+    refused = error.value.validation_error
+    assert isinstance(refused, ValidationError)
+    messages = [problem["msg"] for problem in refused.errors()]
+    assert "Value error, a 'run:start' event that does not match its model" in messages
+
+
+@pytest.mark.parametrize("data", ["42", '"run:start"', "[1, 2]", "null"])
+async def test_a_frame_of_json_that_is_no_object_raises_with_the_frame(
+    mode: str, data: str
+) -> None:
+    with SseScript([f"event: run:start\ndata: {data}\n\n".encode()]) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotResponseValidationError) as error:
+                await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
+
+    assert error.value.raw == json.loads(data)
+    assert isinstance(error.value.validation_error, ValidationError)
 
 
 async def test_an_error_before_the_stream_opens_is_an_api_error(mode: str) -> None:

@@ -107,3 +107,22 @@ def test_the_deepest_body_the_server_reads_is_sent_untouched(kind: str) -> None:
     assert sent == [{"event_type": "t", "event_data": data}, nested(MAX_BODY_NESTING)]
     assert event.event_data == data
     assert raw == {"ok": True}
+
+
+def test_a_field_of_the_body_model_the_server_cannot_read_is_refused_naming_the_model(
+    kind: str,
+) -> None:
+    # The event type is the body model's own field, not user JSON: its lone
+    # surrogate is caught when the body is serialized, not by a JSON validator.
+    body = {"event_type": "signup\ud800", "event_data": {}}
+    with LoopbackServer(_echo) as server, pytest.raises(ValidationError) as error:
+        with_client(kind, server.base_url, lambda hot: hot.events.publish(body))
+    assert server.requests == []
+
+    assert error.value.title == "EventCreate"
+    [problem] = error.value.errors()
+    assert problem["type"] == "json_value"
+    assert problem["loc"] == ()
+    assert problem["input"] == body
+    assert problem["msg"].startswith("not sendable as JSON: ")
+    assert "surrogates not allowed" in problem["msg"]
