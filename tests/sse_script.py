@@ -274,6 +274,11 @@ async def scripted(
             await close(client)
 
 
+def reading(stream: UUID) -> Callable[[Client], Awaitable[Any]]:
+    """A `use` for `scripted`: every event of `stream`, read to its end."""
+    return lambda client: collect(client.streams.subscribe(stream))
+
+
 async def wait_run(
     mode: str, run_id: UUID, *scripts: Script, **options: Any
 ) -> tuple[Run, SseScript]:

@@ -334,14 +334,9 @@ async def test_a_run_naming_itself_as_its_origin_is_waited_on_until_the_timeout(
 
 async def test_a_run_whose_start_was_missed_is_known_by_its_terminal_event(mode: str) -> None:
     done = run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT))
-    with SseScript([done]) as server:
-        client = make_client(server, mode)
-        try:
-            finished = await resolve(
-                client.streams.wait_for_run_result(STREAM, EVENT, timeout=2)
-            )
-        finally:
-            await close(client)
+    finished, _ = await scripted(
+        mode, [[done]], lambda client: client.streams.wait_for_run_result(STREAM, EVENT, timeout=2)
+    )
 
     assert finished.run_id == FIRST
 
@@ -600,14 +595,11 @@ async def test_each_kind_of_news_on_a_run_stream_keeps_the_backoff_at_its_shorte
         run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
     ]
     cuts: list[Script] = [[item, DROP] for item in news]
-    with SseScript(*cuts, done) as server:
-        client = make_client(server, mode)
-        try:
-            finished = await resolve(
-                client.streams.wait_for_run_result(STREAM, EVENT, max_attempts=0)
-            )
-        finally:
-            await close(client)
+    finished, _ = await scripted(
+        mode,
+        [*cuts, done],
+        lambda client: client.streams.wait_for_run_result(STREAM, EVENT, max_attempts=0),
+    )
 
     assert finished.run_id == FIRST
     assert backoff_bounds == [0.25] * len(news)

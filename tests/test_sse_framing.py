@@ -30,7 +30,18 @@ from hot_typed import (
 )
 from hot_typed.testing import HttpResponse
 
-from .sse_script import SseScript, close, collect, comment, event, make_client, run, split
+from .sse_script import (
+    SseScript,
+    close,
+    collect,
+    comment,
+    event,
+    make_client,
+    reading,
+    run,
+    scripted,
+    split,
+)
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
@@ -228,13 +239,8 @@ async def test_an_encoding_that_cannot_be_bounded_is_refused(mode: str) -> None:
     answer = HttpResponse(
         200, [b"\x0b\x02\x80"], {"Content-Type": "text/event-stream", "Content-Encoding": "br"}
     )
-    with SseScript(answer) as server:
-        client = make_client(server, mode)
-        try:
-            with pytest.raises(HotResponseValidationError) as error:
-                await collect(client.streams.subscribe(STREAM))
-        finally:
-            await close(client)
+    with pytest.raises(HotResponseValidationError) as error:
+        await scripted(mode, [answer], reading(STREAM))
 
     assert "'br'" in str(error.value)
 

@@ -54,7 +54,9 @@ from .sse_script import (
     comment,
     event,
     make_client,
+    reading,
     run,
+    scripted,
     split,
     task,
 )
@@ -62,6 +64,8 @@ from .sse_script import (
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
 STREAM = uuid4()
+
+
 RUN_ID = uuid4()
 TASK_ID = uuid4()
 
@@ -180,13 +184,8 @@ async def test_a_frame_that_is_not_json_and_may_matter_raises_with_its_text(
     mode: str, name: str
 ) -> None:
     bad = f'event: {name}\ndata: {{"type": "{name}", "run":\n\n'
-    with SseScript([bad.encode(), event(STREAM_PAYLOADS[1])]) as server:
-        client = make_client(server, mode)
-        try:
-            with pytest.raises(HotJsonDecodeError) as error:
-                await collect(client.streams.subscribe(STREAM))
-        finally:
-            await close(client)
+    with pytest.raises(HotJsonDecodeError) as error:
+        await scripted(mode, [[bad.encode(), event(STREAM_PAYLOADS[1])]], reading(STREAM))
 
     assert error.value.raw == f'{{"type": "{name}", "run":'
     assert name in str(error.value)
@@ -218,13 +217,8 @@ async def test_a_known_event_that_does_not_fit_raises_with_the_frame(mode: str) 
 async def test_a_frame_of_json_that_is_no_object_raises_with_the_frame(
     mode: str, data: str
 ) -> None:
-    with SseScript([f"event: run:start\ndata: {data}\n\n".encode()]) as server:
-        client = make_client(server, mode)
-        try:
-            with pytest.raises(HotResponseValidationError) as error:
-                await collect(client.streams.subscribe(STREAM))
-        finally:
-            await close(client)
+    with pytest.raises(HotResponseValidationError) as error:
+        await scripted(mode, [[f"event: run:start\ndata: {data}\n\n".encode()]], reading(STREAM))
 
     assert error.value.raw == json.loads(data)
     assert isinstance(error.value.validation_error, ValidationError)
