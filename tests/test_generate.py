@@ -82,6 +82,17 @@ def test_given_functions_are_declared_exactly_with_underscores_and_hyphens() -> 
         )
 
 
+# What both runs of the command say about the shop service (namespace, header, the
+# renamed tool's function), beside where they read its tools from.
+SHOP_OPTIONS = [
+    "--namespace",
+    "::demo::shop",
+    "--source",
+    "the shop service",
+    "--function",
+    "quote=::demo::shop/price_basket",
+]
+
 def test_the_command_writes_the_same_module(tmp_path: Path) -> None:
     out = tmp_path / "shop.py"
     subprocess.run(
@@ -92,12 +103,7 @@ def test_the_command_writes_the_same_module(tmp_path: Path) -> None:
             "generate",
             "--from",
             str(DOCUMENT),
-            "--namespace",
-            "::demo::shop",
-            "--source",
-            "the shop service",
-            "--function",
-            "quote=::demo::shop/price_basket",
+            *SHOP_OPTIONS,
             "--output",
             str(out),
         ],
@@ -275,12 +281,7 @@ def test_the_command_reads_the_tools_through_the_api(
             emulator.base_url,
             "--token",
             emulator.api_key,
-            "--namespace",
-            "::demo::shop",
-            "--source",
-            "the shop service",
-            "--function",
-            "quote=::demo::shop/price_basket",
+            *SHOP_OPTIONS,
             "--output",
             str(out),
         ],
