@@ -30,6 +30,7 @@ from .sse_script import (
     DROP,
     HOLD,
     TASK_ID,
+    Client,
     Pause,
     Script,
     SseScript,
@@ -84,6 +85,11 @@ def attempt(
 
 def update(record: dict[str, Any]) -> bytes:
     return run_event("run:update", record)
+
+
+def waiting_briefly(client: Client) -> Any:
+    """`wait_for_run_result` of the test event, giving up after 0.3 s (a `use` for `scripted`)."""
+    return client.streams.wait_for_run_result(STREAM, EVENT, timeout=0.3)
 
 
 async def publish(mode: str, *scripts: Script, **options: Any) -> Any:
@@ -323,13 +329,8 @@ async def test_a_run_naming_itself_as_its_origin_is_waited_on_until_the_timeout(
 ) -> None:
     # Malformed, but it must not loop: the chain of retries stops at a run seen before.
     looped = attempt(FIRST, status="failed", origin=FIRST, retry_attempt=1, event_id=EVENT)
-    with SseScript([run_event("run:fail", looped), HOLD]) as server:
-        client = make_client(server, mode)
-        try:
-            with pytest.raises(HotTimeoutError):
-                await resolve(client.streams.wait_for_run_result(STREAM, EVENT, timeout=0.3))
-        finally:
-            await close(client)
+    with pytest.raises(HotTimeoutError):
+        await scripted(mode, [[run_event("run:fail", looped), HOLD]], waiting_briefly)
 
 
 async def test_a_run_whose_start_was_missed_is_known_by_its_terminal_event(mode: str) -> None:
@@ -497,7 +498,7 @@ async def test_waiting_for_a_run_result_times_out_at_its_own_bound_on_a_silent_s
         client = make_client(server, mode)
         try:
             with pytest.raises(HotTimeoutError):
-                await resolve(client.streams.wait_for_run_result(STREAM, EVENT, timeout=0.3))
+                await resolve(waiting_briefly(client))
         finally:
             await close(client)
 
