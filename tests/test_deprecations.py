@@ -5,8 +5,6 @@ been renamed yet, so the aliases here are registered by the tests."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from hot_typed._deprecation import renamed_message, renamed_method
 from hot_typed._resources.events import Events
 from hot_typed.testing import HotEmulator
 
-from .test_typing import ROOT, pyright_errors
+from .test_typing import ROOT, errors_of, pyright_errors, run_mypy
 
 SIGNUP = {"event_type": "user:signup", "event_data": {"email": "ada@example.com"}}
 
@@ -132,27 +130,8 @@ def _tagged_lines(file: Path) -> set[int]:
 
 def test_mypy_flags_each_use_of_a_deprecated_alias() -> None:
     file = _usage_file()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            "mypy.ini",
-            "--strict",
-            "--enable-error-code",
-            "deprecated",
-            "--no-error-summary",
-            str(file.relative_to(ROOT)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    flagged = {
-        int(line.split(":")[1]) for line in completed.stdout.splitlines() if "[deprecated]" in line
-    }
+    completed = run_mypy(file.relative_to(ROOT), flags=("--enable-error-code", "deprecated"))
+    flagged = {line for _, line, code in errors_of(completed) if code == "deprecated"}
     assert flagged == _tagged_lines(file), completed.stdout
     assert "renamed Greeter.greet in hot-typed 0.1" in completed.stdout
 

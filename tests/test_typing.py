@@ -20,8 +20,8 @@ _TAG = re.compile(r"#\s*E:\s*([a-z-]+)\s*$")
 _ERROR = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+)\]$")
 
 
-def mypy_errors(*files: Path) -> set[tuple[str, int, str]]:
-    """(path, line, error code) of every error mypy --strict reports in `files`."""
+def run_mypy(*files: Path, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """mypy --strict (and `flags`) with the project's configuration over `files`."""
     completed = subprocess.run(
         [
             sys.executable,
@@ -34,6 +34,7 @@ def mypy_errors(*files: Path) -> set[tuple[str, int, str]]:
             "--show-error-codes",
             "--no-error-summary",
             "--no-pretty",
+            *flags,
             *map(str, files),
         ],
         cwd=ROOT,
@@ -42,6 +43,16 @@ def mypy_errors(*files: Path) -> set[tuple[str, int, str]]:
         check=False,
     )
     assert completed.returncode in (0, 1), completed.stderr
+    return completed
+
+
+def mypy_errors(*files: Path) -> set[tuple[str, int, str]]:
+    """(path, line, error code) of every error mypy --strict reports in `files`."""
+    return errors_of(run_mypy(*files))
+
+
+def errors_of(completed: subprocess.CompletedProcess[str]) -> set[tuple[str, int, str]]:
+    """(path, line, error code) of every error line in a mypy run's output."""
     errors = set()
     for line in completed.stdout.splitlines():
         match = _ERROR.match(line)
