@@ -8,7 +8,10 @@ process, 64 KiB chunks):
 
 * hot-typed: `HotClient` / `AsyncHotClient`, typed models;
 * official: the `hot-dev` 1.2.0 SDK (`hot`), plain dicts: the cost of no types;
-* raw: httpx + httpx-sse + `json.loads`: the practical limit.
+* raw: httpx + httpx-sse + `json.loads`: the practical limit;
+* for pages only, "pydantic typed" and "pydantic str": raw httpx and a plain pydantic
+  model of the page, its values typed as hot-typed types them or all plain `str`, to
+  split what typed models cost from what hot-typed adds.
 
 Timed figures run the contenders interleaved, round after round (the order
 rotates), after one untimed warm-up round, so drift on the machine hits every
@@ -41,6 +44,7 @@ from typing import Any
 import hot
 import httpx
 from httpx_sse import aconnect_sse, connect_sse
+from pydantic import AwareDatetime, BaseModel
 
 import hot_typed
 
@@ -182,12 +186,88 @@ def pages_raw(client: httpx.Client, base: str, pages: int) -> int:
     ids: set[object] = set()
     succeeded = 0
     for page in range(pages):
-        params = {"limit": 100, "offset": page * 100}
-        response = client.get(f"{base}/v1/runs", params=params, headers=AUTH)
-        response.raise_for_status()
-        for run in json.loads(response.content)["data"]:
+        for run in json.loads(_page(client, base, page))["data"]:
             ids.add(run["run_id"])
             succeeded += run["status"] == "succeeded"
+    return len(ids) * 1_000_000 + succeeded
+
+
+def _page(client: httpx.Client, base: str, page: int) -> bytes:
+    params = {"limit": 100, "offset": page * 100}
+    response = client.get(f"{base}/v1/runs", params=params, headers=AUTH)
+    response.raise_for_status()
+    return response.content
+
+
+# Two references for the pages figure, each raw httpx and a plain pydantic model of
+# a run page, with no hot-typed code: one with the run's fields typed as hot-typed
+# types them (UUID ids, aware datetimes, the status enums), one with every value a
+# plain str. Side by side they split hot-typed's cost over the official SDK into
+# what building typed values costs and what hot-typed adds on top of pydantic.
+
+
+class _TypedRun(BaseModel):
+    run_id: uuid.UUID
+    env_id: uuid.UUID
+    stream_id: uuid.UUID
+    build_id: uuid.UUID | None
+    run_type: hot_typed.RunType
+    status: hot_typed.RunStatus
+    start_time: AwareDatetime
+    stop_time: AwareDatetime | None
+    origin_run_id: uuid.UUID | None
+    event_id: uuid.UUID | None
+    result: Any = None
+    project_id: uuid.UUID | None = None
+    project_name: str | None = None
+    retry_attempt: int
+    next_retry_at: AwareDatetime | None = None
+
+
+class _StrRun(BaseModel):
+    run_id: str
+    env_id: str
+    stream_id: str
+    build_id: str | None
+    run_type: str
+    status: str
+    start_time: str
+    stop_time: str | None
+    origin_run_id: str | None
+    event_id: str | None
+    result: Any = None
+    project_id: str | None = None
+    project_name: str | None = None
+    retry_attempt: int
+    next_retry_at: str | None = None
+
+
+class _Pagination(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class _TypedPage(BaseModel):
+    data: list[_TypedRun]
+    pagination: _Pagination
+
+
+class _StrPage(BaseModel):
+    data: list[_StrRun]
+    pagination: _Pagination
+
+
+def pages_pydantic(
+    page_model: type[_TypedPage] | type[_StrPage], client: httpx.Client, base: str, pages: int
+) -> int:
+    ids: set[object] = set()
+    succeeded = 0
+    for page in range(pages):
+        for run in page_model.model_validate_json(_page(client, base, page)).data:
+            ids.add(run.run_id)
+            succeeded += run.status == "succeeded"
     return len(ids) * 1_000_000 + succeeded
 
 
@@ -203,23 +283,26 @@ class Figure:
     def line(self, contender: str) -> str:
         values = self.samples[contender]
         return (
-            f"  {contender:<10} min {min(values):10.3f} {self.unit:<3}"
+            f"  {contender:<14} min {min(values):10.3f} {self.unit:<3}"
             f" median {statistics.median(values):10.3f} {self.unit}  (n={len(values)})"
         )
 
-    def ratio(self, other: str, pick: Callable[[list[float]], float]) -> float:
-        return pick(self.samples["hot-typed"]) / pick(self.samples[other])
+    def ratio(
+        self, other: str, pick: Callable[[list[float]], float], of: str = "hot-typed"
+    ) -> float:
+        return pick(self.samples[of]) / pick(self.samples[other])
 
     def show(self) -> None:
         print(f"\n{self.name}")
         for contender in self.samples:
             print(self.line(contender))
-        for other in self.samples:
-            if other != "hot-typed":
-                print(
-                    f"  hot-typed / {other:<8}: min {self.ratio(other, min):.3f}x,"
-                    f" median {self.ratio(other, statistics.median):.3f}x"
-                )
+        others = [other for other in self.samples if other != "hot-typed"]
+        width = max(map(len, others))
+        for other in others:
+            print(
+                f"  hot-typed / {other:<{width}}: min {self.ratio(other, min):.3f}x,"
+                f" median {self.ratio(other, statistics.median):.3f}x"
+            )
 
 
 def interleaved(
@@ -233,7 +316,8 @@ def interleaved(
     samples: dict[str, list[float]] = {contender: [] for contender in work}
     order = list(work)
     for round_ in range(rounds):
-        for contender in order[round_ % 3 :] + order[: round_ % 3]:
+        turn = round_ % len(order)
+        for contender in order[turn:] + order[:turn]:
             started = time.perf_counter()
             work[contender]()
             samples[contender].append((time.perf_counter() - started) * scale)
@@ -276,6 +360,8 @@ def figure_pages(base: str, size: Size) -> Figure:
                 "hot-typed": lambda: pages_typed(typed, n),
                 "official": lambda: pages_official(official, n),
                 "raw": lambda: pages_raw(raw, base, n),
+                "pydantic typed": lambda: pages_pydantic(_TypedPage, raw, base, n),
+                "pydantic str": lambda: pages_pydantic(_StrPage, raw, base, n),
             },
         )
 
@@ -571,6 +657,14 @@ def main(argv: list[str] | None = None) -> int:
         if "pages" in only:
             pages = figure_pages(base, size)
             pages.show()
+            plain = pages.ratio("official", best, "pydantic str")
+            typed = pages.ratio("official", best, "pydantic typed")
+            print(
+                "  where the time goes, min over min:"
+                f" pydantic str / official {plain:.3f}x,"
+                f" pydantic typed / official {typed:.3f}x,"
+                f" hot-typed / pydantic typed {pages.ratio('pydantic typed', best):.3f}x"
+            )
             ok = pages.ratio("official", best) <= 1.15
             verdicts.append(("runs.list pages <= 1.15x official", ok))
         if "import" in only:

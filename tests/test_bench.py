@@ -6,12 +6,15 @@ and checks only that each figure, each contender and each verdict is printed.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 RUN = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 CONTENDERS = ("hot-typed", "official", "raw")
+# The pages figure also times two plain pydantic page models (typed values, str values).
+REFERENCES = ("pydantic typed", "pydantic str")
 
 
 def test_the_smoke_benchmark_prints_every_figure_for_every_contender_and_a_verdict_each() -> None:
@@ -31,12 +34,19 @@ def test_the_smoke_benchmark_prints_every_figure_for_every_contender_and_a_verdi
     }
     for title, measure in figures.items():
         section = next(s for s in sections if s.startswith(title))
-        for contender in CONTENDERS:
+        contenders = CONTENDERS + REFERENCES if title == "Pages:" else CONTENDERS
+        for contender in contenders:
             line = next(row for row in section.splitlines() if row.strip().startswith(contender))
             assert measure in line
         if measure == "median":
-            assert "hot-typed / official: min" in section
-            assert "hot-typed / raw     : min" in section
+            for other in contenders[1:]:
+                assert re.search(rf"hot-typed / {other} *: min \d+\.\d{{3}}x", section)
+    pages = next(s for s in sections if s.startswith("Pages:"))
+    assert re.search(
+        r"pydantic str / official \d+\.\d{3}x, pydantic typed / official \d+\.\d{3}x,"
+        r" hot-typed / pydantic typed \d+\.\d{3}x",
+        pages,
+    )
     assert "complete 5/5" in out
     verdicts = [line for line in out.splitlines() if line.startswith(("PASS", "FAIL"))]
     assert len(verdicts) == 7
