@@ -176,18 +176,30 @@ def test_missing_token_is_a_hot_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_header_value_with_cr_or_lf_is_refused_before_sending(kind: str) -> None:
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        (
+            {"Content-Type": "text/plain\r\nX-Injected: 1"},
+            "content_type must not contain CR, LF or NUL characters",
+        ),
+        (
+            {"X-Split": "a\nX-Injected: 1"},
+            "header 'X-Split' must not contain CR, LF or NUL characters",
+        ),
+        ({"X-Bad\r": "v"}, "header 'X-Bad\\r' must not contain CR, LF or NUL characters"),
+        ({"X-Nul": "a\0b"}, "header 'X-Nul' must not contain CR, LF or NUL characters"),
+    ],
+)
+def test_header_value_with_cr_or_lf_is_refused_before_sending(
+    kind: str, headers: dict[str, str], message: str
+) -> None:
     with LoopbackServer(lambda request: HttpResponse(204)) as server:
-        with pytest.raises(ValueError, match="content_type"):
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
             with_client(
                 kind,
                 server.base_url,
-                lambda hot: hot.request_raw(
-                    "POST",
-                    "/files/x",
-                    content=b"x",
-                    headers={"Content-Type": "text/plain\r\nX-Injected: 1"},
-                ),
+                lambda hot: hot.request_raw("POST", "/files/x", content=b"x", headers=headers),
             )
         assert server.requests == []
 
@@ -325,6 +337,14 @@ def test_path_parameters_never_escape_their_segment(kind: str) -> None:
         with_client(kind, server.base_url, ask)
         assert [r.segments for r in server.requests] == [["v1", "projects", v] for v in _ESCAPES]
         assert all(r.query == {} for r in server.requests)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_empty_path_parameter_is_refused_before_sending(kind: str) -> None:
+    with LoopbackServer(lambda request: HttpResponse(204)) as server:
+        with pytest.raises(ValueError, match=r"^a path parameter must not be empty$"):
+            with_client(kind, server.base_url, lambda hot: hot.projects.get(""))
+        assert server.requests == []
 
 
 def test_any_text_as_a_path_parameter_arrives_as_exactly_one_segment() -> None:
