@@ -64,6 +64,7 @@ REFUSED = [
     pytest.param(
         "00", "invalid length: expected length 32 for simple format, found 2", id="tiny"
     ),
+    pytest.param("{}", "invalid group count: expected 5, found 1", id="empty-braces"),
     pytest.param("{" + HEX + "}", "invalid group count: expected 5, found 1", id="braced-simple"),
     pytest.param(
         "urn:uuid:" + HEX, "invalid group count: expected 5, found 1", id="urn-simple"
