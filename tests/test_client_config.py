@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
 import respx
 
 from hot_typed import AsyncHotClient, HotClient, HotError
+from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 from tests import payloads as p
+
+from ._reliability import KINDS, with_client
 
 CLIENTS = [HotClient, AsyncHotClient]
 
@@ -22,8 +26,11 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("cls", CLIENTS)
 def test_missing_token_fails_naming_the_environment_variable(cls: type[HotClient]) -> None:
-    with pytest.raises(HotError, match="HOT_API_KEY"):
+    with pytest.raises(HotError) as caught:
         cls()
+    assert str(caught.value) == (
+        "no API token: pass token=... or set the HOT_API_KEY environment variable"
+    )
 
 
 @pytest.mark.parametrize("cls", CLIENTS)
@@ -53,6 +60,27 @@ def test_default_base_url_is_the_hosted_api(cls: type[HotClient]) -> None:
 @pytest.mark.parametrize("cls", CLIENTS)
 def test_trailing_v1_or_slash_is_not_doubled(cls: type[HotClient], given: str) -> None:
     assert cls("t", base_url=given).api_base_url == "https://hot.example/v1"
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_path_before_v1_is_kept_as_written(cls: type[HotClient]) -> None:
+    client = cls("t", base_url="https://gateway.example/Hot-X/")
+    assert client.api_base_url == "https://gateway.example/Hot-X/v1"
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("https://hot.example", "https://hot.example/v1"),
+        ("https://ada:hunter2@hot.example", "https://***@hot.example/v1"),
+        ("https://ada:p@ss@hot.example:8443/", "https://***@hot.example:8443/v1"),
+    ],
+)
+def test_repr_shows_the_api_root_with_any_credentials_masked(
+    cls: type[HotClient], given: str, shown: str
+) -> None:
+    assert repr(cls("t", base_url=given)) == f"{cls.__name__}(base_url={shown!r})"
 
 
 @pytest.mark.parametrize("cls", CLIENTS)
@@ -119,5 +147,52 @@ def test_async_client_leaves_a_user_client_open_and_closes_its_own() -> None:
 
 @pytest.mark.parametrize("cls", CLIENTS)
 def test_base_url_that_is_not_http_is_refused(cls: type[HotClient]) -> None:
-    with pytest.raises(ValueError, match="base_url"):
+    message = "base_url must be an http(s) URL, got 'ftp://hot.example'"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         cls("t", base_url="ftp://hot.example")
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_frame_limit_of_one_byte_is_taken_and_below_it_refused(cls: type[HotClient]) -> None:
+    assert repr(cls("t", max_sse_frame_bytes=1)).startswith(cls.__name__)
+    with pytest.raises(ValueError, match=r"^max_sse_frame_bytes must be >= 1$"):
+        cls("t", max_sse_frame_bytes=0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("timeout", "phases"),
+    [
+        pytest.param(None, (10.0, 60.0, 60.0, 60.0), id="default"),
+        pytest.param(5, (5.0, 5.0, 5.0, 5.0), id="seconds"),
+        pytest.param(httpx.Timeout(3.0, connect=1.0), (1.0, 3.0, 3.0, 3.0), id="httpx-timeout"),
+    ],
+)
+def test_requests_carry_the_client_timeout_or_60_s_with_10_s_to_connect(
+    kind: str, timeout: float | httpx.Timeout | None, phases: tuple[float, ...]
+) -> None:
+    """The timeout httpx applies to each phase (connect, read, write, pool) of a
+    request, as the request leaves the client."""
+    sent: list[dict[str, float | None]] = []
+
+    def record(request: httpx.Request) -> None:
+        sent.append(request.extensions["timeout"])
+
+    async def record_async(request: httpx.Request) -> None:
+        record(request)
+
+    hook = record if kind == "sync" else record_async
+
+    def answer(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(204)
+
+    with LoopbackServer(answer) as server:
+        with_client(
+            kind,
+            server.base_url,
+            lambda hot: hot.request_raw("GET", "/env"),
+            timeout=timeout,
+            event_hooks={"request": [hook]},
+        )
+        assert len(server.requests) == 1
+    assert sent == [dict(zip(("connect", "read", "write", "pool"), phases, strict=True))]

@@ -452,6 +452,17 @@ def test_upstream_failures_answer_502_or_pass_on_the_refusal_without_internals(
     assert cut == ["event:published"]
 
 
+def test_an_upstream_refusal_that_echoes_the_token_reaches_the_browser_with_it_redacted(
+    emulator: HotEmulator,
+) -> None:
+    with serving(emulator, allow=["chat:ask"]) as browser:
+        message = f"key {TOKEN} lacks stream:read"
+        emulator.faults.fail_next(403, code="forbidden", message=message)
+        forbidden = browser.post("/", json=ASK)
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"]["message"] == "key [redacted] lacks stream:read"
+
+
 def test_a_hot_that_cannot_be_reached_answers_502(emulator: HotEmulator) -> None:
     port = emulator.port
     emulator.stop()

@@ -8,6 +8,7 @@ import gc
 import inspect
 import json
 from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from hot_typed import (
     RateLimitError,
     RunStop,
 )
+from hot_typed._settings import USER_AGENT
 from hot_typed.testing import HotEmulator
 from hot_typed.testing._http import HttpRequest
 from tests import payloads as p
@@ -241,6 +243,84 @@ def test_stream_and_follow_options_reach_every_connection(kind: str, emulator: H
     connections = sent(emulator, "/v1/streams/")
     assert [r.method for r in connections][:2] == ["POST", "GET"]  # it reconnected
     assert all(r.headers["x-follow"] == "1" and r.query["q"] == "v" for r in connections)
+
+
+def through_hooked_client(
+    kind: str, emulator: HotEmulator, own: bool, call: Callable[[Any], Any]
+) -> list[httpx.Headers]:
+    """The headers of each request `call(client)` sends (streams drained) on a
+    client of `kind` over an httpx client it creates (`own`) or the caller's,
+    as httpx writes them."""
+    sent: list[httpx.Headers] = []
+
+    def record(request: httpx.Request) -> None:
+        sent.append(request.headers)
+
+    async def record_async(request: httpx.Request) -> None:
+        record(request)
+
+    if kind == "sync":
+        with ExitStack() as stack:
+            hooks: dict[str, Any] = {"event_hooks": {"request": [record]}}
+            if not own:
+                hooks = {"client": stack.enter_context(httpx.Client(**hooks))}
+            result = call(stack.enter_context(emulator.client(max_retries=0, **hooks)))
+            if isinstance(result, EventStream):
+                list(result)
+        return sent
+
+    async def main() -> None:
+        async with AsyncExitStack() as stack:
+            hooks: dict[str, Any] = {"event_hooks": {"request": [record_async]}}
+            if not own:
+                hooks = {"client": await stack.enter_async_context(httpx.AsyncClient(**hooks))}
+            hot = await stack.enter_async_context(emulator.async_client(max_retries=0, **hooks))
+            result = call(hot)
+            if inspect.isawaitable(result):
+                result = await result
+            if isinstance(result, AsyncEventStream):
+                [event async for event in result]
+
+    asyncio.run(main())
+    return sent
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("own", [True, False], ids=["own-client", "user-client"])
+def test_a_calls_header_in_any_spelling_replaces_the_clients_instead_of_doubling_it(
+    kind: str, own: bool, emulator: HotEmulator
+) -> None:
+    @emulator.on_call("::t::m/add")
+    def add(event: Any, ctx: Any) -> Any:
+        return sum(event.data["args"])
+
+    assert emulator.client().events.call_hot("::t::m/add", [2, 3]) == 5
+    run_id = emulator.client().runs.list().data[0].run_id
+    raw = through_hooked_client(
+        kind,
+        emulator,
+        own,
+        lambda hot: hot.request_raw(
+            "GET", "/env", headers={"authorization": f"Bearer {hot.token}", "accept": "*/*"}
+        ),
+    )
+    typed = through_hooked_client(
+        kind, emulator, own, lambda hot: hot.env.get(extra_headers={"user-agent": "mine/1"})
+    )
+    stream = through_hooked_client(
+        kind,
+        emulator,
+        own,
+        lambda hot: hot.runs.subscribe(
+            run_id, extra_headers={"accept": "*/*", "accept-encoding": "gzip"}, timeout=5.0
+        ),
+    )
+    names = ["authorization", "user-agent", "accept", "accept-encoding"]
+    assert [[headers.get_list(name) for name in names] for headers in raw + typed + stream] == [
+        [[f"Bearer {emulator.api_key}"], [USER_AGENT], ["*/*"], ["gzip, deflate"]],
+        [[f"Bearer {emulator.api_key}"], ["mine/1"], ["application/json"], ["gzip, deflate"]],
+        [[f"Bearer {emulator.api_key}"], [USER_AGENT], ["text/event-stream"], ["identity"]],
+    ]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -60,7 +60,8 @@ def test_a_copy_of_a_client_takes_its_own_retry_and_frame_settings(kind: str) ->
     assert settings.max_sse_frame_bytes == 9
     assert original._settings.policy.retry_non_idempotent is False
     assert original._settings.max_sse_frame_bytes != 9
-    with pytest.raises(ValueError, match="max_sse_frame_bytes must be >= 1"):
+    assert original.with_options(max_sse_frame_bytes=1)._settings.max_sse_frame_bytes == 1
+    with pytest.raises(ValueError, match=r"^max_sse_frame_bytes must be >= 1$"):
         original.with_options(max_sse_frame_bytes=0)
 
 

@@ -25,7 +25,10 @@ MODELS = sorted(
     for path in (ROOT / "src" / "hot_typed" / "_models").glob("*.py")
     if path.stem != "__init__"
 )
-MODULES = ["_streaming", "_retry", "_transport", "_settings", "_wire", "_api_errors", *MODELS]
+MODULES = [
+    "_streaming", "_retry", "_transport", "_settings", "_wire", "_api_errors", "_path_ids",
+    "_request", *MODELS,
+]
 """In the order they are measured; each also listed in `only_mutate`."""
 
 # mutmut's exit codes of a mutant's test run (mutmut/stats.py).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Generator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
 from urllib.request import getproxies
@@ -68,6 +68,15 @@ def _capped(timeout: httpx.Timeout, cap: float) -> httpx.Timeout:
         write=cap if timeout.write is None else min(timeout.write, cap),
         pool=cap if timeout.pool is None else min(timeout.pool, cap),
     )
+
+
+def _put(headers: dict[str, str], more: Mapping[str, str]) -> None:
+    """Add `more` to `headers`, each replacing its name in any spelling: names are
+    case-insensitive, and `accept` beside `Accept` would go out as two headers."""
+    names = {name.lower() for name in more}
+    for name in [name for name in headers if name.lower() in names]:
+        del headers[name]
+    headers.update(more)
 
 
 def _api_error(response: httpx.Response) -> HotApiError:
@@ -186,18 +195,21 @@ class _Transport(Generic[C]):
         settings = self.settings
         headers = {} if self.owns_client else settings.client_headers()
         if request.headers:
-            headers.update(request.headers)
+            _put(headers, request.headers)
+        own: dict[str, str] = {}
         if request.accept != "application/json":
-            headers["Accept"] = request.accept
+            own["Accept"] = request.accept
         if request.accept == "text/event-stream":
             # The frame size limit counts received bytes: they must be the frames.
-            headers["Accept-Encoding"] = "identity"
+            own["Accept-Encoding"] = "identity"
         content: Any = request.content
         if request.json is not None:
-            headers["Content-Type"] = "application/json"
+            own["Content-Type"] = "application/json"
             content = request.json
         elif request.content_type is not None:
-            headers["Content-Type"] = request.content_type
+            own["Content-Type"] = request.content_type
+        if own:
+            _put(headers, own)
         # crates/hot_api/src/server.rs: `/status` and the public routes (`/webhook/...`)
         # are served at the root, outside `/v1`.
         base = settings.api_base[: -len("/v1")] if request.root else settings.api_base
