@@ -234,6 +234,28 @@ def test_to_json_value_converts_models_for_call_arguments() -> None:
         to_json_value([1, {"x": math.nan}])
 
 
+def _refusal(value: Any) -> str:
+    with pytest.raises(ValidationError) as caught:
+        to_json_value(value)
+    (error,) = caught.value.errors()
+    assert error["type"] == "json_value"
+    return error["msg"]
+
+
+def test_a_refusal_says_where_the_value_is_not_json() -> None:
+    nan = "nan is not a JSON number (NaN and infinities have no JSON form)"
+    assert _refusal(math.nan) == f"not JSON at (the value): {nan}"
+    # Up to 8 steps deep the whole path is spelt out.
+    eight = [[[[[[[[math.nan]]]]]]]]
+    assert _refusal(eight) == f"not JSON at {'[0]' * 8}: {nan}"
+    # Deeper, its first four and last two steps and its length.
+    nine: Any = math.nan
+    for key in reversed("abcdefghi"):
+        nine = {key: nine}
+    where = "['a']['b']['c']['d']...['h']['i'] (depth 9)"
+    assert _refusal(nine) == f"not JSON at {where}: {nan}"
+
+
 # ------------------------------------------------------------ reading
 
 

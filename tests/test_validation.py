@@ -373,6 +373,7 @@ async def test_service_key_create_refuses_types_service_keys_may_not_use(
     (problem,) = error.errors()
     assert tuple(problem["loc"]) == loc
     assert problem["type"] == "permission_resource_type"
+    assert problem["input"] == loc[-1]
     assert "Allowed types: mcp, webhook, stream, event, run" in problem["msg"]
 
 
@@ -416,3 +417,40 @@ async def test_service_key_expiry_stays_within_year_9999(
     with pytest.raises(Exception, match="sent"):
         await call("service_keys.create", century)
     assert [r.json() for r in server.requests] == [century]
+
+
+# ----------------------------------------------------------------- domains
+
+# crates/hot/src/db/domain.rs, validate_domain: the server answers every broken rule
+# with the same "Invalid domain name"; the client's error names the rule.
+DOMAIN_RULES = [
+    pytest.param("http://api.example.com", "no scheme", id="http-scheme"),
+    pytest.param("https://api.example.com", "no scheme", id="https-scheme"),
+    pytest.param("localhost", "at least one dot", id="no-dot"),
+    pytest.param("api.example.com.", "no trailing dot", id="trailing-dot"),
+]
+
+
+@pytest.mark.parametrize(("domain", "rule"), DOMAIN_RULES)
+async def test_domain_create_names_the_broken_rule_before_sending(
+    call: Callable[..., Any], server: LoopbackServer, domain: str, rule: str
+) -> None:
+    error = await _refused(call, server, "domains.create", {"domain": domain})
+    (only,) = error.errors()
+    assert only["type"] == "domain_name"
+    assert rule in only["msg"]
+
+
+# ------------------------------------------------------------------- files
+
+
+@pytest.mark.parametrize("number", [0, 10_001])
+async def test_upload_part_refuses_a_part_number_outside_1_to_10000_with_the_servers_message(
+    call: Callable[..., Any], server: LoopbackServer, number: int
+) -> None:
+    upload = "0190d3a2-4b5c-7d8e-9f00-112233445569"
+    error = await _refused(call, server, "files.upload_part", upload, number, b"x")
+    (only,) = error.errors()
+    assert only["type"] == "part_number"
+    # crates/hot/src/file_storage.rs, validate_part_number.
+    assert only["msg"] == f"Part number must be between 1 and 10000, got {number}"
