@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -180,6 +181,17 @@ async def test_dataclasses_are_sent_in_json_mode_at_any_depth(
         "points": [{"x": 1.0, "y": 2.5}],
         "tag": {"Label": "home", "at": {"x": 0.5, "y": 1.0}},
     }
+
+
+async def test_sending_a_dataclass_warns_nothing(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    # Each dataclass is dumped by a serializer built for its own type, not
+    # guessed at by one that expected something else.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        await call("events.publish", {"event_type": "t", "event_data": [Point(3.0, 4.0)]})
+    assert json.loads(_sent_data(server))["event_data"] == [{"x": 3.0, "y": 4.0}]
 
 
 async def test_plain_json_is_sent_byte_for_byte_as_written(

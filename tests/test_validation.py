@@ -248,6 +248,51 @@ async def test_service_key_create_refuses_bad_permissions_before_sending(
     assert _locs(error) == [("permissions", *loc)]
 
 
+# crates/hot/src/permission.rs, PermissionError's messages: the client's error is
+# the server's own message for the rule, after the resource it is about.
+RULE_MESSAGES = [
+    pytest.param(
+        {"stream": ["read"]},
+        "stream",
+        "Invalid resource URN: 'stream'. Expected format: type:path (e.g. mcp:*, stream:my-id)",
+        id="resource",
+    ),
+    pytest.param(
+        {"run:*": []},
+        [],
+        "Resource 'run:*' has an empty action list. Each resource must have at least one action.",
+        id="empty-actions",
+    ),
+    pytest.param(
+        {"run:*": ["read", "READ"]},
+        "READ",
+        "Invalid action: 'READ'. Valid actions: create, read, update, delete, execute, *",
+        id="action",
+    ),
+    pytest.param(
+        {"event:*": ["update"]},
+        "update",
+        "Action 'update' is not valid for resource 'event:*'. Valid actions: create, read",
+        id="action-for-type",
+    ),
+]
+
+
+@pytest.mark.parametrize(("permissions", "value", "rule"), RULE_MESSAGES)
+async def test_a_broken_permission_rule_is_refused_with_the_servers_message(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    permissions: dict[str, list[str]],
+    value: Any,
+    rule: str,
+) -> None:
+    error = await _refused(call, server, "sessions.create", {"permissions": permissions})
+    (only,) = error.errors()
+    (resource,) = permissions
+    assert only["msg"] == f"resource '{resource}': {rule}"
+    assert only["input"] == value
+
+
 async def test_constructed_permissions_are_checked_again_when_sent(
     call: Callable[..., Any], server: LoopbackServer
 ) -> None:
