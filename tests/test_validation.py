@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from pydantic import ValidationError
@@ -306,6 +307,9 @@ def test_permissions_report_every_problem_at_once() -> None:
     with pytest.raises(ValidationError) as caught:
         Permissions({"*": ["read"], "stream:*": ["read", "Write"], "mcp:x": []})
     assert _locs(caught.value) == [("*",), ("stream:*", 1), ("mcp:x",)]
+    with pytest.raises(ValidationError) as caught:
+        Permissions({"mcp:x": [], "stream:*": ["Write"], "*": ["read"]})
+    assert _locs(caught.value) == [("mcp:x",), ("stream:*", 0), ("*",)]
 
 
 @pytest.mark.parametrize(
@@ -419,6 +423,8 @@ async def test_service_key_create_refuses_types_service_keys_may_not_use(
     assert tuple(problem["loc"]) == loc
     assert problem["type"] == "permission_resource_type"
     assert problem["input"] == loc[-1]
+    kind = loc[-1].split(":")[0]
+    assert f"Resource type '{kind}' is not allowed for this credential." in problem["msg"]
     assert "Allowed types: mcp, webhook, stream, event, run" in problem["msg"]
 
 
@@ -499,3 +505,44 @@ async def test_upload_part_refuses_a_part_number_outside_1_to_10000_with_the_ser
     assert only["type"] == "part_number"
     # crates/hot/src/file_storage.rs, validate_part_number.
     assert only["msg"] == f"Part number must be between 1 and 10000, got {number}"
+
+
+# crates/hot/src/file_storage.rs, normalize_path and validate_path_security: the
+# server's reasons for refusing a path; a path it would store elsewhere is refused
+# too, naming where.
+FILE_PATHS = [
+    pytest.param("../x", "file_path", "Path escapes storage root", id="escapes"),
+    pytest.param("a/../../b", "file_path", "Path escapes storage root", id="escapes-later"),
+    pytest.param("/", "file_path", "Empty path after normalization", id="empty"),
+    pytest.param("./a/..", "file_path", "Empty path after normalization", id="nothing-left"),
+    pytest.param("a..b", "file_path", "Path contains '..' which is not allowed", id="dot-dot"),
+    pytest.param("a/b\0c", "file_path", "Path contains null bytes", id="nul"),
+    pytest.param("hot://a//./b", "file_path_canonical", "a/b", id="scheme-and-empty"),
+    pytest.param("/a/b/../c", "file_path_canonical", "a/c", id="leading-slash-and-up"),
+    pytest.param("a/-/b", None, None, id="plain"),
+    pytest.param(" a/b c ", None, None, id="spaces-are-kept"),
+    pytest.param("X-rays/XX.png", None, None, id="only-slashes-are-stripped"),
+]
+
+
+@pytest.mark.parametrize(("path", "kind", "reason"), FILE_PATHS)
+async def test_upload_refuses_a_path_the_server_would_refuse_or_move_with_its_reason(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    path: str,
+    kind: str | None,
+    reason: str | None,
+) -> None:
+    if kind is None:
+        with pytest.raises(Exception, match="sent"):
+            await call("files.upload", path, b"x")
+        (request,) = server.requests
+        assert unquote(request.path) == f"/v1/files/upload/{path}"
+        return
+    error = await _refused(call, server, "files.upload", path, b"x")
+    (only,) = error.errors()
+    assert only["type"] == kind
+    if kind == "file_path":
+        assert only["msg"] == f"the server refuses this path: {reason}"
+    else:
+        assert only["msg"] == f"the server stores this path as '{reason}': send that"
