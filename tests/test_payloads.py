@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -266,6 +267,75 @@ def test_a_refusal_says_where_the_value_is_not_json() -> None:
         nine = {key: nine}
     where = "['a']['b']['c']['d']...['h']['i'] (depth 9)"
     assert _refusal(nine) == f"not JSON at {where}: {nan}"
+
+
+def _nested(depth: int, wrap: Callable[[Any], Any]) -> Any:
+    value: Any = []
+    for _ in range(depth):
+        value = wrap(value)
+    return value
+
+
+DEEP = (
+    "nested deeper than the 127 levels of arrays and objects a request body may have "
+    "(the server's JSON parser refuses more; this value may nest 127)"
+)
+SURROGATE = "a string holds a lone surrogate, which has no UTF-8 encoding"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param("\ud800", f"(the value): {SURROGATE}", id="surrogate"),
+        pytest.param({"a": "x\udfff"}, f"['a']: {SURROGATE}", id="surrogate-in-a-value"),
+        pytest.param({"\ud800": 1}, f"(the value): {SURROGATE}", id="surrogate-in-a-key"),
+        pytest.param({1: "a"}, "(the value): object keys must be strings, got int 1", id="key"),
+        pytest.param(
+            OrderedDict([("a", {2.5: None})]),
+            "['a']: object keys must be strings, got float 2.5",
+            id="key-of-a-mapping",
+        ),
+        pytest.param(
+            object(),
+            "(the value): object objects have no JSON form; send JSON (any mapping with string "
+            "keys, any sequence), a pydantic model or a dataclass",
+            id="no-json-form",
+        ),
+        pytest.param(
+            _nested(127, lambda inner: [inner]),
+            f"[0][0][0][0]...[0][0] (depth 127): {DEEP}",
+            id="too-deep-lists",
+        ),
+        pytest.param(
+            _nested(127, lambda inner: {"k": inner}),
+            f"['k']['k']['k']['k']...['k']['k'] (depth 127): {DEEP}",
+            id="too-deep-objects",
+        ),
+        pytest.param(
+            _nested(127, lambda inner: (inner,)),
+            f"[0][0][0][0]...[0][0] (depth 127): {DEEP}",
+            id="too-deep-sequences",
+        ),
+        pytest.param(
+            _nested(127, lambda inner: OrderedDict(k=inner)),
+            f"['k']['k']['k']['k']...['k']['k'] (depth 127): {DEEP}",
+            id="too-deep-mappings",
+        ),
+    ],
+)
+def test_each_refusal_says_where_and_why(value: Any, message: str) -> None:
+    assert _refusal(value) == f"not JSON at {message}"
+
+
+def test_the_deepest_value_of_each_kind_is_accepted() -> None:
+    for wrap in (
+        lambda inner: [inner],
+        lambda inner: {"k": inner},
+        lambda inner: (inner,),
+        lambda inner: OrderedDict(k=inner),
+    ):
+        text = json.dumps(to_json_value(_nested(126, wrap)))
+        assert text.count("[") + text.count("{") == 127
 
 
 # ------------------------------------------------------------ reading
