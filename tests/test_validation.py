@@ -123,6 +123,37 @@ async def test_publish_refuses_bad_dict_before_sending(
     assert loc in _locs(error)
 
 
+HOT_CALL_PROBLEMS = [
+    pytest.param(
+        ["::a/b", []],
+        [(("event_data",), 'is an object {"fn": str, "args": list}')],
+        id="not-an-object",
+    ),
+    pytest.param(
+        {"fn": "", "args": {}},
+        [
+            (("event_data", "fn"), "names the function in 'fn' (a non-empty string)"),
+            (("event_data", "args"), "lists the arguments in 'args' (an array)"),
+        ],
+        id="fn-and-args",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "problems"), HOT_CALL_PROBLEMS)
+async def test_hot_call_data_that_cannot_call_names_each_problem(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    data: Any,
+    problems: list[tuple[tuple[str, ...], str]],
+) -> None:
+    body = {"event_type": "hot:call", "event_data": data}
+    error = await _refused(call, server, "events.publish", body)
+    assert [(tuple(e["loc"]), e["type"], e["msg"]) for e in error.errors()] == [
+        (loc, "hot_call_data", f"hot:call data {rule}") for loc, rule in problems
+    ]
+
+
 # A constructed model has no unknown keys to carry: every other case applies.
 @pytest.mark.parametrize(("body", "loc"), [p for p in BAD_EVENTS if p.id != "unknown-key"])
 async def test_publish_refuses_bad_constructed_model_before_sending(
@@ -356,6 +387,28 @@ async def test_session_create_refuses_expiry_outside_one_second_to_a_day_before_
     assert _locs(error) == [("expires_in",)]
 
 
+@pytest.mark.parametrize(
+    ("operation", "expires_in", "message"),
+    [
+        ("sessions.create", 0, "expires_in must be a positive number of seconds"),
+        ("sessions.create", 86_401, "expires_in cannot exceed 86400 seconds (24 hours)"),
+        ("service_keys.create", -5, "expires_in must be a positive number of seconds"),
+    ],
+)
+async def test_an_expiry_the_server_refuses_is_refused_with_its_message(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    operation: str,
+    expires_in: int,
+    message: str,
+) -> None:
+    # crates/hot_api/src/handlers/sessions.rs and service_keys.rs.
+    body = {"permissions": {"stream:*": ["read"]}, "expires_in": expires_in}
+    error = await _refused(call, server, operation, body)
+    (only,) = error.errors()
+    assert (only["type"], only["msg"]) == ("expires_in", message)
+
+
 async def test_service_key_create_refuses_non_positive_expiry_given_as_model(
     call: Callable[..., Any], server: LoopbackServer
 ) -> None:
@@ -474,11 +527,45 @@ async def test_service_key_expiry_stays_within_year_9999(
 
 # crates/hot/src/db/domain.rs, validate_domain: the server answers every broken rule
 # with the same "Invalid domain name"; the client's error names the rule.
+LONGEST_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
 DOMAIN_RULES = [
-    pytest.param("http://api.example.com", "no scheme", id="http-scheme"),
-    pytest.param("https://api.example.com", "no scheme", id="https-scheme"),
-    pytest.param("localhost", "at least one dot", id="no-dot"),
-    pytest.param("api.example.com.", "no trailing dot", id="trailing-dot"),
+    pytest.param("  ", "a domain name must not be empty", id="empty"),
+    pytest.param(
+        "localhost",
+        "a domain name has at least one dot (a bare host such as 'localhost' is refused)",
+        id="no-dot",
+    ),
+    pytest.param(
+        "http://api.example.com",
+        "a domain name has no scheme: send 'example.com', not a URL",
+        id="http-scheme",
+    ),
+    pytest.param(
+        "https://api.example.com",
+        "a domain name has no scheme: send 'example.com', not a URL",
+        id="https-scheme",
+    ),
+    pytest.param("api.example.com.", "a domain name has no trailing dot", id="trailing-dot"),
+    pytest.param(
+        LONGEST_DOMAIN + "d", "a domain name is at most 253 characters long", id="too-long"
+    ),
+    pytest.param(
+        "a" * 64 + ".com", f"each label is 1 to 63 characters long, not {'a' * 64!r}", id="label"
+    ),
+    pytest.param("a..com", "each label is 1 to 63 characters long, not ''", id="empty-label"),
+    pytest.param(
+        "api-.example.com", "a label neither starts nor ends with '-', not 'api-'", id="hyphen-end"
+    ),
+    pytest.param(
+        "-api.example.com",
+        "a label neither starts nor ends with '-', not '-api'",
+        id="hyphen-start",
+    ),
+    pytest.param(
+        "a_b.example.com",
+        "a label holds only ASCII letters, digits and '-', not 'a_b'",
+        id="label-characters",
+    ),
 ]
 
 
@@ -488,8 +575,16 @@ async def test_domain_create_names_the_broken_rule_before_sending(
 ) -> None:
     error = await _refused(call, server, "domains.create", {"domain": domain})
     (only,) = error.errors()
-    assert only["type"] == "domain_name"
-    assert rule in only["msg"]
+    assert (only["type"], only["msg"]) == ("domain_name", f"invalid domain name: {rule}")
+
+
+async def test_domain_create_sends_the_longest_name_the_server_takes(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    assert len(LONGEST_DOMAIN) == 253
+    with pytest.raises(Exception, match="sent"):
+        await call("domains.create", {"domain": LONGEST_DOMAIN})
+    assert [r.json() for r in server.requests] == [{"domain": LONGEST_DOMAIN}]
 
 
 # ------------------------------------------------------------------- files
