@@ -126,14 +126,14 @@ async def test_publish_refuses_bad_dict_before_sending(
 HOT_CALL_PROBLEMS = [
     pytest.param(
         ["::a/b", []],
-        [(("event_data",), 'is an object {"fn": str, "args": list}')],
+        [(("event_data",), 'is an object {"fn": str, "args": list}', ["::a/b", []])],
         id="not-an-object",
     ),
     pytest.param(
-        {"fn": "", "args": {}},
+        {"fn": "", "args": {"x": 1}},
         [
-            (("event_data", "fn"), "names the function in 'fn' (a non-empty string)"),
-            (("event_data", "args"), "lists the arguments in 'args' (an array)"),
+            (("event_data", "fn"), "names the function in 'fn' (a non-empty string)", ""),
+            (("event_data", "args"), "lists the arguments in 'args' (an array)", {"x": 1}),
         ],
         id="fn-and-args",
     ),
@@ -145,12 +145,12 @@ async def test_hot_call_data_that_cannot_call_names_each_problem(
     call: Callable[..., Any],
     server: LoopbackServer,
     data: Any,
-    problems: list[tuple[tuple[str, ...], str]],
+    problems: list[tuple[tuple[str, ...], str, Any]],
 ) -> None:
     body = {"event_type": "hot:call", "event_data": data}
     error = await _refused(call, server, "events.publish", body)
-    assert [(tuple(e["loc"]), e["type"], e["msg"]) for e in error.errors()] == [
-        (loc, "hot_call_data", f"hot:call data {rule}") for loc, rule in problems
+    assert [(tuple(e["loc"]), e["type"], e["msg"], e["input"]) for e in error.errors()] == [
+        (loc, "hot_call_data", f"hot:call data {rule}", value) for loc, rule, value in problems
     ]
 
 
