@@ -5,8 +5,10 @@ stays the wire object. Proven on real sockets with both clients."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
+import uuid
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -66,6 +68,28 @@ class Point:
 class Labelled:
     label: str = Field(serialization_alias="Label")
     at: Point = dataclasses.field(default_factory=lambda: Point(0.5, 1.0))
+
+
+@pydantic_dataclasses.dataclass(config=ConfigDict(serialize_by_alias=False))
+class ByNameDataclass:
+    """A pydantic dataclass whose own config says: serialize by field name."""
+
+    user_name: str = Field(serialization_alias="userName")
+
+
+class Stamped(BaseModel):
+    at: dt.datetime
+    id: uuid.UUID
+
+
+@dataclasses.dataclass
+class StampedPoint:
+    at: dt.datetime
+    where: Point
+
+
+class Tag(str):
+    """Text of a `str` subclass: still text, and checked as text."""
 
 
 def _event(data: Any) -> dict[str, Any]:
@@ -195,6 +219,31 @@ async def test_sending_a_dataclass_warns_nothing(
     assert json.loads(_sent_data(server))["event_data"] == [{"x": 3.0, "y": 4.0}]
 
 
+async def test_a_dataclass_whose_config_says_by_name_is_sent_by_name(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    await call("events.publish", {"event_type": "t", "event_data": [ByNameDataclass("ada")]})
+    assert json.loads(_sent_data(server))["event_data"] == [{"user_name": "ada"}]
+
+
+async def test_models_and_dataclasses_go_out_with_their_fields_in_json_form(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    at = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.timezone.utc)
+    ident = uuid.UUID(int=5)
+    data = {"model": Stamped(at=at, id=ident), "dataclass": StampedPoint(at, Point(1.0, 2.0))}
+    await call("events.publish", {"event_type": "t", "event_data": data})
+    assert json.loads(_sent_data(server))["event_data"] == {
+        "model": {"at": "2026-03-01T10:00:00Z", "id": str(ident)},
+        "dataclass": {"at": "2026-03-01T10:00:00Z", "where": {"x": 1.0, "y": 2.0}},
+    }
+
+
+def test_text_of_a_str_subclass_is_sent_as_text_and_checked_as_text() -> None:
+    assert to_json_value({"a": Tag("x")}) == {"a": "x"}
+    assert _refusal({"a": [Tag("\ud800")]}) == f"not JSON at ['a'][0]: {SURROGATE}"
+
+
 async def test_plain_json_is_sent_byte_for_byte_as_written(
     call: Callable[..., Any], server: LoopbackServer
 ) -> None:
@@ -270,7 +319,8 @@ def test_a_refusal_says_where_the_value_is_not_json() -> None:
 
 
 def _nested(depth: int, wrap: Callable[[Any], Any]) -> Any:
-    value: Any = []
+    """`depth` levels of containers around a number."""
+    value: Any = 0
     for _ in range(depth):
         value = wrap(value)
     return value
@@ -302,22 +352,22 @@ SURROGATE = "a string holds a lone surrogate, which has no UTF-8 encoding"
             id="no-json-form",
         ),
         pytest.param(
-            _nested(127, lambda inner: [inner]),
+            _nested(128, lambda inner: [inner]),
             f"[0][0][0][0]...[0][0] (depth 127): {DEEP}",
             id="too-deep-lists",
         ),
         pytest.param(
-            _nested(127, lambda inner: {"k": inner}),
+            _nested(128, lambda inner: {"k": inner}),
             f"['k']['k']['k']['k']...['k']['k'] (depth 127): {DEEP}",
             id="too-deep-objects",
         ),
         pytest.param(
-            _nested(127, lambda inner: (inner,)),
+            _nested(128, lambda inner: (inner,)),
             f"[0][0][0][0]...[0][0] (depth 127): {DEEP}",
             id="too-deep-sequences",
         ),
         pytest.param(
-            _nested(127, lambda inner: OrderedDict(k=inner)),
+            _nested(128, lambda inner: OrderedDict(k=inner)),
             f"['k']['k']['k']['k']...['k']['k'] (depth 127): {DEEP}",
             id="too-deep-mappings",
         ),
@@ -334,7 +384,7 @@ def test_the_deepest_value_of_each_kind_is_accepted() -> None:
         lambda inner: (inner,),
         lambda inner: OrderedDict(k=inner),
     ):
-        text = json.dumps(to_json_value(_nested(126, wrap)))
+        text = json.dumps(to_json_value(_nested(127, wrap)))
         assert text.count("[") + text.count("{") == 127
 
 
