@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
 
@@ -375,6 +375,24 @@ SURROGATE = "a string holds a lone surrogate, which has no UTF-8 encoding"
 )
 def test_each_refusal_says_where_and_why(value: Any, message: str) -> None:
     assert _refusal(value) == f"not JSON at {message}"
+
+
+class Broken(BaseModel):
+    """A model whose serializer fails."""
+
+    n: int
+
+    @field_serializer("n")
+    def _refuse(self, n: int) -> int:
+        raise ValueError("no")
+
+
+def test_a_model_that_cannot_be_serialized_is_refused_where_it_is() -> None:
+    message = _refusal({"a": [Broken(n=1)]})
+    assert message.startswith(
+        "not JSON at ['a'][0]: Broken cannot be serialized: PydanticSerializationError("
+    )
+    assert "ValueError: no" in message
 
 
 def test_the_deepest_value_of_each_kind_is_accepted() -> None:
