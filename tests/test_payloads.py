@@ -5,15 +5,19 @@ stays the wire object. Proven on real sockets with both clients."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
+import uuid
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
 
@@ -64,6 +68,28 @@ class Point:
 class Labelled:
     label: str = Field(serialization_alias="Label")
     at: Point = dataclasses.field(default_factory=lambda: Point(0.5, 1.0))
+
+
+@pydantic_dataclasses.dataclass(config=ConfigDict(serialize_by_alias=False))
+class ByNameDataclass:
+    """A pydantic dataclass whose own config says: serialize by field name."""
+
+    user_name: str = Field(serialization_alias="userName")
+
+
+class Stamped(BaseModel):
+    at: dt.datetime
+    id: uuid.UUID
+
+
+@dataclasses.dataclass
+class StampedPoint:
+    at: dt.datetime
+    where: Point
+
+
+class Tag(str):
+    """Text of a `str` subclass: still text, and checked as text."""
 
 
 def _event(data: Any) -> dict[str, Any]:
@@ -182,6 +208,42 @@ async def test_dataclasses_are_sent_in_json_mode_at_any_depth(
     }
 
 
+async def test_sending_a_dataclass_warns_nothing(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    # Each dataclass is dumped by a serializer built for its own type, not
+    # guessed at by one that expected something else.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        await call("events.publish", {"event_type": "t", "event_data": [Point(3.0, 4.0)]})
+    assert json.loads(_sent_data(server))["event_data"] == [{"x": 3.0, "y": 4.0}]
+
+
+async def test_a_dataclass_whose_config_says_by_name_is_sent_by_name(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    await call("events.publish", {"event_type": "t", "event_data": [ByNameDataclass("ada")]})
+    assert json.loads(_sent_data(server))["event_data"] == [{"user_name": "ada"}]
+
+
+async def test_models_and_dataclasses_go_out_with_their_fields_in_json_form(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    at = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.timezone.utc)
+    ident = uuid.UUID(int=5)
+    data = {"model": Stamped(at=at, id=ident), "dataclass": StampedPoint(at, Point(1.0, 2.0))}
+    await call("events.publish", {"event_type": "t", "event_data": data})
+    assert json.loads(_sent_data(server))["event_data"] == {
+        "model": {"at": "2026-03-01T10:00:00Z", "id": str(ident)},
+        "dataclass": {"at": "2026-03-01T10:00:00Z", "where": {"x": 1.0, "y": 2.0}},
+    }
+
+
+def test_text_of_a_str_subclass_is_sent_as_text_and_checked_as_text() -> None:
+    assert to_json_value({"a": Tag("x")}) == {"a": "x"}
+    assert _refusal({"a": [Tag("\ud800")]}) == f"not JSON at ['a'][0]: {SURROGATE}"
+
+
 async def test_plain_json_is_sent_byte_for_byte_as_written(
     call: Callable[..., Any], server: LoopbackServer
 ) -> None:
@@ -232,6 +294,116 @@ def test_to_json_value_converts_models_for_call_arguments() -> None:
     ]
     with pytest.raises(ValidationError, match=r"not JSON at \[1\]\['x'\]"):
         to_json_value([1, {"x": math.nan}])
+
+
+def _refusal(value: Any) -> str:
+    with pytest.raises(ValidationError) as caught:
+        to_json_value(value)
+    (error,) = caught.value.errors()
+    assert error["type"] == "json_value"
+    return error["msg"]
+
+
+def test_a_refusal_says_where_the_value_is_not_json() -> None:
+    nan = "nan is not a JSON number (NaN and infinities have no JSON form)"
+    assert _refusal(math.nan) == f"not JSON at (the value): {nan}"
+    # Up to 8 steps deep the whole path is spelt out.
+    eight = [[[[[[[[math.nan]]]]]]]]
+    assert _refusal(eight) == f"not JSON at {'[0]' * 8}: {nan}"
+    # Deeper, its first four and last two steps and its length.
+    nine: Any = math.nan
+    for key in reversed("abcdefghi"):
+        nine = {key: nine}
+    where = "['a']['b']['c']['d']...['h']['i'] (depth 9)"
+    assert _refusal(nine) == f"not JSON at {where}: {nan}"
+
+
+def _nested(depth: int, wrap: Callable[[Any], Any]) -> Any:
+    """`depth` levels of containers around a number."""
+    value: Any = 0
+    for _ in range(depth):
+        value = wrap(value)
+    return value
+
+
+DEEP = (
+    "nested deeper than the 127 levels of arrays and objects a request body may have "
+    "(the server's JSON parser refuses more; this value may nest 127)"
+)
+SURROGATE = "a string holds a lone surrogate, which has no UTF-8 encoding"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param("\ud800", f"(the value): {SURROGATE}", id="surrogate"),
+        pytest.param({"a": "x\udfff"}, f"['a']: {SURROGATE}", id="surrogate-in-a-value"),
+        pytest.param({"\ud800": 1}, f"(the value): {SURROGATE}", id="surrogate-in-a-key"),
+        pytest.param({1: "a"}, "(the value): object keys must be strings, got int 1", id="key"),
+        pytest.param(
+            OrderedDict([("a", {2.5: None})]),
+            "['a']: object keys must be strings, got float 2.5",
+            id="key-of-a-mapping",
+        ),
+        pytest.param(
+            object(),
+            "(the value): object objects have no JSON form; send JSON (any mapping with string "
+            "keys, any sequence), a pydantic model or a dataclass",
+            id="no-json-form",
+        ),
+        pytest.param(
+            _nested(128, lambda inner: [inner]),
+            f"[0][0][0][0]...[0][0] (depth 127): {DEEP}",
+            id="too-deep-lists",
+        ),
+        pytest.param(
+            _nested(128, lambda inner: {"k": inner}),
+            f"['k']['k']['k']['k']...['k']['k'] (depth 127): {DEEP}",
+            id="too-deep-objects",
+        ),
+        pytest.param(
+            _nested(128, lambda inner: (inner,)),
+            f"[0][0][0][0]...[0][0] (depth 127): {DEEP}",
+            id="too-deep-sequences",
+        ),
+        pytest.param(
+            _nested(128, lambda inner: OrderedDict(k=inner)),
+            f"['k']['k']['k']['k']...['k']['k'] (depth 127): {DEEP}",
+            id="too-deep-mappings",
+        ),
+    ],
+)
+def test_each_refusal_says_where_and_why(value: Any, message: str) -> None:
+    assert _refusal(value) == f"not JSON at {message}"
+
+
+class Broken(BaseModel):
+    """A model whose serializer fails."""
+
+    n: int
+
+    @field_serializer("n")
+    def _refuse(self, n: int) -> int:
+        raise ValueError("no")
+
+
+def test_a_model_that_cannot_be_serialized_is_refused_where_it_is() -> None:
+    message = _refusal({"a": [Broken(n=1)]})
+    assert message.startswith(
+        "not JSON at ['a'][0]: Broken cannot be serialized: PydanticSerializationError("
+    )
+    assert "ValueError: no" in message
+
+
+def test_the_deepest_value_of_each_kind_is_accepted() -> None:
+    for wrap in (
+        lambda inner: [inner],
+        lambda inner: {"k": inner},
+        lambda inner: (inner,),
+        lambda inner: OrderedDict(k=inner),
+    ):
+        text = json.dumps(to_json_value(_nested(127, wrap)))
+        assert text.count("[") + text.count("{") == 127
 
 
 # ------------------------------------------------------------ reading

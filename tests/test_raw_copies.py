@@ -142,3 +142,60 @@ def test_a_model_built_in_python_copies_and_pickles_as_before() -> None:
         copied = make_copy(built)
         assert copied == built
         assert copied.raw == built.model_dump(mode="json", exclude_unset=True)
+
+
+@both_clients
+@pytest.mark.parametrize(
+    "make_copy",
+    [COPIES["copy.deepcopy"], COPIES["model_copy(deep=True)"]],
+    ids=["copy.deepcopy", "model_copy(deep=True)"],
+)
+async def test_a_deep_copy_keeps_user_json_shared_between_the_model_and_its_raw(
+    mode: str, make_copy: Callable[[Any], Any]
+) -> None:
+    # One deep copy, one memo: what the original shares, the copy shares too.
+    got, _, _ = await _received(mode)
+    assert got.event_data is got.raw["event_data"]
+
+    deep = make_copy(got)
+
+    assert deep.event_data is deep.raw["event_data"]
+    assert deep.event_data is not got.event_data
+
+
+@both_clients
+async def test_a_deep_copy_of_a_container_keeps_what_it_shares_with_a_model(mode: str) -> None:
+    got, _, _ = await _received(mode)
+
+    model, data = copy.deepcopy([got, got.event_data])
+
+    assert data is model.event_data
+    assert data is model.raw["event_data"]
+    assert data is not got.event_data
+
+
+@both_clients
+async def test_model_copy_is_shallow_unless_asked_deep(mode: str) -> None:
+    got, _, _ = await _received(mode)
+
+    assert got.model_copy().raw is got.raw
+    assert got.model_copy().event_data is got.event_data
+    deep = got.model_copy(deep=True)
+    assert deep.raw == got.raw
+    assert deep.raw is not got.raw
+    assert deep.event_data is not got.event_data
+
+
+def test_a_copy_of_a_model_built_in_python_has_its_own_dump_as_raw() -> None:
+    built = RunStop.model_validate_json(
+        json.dumps({"type": "run:stop", "run": run(uuid4(), status="succeeded")})
+    ).run.model_copy(update={"retry_attempt": 2})
+
+    # Nothing was received: neither the model nor its copies have a wire form to
+    # carry, so each raw is its own dump, taken when first read.
+    again = built.model_copy(update={"retry_attempt": 3})
+    assert again.raw["retry_attempt"] == 3
+    copied = copy.copy(built)
+    copied.retry_attempt = 4
+    assert copied.raw["retry_attempt"] == 4
+    assert built.raw["retry_attempt"] == 2

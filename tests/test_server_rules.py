@@ -823,6 +823,28 @@ GATES = [
         "action 'read' on resource 'stream:*' exceeds parent permissions",
     ),
     Gate(
+        # crates/hot/src/permission.rs, resource_matches: a trailing `*` covers what
+        # starts with the rest of the pattern, and nothing shorter.
+        "session-within-a-wildcards-prefix", PERMISSION,
+        {"api_key_permissions": {"stream:ab*": ["read"]}},
+        (_typed("sessions.create", _session({"stream:abc": ["read"]})),),
+        _typed("sessions.create", _session({"stream:a": ["read"]})),
+        (403, "permission_escalation"),
+        "Requested permissions exceed API key permissions: Permission escalation: "
+        "action 'read' on resource 'stream:a' exceeds parent permissions",
+    ),
+    Gate(
+        # crates/hot/src/permission.rs, validate_subset_of: `*` asked on a type the
+        # server does not list stands for all five actions, each of which is checked.
+        "session-star-on-an-unknown-type-needs-every-action", PERMISSION,
+        {"api_key_permissions": {"call:*": ["create", "read", "update", "delete"]}},
+        (_typed("sessions.create", _session({"call:y": ["delete"]})),),
+        _typed("sessions.create", _session({"call:x": ["*"]})),
+        (403, "permission_escalation"),
+        "Requested permissions exceed API key permissions: Permission escalation: "
+        "action 'execute' on resource 'call:x' exceeds parent permissions",
+    ),
+    Gate(
         "service-key-star-within-the-api-keys-permissions", KEYS,
         {"api_key_permissions": READ_RUNS},
         (_typed("service_keys.create", _key({"run:x": ["*"]})),),

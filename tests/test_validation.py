@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from pydantic import ValidationError
@@ -120,6 +121,37 @@ async def test_publish_refuses_bad_dict_before_sending(
 ) -> None:
     error = await _refused(call, server, "events.publish", body)
     assert loc in _locs(error)
+
+
+HOT_CALL_PROBLEMS = [
+    pytest.param(
+        ["::a/b", []],
+        [(("event_data",), 'is an object {"fn": str, "args": list}', ["::a/b", []])],
+        id="not-an-object",
+    ),
+    pytest.param(
+        {"fn": "", "args": {"x": 1}},
+        [
+            (("event_data", "fn"), "names the function in 'fn' (a non-empty string)", ""),
+            (("event_data", "args"), "lists the arguments in 'args' (an array)", {"x": 1}),
+        ],
+        id="fn-and-args",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "problems"), HOT_CALL_PROBLEMS)
+async def test_hot_call_data_that_cannot_call_names_each_problem(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    data: Any,
+    problems: list[tuple[tuple[str, ...], str, Any]],
+) -> None:
+    body = {"event_type": "hot:call", "event_data": data}
+    error = await _refused(call, server, "events.publish", body)
+    assert [(tuple(e["loc"]), e["type"], e["msg"], e["input"]) for e in error.errors()] == [
+        (loc, "hot_call_data", f"hot:call data {rule}", value) for loc, rule, value in problems
+    ]
 
 
 # A constructed model has no unknown keys to carry: every other case applies.
@@ -248,6 +280,51 @@ async def test_service_key_create_refuses_bad_permissions_before_sending(
     assert _locs(error) == [("permissions", *loc)]
 
 
+# crates/hot/src/permission.rs, PermissionError's messages: the client's error is
+# the server's own message for the rule, after the resource it is about.
+RULE_MESSAGES = [
+    pytest.param(
+        {"stream": ["read"]},
+        "stream",
+        "Invalid resource URN: 'stream'. Expected format: type:path (e.g. mcp:*, stream:my-id)",
+        id="resource",
+    ),
+    pytest.param(
+        {"run:*": []},
+        [],
+        "Resource 'run:*' has an empty action list. Each resource must have at least one action.",
+        id="empty-actions",
+    ),
+    pytest.param(
+        {"run:*": ["read", "READ"]},
+        "READ",
+        "Invalid action: 'READ'. Valid actions: create, read, update, delete, execute, *",
+        id="action",
+    ),
+    pytest.param(
+        {"event:*": ["update"]},
+        "update",
+        "Action 'update' is not valid for resource 'event:*'. Valid actions: create, read",
+        id="action-for-type",
+    ),
+]
+
+
+@pytest.mark.parametrize(("permissions", "value", "rule"), RULE_MESSAGES)
+async def test_a_broken_permission_rule_is_refused_with_the_servers_message(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    permissions: dict[str, list[str]],
+    value: Any,
+    rule: str,
+) -> None:
+    error = await _refused(call, server, "sessions.create", {"permissions": permissions})
+    (only,) = error.errors()
+    (resource,) = permissions
+    assert only["msg"] == f"resource '{resource}': {rule}"
+    assert only["input"] == value
+
+
 async def test_constructed_permissions_are_checked_again_when_sent(
     call: Callable[..., Any], server: LoopbackServer
 ) -> None:
@@ -261,6 +338,9 @@ def test_permissions_report_every_problem_at_once() -> None:
     with pytest.raises(ValidationError) as caught:
         Permissions({"*": ["read"], "stream:*": ["read", "Write"], "mcp:x": []})
     assert _locs(caught.value) == [("*",), ("stream:*", 1), ("mcp:x",)]
+    with pytest.raises(ValidationError) as caught:
+        Permissions({"mcp:x": [], "stream:*": ["Write"], "*": ["read"]})
+    assert _locs(caught.value) == [("mcp:x",), ("stream:*", 0), ("*",)]
 
 
 @pytest.mark.parametrize(
@@ -305,6 +385,28 @@ async def test_session_create_refuses_expiry_outside_one_second_to_a_day_before_
     body = {"permissions": {"stream:*": ["read"]}, "expires_in": expires_in}
     error = await _refused(call, server, "sessions.create", body)
     assert _locs(error) == [("expires_in",)]
+
+
+@pytest.mark.parametrize(
+    ("operation", "expires_in", "message"),
+    [
+        ("sessions.create", 0, "expires_in must be a positive number of seconds"),
+        ("sessions.create", 86_401, "expires_in cannot exceed 86400 seconds (24 hours)"),
+        ("service_keys.create", -5, "expires_in must be a positive number of seconds"),
+    ],
+)
+async def test_an_expiry_the_server_refuses_is_refused_with_its_message(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    operation: str,
+    expires_in: int,
+    message: str,
+) -> None:
+    # crates/hot_api/src/handlers/sessions.rs and service_keys.rs.
+    body = {"permissions": {"stream:*": ["read"]}, "expires_in": expires_in}
+    error = await _refused(call, server, operation, body)
+    (only,) = error.errors()
+    assert (only["type"], only["msg"]) == ("expires_in", message)
 
 
 async def test_service_key_create_refuses_non_positive_expiry_given_as_model(
@@ -373,6 +475,9 @@ async def test_service_key_create_refuses_types_service_keys_may_not_use(
     (problem,) = error.errors()
     assert tuple(problem["loc"]) == loc
     assert problem["type"] == "permission_resource_type"
+    assert problem["input"] == loc[-1]
+    kind = loc[-1].split(":")[0]
+    assert f"Resource type '{kind}' is not allowed for this credential." in problem["msg"]
     assert "Allowed types: mcp, webhook, stream, event, run" in problem["msg"]
 
 
@@ -416,3 +521,123 @@ async def test_service_key_expiry_stays_within_year_9999(
     with pytest.raises(Exception, match="sent"):
         await call("service_keys.create", century)
     assert [r.json() for r in server.requests] == [century]
+
+
+# ----------------------------------------------------------------- domains
+
+# crates/hot/src/db/domain.rs, validate_domain: the server answers every broken rule
+# with the same "Invalid domain name"; the client's error names the rule.
+LONGEST_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+DOMAIN_RULES = [
+    pytest.param("  ", "a domain name must not be empty", id="empty"),
+    pytest.param(
+        "localhost",
+        "a domain name has at least one dot (a bare host such as 'localhost' is refused)",
+        id="no-dot",
+    ),
+    pytest.param(
+        "http://api.example.com",
+        "a domain name has no scheme: send 'example.com', not a URL",
+        id="http-scheme",
+    ),
+    pytest.param(
+        "https://api.example.com",
+        "a domain name has no scheme: send 'example.com', not a URL",
+        id="https-scheme",
+    ),
+    pytest.param("api.example.com.", "a domain name has no trailing dot", id="trailing-dot"),
+    pytest.param(
+        LONGEST_DOMAIN + "d", "a domain name is at most 253 characters long", id="too-long"
+    ),
+    pytest.param(
+        "a" * 64 + ".com", f"each label is 1 to 63 characters long, not {'a' * 64!r}", id="label"
+    ),
+    pytest.param("a..com", "each label is 1 to 63 characters long, not ''", id="empty-label"),
+    pytest.param(
+        "api-.example.com", "a label neither starts nor ends with '-', not 'api-'", id="hyphen-end"
+    ),
+    pytest.param(
+        "-api.example.com",
+        "a label neither starts nor ends with '-', not '-api'",
+        id="hyphen-start",
+    ),
+    pytest.param(
+        "a_b.example.com",
+        "a label holds only ASCII letters, digits and '-', not 'a_b'",
+        id="label-characters",
+    ),
+]
+
+
+@pytest.mark.parametrize(("domain", "rule"), DOMAIN_RULES)
+async def test_domain_create_names_the_broken_rule_before_sending(
+    call: Callable[..., Any], server: LoopbackServer, domain: str, rule: str
+) -> None:
+    error = await _refused(call, server, "domains.create", {"domain": domain})
+    (only,) = error.errors()
+    assert (only["type"], only["msg"]) == ("domain_name", f"invalid domain name: {rule}")
+
+
+async def test_domain_create_sends_the_longest_name_the_server_takes(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    assert len(LONGEST_DOMAIN) == 253
+    with pytest.raises(Exception, match="sent"):
+        await call("domains.create", {"domain": LONGEST_DOMAIN})
+    assert [r.json() for r in server.requests] == [{"domain": LONGEST_DOMAIN}]
+
+
+# ------------------------------------------------------------------- files
+
+
+@pytest.mark.parametrize("number", [0, 10_001])
+async def test_upload_part_refuses_a_part_number_outside_1_to_10000_with_the_servers_message(
+    call: Callable[..., Any], server: LoopbackServer, number: int
+) -> None:
+    upload = "0190d3a2-4b5c-7d8e-9f00-112233445569"
+    error = await _refused(call, server, "files.upload_part", upload, number, b"x")
+    (only,) = error.errors()
+    assert only["type"] == "part_number"
+    # crates/hot/src/file_storage.rs, validate_part_number.
+    assert only["msg"] == f"Part number must be between 1 and 10000, got {number}"
+
+
+# crates/hot/src/file_storage.rs, normalize_path and validate_path_security: the
+# server's reasons for refusing a path; a path it would store elsewhere is refused
+# too, naming where.
+FILE_PATHS = [
+    pytest.param("../x", "file_path", "Path escapes storage root", id="escapes"),
+    pytest.param("a/../../b", "file_path", "Path escapes storage root", id="escapes-later"),
+    pytest.param("/", "file_path", "Empty path after normalization", id="empty"),
+    pytest.param("./a/..", "file_path", "Empty path after normalization", id="nothing-left"),
+    pytest.param("a..b", "file_path", "Path contains '..' which is not allowed", id="dot-dot"),
+    pytest.param("a/b\0c", "file_path", "Path contains null bytes", id="nul"),
+    pytest.param("hot://a//./b", "file_path_canonical", "a/b", id="scheme-and-empty"),
+    pytest.param("/a/b/../c", "file_path_canonical", "a/c", id="leading-slash-and-up"),
+    pytest.param("a/-/b", None, None, id="plain"),
+    pytest.param(" a/b c ", None, None, id="spaces-are-kept"),
+    pytest.param("X-rays/XX.png", None, None, id="only-slashes-are-stripped"),
+]
+
+
+@pytest.mark.parametrize(("path", "kind", "reason"), FILE_PATHS)
+async def test_upload_refuses_a_path_the_server_would_refuse_or_move_with_its_reason(
+    call: Callable[..., Any],
+    server: LoopbackServer,
+    path: str,
+    kind: str | None,
+    reason: str | None,
+) -> None:
+    if kind is None:
+        with pytest.raises(Exception, match="sent"):
+            await call("files.upload", path, b"x")
+        (request,) = server.requests
+        assert unquote(request.path) == f"/v1/files/upload/{path}"
+        return
+    error = await _refused(call, server, "files.upload", path, b"x")
+    (only,) = error.errors()
+    assert only["type"] == kind
+    if kind == "file_path":
+        assert only["msg"] == f"the server refuses this path: {reason}"
+    else:
+        assert only["msg"] == f"the server stores this path as '{reason}': send that"

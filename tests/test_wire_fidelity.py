@@ -97,6 +97,20 @@ def test_unknown_fields_and_enum_values_are_kept(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_an_unknown_enum_value_is_one_member_named_after_it(kind: str) -> None:
+    status = f"held-for:review-{kind}"
+    wires = [p.run(status=status), p.run(status=status)]
+    page, _ = exchange(kind, lambda c: c.runs.list(), _answer(json.dumps(p.page(wires))))
+
+    first, second = page.data
+    assert first.status is second.status
+    assert first.status is ht.RunStatus(status)
+    assert first.status.value == status
+    assert first.status.name == f"HELD_FOR_REVIEW_{kind.upper()}"
+    assert str(first.status) == status
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_issued_tokens_are_secret_in_the_model_and_plain_in_raw(kind: str) -> None:
     wire = p.service_key(token=True)
     key, _ = exchange(
