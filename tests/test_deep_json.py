@@ -90,6 +90,7 @@ def test_a_body_deeper_than_python_reads_raises_a_typed_error_with_its_text(kind
             with_client(kind, server.base_url, lambda hot: hot.request("GET", "/runs"))
 
     assert error.value.raw == body.decode()
+    assert str(error.value).endswith("is not JSON Python can read: nested too deep")
 
 
 def depth_of(value: Any) -> int:
