@@ -12,6 +12,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import RootModel, ValidationError, model_validator
 
 from hot_typed import HotJsonDecodeError, Run, RunStop, StreamData
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
@@ -89,6 +90,41 @@ def test_a_body_deeper_than_python_reads_raises_a_typed_error_with_its_text(kind
             with_client(kind, server.base_url, lambda hot: hot.request("GET", "/runs"))
 
     assert error.value.raw == body.decode()
+    assert str(error.value).endswith("is not JSON Python can read: nested too deep")
+
+
+def depth_of(value: Any) -> int:
+    """How deep `value` nests, by a plain recursive walk (two frames a level)."""
+    children = list(value.values()) if isinstance(value, dict) else value
+    if not isinstance(children, list):
+        return 0
+    return 1 + max((depth_of(child) for child in children), default=0)
+
+
+class Measured(RootModel[Any]):
+    """A user's result type whose validator walks the whole result recursively."""
+
+    @model_validator(mode="after")
+    def _measure(self) -> Measured:
+        depth_of(self.root)
+        return self
+
+
+def test_a_deep_result_whose_validation_overflows_the_stack_raises_a_typed_error(
+    kind: str,
+) -> None:
+    # Deeper than pydantic-core's parser (so it is validated from the standard
+    # library's reading), and than Python's stack holds for the walk's two frames a
+    # level, yet within what the standard library reads on every supported Python.
+    body = run_body(nested(600, 1))
+    with answering(body) as server, pytest.raises(HotJsonDecodeError) as error:
+        with_client(kind, server.base_url, lambda hot: hot.runs.get(RUN_ID, result_type=Measured))
+
+    assert error.value.raw == body.decode()
+    assert str(error.value).endswith("not JSON Python can read: nested too deep to validate")
+    # pydantic's own refusal of the text, the first reading tried.
+    assert isinstance(error.value.validation_error, ValidationError)
+    assert error.value.validation_error.errors()[0]["type"] == "json_invalid"
 
 
 def test_a_lone_surrogate_escape_pydantic_refuses_arrives_as_python_reads_it(kind: str) -> None:

@@ -212,3 +212,19 @@ def test_request_refuses_a_body_without_a_content_type_naming_none_and_its_text(
         "'utf-8' codec can't decode byte 0xff in position 3: invalid start byte"
     )
     assert caught.value.raw == "ok \ufffd"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_typed_answer_neither_json_nor_utf8_is_refused_with_its_text_replaced(
+    kind: str,
+) -> None:
+    answer = httpx.Response(200, content=b"ok \xff", headers={"Content-Type": "application/json"})
+    with pytest.raises(ht.HotJsonDecodeError) as caught:
+        exchange(kind, _get_project, answer, max_retries=0)
+
+    assert str(caught.value) == (
+        "GET /v1/projects/billing answered 200 (application/json) with a body that is not "
+        "JSON Python can read: 'utf-8' codec can't decode byte 0xff in position 3: "
+        "invalid start byte"
+    )
+    assert caught.value.raw == "ok \ufffd"

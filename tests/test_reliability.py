@@ -101,6 +101,25 @@ def test_each_retry_is_logged_at_debug_with_its_cause_and_wait(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_the_debug_line_gives_the_exchange_duration_in_milliseconds(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def slow(request: HttpRequest) -> HttpResponse:
+        time.sleep(0.05)
+        return _ok_event()
+
+    caplog.set_level(logging.DEBUG, logger="hot_typed")
+    with LoopbackServer(slow) as server:
+        with_client(kind, server.base_url, lambda hot: hot.events.get(EVENT_ID))
+    [line] = [r.getMessage() for r in caplog.records if r.name == "hot_typed"]
+    took = re.fullmatch(rf"GET /events/{EVENT_ID} -> 200 \(request -, ([\d.]+) ms\)", line)
+
+    assert took is not None
+    # At least the answer's delay; the upper bound only rules out another unit or origin.
+    assert 50 <= float(took[1]) < 60_000
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_get_is_retried_after_a_dropped_connection(kind: str) -> None:
     with LoopbackServer(_failing([None], _ok_event())) as server:
         event = with_client(kind, server.base_url, lambda hot: hot.events.get(EVENT_ID))

@@ -49,6 +49,13 @@ def test_model_and_dict_bodies_send_the_same_bytes(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_json_body_is_labelled_application_json(kind: str) -> None:
+    answer = httpx.Response(201, json=p.item(p.event()))
+    _, sent = exchange(kind, lambda c: c.events.publish({"event_type": "ping"}), answer)
+    assert sent[0].headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_optional_fields_left_unset_are_absent_but_event_data_is_always_sent(kind: str) -> None:
     answer = httpx.Response(201, json=p.item(p.event()))
     _, sent = exchange(kind, lambda c: c.events.publish({"event_type": "ping"}), answer)
