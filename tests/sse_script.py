@@ -10,6 +10,7 @@ closed a connection.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import socket
@@ -24,7 +25,13 @@ from uuid import UUID, uuid4
 from typing_extensions import Self
 
 from hot_typed import AsyncEventStream, AsyncHotClient, EventStream, HotClient, Run, Task
-from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
+from hot_typed.testing import (
+    DropConnection,
+    HotEmulator,
+    HttpRequest,
+    HttpResponse,
+    LoopbackServer,
+)
 
 T = TypeVar("T")
 
@@ -272,6 +279,24 @@ async def scripted(
             return await resolve(use(client)), server
         finally:
             await close(client)
+
+
+def on_emulator(kind: str, emulator: HotEmulator, use: Callable[[Client], T | Awaitable[T]]) -> T:
+    """What `use` gets from a fresh, never-retrying client of `kind` for `emulator`
+    (awaited when async), the client closed after."""
+
+    async def main() -> T:
+        client: Client
+        if kind == "sync":
+            client = emulator.client(max_retries=0)
+        else:
+            client = emulator.async_client(max_retries=0)
+        try:
+            return await resolve(use(client))
+        finally:
+            await close(client)
+
+    return asyncio.run(main())
 
 
 def reading(stream: UUID) -> Callable[[Client], Awaitable[Any]]:

@@ -10,11 +10,9 @@ one counted from the whole input, braces or prefix included)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
@@ -22,6 +20,8 @@ from pydantic import ValidationError
 
 from hot_typed import HotApiError, NotFoundError
 from hot_typed.testing import HotEmulator
+
+from .sse_script import on_emulator
 
 KINDS = ["sync", "async"]
 SOME = "0b6a8f6e-2b1c-4d3e-9f40-5a6b7c8d9e0f"
@@ -122,19 +122,6 @@ def emulator() -> Iterator[HotEmulator]:
         yield running
 
 
-def _on(kind: str, emulator: HotEmulator, call: Callable[[Any], Any]) -> Any:
-    """`call(client)` on a fresh client of `kind`, awaited."""
-    if kind == "sync":
-        with emulator.client(max_retries=0) as hot:
-            return call(hot)
-
-    async def main() -> Any:
-        async with emulator.async_client(max_retries=0) as hot:
-            return await call(hot)
-
-    return asyncio.run(main())
-
-
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("value", ACCEPTED)
 def test_every_spelling_the_server_parses_is_sent(
@@ -143,7 +130,7 @@ def test_every_spelling_the_server_parses_is_sent(
     emulator.requests.clear()
     # Parsed, then looked up: no run has this id.
     with pytest.raises(NotFoundError):
-        _on(kind, emulator, lambda hot: hot.runs.get(value))
+        on_emulator(kind, emulator, lambda hot: hot.runs.get(value))
     (sent,) = emulator.requests
     assert sent.segments == ["v1", "runs", str(value)]
 
@@ -155,7 +142,7 @@ def test_anything_else_is_refused_before_sending_with_the_parsers_reason(
 ) -> None:
     emulator.requests.clear()
     with pytest.raises(ValidationError) as caught:
-        _on(kind, emulator, lambda hot: hot.runs.get(value))
+        on_emulator(kind, emulator, lambda hot: hot.runs.get(value))
     assert emulator.requests == []
     assert caught.value.title == "path"
     assert [(e["type"], e["loc"], e["input"], e["msg"]) for e in caught.value.errors()] == [
@@ -176,7 +163,7 @@ def test_the_emulator_answers_anything_else_with_the_servers_400(
 ) -> None:
     path = "/runs/" + quote(value, safe="")
     with pytest.raises(HotApiError) as caught:
-        _on(kind, emulator, lambda hot: hot.request_raw("GET", path))
+        on_emulator(kind, emulator, lambda hot: hot.request_raw("GET", path))
     assert caught.value.status_code == 400
     assert caught.value.message.endswith(
         f"Invalid URL: Cannot parse `run_id` with value `{value}`: UUID parsing failed: {reason}"
@@ -190,9 +177,10 @@ def test_a_number_for_a_uuid_id_is_refused_and_for_another_parameter_sent(
     emulator.requests.clear()
     refused = "invalid length: expected length 32 for simple format, found 2"
     with pytest.raises(ValidationError, match=re.escape(refused)):
-        _on(kind, emulator, lambda hot: hot.runs.get(42))
+        # An int on purpose: what a caller without a type checker may pass.
+        on_emulator(kind, emulator, lambda hot: hot.runs.get(42))  # type: ignore[arg-type]
     assert emulator.requests == []
     with pytest.raises(NotFoundError):
-        _on(kind, emulator, lambda hot: hot.projects.get("run-1"))
+        on_emulator(kind, emulator, lambda hot: hot.projects.get("run-1"))
     (sent,) = emulator.requests
     assert sent.segments == ["v1", "projects", "run-1"]

@@ -4,9 +4,7 @@ emulator's socket for both clients."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,8 @@ from hot_typed import (
 )
 from hot_typed.testing import HotEmulator
 
+from .sse_script import on_emulator
+
 KINDS = ["sync", "async"]
 
 
@@ -37,18 +37,6 @@ def emulator() -> Iterator[HotEmulator]:
         yield running
 
 
-def perform(kind: str, emulator: HotEmulator, call: Callable[[Any], Any]) -> Any:
-    if kind == "sync":
-        return call(emulator.client(max_retries=0))
-
-    async def main() -> Any:
-        async with emulator.async_client(max_retries=0) as client:
-            result = call(client)
-            return await result if inspect.isawaitable(result) else result
-
-    return asyncio.run(main())
-
-
 # ---------------------------------------------------------------- status
 
 
@@ -56,7 +44,7 @@ def perform(kind: str, emulator: HotEmulator, call: Callable[[Any], Any]) -> Any
 def test_status_is_a_typed_health_check_requested_outside_v1(
     kind: str, emulator: HotEmulator
 ) -> None:
-    status = perform(kind, emulator, lambda hot: hot.status())
+    status = on_emulator(kind, emulator, lambda hot: hot.status())
     assert isinstance(status, ServerStatus)
     assert (status.status, status.service) == ("ok", "hot.dev api server")
     assert isinstance(status.start_time, datetime)
@@ -68,13 +56,13 @@ def test_status_is_a_typed_health_check_requested_outside_v1(
 def test_the_escape_hatches_send_status_to_the_root_and_other_paths_under_v1(
     kind: str, emulator: HotEmulator
 ) -> None:
-    answer = perform(kind, emulator, lambda hot: hot.request("GET", "/status"))
+    answer = on_emulator(kind, emulator, lambda hot: hot.request("GET", "/status"))
     assert answer["status"] == "ok"
-    perform(kind, emulator, lambda hot: hot.request_raw("GET", "/status"))
-    perform(kind, emulator, lambda hot: hot.request("GET", "/env"))
-    perform(kind, emulator, lambda hot: hot.request("GET", "/v1/env"))
+    on_emulator(kind, emulator, lambda hot: hot.request_raw("GET", "/status"))
+    on_emulator(kind, emulator, lambda hot: hot.request("GET", "/env"))
+    on_emulator(kind, emulator, lambda hot: hot.request("GET", "/v1/env"))
     with pytest.raises(NotFoundError):
-        perform(kind, emulator, lambda hot: hot.request("GET", "/v1/status"))
+        on_emulator(kind, emulator, lambda hot: hot.request("GET", "/v1/status"))
     paths = [r.path for r in emulator.requests]
     assert paths == ["/status", "/status", "/v1/env", "/v1/env", "/v1/status"]
 
@@ -153,10 +141,10 @@ def test_a_run_result_holding_a_blob_reference_is_downloaded_by_reference_or_id(
     (ref,) = find_blob_refs(result)
     assert (ref.encoding, ref.size) == ("string", 5000)
 
-    content = perform(kind, emulator, lambda hot: hot.blobs.download(ref))
+    content = on_emulator(kind, emulator, lambda hot: hot.blobs.download(ref))
     assert content == large.encode()
-    assert perform(kind, emulator, lambda hot: hot.blobs.download(str(ref.id))) == content
-    target = perform(kind, emulator, lambda hot: hot.blobs.download_to(ref, tmp_path / "r.txt"))
+    assert on_emulator(kind, emulator, lambda hot: hot.blobs.download(str(ref.id))) == content
+    target = on_emulator(kind, emulator, lambda hot: hot.blobs.download_to(ref, tmp_path / "r.txt"))
     assert target.read_text() == large
     downloads = [r for r in emulator.requests if r.path.startswith("/v1/blobs/")]
     assert [r.path for r in downloads] == [f"/v1/blobs/{ref.id}/download"] * 3
@@ -165,7 +153,7 @@ def test_a_run_result_holding_a_blob_reference_is_downloaded_by_reference_or_id(
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_unknown_blob_is_not_found(kind: str, emulator: HotEmulator) -> None:
     with pytest.raises(NotFoundError):
-        perform(kind, emulator, lambda hot: hot.blobs.download(REF_ID))
+        on_emulator(kind, emulator, lambda hot: hot.blobs.download(REF_ID))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -188,8 +176,8 @@ def test_only_an_api_key_may_download_a_blob(kind: str, emulator: HotEmulator) -
         return download()
 
     with pytest.raises(PermissionDeniedError):
-        perform(kind, emulator, call)
-    assert perform(kind, emulator, lambda hot: hot.blobs.download(ref)) == b"\x00\x01"
+        on_emulator(kind, emulator, call)
+    assert on_emulator(kind, emulator, lambda hot: hot.blobs.download(ref)) == b"\x00\x01"
 
 
 # ---------------------------------------------------------------- service keys
@@ -216,7 +204,7 @@ def test_the_service_key_list_pages_on_although_the_server_reports_no_more(
 
         return awalk()
 
-    first, walked = perform(kind, emulator, walk)
+    first, walked = on_emulator(kind, emulator, walk)
     assert sorted(walked) == sorted(k.service_key_id for k in created)
     # The server's answer as received: `total` is the page's length, no more.
     assert first.pagination.raw == {"total": 2, "limit": 2, "offset": 0, "has_more": False}
@@ -235,7 +223,7 @@ def test_a_task_run_has_its_own_run_type() -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_files_upload_takes_text_sent_as_utf8(kind: str, emulator: HotEmulator) -> None:
-    stored = perform(kind, emulator, lambda hot: hot.files.upload("notes/a.txt", "héllo"))
+    stored = on_emulator(kind, emulator, lambda hot: hot.files.upload("notes/a.txt", "héllo"))
     assert stored.size == len("héllo".encode())
     (upload,) = [r for r in emulator.requests if r.method == "PUT"]
     assert upload.body == "héllo".encode()
@@ -246,5 +234,6 @@ def test_files_upload_refuses_what_is_neither_bytes_nor_text(
     kind: str, emulator: HotEmulator
 ) -> None:
     with pytest.raises(TypeError, match="content must be bytes"):
-        perform(kind, emulator, lambda hot: hot.files.upload("a.txt", 5))
+        # An int on purpose: what a caller without a type checker may pass.
+        on_emulator(kind, emulator, lambda hot: hot.files.upload("a.txt", 5))  # type: ignore[arg-type]
     assert emulator.requests == []
