@@ -158,6 +158,65 @@ def test_request_returns_the_decoded_json_body(kind: str) -> None:
     assert json.loads(sent[0].content) == {"a": 1}
 
 
+# Each filter value as a user may pass it; the query sent must be exactly what httpx
+# itself would build from `params=` (hot-typed writes the query into the URL so
+# that httpx parses it once).
+QUERIES: list[dict[str, Any]] = [
+    {"limit": 100, "offset": 0},
+    {"flag": True, "off": False, "ratio": 0.5},
+    {"q": "a b&c=d/e?f#g", "accented": "caf\u00e9 \u2603", "percent": "100%"},
+    {"empty": ""},
+    {"many": ["a", "b c"], "tuple": ("1", 2)},
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("params", QUERIES)
+def test_a_query_is_encoded_exactly_as_httpx_encodes_params(
+    kind: str, params: dict[str, Any]
+) -> None:
+    _, sent = exchange(
+        kind,
+        lambda c: c.request("GET", "/future", params=params),
+        httpx.Response(200, json={"ok": True}),
+    )
+    expected = httpx.Request("GET", "https://hot.test/v1/future", params=params).url
+    assert sent[0].url == expected
+    assert sent[0].url.raw_path == expected.raw_path
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_user_clients_default_params_still_join_the_query(kind: str) -> None:
+    given: httpx.Client | httpx.AsyncClient = (
+        httpx.Client(params={"tenant": "t 1"})
+        if kind == "sync"
+        else httpx.AsyncClient(params={"tenant": "t 1"})
+    )
+    _, sent = exchange(
+        kind,
+        lambda c: c.runs.list(limit=5, offset=10),
+        httpx.Response(200, json=p.page([])),
+        client=given,
+    )
+    expected = given.build_request(
+        "GET", "https://hot.test/v1/runs", params={"limit": 5, "offset": 10}
+    )
+    assert sent[0].url == expected.url
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_query_written_in_the_path_meets_params_as_httpx_has_them_meet(kind: str) -> None:
+    _, sent = exchange(
+        kind,
+        lambda c: c.request("GET", "/future?a=1", params={"b": 2}),
+        httpx.Response(200, json={"ok": True}),
+    )
+    expected = httpx.Client().build_request(
+        "GET", "https://hot.test/v1/future?a=1", params={"b": 2}
+    )
+    assert sent[0].url == expected.url
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_request_raw_returns_the_httpx_response(kind: str) -> None:
     result, sent = exchange(

@@ -213,10 +213,18 @@ class _Transport(Generic[C]):
         # crates/hot_api/src/server.rs: `/status` and the public routes (`/webhook/...`)
         # are served at the root, outside `/v1`.
         base = settings.api_base[: -len("/v1")] if request.root else settings.api_base
+        url = base + request.path
+        params = request.params
+        if params and not self.client.params and "?" not in url:
+            # Handed `params=`, httpx parses the URL, then again with the query;
+            # written here as httpx encodes it, the URL is parsed once. A query in
+            # the path or a client's default params keep httpx's own rule (in
+            # 0.28, `params=` replaces the URL's query).
+            url, params = f"{url}?{httpx.QueryParams(params)}", None
         built = self.client.build_request(
             request.method,
-            base + request.path,
-            params=request.params,
+            url,
+            params=params,
             content=content,
             files=request.files,
             data=request.data,
