@@ -14,7 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import RootModel, ValidationError, model_validator
 
-from hot_typed import HotJsonDecodeError, Run, RunStop, StreamData
+from hot_typed import (
+    HotJsonDecodeError,
+    HotResponseValidationError,
+    Run,
+    RunStop,
+    StreamData,
+    StreamDataType,
+)
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
 from ._reliability import KINDS, collect, with_client
@@ -125,6 +132,61 @@ def test_a_deep_result_whose_validation_overflows_the_stack_raises_a_typed_error
     # pydantic's own refusal of the text, the first reading tried.
     assert isinstance(error.value.validation_error, ValidationError)
     assert error.value.validation_error.errors()[0]["type"] == "json_invalid"
+
+
+def _again(level: int) -> int:
+    return _again(level + 1)
+
+
+class Endless(RootModel[Any]):
+    """A user's type whose validator recurses without end, whatever the JSON."""
+
+    @model_validator(mode="after")
+    def _forever(self) -> Endless:
+        _again(0)
+        return self
+
+
+RECURSED = (
+    "overflowed Python's stack: the JSON itself was read, so a validator "
+    "recursed, without end or through deeply nested JSON"
+)
+
+
+def test_a_validator_recursing_on_a_shallow_body_is_named_not_blamed_on_the_json(
+    kind: str,
+) -> None:
+    body = run_body({"$ok": [1, 2]})
+    with answering(body) as server, pytest.raises(HotResponseValidationError) as error:
+        with_client(kind, server.base_url, lambda hot: hot.runs.get(RUN_ID, result_type=Endless))
+
+    assert not isinstance(error.value, HotJsonDecodeError)
+    assert str(error.value) == (
+        f"GET /v1/runs/{RUN_ID} answered 200 (application/json) with a body whose "
+        f"validation {RECURSED}"
+    )
+    assert error.value.raw == json.loads(body)
+    assert error.value.validation_error is None
+    # The traceback leads to the validator itself.
+    assert isinstance(error.value.__cause__, RecursionError)
+
+
+def test_a_validator_recursing_on_a_shallow_frame_is_named_not_blamed_on_the_json(
+    kind: str,
+) -> None:
+    payload = {"type": "stream:data", "run_id": str(RUN_ID), "data_type": "x", "payload": [1]}
+    endless = StreamDataType("x", Endless)
+    with SseScript([event(payload)]) as server, pytest.raises(HotResponseValidationError) as error:
+        with_client(
+            kind,
+            server.server.base_url,
+            lambda hot: collect(hot.streams.subscribe(STREAM, data_types=[endless])),
+        )
+
+    assert not isinstance(error.value, HotJsonDecodeError)
+    assert str(error.value) == f"an SSE event's validation {RECURSED}"
+    assert error.value.raw == payload
+    assert isinstance(error.value.__cause__, RecursionError)
 
 
 def test_a_lone_surrogate_escape_pydantic_refuses_arrives_as_python_reads_it(kind: str) -> None:

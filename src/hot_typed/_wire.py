@@ -198,6 +198,20 @@ class _NotJson(Exception):
         self.validation_error = validation_error
 
 
+class _Recursed(Exception):
+    """Validating JSON that pydantic-core read overflowed Python's stack. Neither
+    parser raises `RecursionError` for nesting (each refuses what it cannot follow),
+    so a validator did: one that recursed without end, or walked the JSON deeper
+    than the stack holds. Reading the text again would recurse the same way."""
+
+    #: The end of the message: what `_validate` and `_decode_refused` say after
+    #: naming the body or frame.
+    reason = (
+        "overflowed Python's stack: the JSON itself was read, so a validator "
+        "recursed, without end or through deeply nested JSON"
+    )
+
+
 def _loads(text: str | bytes, refused: ValidationError | None = None) -> Any:
     try:
         return json.loads(text)
@@ -208,8 +222,9 @@ def _loads(text: str | bytes, refused: ValidationError | None = None) -> Any:
 
 def _from_json(validator: SchemaValidator, text: str | bytes) -> Any:
     """Validate the JSON `text`: from the text itself, or, when pydantic-core's parser
-    refuses it, as `_reread` does. Raises `ValidationError` when it does not fit, and
-    `_NotJson` when it is not JSON Python can read."""
+    refuses it, as `_reread` does. Raises `ValidationError` when it does not fit,
+    `_NotJson` when it is not JSON Python can read, and `_Recursed` when a validator
+    overflowed the stack."""
     try:
         return validator.validate_json(text)
     except (ValidationError, RecursionError) as error:
@@ -221,9 +236,12 @@ def _reread(
 ) -> Any:
     """After `validator` refused `text` (`error`): validate what the standard library
     reads of it, with the wire context so models inside keep their `.raw`. An error
-    that is not about the JSON itself is raised again."""
-    refused = error if isinstance(error, ValidationError) else None
-    if refused is not None and refused.errors(include_url=False)[0]["type"] != "json_invalid":
+    that is not about the JSON itself is raised again; a `RecursionError` out of
+    validating text pydantic-core read is `_Recursed`."""
+    if isinstance(error, RecursionError):
+        raise _Recursed from error
+    refused = error
+    if refused.errors(include_url=False)[0]["type"] != "json_invalid":
         raise refused
     value = _loads(text, refused)
     try:
@@ -279,6 +297,11 @@ def _validate(validator: SchemaValidator, response: httpx.Response) -> Any:
             raw=content.decode("utf-8", "replace"),
             validation_error=error.validation_error,
         ) from error
+    except _Recursed as error:
+        raise HotResponseValidationError(
+            f"{_answered(response)} with a body whose validation {error.reason}",
+            raw=decoded_or_text(content),
+        ) from error.__cause__
     except ValidationError as error:
         raise HotResponseValidationError(
             f"{_answered(response)} with a body that does not match the expected "
@@ -449,6 +472,11 @@ def _decode_refused(
             raw=data,
             validation_error=not_json.validation_error,
         ) from not_json
+    except _Recursed as recursed:
+        raise HotResponseValidationError(
+            f"an SSE event's validation {recursed.reason}",
+            raw=decoded_or_text(data.encode("utf-8", "surrogatepass")),
+        ) from recursed.__cause__
     except ValidationError as invalid:
         raise HotResponseValidationError(
             f"an SSE event does not match its model: {_first_problem(invalid)}",
