@@ -165,7 +165,7 @@ QUERIES: list[dict[str, Any]] = [
     {"limit": 100, "offset": 0},
     {"flag": True, "off": False, "ratio": 0.5},
     {"q": "a b&c=d/e?f#g", "accented": "caf\u00e9 \u2603", "percent": "100%"},
-    {"empty": ""},
+    {"empty": "", "a key&=": "v"},
     {"many": ["a", "b c"], "tuple": ("1", 2)},
 ]
 
