@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,21 @@ from hot_typed.testing import LoopbackServer
 from hot_typed.testing._app import Application
 from hot_typed.testing._http import HttpRequest, HttpResponse
 from tests import emulator_schemas
+
+# A test's name must come out the same at every collection: mutmut (docs/MUTATION.md)
+# and `pytest --lf` find tests again by name. A UUID in a name is almost always one made
+# at import (`uuid4()`) and shown by a parametrized case.
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse the run when a test's name holds a UUID (give such a case an `id=`)."""
+    named = [item.nodeid for item in items if _UUID_TEXT.search(item.nodeid)]
+    if named:
+        raise pytest.UsageError(
+            "these tests' names hold a UUID, which may differ at the next collection; "
+            "give each case an id=:\n" + "\n".join(named)
+        )
 
 
 @pytest.fixture(autouse=True)
