@@ -324,13 +324,16 @@ async def test_a_failed_attempt_whose_origin_is_not_on_the_stream_is_final(mode:
     assert events[-1].run.run_id == SECOND
 
 
-async def test_a_run_naming_itself_as_its_origin_is_waited_on_until_the_timeout(
+async def test_a_failed_run_naming_itself_as_its_origin_ends_with_its_failure(
     mode: str,
 ) -> None:
-    # Malformed, but it must not loop: the chain of retries stops at a run seen before.
+    # Malformed, but it must not loop: its retry_attempt is its origin's, so it
+    # failed with no retry scheduled, and that end is final whatever names it.
     looped = attempt(FIRST, status="failed", origin=FIRST, retry_attempt=1, event_id=EVENT)
-    with pytest.raises(HotTimeoutError):
+    with pytest.raises(HotRunError) as error:
         await scripted(mode, [[run_event("run:fail", looped), HOLD]], waiting_briefly)
+
+    assert error.value.run.run_id == FIRST
 
 
 async def test_a_run_whose_start_was_missed_is_known_by_its_terminal_event(mode: str) -> None:
@@ -407,6 +410,160 @@ async def test_a_waiter_on_a_retried_run_skips_other_events_of_its_stream(mode: 
         f"/v1/runs/{FIRST}/subscribe",
         f"/v1/streams/{STREAM}/subscribe",
     ]
+
+
+# ---------------------------------------------------------------- which run is a retry
+
+TASK_RUN, CHILD, LATER = uuid4(), uuid4(), uuid4()
+
+
+def of(record: dict[str, Any], run_type: str, started: int = 5) -> dict[str, Any]:
+    """`record` with `run_type`, started at second `started` of the test minute."""
+    return {**record, "run_type": run_type, "start_time": f"2026-01-02T03:04:{started:02d}Z"}
+
+
+def failed_into_a_retry(run_type: str) -> list[bytes]:
+    """FIRST (the published event's run) starts and fails with retry 1 scheduled."""
+    return [
+        run_event("run:start", of(attempt(FIRST, event_id=EVENT), run_type)),
+        run_event(
+            "run:stop",
+            of(attempt(FIRST, status="pending_retry", event_id=EVENT, retry_attempt=1), run_type),
+        ),
+    ]
+
+
+def retry(status: str, run_type: str = "event") -> bytes:
+    """SECOND, the scheduler's retry of FIRST, started at second 7."""
+    kind = "run:start" if status == "running" else "run:stop"
+    record = attempt(SECOND, status=status, origin=FIRST, retry_attempt=1, result={"$ok": "retry"})
+    return run_event(kind, of(record, run_type, 7))
+
+
+def sent_by_the_retry(status: str, run_type: str) -> bytes:
+    """CHILD, the run of an event SECOND's code sent, started at second 8: its
+    event was published with a clone of SECOND's context, so it names FIRST as
+    origin with SECOND's retry_attempt (crates/hot/src/lang/hot/event.rs
+    `send_event`; crates/hot_worker/src/server.rs)."""
+    kind = "run:start" if status == "running" else "run:stop"
+    record = attempt(CHILD, status=status, origin=FIRST, retry_attempt=1, result={"$ok": "child"})
+    return run_event(kind, of(record, run_type, 8))
+
+
+def task_of_first(status: str) -> bytes:
+    """TASK_RUN, a background task FIRST started: crates/hot/src/lang/hot/task.rs
+    `::hot::task/start` names the starting run as origin, and
+    crates/hot_task_worker/src/lib.rs runs it on the same stream as a run of
+    type `task` with retry_attempt 0."""
+    kind = "run:start" if status == "running" else "run:stop"
+    record = attempt(TASK_RUN, status=status, origin=FIRST, result={"$ok": "task"})
+    return run_event(kind, of(record, "task", 6))
+
+
+def named_later() -> bytes:
+    """LATER, started after FIRST ended, naming it as origin with attempt 1: an
+    event carrying `retry` data (crates/hot/src/env.rs `RetryContext`, read by
+    crates/hot_worker/src/server.rs) makes such a run whatever FIRST's end."""
+    return run_event("run:start", of(attempt(LATER, origin=FIRST, retry_attempt=1), "event", 9))
+
+
+def first_ended(status: str) -> list[bytes]:
+    record = of(attempt(FIRST, status=status, event_id=EVENT), "event")
+    return [run_event("run:start", record), run_event(END_OF[status], record)]
+
+
+END_OF = {"succeeded": "run:stop", "failed": "run:fail", "cancelled": "run:cancel"}
+
+RETRY_CHAINS: dict[str, Script] = {
+    "a retry is followed": [
+        *failed_into_a_retry("event"),
+        retry("running"),
+        retry("succeeded"),
+    ],
+    "a task the run started is no retry": [
+        run_event("run:start", of(attempt(FIRST, event_id=EVENT), "event")),
+        task_of_first("running"),
+        *first_ended("succeeded")[1:],
+        HOLD,  # the task goes on
+    ],
+    "a run of another type than the origin is no retry": [
+        *failed_into_a_retry("schedule"),
+        # Pushed at once, before the poll brings the runs' starts.
+        sent_by_the_retry("succeeded", "event"),
+        retry("running", "schedule"),
+        retry("succeeded", "schedule"),
+    ],
+    "a run of the retry's type started after it is not taken over it": [
+        *failed_into_a_retry("event"),
+        # One poll brings both starts, newest first (crates/hot/src/db/run.rs
+        # `get_runs_by_stream`: ORDER BY start_time DESC).
+        sent_by_the_retry("running", "event"),
+        retry("running"),
+        sent_by_the_retry("succeeded", "event"),
+        retry("succeeded"),
+    ],
+    "a run that succeeded is final whatever names it": [
+        # Replayed newest first after a reconnect.
+        named_later(),
+        *first_ended("succeeded"),
+        HOLD,
+    ],
+    "a run that failed with no retry scheduled is final whatever names it": [
+        named_later(),
+        *first_ended("failed"),
+        HOLD,
+    ],
+}
+EXPECTED_FINAL: dict[str, tuple[UUID, str]] = {
+    "a retry is followed": (SECOND, "succeeded"),
+    "a task the run started is no retry": (FIRST, "succeeded"),
+    "a run of another type than the origin is no retry": (SECOND, "succeeded"),
+    "a run of the retry's type started after it is not taken over it": (SECOND, "succeeded"),
+    "a run that succeeded is final whatever names it": (FIRST, "succeeded"),
+    "a run that failed with no retry scheduled is final whatever names it": (FIRST, "failed"),
+}
+
+
+@pytest.mark.parametrize("chain", RETRY_CHAINS)
+async def test_only_a_run_the_scheduler_could_have_made_is_followed_as_a_retry(
+    mode: str, chain: str
+) -> None:
+    # crates/hot_scheduler/src/server.rs `process_pending_retries`: a retry
+    # copies its origin's run_type and incremented retry_attempt (>= 1).
+    with SseScript(RETRY_CHAINS[chain]) as server:
+        client = make_client(server, mode)
+        try:
+            run = await resolve(client.streams.wait_for_run_result(STREAM, EVENT, timeout=2))
+        except HotRunError as error:
+            run = error.run
+        finally:
+            await close(client)
+
+    assert (run.run_id, str(run.status)) == EXPECTED_FINAL[chain]
+
+
+async def test_call_hot_returns_the_functions_result_not_its_background_tasks(mode: str) -> None:
+    value, _ = await scripted(
+        mode,
+        [
+            [
+                PUBLISHED,
+                run_event("run:start", attempt(FIRST, event_id=EVENT)),
+                task_of_first("running"),
+                run_event(
+                    "run:stop",
+                    attempt(
+                        FIRST, status="succeeded", event_id=EVENT, result={"$ok": "order accepted"}
+                    ),
+                ),
+                Pause(0.2),
+                task_of_first("succeeded"),
+            ]
+        ],
+        lambda client: client.events.call_hot("::app/order", timeout=5),
+    )
+
+    assert value == "order accepted"
 
 
 # ---------------------------------------------------------------- each connection

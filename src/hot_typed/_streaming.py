@@ -48,6 +48,7 @@ from ._models.runs import (
     FinishedTask,
     Run,
     RunStatus,
+    RunType,
     TaskStatus,
     finished_run,
     finished_task,
@@ -348,13 +349,28 @@ class RetryChain:
     A handler with `retry` that fails is set `pending_retry` (with `stop_time`,
     so streams send it as `run:stop`) and its `retry_attempt` incremented; the
     scheduler then publishes a copy of the event (same stream, new `event_id`),
-    whose run has `origin_run_id` = the failed run and that `retry_attempt`,
-    and marks the failed run `failed` (crates/hot/src/lang/emitter/
-    database_writer.rs `write_run_fail`; crates/hot_scheduler/src/server.rs
-    `process_pending_retries`). So an attempt is over for good only when it
-    succeeded or was cancelled, or failed with no retry scheduled: no run
-    names it as origin, and its `retry_attempt` is still its own attempt
-    number (the origin's incremented `retry_attempt`, or 0 for the first).
+    whose run has `origin_run_id` = the failed run, its `run_type` and that
+    `retry_attempt`, and marks the failed run `failed` (crates/hot/src/lang/
+    emitter/database_writer.rs `write_run_fail`; crates/hot_scheduler/src/
+    server.rs `process_pending_retries`). So an attempt is over for good only
+    when it succeeded or was cancelled, or failed with no retry scheduled: its
+    `retry_attempt` is still its own attempt number (the origin's incremented
+    `retry_attempt`, or 0 for the first). Such an end is final whatever runs
+    name it as origin.
+
+    Other runs name an attempt as origin too: a background task it started
+    (`run_type` `task`, `retry_attempt` 0: crates/hot/src/lang/hot/task.rs
+    `::hot::task/start`, crates/hot_task_worker/src/lib.rs), and, from inside
+    a retry, every event its code sends, whose run gets the sender's
+    `origin_run_id` and `retry_attempt` (crates/hot/src/lang/hot/event.rs
+    `send_event` publishes with the sender's context; crates/hot_worker/src/
+    server.rs). So a run is taken for the retry of its origin only when
+    the scheduler could have made it (`retry_attempt` >= 1, not a task, the
+    origin's `run_type` once the origin is seen), and among such runs the one
+    that started first: a retry starts before anything it sends. The wire
+    cannot tell one case apart: an event sent from inside a retry, handled by
+    a run of the retry's type, whose end reaches the connection before any
+    event of the retry itself, is taken for the retry and ends the chain.
 
     `runs` holds the latest record seen of every run; `stopped` the record of
     each run's latest terminal event (a replayed `run:start` of a finished run
@@ -365,12 +381,14 @@ class RetryChain:
         self.root = root
         self.runs: dict[UUID, Run] = {}
         self.stopped: dict[UUID, Run] = {}
-        self._retry_of: dict[UUID, UUID] = {}
+        # Every run naming each origin, in the order seen: which of them is
+        # the retry is decided on lookup, as the origin's record may come later.
+        self._naming: dict[UUID, dict[UUID, None]] = {}
 
     def started(self, run: Run) -> None:
         self.runs[run.run_id] = run
         if run.origin_run_id is not None:
-            self._retry_of[run.origin_run_id] = run.run_id
+            self._naming.setdefault(run.origin_run_id, {})[run.run_id] = None
 
     def stopped_with(self, run: Run) -> None:
         self.started(run)
@@ -382,7 +400,7 @@ class RetryChain:
         current = self.root
         while current is not None and current not in chain:
             chain.add(current)
-            current = self._retry_of.get(current)
+            current = self._next(current)
         return chain
 
     def final(self) -> Run | None:
@@ -390,25 +408,45 @@ class RetryChain:
         current, seen = self.root, set[UUID]()
         while current is not None and current not in seen:
             seen.add(current)
-            retry = self._retry_of.get(current)
+            retry = self._next(current)
             if retry is not None:
                 current = retry
                 continue
             run = self.stopped.get(current)
-            if run is None or self._retry_pending(run):
+            # A retry scheduled (True): wait for it. Attempt number unknown
+            # (None: the origin is not on this stream): take the failure as
+            # final rather than wait for a retry that may never come.
+            if run is None or self._retry_scheduled(run):
                 return None
             return run
         return None
 
-    def _retry_pending(self, run: Run) -> bool:
+    def _next(self, run_id: UUID) -> UUID | None:
+        """The attempt after `run_id`: none once it ended with no retry scheduled."""
+        stopped = self.stopped.get(run_id)
+        if stopped is not None and self._retry_scheduled(stopped) is False:
+            return None
+        origin = self.runs.get(run_id)
+        retries = [
+            run
+            for run in (self.runs[named] for named in self._naming.get(run_id, ()))
+            # process_pending_retries: `retry_attempt` is the origin's,
+            # incremented, and `run_type_id` is copied from it.
+            if run.retry_attempt >= 1
+            and run.run_type is not RunType.TASK
+            and (origin is None or run.run_type == origin.run_type)
+        ]
+        # min() keeps the first seen of runs started at the same time.
+        return min(retries, key=lambda run: run.start_time).run_id if retries else None
+
+    def _retry_scheduled(self, run: Run) -> bool | None:
+        """Whether a stopped attempt has a retry coming; None when it cannot be told."""
         if run.status is RunStatus.PENDING_RETRY:
             return True
         if run.status is not RunStatus.FAILED:
             return False
         attempt = self._attempt(run)
-        # Attempt number unknown (the origin is not on this stream): take the
-        # failure as final rather than wait for a retry that may never come.
-        return attempt is not None and run.retry_attempt > attempt
+        return None if attempt is None else run.retry_attempt > attempt
 
     def _attempt(self, run: Run) -> int | None:
         if run.origin_run_id is None:
