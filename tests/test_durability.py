@@ -160,6 +160,30 @@ async def test_waiting_on_the_first_attempt_returns_the_attempt_that_succeeded(
     assert posts(emulator) == ["/v1/events"]
 
 
+async def test_waiting_on_a_middle_attempt_reads_its_origin_then_returns_the_last(
+    mode: str, emulator: HotEmulator
+) -> None:
+    emulator.on_event("job:go", fails_until(2), retry=2)
+    hot = client(emulator, mode)
+    try:
+        starts = [
+            e.run
+            for e in await collect(hot.streams.subscribe_with_event(JOB))
+            if isinstance(e, RunStart)
+        ]
+        waited = await resolve(hot.runs.wait(starts[1].run_id, timeout=10))
+    finally:
+        await close(hot)
+
+    assert (waited.run_id, waited.status) == (starts[2].run_id, RunStatus.SUCCEEDED)
+    # The middle attempt's attempt number is its origin's retry_attempt.
+    assert paths(emulator.requests)[-3:] == [
+        f"GET /v1/runs/{starts[1].run_id}/subscribe",
+        f"GET /v1/runs/{starts[0].run_id}/subscribe",
+        f"GET /v1/streams/{starts[0].stream_id}/subscribe",
+    ]
+
+
 async def test_a_run_failing_every_attempt_raises_for_the_last_attempt(
     mode: str, emulator: HotEmulator
 ) -> None:

@@ -39,6 +39,7 @@ from .sse_script import (
     comment,
     event,
     make_client,
+    paths,
     refused_url,
     resolve,
     run,
@@ -564,6 +565,68 @@ async def test_call_hot_returns_the_functions_result_not_its_background_tasks(mo
     )
 
     assert value == "order accepted"
+
+
+# ---------------------------------------------------------------- waiting on a retry
+
+
+def attempts_failed(second_attempt: int) -> tuple[bytes, bytes]:
+    """The snapshots of SECOND (FIRST's retry) failed with `second_attempt`, and of FIRST."""
+    return (
+        update(attempt(SECOND, status="failed", origin=FIRST, retry_attempt=second_attempt)),
+        update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
+    )
+
+
+async def test_waiting_on_a_retry_whose_own_retry_is_queued_answers_for_the_last_attempt(
+    mode: str,
+) -> None:
+    # SECOND failed and the scheduler queued retry 2: THIRD's run appears only
+    # when a worker takes the event (crates/hot_scheduler/src/server.rs
+    # `process_pending_retries`). The stream replays newest first, so SECOND's
+    # end comes before FIRST's record, whose retry_attempt (1 < 2) tells the
+    # retry is coming: the waiter reads FIRST's snapshot first.
+    second, first = attempts_failed(2)
+    third = attempt(THIRD, origin=SECOND, retry_attempt=2)
+    replay = [
+        run_event("run:start", attempt(SECOND, origin=FIRST, retry_attempt=2)),
+        run_event("run:fail", attempt(SECOND, status="failed", origin=FIRST, retry_attempt=2)),
+        run_event("run:start", attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
+        run_event("run:fail", attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
+        run_event("run:start", third),
+        run_event(
+            "run:stop", {**third, "status": "succeeded", "stop_time": "2026-01-02T03:04:09Z"}
+        ),
+    ]
+    finished, server = await wait_run(mode, SECOND, [second], [first], replay, timeout=5)
+
+    assert (finished.run_id, finished.status) == (THIRD, RunStatus.SUCCEEDED)
+    assert paths(server.requests) == [
+        f"GET /v1/runs/{SECOND}/subscribe",
+        f"GET /v1/runs/{FIRST}/subscribe",
+        f"GET /v1/streams/{STREAM}/subscribe",
+    ]
+
+
+NOT_FOUND = HttpResponse.json({"error": {"code": "not_found", "message": "Run not found"}}, 404)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["says no retry was scheduled", "is unknown to the API"],
+)
+async def test_waiting_on_a_retry_ends_with_its_failure_when_its_origin(
+    mode: str, origin: str
+) -> None:
+    # SECOND's retry_attempt (1) equals FIRST's: no retry of SECOND. Or FIRST
+    # answers 404, and SECOND's attempt number cannot be told: its failure is
+    # taken as final. Either way there is no stream to follow.
+    second, first = attempts_failed(1)
+    answer: Script = [first] if origin == "says no retry was scheduled" else NOT_FOUND
+    with pytest.raises(HotRunError) as error:
+        await wait_run(mode, SECOND, [second], answer, timeout=5)
+
+    assert (error.value.run.run_id, error.value.run.status) == (SECOND, RunStatus.FAILED)
 
 
 # ---------------------------------------------------------------- each connection

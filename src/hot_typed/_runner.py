@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._errors import HotTimeoutError
+from ._errors import HotApiError, HotTimeoutError
 from ._pagination import AsyncPage, Page
 from ._sse import AsyncEventStream, EventStream, aiter_events, iter_events
 
@@ -113,6 +113,9 @@ class SyncRunner:
                             return
             except RECONNECTABLE as error:
                 delay = follower.ended(error, time.monotonic())
+            except HotApiError as error:
+                follower.refused(error)
+                raise
             else:
                 delay = follower.ended(None, time.monotonic())
             if delay is None:
@@ -170,6 +173,9 @@ class AsyncRunner:
                             return
             except RECONNECTABLE as error:
                 delay = follower.ended(error, time.monotonic())
+            except HotApiError as error:
+                follower.refused(error)
+                raise
             else:
                 delay = follower.ended(None, time.monotonic())
             if delay is None:

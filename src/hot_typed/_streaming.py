@@ -14,6 +14,7 @@ Driving protocol, for one follower::
                 <emit event>
             if follower.done:
                 return follower.result()
+        # on a refusal (a 4xx): follower.refused(error), then raise error
         delay = follower.ended(error_or_None, now)  # None: over; raises: give up
         <sleep delay>
 """
@@ -39,6 +40,7 @@ from ._errors import (
     HotTaskError,
     HotTimeoutError,
     InternalServerError,
+    NotFoundError,
     RateLimitError,
 )
 from ._models._json import is_json_object, is_mapping
@@ -311,6 +313,11 @@ class Follower(Generic[E, R]):
 
     def result(self) -> R:
         raise NotImplementedError
+
+    def refused(self, error: HotApiError) -> None:
+        """A connection got a definite refusal (a 4xx the runner does not
+        reconnect after), which ends the follow: the runner raises `error`
+        unless this raises what the follow ends with instead."""
 
     # -- what followers define
 
@@ -663,36 +670,55 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
 
     Snapshots of the run come first. When it failed and a retry may have been
     scheduled (its `retry_attempt` moved on: see `RetryChain`), the waiter
-    follows the run's stream instead, which replays every run on it, to find
-    the retries (`origin_run_id`) and the attempt that ended the chain.
+    reads its origin's snapshot (`origin_run_id`, for a retry: its attempt
+    number) and then follows the run's stream, which replays every run on it,
+    to find the retries and the attempt that ended the chain. An origin the
+    API does not know (404) leaves the attempt number unknown, and the failure
+    is taken as final.
     """
 
     def __init__(self, run_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
         super().__init__(run_id, timeout=timeout, max_attempts=max_attempts)
         self.what = f"wait for run {run_id}"
         self._chain: RetryChain | None = None
+        # Whose snapshots the next connection reads; None once the stream is followed.
+        self._read: UUID | str | None = run_id
         self._stream_id: UUID | None = None
 
     def _call(self, timeout: float | None) -> StreamCall[RunUpdate | StreamEvent]:
-        if self._stream_id is not None:
+        if self._read is None:
+            assert self._stream_id is not None
             return cast(
                 "StreamCall[RunUpdate | StreamEvent]",
                 stream_subscription("GET", self._stream_id, None, timeout),
             )
         request = Request(
             "GET",
-            path("/runs/{run_id}/subscribe", self._id),
+            path("/runs/{run_id}/subscribe", self._read),
             accept="text/event-stream",
             timeout=timeout,
         )
         return StreamCall(request, snapshot_decoder(RunUpdate))
 
     def _receive(self, event: RunUpdate | StreamEvent) -> bool:
-        if isinstance(event, RunUpdate):
-            self._snapshot(event.run)
+        if self._read is not None:
+            if isinstance(event, RunUpdate):
+                if self._chain is None:
+                    self._snapshot(event.run)
+                else:
+                    self._origin(self._chain, event.run)
         elif self._chain is not None and isinstance(event, RunStart | _RunEnd):
             self._attempt(self._chain, event)
         return False
+
+    def refused(self, error: HotApiError) -> None:
+        chain = self._chain
+        if chain is not None and self._read is not None and isinstance(error, NotFoundError):
+            # No such origin: with its attempt number unknown, the chain takes
+            # the failure as final.
+            final = chain.final()
+            if final is not None:
+                self._end(final)
 
     def _snapshot(self, run: Run) -> None:
         self._seen(run.raw)
@@ -701,8 +727,23 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
             # on the same stream, and subscribing to it replays them all.
             self._chain, self._stream_id = RetryChain(run.run_id), run.stream_id
             self._chain.stopped_with(run)
+            # The stream replays the newest runs first (crates/hot/src/db/run.rs
+            # `get_runs_by_stream`), so a retry's own end comes before its
+            # origin's record, which tells its attempt number: read that first.
+            self._read = run.origin_run_id
         elif run.status.is_terminal:
             self._end(run)
+
+    def _origin(self, chain: RetryChain, origin: Run) -> None:
+        # crates/hot_api/src/handlers/runs.rs `subscribe_to_run`: the origin is
+        # terminal once the scheduler queued its retry, so its one snapshot
+        # comes, then the server closes the stream.
+        self._seen(origin.raw)
+        chain.started(origin)
+        self._read = None
+        final = chain.final()
+        if final is not None:
+            self._end(final)
 
     def _attempt(self, chain: RetryChain, event: RunStart | RunStop | RunFail | RunCancel) -> None:
         run = event.run
@@ -715,7 +756,8 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
             chain.stopped_with(run)
         # Decide only on the chain's own runs: the server replays the newest
         # runs first (crates/hot/src/db/run.rs `get_runs_by_stream`), so by the
-        # time an attempt's own events come, any retry of it has been seen.
+        # time an attempt's own events come, any retry of it that started has
+        # been seen, and its origin's attempt number was read before.
         if run.run_id in chain.members():
             final = chain.final()
             if final is not None:
