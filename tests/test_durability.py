@@ -233,6 +233,24 @@ async def test_calls_are_never_retried(mode: str, emulator: HotEmulator) -> None
     assert error.value.run.retry_attempt == 0
 
 
+async def test_a_call_that_starts_a_background_task_returns_its_own_result(
+    mode: str, emulator: HotEmulator
+) -> None:
+    # The task's run names the call's run as origin, on the same stream.
+    @emulator.on_call("::app/order")
+    def order(event: HandlerEvent, ctx: RunContext) -> str:
+        ctx.start_task("::app/email-report")  # still running when the call returns
+        return "order accepted"
+
+    hot = client(emulator, mode)
+    try:
+        value = await resolve(hot.events.call_hot("::app/order", timeout=5))
+    finally:
+        await close(hot)
+
+    assert value == "order accepted"
+
+
 # Scripted: the exact order a server replays a retry chain in after a reconnect.
 
 STREAM = UUID("0190b2f4-0000-7000-8000-000000000001")

@@ -214,11 +214,18 @@ def test_reconnect_replays_runs_and_tasks_but_never_stream_data(
         for block in sse_blocks(response):
             if not block.startswith(":"):
                 live.append(event_of(block))
-            if live and live[-1][0] == "run:stop":
+            if live and live[-1][0] == "run:stop" and live[-1][1]["run"]["run_type"] != "task":
                 break
+    # The task executes as a run of its own, started and stopped with it.
     assert [name for name, _ in live] == [
-        "event:published", "run:start", "stream:data", "task:update", "task:update", "run:stop"
+        "event:published", "run:start", "stream:data", "task:update", "run:start",
+        "task:update", "run:stop", "run:stop",
     ]  # fmt: skip
+    task_run = live[4][1]["run"]
+    assert (task_run["run_type"], task_run["event_id"], task_run["retry_attempt"]) == (
+        "task", None, 0
+    )
+    assert task_run["origin_run_id"] == live[1][1]["run"]["run_id"]
     assert live[2][1]["data_type"] == "ai:delta"
     assert live[2][1]["payload"] == {"text": "hello"}
     stream_id = live[0][1]["stream_id"]
@@ -228,8 +235,12 @@ def test_reconnect_replays_runs_and_tasks_but_never_stream_data(
             if block.startswith(":"):
                 break
             replay.append(event_of(block))
-    assert [name for name, _ in replay] == ["run:start", "run:stop", "task:update"]
-    assert replay[2][1]["task"]["status"] == "completed"
+    # Newest run first, as crates/hot/src/db/run.rs `get_runs_by_stream` orders them.
+    assert [(name, data.get("run", {}).get("run_type")) for name, data in replay] == [
+        ("run:start", "task"), ("run:stop", "task"), ("run:start", "event"),
+        ("run:stop", "event"), ("task:update", None),
+    ]  # fmt: skip
+    assert replay[4][1]["task"]["status"] == "completed"
 
 
 def test_unknown_stream_subscription_is_404_before_streaming(http: httpx.Client) -> None:

@@ -113,7 +113,10 @@ class RunContext:
         self, function_name: str, *, task_type: str = "task", timeout_ms: int = 300_000
     ) -> TaskControl:
         """Start a running background task on this run's stream; end it through the
-        returned control, now or later (after the run ended, as real tasks do)."""
+        returned control, now or later (after the run ended, as real tasks do).
+
+        As on Hot, the task executes as a run of type `task` on the same
+        stream, whose `origin_run_id` is this run, started and ended with it."""
         task = self._store.start_task(self.run_id, function_name, task_type, timeout_ms)
         return TaskControl(self._store, task["task_id"])
 

@@ -98,6 +98,8 @@ class Store:
         self.runs: dict[str, JSON] = {}
         self.run_functions: dict[str, str | None] = {}
         self.tasks: dict[str, JSON] = {}
+        # Task id -> the run the task executes as.
+        self.task_runs: dict[str, str] = {}
         self.streams: dict[str, StreamLog] = {}
         self.env_log: list[SseEvent] = []
         self.files: dict[str, JSON] = {}
@@ -342,6 +344,25 @@ class Store:
                     "task_type": task_type,
                 },
             )
+            # crates/hot_task_worker/src/lib.rs executes the task as a run of
+            # type `task` on the same stream, with no event and retry_attempt
+            # 0, whose origin is the starting run (crates/hot/src/lang/hot/
+            # task.rs `::hot::task/start`): followers must not take it for a retry.
+            task_run: JSON = {
+                **run,
+                "run_id": new_id(),
+                "run_type": "task",
+                "start_time": now,
+                "origin_run_id": run_id,
+                "event_id": None,
+                "retry_attempt": 0,
+            }
+            self.runs[task_run["run_id"]] = task_run
+            self.task_runs[task["task_id"]] = task_run["run_id"]
+            stream.run_ids.append(task_run["run_id"])
+            self._emit(stream, "run:start", {"run": dict(task_run)})
+            self.run_functions[task_run["run_id"]] = function_name
+            self._emit_env("run:start", self._env_run_fields(task_run))
             return dict(task)
 
     def finish_task(self, task_id: str, status: str, result: Any) -> JSON:
@@ -360,6 +381,9 @@ class Store:
                 result=result,
             )
             self._emit(self.streams[task["stream_id"]], "task:update", {"task": dict(task)})
+            # The emulator ends a timed-out task's run `failed`.
+            run_status = {"completed": "succeeded", "cancelled": "cancelled"}.get(status, "failed")
+            self.finish_run(self.task_runs[task_id], run_status, result)
             self._emit_env(
                 "task:complete",
                 {
