@@ -136,6 +136,20 @@ def test_read_validates_an_event_of_its_type_and_refuses_others(
         Signup.read(events["assistant:ask"])
 
 
+def test_read_keeps_the_wire_object_of_the_event_as_raw(mode: str, emulator: HotEmulator) -> None:
+    # What `events.get(..., data_type=Signup)` keeps, `Signup.read` keeps too: a key
+    # of event_data the model does not declare, nanosecond timestamps.
+    with emulator.client() as hot:
+        published = hot.events.publish(
+            {"event_type": "user:signup", "event_data": {"email": "a@x", "plan": "pro", "n": 1.0}}
+        )
+        held = hot.events.get(published.event_id)
+    read = Signup.read(held)
+    assert read.raw is held.raw
+    assert read.raw["event_data"] == {"email": "a@x", "plan": "pro", "n": 1.0}
+    assert len(read.raw["event_time"]) == len("2026-01-01T00:00:00.123456789Z")
+
+
 async def test_declared_stream_data_arrives_as_its_model_and_the_rest_as_json(
     mode: str, emulator: HotEmulator
 ) -> None:

@@ -27,6 +27,7 @@ from uuid import UUID
 
 from pydantic import TypeAdapter
 
+from ._models._base import WIRE_CONTEXT
 from ._models.events import Event, EventCreate
 from ._models.stream_events import EnvEventCreated, EnvEventHandled, StreamData
 from ._streaming import Follower
@@ -41,6 +42,7 @@ __all__ = ["DataTypedFollower", "EventType", "StreamDataType", "data_model", "ty
 D = TypeVar("D")
 E = TypeVar("E")
 R = TypeVar("R")
+
 
 class EventType(Generic[D]):
     """An event type (`"user:signup"`) and the type of its `event_data`.
@@ -74,10 +76,13 @@ class EventType(Generic[D]):
         return EventCreate.model_validate(body)
 
     def read(self, event: Event[Any]) -> Event[D]:
-        """`event` (of this type) with its `event_data` validated as a `D`."""
+        """`event` (of this type) with its `event_data` validated as a `D`, keeping
+        its wire object as `.raw`."""
         if event.event_type != self.name:
             raise ValueError(f"a {event.event_type!r} event is not a {self.name!r} event")
-        return parametrized(Event, self.data).model_validate(event.raw)
+        # Validated from the wire object as received, so `.raw` stays that very
+        # object (unknown keys, nanosecond timestamps), as `events.get` keeps it.
+        return parametrized(Event, self.data).model_validate(event.raw, context=WIRE_CONTEXT)
 
     def matches(self, message: object) -> TypeGuard[EnvEventCreated | EnvEventHandled]:
         """Whether `message` (from `env.subscribe`) tells of an event of this type
