@@ -12,12 +12,19 @@ import uuid
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_serializer,
+)
 from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
 
@@ -270,9 +277,7 @@ async def test_plain_json_is_sent_byte_for_byte_as_written(
 def test_json_given_to_the_escape_hatch_is_sent_as_compact_bytes(kind: str) -> None:
     # `request(json=...)` writes the body itself: no spaces after separators.
     with LoopbackServer(lambda request: HttpResponse.json({"ok": True})) as running:
-        with_client(
-            kind, running.base_url, lambda hot: hot.request("POST", "/v1/echo", json=PLAIN)
-        )
+        with_client(kind, running.base_url, lambda hot: hot.request("POST", "/v1/echo", json=PLAIN))
         (request,) = running.requests
 
     assert request.body == b'{"a":[1,2],"b":{"c":null}}'
@@ -393,6 +398,90 @@ def test_a_model_that_cannot_be_serialized_is_refused_where_it_is() -> None:
         "not JSON at ['a'][0]: Broken cannot be serialized: PydanticSerializationError("
     )
     assert "ValueError: no" in message
+
+
+class Open(BaseModel):
+    """A user model with fields of any JSON."""
+
+    note: Any = None
+    notes: dict[str, Any] = Field(default_factory=dict)
+    items: tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass
+class OpenPoint:
+    x: Any
+
+
+NOT_A_NUMBER = "is not a JSON number (NaN and infinities have no JSON form)"
+
+
+# pydantic's JSON-mode dump writes a NaN or infinity it finds under `Any` as null.
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        pytest.param(Open(note=math.nan), "['note']: nan", id="any-field"),
+        pytest.param(
+            {"k": [Open(notes={"a": {"b": -math.inf}})]},
+            "['k'][0]['notes']['a']['b']: -inf",
+            id="dict-of-any",
+        ),
+        pytest.param(Open(items=(1, math.inf)), "['items'][1]: inf", id="tuple-of-any"),
+        pytest.param(Open(note=Open(note=math.nan)), "['note']['note']: nan", id="model-in-any"),
+        pytest.param([OpenPoint(math.nan)], "[0]['x']: nan", id="dataclass"),
+    ],
+)
+def test_a_non_finite_number_under_any_in_a_model_is_refused_not_sent_as_null(
+    value: Any, where: str
+) -> None:
+    assert _refusal(value) == f"not JSON at {where} {NOT_A_NUMBER}"
+    with pytest.raises(ValidationError):
+        EventCreate(event_type="t", event_data=value)
+
+
+def test_numbers_under_any_in_a_model_are_sent_as_written() -> None:
+    value = [Open(note=1.5, notes={"a": {"b": -0.0}}, items=(1, 2.5)), OpenPoint(None)]
+    sent = to_json_value(value)
+    assert sent == [{"note": 1.5, "notes": {"a": {"b": -0.0}}, "items": [1, 2.5]}, {"x": None}]
+    assert math.copysign(1.0, sent[0]["notes"]["a"]["b"]) == -1.0
+
+
+class OwnNan(BaseModel):
+    """A model that writes its NaN in a JSON form of its own."""
+
+    x: Annotated[float, PlainSerializer(lambda x: "NaN" if math.isnan(x) else x, when_used="json")]
+
+
+def test_a_models_own_json_form_of_a_nan_is_sent_as_it_writes_it() -> None:
+    assert to_json_value({"m": OwnNan(x=math.nan)}) == {"m": {"x": "NaN"}}
+
+
+class Ambiguous:
+    def __bool__(self) -> bool:
+        raise ValueError("the truth value of an array is ambiguous")
+
+
+class Grid:
+    """Like an array: `==` answers element by element, with no truth value."""
+
+    def __eq__(self, other: object) -> Any:
+        return Ambiguous()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Gridded(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    grid: Annotated[Grid, PlainSerializer(lambda grid: [[0, 1]], when_used="json")]
+    note: Any = None
+
+
+def test_a_model_holding_values_that_do_not_compare_is_checked_all_the_same() -> None:
+    assert to_json_value(Gridded(grid=Grid())) == {"grid": [[0, 1]], "note": None}
+    assert (
+        _refusal(Gridded(grid=Grid(), note=math.inf)) == f"not JSON at ['note']: inf {NOT_A_NUMBER}"
+    )
 
 
 def test_the_deepest_value_of_each_kind_is_accepted() -> None:

@@ -1,9 +1,11 @@
 """What has no JSON form the server reads (a lone surrogate, nesting past the server's
-parser limit, a cycle) is refused with pydantic's `ValidationError` before anything is
-sent, on every body path; nesting the server reads is sent untouched."""
+parser limit, a cycle, a NaN even where a model's serializer would write null) is
+refused with pydantic's `ValidationError` before anything is sent, on every body path;
+nesting the server reads is sent untouched."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +35,12 @@ def cycle() -> dict[str, Any]:
 
 class Note(BaseModel):
     text: str
+
+
+class Loose(BaseModel):
+    """A user model with a field of any JSON."""
+
+    note: Any = None
 
 
 def _echo(request: HttpRequest) -> HttpResponse:
@@ -70,6 +78,10 @@ UNSENDABLE = {
     "lone surrogate": {"x": "\ud800"},
     "lone surrogate key": {"\udfff": 1},
     "lone surrogate in a model": [Note(text="a\ud83d")],
+    # pydantic's JSON-mode dump writes these as null and guesses bytes as text.
+    "NaN under a model's Any": {"m": Loose(note=math.nan)},
+    "infinity under a model's Any": [Loose(note={"x": [-math.inf]})],
+    "bytes under a model's Any that are not text": [Loose(note=b"\xff")],
     "past the server's nesting limit": nested(MAX_BODY_NESTING + 1),
     "far too deep": nested(5000),
     "cycle": cycle(),

@@ -12,7 +12,9 @@ server's JSON parser follows. Both are refused too, so nothing the client sends
 can fail in the serializer or come back as a 400.
 
 Pydantic models and dataclasses are welcome anywhere in the value: each is
-serialized in JSON mode, by alias unless its own config says otherwise. A value
+serialized in JSON mode, by alias unless its own config says otherwise, and a
+NaN that mode writes as null (under an `Any` field) is refused as anywhere else
+(`json_dump`, which declared functions use for their arguments too). A value
 that is already pure JSON is returned as the very same object, so dicts keep
 their key order, big integers, `1.0` versus `1`, unicode and nested `null`s.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter
@@ -35,6 +37,7 @@ __all__ = [
     "is_json_array",
     "is_json_object",
     "is_mapping",
+    "json_dump",
     "to_json_value",
 ]
 
@@ -118,6 +121,72 @@ def _text(value: str, path: _Path) -> str:
     return value
 
 
+def _not_finite(path: _Path, value: float) -> PydanticCustomError:
+    return _not_json(path, f"{value!r} is not a JSON number (NaN and infinities have no JSON form)")
+
+
+def json_dump(dump: Callable[..., Any], value: Any, path: _Path, by_alias: bool | None) -> Any:
+    """`dump(value, mode="json", by_alias=by_alias)`: the JSON form of `value` as a
+    pydantic serializer (`model_dump`, `TypeAdapter.dump_python`) writes it; `path`
+    says where `value` is, for errors.
+
+    Raises `PydanticCustomError` naming the place where that form is not what the
+    user wrote: a NaN or infinity pydantic turned into null (it does so under
+    `Any`, where a typed `float` keeps its value for `_convert` to refuse), or a
+    value it cannot serialize at all.
+    """
+    try:
+        sent = dump(value, mode="json", by_alias=by_alias)
+        python = dump(value, mode="python", by_alias=by_alias)
+    except (PydanticSerializationError, UnicodeDecodeError, RecursionError) as error:
+        raise _not_json(path, f"{type(value).__name__} cannot be serialized: {error!r}") from error
+    # Most models dump the same in both modes: one comparison in C then settles
+    # it, and only dumps that differ (a NaN, a datetime, a tuple) are walked.
+    lost = None if _same(sent, python) else _lost_float(sent, python)
+    if lost is not None:
+        where, number = lost
+        raise _not_finite((*path, *where), number)
+    return sent
+
+
+def _same(sent: Any, python: Any) -> bool:
+    try:
+        return bool(sent == python)
+    except Exception:  # a type of the user's whose comparison has no truth value (an array)
+        return False
+
+
+def _lost_float(sent: Any, python: Any) -> tuple[_Path, float] | None:
+    """Where the JSON-mode dump `sent` holds null for a NaN or infinity that the
+    Python-mode dump `python` of the same value holds, and that number.
+
+    Only the places the two dumps share are compared: where a serializer of the
+    user's writes something else in JSON mode, that is the user's JSON form.
+    """
+    if sent is None:
+        if isinstance(python, float) and not math.isfinite(python):
+            return (), python
+        return None
+    if is_json_object(sent):
+        if is_mapping(python) and len(python) == len(sent):
+            for (key, item), original in zip(sent.items(), python.values(), strict=True):
+                lost = _lost_float(item, original)
+                if lost is not None:
+                    return (key, *lost[0]), lost[1]
+        return None
+    if is_json_array(sent) and _is_dumped_array(python) and len(python) == len(sent):
+        for index, (item, original) in enumerate(zip(sent, python, strict=True)):
+            lost = _lost_float(item, original)
+            if lost is not None:
+                return (index, *lost[0]), lost[1]
+    return None
+
+
+def _is_dumped_array(value: object) -> TypeIs[Collection[Any]]:
+    # What a Python-mode dump holds where its JSON-mode dump holds a list.
+    return isinstance(value, (list, tuple, set, frozenset))
+
+
 def _convert(value: Any, path: _Path, room: int) -> Any:
     """`value` in its JSON form; `room` is how many levels of arrays and objects it may nest."""
     cls = type(value)  # pyright: ignore[reportUnknownVariableType]  # any class at all
@@ -142,24 +211,19 @@ def _convert(value: Any, path: _Path, room: int) -> Any:
     if isinstance(value, float):
         if math.isfinite(value):
             return value
-        raise _not_json(
-            path, f"{value!r} is not a JSON number (NaN and infinities have no JSON form)"
-        )
+        raise _not_finite(path, value)
     if isinstance(value, str):
         return _text(value, path)
     if isinstance(value, int):
         return value
-    try:
-        if isinstance(value, BaseModel):
-            dumped = value.model_dump(mode="json", by_alias=_by_alias(value.model_config))
-            return _convert(dumped, path, room)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            dataclass = type(value)  # narrowed: a dataclass, not any class
-            config = getattr(dataclass, "__pydantic_config__", None)
-            dumped = _dataclass_dumper(dataclass)(value, mode="json", by_alias=_by_alias(config))
-            return _convert(dumped, path, room)
-    except (PydanticSerializationError, RecursionError) as error:
-        raise _not_json(path, f"{cls.__name__} cannot be serialized: {error!r}") from error
+    if isinstance(value, BaseModel):
+        dumped = json_dump(type(value).model_dump, value, path, _by_alias(value.model_config))
+        return _convert(dumped, path, room)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        dataclass = type(value)  # narrowed: a dataclass, not any class
+        by_alias = _by_alias(getattr(dataclass, "__pydantic_config__", None))
+        dumped = json_dump(_dataclass_dumper(dataclass), value, path, by_alias)
+        return _convert(dumped, path, room)
     # By protocol, not by exact type, and after models (which may read like
     # mappings): any mapping (`OrderedDict`, `defaultdict`, a read-only view) is
     # a JSON object, any sequence but text and bytes (a tuple, a deque) an array.
