@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, cast
 
 import pydantic
@@ -176,6 +178,57 @@ async def test_an_argument_that_does_not_fit_the_declaration_sends_nothing(
     assert emulator.requests == []
 
 
+class Loose(pydantic.BaseModel):
+    """A model with a field of any JSON."""
+
+    note: Any = None
+
+
+@hot_typed.function("::util/keep")
+def keep(value: Any, extra: dict[str, Any] | None = None, loose: Loose | None = None) -> Any:
+    raise NotImplementedError
+
+
+# What the declaration leaves open takes JSON, checked as `event_data` is: pydantic
+# would send a NaN there as null and guess a form for bytes or a Decimal.
+@pytest.mark.parametrize(
+    ("args", "where", "problem"),
+    [
+        ((math.nan,), ("value",), "nan is not a JSON number"),
+        ((b"abc",), ("value",), "bytes objects have no JSON form"),
+        ((b"\xff",), ("value",), "bytes objects have no JSON form"),
+        ((Decimal("1.5"),), ("value",), "Decimal objects have no JSON form"),
+        ((object(),), ("value",), "object objects have no JSON form"),
+        ((datetime(2026, 5, 1),), ("value",), "datetime objects have no JSON form"),
+        ((Loose(note=math.inf),), ("value",), "not JSON at ['note']: inf"),
+        ((1, {"a": [math.nan]}), ("extra", "a"), "not JSON at [0]: nan"),
+        ((1, None, Loose(note=-math.inf)), (), "not JSON at ['loose']['note']: -inf"),
+    ],
+)
+async def test_a_value_with_no_json_form_where_any_is_declared_sends_nothing(
+    mode: str, emulator: HotEmulator, args: Any, where: tuple[Any, ...], problem: str
+) -> None:
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(pydantic.ValidationError) as error:
+            await resolve(hot.call(keep, *args))
+    finally:
+        await close(hot)
+    assert emulator.requests == []
+    [refused] = error.value.errors()
+    assert (refused["type"], refused["loc"]) == ("json_value", where)
+    assert problem in refused["msg"]
+
+
+def test_json_where_any_is_declared_is_sent_as_written(mode: str) -> None:
+    value = {"n": [1, 2.5, -0.0, None, "é"], "m": Loose(note={"k": 1.0})}
+    assert keep.arguments(value, {"a": [1.5]}, Loose(note=[True])) == [
+        {"n": [1, 2.5, -0.0, None, "é"], "m": {"note": {"k": 1.0}}},
+        {"a": [1.5]},
+        {"note": [True]},
+    ]
+
+
 async def test_a_validation_error_names_the_parameter(mode: str, emulator: HotEmulator) -> None:
     hot = client(emulator, mode)
     try:
@@ -251,9 +304,7 @@ def test_async_call_is_a_coroutine_function(mode: str) -> None:
     assert not inspect.iscoroutinefunction(HotClient.call)
 
 
-async def test_with_options_timeout_bounds_the_whole_call(
-    mode: str, emulator: HotEmulator
-) -> None:
+async def test_with_options_timeout_bounds_the_whole_call(mode: str, emulator: HotEmulator) -> None:
     release = threading.Event()
 
     def slow(event: HandlerEvent, ctx: RunContext) -> Any:

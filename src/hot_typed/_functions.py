@@ -13,6 +13,11 @@ enums, datetimes, containers of them) and serialized to JSON before anything
 is sent; the result is validated into the return annotation on arrival. Type
 checkers see the same contract through `ParamSpec`, so a wrong argument is an
 error before the program runs.
+
+What a declaration leaves open (a parameter annotated `Any` or not at all,
+`dict[str, Any]`, `list[Any]`) takes any JSON, checked as `event_data` is: a
+NaN, bytes, a `Decimal` or a `datetime` there has no form the declaration
+chose, so it is refused rather than guessed.
 """
 
 from __future__ import annotations
@@ -20,11 +25,25 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from types import UnionType
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Generic,
+    Literal,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+)
 
-from pydantic import ConfigDict, TypeAdapter
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import ParamSpec, TypedDict
 
+from ._models._json import UserJson, json_dump
 from ._streaming import RunStreamFollower, call_body, call_result
 
 if TYPE_CHECKING:
@@ -52,17 +71,40 @@ class _Contract:
     """The declaration's annotations, resolved on first call (a forward reference
     to a class defined after the declaration then resolves)."""
 
-    __slots__ = ("arguments", "names", "result")
+    __slots__ = ("arguments", "names", "result", "title")
 
     def __init__(self, declared: Callable[..., Any], signature: inspect.Signature) -> None:
         hints = typing.get_type_hints(declared, include_extras=True)
         self.names: tuple[str, ...] = tuple(signature.parameters)
-        fields = {name: hints.get(name, Any) for name in self.names}
+        fields = {name: _open_as_json(hints.get(name, Any)) for name in self.names}
         # A TypedDict of the parameters: errors are located by parameter name.
-        arguments: Any = cast(Any, TypedDict)(f"{declared.__name__}_arguments", fields)
+        self.title: str = f"{declared.__name__}_arguments"
+        arguments: Any = cast(Any, TypedDict)(self.title, fields)
         arguments.__pydantic_config__ = _ARGUMENT_CONFIG
         self.arguments: TypeAdapter[dict[str, Any]] = TypeAdapter(arguments)
         self.result: Any = hints.get("return")
+
+
+def _open_as_json(hint: Any) -> Any:
+    """`hint` with `UserJson` for every `Any` in it, through `Annotated`, unions and
+    generic containers: pydantic would serialize what it finds there by guessing
+    (bytes as text, a NaN as null)."""
+    if hint is Any:
+        return UserJson
+    origin, args = get_origin(hint), get_args(hint)
+    if not args or origin is Literal:
+        return hint
+    if origin is Annotated:
+        inner, *metadata = args
+        opened_inner = _open_as_json(inner)
+        annotated = (opened_inner, *metadata)
+        return hint if opened_inner is inner else Annotated[annotated]
+    opened = tuple(_open_as_json(arg) for arg in args)
+    if all(new is old for new, old in zip(opened, args, strict=True)):
+        return hint
+    if origin is Union or origin is UnionType:
+        return Union[opened]  # noqa: UP007
+    return origin[opened]
 
 
 class HotFunction(Generic[P, R_co]):
@@ -125,13 +167,18 @@ class HotFunction(Generic[P, R_co]):
         """The JSON arguments sent for this call, in order (defaults filled in).
 
         Raises `TypeError` for arguments that do not bind to the signature and
-        pydantic's `ValidationError` for values that do not fit their annotation.
+        pydantic's `ValidationError` for values that do not fit their annotation
+        or have no JSON form (a NaN, even inside a model's `Any` field).
         """
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         contract = self.contract()
         validated = contract.arguments.validate_python(bound.arguments)
-        sent = contract.arguments.dump_python(validated, mode="json", by_alias=True)
+        try:
+            sent = json_dump(contract.arguments.dump_python, validated, (), by_alias=True)
+        except PydanticCustomError as problem:
+            line: InitErrorDetails = {"type": problem, "loc": (), "input": bound.arguments}
+            raise ValidationError.from_exception_data(contract.title, [line]) from None
         return [sent[name] for name in contract.names]
 
     def follower(
