@@ -1,6 +1,7 @@
 """`.raw` survives `copy.copy`, `copy.deepcopy`, `model_copy()` and pickling: single
 models, the items of a page (whose raw is a reference into the page's JSON) and
-stream events (whose raw is their frame's text, parsed on first access). A copy
+stream events (whose raw is their frame's text, parsed on first access), typed
+with the user's model or not. A copy
 changed by `model_copy(update=...)` is no longer what was received: its raw is
 its own dump."""
 
@@ -14,11 +15,13 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from pydantic import BaseModel
 
-from hot_typed import Event, RunStop, WireModel
+from hot_typed import Event, RunStop, StreamDataType, WireModel
+from hot_typed._models.runs import finished_run, finished_task
 from hot_typed.testing import HttpResponse
 
-from .sse_script import SseScript, close, collect, event, make_client, resolve, run
+from .sse_script import SseScript, close, collect, event, make_client, resolve, run, task
 
 both_clients = pytest.mark.parametrize("mode", ["sync", "async"])
 
@@ -107,6 +110,63 @@ async def test_a_copy_made_before_raw_was_ever_read_keeps_it(
     assert copied_stop.raw["type"] == "run:stop"
     assert [c.raw["event_time"] for c in copies] == [NANOS, NANOS]
     assert [c.raw["event_id"] for c in copies] == [str(item.event_id) for item in page]
+
+
+class Order(BaseModel):
+    """A user's model, defined where pickle finds it by name."""
+
+    sku: str
+
+
+OrderData = StreamDataType("shop:order", Order)
+
+
+async def _typed(mode: str) -> dict[str, WireModel]:
+    """Models of the classes the library parametrizes with the user's `Order`."""
+    got = _event(event_data={"sku": "a", "unknown": 1})
+    ran = run(uuid4(), status="succeeded", result={"sku": "b"})
+    done = task(uuid4(), status="completed", result={"sku": "c"})
+    data = {"type": "stream:data", "run_id": str(uuid4()), "data_type": "shop:order"}
+    pagination = {"limit": 1, "offset": 0, "total": 1, "has_more": False}
+    with SseScript(
+        HttpResponse.json({"data": got}),
+        HttpResponse.json({"data": ran}),
+        HttpResponse.json({"data": done}),
+        HttpResponse.json({"data": [got], "pagination": pagination}),
+        [event({**data, "payload": {"sku": "d"}, "at": NANOS})],
+    ) as server:
+        client = make_client(server, mode)
+        try:
+            typed_event = await resolve(client.events.get(got["event_id"], data_type=Order))
+            typed_run = await resolve(client.runs.get(ran["run_id"], result_type=Order))
+            typed_task = await resolve(client.tasks.get(done["task_id"], result_type=Order))
+            listed: Any = await resolve(client.events.list(data_type=Order))
+            (streamed,) = await collect(client.streams.subscribe(uuid4(), data_types=[OrderData]))
+        finally:
+            await close(client)
+    return {
+        "events.get": typed_event,
+        "runs.get": typed_run,
+        "tasks.get": typed_task,
+        "events.list item": listed.data[0],
+        "StreamDataType": streamed,
+        "finished run": finished_run(typed_run),
+        "finished task": finished_task(typed_task),
+    }
+
+
+@both_clients
+async def test_a_model_typed_with_the_users_model_pickles_keeping_its_raw(mode: str) -> None:
+    typed = await _typed(mode)
+    for where, model in typed.items():
+        again = _pickled(model)
+        assert type(again) is type(model), where
+        assert again == model, where
+        assert again.raw == model.raw, where
+    assert _pickled(typed["events.get"]).raw["event_data"] == {"sku": "a", "unknown": 1}
+    assert _pickled(typed["events.list item"]).raw["event_time"] == NANOS
+    assert _pickled(typed["StreamDataType"]).raw["at"] == NANOS
+    assert _pickled(typed["finished run"]).result == Order(sku="b")
 
 
 @both_clients

@@ -18,7 +18,7 @@ import copy
 import json
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, SupportsIndex
 
 from pydantic import (
     BaseModel,
@@ -125,6 +125,18 @@ class WireModel(BaseModel):
         if _WIRE_STATE in state:
             object.__setattr__(self, "_wire", state[_WIRE_STATE])
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        # A class the library parametrizes at run time (`Event[Signup]` for
+        # `data_type=Signup`) is not found by its name in its module, where pickle
+        # would look it up: it is rebuilt on loading as `origin[args]`, the class
+        # pydantic caches, and gets this model's state as any model does.
+        reduced: Any = super().__reduce_ex__(protocol)
+        metadata = type(self).__pydantic_generic_metadata__
+        origin = metadata["origin"]
+        if origin is None:
+            return reduced
+        return (_new_parametrized, (origin, metadata["args"]), *reduced[2:])
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy keeping `.raw`; with `update`, a copy whose `.raw` is its own dump.
 
@@ -164,6 +176,12 @@ class WireModel(BaseModel):
             wire = _resolve(wire, self)
             object.__setattr__(self, "_wire", wire)
         return wire  # type: ignore[no-any-return]
+
+
+def _new_parametrized(origin: type[WireModel], args: tuple[Any, ...]) -> WireModel:
+    """An empty instance of `origin[args]`, for unpickling to fill in."""
+    model: type[WireModel] = origin[args]  # type: ignore[index]
+    return model.__new__(model)
 
 
 class WireDocument:
