@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import sys
 import uuid
 import warnings
 from collections import OrderedDict
@@ -36,7 +37,7 @@ from hot_typed import (
     StreamData,
     Task,
 )
-from hot_typed._wire import to_json_value
+from hot_typed._wire import json_bytes, to_json_value
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
 from ._reliability import KINDS, with_client
@@ -482,6 +483,52 @@ def test_a_model_holding_values_that_do_not_compare_is_checked_all_the_same() ->
     assert (
         _refusal(Gridded(grid=Grid(), note=math.inf)) == f"not JSON at ['note']: inf {NOT_A_NUMBER}"
     )
+
+
+LIMIT = sys.get_int_max_str_digits()
+
+
+# crates/hot_api/src/handlers/events.rs publish_event answers with the stored
+# event_data, every digit kept (crates/hot/Cargo.toml: serde_json's
+# `arbitrary_precision`), as `Api` does: what is sent must be readable back.
+@pytest.mark.parametrize(
+    ("number", "sent"),
+    [
+        pytest.param(10**LIMIT - 1, True, id="longest"),
+        pytest.param(-(10**LIMIT - 1), True, id="longest-negative"),
+        pytest.param(10**LIMIT, False, id="one-digit-more"),
+        pytest.param(-(10**LIMIT), False, id="one-digit-more-negative"),
+    ],
+)
+async def test_an_integer_is_sent_only_when_python_can_read_it_back(
+    call: Callable[..., Any], server: LoopbackServer, number: int, sent: bool
+) -> None:
+    body = {"event_type": "t", "event_data": {"n": [number]}}
+    if sent:
+        event = await call("events.publish", body)
+        assert event.event_data == {"n": [number]}
+        return
+    with pytest.raises(ValidationError) as error:
+        await call("events.publish", body)
+    assert server.requests == []
+    [refused] = error.value.errors()
+    assert refused["msg"].startswith(
+        f"not JSON at ['n'][0]: an integer of more than {LIMIT} digits"
+    )
+
+
+def test_json_bytes_refuses_an_integer_python_could_not_read_back_with_validation_error() -> None:
+    with pytest.raises(ValidationError):
+        json_bytes({"n": 10**LIMIT})
+
+
+def test_without_a_digit_limit_any_integer_is_sent() -> None:
+    sys.set_int_max_str_digits(0)
+    try:
+        assert json.loads(json_bytes({"n": 10**LIMIT})) == {"n": 10**LIMIT}
+        assert to_json_value([-(10**LIMIT)]) == [-(10**LIMIT)]
+    finally:
+        sys.set_int_max_str_digits(LIMIT)
 
 
 def test_the_deepest_value_of_each_kind_is_accepted() -> None:

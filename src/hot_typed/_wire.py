@@ -136,8 +136,9 @@ def request_body(model: type[R], body: R | Mapping[str, Any]) -> bytes:
 
 def json_bytes(value: Any) -> bytes:
     """`value` as compact JSON bytes: any JSON, with models and dataclasses inside it
-    in their JSON form. What is not JSON, holds a lone surrogate or nests deeper
-    than `MAX_BODY_NESTING` raises pydantic's `ValidationError`."""
+    in their JSON form. What is not JSON, holds a lone surrogate or an integer
+    longer than Python reads back, or nests deeper than `MAX_BODY_NESTING` raises
+    pydantic's `ValidationError`."""
     return json.dumps(to_json_value(value), allow_nan=False, separators=(",", ":")).encode()
 
 

@@ -9,7 +9,9 @@ before anything is sent.
 Two more values have no form the server reads: a string holding a lone
 surrogate (no UTF-8 encoding exists for it), and a value nested deeper than the
 server's JSON parser follows. Both are refused too, so nothing the client sends
-can fail in the serializer or come back as a 400.
+can fail in the serializer or come back as a 400. So is an integer of more
+digits than `sys.get_int_max_str_digits()`: the server stores it whole and
+answers with it, in a body Python could not read.
 
 Pydantic models and dataclasses are welcome anywhere in the value: each is
 serialized in JSON mode, by alias unless its own config says otherwise, and a
@@ -24,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Annotated, Any
 
@@ -121,6 +124,30 @@ def _text(value: str, path: _Path) -> str:
     return value
 
 
+# Fewer digits than any limit Python may set on converting an int to or from text
+# (`sys.int_info.str_digits_check_threshold`, 640): such an int needs no check.
+_SHORT_INT = 10**639
+
+# No limit at all (0) before Python 3.10.7.
+_int_digit_limit: Callable[[], int] = getattr(sys, "get_int_max_str_digits", lambda: 0)
+
+
+def _long_int(value: int, path: _Path) -> int:
+    # The server keeps every digit (crates/hot/Cargo.toml builds serde_json with
+    # `arbitrary_precision`; event_data and results are jsonb) and sends them back:
+    # publish answers with the stored event_data (crates/hot_api/src/handlers/
+    # events.rs publish_event). Past `sys.get_int_max_str_digits()` digits Python
+    # cannot read that answer, so such an int is refused before it is stored.
+    limit = _int_digit_limit()
+    if limit and abs(value) >= 10**limit:
+        raise _not_json(
+            path,
+            f"an integer of more than {limit} digits, more than Python reads back "
+            "(sys.get_int_max_str_digits())",
+        )
+    return value
+
+
 def _not_finite(path: _Path, value: float) -> PydanticCustomError:
     return _not_json(path, f"{value!r} is not a JSON number (NaN and infinities have no JSON form)")
 
@@ -192,7 +219,9 @@ def _convert(value: Any, path: _Path, room: int) -> Any:
     cls = type(value)  # pyright: ignore[reportUnknownVariableType]  # any class at all
     if cls is str:
         return _text(value, path)
-    if cls is int or cls is bool or value is None:
+    if cls is int:
+        return value if abs(value) < _SHORT_INT else _long_int(value, path)
+    if cls is bool or value is None:
         return value
     if cls is dict:
         if len(path) >= room:
@@ -215,7 +244,7 @@ def _convert(value: Any, path: _Path, room: int) -> Any:
     if isinstance(value, str):
         return _text(value, path)
     if isinstance(value, int):
-        return value
+        return _long_int(value, path)
     if isinstance(value, BaseModel):
         dumped = json_dump(type(value).model_dump, value, path, _by_alias(value.model_config))
         return _convert(dumped, path, room)
@@ -263,6 +292,7 @@ def to_json_value(value: Any) -> Any:
     same object, models and dataclasses (at any depth) are serialized in JSON mode.
 
     Raises pydantic's `ValidationError` naming where the value is not JSON, holds a
-    lone surrogate, or nests deeper than `MAX_BODY_NESTING`.
+    lone surrogate, an integer longer than Python reads back, or nests deeper than
+    `MAX_BODY_NESTING`.
     """
     return _USER_JSON.validate_python(value)
