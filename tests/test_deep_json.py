@@ -75,6 +75,19 @@ def test_a_run_result_deeper_than_pydantics_parser_arrives_untouched_via_get(kin
     assert got.raw == stopped(result)
 
 
+def test_an_updated_copy_of_a_run_with_a_deep_result_keeps_it_in_raw(kind: str) -> None:
+    # A dump of the whole run would stop at pydantic's serializer depth: only the
+    # updated key is dumped, the rest stays the wire object.
+    result = nested(300, 12345678901234567890)
+    with answering(run_body(result)) as server:
+        got = with_client(kind, server.base_url, lambda hot: hot.runs.get(RUN_ID))
+
+    updated = got.model_copy(update={"retry_attempt": 1})
+
+    assert updated.raw == {**stopped(result), "retry_attempt": 1}
+    assert _exact(updated.raw["result"]) == _exact(result)
+
+
 def test_deep_results_arrive_untouched_in_a_page(kind: str) -> None:
     result = nested(250)
     items = [stopped(result), {**stopped(result), "run_id": str(uuid4())}]

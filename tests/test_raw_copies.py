@@ -1,9 +1,9 @@
 """`.raw` survives `copy.copy`, `copy.deepcopy`, `model_copy()` and pickling: single
 models, the items of a page (whose raw is a reference into the page's JSON) and
 stream events (whose raw is their frame's text, parsed on first access), typed
-with the user's model or not. A copy
-changed by `model_copy(update=...)` is no longer what was received: its raw is
-its own dump."""
+with the user's model or not. A copy changed by `model_copy(update=...)` keeps the
+wire object with the updated keys changed; a model built in Python has its own
+dump as raw."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import copy
 import json
 import pickle
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from hot_typed import Event, RunStop, StreamDataType, WireModel
+from hot_typed import Event, Run, RunStop, StreamDataType, WireModel
 from hot_typed._models.runs import finished_run, finished_task
 from hot_typed.testing import HttpResponse
 
@@ -182,21 +183,48 @@ async def test_a_shallow_copy_shares_the_raw_object_and_a_deep_copy_does_not(mod
 
 @both_clients
 @pytest.mark.parametrize("deep", [False, True])
-async def test_a_copy_changed_by_update_has_its_own_dump_as_raw(mode: str, deep: bool) -> None:
-    got, _, _ = await _received(mode)
+async def test_a_copy_changed_by_update_keeps_the_wire_object_with_the_updated_keys_changed(
+    mode: str, deep: bool
+) -> None:
+    got, page, stopped = await _received(mode)
+    received = json.loads(json.dumps(got.raw))
 
-    changed = got.model_copy(update={"event_type": "user:renamed"}, deep=deep)
+    changed = got.model_copy(update={"event_type": "user:renamed", "note": (1.0,)}, deep=deep)
 
-    assert changed.raw["event_type"] == "user:renamed"
-    assert changed.raw == changed.model_dump(mode="json", exclude_unset=True)
-    assert got.raw["event_type"] == "user:signup"
-    assert got.raw["event_time"] == NANOS
+    # Unknown keys, nanoseconds and user JSON stay as received.
+    assert changed.raw == {**received, "event_type": "user:renamed", "note": [1.0]}
+    assert got.raw == received
+    assert changed.raw["event_data"] is changed.event_data
+    assert (changed.event_data is got.event_data) is not deep
+    assert page[0].model_copy(update={"event_type": "x"}).raw == {**page[0].raw, "event_type": "x"}
+    stopped_copy = stopped.model_copy(update={"type": "run:stop"})
+    assert stopped_copy.raw == stopped.raw
+
+
+class Aliased(WireModel):
+    object_id: str = Field(alias="object-id")
+    at: datetime
+
+
+def test_an_updated_key_goes_into_raw_by_its_wire_key() -> None:
+    received = Aliased.model_validate_json('{"object-id": "a", "at": "' + NANOS + '"}')
+    later = datetime(2026, 1, 2, tzinfo=timezone.utc)
+
+    changed = received.model_copy(update={"object_id": "b", "at": later})
+
+    assert changed.raw == {"object-id": "b", "at": "2026-01-02T00:00:00Z"}
+    assert received.model_copy(update={"object_id": "c"}).raw == {"object-id": "c", "at": NANOS}
+
+
+def _built_in_python() -> Run:
+    # Validated from Python objects, not from the wire: nothing was received.
+    return Run.model_validate(run(uuid4(), status="succeeded")).model_copy(
+        update={"retry_attempt": 2}
+    )
 
 
 def test_a_model_built_in_python_copies_and_pickles_as_before() -> None:
-    built = RunStop.model_validate_json(
-        json.dumps({"type": "run:stop", "run": run(uuid4(), status="succeeded")})
-    ).run.model_copy(update={"retry_attempt": 2})
+    built = _built_in_python()
 
     for make_copy in COPIES.values():
         copied = make_copy(built)
@@ -247,9 +275,7 @@ async def test_model_copy_is_shallow_unless_asked_deep(mode: str) -> None:
 
 
 def test_a_copy_of_a_model_built_in_python_has_its_own_dump_as_raw() -> None:
-    built = RunStop.model_validate_json(
-        json.dumps({"type": "run:stop", "run": run(uuid4(), status="succeeded")})
-    ).run.model_copy(update={"retry_attempt": 2})
+    built = _built_in_python()
 
     # Nothing was received: neither the model nor its copies have a wire form to
     # carry, so each raw is its own dump, taken when first read.

@@ -13,7 +13,6 @@ keys, and any field whose Python name differs declares the wire key as its alias
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 from collections.abc import Mapping
@@ -138,16 +137,22 @@ class WireModel(BaseModel):
         return (_new_parametrized, (origin, metadata["args"]), *reduced[2:])
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy keeping `.raw`; with `update`, a copy whose `.raw` is its own dump.
+        """A copy keeping `.raw`; with `update`, the updated keys changed in it.
 
-        A model changed by `update` is no longer what the server sent, so its
-        wire form is not carried over: `.raw` is then its serialization by wire
-        key, as for a model built in Python.
+        The copy's `.raw` is then the wire object received, with each updated key
+        (by wire key) holding its new value's JSON form: unknown keys,
+        nanosecond timestamps and user JSON not updated stay as received (however
+        deep, where a dump of the whole model would stop). A model built in
+        Python has no wire form: its copy's `.raw` is its own serialization.
         """
+        if deep and update:
+            # pydantic may then copy field by field, apart from the wire object:
+            # one deep copy first keeps what the fields share with it.
+            return self.model_copy(deep=True).model_copy(update=update)
         copied = super().model_copy(update=update, deep=deep)
-        if update:
-            with contextlib.suppress(AttributeError):
-                object.__delattr__(copied, "_wire")
+        if update and _has_wire(copied):
+            changed = copied.model_dump(mode="json", include=set(update))
+            object.__setattr__(copied, "_wire", {**copied.raw, **changed})
         return copied
 
     def _portable_wire(self) -> Any:
@@ -176,6 +181,14 @@ class WireModel(BaseModel):
             wire = _resolve(wire, self)
             object.__setattr__(self, "_wire", wire)
         return wire  # type: ignore[no-any-return]
+
+
+def _has_wire(model: WireModel) -> bool:
+    try:
+        object.__getattribute__(model, "_wire")
+    except AttributeError:
+        return False
+    return True
 
 
 def _new_parametrized(origin: type[WireModel], args: tuple[Any, ...]) -> WireModel:
