@@ -72,3 +72,17 @@ async def call(
         client.close()
     else:
         await client.aclose()
+
+
+@pytest.fixture
+def backoff_bounds(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The bound each reconnect's full-jitter backoff is drawn under, in order; every
+    draw is 0, so no test waits."""
+    bounds: list[float] = []
+
+    def draw(low: float, high: float) -> float:
+        bounds.append(high)
+        return low
+
+    monkeypatch.setattr("hot_typed._retry.random.uniform", draw)
+    return bounds

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -764,20 +765,6 @@ async def test_a_connection_that_brought_news_is_followed_by_the_shortest_backof
     assert time.monotonic() - started < 4.0
 
 
-@pytest.fixture
-def backoff_bounds(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The bound each reconnect's full-jitter backoff is drawn under, in order; every
-    draw is 0, so no test waits."""
-    bounds: list[float] = []
-
-    def draw(low: float, high: float) -> float:
-        bounds.append(high)
-        return low
-
-    monkeypatch.setattr("hot_typed._retry.random.uniform", draw)
-    return bounds
-
-
 async def test_a_connection_that_only_replays_what_a_waiter_saw_lets_the_backoff_grow(
     mode: str, backoff_bounds: list[float]
 ) -> None:
@@ -885,3 +872,64 @@ async def test_a_snapshot_seen_before_is_no_news_so_the_backoff_grows(
     )
 
     assert backoff_bounds == [0.25, 0.25, 0.5, 1.0]
+
+
+_SEEN_RUN = [update(attempt(FIRST))]
+_SEEN_START = [run_event("run:start", attempt(FIRST, event_id=EVENT))]
+_COMPLETE = event({"type": "stream:complete", "stream_id": str(STREAM)})
+_OURS_DONE = [
+    *_SEEN_START,
+    run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
+]
+
+
+@pytest.mark.parametrize(
+    ("waiter", "quiet", "last", "bounds"),
+    [
+        pytest.param(
+            lambda client: client.runs.wait(FIRST),
+            _SEEN_RUN,
+            [update(attempt(FIRST, status="succeeded"))],
+            [0.25, 0.5, 1.0],
+            id="run snapshots",
+        ),
+        pytest.param(
+            lambda client: client.tasks.wait(TASK_ID),
+            [task_update("running")],
+            [task_update("completed")],
+            [0.25, 0.5, 1.0],
+            id="task snapshots",
+        ),
+        pytest.param(
+            lambda client: client.streams.wait_for_run_result(STREAM, EVENT),
+            _SEEN_START,
+            _OURS_DONE,
+            [0.25, 0.5, 1.0],
+            id="run stream closed",
+        ),
+        pytest.param(
+            lambda client: client.streams.wait_for_run_result(STREAM, EVENT),
+            [*_SEEN_START, _COMPLETE],
+            _OURS_DONE,
+            [],
+            id="run stream completed",
+        ),
+    ],
+)
+async def test_a_clean_close_is_followed_at_once_only_after_stream_complete_or_news(
+    mode: str,
+    backoff_bounds: list[float],
+    waiter: Callable[[Client], Any],
+    quiet: Script,
+    last: Script,
+    bounds: list[float],
+) -> None:
+    # crates/hot_api/src/handlers/runs.rs `subscribe_to_run` (and tasks.rs) has
+    # no time limit: it closes the subscription of a record not yet terminal
+    # only when polling it fails. Coming back at once after such a close that
+    # brought nothing new would hammer the API as fast as the network allows;
+    # `stream:complete` (streams.rs, its 5-minute limit) says the stream was
+    # healthy. The first connection brings news, the three after it none.
+    await scripted(mode, [quiet] * 4 + [last], waiter)
+
+    assert backoff_bounds == bounds

@@ -68,7 +68,7 @@ async def test_run_wait_resumes_after_a_drop_and_after_the_server_closes(mode: s
         mode,
         RUN_ID,
         [run_update("running"), DROP],
-        [run_update("running")],  # the server's time limit: closed, not terminal
+        [run_update("running")],  # closed cleanly, not terminal: nothing new, so backed off
         [run_update("succeeded", {"$ok": 1})],
     )
 

@@ -63,6 +63,7 @@ from ._models.stream_events import (
     RunStart,
     RunStop,
     RunUpdate,
+    StreamComplete,
     StreamData,
     StreamEvent,
     TaskUpdate,
@@ -218,10 +219,14 @@ class Follower(Generic[E, R]):
     `max_attempts` + 1 connection attempts in a row that got no answer at all
     (refused, cut or timed out before any event arrived).
 
-    A connection the server closes cleanly (`stream:complete`, its time limit)
-    is normal and reconnected at once; 429 and 5xx answers are waited out
-    (`retry_after`, or backoff) for as long as the timeout allows. Delays come
-    from `policy`, which the runner sets to its client's `RetryPolicy`.
+    A connection the server ends with `stream:complete` (its time limit), or
+    that brought something new, is reconnected at once. Any other end waits
+    before reconnecting: a clean close that brought nothing new backs off as
+    an error does (the server closes a snapshot subscription of a record not
+    yet terminal only when it failed to read it), and 429 and 5xx answers are
+    waited out (`retry_after`, or backoff) for as long as the timeout allows.
+    Delays come from `policy`, which the runner sets to its client's
+    `RetryPolicy`.
 
     Per-request options (`with_options`) are applied to the request of every
     connection it opens; they change no decision of the state machine.
@@ -247,6 +252,7 @@ class Follower(Generic[E, R]):
         self._unanswered_since = 0.0
         self._answered = False
         self._progress = False
+        self._completed = False
 
     def with_options(self, options: Options) -> Self:
         """This follower, its connections' requests carrying `options`."""
@@ -264,13 +270,15 @@ class Follower(Generic[E, R]):
         """The call opening the next connection."""
         if self._deadline is None and self._timeout is not None:
             self._deadline = now + self._timeout
-        self._answered = self._progress = False
+        self._answered = self._progress = self._completed = False
         call = self._call(self._remaining(now, None))
         return call if self.options is None else call.with_options(self.options)
 
     def receive(self, event: E, now: float) -> bool:
         """Take one event; True when it is to be emitted. Sets `done` at the end."""
         self._answered = True
+        if isinstance(event, StreamComplete):
+            self._completed = True
         emit = self._receive(event)
         if not self.done:
             self._remaining(now, None)
@@ -298,8 +306,12 @@ class Follower(Generic[E, R]):
                     f"in a row that got no answer, over {now - self._unanswered_since:.1f} s"
                     f"{self._unanswered_note()}{_cause(error)}"
                 ) from error
-        if error is None and self._answered:
-            # A healthy stream the server ended (its time limit): carry on at once.
+        if error is None and (self._completed or self._progress):
+            # A healthy stream the server ended (its time limit), or one that
+            # brought news: carry on at once. A bare clean close with nothing
+            # new is no sign of health: crates/hot_api/src/handlers/runs.rs
+            # `subscribe_to_run` (and tasks.rs) have no time limit and end a
+            # subscription early only when polling the record fails.
             self._quiet, delay = 0, 0.0
         else:
             self._quiet = 0 if self._progress else self._quiet + 1

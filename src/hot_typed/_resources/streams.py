@@ -81,8 +81,9 @@ class Streams(Resource[ModeT]):
         then the retry's `run:start` (a new run, `origin_run_id` set), and the
         stream ends after the last attempt's terminal event.
 
-        Clean closes (`stream:complete`) are reconnected at once, 429 and 5xx
-        answers waited out (`retry_after`, or backoff), with no limit but
+        Clean closes after `stream:complete` or something new are reconnected
+        at once, other clean closes after a backoff; 429 and 5xx answers are
+        waited out (`retry_after`, or backoff), with no limit but
         `HotStreamError` after `max_attempts` + 1 connection attempts in a
         row that got no answer at all. A 4xx answer to the publishing POST is
         raised as its `HotApiError` (a 429 is first sent again after its
