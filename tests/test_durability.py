@@ -24,6 +24,7 @@ from hot_typed import (
     HotRunError,
     HotStreamError,
     HotTimeoutError,
+    NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     RunFail,
@@ -532,6 +533,28 @@ async def test_a_4xx_on_the_publishing_post_is_raised_as_itself(
         await close(hot)
 
     assert len(posts(emulator)) == 1
+
+
+async def test_a_404_for_an_unknown_project_comes_after_the_event_was_published(
+    mode: str, emulator: HotEmulator
+) -> None:
+    # crates/hot_api/src/handlers/streams.rs `subscribe_with_event` publishes
+    # (step 5) before it resolves `?project=`: the event is taken, its run goes.
+    emulator.on_event("job:go", fails_until(0))
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(
+            HotStreamError, match="unknown whether the event was published"
+        ) as error:
+            await collect(hot.streams.subscribe_with_event(JOB, project="no-such-project"))
+        [published] = await published_events(hot)
+        await first_run_of(hot, published.event_id)
+    finally:
+        await close(hot)
+
+    assert isinstance(error.value.__cause__, NotFoundError)
+    assert posts(emulator) == ["/v1/streams/subscribe-with-event"]
+    assert emulator.subscribers(published.stream_id) == 0
 
 
 async def test_a_5xx_on_the_publishing_post_is_an_unknown_publish_never_resent(

@@ -16,12 +16,15 @@ import pytest
 from hot_typed import (
     EventCreateParams,
     HotConnectionError,
+    HotError,
     HotResponseValidationError,
     HotRunError,
     HotStreamError,
     HotTaskError,
     HotTimeoutError,
     InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
     RunFail,
     RunStatus,
 )
@@ -258,6 +261,56 @@ async def test_a_500_on_the_publishing_post_is_an_unknown_publish(mode: str) -> 
         await publish(mode, failed, [PUBLISHED])
 
     assert isinstance(error.value.__cause__, InternalServerError)
+
+
+def _refusal(status: int, code: str, message: str) -> HttpResponse:
+    return HttpResponse.json({"error": {"code": code, "message": message}}, status)
+
+
+@pytest.mark.parametrize(
+    ("answer", "project", "raised"),
+    [
+        pytest.param(
+            _refusal(404, "not_found", "Project not found"),
+            "typo",
+            HotStreamError,
+            id="404 project",
+        ),
+        pytest.param(_refusal(404, "not_found", "Stream not found"), None, NotFoundError, id="404"),
+        pytest.param(
+            _refusal(403, "forbidden", "no create permission"),
+            "typo",
+            PermissionDeniedError,
+            id="403 project",
+        ),
+    ],
+)
+async def test_a_404_to_the_publishing_post_naming_a_project_is_an_unknown_publish(
+    mode: str, answer: HttpResponse, project: str | None, raised: type[HotError]
+) -> None:
+    # crates/hot_api/src/handlers/streams.rs `subscribe_with_event` publishes
+    # the event (step 5) before it resolves `?project=` (handlers/mod.rs
+    # `get_and_verify_project`: 404 "Project not found"); every other refusal
+    # comes before publishing.
+    with SseScript(answer) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(raised) as error:
+                await collect(client.streams.subscribe_with_event(BODY, project=project))
+        finally:
+            await close(client)
+
+    assert len(server.requests) == 1
+    assert type(error.value) is raised
+    if raised is not HotStreamError:
+        return
+    cause = error.value.__cause__
+    assert isinstance(cause, NotFoundError)
+    assert str(error.value) == (
+        "the subscribe-with-event POST was answered 404 with `project` given, which the "
+        "server resolves only after publishing: it is unknown whether the event was "
+        f"published, so it was not sent again (last: {cause})"
+    )
 
 
 # ---------------------------------------------------------------- attempts of a retried run

@@ -189,6 +189,10 @@ class DataTypedFollower(Follower[E, R]):
     def deadline(self) -> float | None:
         return self._follower.deadline
 
+    @property
+    def connection_failures(self) -> tuple[type[HotError], ...]:
+        return self._follower.connection_failures
+
     def connect(self, now: float) -> StreamCall[E]:
         call = self._follower.connect(now)
         return replace(call, decode=_decoder(call.decode, self._declared))

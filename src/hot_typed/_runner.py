@@ -97,10 +97,6 @@ class SyncRunner:
         return follower.result()
 
     def _follow(self, follower: Follower[T, Any]) -> Generator[T, None, None]:
-        # Imported here, not at the top: the follower comes from `_streaming`, so
-        # it is loaded by now, and clients that never follow a stream skip it.
-        from ._streaming import RECONNECTABLE
-
         follower.policy = self.transport.settings.policy
         while not follower.done:
             call = follower.connect(time.monotonic())
@@ -111,7 +107,7 @@ class SyncRunner:
                             yield event
                         if follower.done:
                             return
-            except RECONNECTABLE as error:
+            except follower.connection_failures as error:
                 delay = follower.ended(error, time.monotonic())
             except HotApiError as error:
                 follower.refused(error)
@@ -158,8 +154,6 @@ class AsyncRunner:
         return follower.result()
 
     async def _follow(self, follower: Follower[T, Any]) -> AsyncGenerator[T, None]:
-        from ._streaming import RECONNECTABLE
-
         follower.policy = self.transport.settings.policy
         while not follower.done:
             call = follower.connect(time.monotonic())
@@ -171,7 +165,7 @@ class AsyncRunner:
                             yield event
                         if follower.done:
                             return
-            except RECONNECTABLE as error:
+            except follower.connection_failures as error:
                 delay = follower.ended(error, time.monotonic())
             except HotApiError as error:
                 follower.refused(error)

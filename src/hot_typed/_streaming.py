@@ -17,6 +17,9 @@ Driving protocol, for one follower::
         # on a refusal (a 4xx): follower.refused(error), then raise error
         delay = follower.ended(error_or_None, now)  # None: over; raises: give up
         <sleep delay>
+
+`error_or_None` is the failure of the connection when it is one of
+`follower.connection_failures`; any other failure ends the follow, raised as is.
 """
 
 from __future__ import annotations
@@ -265,6 +268,12 @@ class Follower(Generic[E, R]):
     def deadline(self) -> float | None:
         """When (monotonic seconds) the whole follow times out, once started."""
         return self._deadline
+
+    @property
+    def connection_failures(self) -> tuple[type[HotError], ...]:
+        """Failures of a connection the driver hands to `ended`, which decides
+        what follows; any other ends the follow, raised as is."""
+        return RECONNECTABLE
 
     def connect(self, now: float) -> StreamCall[E]:
         """The call opening the next connection."""
@@ -525,6 +534,13 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self._members: set[UUID] = set()
         self._run: FinishedRun | None = None
 
+    @property
+    def connection_failures(self) -> tuple[type[HotError], ...]:
+        if self._published or self._project is None:
+            return RECONNECTABLE
+        # A 404 to the publishing POST may come after publishing: `_publish_again`.
+        return (*RECONNECTABLE, NotFoundError)
+
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
         if not self._published:
             assert self._publish is not None
@@ -593,12 +609,23 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         with a 4xx refusal (a 429 is sent again after its `retry_after`, as
         the client's policy allows; any other is raised as is), or no
         connection was ever made. Anything else (a 5xx, a cut or a clean close
-        after the request was sent) leaves it unknown, and it is not resent.
+        after the request was sent, a 404 when `project` was given) leaves it
+        unknown, and it is not resent.
         """
         # crates/hot_api/src/handlers/streams.rs `subscribe_with_event`: the
-        # event is stored only after the request passed every check, so a 4xx
-        # answer (validation, permission, the SSE connection limit's 429) means
-        # it was not.
+        # event is stored (step 5, `publish_event_internal`) only after the
+        # request passed every check, so a 4xx answer (validation, permission,
+        # the SSE connection limit's 429) means it was not; all but `?project=`,
+        # resolved after that step (handlers/mod.rs `get_and_verify_project`:
+        # 404 "Project not found"), so a 404 then may come after publishing.
+        if isinstance(error, NotFoundError) and self._project is not None:
+            raise HotStreamError(
+                _unknown_publish(
+                    "the subscribe-with-event POST was answered 404 with `project` given, "
+                    "which the server resolves only after publishing",
+                    error,
+                )
+            ) from error
         if isinstance(error, HotApiError) and error.status_code < 500:
             if isinstance(error, RateLimitError):
                 delay = self.policy.after_status(
@@ -611,15 +638,22 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         if isinstance(error, HotConnectionError | HotTimeoutError) and not error.request_sent:
             return True
         raise HotStreamError(
-            "the subscribe-with-event connection ended before `event:published`: "
-            "it is unknown whether the event was published, so it was not sent "
-            f"again{_cause(error)}"
+            _unknown_publish(
+                "the subscribe-with-event connection ended before `event:published`", error
+            )
         ) from error
 
     def result(self) -> R:
         if self._run is None:
             raise HotStreamError(f"{self.what}: the stream ended before the run finished")
         return self._finish(self._run)
+
+
+def _unknown_publish(what: str, error: HotError | None) -> str:
+    return (
+        f"{what}: it is unknown whether the event was published, so it was not sent "
+        f"again{_cause(error)}"
+    )
 
 
 def identity(run: FinishedRun) -> FinishedRun:

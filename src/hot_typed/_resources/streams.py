@@ -89,8 +89,10 @@ class Streams(Resource[ModeT]):
         raised as its `HotApiError` (a 429 is first sent again after its
         `retry_after`, as the client's retry policy allows: the server did not
         take the event); when that connection ends any other way before
-        `event:published`, whether the event was published is unknown and
-        `HotStreamError` is raised, without sending it again.
+        `event:published`, or is answered 404 while `project` is given (the
+        server resolves the project only after publishing), whether the event
+        was published is unknown and `HotStreamError` is raised, without
+        sending it again.
         With `reconnect=False`, yields the events of the first connection only.
         `stream:data` of the `data_types` given arrives as `StreamData[X]`, its
         payload validated as declared (`StreamDataType`).

@@ -145,7 +145,6 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
             "create",
             "Credential does not have create permission for events",
         )
-        check_project(routed)
         with store.lock:
             # Subscribe (under the same lock) before the run starts: none of
             # its events can be missed.
@@ -162,6 +161,13 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
                 first=("event:published", published),
             )
             ctx.handlers.dispatch(store, event)
+        # The server publishes (step 5, `publish_event_internal`) before it
+        # resolves `?project=`: its 404 leaves the event published, its run going.
+        try:
+            check_project(routed)
+        except ApiError:
+            subscription.close()
+            raise
         return ctx.sse(routed, subscription, lambda: stream_complete(event["stream_id"]))
 
     def subscribe(routed: Routed) -> HttpResponse:
