@@ -4,6 +4,7 @@ to its event, across reconnects."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,6 +22,7 @@ from hot_typed import (
 from .sse_script import (
     DROP,
     HOLD,
+    Client,
     Script,
     SseScript,
     close,
@@ -29,6 +31,7 @@ from .sse_script import (
     paths,
     resolve,
     run,
+    scripted,
 )
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
@@ -149,6 +152,73 @@ async def test_call_hot_follows_a_reconnect_without_publishing_again(mode: str) 
         f"GET /v1/streams/{STREAM}/subscribe",
         f"GET /v1/streams/{STREAM}/subscribe",
     ]
+
+
+def following(how: str, on_chunk: Callable[[str], object]) -> Callable[[Client], Any]:
+    """A `use` for `scripted`: `call_hot` or `wait_for_run_result` of the test event."""
+    if how == "call_hot":
+        return lambda client: client.events.call_hot("::chat/reply", on_chunk=on_chunk, timeout=5)
+    return lambda client: client.streams.wait_for_run_result(
+        STREAM, EVENT, on_chunk=on_chunk, timeout=5
+    )
+
+
+# crates/hot_api/src/handlers/streams.rs pushes `stream:data` and the worker's
+# terminal events at once, but sends `run:start` only from its database poll,
+# whose sleep restarts at every pushed message: a reply streamed faster than
+# the poll shows its chunks and its end before its start.
+@pytest.mark.parametrize("how", ["call_hot", "wait_for_run_result"])
+async def test_chunks_that_come_before_their_runs_start_reach_on_chunk(mode: str, how: str) -> None:
+    texts: list[str] = []
+    script = [
+        *([PUBLISHED] if how == "call_hot" else []),
+        chunk({"text": "Hel"}),
+        chunk({"text": "lo"}),
+        end("run:stop", {"$ok": "Hello"}),
+        start(),
+    ]
+    await scripted(mode, [script], following(how, texts.append))
+
+    assert texts == ["Hel", "lo"]
+
+
+async def test_chunks_held_until_their_run_is_known_reach_on_chunk_only_if_it_is_ours(
+    mode: str,
+) -> None:
+    texts: list[str] = []
+    script = [
+        PUBLISHED,
+        chunk({"text": "a"}),
+        chunk({"text": "x"}, run_id=OTHER),
+        chunk({"text": "b"}),
+        chunk({"text": "never known"}, run_id=uuid4()),
+        start(OTHER),  # another event's run: its chunk held is dropped
+        chunk({"text": "y"}, run_id=OTHER),
+        chunk({"text": "c"}),
+        start(),  # ours: its chunks held go on, in order
+        chunk({"text": "d"}),
+        end("run:stop", {"$ok": "abcd"}),
+    ]
+    value, _ = await scripted(mode, [script], following("call_hot", texts.append))
+
+    assert value == "abcd"
+    assert texts == ["a", "b", "c", "d"]
+
+
+async def test_chunks_held_past_the_limit_lose_the_oldest(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
+    texts: list[str] = []
+    script = [
+        chunk({"text": "ab"}),
+        chunk({"text": "cd"}),
+        chunk({"text": "ef"}),
+        end("run:stop", {"$ok": "abcdef"}),
+    ]
+    await scripted(mode, [script], following("wait_for_run_result", texts.append))
+
+    assert texts == ["cd", "ef"]
 
 
 @pytest.mark.parametrize(

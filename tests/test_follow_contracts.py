@@ -434,6 +434,43 @@ async def test_chunks_reach_on_chunk_only_as_text_of_the_runs_own_data(mode: str
     assert texts == ["a", "b"]
 
 
+async def test_a_retrys_chunks_held_until_the_poll_links_it_to_the_run_reach_on_chunk(
+    mode: str,
+) -> None:
+    def chunk(run_id: UUID, text: str) -> bytes:
+        return event(
+            {
+                "type": "stream:data",
+                "stream_data_id": str(uuid4()),
+                "run_id": str(run_id),
+                "data_type": "ai:delta",
+                "payload": {"text": text},
+            }
+        )
+
+    # Chunks come first; the poll then sends the runs newest first
+    # (crates/hot/src/db/run.rs `get_runs_by_stream`): the retry, whose
+    # origin is not known yet, before the first attempt that links it.
+    script = [
+        chunk(FIRST, "a"),
+        chunk(SECOND, "b"),
+        run_event("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),
+        run_event("run:start", attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
+        run_event("run:fail", attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1)),
+        chunk(SECOND, "c"),
+        run_event("run:stop", attempt(SECOND, status="succeeded", origin=FIRST, retry_attempt=1)),
+    ]
+    texts: list[str] = []
+    finished, _ = await scripted(
+        mode,
+        [script],
+        lambda client: client.streams.wait_for_run_result(STREAM, EVENT, on_chunk=texts.append),
+    )
+
+    assert finished.run_id == SECOND
+    assert texts == ["a", "b", "c"]
+
+
 async def test_a_waiter_on_a_retried_run_skips_other_events_of_its_stream(mode: str) -> None:
     published = event(
         {

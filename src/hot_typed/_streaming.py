@@ -25,7 +25,8 @@ Driving protocol, for one follower::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Generic, cast
 from uuid import UUID
@@ -485,6 +486,58 @@ class RetryChain:
 
 _RunEnd = RunStop | RunFail | RunCancel
 
+#: How many characters of text chunks a follow holds while their run is not
+#: yet known to be one of its attempts or not (`_HeldChunks`).
+UNATTRIBUTED_TEXT_LIMIT = 4 * 1024 * 1024
+
+
+class _HeldChunks:
+    """Text chunks of runs not yet attributed, in arrival order, at most `limit`
+    characters in all: past it, the oldest are dropped."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._chunks: deque[tuple[UUID, str]] = deque()
+        self._count: Counter[UUID] = Counter()
+        self._size = 0
+
+    def runs(self) -> list[UUID]:
+        """The runs whose chunks are held."""
+        return list(self._count)
+
+    def hold(self, run_id: UUID, text: str) -> None:
+        self._chunks.append((run_id, text))
+        self._count[run_id] += 1
+        self._size += len(text)
+        while self._size > self._limit:
+            self._forget(*self._chunks.popleft())
+
+    def take(self, runs: Collection[UUID]) -> list[str]:
+        """The chunks of `runs`, in arrival order, no longer held."""
+        if not runs:
+            return []
+        taken: list[str] = []
+        kept: deque[tuple[UUID, str]] = deque()
+        for run_id, text in self._chunks:
+            if run_id in runs:
+                taken.append(text)
+                self._forget(run_id, text)
+            else:
+                kept.append((run_id, text))
+        self._chunks = kept
+        return taken
+
+    def clear(self) -> None:
+        self._chunks.clear()
+        self._count.clear()
+        self._size = 0
+
+    def _forget(self, run_id: UUID, text: str) -> None:
+        self._size -= len(text)
+        self._count[run_id] -= 1
+        if not self._count[run_id]:
+            del self._count[run_id]
+
 
 class RunStreamFollower(Follower[StreamEvent, R]):
     """Follows a run stream until the run started by one event is over for good.
@@ -500,6 +553,17 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     published one; other runs' events, and the attempts Hot retried, pass.
     With `raise_failure`, that attempt having failed or been cancelled raises
     `HotRunError`; `finish` turns the successful terminal `Run` into the result.
+
+    `on_chunk` gets the text of every `stream:data` chunk (payload `{"text":
+    ...}`) of those attempts, in the order they arrived. A run's chunks can
+    come before its `run:start`, even after its end: the server pushes
+    `stream:data` and terminal events at once, but sends `run:start` only
+    from a database poll, which pushed messages keep putting off. Chunks of a
+    run not yet known are held until its `run:start` or terminal event tells
+    whether it is an attempt (they are passed on, before the follow ends on
+    that event) or another event's run (they are dropped); what is held when
+    the follow ends is dropped. At most `UNATTRIBUTED_TEXT_LIMIT` characters
+    are held: past it, the oldest held chunks are dropped.
     """
 
     def __init__(
@@ -532,6 +596,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self._finish = finish
         self._chain = RetryChain()
         self._members: set[UUID] = set()
+        self._held = _HeldChunks(UNATTRIBUTED_TEXT_LIMIT)
         self._run: FinishedRun | None = None
 
     @property
@@ -559,22 +624,19 @@ class RunStreamFollower(Follower[StreamEvent, R]):
                 return False
             self._progress = True
             chain.started(run)
-            if self._event_id is not None and run.event_id == self._event_id:
-                chain.root = run.run_id
-            self._members = chain.members()
+            self._learned(run)
         elif isinstance(event, RunStop | RunFail | RunCancel):
             run = event.run
             replayed = run.run_id in chain.stopped
             chain.stopped_with(run)
-            if self._event_id is not None and run.event_id == self._event_id:
-                chain.root = run.run_id
-            self._members = chain.members()
+            self._learned(run)
             # Decided on every terminal event, replays included: a reconnect
             # may bring a retry's end before the link to it (newest runs are
             # replayed first), and the final attempt's end was emitted already.
             final = chain.final()
             if final is not None:
                 self.done = True
+                self._held.clear()
                 self._run = finished_run(final)
                 if self._raise_failure and final.status is not RunStatus.SUCCEEDED:
                     raise _run_failed(final)
@@ -583,12 +645,51 @@ class RunStreamFollower(Follower[StreamEvent, R]):
             self._progress = True
         elif isinstance(event, StreamData):
             self._progress = True
-            if self._on_chunk is not None and event.run_id in self._members:
-                payload: Any = event.payload
-                text = payload.get("text") if is_json_object(payload) else None
-                if isinstance(text, str):
-                    self._on_chunk(text)
+            self._chunk(event)
         return True
+
+    def _learned(self, run: Run) -> None:
+        """The chain took `run`'s record: see which runs are attempts now, and
+        pass on or drop the chunks held of runs that got attributed."""
+        if self._event_id is not None and run.event_id == self._event_id:
+            self._chain.root = run.run_id
+        self._members = self._chain.members()
+        if self._on_chunk is None:
+            return
+        held = self._held.runs()
+        self._held.take({run_id for run_id in held if self._elsewhere(run_id)})
+        for text in self._held.take(self._members.intersection(held)):
+            self._on_chunk(text)
+
+    def _chunk(self, data: StreamData) -> None:
+        if self._on_chunk is None:
+            return
+        payload: Any = data.payload
+        text = payload.get("text") if is_json_object(payload) else None
+        if not isinstance(text, str):
+            return
+        if data.run_id in self._members:
+            self._on_chunk(text)
+        elif not self._elsewhere(data.run_id):
+            self._held.hold(data.run_id, text)
+
+    def _elsewhere(self, run_id: UUID) -> bool:
+        """Whether run `run_id` is known to be no attempt: it, or a run it
+        descends from (`origin_run_id`), is another event's first run, or is
+        an attempt whose follow-up is another run (or a run that is no retry,
+        such as a task it started)."""
+        seen: set[UUID] = set()
+        current: UUID | None = run_id
+        while current is not None and current not in seen:
+            if current in self._members:
+                return current != run_id
+            run = self._chain.runs.get(current)
+            if run is None:
+                return False
+            seen.add(current)
+            current = run.origin_run_id
+        # A run without origin and not the chain's root started for another event.
+        return current is None and self._event_id is not None
 
     def _should_reconnect(self, error: HotError | None) -> bool:
         if not self._published:

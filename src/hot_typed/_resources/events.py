@@ -172,8 +172,10 @@ class Events(Resource[ModeT]):
             Publishes one `hot:call` event through subscribe-with-event (never
             twice, whatever fails), follows the stream across reconnects until the
             correlated run ends, calls `on_chunk(text)` for each `stream:data` text
-            chunk of that run, and returns the result with `{"$ok": value}`
-            unwrapped, validated into `result_type` when given (a mismatch raises
+            chunk of that run in arrival order (chunks that come before its
+            `run:start` included, held as `streams.wait_for_run_result` holds
+            them), and returns the result with `{"$ok": value}` unwrapped,
+            validated into `result_type` when given (a mismatch raises
             `HotResponseValidationError`). A run Hot retries is followed to its
             last attempt. Raises `HotRunError` when that attempt failed or was
             cancelled, `HotTimeoutError` after `timeout` seconds in all (None: no

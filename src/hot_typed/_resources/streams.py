@@ -121,12 +121,17 @@ class Streams(Resource[ModeT]):
         """Wait on `stream_id` for the run started by `event_id` and return it, terminal.
 
         `on_chunk(text)` is called for each `stream:data` text chunk (payload
-        `{"text": ...}`) of that run and of its retries. A run Hot retries is
-        followed to its last attempt, which is returned (its `retry_attempt`
-        says which). The run's `result` is left as stored (`{"$ok": ...}`
-        included); `events.call_hot` unwraps it. Raises `HotRunError` (with the
-        run) when the last attempt failed or was cancelled, `HotTimeoutError`
-        when `timeout` seconds pass (None: no limit), across reconnects.
+        `{"text": ...}`) of that run and of its retries, in arrival order.
+        Chunks that come before their run's `run:start` (the server sends it
+        from a poll that a busy stream puts off) are held until a `run:start`
+        or terminal event tells whose run they are, then passed on, or dropped
+        if it is another event's; up to 4 Mi characters are held, past that
+        the oldest are dropped. A run Hot retries is followed to its last
+        attempt, which is returned (its `retry_attempt` says which). The
+        run's `result` is left as stored (`{"$ok": ...}` included);
+        `events.call_hot` unwraps it. Raises `HotRunError` (with the run) when
+        the last attempt failed or was cancelled, `HotTimeoutError` when
+        `timeout` seconds pass (None: no limit), across reconnects.
         """
         return RunStreamFollower(
             stream_id=stream_id,
