@@ -23,6 +23,8 @@ from hot_typed import (
 )
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
+from .sse_script import on_emulator
+
 
 @pytest.fixture
 def emu() -> Iterator[HotEmulator]:
@@ -157,6 +159,27 @@ def test_stream_data_reaches_subscribers_while_the_handler_still_runs(
         ("progress", {"progress": 1.0}),
     ]
     assert isinstance(events[-1], RunStop)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_call_hot_gets_the_chunks_of_a_reply_whose_start_the_stream_sends_last(mode: str) -> None:
+    with HotEmulator(late_run_start=True) as emulator:
+
+        @emulator.on_call("::chat/reply")
+        def reply(event: HandlerEvent, ctx: RunContext) -> str:
+            ctx.emit_text("Hel")
+            ctx.emit_text("lo")
+            return "Hello"
+
+        texts: list[str] = []
+        value = on_emulator(
+            mode,
+            emulator,
+            lambda client: client.events.call_hot("::chat/reply", on_chunk=texts.append, timeout=5),
+        )
+
+    assert value == "Hello"
+    assert texts == ["Hel", "lo"]
 
 
 def test_reserved_event_types_cannot_get_handlers(emu: HotEmulator) -> None:

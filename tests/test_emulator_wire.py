@@ -243,6 +243,45 @@ def test_reconnect_replays_runs_and_tasks_but_never_stream_data(
     assert replay[4][1]["task"]["status"] == "completed"
 
 
+def test_late_run_start_sends_a_runs_start_after_its_chunks_and_end() -> None:
+    # crates/hot_api/src/handlers/streams.rs: `stream:data` and terminal events
+    # are pushed at once, `run:start` comes from the database poll, which a
+    # busy stream keeps putting off; the poll then reads the run as it ended.
+    with HotEmulator(late_run_start=True, keepalive_interval=0.2) as emu:
+
+        @emu.on_event("chat")
+        def chat(event: HandlerEvent, ctx: RunContext) -> str:
+            ctx.emit_text("Hel")
+            ctx.emit_text("lo")
+            return "Hello"
+
+        headers = {"Authorization": f"Bearer {emu.api_key}"}
+        with httpx.Client(base_url=emu.base_url + "/v1", headers=headers, timeout=5) as http:
+            body = {"event_type": "chat", "event_data": None}
+            with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
+                live = []
+                for block in sse_blocks(response):
+                    if not block.startswith(":"):
+                        live.append(event_of(block))
+                    if live and live[-1][0] == "run:start":
+                        break
+            stream_id = live[0][1]["stream_id"]
+            with http.stream("GET", f"/streams/{stream_id}/subscribe") as response:
+                replay = [event_of(next(sse_blocks(response)))]
+
+    assert [name for name, _ in live] == [
+        "event:published", "stream:data", "stream:data", "run:stop", "run:start"
+    ]  # fmt: skip
+    assert [data["payload"]["text"] for name, data in live if name == "stream:data"] == [
+        "Hel",
+        "lo",
+    ]
+    assert live[4][1]["run"] == live[3][1]["run"]
+    assert live[4][1]["run"]["status"] == "succeeded"
+    # A run that ended before the connection is replayed start first, as ever.
+    assert replay[0][0] == "run:start"
+
+
 def test_unknown_stream_subscription_is_404_before_streaming(http: httpx.Client) -> None:
     response = http.get("/streams/6a1e8c1e-0000-4000-8000-000000000000/subscribe")
     assert response.status_code == 404

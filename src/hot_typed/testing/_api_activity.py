@@ -159,6 +159,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
                 store,
                 event["stream_id"],
                 first=("event:published", published),
+                late_run_start=ctx.config.late_run_start,
             )
             ctx.handlers.dispatch(store, event)
         # The server publishes (step 5, `publish_event_internal`) before it
@@ -177,7 +178,9 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
             if stream_id not in store.streams:
                 raise ApiError.not_found("Stream")
             ctx.require(routed, f"stream:{stream_id}", "read", read_stream)
-            subscription = StreamSubscription(store, stream_id)
+            subscription = StreamSubscription(
+                store, stream_id, late_run_start=ctx.config.late_run_start
+            )
         return ctx.sse(routed, subscription, lambda: stream_complete(stream_id))
 
     router.add("GET", "/streams/{stream_id}/subscribe")(subscribe)

@@ -38,6 +38,10 @@ class EmulatorConfig:
     - `stream_time_limit`: seconds a subscription stays open before the
       server ends it (`stream:complete` on run streams).
     - `keepalive_interval`: seconds of quiet before a `: keepalive` comment.
+    - `late_run_start`: run streams send a run's live `run:start` right after
+      its terminal event (its `stream:data` before both), as the server does
+      on a stream whose pushed messages keep putting off the database poll
+      its `run:start` comes from. Off by default: `run:start` comes first.
     - `part_size`: the part size multipart uploads are told to use.
     - `min_part_size`: the smallest non-final part accepted (S3's 5 MiB).
     - `api_key_permissions`: what the API key holds (the server's permission
@@ -58,6 +62,7 @@ class EmulatorConfig:
     api_key: str | None = None
     stream_time_limit: float = 300.0
     keepalive_interval: float = 15.0
+    late_run_start: bool = False
     part_size: int = 64 * MIB
     min_part_size: int = 5 * MIB
     api_key_permissions: Mapping[str, Sequence[str]] = field(

@@ -54,8 +54,11 @@ class HotEmulator:
 
     `api_key` is the token clients must send (None accepts any token);
     `stream_time_limit` and `keepalive_interval` are in seconds (the server's
-    5 minutes and 15 s by default); `part_size` is the multipart upload part
-    size announced and `min_part_size` the smallest non-final part accepted.
+    5 minutes and 15 s by default); `late_run_start=True` sends a run's
+    `run:start` right after its terminal event, its `stream:data` before
+    both, the order the server shows on a busy stream. `part_size` is the
+    multipart upload part size announced and `min_part_size` the smallest
+    non-final part accepted.
     `api_key_permissions` is what the API key holds (everything by default):
     a session or service key asking for more is refused with the server's 403
     `permission_escalation`. `features` is the org's plan (None, the default:
@@ -71,6 +74,7 @@ class HotEmulator:
         port: int = 0,
         stream_time_limit: float = 300.0,
         keepalive_interval: float = 15.0,
+        late_run_start: bool = False,
         part_size: int = 64 * MIB,
         min_part_size: int = 5 * MIB,
         api_key_permissions: Mapping[str, Sequence[str]] = ALL_PERMISSIONS,
@@ -80,6 +84,7 @@ class HotEmulator:
             api_key=api_key,
             stream_time_limit=stream_time_limit,
             keepalive_interval=keepalive_interval,
+            late_run_start=late_run_start,
             part_size=part_size,
             min_part_size=min_part_size,
             api_key_permissions=api_key_permissions,

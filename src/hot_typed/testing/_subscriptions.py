@@ -13,6 +13,8 @@ from ._values import JSON
 
 __all__ = ["EnvSubscription", "SnapshotSubscription", "StreamSubscription"]
 
+_STOP_NAMES = frozenset(RUN_TERMINAL.values())
+
 
 class StreamSubscription:
     """A run stream: first `first` (the `event:published` of subscribe-with-event),
@@ -21,9 +23,23 @@ class StreamSubscription:
     `run:stop`), as records of now; then one `task:update` per task (never
     `stream:data`), then live events (crates/hot_api/src/handlers/streams.rs:
     the poll loop reads `get_runs_by_stream`, ordered by start_time DESC).
+
+    With `late_run_start`, a run that starts live has its `run:start` sent
+    right after its terminal event, carrying the run as it ended: the server
+    sends `stream:data` and terminal events the moment the worker publishes
+    them, but `run:start` only from its database poll, whose sleep restarts
+    at every pushed message (streams.rs, the `tokio::select!` loop), so on a
+    busy stream a run's chunks and end come first.
     """
 
-    def __init__(self, store: Store, stream_id: str, *, first: SseEvent | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        stream_id: str,
+        *,
+        first: SseEvent | None = None,
+        late_run_start: bool = False,
+    ) -> None:
         log = store.streams[stream_id]
         self._log = log
         self._position = len(log.events)
@@ -41,14 +57,31 @@ class StreamSubscription:
         self._pending = pending
         self._store = store
         self._open = True
+        # Runs started live whose `run:start` waits for their end (`late_run_start`).
+        self._unstarted: set[str] | None = set() if late_run_start else None
         log.subscribers += 1
 
     def poll(self) -> tuple[list[SseEvent], bool]:
         fresh = self._log.events[self._position :]
         self._position = len(self._log.events)
+        if self._unstarted is not None:
+            fresh = self._start_late(fresh, self._unstarted)
         events = self._pending + fresh
         self._pending = []
         return events, False
+
+    @staticmethod
+    def _start_late(fresh: list[SseEvent], unstarted: set[str]) -> list[SseEvent]:
+        events: list[SseEvent] = []
+        for name, data in fresh:
+            if name == "run:start":
+                unstarted.add(data["run"]["run_id"])
+                continue
+            events.append((name, data))
+            if name in _STOP_NAMES and data["run"]["run_id"] in unstarted:
+                unstarted.discard(data["run"]["run_id"])
+                events.append(("run:start", {"type": "run:start", "run": data["run"]}))
+        return events
 
     def close(self) -> None:
         """The response ended: this connection no longer counts as a subscriber."""
