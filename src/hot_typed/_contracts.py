@@ -34,7 +34,7 @@ from ._streaming import Follower
 from ._wire import event_decoder, parametrized
 
 if TYPE_CHECKING:
-    from ._errors import HotError
+    from ._errors import HotApiError, HotError
     from ._request import StreamCall
 
 __all__ = ["DataTypedFollower", "EventType", "StreamDataType", "data_model", "typed_data"]
@@ -189,9 +189,6 @@ class DataTypedFollower(Follower[E, R]):
     def deadline(self) -> float | None:
         return self._follower.deadline
 
-    @property
-    def connection_failures(self) -> tuple[type[HotError], ...]:
-        return self._follower.connection_failures
 
     def connect(self, now: float) -> StreamCall[E]:
         call = self._follower.connect(now)
@@ -202,6 +199,9 @@ class DataTypedFollower(Follower[E, R]):
 
     def ended(self, error: HotError | None, now: float) -> float | None:
         return self._follower.ended(error, now)
+
+    def refused(self, error: HotApiError) -> None:
+        self._follower.refused(error)
 
     def result(self) -> R:
         return self._follower.result()

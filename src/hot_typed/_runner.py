@@ -97,6 +97,10 @@ class SyncRunner:
         return follower.result()
 
     def _follow(self, follower: Follower[T, Any]) -> Generator[T, None, None]:
+        # Imported here, not at the top: the follower comes from `_streaming`, so
+        # it is loaded by now, and clients that never follow a stream skip it.
+        from ._streaming import RECONNECTABLE
+
         follower.policy = self.transport.settings.policy
         while not follower.done:
             call = follower.connect(time.monotonic())
@@ -107,7 +111,7 @@ class SyncRunner:
                             yield event
                         if follower.done:
                             return
-            except follower.connection_failures as error:
+            except RECONNECTABLE as error:
                 delay = follower.ended(error, time.monotonic())
             except HotApiError as error:
                 follower.refused(error)
@@ -154,6 +158,10 @@ class AsyncRunner:
         return follower.result()
 
     async def _follow(self, follower: Follower[T, Any]) -> AsyncGenerator[T, None]:
+        # Imported here, not at the top: the follower comes from `_streaming`, so
+        # it is loaded by now, and clients that never follow a stream skip it.
+        from ._streaming import RECONNECTABLE
+
         follower.policy = self.transport.settings.policy
         while not follower.done:
             call = follower.connect(time.monotonic())
@@ -165,7 +173,7 @@ class AsyncRunner:
                             yield event
                         if follower.done:
                             return
-            except follower.connection_failures as error:
+            except RECONNECTABLE as error:
                 delay = follower.ended(error, time.monotonic())
             except HotApiError as error:
                 follower.refused(error)

@@ -14,12 +14,10 @@ Driving protocol, for one follower::
                 <emit event>
             if follower.done:
                 return follower.result()
-        # on a refusal (a 4xx): follower.refused(error), then raise error
+        # a RECONNECTABLE failure, or None for a clean close:
         delay = follower.ended(error_or_None, now)  # None: over; raises: give up
         <sleep delay>
-
-`error_or_None` is the failure of the connection when it is one of
-`follower.connection_failures`; any other failure ends the follow, raised as is.
+        # any other API error (a refusal): follower.refused(error), then raise it
 """
 
 from __future__ import annotations
@@ -269,12 +267,6 @@ class Follower(Generic[E, R]):
     def deadline(self) -> float | None:
         """When (monotonic seconds) the whole follow times out, once started."""
         return self._deadline
-
-    @property
-    def connection_failures(self) -> tuple[type[HotError], ...]:
-        """Failures of a connection the driver hands to `ended`, which decides
-        what follows; any other ends the follow, raised as is."""
-        return RECONNECTABLE
 
     def connect(self, now: float) -> StreamCall[E]:
         """The call opening the next connection."""
@@ -599,13 +591,6 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self._held = _HeldChunks(UNATTRIBUTED_TEXT_LIMIT)
         self._run: FinishedRun | None = None
 
-    @property
-    def connection_failures(self) -> tuple[type[HotError], ...]:
-        if self._published or self._project is None:
-            return RECONNECTABLE
-        # A 404 to the publishing POST may come after publishing: `_publish_again`.
-        return (*RECONNECTABLE, NotFoundError)
-
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
         if not self._published:
             assert self._publish is not None
@@ -703,23 +688,13 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     def _unanswered_note(self) -> str:
         return "" if self._published else "; nothing was sent, so the event was not published"
 
-    def _publish_again(self, error: HotError | None) -> bool:
-        """Whether the POST that publishes may be sent again; raises when not.
-
-        Only when the server certainly did not take the event: it answered
-        with a 4xx refusal (a 429 is sent again after its `retry_after`, as
-        the client's policy allows; any other is raised as is), or no
-        connection was ever made. Anything else (a 5xx, a cut or a clean close
-        after the request was sent, a 404 when `project` was given) leaves it
-        unknown, and it is not resent.
-        """
-        # crates/hot_api/src/handlers/streams.rs `subscribe_with_event`: the
-        # event is stored (step 5, `publish_event_internal`) only after the
-        # request passed every check, so a 4xx answer (validation, permission,
-        # the SSE connection limit's 429) means it was not; all but `?project=`,
-        # resolved after that step (handlers/mod.rs `get_and_verify_project`:
-        # 404 "Project not found"), so a 404 then may come after publishing.
-        if isinstance(error, NotFoundError) and self._project is not None:
+    def refused(self, error: HotApiError) -> None:
+        # crates/hot_api/src/handlers/streams.rs `subscribe_with_event` stores
+        # the event (step 5, `publish_event_internal`) only after the request
+        # passed every check, so a refusal means it was not stored; all but a
+        # 404 to `?project=`, resolved after that step (handlers/mod.rs
+        # `get_and_verify_project`: 404 "Project not found").
+        if not self._published and self._project is not None and isinstance(error, NotFoundError):
             raise HotStreamError(
                 _unknown_publish(
                     "the subscribe-with-event POST was answered 404 with `project` given, "
@@ -727,15 +702,26 @@ class RunStreamFollower(Follower[StreamEvent, R]):
                     error,
                 )
             ) from error
-        if isinstance(error, HotApiError) and error.status_code < 500:
-            if isinstance(error, RateLimitError):
-                delay = self.policy.after_status(
-                    self._refusals, 429, error.retry_after, idempotent=False
-                )
-                if delay is not None:
-                    self._refusals += 1
-                    return True
-            raise error
+
+    def _publish_again(self, error: HotError | None) -> bool:
+        """Whether the POST that publishes may be sent again; raises when not.
+
+        Only when the server certainly did not take the event: it refused it
+        with a 429, sent again after its `retry_after` as far as the client's
+        policy allows (other refusals end the follow: `refused`), or no
+        connection was ever made. Anything else (a 5xx, a cut or a clean close
+        after the request was sent) leaves it unknown, and it is not resent.
+        """
+        if isinstance(error, RateLimitError):
+            # The SSE connection limit (`acquire_sse_connection`) answers it
+            # before the event is stored.
+            delay = self.policy.after_status(
+                self._refusals, 429, error.retry_after, idempotent=False
+            )
+            if delay is None:
+                raise error
+            self._refusals += 1
+            return True
         if isinstance(error, HotConnectionError | HotTimeoutError) and not error.request_sent:
             return True
         raise HotStreamError(
