@@ -222,7 +222,9 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         ctx.require_api_key(routed, "Only API keys can read runs.")
         with store.lock:
             run_id = found(store.runs, routed.params["run_id"], "Run")["run_id"]
-        return ctx.sse(routed, SnapshotSubscription.run(store, run_id))
+        # crates/hot_api/src/handlers/runs.rs `subscribe_to_run` has no time
+        # limit: it ends with the run (or when polling it fails).
+        return ctx.sse(routed, SnapshotSubscription.run(store, run_id), time_limited=False)
 
     def task_of(routed: Routed) -> JSON:
         """The task, once its stream is readable (tasks.rs, `get_task_for_env`)."""
@@ -243,7 +245,9 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/tasks/{task_id}/subscribe")
     def subscribe_task(routed: Routed) -> HttpResponse:
-        return ctx.sse(routed, SnapshotSubscription.task(store, task_of(routed)["task_id"]))
+        # crates/hot_api/src/handlers/tasks.rs: no time limit either.
+        subscription = SnapshotSubscription.task(store, task_of(routed)["task_id"])
+        return ctx.sse(routed, subscription, time_limited=False)
 
     # Environment and organization -----------------------------------------------
 

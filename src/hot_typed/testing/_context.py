@@ -35,8 +35,9 @@ class EmulatorConfig:
 
     - `api_key`: the token clients must send (session and service-key tokens
       the emulator issued are accepted too); None accepts any bearer token.
-    - `stream_time_limit`: seconds a subscription stays open before the
-      server ends it (`stream:complete` on run streams).
+    - `stream_time_limit`: seconds a stream or environment subscription
+      stays open before the server ends it (`stream:complete` on run
+      streams); a run's or a task's own subscription has no time limit.
     - `keepalive_interval`: seconds of quiet before a `: keepalive` comment.
     - `late_run_start`: run streams send a run's live `run:start` right after
       its terminal event (its `stream:data` before both), as the server does
@@ -117,10 +118,13 @@ class ServerContext:
         routed: Routed,
         subscription: Subscription,
         on_limit: Callable[[], SseEvent] | None = None,
+        *,
+        time_limited: bool = True,
     ) -> HttpResponse:
-        """Stream `subscription` with this emulator's limits and any armed drop."""
+        """Stream `subscription` with this emulator's limits and any armed drop;
+        without `time_limited`, open until the subscription is done."""
         settings = SseSettings(
-            time_limit=self.config.stream_time_limit,
+            time_limit=self.config.stream_time_limit if time_limited else None,
             keepalive=self.config.keepalive_interval,
             drop_after=self.faults.take_drop(routed.request.method, api_path(routed.request.path)),
         )

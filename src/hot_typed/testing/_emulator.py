@@ -54,7 +54,9 @@ class HotEmulator:
 
     `api_key` is the token clients must send (None accepts any token);
     `stream_time_limit` and `keepalive_interval` are in seconds (the server's
-    5 minutes and 15 s by default); `late_run_start=True` sends a run's
+    5 minutes and 15 s by default; as on the server, the time limit ends
+    stream and environment subscriptions, not a run's or a task's own);
+    `late_run_start=True` sends a run's
     `run:start` right after its terminal event, its `stream:data` before
     both, the order the server shows on a busy stream. `part_size` is the
     multipart upload part size announced and `min_part_size` the smallest

@@ -9,6 +9,7 @@ events leave as soon as they are recorded.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,11 +45,12 @@ class SseSettings:
     """How a subscription response behaves over time.
 
     `time_limit`: seconds after which the server ends it (sending `on_limit`'s
-    event first, when given). `keepalive`: seconds of quiet before a comment
-    line. `drop_after`: cut the connection after this many events (a fault).
+    event first, when given); None: never. `keepalive`: seconds of quiet
+    before a comment line. `drop_after`: cut the connection after this many
+    events (a fault).
     """
 
-    time_limit: float
+    time_limit: float | None
     keepalive: float
     drop_after: int | None = None
 
@@ -83,7 +85,7 @@ def _frames(
     settings: SseSettings,
     on_limit: Callable[[], SseEvent] | None,
 ) -> Iterator[bytes]:
-    deadline = time.monotonic() + settings.time_limit
+    deadline = math.inf if settings.time_limit is None else time.monotonic() + settings.time_limit
     sent = 0
     quiet_since = time.monotonic()
     while True:
