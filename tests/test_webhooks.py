@@ -136,6 +136,48 @@ async def test_a_failing_or_slow_function_answers_500_or_504(emu: HotEmulator, h
     assert slow.value.response.json() == {"error": "Webhook function timed out after 0.1s"}
 
 
+@pytest.fixture(params=["sync", "async"])
+async def retrying(request: pytest.FixtureRequest, emu: HotEmulator) -> AsyncIterator[Any]:
+    """A client that retries what may be retried (twice)."""
+    if request.param == "sync":
+        yield emu.client(max_retries=2)
+    else:
+        async with emu.async_client(max_retries=2) as client:
+            yield client
+
+
+@pytest.mark.parametrize("method", ["POST", "GET", "PUT", "DELETE"])
+async def test_a_webhook_that_timed_out_is_not_called_again_whatever_its_method(
+    emu: HotEmulator, retrying: Any, method: str
+) -> None:
+    # crates/hot_api/src/handlers/webhook.rs: a 504 leaves the queued function running,
+    # so a repeat would run it again, though GET, PUT and DELETE are idempotent in HTTP.
+    calls: list[str] = []
+
+    def slow(event: Any, ctx: Any) -> None:
+        calls.append(event.args[0]["method"])
+        time.sleep(0.3)
+
+    emu.on_webhook(HOOK, slow, method=method, timeout=0.1)
+    with pytest.raises(InternalServerError) as timed_out:
+        await call(retrying, HOOK, method=method)
+    assert timed_out.value.status_code == 504
+    assert calls == [method]
+
+
+@pytest.mark.parametrize("method", ["POST", "GET", "PUT", "DELETE"])
+async def test_a_rate_limited_webhook_is_called_again_whatever_its_method(
+    emu: HotEmulator, retrying: Any, method: str
+) -> None:
+    # A 429 comes before the function is queued: sending again is harmless.
+    calls: list[str] = []
+    emu.on_webhook(HOOK, lambda event, ctx: calls.append(event.args[0]["method"]), method=method)
+    emu.faults.rate_limit(0, path="/webhook/")
+    assert (await call(retrying, HOOK, method=method)).status_code == 200
+    assert calls == [method]
+    assert [r.method for r in emu.requests] == [method, method]
+
+
 async def test_a_required_auth_endpoint_takes_the_token_only_when_asked(
     emu: HotEmulator, hot: Any
 ) -> None:

@@ -80,7 +80,8 @@ class Webhooks(Resource[ModeT]):
         answer; others raise their `HotApiError` (404 for an unknown endpoint or
         token, 401/403 for refused credentials, 500 when the function failed,
         504 when it outlived the webhook timeout). A 429 is retried, as its
-        function did not run; other failures are not, as it may have.
+        function did not run; other failures are not, as it may have: whatever
+        the method, since a webhook's GET, PUT or DELETE runs a function too.
         """
         if json is not None and content is not None:
             raise ValueError("pass json or content, not both")
@@ -97,5 +98,9 @@ class Webhooks(Resource[ModeT]):
             headers=extra or None,
             root=True,
             authenticate=authenticated,
+            # crates/hot_api/src/handlers/webhook.rs: every method queues the
+            # endpoint's function, and a 504 ("Webhook function timed out")
+            # leaves it running: no method makes a repeat harmless.
+            retryable=False,
         )
         return Call(request, WebhookResponse)
