@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import json
@@ -465,11 +466,13 @@ def build_handler(request: HttpRequest) -> HttpResponse:
     return HttpResponse.json({"data": record}, 201)
 
 
-async def upload_build(mode: str, server: LoopbackServer, file: UploadSource) -> BuildUpload:
+async def upload_build(
+    mode: str, server: LoopbackServer, file: UploadSource, max_retries: int = 0
+) -> BuildUpload:
     if mode == "sync":
-        with HotClient("token", base_url=server.base_url, max_retries=0) as hot:
+        with HotClient("token", base_url=server.base_url, max_retries=max_retries) as hot:
             return assert_type(hot.builds.upload("proj", file=file, hash="abc"), BuildUpload)
-    async with AsyncHotClient("token", base_url=server.base_url, max_retries=0) as hot:
+    async with AsyncHotClient("token", base_url=server.base_url, max_retries=max_retries) as hot:
         return assert_type(await hot.builds.upload("proj", file=file, hash="abc"), BuildUpload)
 
 
@@ -505,6 +508,61 @@ async def test_build_upload_streams_a_path_or_file_object_as_the_form_file(
     assert b'name="hash"\r\n\r\nabc\r\n' in request.body
     filename = "upload" if kind == "bytes" else "build.tar.gz"
     assert f'name="file"; filename="{filename}"'.encode() in request.body
+
+
+class ReadOnly:
+    """A binary file object that can only be read once (a response body, a
+    decompressor): no seek, no fileno."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def read(self, size: int = -1) -> bytes:
+        size = len(self._data) if size < 0 else size
+        chunk, self._data = self._data[:size], self._data[size:]
+        return chunk
+
+
+@pytest.mark.parametrize("kind", ["pipe", "read-only object"])
+async def test_a_build_archive_that_cannot_be_read_again_is_refused_before_sending(
+    mode: str, kind: str
+) -> None:
+    # A 429 (handlers/builds.rs, too many uploads at once) is sent again: from a
+    # reader already drained, that would store an empty archive. And a pipe's
+    # fstat size (0) would be sent as the archive's length.
+    with contextlib.ExitStack() as stack:
+        if kind == "pipe":
+            read_end, write_end = os.pipe()
+            os.write(write_end, b"PK\x03\x04")
+            os.close(write_end)
+            source: Any = stack.enter_context(open(read_end, "rb"))
+        else:
+            source = ReadOnly(b"PK\x03\x04")
+        server = stack.enter_context(LoopbackServer(build_handler))
+        with pytest.raises(TypeError, match="file must be seekable"):
+            await upload_build(mode, server, source)
+    assert server.requests == []
+
+
+async def test_a_build_archive_is_sent_from_the_file_position_again_after_a_429(
+    mode: str, archive: Path
+) -> None:
+    data = archive.read_bytes()
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        if len(server.requests) == 1:
+            wait = {"code": "rate_limit_exceeded", "message": "busy", "retry_after": 0}
+            return HttpResponse.json({"error": wait}, 429)
+        return build_handler(request)
+
+    with LoopbackServer(handler) as server, open(archive, "rb") as file:
+        file.seek(1000)
+        await upload_build(mode, server, file, max_retries=1)
+    assert len(server.requests) == 2
+    for request in server.requests:
+        assert int(request.headers["content-length"]) == len(request.body)
+        # The whole form file is the archive from byte 1000 on, each time.
+        assert b"\r\n\r\n" + data[1000:] + b"\r\n--" in request.body
 
 
 async def test_a_cancelled_async_upload_is_aborted_on_the_server() -> None:

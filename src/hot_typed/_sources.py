@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from collections.abc import Callable
 from typing import IO, Any
 
 __all__ = ["Source", "UploadSource", "file_field", "open_source"]
@@ -35,14 +36,19 @@ class _BytesSource(Source):
 
 
 class _FileSource(Source):
-    """A seekable binary file, from the position it was at when opened."""
+    """A seekable binary file, from the position it was at when opened.
 
-    def __init__(self, file: IO[bytes], *, owned: bool) -> None:
+    `name` is the argument's name, for the messages refusing `file`."""
+
+    def __init__(self, file: IO[bytes], *, owned: bool, name: str = "source") -> None:
         if isinstance(file, io.TextIOBase):
-            raise TypeError("source must be opened in binary mode ('rb'), not text mode")
-        if not file.seekable():
+            raise TypeError(f"{name} must be opened in binary mode ('rb'), not text mode")
+        seekable = getattr(file, "seekable", None)
+        if seekable is None or not seekable():
+            # A pipe or a stream can be read once: its size is unknown up front, and
+            # nothing read can be read again to repeat a part or a refused request.
             raise TypeError(
-                "source file object must be seekable (its size is needed up front); "
+                f"{name} must be seekable (its size is needed up front); "
                 "pass its bytes or a path instead"
             )
         self._file = file
@@ -66,38 +72,44 @@ class _FileSource(Source):
             self._file.close()
 
 
-def open_source(source: UploadSource) -> Source:
-    """The readable view of `source`; a path is opened here and closed by `close()`."""
+def open_source(source: UploadSource, name: str = "source") -> Source:
+    """The readable view of `source`; a path is opened here and closed by `close()`.
+
+    `name` is the argument's name, for the messages refusing `source`."""
     if isinstance(source, bytes | bytearray | memoryview):
         return _BytesSource(source)
     if isinstance(source, str | os.PathLike):
         file = open(os.fspath(source), "rb")  # noqa: SIM115 (closed by the source)
         try:
-            return _FileSource(file, owned=True)
+            return _FileSource(file, owned=True, name=name)
         except BaseException:
             file.close()
             raise
-    if hasattr(source, "read") and hasattr(source, "seek"):
-        return _FileSource(source, owned=False)
+    if hasattr(source, "read"):
+        return _FileSource(source, owned=False, name=name)
     raise TypeError(
-        f"source must be a path, a binary file object or bytes, got {type(source).__name__}"
+        f"{name} must be a path, a binary file object or bytes, got {type(source).__name__}"
     )
 
 
 # ---------------------------------------------------------------- multipart form files
 
 
-class _PathReader:
-    """A file named by path, opened on the first read and closed at its end.
+class _FormFile:
+    """A source as httpx streams a multipart form file: anything with `read`.
 
-    httpx streams a form file from anything with `read`; its length comes from
-    `seek`/`tell`, so the request still carries a Content-Length.
+    Its length comes from `seek`/`tell`, so the request still carries a
+    Content-Length; httpx seeks to 0 before sending (a repeat after a 429 too),
+    which is the source's start: a file object's position when it was given,
+    as `UploadSource` promises. The source is opened on the first read and
+    closed at the end of the data (a path's file is not held open meanwhile).
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.name = os.fspath(path)
-        self._size = os.stat(self.name).st_size
-        self._file: IO[bytes] | None = None
+    def __init__(self, name: str, size: int, opener: Callable[[], Source]) -> None:
+        self.name = name
+        self._size = size
+        self._open = opener
+        self._source: Source | None = None
         self._position = 0
 
     def tell(self) -> int:
@@ -106,37 +118,38 @@ class _PathReader:
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._size}[whence]
         self._position = base + offset
-        if self._file is not None:
-            self._file.seek(self._position)
         return self._position
 
     def read(self, size: int = -1) -> bytes:
-        if self._file is None:
-            self._file = open(self.name, "rb")  # noqa: SIM115 (closed at the end of the data)
-            self._file.seek(self._position)
-        data = self._file.read(size)
+        left = max(0, self._size - self._position)
+        length = left if size < 0 else min(size, left)
+        if not length:
+            return b""
+        if self._source is None:
+            self._source = self._open()
+        data = bytes(self._source.read(self._position, length))
         self._position += len(data)
-        if not data or size < 0:
+        if self._position >= self._size:
             self.close()
         return data
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._source is not None:
+            self._source.close()
+            self._source = None
 
 
 def file_field(source: UploadSource) -> Any:
-    """What httpx sends as a multipart form file for `source`, streamed from disk
-    for a path or a file object (bytes go as they are)."""
+    """What httpx sends as a multipart form file for `source` (the argument `file`),
+    streamed from disk for a path or a file object (bytes go as they are).
+
+    A file object must be seekable (`open_source`'s rule): a refused request is
+    sent again from its start, and httpx needs the length up front.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source)
     if isinstance(source, str | os.PathLike):
-        return _PathReader(source)
-    if isinstance(source, io.TextIOBase):
-        raise TypeError("file must be opened in binary mode ('rb'), not text mode")
-    if hasattr(source, "read"):
-        return source
-    raise TypeError(
-        f"file must be a path, a binary file object or bytes, got {type(source).__name__}"
-    )
+        path = os.fspath(source)
+        return _FormFile(path, os.stat(path).st_size, lambda: open_source(path, "file"))
+    opened = open_source(source, "file")
+    return _FormFile(str(getattr(source, "name", "upload")), opened.size, lambda: opened)
