@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,13 @@ import hot_typed as ht
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
 from . import payloads as p
-from .sse_script import close, resolve
+from .sse_script import SseScript, close, event, make_client, resolve, run
 
 ENV = p.item(p.environment())
+DAY = 86_400.0
+"""The longest wait an answer is read as asking for."""
+FAR_DATE = "Fri, 31 Dec 9999 23:59:59 GMT"
+"""A date after 2262: counted in seconds from now, past what `time.sleep` takes."""
 
 
 @dataclass
@@ -117,10 +122,22 @@ async def test_retry_after_forms(name: str, mode: str, waits: list[float]) -> No
 @pytest.mark.parametrize(
     ("headers", "body", "seconds"),
     [
-        ({"retry-after-ms": "250"}, None, 0.25),
-        ({"Retry-After": "3"}, None, 3.0),
-        ({}, 2, 2.0),
-        ({"Retry-After": "later"}, None, None),
+        pytest.param({"retry-after-ms": "250"}, None, 0.25, id="ms"),
+        pytest.param({"Retry-After": "3"}, None, 3.0, id="seconds"),
+        pytest.param({}, 2, 2.0, id="body"),
+        pytest.param({"Retry-After": "later"}, None, None, id="unreadable"),
+        # Up to a day, a wait is taken as given; past a day, as a day.
+        pytest.param({"Retry-After": "86400"}, None, DAY, id="seconds-a-day"),
+        pytest.param({"Retry-After": "86401"}, None, DAY, id="seconds-past-a-day"),
+        pytest.param({"Retry-After": "99999999999"}, None, DAY, id="seconds-past-time_t"),
+        pytest.param({"retry-after-ms": "86400000"}, None, DAY, id="ms-a-day"),
+        pytest.param({"retry-after-ms": "86400001"}, None, DAY, id="ms-past-a-day"),
+        pytest.param({}, 86_399, 86_399.0, id="body-under-a-day"),
+        pytest.param({}, 10**300, DAY, id="body-past-a-day"),
+        pytest.param({"Retry-After": FAR_DATE}, None, DAY, id="date-after-2262"),
+        # Past a float's range a number is not finite: ignored, for what follows.
+        pytest.param({}, 10**400, None, id="body-past-a-float"),
+        pytest.param({"Retry-After": "7"}, 10**400, 7.0, id="body-past-a-float-then-header"),
     ],
 )
 def test_the_error_carries_the_wait_in_seconds(
@@ -137,3 +154,36 @@ def test_the_error_carries_the_wait_in_seconds(
     ) as hot, pytest.raises(ht.RateLimitError) as caught:
         hot.env.get()
     assert caught.value.retry_after == seconds
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        pytest.param({"Retry-After": "86399"}, 86_399.0, id="under-a-day-in-full"),
+        pytest.param({"Retry-After": "99999999999"}, DAY, id="seconds-past-a-day"),
+        pytest.param({"Retry-After": FAR_DATE}, DAY, id="date-after-2262"),
+    ],
+)
+async def test_a_follow_without_timeout_waits_what_the_server_asks_up_to_a_day(
+    mode: str, headers: dict[str, str], wait: float, waits: list[float]
+) -> None:
+    stream_id, event_id, run_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    ours = run(run_id, event_id=event_id, stream_id=stream_id)
+    done = run(run_id, status="succeeded", event_id=event_id, stream_id=stream_id, result=1)
+    published = {"type": "event:published", "event_id": str(event_id), "stream_id": str(stream_id)}
+    unavailable = HttpResponse.json(
+        {"error": {"code": "service_unavailable", "message": "busy"}}, 503, headers=headers
+    )
+    with SseScript(
+        [event({**published, "event_type": "hot:call"}), event({"type": "run:start", "run": ours})],
+        unavailable,
+        [event({"type": "run:start", "run": ours}), event({"type": "run:stop", "run": done})],
+    ) as server:
+        hot = make_client(server, mode)
+        try:
+            assert await resolve(hot.events.call_hot("::app/one", timeout=None)) == 1
+        finally:
+            await close(hot)
+    assert [r.method for r in server.requests] == ["POST", "GET", "GET"]
+    assert max(waits) == wait  # the one wait asked for (a clean close reconnects at once)

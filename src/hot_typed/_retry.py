@@ -122,8 +122,9 @@ class RetryPolicy:
 
         An answer that says when to come back (`retry_after` of a 429 or 503,
         from the body or `Retry-After`) is waited in full: a follow is bounded
-        by its caller's overall timeout, not `max_retry_after`. Anything else
-        backs off.
+        by its caller's overall timeout, not `max_retry_after` (an answer asking
+        for more than a day is read as a day: `_retry_after.MAX_WAIT`).
+        Anything else backs off.
         """
         if isinstance(error, HotApiError) and error.retry_after is not None:
             return float(error.retry_after)

@@ -11,8 +11,11 @@ In order of precedence:
   an HTTP date, counted from now (from the answer's `Date` when it has one, so
   that a skewed local clock does not matter).
 
-Anything negative, not finite or unreadable is ignored: no wait is better than
-a wrong one.
+Anything negative, not finite (a number past a float's range included) or
+unreadable is ignored: no wait is better than a wrong one. A wait longer than
+`MAX_WAIT` (a day) is taken as a day: a follow waits a server's wait in full,
+bounded only by its caller's timeout, which may be none; no server asks for
+more, and a longer one (a date centuries away) would overflow `time.sleep`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,15 @@ from typing import Any
 
 import httpx
 
-__all__ = ["retry_after_seconds"]
+__all__ = ["MAX_WAIT", "retry_after_seconds"]
+
+#: The longest wait an answer is taken to ask for, in seconds: a day.
+MAX_WAIT = 86_400.0
+
+
+def _wait(value: float) -> float | None:
+    """`value` as a wait: None when negative or not finite, else at most `MAX_WAIT`."""
+    return min(value, MAX_WAIT) if math.isfinite(value) and value >= 0 else None
 
 
 def _seconds(text: str, scale: float = 1.0) -> float | None:
@@ -33,7 +44,17 @@ def _seconds(text: str, scale: float = 1.0) -> float | None:
         value = float(text.strip()) * scale
     except ValueError:
         return None
-    return value if math.isfinite(value) and value >= 0 else None
+    return _wait(value)
+
+
+def _number(value: Any) -> float | None:
+    """The envelope's `retry_after` as a wait: a JSON number, never a bool."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return _wait(float(value))
+    except OverflowError:  # an integer past a float's range: not finite
+        return None
 
 
 def _date(text: str, headers: httpx.Headers) -> float | None:
@@ -46,7 +67,7 @@ def _date(text: str, headers: httpx.Headers) -> float | None:
     if sent is not None:
         with contextlib.suppress(TypeError, ValueError, IndexError):
             now = email.utils.parsedate_to_datetime(sent).timestamp()
-    return max(0.0, when.timestamp() - now)
+    return _wait(max(0.0, when.timestamp() - now))
 
 
 def retry_after_seconds(body_value: Any, headers: httpx.Headers) -> float | None:
@@ -55,13 +76,8 @@ def retry_after_seconds(body_value: Any, headers: httpx.Headers) -> float | None
     millis = headers.get("retry-after-ms")
     if millis is not None and (found := _seconds(millis, 0.001)) is not None:
         return found
-    if (
-        isinstance(body_value, int | float)
-        and not isinstance(body_value, bool)
-        and math.isfinite(body_value)
-        and body_value >= 0
-    ):
-        return float(body_value)
+    if (found := _number(body_value)) is not None:
+        return found
     header = headers.get("retry-after")
     if header is None:
         return None
