@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import hot_typed._uploads
 from hot_typed import AsyncHotClient, HotClient
 from hot_typed.testing import LoopbackServer
 from hot_typed.testing._app import Application
@@ -48,6 +49,14 @@ def emulator_answers_match_their_schemas(monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setattr(Application, "__call__", checked)
     yield
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let `upload_file` take parts of a few bytes or KiB, below what object storage
+    assembles (`MIN_PART_SIZE`, 5 MiB), so that tests of the part loop need no
+    megabytes. An emulator keeps its own `min_part_size`."""
+    monkeypatch.setattr(hot_typed._uploads, "MIN_PART_SIZE", 1)
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -148,6 +148,7 @@ def test_a_503_with_retry_after_is_retried_after_that_wait_not_a_backoff(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.usefixtures("small_parts")
 def test_an_upload_part_answered_429_is_sent_again_after_its_retry_after(
     kind: str, waits: list[float], jitter_at_its_ceiling: None
 ) -> None:

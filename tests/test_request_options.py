@@ -358,6 +358,7 @@ def test_waiters_call_hot_and_streams_send_extra_headers_on_their_requests(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.usefixtures("small_parts")
 def test_transfer_options_reach_every_request_of_an_upload_and_a_download(
     kind: str, tmp_path: Path
 ) -> None:

@@ -29,7 +29,14 @@ from hot_typed import (
     InternalServerError,
 )
 from hot_typed._sources import UploadSource
-from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
+from hot_typed._uploads import MIN_PART_SIZE
+from hot_typed.testing import (
+    DropConnection,
+    HotEmulator,
+    HttpRequest,
+    HttpResponse,
+    LoopbackServer,
+)
 
 from .sse_script import close, resolve
 
@@ -208,6 +215,7 @@ class Recorder:
         assert self.calls[-1] == (total, total)
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_a_50_mib_file_goes_up_in_parts_with_memory_bounded_by_parts_in_flight(
     mode: str, tmp_path: Path
 ) -> None:
@@ -302,6 +310,7 @@ async def test_an_empty_source_is_stored_empty(mode: str) -> None:
     assert progress.calls == [(0, 0)]
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: str) -> None:
     data = random.Random(3).randbytes(6 * 65_536 + 17)
     store = FileStore(65_536, failures={3: [500], 5: [503], 6: [DROP]})
@@ -319,6 +328,7 @@ async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: st
     progress.assert_monotonic_and_complete(len(data))
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_a_part_answered_429_is_sent_again_after_retry_after_or_backoff(mode: str) -> None:
     data = random.Random(6).randbytes(3 * 65_536)
     store = FileStore(65_536, failures={2: [429, SLOW_DOWN]})
@@ -329,6 +339,7 @@ async def test_a_part_answered_429_is_sent_again_after_retry_after_or_backoff(mo
     assert part_numbers.count("2") == 3
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_part_attempts_follow_max_retries_and_never_multiply_with_transport_retries(
     mode: str,
 ) -> None:
@@ -348,6 +359,7 @@ async def test_part_attempts_follow_max_retries_and_never_multiply_with_transpor
     assert "after 2 attempt(s)" in str(caught.value)
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_a_part_failing_for_good_aborts_the_upload_and_the_error_names_it(
     mode: str,
 ) -> None:
@@ -370,6 +382,7 @@ async def test_a_part_failing_for_good_aborts_the_upload_and_the_error_names_it(
     assert "doomed.bin" not in store.files
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_a_client_error_on_a_part_is_not_retried(mode: str) -> None:
     data = random.Random(5).randbytes(3 * 65_536)
     store = FileStore(65_536, failures={1: [400]})
@@ -382,6 +395,7 @@ async def test_a_client_error_on_a_part_is_not_retried(mode: str) -> None:
     assert len(calls_to(server, "DELETE")) == 1
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_a_part_size_above_the_servers_aborts_before_sending_parts(mode: str) -> None:
     with LoopbackServer(FileStore(65_536)) as server, pytest.raises(HotUploadError) as caught:
         await upload_file(mode, server, "x.bin", bytes(300_000), part_size=100_000)
@@ -391,6 +405,7 @@ async def test_a_part_size_above_the_servers_aborts_before_sending_parts(mode: s
     assert len(calls_to(server, "DELETE")) == 1
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_no_more_than_concurrency_parts_are_on_the_wire(mode: str) -> None:
     store = FileStore(65_536)
     active = 0
@@ -448,6 +463,37 @@ async def test_a_non_seekable_file_object_is_refused(mode: str) -> None:
     ):
         await upload_file(mode, server, "x", pipe)
     assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("size", "part_size", "parts"),
+    [
+        pytest.param(3 * MiB, MiB, None, id="parts-of-1-mib"),
+        pytest.param(MIN_PART_SIZE + 1, MIN_PART_SIZE - 1, None, id="a-byte-under-the-minimum"),
+        pytest.param(MIN_PART_SIZE + 1, MIN_PART_SIZE, 2, id="the-minimum-and-a-last-byte"),
+        pytest.param(MiB, MiB, 0, id="one-part-of-any-size"),
+    ],
+)
+async def test_parts_too_small_for_object_storage_are_refused_before_initiating(
+    mode: str, size: int, part_size: int, parts: int | None
+) -> None:
+    # The emulator plays object storage: non-final parts under MIN_PART_SIZE make
+    # `complete` fail with a 500, after every byte was sent.
+    data = random.Random(8).randbytes(size)
+    with HotEmulator() as emu:
+        hot: Any = emu.client() if mode == "sync" else emu.async_client()
+        try:
+            if parts is None:
+                with pytest.raises(ValueError, match=f"minimum of {MIN_PART_SIZE} bytes"):
+                    await resolve(hot.files.upload_file("big.bin", data, part_size=part_size))
+                assert emu.requests == []
+            else:
+                stored = await resolve(hot.files.upload_file("big.bin", data, part_size=part_size))
+                assert stored.size == size
+                puts = [r for r in emu.requests if r.segments[:3] == ["v1", "files", "uploads"]]
+                assert len([r for r in puts if r.method == "PUT"]) == parts
+        finally:
+            await close(hot)
 
 
 # ---------------------------------------------------------------- builds.upload
@@ -565,6 +611,7 @@ async def test_a_build_archive_is_sent_from_the_file_position_again_after_a_429(
         assert b"\r\n\r\n" + data[1000:] + b"\r\n--" in request.body
 
 
+@pytest.mark.usefixtures("small_parts")
 async def test_a_cancelled_async_upload_is_aborted_on_the_server() -> None:
     store = FileStore(65_536)
     release = threading.Event()
@@ -596,6 +643,7 @@ async def test_a_cancelled_async_upload_is_aborted_on_the_server() -> None:
     assert not [r for r in server.requests if r.segments[-1:] == ["complete"]]
 
 
+@pytest.mark.usefixtures("small_parts")
 def test_an_interrupted_blocking_upload_is_aborted_on_the_server() -> None:
     store = FileStore(65_536)
 

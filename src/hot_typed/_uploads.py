@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PART_SIZE",
+    "MIN_PART_SIZE",
     "Part",
     "PartSchedule",
     "UploadCalls",
@@ -52,6 +53,14 @@ R = TypeVar("R")
 
 DEFAULT_PART_SIZE = 64 * 1024 * 1024
 """The smallest part size the server negotiates: a source this size or less is one part."""
+
+# crates/hot/src/file_storage.rs S3_MIN_PART_SIZE ("hard constraint from AWS"):
+# object storage assembles no upload whose parts before the last are smaller.
+# crates/hot_api/src/handlers/files.rs upload_part_handler refuses such a part
+# (400 part_too_small) only when the upload announced expected_size, which an
+# upload in parts of the caller's size does not, so `complete` fails instead.
+MIN_PART_SIZE = 5 * 1024 * 1024
+"""The smallest part but the last of a multipart upload the server can assemble."""
 
 CHUNK_SIZE = 64 * 1024
 """Bodies go out in chunks of this size, so progress moves while a part is on the wire."""
@@ -229,7 +238,17 @@ class UploadFile:
     # -- pure decisions
 
     def _single_request(self, size: int) -> bool:
-        return size <= (self.part_size or DEFAULT_PART_SIZE)
+        """Whether `size` bytes go in one request. Parts of the caller's size too
+        small to be assembled are refused here, before anything is sent."""
+        if size <= (self.part_size or DEFAULT_PART_SIZE):
+            return True
+        if self.part_size is not None and self.part_size < MIN_PART_SIZE:
+            raise ValueError(
+                f"part_size {self.part_size} is below the minimum of {MIN_PART_SIZE} bytes "
+                f"for every part but the last, and {size} bytes take more than one part: "
+                f"pass a part_size of at least {MIN_PART_SIZE}, or none (the server's)"
+            )
+        return False
 
     def _expected_size(self, size: int) -> int | None:
         # The server derives the number of parts it expects from expected_size

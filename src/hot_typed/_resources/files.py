@@ -179,7 +179,10 @@ class Files(Resource[ModeT]):
 
         A source of at most one part goes in one request; a larger one as a
         multipart upload, `concurrency` parts at a time, in parts of the size
-        the server answers (or `part_size`, which must not exceed it). At most
+        the server answers (or `part_size`, which must not exceed it, nor be
+        under 5 MiB when the source takes more than one part: object storage
+        assembles no smaller part but the last, so a smaller one raises
+        `ValueError` before anything is sent). At most
         `concurrency` parts are in memory at once, whatever the file's size. A
         file object is read from its current position and must be seekable.
 

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .._models.permissions import grants
+from .._uploads import MIN_PART_SIZE
 from ._faults import Faults
 from ._handlers import Handlers
 from ._http import HttpRequest, HttpResponse
@@ -65,7 +66,7 @@ class EmulatorConfig:
     keepalive_interval: float = 15.0
     late_run_start: bool = False
     part_size: int = 64 * MIB
-    min_part_size: int = 5 * MIB
+    min_part_size: int = MIN_PART_SIZE
     api_key_permissions: Mapping[str, Sequence[str]] = field(
         default_factory=lambda: ALL_PERMISSIONS
     )

@@ -12,6 +12,7 @@ from typing_extensions import Self
 
 from .._client import AsyncHotClient, HotClient
 from .._models.blobs import BlobRef
+from .._uploads import MIN_PART_SIZE
 from ._agent import Answer, agent_handler
 from ._api_webhooks import WebhookAuth
 from ._app import Application
@@ -78,7 +79,7 @@ class HotEmulator:
         keepalive_interval: float = 15.0,
         late_run_start: bool = False,
         part_size: int = 64 * MIB,
-        min_part_size: int = 5 * MIB,
+        min_part_size: int = MIN_PART_SIZE,
         api_key_permissions: Mapping[str, Sequence[str]] = ALL_PERMISSIONS,
         features: Mapping[str, Any] | None = None,
     ) -> None:
