@@ -128,6 +128,33 @@ def test_get_is_retried_after_a_dropped_connection(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_delete_whose_answer_was_lost_is_not_reported_not_found(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # crates/hot_api/src/handlers/files.rs delete_file: 404 once the file is inactive.
+    file_id = "00000000-0000-4000-8000-0000000000f1"
+    stored = {file_id}
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        if file_id not in stored:
+            return HttpResponse.json({"error": {"code": "not_found", "message": "gone"}}, 404)
+        stored.discard(file_id)
+        raise DropConnection  # deleted; the 204 never reaches the client
+
+    caplog.set_level(logging.INFO, logger="hot_typed")
+    with LoopbackServer(handler) as server:
+        assert with_client(kind, server.base_url, lambda hot: hot.files.delete(file_id)) is None
+    assert [r.method for r in server.requests] == ["DELETE", "DELETE"]
+    assert stored == set()
+    [noted] = [r for r in caplog.records if "taken as deleted" in r.getMessage()]
+    assert noted.levelno == logging.INFO
+    assert noted.getMessage() == (
+        f"DELETE /files/{file_id}: 404 after an attempt that may have reached the server "
+        "(RemoteProtocolError): taken as deleted by that attempt"
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_get_is_retried_after_a_read_timeout(kind: str) -> None:
     released = threading.Event()
     first = threading.Event()

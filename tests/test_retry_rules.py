@@ -134,3 +134,48 @@ def test_connection_failures_are_retried_max_retries_times(kind: str) -> None:
 
     result, sent = _failing(kind, _get, *refused[:2], OK, max_retries=2)
     assert (result, sent) == ({"ok": True}, 3)
+
+
+FILE_ID = "00000000-0000-4000-8000-0000000000f1"
+GONE = httpx.Response(404, json={"error": {"code": "not_found", "message": "File: not found"}})
+
+
+def _delete(client: Client) -> Any:
+    return client.files.delete(FILE_ID)
+
+
+def _read(client: Client) -> Any:
+    return client.files.get(FILE_ID)
+
+
+# crates/hot_api/src/handlers/files.rs delete_file answers 404 to a file a delete
+# already marked inactive: the answer a repeat gets when only the first answer was lost.
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("call", "before", "done"),
+    [
+        pytest.param(_delete, [httpx.ReadError("cut")], True, id="delete-after-a-cut"),
+        pytest.param(_delete, [httpx.ReadTimeout("slow")], True, id="delete-after-a-timeout"),
+        pytest.param(_delete, [_error(502)], True, id="delete-after-a-502"),
+        pytest.param(_delete, [_error(503)], True, id="delete-after-a-503"),
+        pytest.param(_delete, [_error(504)], True, id="delete-after-a-504"),
+        pytest.param(
+            _delete, [_error(503), _error(429, **{"Retry-After": "0"})], True, id="delete-503-429"
+        ),
+        pytest.param(_delete, [], False, id="delete-at-once"),
+        pytest.param(_delete, [httpx.ConnectError("refused")], False, id="delete-never-sent"),
+        pytest.param(_delete, [httpx.ConnectTimeout("slow")], False, id="delete-never-connected"),
+        pytest.param(_delete, [_error(429, **{"Retry-After": "0"})], False, id="delete-after-429"),
+        pytest.param(_read, [httpx.ReadError("cut")], False, id="get-after-a-cut"),
+    ],
+)
+def test_a_delete_repeated_after_an_attempt_that_may_have_acted_takes_404_as_done(
+    kind: str, call: Any, before: list[httpx.Response | Exception], done: bool
+) -> None:
+    outcome, sent = _failing(kind, call, *before, GONE, max_retries=2)
+
+    assert sent == len(before) + 1
+    if done:
+        assert outcome is None
+    else:
+        assert isinstance(outcome, ht.NotFoundError)

@@ -115,6 +115,46 @@ def _translate(error: httpx.HTTPError, request: Request) -> HotError:
     )
 
 
+def _reaching(
+    *, error: httpx.HTTPError | None = None, response: httpx.Response | None = None
+) -> str | None:
+    """The failure of an attempt about to be repeated, when that attempt may have
+    reached the server (a 429 was refused before anything was done; a connection
+    never made carried nothing); else None."""
+    if error is not None:
+        return None if isinstance(error, _NOT_SENT) else type(error).__name__
+    assert response is not None
+    return None if response.status_code == 429 else str(response.status_code)
+
+
+def _already_deleted(request: Request, response: httpx.Response, reached: str | None) -> bool:
+    """Whether `response` (no success) is the 404 of a DELETE repeated after an
+    attempt that may have reached the server (`reached` says how it failed):
+    that attempt most likely deleted it, and only its answer was lost. The state
+    asked for holds, so the call succeeds; a 404 to a first attempt (or after
+    attempts that cannot have acted) is raised as ever.
+
+    The server answers 404 to deleting what a delete removed:
+    crates/hot_api/src/handlers/files.rs delete_file (the file marked inactive is
+    no longer found), context.rs delete_context_variable (the row is gone).
+    """
+    if reached is None or request.method != "DELETE" or response.status_code != 404:
+        return False
+    logger.info(
+        "%s %s: 404 after an attempt that may have reached the server (%s): "
+        "taken as deleted by that attempt",
+        request.method,
+        request.path,
+        reached,
+    )
+    return True
+
+
+def _deleted(response: httpx.Response) -> httpx.Response:
+    """The answer a delete that took effect gives: 204, no content."""
+    return httpx.Response(204, request=response.request)
+
+
 def _accepted(request: Request, response: httpx.Response, started: float) -> bool:
     """Log the exchange; True when the answer is a success."""
     if logger.isEnabledFor(logging.DEBUG):
@@ -269,19 +309,25 @@ class SyncTransport(_Transport[httpx.Client]):
             self.client.close()
 
     def send(self, request: Request) -> httpx.Response:
-        """Send `request` with retries; a non-2xx answer raises its `HotApiError`."""
+        """Send `request` with retries; a non-2xx answer raises its `HotApiError`
+        (but a repeated DELETE's 404: `_already_deleted`)."""
         self._check_open()
         attempt = 0
+        reached: str | None = None  # how an earlier attempt that may have acted failed
         while True:
             started = time.perf_counter()
             try:
                 response = self._receive(request)
             except httpx.HTTPError as error:
                 delay = self.retry_delay(request, attempt, error=error)
+                reached = reached or _reaching(error=error)
             else:
                 if _accepted(request, response, started):
                     return response
+                if _already_deleted(request, response, reached):
+                    return _deleted(response)
                 delay = self.retry_delay(request, attempt, response=response)
+                reached = reached or _reaching(response=response)
             attempt += 1
             time.sleep(delay)
 
@@ -360,19 +406,25 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
             await self.client.aclose()
 
     async def send(self, request: Request) -> httpx.Response:
-        """Send `request` with retries; a non-2xx answer raises its `HotApiError`."""
+        """Send `request` with retries; a non-2xx answer raises its `HotApiError`
+        (but a repeated DELETE's 404: `_already_deleted`)."""
         self._check_open()
         attempt = 0
+        reached: str | None = None  # how an earlier attempt that may have acted failed
         while True:
             started = time.perf_counter()
             try:
                 response = await self._receive(request)
             except httpx.HTTPError as error:
                 delay = self.retry_delay(request, attempt, error=error)
+                reached = reached or _reaching(error=error)
             else:
                 if _accepted(request, response, started):
                     return response
+                if _already_deleted(request, response, reached):
+                    return _deleted(response)
                 delay = self.retry_delay(request, attempt, response=response)
+                reached = reached or _reaching(response=response)
             attempt += 1
             # Loaded already by the running loop; the blocking client never needs it.
             import asyncio

@@ -77,7 +77,8 @@ class Sessions(Resource[ModeT]):
     @endpoint
     def revoke(self, session_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
         """Revoke one session: its token stops working. Returns None; `NotFoundError`
-        when there is no such session.
+        when there is no such session (but a retry's 404, after an attempt that may
+        have revoked it, returns None).
         """
         return Call(Request("DELETE", path("/sessions/{session_id}", session_id)), no_content)
 
@@ -131,7 +132,8 @@ class ServiceKeys(Resource[ModeT]):
     @endpoint
     def revoke(self, service_key_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
         """Revoke one service key: its token stops working. Returns None;
-        `NotFoundError` when there is no such key.
+        `NotFoundError` when there is no such key (but a retry's 404, after an
+        attempt that may have revoked it, returns None).
         """
         return Call(
             Request("DELETE", path("/service-keys/{service_key_id}", service_key_id)), no_content

@@ -43,7 +43,8 @@ class Domains(Resource[ModeT]):
     def delete(self, domain_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
         """Remove a domain; returns None (the server cleans up its certificate afterwards).
 
-        Raises `NotFoundError` when there is no such domain.
+        Raises `NotFoundError` when there is no such domain (but a retry's 404,
+        after an attempt that may have removed it, returns None).
         """
         return Call(Request("DELETE", path("/domains/{domain_id}", domain_id)), no_content)
 

@@ -116,7 +116,8 @@ class Files(Resource[ModeT]):
 
     @endpoint
     def delete(self, file_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
-        """Delete a stored file; returns None. `NotFoundError` when there is none."""
+        """Delete a stored file; returns None. `NotFoundError` when there is none
+        (but a retry's 404, after an attempt that may have deleted it, returns None)."""
         return Call(Request("DELETE", path("/files/{file_id}", file_id)), no_content)
 
     @endpoint

@@ -87,7 +87,8 @@ class Projects(Resource[ModeT]):
     def delete(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[None]:
         """Delete a project (by UUID or name); returns None.
 
-        Raises `NotFoundError` when the environment has no such project.
+        Raises `NotFoundError` when the environment has no such project (but a
+        retry's 404, after an attempt that may have deleted it, returns None).
         """
         return Call(Request("DELETE", path("/projects/{project_id_or_slug}", project)), no_content)
 
@@ -311,7 +312,8 @@ class Context(Resource[ModeT]):
 
     @endpoint
     def delete(self, project: ProjectRef, key: str, **options: Unpack[CallOptions]) -> Call[None]:
-        """Delete the variable `key`; returns None. `NotFoundError` when there is none."""
+        """Delete the variable `key`; returns None. `NotFoundError` when there is none
+        (but a retry's 404, after an attempt that may have deleted it, returns None)."""
         request = Request(
             "DELETE", path("/projects/{project_id_or_slug}/context/{key}", project, key)
         )
