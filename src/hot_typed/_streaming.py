@@ -82,6 +82,7 @@ __all__ = [
     "RECONNECTABLE",
     "Follower",
     "RetryChain",
+    "RunAttribution",
     "RunStreamFollower",
     "RunWaiter",
     "TaskWaiter",
@@ -97,6 +98,7 @@ __all__ = [
 
 E = TypeVar("E")
 R = TypeVar("R")
+T = TypeVar("T")
 S = TypeVar("S", RunUpdate, TaskUpdate)
 
 #: Failures of one connection after which following the stream again may succeed.
@@ -415,32 +417,29 @@ class RetryChain:
         self.started(run)
         self.stopped[run.run_id] = run
 
-    def members(self) -> set[UUID]:
-        """The root and its retries seen so far."""
-        chain: set[UUID] = set()
+    def attempts(self) -> list[UUID]:
+        """The root and its retries seen so far, in the order Hot ran them."""
+        chain: list[UUID] = []
         current = self.root
         while current is not None and current not in chain:
-            chain.add(current)
+            chain.append(current)
             current = self._next(current)
         return chain
 
+    def members(self) -> set[UUID]:
+        """The root and its retries seen so far."""
+        return set(self.attempts())
+
     def final(self) -> Run | None:
         """The attempt that ended the chain for good, once known."""
-        current, seen = self.root, set[UUID]()
-        while current is not None and current not in seen:
-            seen.add(current)
-            retry = self._next(current)
-            if retry is not None:
-                current = retry
-                continue
-            run = self.stopped.get(current)
-            # A retry scheduled (True): wait for it. Attempt number unknown
-            # (None: the origin is not on this stream): take the failure as
-            # final rather than wait for a retry that may never come.
-            if run is None or self._retry_scheduled(run):
-                return None
-            return run
-        return None
+        attempts = self.attempts()
+        run = self.stopped.get(attempts[-1]) if attempts else None
+        # A retry scheduled (True): wait for it. Attempt number unknown (None:
+        # the origin is not on this stream): take the failure as final rather
+        # than wait for a retry that may never come.
+        if run is None or self._retry_scheduled(run):
+            return None
+        return run
 
     def _next(self, run_id: UUID) -> UUID | None:
         """The attempt after `run_id`: none once it ended with no retry scheduled."""
@@ -478,57 +477,146 @@ class RetryChain:
 
 _RunEnd = RunStop | RunFail | RunCancel
 
-#: How many characters of text chunks a follow holds while their run is not
-#: yet known to be one of its attempts or not (`_HeldChunks`).
+#: How many characters a follow holds of the items (text chunks, reply events)
+#: of runs not yet known to be one of its attempts or not (`RunAttribution`).
 UNATTRIBUTED_TEXT_LIMIT = 4 * 1024 * 1024
 
 
-class _HeldChunks:
-    """Text chunks of runs not yet attributed, in arrival order, at most `limit`
-    characters in all: past it, the oldest are dropped."""
+class _Held(Generic[T]):
+    """Items of runs not yet attributed, in arrival order, at most `limit` in
+    all as `size` measures them: past it, the oldest are dropped."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, size: Callable[[T], int]) -> None:
         self._limit = limit
-        self._chunks: deque[tuple[UUID, str]] = deque()
+        self._size_of = size
+        self._items: deque[tuple[UUID, T, int]] = deque()
         self._count: Counter[UUID] = Counter()
         self._size = 0
 
     def runs(self) -> list[UUID]:
-        """The runs whose chunks are held."""
+        """The runs whose items are held."""
         return list(self._count)
 
-    def hold(self, run_id: UUID, text: str) -> None:
-        self._chunks.append((run_id, text))
+    def hold(self, run_id: UUID, item: T) -> None:
+        size = self._size_of(item)
+        self._items.append((run_id, item, size))
         self._count[run_id] += 1
-        self._size += len(text)
+        self._size += size
         while self._size > self._limit:
-            self._forget(*self._chunks.popleft())
+            self._forget(*self._items.popleft())
 
-    def take(self, runs: Collection[UUID]) -> list[str]:
-        """The chunks of `runs`, in arrival order, no longer held."""
+    def take(self, runs: Collection[UUID]) -> list[T]:
+        """The items of `runs`, in arrival order, no longer held."""
         if not runs:
             return []
-        taken: list[str] = []
-        kept: deque[tuple[UUID, str]] = deque()
-        for run_id, text in self._chunks:
-            if run_id in runs:
-                taken.append(text)
-                self._forget(run_id, text)
+        taken: list[T] = []
+        kept: deque[tuple[UUID, T, int]] = deque()
+        for held in self._items:
+            if held[0] in runs:
+                taken.append(held[1])
+                self._forget(*held)
             else:
-                kept.append((run_id, text))
-        self._chunks = kept
+                kept.append(held)
+        self._items = kept
         return taken
 
     def clear(self) -> None:
-        self._chunks.clear()
+        self._items.clear()
         self._count.clear()
         self._size = 0
 
-    def _forget(self, run_id: UUID, text: str) -> None:
-        self._size -= len(text)
+    def _forget(self, run_id: UUID, item: T, size: int) -> None:
+        self._size -= size
         self._count[run_id] -= 1
         if not self._count[run_id]:
             del self._count[run_id]
+
+
+class RunAttribution(Generic[T]):
+    """Which runs of a stream are the attempts of one run, and the items
+    (text chunks, reply events) of runs not yet known to be or not.
+
+    The run is `root`: given, or else the first run seen whose `event_id` is
+    `event_id`; its attempts are the root and its retries (`RetryChain`).
+
+    A run's items can come before its `run:start`, even after its end:
+    crates/hot_api/src/handlers/streams.rs pushes `stream:data` and terminal
+    events as the worker publishes them, but sends `run:start` only from its
+    database poll, whose sleep restarts at every pushed message (the
+    `tokio::select!` loop). So `offer` holds the items of a run not yet known,
+    in arrival order, until a run event (`started`, `stopped`) tells whether
+    it is an attempt (they are returned then) or not (they are dropped). At
+    most `UNATTRIBUTED_TEXT_LIMIT` is held, as `size` measures the items: past
+    it, the oldest are dropped.
+    """
+
+    def __init__(
+        self, size: Callable[[T], int], *, root: UUID | None = None, event_id: UUID | None = None
+    ) -> None:
+        self.chain = RetryChain(root)
+        self.event_id = event_id
+        self.members: set[UUID] = self.chain.members()
+        self._held = _Held[T](UNATTRIBUTED_TEXT_LIMIT, size)
+
+    @property
+    def root(self) -> UUID | None:
+        """The first attempt, once known."""
+        return self.chain.root
+
+    @root.setter
+    def root(self, run_id: UUID) -> None:
+        self.chain.root = run_id
+        self.members = self.chain.members()
+
+    def started(self, run: Run) -> list[T]:
+        """A `run:start` of `run`: the held items it shows to be an attempt's."""
+        self.chain.started(run)
+        return self._learned(run)
+
+    def stopped(self, run: Run) -> list[T]:
+        """A terminal event of `run`: the held items it shows to be an attempt's."""
+        self.chain.stopped_with(run)
+        return self._learned(run)
+
+    def offer(self, run_id: UUID, item: T) -> bool:
+        """An item of run `run_id`: True when the run is an attempt, to be used
+        now; else it is held, or dropped when the run is known to be none."""
+        if run_id in self.members:
+            return True
+        if not self._elsewhere(run_id):
+            self._held.hold(run_id, item)
+        return False
+
+    def clear(self) -> None:
+        """Drop every item held."""
+        self._held.clear()
+
+    def _learned(self, run: Run) -> list[T]:
+        if self.root is None and self.event_id is not None and run.event_id == self.event_id:
+            self.chain.root = run.run_id
+        self.members = self.chain.members()
+        held = self._held.runs()
+        self._held.take({run_id for run_id in held if self._elsewhere(run_id)})
+        return self._held.take(self.members.intersection(held))
+
+    def _elsewhere(self, run_id: UUID) -> bool:
+        """Whether run `run_id` is known to be no attempt: it, or a run it
+        descends from (`origin_run_id`), is another event's first run, or is
+        an attempt whose follow-up is another run (or a run that is no retry,
+        such as a task it started)."""
+        seen: set[UUID] = set()
+        current: UUID | None = run_id
+        while current is not None and current not in seen:
+            if current in self.members:
+                return current != run_id
+            run = self.chain.runs.get(current)
+            if run is None:
+                return False
+            seen.add(current)
+            current = run.origin_run_id
+        # A run without origin that is not the root started for another event,
+        # once the root, or the event that tells it, is known.
+        return current is None and (self.root is not None or self.event_id is not None)
 
 
 class RunStreamFollower(Follower[StreamEvent, R]):
@@ -548,14 +636,13 @@ class RunStreamFollower(Follower[StreamEvent, R]):
 
     `on_chunk` gets the text of every `stream:data` chunk (payload `{"text":
     ...}`) of those attempts, in the order they arrived. A run's chunks can
-    come before its `run:start`, even after its end: the server pushes
-    `stream:data` and terminal events at once, but sends `run:start` only
-    from a database poll, which pushed messages keep putting off. Chunks of a
-    run not yet known are held until its `run:start` or terminal event tells
-    whether it is an attempt (they are passed on, before the follow ends on
-    that event) or another event's run (they are dropped); what is held when
-    the follow ends is dropped. At most `UNATTRIBUTED_TEXT_LIMIT` characters
-    are held: past it, the oldest held chunks are dropped.
+    come before its `run:start`, even after its end (`RunAttribution`): the
+    chunks of a run not yet known are held until its `run:start` or terminal
+    event tells whether it is an attempt (they are passed on, before the
+    follow ends on that event) or another event's run (they are dropped);
+    what is held when the follow ends is dropped. At most
+    `UNATTRIBUTED_TEXT_LIMIT` characters are held: past it, the oldest held
+    chunks are dropped.
     """
 
     def __init__(
@@ -580,15 +667,14 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self._published = publish is None
         self._refusals = 0
         self._stream_id = stream_id
-        self._event_id = None if event_id is None else UUID(str(event_id))
         self._project = project
         self._reconnect = reconnect
         self._on_chunk = on_chunk
         self._raise_failure = raise_failure
         self._finish = finish
-        self._chain = RetryChain()
-        self._members: set[UUID] = set()
-        self._held = _HeldChunks(UNATTRIBUTED_TEXT_LIMIT)
+        self._runs = RunAttribution[str](
+            len, event_id=None if event_id is None else UUID(str(event_id))
+        )
         self._run: FinishedRun | None = None
 
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
@@ -599,29 +685,27 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         return stream_subscription("GET", self._stream_id, self._project, timeout)
 
     def _receive(self, event: StreamEvent) -> bool:
-        chain = self._chain
+        chain = self._runs.chain
         if isinstance(event, EventPublished):
             self._published = self._progress = True
-            self._stream_id, self._event_id = event.stream_id, event.event_id
+            self._stream_id, self._runs.event_id = event.stream_id, event.event_id
         elif isinstance(event, RunStart):
             run = event.run
             if run.run_id in chain.runs:
                 return False
             self._progress = True
-            chain.started(run)
-            self._learned(run)
+            self._pass_on(self._runs.started(run))
         elif isinstance(event, RunStop | RunFail | RunCancel):
             run = event.run
             replayed = run.run_id in chain.stopped
-            chain.stopped_with(run)
-            self._learned(run)
+            self._pass_on(self._runs.stopped(run))
             # Decided on every terminal event, replays included: a reconnect
             # may bring a retry's end before the link to it (newest runs are
             # replayed first), and the final attempt's end was emitted already.
             final = chain.final()
             if final is not None:
                 self.done = True
-                self._held.clear()
+                self._runs.clear()
                 self._run = finished_run(final)
                 if self._raise_failure and final.status is not RunStatus.SUCCEEDED:
                     raise _run_failed(final)
@@ -633,48 +717,18 @@ class RunStreamFollower(Follower[StreamEvent, R]):
             self._chunk(event)
         return True
 
-    def _learned(self, run: Run) -> None:
-        """The chain took `run`'s record: see which runs are attempts now, and
-        pass on or drop the chunks held of runs that got attributed."""
-        if self._event_id is not None and run.event_id == self._event_id:
-            self._chain.root = run.run_id
-        self._members = self._chain.members()
-        if self._on_chunk is None:
-            return
-        held = self._held.runs()
-        self._held.take({run_id for run_id in held if self._elsewhere(run_id)})
-        for text in self._held.take(self._members.intersection(held)):
-            self._on_chunk(text)
+    def _pass_on(self, texts: list[str]) -> None:
+        if self._on_chunk is not None:
+            for text in texts:
+                self._on_chunk(text)
 
     def _chunk(self, data: StreamData) -> None:
         if self._on_chunk is None:
             return
         payload: Any = data.payload
         text = payload.get("text") if is_json_object(payload) else None
-        if not isinstance(text, str):
-            return
-        if data.run_id in self._members:
+        if isinstance(text, str) and self._runs.offer(data.run_id, text):
             self._on_chunk(text)
-        elif not self._elsewhere(data.run_id):
-            self._held.hold(data.run_id, text)
-
-    def _elsewhere(self, run_id: UUID) -> bool:
-        """Whether run `run_id` is known to be no attempt: it, or a run it
-        descends from (`origin_run_id`), is another event's first run, or is
-        an attempt whose follow-up is another run (or a run that is no retry,
-        such as a task it started)."""
-        seen: set[UUID] = set()
-        current: UUID | None = run_id
-        while current is not None and current not in seen:
-            if current in self._members:
-                return current != run_id
-            run = self._chain.runs.get(current)
-            if run is None:
-                return False
-            seen.add(current)
-            current = run.origin_run_id
-        # A run without origin and not the chain's root started for another event.
-        return current is None and self._event_id is not None
 
     def _should_reconnect(self, error: HotError | None) -> bool:
         if not self._published:
