@@ -405,30 +405,36 @@ def test_the_end_text_is_the_reply_and_feed_takes_json_objects() -> None:
     assert accumulator.reply().status == "ok"
 
 
+def _published(event_id: uuid.UUID) -> EventPublished:
+    return EventPublished(event_id=event_id, stream_id=uuid.uuid4(), event_type="team-agent:ask")
+
+
+def _start(run_id: uuid.UUID, **extra: Any) -> RunStart:
+    return RunStart.model_validate({"type": "run:start", "run": _run(run_id, "running", **extra)})
+
+
+def _stop(run_id: uuid.UUID, status: str = "succeeded", **extra: Any) -> RunStop:
+    return RunStop.model_validate({"type": "run:stop", "run": _run(run_id, status, **extra)})
+
+
 def test_only_the_published_events_run_is_followed_and_its_retry_replaces_it() -> None:
     event_id, other, first, retry = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     accumulator = ReplyAccumulator(AGENT)
+    # crates/hot_scheduler/src/server.rs process_pending_retries: the failed
+    # attempt's `retry_attempt` was incremented, and the retry gets it.
     events: list[Any] = [
-        EventPublished(event_id=event_id, stream_id=uuid.uuid4(), event_type="team-agent:ask"),
-        RunStart.model_validate(
-            {"type": "run:start", "run": _run(other, "running", event_id=str(uuid.uuid4()))}
-        ),
+        _published(event_id),
+        _start(other, event_id=str(uuid.uuid4())),
         _data(other, "delta", {"delta": "someone else's"}),
-        RunStart.model_validate(
-            {"type": "run:start", "run": _run(first, "running", event_id=str(event_id))}
-        ),
+        _start(first, event_id=str(event_id)),
         _data(first, "delta", {"delta": "first try"}),
-        RunStop.model_validate(
-            {"type": "run:stop", "run": _run(first, "pending_retry", result={"$err": "x"})}
+        _stop(
+            first, "pending_retry", result={"$err": "x"}, event_id=str(event_id), retry_attempt=1
         ),
-        RunStart.model_validate(
-            {"type": "run:start", "run": _run(retry, "running", origin_run_id=str(first))}
-        ),
+        _start(retry, origin_run_id=str(first), retry_attempt=1),
         _data(retry, "delta", {"delta": "second "}),
         _data(retry, "delta", {"delta": "try"}),
-        RunStop.model_validate(
-            {"type": "run:stop", "run": _run(retry, "succeeded", result={"$ok": None})}
-        ),
+        _stop(retry, result={"$ok": None}, origin_run_id=str(first), retry_attempt=1),
     ]
     seen = list(accumulator.follow(events))
     assert all(isinstance(e, AgentEvent) for e in seen)
@@ -440,6 +446,88 @@ def test_only_the_published_events_run_is_followed_and_its_retry_replaces_it() -
         event_id,
     )
     assert accumulator.finished
+
+
+def test_a_background_task_the_agents_run_starts_neither_wipes_nor_replaces_the_reply() -> None:
+    event_id, ours, task = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    # crates/hot/src/lang/hot/task.rs `::hot::task/start`: the task's run names
+    # the run that started it as origin, with run_type `task` and attempt 0.
+    task_run: dict[str, Any] = {"origin_run_id": str(ours), "run_type": "task", "retry_attempt": 0}
+    accumulator = ReplyAccumulator(AGENT)
+    events: list[Any] = [
+        _published(event_id),
+        _start(ours, event_id=str(event_id)),
+        _data(ours, "delta", {"delta": "Working "}),
+        _start(task, **task_run),
+        _data(task, "delta", {"delta": "the task's own"}),
+        _data(ours, "delta", {"delta": "on it"}),
+        _stop(task, **task_run),
+    ]
+    verbs = [e.verb for e in accumulator.follow(events)]
+
+    assert verbs == ["delta", "delta"]
+    assert (accumulator.text, accumulator.run_id, accumulator.finished) == (
+        "Working on it",
+        ours,
+        False,
+    )
+    accumulator.feed(_stop(ours, event_id=str(event_id)))
+    assert (accumulator.reply().text, accumulator.finished) == ("Working on it", True)
+
+
+# crates/hot_api/src/handlers/streams.rs pushes `stream:data` and the worker's
+# terminal events at once, but sends `run:start` only from its database poll,
+# whose sleep restarts at every pushed message: a reply streamed faster than
+# the poll shows its deltas and its end before its start.
+def test_reply_deltas_that_come_before_their_runs_start_make_the_whole_reply() -> None:
+    event_id, ours = uuid.uuid4(), uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT)
+    events: list[Any] = [
+        _published(event_id),
+        _data(ours, "start", {}),
+        _data(ours, "delta", {"delta": "Fast "}),
+        _data(ours, "delta", {"delta": "answer"}),
+        _data(ours, "end", {"text": "Fast answer"}),
+        _stop(ours, event_id=str(event_id)),
+        _start(ours, event_id=str(event_id)),
+    ]
+    verbs = [e.verb for e in accumulator.follow(events)]
+
+    assert verbs == ["start", "delta", "delta", "end"]
+    reply = accumulator.reply()
+    assert (reply.text, reply.status, reply.run_id) == ("Fast answer", "ok", ours)
+    assert accumulator.finished
+
+
+def test_deltas_of_another_events_run_held_the_same_way_are_dropped_once_it_shows_up() -> None:
+    event_id, ours, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT)
+    events: list[Any] = [
+        _published(event_id),
+        _data(other, "delta", {"delta": "not "}),
+        _data(ours, "delta", {"delta": "only "}),
+        _start(ours, event_id=str(event_id)),
+        _data(other, "delta", {"delta": "this"}),
+        _data(ours, "delta", {"delta": "ours"}),
+        _start(other, event_id=str(uuid.uuid4())),
+        _stop(ours, event_id=str(event_id)),
+    ]
+    fed = [accumulator.feed(event) for event in events]
+
+    assert [e is not None for e in fed] == [False, False, False, False, False, True, False, False]
+    assert (accumulator.text, accumulator.finished) == ("only ours", True)
+
+
+def test_reply_events_held_past_the_limit_lose_the_oldest(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 2 * len('{"delta":"ab"}'))
+    event_id, ours = uuid.uuid4(), uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT)
+    accumulator.feed(_published(event_id))
+    for piece in ["ab", "cd", "ef"]:
+        accumulator.feed(_data(ours, "delta", {"delta": piece}))
+    accumulator.feed(_stop(ours, event_id=str(event_id)))
+
+    assert (accumulator.text, accumulator.finished) == ("cdef", True)
 
 
 @pytest.mark.parametrize(
@@ -462,6 +550,30 @@ def test_a_run_that_fails_before_the_end_is_an_error_reply(kind: str, reason: st
     assert (reply.status, reply.error, reply.text) == ("error", reason, "half")
     assert accumulator.done
     assert accumulator.finished
+
+
+# crates/hot/src/lang/emitter/database_writer.rs `write_run_fail`: a handler with
+# `retry` that fails is set `pending_retry`, its `retry_attempt` incremented, and
+# crates/hot_scheduler/src/server.rs `process_pending_retries` marks it `failed`
+# once the retry is queued; a first attempt that ends with attempt 0 is the last.
+@pytest.mark.parametrize(
+    ("kind", "status", "retry_attempt", "over"),
+    [
+        ("run:stop", "pending_retry", 1, (False, False, None)),
+        ("run:fail", "failed", 1, (False, False, None)),
+        ("run:fail", "failed", 0, (True, True, "the agent's run failed")),
+    ],
+)
+def test_only_a_run_end_with_no_retry_to_come_finishes_the_reply(
+    kind: str, status: str, retry_attempt: int, over: tuple[bool, bool, str | None]
+) -> None:
+    run_id = uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=run_id)
+    accumulator.feed(_data(run_id, "delta", {"delta": "half"}))
+    run = _run(run_id, status, retry_attempt=retry_attempt, result={"$err": "x"})
+    accumulator.feed({"type": kind, "run": run})
+
+    assert (accumulator.done, accumulator.finished, accumulator.error) == over
 
 
 def test_a_reply_error_ends_the_follow_at_once() -> None:

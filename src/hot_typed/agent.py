@@ -20,6 +20,7 @@ and the asyncio clients alike::
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
@@ -41,6 +42,7 @@ from ._models.stream_events import (
     StreamData,
     StreamEvent,
 )
+from ._streaming import RunAttribution
 
 __all__ = [
     "AgentEvent",
@@ -179,7 +181,13 @@ class MemoryFailed(MemoryPayload):
 
 
 AgentPayload = (
-    ReplyStart | ReplyDelta | ReplySources | ReplyEnd | ReplyError | MemoryStart | MemoryEnd
+    ReplyStart
+    | ReplyDelta
+    | ReplySources
+    | ReplyEnd
+    | ReplyError
+    | MemoryStart
+    | MemoryEnd
     | MemoryFailed
 )
 
@@ -422,12 +430,29 @@ class AgentReply:
 
 _STREAM_EVENT: TypeAdapter[Any] = TypeAdapter(StreamEvent)
 
+_RUN_FAILURES = {
+    RunStatus.FAILED: "the agent's run failed",
+    RunStatus.CANCELLED: "the agent's run was cancelled",
+}
+
+
+def _typed(event: StreamEvent | Mapping[str, Any]) -> StreamEvent:
+    if isinstance(event, Mapping):
+        typed: StreamEvent = _STREAM_EVENT.validate_python(event, context=WIRE_CONTEXT)
+        return typed
+    return event
+
 
 @dataclass
 class _Delta:
     order: UUID | None
-    arrival: int
     text: str
+
+
+def _held_size(event: AgentEvent) -> int:
+    """What a reply event held counts towards `UNATTRIBUTED_TEXT_LIMIT`: the
+    characters of its payload as JSON."""
+    return len(json.dumps(event.data.payload, separators=(",", ":"), default=str))
 
 
 @dataclass
@@ -437,19 +462,31 @@ class ReplyAccumulator:
     Push events with `feed(event)` (typed `StreamEvent`s, or their JSON objects
     as received), or let `follow`/`afollow` iterate a stream for you and
     `collect`/`acollect` return the reply. It reads the `reply:*` events of
-    `agent` emitted by one run: the run of the event published by
-    `subscribe_with_event` (from its `event:published`), the given `run_id`, or
-    the first run seen; a retry of that run (a `run:start` whose
-    `origin_run_id` is it) replaces it and starts the reply over.
+    `agent` emitted by one run: the given `run_id`, else the run of the event
+    published by `subscribe_with_event` (from its `event:published`, or the
+    given `event_id`), else the first run seen. A retry of that run, as Hot's
+    scheduler makes it (a run naming it as `origin_run_id`, of its run type,
+    with `retry_attempt` >= 1: see `RetryChain`), replaces it and starts the
+    reply over: the reply is the last attempt's. Other runs naming it as
+    origin, such as a background task it started, are not followed.
+
+    A run's reply events can come before its `run:start`, even after its end:
+    the server sends `run:start` only from a database poll that a busy stream
+    keeps putting off. They are held until a run event tells whether the run
+    is followed (they are folded in then, and `follow` yields them) or not
+    (they are dropped); at most `UNATTRIBUTED_TEXT_LIMIT` characters of their
+    payloads are held, the oldest dropped past it (`RunAttribution`).
 
     Replays are harmless: a `stream:data` seen twice (same `stream_data_id`)
     counts once, and deltas are joined in the order of their `stream_data_id`,
     which the server makes time-ordered (crates/hot/src/stream/mod.rs:
     `Uuid::now_v7()`), whatever order they were fed in (in the order fed when
-    an id is not a time-ordered UUID). The reply is `done`
-    after `reply:end` or `reply:error`, or when the run ends; `finished` once
-    the run has ended (or the reply failed), so following a long-lived
-    `subscribe(stream_id)` stops there.
+    an id is not a time-ordered UUID). The reply is `done` after `reply:end`
+    or `reply:error`, or when the run ends with no retry to come (an end that
+    schedules a retry, `pending_retry` or `failed` with its `retry_attempt`
+    moved on, does not count); `finished` once the run has ended so (or the
+    reply failed), so following a long-lived `subscribe(stream_id)` stops
+    there.
     """
 
     agent: str
@@ -465,75 +502,100 @@ class ReplyAccumulator:
     _deltas: list[_Delta] = field(default_factory=list[_Delta], init=False, repr=False)
     _sources: list[ReplySources] = field(default_factory=list[ReplySources], init=False, repr=False)
     _seen: set[UUID] = field(default_factory=set[UUID], init=False, repr=False)
-    _fed: int = field(default=0, init=False, repr=False)
+    _runs: RunAttribution[AgentEvent] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._runs = RunAttribution(_held_size, root=self.run_id, event_id=self.event_id)
 
     # Feeding ------------------------------------------------------------------
 
     def feed(self, event: StreamEvent | Mapping[str, Any]) -> AgentEvent | None:
         """Take one stream event; the agent event it was for this reply, else None.
 
-        `event` is a `StreamEvent` or its JSON object (validated as one).
+        `event` is a `StreamEvent` or its JSON object (validated as one). A
+        reply event whose run is not known yet gives None: it is folded in
+        when a run event shows it is this reply's.
         """
-        if isinstance(event, Mapping):
-            event = _STREAM_EVENT.validate_python(event, context=WIRE_CONTEXT)
-        self._fed += 1
+        event = _typed(event)
+        folded = self._fold_in(event)
+        return folded[0] if folded and isinstance(event, StreamData) else None
+
+    def _fold_in(self, event: StreamEvent) -> list[AgentEvent]:
+        """The agent events of this reply that `event` folded in: the event
+        itself, or, for a run event, the held events of the run it attributes."""
+        runs = self._runs
         if isinstance(event, EventPublished):
             self.event_id, self.stream_id = event.event_id, event.stream_id
-        elif isinstance(event, RunStart):
-            self._run_started(event)
+            runs.event_id = event.event_id
+        elif isinstance(event, RunStart | RunStop | RunFail | RunCancel):
+            run = event.run
+            self._first_seen(run.run_id)
+            folded = self._attempt_folded(
+                runs.started(run) if isinstance(event, RunStart) else runs.stopped(run)
+            )
+            # The last attempt's end, once no retry is to come (RetryChain.final).
+            final = runs.chain.final()
+            if final is not None:
+                self._run_ended(final.status)
+            return folded
         elif isinstance(event, StreamData):
-            return self._data(event)
-        elif isinstance(event, RunStop | RunFail | RunCancel) and event.run.run_id == self.run_id:
-            self._run_ended(event)
-        return None
+            found = agent_event(event, self.agent)
+            if found is not None and found.topic == "reply":
+                self._first_seen(event.run_id)
+                if runs.offer(event.run_id, found):
+                    return self._attempt_folded([found])
+        return []
 
-    def _run_started(self, event: RunStart) -> None:
-        run = event.run
-        if self.run_id is None:
-            if self.event_id is None or run.event_id == self.event_id:
-                self.run_id = run.run_id
-        elif run.origin_run_id == self.run_id and run.run_id != self.run_id:
-            # A retry: Hot runs a copy of the event again; its reply replaces this one.
-            self.run_id = run.run_id
-            self._final, self.error, self.done, self.finished = None, None, False, False
-            self._deltas.clear()
-            self._sources.clear()
+    def _first_seen(self, run_id: UUID) -> None:
+        if self._runs.root is None and self._runs.event_id is None:
+            self._runs.root = run_id
 
-    def _data(self, data: StreamData[Any]) -> AgentEvent | None:
-        event = agent_event(data, self.agent)
-        if event is None or event.topic != "reply":
-            return None
-        if self.run_id is None and self.event_id is None:
-            self.run_id = data.run_id
-        if data.run_id != self.run_id:
-            return None
-        if data.stream_data_id is not None:
-            if data.stream_data_id in self._seen:
-                return None
-            self._seen.add(data.stream_data_id)
+    def _attempt_folded(self, events: list[AgentEvent]) -> list[AgentEvent]:
+        """Fold `events` of the attempts in, after starting the reply over when
+        the last attempt is a new one: only its events are the reply's."""
+        attempts = self._runs.chain.attempts()
+        if attempts and attempts[-1] != self.run_id:
+            if self.run_id is not None:
+                self._final, self.error, self.done, self.finished = None, None, False, False
+                self._deltas.clear()
+                self._sources.clear()
+            self.run_id = attempts[-1]
+        folded: list[AgentEvent] = []
+        for event in events:
+            if self.finished:
+                break
+            if event.run_id == self.run_id and self._fold(event):
+                folded.append(event)
+        return folded
+
+    def _fold(self, event: AgentEvent) -> bool:
+        data_id = event.data.stream_data_id
+        if data_id is not None:
+            if data_id in self._seen:
+                return False
+            self._seen.add(data_id)
         payload = event.payload
         assert isinstance(payload, ReplyPayload)
         self.session_id = payload.session_id or self.session_id
         self.message_id = payload.message_id or self.message_id
         if isinstance(payload, ReplyDelta):
-            self._deltas.append(_Delta(data.stream_data_id, self._fed, payload.chunk))
+            self._deltas.append(_Delta(data_id, payload.chunk))
         elif isinstance(payload, ReplySources):
             self._sources.append(payload)
         elif isinstance(payload, ReplyEnd):
             self._final, self.done = payload.text, True
         elif isinstance(payload, ReplyError):
             self.error, self.done, self.finished = payload.reason, True, True
-        return event
+        return True
 
-    def _run_ended(self, event: RunStop | RunFail | RunCancel) -> None:
-        if isinstance(event, RunStop):
-            if event.run.status == RunStatus.PENDING_RETRY:
-                return  # its retry's `run:start` takes over
-        elif self.error is None and not (self.done and self._final is not None):
-            self.error = (
-                "the agent's run failed" if isinstance(event, RunFail)
-                else "the agent's run was cancelled"
-            )
+    def _run_ended(self, status: RunStatus) -> None:
+        failure = _RUN_FAILURES.get(status)
+        if (
+            failure is not None
+            and self.error is None
+            and not (self.done and self._final is not None)
+        ):
+            self.error = failure
         self.done = self.finished = True
 
     # Reading -----------------------------------------------------------------
@@ -575,9 +637,7 @@ class ReplyAccumulator:
         """Feed `events` (e.g. `hot.streams.subscribe_with_event(...)`), yielding this
         reply's agent events, until the stream ends or the reply is `finished`."""
         for event in events:
-            found = self.feed(event)
-            if found is not None:
-                yield found
+            yield from self._fold_in(_typed(event))
             if self.finished:
                 return
 
@@ -586,8 +646,7 @@ class ReplyAccumulator:
     ) -> AsyncIterator[AgentEvent]:
         """`follow` over an async iterable (the `AsyncHotClient`'s streams)."""
         async for event in events:
-            found = self.feed(event)
-            if found is not None:
+            for found in self._fold_in(_typed(event)):
                 yield found
             if self.finished:
                 return
