@@ -12,7 +12,16 @@ from typing import Any
 
 import pytest
 
-from hot_typed import EventCreateParams, EventPublished, RunStart, RunStop, StreamData
+from hot_typed import (
+    AsyncEventStream,
+    EventCreateParams,
+    EventPublished,
+    EventStream,
+    RunStart,
+    RunStop,
+    StreamData,
+    StreamEvent,
+)
 from hot_typed.agent import (
     AgentEvent,
     CommandSpec,
@@ -37,6 +46,7 @@ from hot_typed.agent import (
 from hot_typed.testing import HotEmulator
 
 from . import payloads
+from .sse_script import on_emulator
 
 AGENT = "team-agent"
 
@@ -161,6 +171,35 @@ def test_sync_collect_keeps_sources_and_ignores_other_agents(emu: HotEmulator) -
     reply = ReplyAccumulator(AGENT).collect(emu.client().streams.subscribe_with_event(_ask()))
     assert (reply.text, reply.status) == ("mine", "ok")
     assert [s.sources for s in reply.sources] == [["a", "b"]]
+
+
+async def _verbs(
+    accumulator: ReplyAccumulator, stream: EventStream[StreamEvent] | AsyncEventStream[StreamEvent]
+) -> list[str]:
+    if isinstance(stream, AsyncEventStream):
+        return [e.verb async for e in accumulator.afollow(stream)]
+    return [e.verb for e in accumulator.follow(stream)]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_reply_whose_runs_start_the_stream_sends_last_is_folded_whole(mode: str) -> None:
+    accumulator = ReplyAccumulator(AGENT)
+    with HotEmulator(late_run_start=True) as emulator:
+        emulator.on_agent("team-agent:ask", "Started late, folded whole", agent=AGENT)
+        verbs: list[str] = on_emulator(
+            mode,
+            emulator,
+            lambda client: _verbs(accumulator, client.streams.subscribe_with_event(_ask())),
+        )
+
+    assert verbs == ["start", "delta", "delta", "delta", "delta", "end"]
+    reply = accumulator.reply()
+    assert (reply.text, reply.status, reply.message_id) == (
+        "Started late, folded whole",
+        "ok",
+        "m-1",
+    )
+    assert accumulator.finished
 
 
 def test_memory_labels_are_typed_with_their_action(emu: HotEmulator) -> None:
