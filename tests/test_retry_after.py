@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 import hot_typed as ht
+from hot_typed._retry_after import retry_after_seconds
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
 from . import payloads as p
@@ -154,6 +156,39 @@ def test_the_error_carries_the_wait_in_seconds(
     ) as hot, pytest.raises(ht.RateLimitError) as caught:
         hot.env.get()
     assert caught.value.retry_after == seconds
+
+
+NOW = 1_800_000_000.0
+"""The local clock in the table below."""
+
+
+def _http_date(when: float) -> str:
+    return email.utils.formatdate(when, usegmt=True)
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        pytest.param({"Retry-After": _http_date(NOW + 30)}, 30.0, id="no-date-local-clock"),
+        # The server's clock an hour behind ours: its Date, not our clock, counts.
+        pytest.param(
+            {"Retry-After": _http_date(NOW - 3570), "Date": _http_date(NOW - 3600)},
+            30.0,
+            id="from-the-answers-date",
+        ),
+        pytest.param(
+            {"Retry-After": _http_date(NOW + 30), "Date": "yesterday"},
+            30.0,
+            id="unreadable-date-local-clock",
+        ),
+        pytest.param({"Retry-After": _http_date(NOW - 30)}, 0.0, id="date-passed"),
+    ],
+)
+def test_an_http_date_is_counted_from_the_answers_date_else_from_the_local_clock(
+    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], seconds: float
+) -> None:
+    monkeypatch.setattr("hot_typed._retry_after.time.time", lambda: NOW)
+    assert retry_after_seconds(None, httpx.Headers(headers)) == seconds
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

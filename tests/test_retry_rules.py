@@ -3,6 +3,7 @@ methods, how often, and after how long."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import httpx
@@ -179,3 +180,21 @@ def test_a_delete_repeated_after_an_attempt_that_may_have_acted_takes_404_as_don
         assert outcome is None
     else:
         assert isinstance(outcome, ht.NotFoundError)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_delete_taken_as_done_answers_a_raw_204_of_the_repeat(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def delete_raw(client: Client) -> Any:
+        return client.with_raw_response.files.delete(FILE_ID)
+
+    caplog.set_level("INFO", logger="hot_typed")
+    raw, sent = _failing(kind, delete_raw, _error(503), GONE, max_retries=2)
+
+    assert sent == 2
+    assert raw.status_code == 204
+    assert (raw.http_request.method, raw.url.path) == ("DELETE", f"/v1/files/{FILE_ID}")
+    assert raw.elapsed >= datetime.timedelta(0)
+    [noted] = [r.getMessage() for r in caplog.records if "taken as deleted" in r.getMessage()]
+    assert "(503)" in noted

@@ -151,8 +151,11 @@ def _already_deleted(request: Request, response: httpx.Response, reached: str | 
 
 
 def _deleted(response: httpx.Response) -> httpx.Response:
-    """The answer a delete that took effect gives: 204, no content."""
-    return httpx.Response(204, request=response.request)
+    """The answer a delete that took effect gives (204, no content), in place of
+    `response`, the repeat's 404: of the same request, and as long in coming."""
+    deleted = httpx.Response(204, request=response.request)
+    deleted.elapsed = response.elapsed
+    return deleted
 
 
 def _accepted(request: Request, response: httpx.Response, started: float) -> bool:
