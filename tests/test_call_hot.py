@@ -221,6 +221,69 @@ async def test_chunks_held_past_the_limit_lose_the_oldest(
     assert texts == ["cd", "ef"]
 
 
+async def test_chunks_of_a_run_known_to_be_another_events_are_not_held_to_push_ours_out(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
+    texts: list[str] = []
+    script = [
+        start(OTHER),  # another event's run, known before its chunks
+        chunk({"text": "zz"}, run_id=OTHER),
+        chunk({"text": "zz"}, run_id=OTHER),
+        chunk({"text": "ab"}),  # ours, its run not yet known: held
+        chunk({"text": "zz"}, run_id=OTHER),
+        chunk({"text": "cd"}),
+        end("run:stop", {"$ok": "abcd"}),
+    ]
+    await scripted(mode, [script], following("wait_for_run_result", texts.append))
+
+    assert texts == ["ab", "cd"]
+
+
+def _attempt(run_id: UUID, status: str, origin: UUID | None, retry_attempt: int) -> bytes:
+    kind = {"running": "run:start", "pending_retry": "run:stop", "succeeded": "run:stop"}[status]
+    record = run(run_id, status=status, event_id=EVENT if origin is None else uuid4(),
+                 stream_id=STREAM)
+    record["origin_run_id"] = None if origin is None else str(origin)
+    record["retry_attempt"] = retry_attempt
+    return event({"type": kind, "run": record})
+
+
+async def test_chunks_given_on_make_room_for_those_held_after_them(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
+    retry = uuid4()
+    texts: list[str] = []
+    script = [
+        chunk({"text": "abcd"}),  # ours, held up to the limit
+        _attempt(OURS, "running", None, 0),  # given on: nothing held any more
+        _attempt(OURS, "pending_retry", None, 1),
+        chunk({"text": "ef"}, run_id=retry),  # the retry's, before its start: held
+        _attempt(retry, "running", OURS, 1),
+        _attempt(retry, "succeeded", OURS, 1),
+    ]
+    await scripted(mode, [script], following("wait_for_run_result", texts.append))
+
+    assert texts == ["abcd", "ef"]
+
+
+async def test_a_run_naming_itself_as_origin_does_not_hang_the_chunks_held(mode: str) -> None:
+    looping = uuid4()
+    record = run(looping, event_id=uuid4(), stream_id=STREAM)
+    record["origin_run_id"] = str(looping)
+    texts: list[str] = []
+    script = [
+        event({"type": "run:start", "run": record}),
+        chunk({"text": "loop"}, run_id=looping),
+        chunk({"text": "ours"}),
+        end("run:stop", {"$ok": "ours"}),
+    ]
+    await scripted(mode, [script], following("wait_for_run_result", texts.append))
+
+    assert texts == ["ours"]
+
+
 @pytest.mark.parametrize(
     ("kind", "result", "message"),
     [

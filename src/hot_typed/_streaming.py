@@ -23,7 +23,7 @@ Driving protocol, for one follower::
 from __future__ import annotations
 
 import json
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Generic, cast
@@ -490,20 +490,18 @@ class _Held(Generic[T]):
         self._limit = limit
         self._size_of = size
         self._items: deque[tuple[UUID, T, int]] = deque()
-        self._count: Counter[UUID] = Counter()
         self._size = 0
 
-    def runs(self) -> list[UUID]:
+    def runs(self) -> set[UUID]:
         """The runs whose items are held."""
-        return list(self._count)
+        return {run_id for run_id, _, _ in self._items}
 
     def hold(self, run_id: UUID, item: T) -> None:
         size = self._size_of(item)
         self._items.append((run_id, item, size))
-        self._count[run_id] += 1
         self._size += size
         while self._size > self._limit:
-            self._forget(*self._items.popleft())
+            self._size -= self._items.popleft()[2]
 
     def take(self, runs: Collection[UUID]) -> list[T]:
         """The items of `runs`, in arrival order, no longer held."""
@@ -514,7 +512,7 @@ class _Held(Generic[T]):
         for held in self._items:
             if held[0] in runs:
                 taken.append(held[1])
-                self._forget(*held)
+                self._size -= held[2]
             else:
                 kept.append(held)
         self._items = kept
@@ -522,14 +520,7 @@ class _Held(Generic[T]):
 
     def clear(self) -> None:
         self._items.clear()
-        self._count.clear()
         self._size = 0
-
-    def _forget(self, run_id: UUID, item: T, size: int) -> None:
-        self._size -= size
-        self._count[run_id] -= 1
-        if not self._count[run_id]:
-            del self._count[run_id]
 
 
 class RunAttribution(Generic[T]):
