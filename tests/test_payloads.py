@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import json
 import math
 import sys
@@ -453,8 +454,17 @@ class OwnNan(BaseModel):
     x: Annotated[float, PlainSerializer(lambda x: "NaN" if math.isnan(x) else x, when_used="json")]
 
 
+class OwnNans(BaseModel):
+    """The same, for each number of a list."""
+
+    xs: list[
+        Annotated[float, PlainSerializer(lambda x: "NaN" if math.isnan(x) else x, when_used="json")]
+    ]
+
+
 def test_a_models_own_json_form_of_a_nan_is_sent_as_it_writes_it() -> None:
     assert to_json_value({"m": OwnNan(x=math.nan)}) == {"m": {"x": "NaN"}}
+    assert to_json_value(OwnNans(xs=[1.5, math.nan])) == {"xs": [1.5, "NaN"]}
 
 
 class Ambiguous:
@@ -512,9 +522,27 @@ async def test_an_integer_is_sent_only_when_python_can_read_it_back(
         await call("events.publish", body)
     assert server.requests == []
     [refused] = error.value.errors()
-    assert refused["msg"].startswith(
-        f"not JSON at ['n'][0]: an integer of more than {LIMIT} digits"
+    assert refused["msg"] == (
+        f"not JSON at ['n'][0]: an integer of more than {LIMIT} digits, "
+        "more than Python reads back (sys.get_int_max_str_digits())"
     )
+
+
+class Level(enum.IntEnum):
+    HIGH = 2
+
+
+class Big(int):
+    """An int of the user's own class."""
+
+
+def test_an_int_of_a_subclass_is_sent_as_its_number_and_held_to_the_same_digits() -> None:
+    assert json.loads(json_bytes({"level": Level.HIGH, "big": Big(10**LIMIT - 1)})) == {
+        "level": 2,
+        "big": 10**LIMIT - 1,
+    }
+    with pytest.raises(ValidationError, match=r"not JSON at \['big'\]: an integer of more"):
+        json_bytes({"big": Big(10**LIMIT)})
 
 
 def test_json_bytes_refuses_an_integer_python_could_not_read_back_with_validation_error() -> None:
