@@ -214,11 +214,29 @@ async def test_chunks_held_past_the_limit_lose_the_oldest(
         chunk({"text": "ab"}),
         chunk({"text": "cd"}),
         chunk({"text": "ef"}),
-        end("run:stop", {"$ok": "abcdef"}),
+        chunk({"text": "gh"}),
+        end("run:stop", {"$ok": "abcdefgh"}),
     ]
     await scripted(mode, [script], following("wait_for_run_result", texts.append))
 
-    assert texts == ["cd", "ef"]
+    assert texts == ["ef", "gh"]
+
+
+async def test_chunks_of_a_run_shown_to_be_another_events_are_let_go_of_at_once(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
+    texts: list[str] = []
+    script = [
+        chunk({"text": "ab"}),  # ours, its run not yet known: held
+        chunk({"text": "zz"}, run_id=OTHER),  # not known either: held
+        start(OTHER),  # another event's: its chunk goes, and makes room
+        chunk({"text": "cd"}),
+        end("run:stop", {"$ok": "abcd"}),
+    ]
+    await scripted(mode, [script], following("wait_for_run_result", texts.append))
+
+    assert texts == ["ab", "cd"]
 
 
 async def test_chunks_of_a_run_known_to_be_another_events_are_not_held_to_push_ours_out(
@@ -268,20 +286,24 @@ async def test_chunks_given_on_make_room_for_those_held_after_them(
     assert texts == ["abcd", "ef"]
 
 
-async def test_a_run_naming_itself_as_origin_does_not_hang_the_chunks_held(mode: str) -> None:
+async def test_chunks_of_a_run_whose_origins_loop_are_let_go_of(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
     looping = uuid4()
     record = run(looping, event_id=uuid4(), stream_id=STREAM)
-    record["origin_run_id"] = str(looping)
+    record["origin_run_id"] = str(looping)  # it can never lead to an attempt
     texts: list[str] = []
     script = [
+        chunk({"text": "ab"}),  # ours, its run not yet known: held
         event({"type": "run:start", "run": record}),
-        chunk({"text": "loop"}, run_id=looping),
-        chunk({"text": "ours"}),
-        end("run:stop", {"$ok": "ours"}),
+        chunk({"text": "zz"}, run_id=looping),
+        chunk({"text": "cd"}),
+        end("run:stop", {"$ok": "abcd"}),
     ]
     await scripted(mode, [script], following("wait_for_run_result", texts.append))
 
-    assert texts == ["ours"]
+    assert texts == ["ab", "cd"]
 
 
 @pytest.mark.parametrize(

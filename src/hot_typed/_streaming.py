@@ -594,7 +594,7 @@ class RunAttribution(Generic[T]):
         """Whether run `run_id` is known to be no attempt: it, or a run it
         descends from (`origin_run_id`), is another event's first run, or is
         an attempt whose follow-up is another run (or a run that is no retry,
-        such as a task it started)."""
+        such as a task it started), or its origins name each other in a loop."""
         seen: set[UUID] = set()
         current: UUID | None = run_id
         while current is not None and current not in seen:
@@ -605,9 +605,10 @@ class RunAttribution(Generic[T]):
                 return False
             seen.add(current)
             current = run.origin_run_id
-        # A run without origin that is not the root started for another event,
-        # once the root, or the event that tells it, is known.
-        return current is None and (self.root is not None or self.event_id is not None)
+        # A walk that came back on itself never reaches an attempt; a run
+        # without origin that is not the root started for another event, once
+        # the root, or the event that tells it, is known.
+        return current is not None or self.root is not None or self.event_id is not None
 
 
 class RunStreamFollower(Follower[StreamEvent, R]):
