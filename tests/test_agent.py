@@ -569,6 +569,28 @@ def test_reply_events_held_past_the_limit_lose_the_oldest(monkeypatch: pytest.Mo
     assert (accumulator.text, accumulator.finished) == ("cdef", True)
 
 
+def test_with_its_run_given_another_runs_reply_events_are_not_held_to_push_a_retrys_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 2 * len('{"delta":"ab"}'))
+    ours, retry, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=ours)
+    for event in [
+        _start(ours),
+        _stop(ours, "pending_retry", result={"$err": "x"}, retry_attempt=1),
+        _data(retry, "delta", {"delta": "ab"}),  # the retry's, before its start: held
+        _start(other),  # no origin, not ours: another event's run
+        _data(other, "delta", {"delta": "zz"}),
+        _data(other, "delta", {"delta": "zz"}),
+        _start(retry, origin_run_id=str(ours), retry_attempt=1),
+        _data(retry, "delta", {"delta": "cd"}),
+        _stop(retry, result={"$ok": None}, origin_run_id=str(ours), retry_attempt=1),
+    ]:
+        accumulator.feed(event)
+
+    assert (accumulator.text, accumulator.run_id, accumulator.finished) == ("abcd", retry, True)
+
+
 @pytest.mark.parametrize(
     ("kind", "reason"),
     [("run:fail", "the agent's run failed"), ("run:cancel", "the agent's run was cancelled")],
