@@ -569,6 +569,21 @@ def test_reply_events_held_past_the_limit_lose_the_oldest(monkeypatch: pytest.Mo
     assert (accumulator.text, accumulator.finished) == ("cdef", True)
 
 
+def test_with_its_run_given_the_reply_is_that_runs_whatever_run_is_seen_first() -> None:
+    ours, other = uuid.uuid4(), uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=ours)
+    for event in [
+        _start(other),
+        _data(other, "delta", {"delta": "someone else's"}),
+        _start(ours),
+        _data(ours, "delta", {"delta": "ours"}),
+        _stop(ours, result={"$ok": None}),
+    ]:
+        accumulator.feed(event)
+
+    assert (accumulator.text, accumulator.run_id, accumulator.finished) == ("ours", ours, True)
+
+
 def test_with_its_run_given_another_runs_reply_events_are_not_held_to_push_a_retrys_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
