@@ -26,8 +26,8 @@ MODELS = sorted(
     if path.stem != "__init__"
 )
 MODULES = [
-    "_streaming", "_retry", "_transport", "_settings", "_wire", "_api_errors", "_path_ids",
-    "_request", *MODELS,
+    "_streaming", "_retry", "_retry_after", "_transport", "_settings", "_wire", "_api_errors",
+    "_path_ids", "_request", *MODELS,
 ]
 """In the order they are measured; each also listed in `only_mutate`."""
 
