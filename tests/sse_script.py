@@ -258,6 +258,19 @@ async def collect(stream: EventStream[T] | AsyncEventStream[T]) -> list[T]:
     return list(stream)
 
 
+def stream_data(run_id: UUID, payload: Any, data_type: str = "ai:delta") -> bytes:
+    """A `stream:data` of run `run_id` carrying `payload`, under an id of its own."""
+    return event(
+        {
+            "type": "stream:data",
+            "stream_data_id": str(uuid4()),
+            "run_id": str(run_id),
+            "data_type": data_type,
+            "payload": payload,
+        }
+    )
+
+
 def run_event(kind: str, record: dict[str, Any]) -> bytes:
     """A run event (`run:update`, `run:start`, `run:stop`, ...) carrying the run `record`."""
     return event({"type": kind, "run": record})

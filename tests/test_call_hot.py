@@ -32,6 +32,7 @@ from .sse_script import (
     resolve,
     run,
     scripted,
+    stream_data,
 )
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
@@ -65,15 +66,7 @@ def end(kind: str, result: Any, run_id: UUID = OURS) -> bytes:
 
 
 def chunk(payload: Any, run_id: UUID = OURS, data_type: str = "ai:delta") -> bytes:
-    return event(
-        {
-            "type": "stream:data",
-            "stream_data_id": str(uuid4()),
-            "run_id": str(run_id),
-            "data_type": data_type,
-            "payload": payload,
-        }
-    )
+    return stream_data(run_id, payload, data_type)
 
 
 async def call(mode: str, *scripts: Script, **options: Any) -> tuple[Any, SseScript]:
@@ -205,105 +198,88 @@ async def test_chunks_held_until_their_run_is_known_reach_on_chunk_only_if_it_is
     assert texts == ["a", "b", "c", "d"]
 
 
-async def test_chunks_held_past_the_limit_lose_the_oldest(
-    mode: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
-    texts: list[str] = []
-    script = [
-        chunk({"text": "ab"}),
-        chunk({"text": "cd"}),
-        chunk({"text": "ef"}),
-        chunk({"text": "gh"}),
-        end("run:stop", {"$ok": "abcdefgh"}),
-    ]
-    await scripted(mode, [script], following("wait_for_run_result", texts.append))
-
-    assert texts == ["ef", "gh"]
-
-
-async def test_chunks_of_a_run_shown_to_be_another_events_are_let_go_of_at_once(
-    mode: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
-    texts: list[str] = []
-    script = [
-        chunk({"text": "ab"}),  # ours, its run not yet known: held
-        chunk({"text": "zz"}, run_id=OTHER),  # not known either: held
-        start(OTHER),  # another event's: its chunk goes, and makes room
-        chunk({"text": "cd"}),
-        end("run:stop", {"$ok": "abcd"}),
-    ]
-    await scripted(mode, [script], following("wait_for_run_result", texts.append))
-
-    assert texts == ["ab", "cd"]
-
-
-async def test_chunks_of_a_run_known_to_be_another_events_are_not_held_to_push_ours_out(
-    mode: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
-    texts: list[str] = []
-    script = [
-        start(OTHER),  # another event's run, known before its chunks
-        chunk({"text": "zz"}, run_id=OTHER),
-        chunk({"text": "zz"}, run_id=OTHER),
-        chunk({"text": "ab"}),  # ours, its run not yet known: held
-        chunk({"text": "zz"}, run_id=OTHER),
-        chunk({"text": "cd"}),
-        end("run:stop", {"$ok": "abcd"}),
-    ]
-    await scripted(mode, [script], following("wait_for_run_result", texts.append))
-
-    assert texts == ["ab", "cd"]
-
-
 def _attempt(run_id: UUID, status: str, origin: UUID | None, retry_attempt: int) -> bytes:
     kind = {"running": "run:start", "pending_retry": "run:stop", "succeeded": "run:stop"}[status]
-    record = run(run_id, status=status, event_id=EVENT if origin is None else uuid4(),
-                 stream_id=STREAM)
+    event_id = EVENT if origin is None else uuid4()
+    record = run(run_id, status=status, event_id=event_id, stream_id=STREAM)
     record["origin_run_id"] = None if origin is None else str(origin)
     record["retry_attempt"] = retry_attempt
     return event({"type": kind, "run": record})
 
 
-async def test_chunks_given_on_make_room_for_those_held_after_them(
-    mode: str, monkeypatch: pytest.MonkeyPatch
+RETRY = uuid4()
+LOOPING = uuid4()
+_LOOPING_RUN = run(LOOPING, event_id=uuid4(), stream_id=STREAM)
+_LOOPING_RUN["origin_run_id"] = str(LOOPING)  # it can never lead to an attempt
+
+
+# At most UNATTRIBUTED_TEXT_LIMIT characters (4 here) are held of runs not yet
+# known; which chunks reach on_chunk tells what was held, let go of or dropped.
+@pytest.mark.parametrize(
+    ("script", "texts"),
+    [
+        pytest.param(
+            [*(chunk({"text": t}) for t in ("ab", "cd", "ef", "gh")), end("run:stop", 1)],
+            ["ef", "gh"],
+            id="past-the-limit-the-oldest-go",
+        ),
+        pytest.param(
+            [
+                chunk({"text": "ab"}),  # ours, its run not yet known: held
+                chunk({"text": "zz"}, run_id=OTHER),  # not known either: held
+                start(OTHER),  # another event's: its chunk goes, and makes room
+                chunk({"text": "cd"}),
+                end("run:stop", 1),
+            ],
+            ["ab", "cd"],
+            id="a-run-shown-to-be-another-events-is-let-go-of",
+        ),
+        pytest.param(
+            [
+                start(OTHER),  # another event's run, known before its chunks
+                chunk({"text": "zz"}, run_id=OTHER),
+                chunk({"text": "zz"}, run_id=OTHER),
+                chunk({"text": "ab"}),
+                chunk({"text": "zz"}, run_id=OTHER),
+                chunk({"text": "cd"}),
+                end("run:stop", 1),
+            ],
+            ["ab", "cd"],
+            id="a-run-known-to-be-another-events-is-not-held",
+        ),
+        pytest.param(
+            [
+                chunk({"text": "abcd"}),  # ours, held up to the limit
+                _attempt(OURS, "running", None, 0),  # given on: nothing held any more
+                _attempt(OURS, "pending_retry", None, 1),
+                chunk({"text": "ef"}, run_id=RETRY),  # the retry's, before its start
+                _attempt(RETRY, "running", OURS, 1),
+                _attempt(RETRY, "succeeded", OURS, 1),
+            ],
+            ["abcd", "ef"],
+            id="chunks-given-on-make-room",
+        ),
+        pytest.param(
+            [
+                chunk({"text": "ab"}),
+                event({"type": "run:start", "run": _LOOPING_RUN}),
+                chunk({"text": "zz"}, run_id=LOOPING),
+                chunk({"text": "cd"}),
+                end("run:stop", 1),
+            ],
+            ["ab", "cd"],
+            id="a-run-whose-origins-loop-is-let-go-of",
+        ),
+    ],
+)
+async def test_the_chunks_held_stay_within_the_limit_and_are_let_go_of_by_whose_they_are(
+    mode: str, monkeypatch: pytest.MonkeyPatch, script: list[bytes], texts: list[str]
 ) -> None:
     monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
-    retry = uuid4()
-    texts: list[str] = []
-    script = [
-        chunk({"text": "abcd"}),  # ours, held up to the limit
-        _attempt(OURS, "running", None, 0),  # given on: nothing held any more
-        _attempt(OURS, "pending_retry", None, 1),
-        chunk({"text": "ef"}, run_id=retry),  # the retry's, before its start: held
-        _attempt(retry, "running", OURS, 1),
-        _attempt(retry, "succeeded", OURS, 1),
-    ]
-    await scripted(mode, [script], following("wait_for_run_result", texts.append))
+    got: list[str] = []
+    await scripted(mode, [script], following("wait_for_run_result", got.append))
 
-    assert texts == ["abcd", "ef"]
-
-
-async def test_chunks_of_a_run_whose_origins_loop_are_let_go_of(
-    mode: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 4)
-    looping = uuid4()
-    record = run(looping, event_id=uuid4(), stream_id=STREAM)
-    record["origin_run_id"] = str(looping)  # it can never lead to an attempt
-    texts: list[str] = []
-    script = [
-        chunk({"text": "ab"}),  # ours, its run not yet known: held
-        event({"type": "run:start", "run": record}),
-        chunk({"text": "zz"}, run_id=looping),
-        chunk({"text": "cd"}),
-        end("run:stop", {"$ok": "abcd"}),
-    ]
-    await scripted(mode, [script], following("wait_for_run_result", texts.append))
-
-    assert texts == ["ab", "cd"]
+    assert got == texts
 
 
 @pytest.mark.parametrize(

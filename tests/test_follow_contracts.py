@@ -49,6 +49,7 @@ from .sse_script import (
     run,
     run_event,
     scripted,
+    stream_data,
     task_update,
     wait_run,
     wait_task,
@@ -402,15 +403,7 @@ async def test_a_run_whose_start_was_missed_is_known_by_its_terminal_event(mode:
 
 async def test_chunks_reach_on_chunk_only_as_text_of_the_runs_own_data(mode: str) -> None:
     def chunk(payload: Any) -> bytes:
-        return event(
-            {
-                "type": "stream:data",
-                "stream_data_id": str(uuid4()),
-                "run_id": str(FIRST),
-                "data_type": "ai:delta",
-                "payload": payload,
-            }
-        )
+        return stream_data(FIRST, payload)
 
     other = uuid4()
     script = [
@@ -438,15 +431,7 @@ async def test_a_retrys_chunks_held_until_the_poll_links_it_to_the_run_reach_on_
     mode: str,
 ) -> None:
     def chunk(run_id: UUID, text: str) -> bytes:
-        return event(
-            {
-                "type": "stream:data",
-                "stream_data_id": str(uuid4()),
-                "run_id": str(run_id),
-                "data_type": "ai:delta",
-                "payload": {"text": text},
-            }
-        )
+        return stream_data(run_id, {"text": text})
 
     # Chunks come first; the poll then sends the runs newest first
     # (crates/hot/src/db/run.rs `get_runs_by_stream`): the retry, whose

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pydantic
 import pytest
@@ -34,6 +34,7 @@ from .sse_script import (
     paths,
     refused_url,
     run,
+    stream_data,
 )
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
@@ -64,15 +65,7 @@ def stop(run_id: UUID, kind: str = "run:stop", status: str = "succeeded") -> byt
 
 
 def data(run_id: UUID, text: str) -> bytes:
-    return event(
-        {
-            "type": "stream:data",
-            "stream_data_id": str(uuid4()),
-            "run_id": str(run_id),
-            "data_type": "ai:delta",
-            "payload": {"text": text},
-        }
-    )
+    return stream_data(run_id, {"text": text})
 
 
 COMPLETE = event({"type": "stream:complete", "stream_id": str(STREAM)})
