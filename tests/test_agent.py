@@ -572,13 +572,14 @@ def test_reply_events_held_past_the_limit_lose_the_oldest(monkeypatch: pytest.Mo
 def test_with_its_run_given_the_reply_is_that_runs_whatever_run_is_seen_first() -> None:
     ours, other = uuid.uuid4(), uuid.uuid4()
     accumulator = ReplyAccumulator(AGENT, run_id=ours)
-    for event in [
+    events: list[Any] = [
         _start(other),
         _data(other, "delta", {"delta": "someone else's"}),
         _start(ours),
         _data(ours, "delta", {"delta": "ours"}),
         _stop(ours, result={"$ok": None}),
-    ]:
+    ]
+    for event in events:
         accumulator.feed(event)
 
     assert (accumulator.text, accumulator.run_id, accumulator.finished) == ("ours", ours, True)
@@ -590,7 +591,7 @@ def test_with_its_run_given_another_runs_reply_events_are_not_held_to_push_a_ret
     monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 2 * len('{"delta":"ab"}'))
     ours, retry, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     accumulator = ReplyAccumulator(AGENT, run_id=ours)
-    for event in [
+    events: list[Any] = [
         _start(ours),
         _stop(ours, "pending_retry", result={"$err": "x"}, retry_attempt=1),
         _data(retry, "delta", {"delta": "ab"}),  # the retry's, before its start: held
@@ -600,7 +601,8 @@ def test_with_its_run_given_another_runs_reply_events_are_not_held_to_push_a_ret
         _start(retry, origin_run_id=str(ours), retry_attempt=1),
         _data(retry, "delta", {"delta": "cd"}),
         _stop(retry, result={"$ok": None}, origin_run_id=str(ours), retry_attempt=1),
-    ]:
+    ]
+    for event in events:
         accumulator.feed(event)
 
     assert (accumulator.text, accumulator.run_id, accumulator.finished) == ("abcd", retry, True)
