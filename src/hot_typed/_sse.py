@@ -97,10 +97,11 @@ def iter_events(response: httpx.Response, decode: Callable[[str], E | None]) -> 
         raise _not_an_event_stream(response)
     try:
         for sse in EventSource(response).iter_sse():
-            if not sse.data:
+            data = sse.data
+            if not data:
                 continue
             try:
-                event = decode(sse.data)
+                event = decode(data)
             except HotJsonDecodeError as error:
                 _undecodable(sse, error)
                 continue
