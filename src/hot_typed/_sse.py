@@ -123,10 +123,11 @@ async def aiter_events(
         raise _not_an_event_stream(response)
     try:
         async for sse in EventSource(response).aiter_sse():
-            if not sse.data:
+            data = sse.data
+            if not data:
                 continue
             try:
-                event = decode(sse.data)
+                event = decode(data)
             except HotJsonDecodeError as error:
                 _undecodable(sse, error)
                 continue
