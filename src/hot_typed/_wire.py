@@ -434,8 +434,7 @@ def event_decoder(event_type: Any) -> Callable[[str], Any]:
 
 
 def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
-    """Decode one SSE frame's data straight from its JSON text with `adapter`,
-    which validates `WireModel`s (every event the API streams is one).
+    """Decode one SSE frame's data straight from its JSON text with `adapter`.
 
     The frame's text is kept as the event's wire form: `.raw` parses it on first
     access, so a subscriber that never reads `.raw` never pays for it.
@@ -456,7 +455,12 @@ def decode_json_event(adapter: TypeAdapter[T]) -> Callable[[str], T | None]:
             event: T = validate_json(data)
         except (ValidationError, RecursionError) as error:
             event = _decode_refused(validator, data, error)
-        _set_wire(event, data)
+        # Not `contextlib.suppress`: a context manager per frame costs more than
+        # the check it replaces.
+        try:  # noqa: SIM105
+            _set_wire(event, data)
+        except TypeError:  # not a model (a frame decoded as a plain value): no wire form
+            pass
         return event
 
     return decode
