@@ -10,6 +10,7 @@ import asyncio
 import inspect
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -295,8 +296,23 @@ def test_multipart_upload_round_trip_and_abort(api: Api) -> None:
     other = api(lambda c: c.files.initiate_upload({"path": "tmp/x"}))
     assert "parts_expected" not in other.raw
     api(lambda c: c.files.abort_upload(other.upload_id))
+    # crates/hot_api/src/handlers/files.rs: an upload no longer pending is kept
+    # and refused with 409, its status named (the client reads it: `_uploads.py`).
+    refused: list[tuple[Op, str]] = [
+        (send(1, chunks[0]), "completed"),
+        (lambda c: c.files.complete_upload(upload.upload_id), "completed"),
+        (lambda c: c.files.abort_upload(upload.upload_id), "completed"),
+        (lambda c: c.files.upload_part(other.upload_id, 1, b"x"), "aborted"),
+        (lambda c: c.files.complete_upload(other.upload_id), "aborted"),
+        (lambda c: c.files.abort_upload(other.upload_id), "aborted"),
+    ]
+    for op, status in refused:
+        with pytest.raises(ConflictError) as conflict:
+            api(op)
+        assert conflict.value.code == "upload_not_pending"
+        assert conflict.value.message == f"Upload is in '{status}' status, not 'pending'"
     with pytest.raises(NotFoundError):
-        api(lambda c: c.files.complete_upload(other.upload_id))
+        api(lambda c: c.files.complete_upload(uuid.uuid4()))
 
 
 # Credentials, domains, environment --------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from uuid import UUID
 
@@ -23,6 +24,28 @@ __all__ = [
 # crates/hot/src/file_storage.rs MAX_UPLOAD_PARTS, checked by validate_part_number.
 #: The highest part number of a multipart upload.
 MAX_UPLOAD_PARTS = 10_000
+
+
+# crates/hot_api/src/handlers/files.rs (upload_part_handler, complete_upload,
+# abort_upload): an upload no longer pending is refused with 409 and this code,
+# the message naming its status; crates/hot/src/db/file_upload.rs sets it to
+# `completed` only once `complete` has stored the file, `aborted` once discarded.
+#: The error code of a part, `complete` or abort sent to an upload no longer pending.
+UPLOAD_NOT_PENDING = "upload_not_pending"
+UPLOAD_COMPLETED = "completed"
+UPLOAD_ABORTED = "aborted"
+_NOT_PENDING = re.compile(r"Upload is in '([a-z_]+)' status, not 'pending'")
+
+
+def upload_not_pending(status: str) -> str:
+    """The server's message refusing a request to an upload in `status`."""
+    return f"Upload is in '{status}' status, not 'pending'"
+
+
+def upload_status(message: str) -> str | None:
+    """The status an `upload_not_pending` refusal names; None for another message."""
+    match = _NOT_PENDING.fullmatch(message)
+    return None if match is None else match.group(1)
 
 
 def normalize_file_path(path: str) -> str:

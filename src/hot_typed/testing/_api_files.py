@@ -14,8 +14,12 @@ from pydantic import ValidationError
 from .._models.files import (
     MAX_UPLOAD_PARTS,
     PART_NUMBER,
+    UPLOAD_ABORTED,
+    UPLOAD_COMPLETED,
+    UPLOAD_NOT_PENDING,
     UploadCreate,
     normalize_file_path,
+    upload_not_pending,
 )
 from ._context import ServerContext
 from ._http import HttpResponse
@@ -158,6 +162,12 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
     def upload_of(routed: Routed) -> Upload:
         return found(store.uploads, routed.params["upload_id"], "Upload")
 
+    def require_pending(upload: Upload) -> None:
+        # crates/hot_api/src/handlers/files.rs: parts, `complete` and abort
+        # refuse an upload that is no longer pending.
+        if upload.status != "pending":
+            raise ApiError(409, UPLOAD_NOT_PENDING, upload_not_pending(upload.status))
+
     @router.add("PUT", "/files/uploads/{upload_id}/{part_number}")
     def upload_part(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can upload file parts.")
@@ -191,6 +201,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
                     f"Non-final part size {len(content)} is below the minimum of "
                     f"{ctx.config.min_part_size} bytes",
                 )
+            require_pending(upload)
             if expected is not None and number > expected:
                 raise ApiError.bad_request("part number exceeds the expected part count")
             if len(content) > upload.part_size and not final:
@@ -208,6 +219,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         ctx.require_api_key(routed, "Only API keys can complete file uploads.")
         with store.lock:
             upload = upload_of(routed)
+            require_pending(upload)
             numbers = sorted(upload.parts)
             received = sum(len(part) for part in upload.parts.values())
             expected = upload.parts_expected
@@ -233,15 +245,20 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
                     "internal_server_error",
                     "Failed to complete upload: parts are missing or below the minimum size",
                 )
-            del store.uploads[upload.upload_id]
             content = b"".join(upload.parts[n] for n in numbers)
-            return item(write(upload.path, content, upload.content_type))
+            stored = write(upload.path, content, upload.content_type)
+            upload.parts.clear()
+            upload.status = UPLOAD_COMPLETED
+        return item(stored)
 
     @router.add("DELETE", "/files/uploads/{upload_id}")
     def abort(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can abort file uploads.")
         with store.lock:
-            del store.uploads[upload_of(routed).upload_id]
+            upload = upload_of(routed)
+            require_pending(upload)
+            upload.parts.clear()
+            upload.status = UPLOAD_ABORTED
         return no_content()
 
     @router.add("PUT", "/files/upload/{path*}")

@@ -58,7 +58,7 @@ class StreamLog:
 
 @dataclass
 class Upload:
-    """A pending multipart upload."""
+    """A multipart upload: `pending` until it is completed or aborted (the record stays)."""
 
     upload_id: str
     path: str
@@ -68,6 +68,7 @@ class Upload:
     expires_at: str
     expected_size: int | None = None
     parts: dict[int, bytes] = field(default_factory=dict[int, bytes])
+    status: str = "pending"
 
 
 def _duration_ms(start: str | None, stop: str) -> int | None:
