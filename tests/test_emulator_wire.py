@@ -352,6 +352,18 @@ def test_delay_fault_holds_the_response(emu: HotEmulator, http: httpx.Client) ->
     assert time.monotonic() - started < 0.3
 
 
+def test_lose_answer_fault_carries_out_the_request_then_cuts_the_connection(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    emu.faults.lose_answer(path="/events", method="POST")
+    assert http.get("/events").status_code == 200
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.post("/events", json={"event_type": "a:b", "event_data": 1})
+    assert http.post("/events", json={"event_type": "a:b", "event_data": 2}).status_code == 201
+    published = http.get("/events").json()["data"]
+    assert sorted(event["event_data"] for event in published) == [1, 2]
+
+
 def test_drop_stream_fault_cuts_the_connection_after_n_events(
     emu: HotEmulator, http: httpx.Client
 ) -> None:

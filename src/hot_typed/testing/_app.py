@@ -13,7 +13,7 @@ from ._api_files import add_file_routes
 from ._api_projects import add_project_routes
 from ._api_webhooks import WebhookRoutes
 from ._context import ServerContext, api_path
-from ._http import HttpRequest, HttpResponse
+from ._http import DropConnection, HttpRequest, HttpResponse
 from ._mcp import McpServices
 from ._routing import Routed, Router
 from ._values import ApiError, error_response
@@ -55,10 +55,17 @@ class Application:
         segments = request.segments
         if request.method == "GET" and segments == ["status"]:
             return HttpResponse.json(self._status.model_dump(mode="json"))
+        lost = self.ctx.faults.take_loss(request.method, api_path(request.path))
         try:
-            return self._answer(request, segments)
+            answer = self._answer(request, segments)
         except ApiError as error:
-            return error_response(error)
+            answer = error_response(error)
+        if lost:
+            close = getattr(answer.body, "close", None)  # a stream's, never started
+            if close is not None:
+                close()
+            raise DropConnection
+        return answer
 
     def _answer(self, request: HttpRequest, segments: list[str]) -> HttpResponse:
         path = api_path(request.path)

@@ -73,6 +73,7 @@ class Faults:
         self._failures: list[_Failure] = []
         self._delays: list[_Delay] = []
         self._drops: list[_Drop] = []
+        self._losses: list[_Armed] = []
 
     def fail_next(
         self,
@@ -134,12 +135,21 @@ class Faults:
         a clean end (the client sees a broken connection)."""
         self._arm(self._drops, _Drop(**_when(path, method, times, None), after=after_events))
 
+    def lose_answer(
+        self, *, times: int = 1, path: str | None = None, method: str | None = None
+    ) -> None:
+        """Carry out the next `times` requests, then cut each connection before
+        its answer: the client cannot tell whether the request acted, the case a
+        client must never settle by sending a request again blindly."""
+        self._arm(self._losses, _Armed(**_when(path, method, times, None)))
+
     def clear(self) -> None:
         """Disarm every fault."""
         with self._lock:
             self._failures.clear()
             self._delays.clear()
             self._drops.clear()
+            self._losses.clear()
 
     def _arm(self, armed: list[_A], fault: _A) -> None:
         if fault.times < 1:
@@ -161,6 +171,10 @@ class Faults:
         """After how many events to cut a stream for `path`, if a drop is armed."""
         fault = self._take(self._drops, method, path)
         return None if fault is None else fault.after
+
+    def take_loss(self, method: str, path: str) -> bool:
+        """Whether to cut the connection once `path` is answered, consuming an armed loss."""
+        return self._take(self._losses, method, path) is not None
 
     def _take(self, armed: list[_A], method: str, path: str) -> _A | None:
         now = time.monotonic()
