@@ -28,6 +28,7 @@ from hot_typed import (
     HotUploadError,
     InternalServerError,
 )
+from hot_typed._models.files import UPLOAD_NOT_PENDING, upload_not_pending
 from hot_typed._sources import UploadSource
 from hot_typed._uploads import MIN_PART_SIZE
 from hot_typed.testing import (
@@ -70,12 +71,19 @@ class FileStore:
     It keeps each part's size and digest, never its bytes (it even drops the
     bodies of recorded PUTs), so what memory a test measures is in flight.
     `failures` maps a part number to the statuses its next attempts answer
-    (`DROP`: the connection is closed without an answer).
+    (`DROP`: the connection is closed without an answer); `abort_answers` are
+    the answers of the next aborts, before the store would answer them itself.
     """
 
-    def __init__(self, part_size: int, failures: dict[int, list[int]] | None = None) -> None:
+    def __init__(
+        self,
+        part_size: int,
+        failures: dict[int, list[int]] | None = None,
+        abort_answers: list[HttpResponse] | None = None,
+    ) -> None:
         self.part_size = part_size
         self.failures = failures or {}
+        self.abort_answers = abort_answers or []
         self.uploads: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.in_flight = 0
@@ -133,11 +141,14 @@ class FileStore:
             upload = self.uploads.get(segments[3])
             if upload is None:
                 return _error(404, "not_found", "Upload not found")
+            if request.method == "DELETE" and self.abort_answers:
+                return self.abort_answers.pop(0)
+            # crates/hot_api/src/handlers/files.rs: an upload no longer pending is refused.
+            if upload["status"] != "pending":
+                return _error(409, UPLOAD_NOT_PENDING, upload_not_pending(upload["status"]))
             if request.method == "DELETE":
                 upload["status"] = "aborted"
                 return HttpResponse(204)
-            if upload["status"] != "pending":
-                return _error(409, "upload_not_pending", f"Upload is {upload['status']}")
             if request.method == "POST" and segments[4:] == ["complete"]:
                 parts = upload["parts"]
                 if sorted(parts) != list(range(1, len(parts) + 1)):
@@ -494,6 +505,118 @@ async def test_parts_too_small_for_object_storage_are_refused_before_initiating(
                 assert len([r for r in puts if r.method == "PUT"]) == parts
         finally:
             await close(hot)
+
+
+# ------------------------------------------- how an upload ended, when unsure
+
+PART = 65_536
+AN_UPLOAD = "/files/uploads/"
+"""The paths of an upload's parts, `complete` and abort (not of starting one)."""
+
+
+async def upload_to_emulator(mode: str, emu: HotEmulator, path: str, data: bytes) -> File:
+    hot: Any = emu.client() if mode == "sync" else emu.async_client()
+    try:
+        return await resolve(hot.files.upload_file(path, data, part_size=PART))
+    finally:
+        await close(hot)
+
+
+@pytest.mark.usefixtures("small_parts")
+@pytest.mark.parametrize(
+    "path", ["reports/q3.bin", str(uuid.UUID(int=7))], ids=["a-path", "a-uuid-shaped-path"]
+)
+async def test_an_upload_completed_whose_answer_was_lost_returns_the_stored_file(
+    mode: str, path: str
+) -> None:
+    # The server stored the file, then the connection was cut before its answer.
+    # Aborting then tells (409 upload_not_pending, status `completed`), and the
+    # record is found by its path, even one the server would read as a run id.
+    data = random.Random(9).randbytes(3 * PART + 5)
+    with HotEmulator(part_size=PART, min_part_size=PART) as emu:
+        emu.faults.lose_answer(path=AN_UPLOAD, method="POST")
+        stored = await upload_to_emulator(mode, emu, path, data)
+        ending = [(r.method, r.segments[2:3], r.query) for r in emu.requests[-3:]]
+        with emu.client() as hot:
+            assert stored == hot.files.get(stored.file_id)
+            assert hot.files.download(stored.file_id).content == data
+    assert stored.path == path
+    term = path if "/" in path else path[:-1]
+    assert ending == [
+        ("POST", ["uploads"], {}),
+        ("DELETE", ["uploads"], {}),
+        ("GET", [], {"prefix": term, "limit": "500"}),
+    ]
+
+
+@pytest.mark.usefixtures("small_parts")
+async def test_an_upload_completed_whose_record_cannot_be_read_says_it_is_stored(
+    mode: str,
+) -> None:
+    with HotEmulator(part_size=PART, min_part_size=PART) as emu:
+        emu.faults.lose_answer(path=AN_UPLOAD, method="POST")
+        emu.faults.fail_next(500, path="/files", method="GET", seconds=60)
+        with pytest.raises(HotUploadError) as caught:
+            await upload_to_emulator(mode, emu, "kept.bin", bytes(2 * PART))
+        emu.faults.clear()
+        with emu.client() as hot:
+            [kept] = [f for f in hot.files.list() if f.path == "kept.bin"]
+    error = caught.value
+    assert (error.completed, error.aborted, error.part_number) == (True, False, None)
+    assert "the server says the upload completed, so the file is stored" in str(error)
+    assert isinstance(error.__cause__, InternalServerError)
+    assert kept.size == 2 * PART
+
+
+@pytest.mark.usefixtures("small_parts")
+async def test_a_complete_refused_before_storing_anything_is_aborted(mode: str) -> None:
+    with HotEmulator(part_size=PART, min_part_size=PART) as emu:
+        emu.faults.fail_next(500, seconds=60, path=AN_UPLOAD, method="POST")
+        with pytest.raises(HotUploadError) as caught:
+            await upload_to_emulator(mode, emu, "never.bin", bytes(2 * PART))
+        with emu.client() as hot:
+            assert [f for f in hot.files.list() if f.path == "never.bin"] == []
+    error = caught.value
+    assert (error.completed, error.aborted) == (False, True)
+    assert "the multipart upload did not finish" in str(error)
+
+
+def _refused(code: str, status: str) -> HttpResponse:
+    return _error(409, code, upload_not_pending(status))
+
+
+@pytest.mark.usefixtures("small_parts")
+@pytest.mark.parametrize(
+    ("abort_answers", "aborted"),
+    [
+        pytest.param([], True, id="204"),
+        # A repeat whose first attempt aborted it (its answer lost).
+        pytest.param([_refused(UPLOAD_NOT_PENDING, "aborted")], True, id="409-aborted"),
+        # Expired and being discarded by the server's sweeper: not confirmed.
+        pytest.param([_refused(UPLOAD_NOT_PENDING, "aborting")], False, id="409-aborting"),
+        pytest.param([_refused("conflict", "aborted")], False, id="409-another-code"),
+        pytest.param([_error(500, "internal_server_error", "x")] * 3, False, id="500"),
+    ],
+)
+async def test_an_upload_counts_as_aborted_only_when_the_server_confirms_it(
+    mode: str, abort_answers: list[HttpResponse], aborted: bool
+) -> None:
+    store = FileStore(PART, failures={1: [400]}, abort_answers=list(abort_answers))
+    with LoopbackServer(store) as server, pytest.raises(HotUploadError) as caught:
+        await upload_file(mode, server, "gone.bin", bytes(2 * PART), part_size=PART, concurrency=1)
+    assert (caught.value.aborted, caught.value.completed) == (aborted, False)
+
+
+@pytest.mark.usefixtures("small_parts")
+async def test_an_abort_whose_answer_was_lost_is_confirmed_by_its_repeat(mode: str) -> None:
+    with HotEmulator(part_size=PART, min_part_size=PART) as emu:
+        emu.faults.fail_next(400, path=AN_UPLOAD, method="PUT")
+        emu.faults.lose_answer(path=AN_UPLOAD, method="DELETE")
+        with pytest.raises(HotUploadError) as caught:
+            await upload_to_emulator(mode, emu, "cut.bin", bytes(2 * PART))
+        deletes = [r for r in emu.requests if r.method == "DELETE"]
+    assert caught.value.aborted
+    assert len(deletes) == 2
 
 
 # ---------------------------------------------------------------- builds.upload

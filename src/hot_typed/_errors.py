@@ -322,8 +322,9 @@ class HotUploadError(HotError):
 
     `part_number` names the part that failed (None when the failure was not in a
     part: starting, completing, or a single-request upload); `upload_id` is the
-    multipart upload, if one was started, and `aborted` says whether the server
-    confirmed discarding it.
+    multipart upload, if one was started; `aborted` says whether the server
+    confirmed discarding it, and `completed` whether it reported the upload
+    completed, the file stored at `path`, when its record could not be read.
     """
 
     def __init__(
@@ -334,9 +335,11 @@ class HotUploadError(HotError):
         upload_id: UUID | None = None,
         part_number: int | None = None,
         aborted: bool = False,
+        completed: bool = False,
     ) -> None:
         super().__init__(message)
         self.path = path
         self.upload_id = upload_id
         self.part_number = part_number
         self.aborted = aborted
+        self.completed = completed

@@ -13,27 +13,35 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from enum import Enum
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
 from typing_extensions import Self
 
-from ._errors import HotError, HotUploadError
+from ._errors import HotApiError, HotError, HotUploadError
 
 # File at run time: it is what `UploadFile.run` answers, read by the client's
 # method signature (`_signature.py`).
-from ._models.files import MAX_UPLOAD_PARTS, File
+from ._models.files import (
+    MAX_UPLOAD_PARTS,
+    UPLOAD_ABORTED,
+    UPLOAD_COMPLETED,
+    UPLOAD_NOT_PENDING,
+    File,
+    upload_status,
+)
 from ._sources import Source, UploadSource, open_source
 from ._transfer import ProgressMeter
 
 if TYPE_CHECKING:
     from ._models.files import InitiateUpload, UploadPart
     from ._options import Options
-    from ._request import Call
+    from ._request import Call, ListCall
     from ._runner import AsyncRunner, SyncRunner
     from .progress import ProgressCallback
 
@@ -190,6 +198,59 @@ class _GaveUp(Exception):
         self.error = error
 
 
+class _Described(Protocol):
+    def with_options(self, options: Options) -> Self: ...
+
+
+D = TypeVar("D", bound=_Described)
+
+
+class _Ending(Enum):
+    """What the server answered when asked to abort an upload."""
+
+    ABORTED = "discarded: nothing was stored"
+    COMPLETED = "an earlier `complete` stored the file, though its answer was lost"
+    UNKNOWN = "the abort failed: the upload may still be pending"
+
+
+def _ending(refusal: HotError | None) -> _Ending:
+    """How an upload ended, from the failure of the request aborting it (None: it succeeded).
+
+    crates/hot_api/src/handlers/files.rs abort_upload refuses an upload no longer
+    pending with 409 `upload_not_pending`, naming its status: `completed` when a
+    `complete` whose answer never arrived did store the file, `aborted` when an
+    earlier abort (a repeat's first attempt) discarded it.
+    """
+    if refusal is None:
+        return _Ending.ABORTED
+    if isinstance(refusal, HotApiError) and refusal.code == UPLOAD_NOT_PENDING:
+        status = upload_status(refusal.message)
+        if status == UPLOAD_COMPLETED:
+            return _Ending.COMPLETED
+        if status == UPLOAD_ABORTED:
+            return _Ending.ABORTED
+    return _Ending.UNKNOWN
+
+
+def _search_term(path: str) -> str:
+    """A `files.list` search that selects the file at `path`, among others.
+
+    The server reads a search term that parses as a UUID as a run id
+    (crates/hot/src/db/file.rs list_files_by_env); any other term matches
+    paths containing it, so a UUID-shaped path is searched without its last
+    character.
+    """
+    try:
+        UUID(path)
+    except ValueError:
+        return path
+    return path[:-1]
+
+
+def _at(path: str, files: Iterable[File]) -> File | None:
+    return next((file for file in files if file.path == path), None)
+
+
 @dataclass(frozen=True, slots=True)
 class UploadCalls:
     """The descriptions of the file endpoints an upload uses (built by `files`)."""
@@ -199,11 +260,12 @@ class UploadCalls:
     part: Callable[[UUID, int, Any], Call[UploadPart]]
     complete: Callable[[UUID], Call[File]]
     abort: Callable[[UUID], Call[None]]
+    search: Callable[[str], ListCall[File]]
 
     def with_options(self, options: Options) -> UploadCalls:
         """These descriptions with per-request `options` applied to each."""
 
-        def applied(describe: Callable[..., Call[R]]) -> Callable[..., Call[R]]:
+        def applied(describe: Callable[..., D]) -> Callable[..., D]:
             return lambda *args: describe(*args).with_options(options)
 
         return UploadCalls(
@@ -212,6 +274,7 @@ class UploadCalls:
             applied(self.part),
             applied(self.complete),
             applied(self.abort),
+            applied(self.search),
         )
 
 
@@ -272,6 +335,7 @@ class UploadFile:
         upload_id: UUID | None = None,
         part: Part | None = None,
         aborted: bool = False,
+        completed: bool = False,
     ) -> HotUploadError:
         error = HotUploadError(
             f"uploading {self.path!r} failed: {message}: {type(cause).__name__}: {cause}",
@@ -279,12 +343,13 @@ class UploadFile:
             upload_id=upload_id,
             part_number=None if part is None else part.number,
             aborted=aborted,
+            completed=completed,
         )
         error.__cause__ = cause
         return error
 
     def _part_failed(
-        self, schedule: PartSchedule, upload_id: UUID, aborted: bool
+        self, schedule: PartSchedule, upload_id: UUID, ending: _Ending
     ) -> HotUploadError:
         assert schedule.failure is not None
         part, attempts, cause = schedule.failure
@@ -294,7 +359,24 @@ class UploadFile:
             cause,
             upload_id,
             part,
-            aborted,
+            ending is _Ending.ABORTED,
+        )
+
+    def _unfinished(self, error: Exception, upload_id: UUID, ending: _Ending) -> HotUploadError:
+        return self._failed(
+            "the multipart upload did not finish",
+            error,
+            upload_id,
+            aborted=ending is _Ending.ABORTED,
+        )
+
+    def _unread(self, error: Exception, upload_id: UUID) -> HotUploadError:
+        return self._failed(
+            "the server says the upload completed, so the file is stored, but its "
+            "record could not be read",
+            error,
+            upload_id,
+            completed=True,
         )
 
     # -- blocking driver
@@ -351,12 +433,12 @@ class UploadFile:
         except HotUploadError:
             raise
         except BaseException as error:
-            aborted = self._abort(runner, upload_id)
+            ending = self._abort(runner, upload_id)
             if not isinstance(error, Exception):
                 raise
-            raise self._failed(
-                "the multipart upload did not finish", error, upload_id, None, aborted
-            ) from error
+            if ending is _Ending.COMPLETED:
+                return self._stored(runner, started.path, upload_id, error)
+            raise self._unfinished(error, upload_id, ending) from error
 
     def _send(
         self,
@@ -387,13 +469,23 @@ class UploadFile:
             meter.part_done(part.number, part.size)
             return result
 
-    def _abort(self, runner: SyncRunner, upload_id: UUID) -> bool:
+    def _abort(self, runner: SyncRunner, upload_id: UUID) -> _Ending:
         try:
             runner.call(self.calls.abort(upload_id))
         except HotError as error:
-            logger.warning("could not abort upload %s: %s", upload_id, error)
-            return False
-        return True
+            return _logged(upload_id, _ending(error), error)
+        return _Ending.ABORTED
+
+    def _stored(self, runner: SyncRunner, path: str, upload_id: UUID, error: Exception) -> File:
+        """The record of the file at `path`, which the upload stored though the
+        answer to its `complete` (`error`) never arrived."""
+        try:
+            for page in runner.page(self.calls.search(_search_term(path))).iter_pages():
+                if (stored := _at(path, page)) is not None:
+                    return stored
+        except HotError as lookup:
+            raise self._unread(lookup, upload_id) from lookup
+        raise self._unread(error, upload_id) from error
 
     # -- async driver
 
@@ -444,12 +536,12 @@ class UploadFile:
         except HotUploadError:
             raise
         except BaseException as error:
-            aborted = await self._aabort(runner, upload_id)
+            ending = await self._aabort(runner, upload_id)
             if not isinstance(error, Exception):
                 raise
-            raise self._failed(
-                "the multipart upload did not finish", error, upload_id, None, aborted
-            ) from error
+            if ending is _Ending.COMPLETED:
+                return await self._astored(runner, started.path, upload_id, error)
+            raise self._unfinished(error, upload_id, ending) from error
 
     async def _asend(
         self,
@@ -478,10 +570,29 @@ class UploadFile:
             meter.part_done(part.number, part.size)
             return result
 
-    async def _aabort(self, runner: AsyncRunner, upload_id: UUID) -> bool:
+    async def _aabort(self, runner: AsyncRunner, upload_id: UUID) -> _Ending:
         try:
             await runner.call(self.calls.abort(upload_id))
         except HotError as error:
-            logger.warning("could not abort upload %s: %s", upload_id, error)
-            return False
-        return True
+            return _logged(upload_id, _ending(error), error)
+        return _Ending.ABORTED
+
+    async def _astored(
+        self, runner: AsyncRunner, path: str, upload_id: UUID, error: Exception
+    ) -> File:
+        try:
+            first = await runner.page(self.calls.search(_search_term(path)))
+            async for page in first.iter_pages():
+                if (stored := _at(path, page)) is not None:
+                    return stored
+        except HotError as lookup:
+            raise self._unread(lookup, upload_id) from lookup
+        raise self._unread(error, upload_id) from error
+
+
+def _logged(upload_id: UUID, ending: _Ending, refusal: HotError) -> _Ending:
+    if ending is _Ending.UNKNOWN:
+        logger.warning("could not abort upload %s: %s", upload_id, refusal)
+    else:
+        logger.info("aborting upload %s: %s (%s)", upload_id, ending.value, refusal)
+    return ending

@@ -27,7 +27,7 @@ from .._sources import UploadSource
 from .._uploads import UploadCalls, UploadFile
 from .._wire import item_parser, list_parser, no_content, query, raw_response, request_body
 from ..progress import ProgressCallback
-from ._params import FileListQuery
+from ._params import MAX_LIST_LIMIT, FileListQuery
 
 __all__ = ["Files"]
 
@@ -88,6 +88,13 @@ def _abort(upload_id: str | UUID) -> Call[None]:
     return Call(Request("DELETE", path("/files/uploads/{upload_id}", upload_id)), no_content)
 
 
+def _list(
+    prefix: str | None, limit: int | None = None, offset: int | None = None
+) -> ListCall[File]:
+    params = query(FileListQuery, prefix=prefix, limit=limit, offset=offset)
+    return ListCall(Request("GET", "/files", params=params), list_parser(File))
+
+
 def _download(file_id: str | UUID) -> Request:
     return Request("GET", path("/files/{file_id}/download", file_id), accept="*/*")
 
@@ -106,8 +113,7 @@ class Files(Resource[ModeT]):
         `prefix` as a search (crates/hot/src/db/file.rs): a path containing it,
         case-insensitively, with `%` and `_` as wildcards; a run id lists the
         files that run created or updated. All files when None."""
-        params = query(FileListQuery, prefix=prefix, limit=limit, offset=offset)
-        return ListCall(Request("GET", "/files", params=params), list_parser(File))
+        return _list(prefix, limit, offset)
 
     @endpoint
     def get(self, file_id: str | UUID, **options: Unpack[CallOptions]) -> Call[File]:
@@ -190,7 +196,9 @@ class Files(Resource[ModeT]):
         A part that fails on a 5xx, a 429, a timeout or a cut connection is
         sent again (a few times, with backoff). If the upload cannot finish it
         is aborted on the server and `HotUploadError` is raised, naming the
-        part that failed, with the failure as its `__cause__`.
+        part that failed, with the failure as its `__cause__`. If the answer to
+        completing it is lost but the server stored the file (it then refuses
+        the abort), the file's record is returned, found by its path.
 
         `content_type` is stored with a multipart upload (its initiation carries
         it); a single-request upload is typed by the server from `path`'s
@@ -204,6 +212,7 @@ class Files(Resource[ModeT]):
             part=_upload_part,
             complete=_complete,
             abort=_abort,
+            search=lambda term: _list(term, MAX_LIST_LIMIT),
         )
         FILE_PATH.validate_python(path)  # an invalid path fails here, before any byte is read
         return UploadFile(calls, path, source, part_size, concurrency, on_progress)
