@@ -827,9 +827,8 @@ class _SnapshotWaiter(Follower[E, R]):
     so reconnecting never misses the end.
     """
 
-    def __init__(self, record_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
+    def __init__(self, *, timeout: float | None, max_attempts: int) -> None:
         super().__init__(max_attempts=max_attempts, timeout=timeout)
-        self._id = record_id
         self._last: dict[str, Any] | None = None
         self._record: Any = None
 
@@ -857,7 +856,7 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
     """
 
     def __init__(self, run_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
-        super().__init__(run_id, timeout=timeout, max_attempts=max_attempts)
+        super().__init__(timeout=timeout, max_attempts=max_attempts)
         self.what = f"wait for run {run_id}"
         self._chain: RetryChain | None = None
         # Whose snapshots the next connection reads; None once the stream is followed.
@@ -954,8 +953,9 @@ class TaskWaiter(_SnapshotWaiter[TaskUpdate, FinishedTask]):
     cancelled or timed out."""
 
     def __init__(self, task_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
-        super().__init__(task_id, timeout=timeout, max_attempts=max_attempts)
+        super().__init__(timeout=timeout, max_attempts=max_attempts)
         self.what = f"wait for task {task_id}"
+        self._id = task_id
 
     def _call(self, timeout: float | None) -> StreamCall[TaskUpdate]:
         request = Request(
