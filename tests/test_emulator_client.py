@@ -337,6 +337,25 @@ def test_session_token_is_issued_once_and_works_until_revoked(api: Api) -> None:
     assert api(lambda c: c.sessions.revoke_all()).revoked_count == 1
 
 
+def test_revoke_all_repeated_after_a_lost_answer_revokes_all_and_counts_the_repeat(
+    api: Api,
+) -> None:
+    permissions = {"event:*": ["create"]}
+    sessions = [api(lambda c: c.sessions.create({"permissions": permissions})) for _ in range(2)]
+    api.emu.faults.lose_answer(path="/sessions", method="DELETE")
+    # The first attempt revoked both; the repeat, sent as for any DELETE, finds none.
+    assert api(lambda c: c.sessions.revoke_all()).revoked_count == 0
+    assert api(lambda c: c.sessions.list()).data == []
+    for session in sessions:
+        assert session.token is not None
+        token = session.token.get_secret_value()
+        with (
+            HotClient(token, base_url=api.emu.base_url) as holder,
+            pytest.raises(AuthenticationError),
+        ):
+            holder.events.publish({"event_type": "a", "event_data": 1})
+
+
 def test_service_keys_create_update_revoke(api: Api) -> None:
     body = {"name": "ci", "permissions": {"mcp:*": ["*"]}, "metadata": {"team": "a"}}
     key = api(lambda c: c.service_keys.create(body))

@@ -84,7 +84,13 @@ class Sessions(Resource[ModeT]):
 
     @endpoint
     def revoke_all(self, **options: Unpack[CallOptions]) -> Call[RevokeAll]:
-        """Revoke every active session of this API key; returns how many were revoked."""
+        """Revoke every active session of this API key; returns how many were revoked.
+
+        Like any DELETE it is sent again after a cut or a 5xx, as revoking twice
+        revokes the same. After an attempt whose answer was lost, the count is
+        the repeat's, which leaves out what the lost attempt revoked: after such
+        a repeat (logged at INFO), read it as a lower bound.
+        """
         return Call(Request("DELETE", "/sessions"), item_parser(RevokeAll))
 
 
@@ -141,5 +147,11 @@ class ServiceKeys(Resource[ModeT]):
 
     @endpoint
     def revoke_all(self, **options: Unpack[CallOptions]) -> Call[RevokeAll]:
-        """Revoke every active service key of this API key; returns how many were revoked."""
+        """Revoke every active service key of this API key; returns how many were revoked.
+
+        Like any DELETE it is sent again after a cut or a 5xx, as revoking twice
+        revokes the same. After an attempt whose answer was lost, the count is
+        the repeat's, which leaves out what the lost attempt revoked: after such
+        a repeat (logged at INFO), read it as a lower bound.
+        """
         return Call(Request("DELETE", "/service-keys"), item_parser(RevokeAll))
