@@ -28,6 +28,8 @@ from hot_typed import (
     StreamEvent,
 )
 from hot_typed._client import _RESOURCES
+from hot_typed._signature import return_type
+from hot_typed._uploads import UploadFile
 
 OPTIONS = ["extra_headers", "extra_query", "timeout", "extra_body"]
 
@@ -90,6 +92,24 @@ def test_type_hints_resolve_to_the_answered_types_for_each_kind_and_client() -> 
     hints = typing.get_type_hints(hot.events.publish)
     assert hints["extra_headers"] == Mapping[str, str] | None
     assert hints["timeout"] == float | httpx.Timeout | None
+
+
+def test_a_wrapped_operation_answers_the_type_its_own_module_names() -> None:
+    # A wrapper made with functools.wraps elsewhere keeps `__module__` and the
+    # annotations, not the globals: `File` is no name of the wrapper's module.
+    elsewhere: dict[str, Any] = {}
+    exec(
+        "import functools\n"
+        "def wrap(f):\n"
+        "    @functools.wraps(f)\n"
+        "    def wrapper(*args, **kwargs):\n"
+        "        return f(*args, **kwargs)\n"
+        "    return wrapper\n",
+        elsewhere,
+    )
+    wrapped = elsewhere["wrap"](UploadFile.run)
+    assert "File" not in wrapped.__globals__
+    assert return_type(wrapped) is File
 
 
 @pytest.mark.parametrize("index", [0, 1], ids=["sync", "async"])

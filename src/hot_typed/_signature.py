@@ -10,6 +10,7 @@ operation and mode, from the builder's own annotations.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any, get_args, get_origin, get_type_hints
 
@@ -70,10 +71,15 @@ def public_signature(
 def return_type(function: Callable[..., Any]) -> Any:
     """`function`'s return annotation, evaluated in its module (and only that one:
     its parameters may name types imported for type checkers only). A name the
-    module leaves to its `__getattr__` (PEP 562, imported on first use) resolves too."""
+    module leaves to its `__getattr__` (PEP 562, imported on first use) resolves too.
+
+    The module is the one `__module__` names, which a wrapper made with
+    `functools.wraps` keeps, where its `__globals__` are its own module's.
+    """
     annotation = function.__annotations__["return"]
     if isinstance(annotation, str):
-        return eval(annotation, function.__globals__, _ModuleNames(function.__globals__))
+        namespace = vars(sys.modules[function.__module__])
+        return eval(annotation, namespace, _ModuleNames(namespace))
     return annotation
 
 
