@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import ssl
 import threading
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
 from uuid import UUID
 
+import certifi
 import httpx
 import pytest
+import trustme
+from typing_extensions import Self
 
 from hot_typed import AsyncHotClient, StreamComplete, StreamData
 from hot_typed._pool import KEEPALIVE_PER_SHARD, ShardedPool
@@ -173,3 +180,67 @@ async def test_a_pool_keeps_a_bounded_number_of_idle_connections_for_reuse(
         again = await connections()
     assert len(first) == len(again) == count
     assert len(first & again) == KEEPALIVE_PER_SHARD
+
+
+class TlsServer:
+    """HTTPS/1.1 on loopback with a certificate of its own throwaway CA (`ca`):
+    every connection gets one `ok` answer and is closed."""
+
+    def __init__(self) -> None:
+        self.ca = trustme.CA()
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ca.issue_cert("127.0.0.1").configure_cert(self._context)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                raw, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(raw,), daemon=True).start()
+
+    def _answer(self, raw: socket.socket) -> None:
+        try:
+            with self._context.wrap_socket(raw, server_side=True) as tls:
+                received = b""
+                while b"\r\n\r\n" not in received and (chunk := tls.recv(65536)):
+                    received += chunk
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        except (OSError, ssl.SSLError):  # a client that refused the certificate hangs up
+            pass
+
+
+async def test_with_ssl_cert_file_set_the_pools_trust_only_the_authorities_it_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # httpx/_config.py `create_ssl_context`: SSL_CERT_FILE, when set, is the whole
+    # trust store, and certifi's bundle is left out; here that bundle holds the CA
+    # of another server, standing for a public authority.
+    with TlsServer() as named, TlsServer() as bundled:
+        named.ca.cert_pem.write_to_path(str(tmp_path / "named.pem"))
+        bundled.ca.cert_pem.write_to_path(str(tmp_path / "bundle.pem"))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "named.pem"))
+        monkeypatch.setattr(certifi, "where", lambda: str(tmp_path / "bundle.pem"))
+        pool = ShardedPool(shard_size=1)
+        async with httpx.AsyncClient(transport=pool) as http:
+            held = await http.send(http.build_request("GET", named.base_url), stream=True)
+            second = await http.get(named.base_url)  # from another pool, with the same trust
+            answers = [await held.aread(), second.content]
+            await held.aclose()
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await http.get(bundled.base_url)
+    assert (answers, pool.pools) == ([b"ok", b"ok"], 2)
