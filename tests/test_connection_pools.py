@@ -224,12 +224,13 @@ class TlsServer:
             pass
 
 
-async def test_with_ssl_cert_file_set_the_pools_trust_only_the_authorities_it_names(
+async def test_the_pools_trust_only_what_ssl_cert_file_named_when_the_first_opened(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # httpx/_config.py `create_ssl_context`: SSL_CERT_FILE, when set, is the whole
     # trust store, and certifi's bundle is left out; here that bundle holds the CA
-    # of another server, standing for a public authority.
+    # of another server, standing for a public authority. As httpx's own transport
+    # reads it once, when made, the pools share the trust the first one loaded.
     with TlsServer() as named, TlsServer() as bundled:
         named.ca.cert_pem.write_to_path(str(tmp_path / "named.pem"))
         bundled.ca.cert_pem.write_to_path(str(tmp_path / "bundle.pem"))
@@ -238,6 +239,7 @@ async def test_with_ssl_cert_file_set_the_pools_trust_only_the_authorities_it_na
         pool = ShardedPool(shard_size=1)
         async with httpx.AsyncClient(transport=pool) as http:
             held = await http.send(http.build_request("GET", named.base_url), stream=True)
+            monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "bundle.pem"))
             second = await http.get(named.base_url)  # from another pool, with the same trust
             answers = [await held.aread(), second.content]
             await held.aclose()
