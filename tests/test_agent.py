@@ -3,9 +3,11 @@ slash commands, and replies folded from deltas, sources, errors and replays."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -246,6 +248,7 @@ def test_memory_labels_are_typed_with_their_action(emu: HotEmulator) -> None:
         (":reply:delta", None),
         ("ai:delta", None),
         ("team-agent:memory:forget:done", None),
+        ("team-agent:memory::end", None),
     ],
 )
 def test_labels_are_read_from_their_end(data_type: str, expected: Any) -> None:
@@ -253,6 +256,18 @@ def test_labels_are_read_from_their_end(data_type: str, expected: Any) -> None:
     found = agent_event(event)
     got = None if found is None else (found.agent, found.topic, found.action, found.verb)
     assert got == expected
+
+
+def test_an_agent_payload_keeps_its_json_as_sent_with_keys_by_name() -> None:
+    # hot/src/team-agent/agent.hot sends `session-id`; others send `session_id`.
+    sent = {"session_id": "s2", "records": 3}
+    event: StreamData[Any] = StreamData(
+        run_id=uuid.uuid4(), data_type=memory_label(AGENT, "export", "end"), payload=sent
+    )
+    found = agent_event(event, AGENT)
+    assert found is not None
+    assert isinstance(found.payload, MemoryEnd)
+    assert (found.payload.session_id, found.payload.raw) == ("s2", sent)
 
 
 def test_a_reply_error_names_its_reason_from_message_or_error() -> None:
@@ -313,12 +328,25 @@ def test_agent_event_data_carries_identity_payload_and_only_non_empty_extras() -
     assert full["attachments"][0]["name"] == "a.txt"
 
 
+def test_ids_and_event_data_made_now_carry_the_time_in_whole_milliseconds_and_seconds() -> None:
+    before = time.time_ns()
+    ids = build_web_message_ids(user_id="u1", chat_id="c9", session_mode="chat")
+    data = build_agent_event_data(session_id="web:chat:c9", user_id="u1")
+    after = time.time_ns()
+    for stamp in (ids.message_id.removeprefix("web:c9:"), data["message_id"].removeprefix("web:")):
+        assert stamp.isdigit()
+        assert before // 1_000_000 <= int(stamp) <= after // 1_000_000
+    assert before // 1_000_000_000 <= data["timestamp"] <= after // 1_000_000_000
+
+
 # ---------------------------------------------------------------- slash commands
 
 COMMANDS = {
     "ask": CommandSpec("team-agent:ask", "question"),
     "forget": CommandSpec("team-agent:forget"),
     "sum-up": CommandSpec("team-agent:summary", "hours"),
+    # A slash with no name is no command, even where a table maps the empty name.
+    "": CommandSpec("team-agent:nameless"),
 }
 
 
@@ -335,6 +363,11 @@ COMMANDS = {
         ),
         (
             "/ask@TeamBot hello",
+            ParsedCommand("team-agent:ask", {"command": "ask", "question": "hello"}, "ask"),
+        ),
+        # command.hot `strip-bot-suffix`: the first part of the word split at every `@`.
+        (
+            "/ask@Team@Bot hello",
             ParsedCommand("team-agent:ask", {"command": "ask", "question": "hello"}, "ask"),
         ),
         ("/ask", ParsedCommand("team-agent:ask", {"command": "ask", "question": ""}, "ask")),
@@ -355,6 +388,7 @@ COMMANDS = {
         ),
         ("/unknown thing", ParsedCommand("team-agent:record", {"text": "/unknown thing"})),
         ("/", ParsedCommand("team-agent:record", {"text": "/"})),
+        ("/@TeamBot hi", ParsedCommand("team-agent:record", {"text": "/@TeamBot hi"})),
         ("just chatting ", ParsedCommand("team-agent:record", {"text": "just chatting"})),
         ("ask /ask later", ParsedCommand("team-agent:record", {"text": "ask /ask later"})),
     ],
@@ -569,15 +603,22 @@ def test_reply_events_held_past_the_limit_lose_the_oldest(monkeypatch: pytest.Mo
     assert (accumulator.text, accumulator.finished) == ("cdef", True)
 
 
-def test_with_its_run_given_the_reply_is_that_runs_whatever_run_is_seen_first() -> None:
-    ours, other = uuid.uuid4(), uuid.uuid4()
-    accumulator = ReplyAccumulator(AGENT, run_id=ours)
+@pytest.mark.parametrize("given", ["run_id", "event_id"])
+def test_with_its_run_or_event_given_the_reply_is_that_runs_whatever_run_is_seen_first(
+    given: str,
+) -> None:
+    event_id, ours, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    accumulator = (
+        ReplyAccumulator(AGENT, run_id=ours)
+        if given == "run_id"
+        else ReplyAccumulator(AGENT, event_id=event_id)
+    )
     events: list[Any] = [
-        _start(other),
+        _start(other, event_id=str(uuid.uuid4())),
         _data(other, "delta", {"delta": "someone else's"}),
-        _start(ours),
+        _start(ours, event_id=str(event_id)),
         _data(ours, "delta", {"delta": "ours"}),
-        _stop(ours, result={"$ok": None}),
+        _stop(ours, result={"$ok": None}, event_id=str(event_id)),
     ]
     for event in events:
         accumulator.feed(event)
@@ -664,3 +705,117 @@ def test_a_reply_error_ends_the_follow_at_once() -> None:
     assert [e.verb for e in accumulator.follow(events)] == ["error"]
     assert accumulator.reply().error == "rate limited"
     assert accumulator.text == ""
+
+
+@pytest.mark.parametrize("seen_by", ["run:start", "stream:data"])
+def test_with_no_run_or_event_given_the_reply_is_the_first_runs_seen(seen_by: str) -> None:
+    ours, other = uuid.uuid4(), uuid.uuid4()
+    first: list[Any] = (
+        [_start(ours), _start(other)]
+        if seen_by == "run:start"
+        else [_data(ours, "delta", {"delta": "ours"}), _start(other)]
+    )
+    rest: list[Any] = [
+        _data(other, "delta", {"delta": "someone else's"}),
+        *([_data(ours, "delta", {"delta": "ours"})] if seen_by == "run:start" else []),
+        _stop(ours),
+    ]
+    accumulator = ReplyAccumulator(AGENT)
+    fed = [accumulator.feed(event) for event in [*first, *rest]]
+
+    # A reply event of the first run seen is the reply's at once.
+    assert [e.payload for e in fed if e is not None] == [ReplyDelta(delta="ours")]
+    assert fed[0 if seen_by == "stream:data" else 3] is not None
+    assert (accumulator.text, accumulator.run_id, accumulator.finished) == ("ours", ours, True)
+
+
+def test_a_retry_starts_the_reply_over_and_it_is_done_only_at_the_retrys_end() -> None:
+    first, retry = uuid.uuid4(), uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=first)
+    events: list[StreamEvent] = [
+        _start(first),
+        _data(first, "end", {"text": "first try"}),
+        _stop(first, "pending_retry", result={"$err": "x"}, retry_attempt=1),
+    ]
+    for event in events:
+        accumulator.feed(event)
+    assert (accumulator.done, accumulator.text) == (True, "first try")
+
+    accumulator.feed(_start(retry, origin_run_id=str(first), retry_attempt=1))
+    assert (accumulator.done, accumulator.finished, accumulator.text) == (False, False, "")
+
+    accumulator.feed(_data(retry, "end", {"text": "second try"}))
+    accumulator.feed(_stop(retry, result={"$ok": None}, origin_run_id=str(first), retry_attempt=1))
+    assert (accumulator.done, accumulator.finished, accumulator.text) == (True, True, "second try")
+
+
+def _followed(accumulator: ReplyAccumulator, events: list[Any], mode: str) -> list[str]:
+    """The verbs `follow` (sync) or `afollow` (async) yields for `events`."""
+    if mode == "sync":
+        return [e.verb for e in accumulator.follow(events)]
+
+    async def each() -> AsyncIterator[Any]:
+        for event in events:
+            yield event
+
+    async def verbs() -> list[str]:
+        return [e.verb async for e in accumulator.afollow(each())]
+
+    return asyncio.run(verbs())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_reply_error_among_events_held_for_their_run_ends_the_reply_there(mode: str) -> None:
+    event_id, ours = uuid.uuid4(), uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT)
+    events: list[Any] = [
+        _published(event_id),
+        _data(ours, "delta", {"delta": "half"}),
+        _data(ours, "error", {"message": "quota exceeded"}),
+        _data(ours, "delta", {"delta": " late"}),
+        _start(ours, event_id=str(event_id)),
+    ]
+
+    assert _followed(accumulator, events, mode) == ["delta", "error"]
+    reply = accumulator.reply()
+    assert (reply.text, reply.status, reply.error) == ("half", "error", "quota exceeded")
+    assert (accumulator.done, accumulator.finished) == (True, True)
+
+
+_SENT_BEFORE_THE_FAILURE: list[tuple[list[tuple[str, dict[str, Any]]], tuple[str, Any, str]]] = [
+    # The agent's whole answer stands even though its run failed afterwards.
+    ([("end", {"text": "all of it"})], ("ok", None, "all of it")),
+    # An end without its text leaves only the deltas: the run's failure is the reply's.
+    ([("delta", {"delta": "half"}), ("end", {})], ("error", "the agent's run failed", "half")),
+    # The agent's own error is the reason, not the run's failure that follows.
+    ([("error", {"message": "quota exceeded"})], ("error", "quota exceeded", "")),
+]
+
+
+@pytest.mark.parametrize(("sent", "outcome"), _SENT_BEFORE_THE_FAILURE)
+def test_a_run_that_fails_after_the_agent_answered_keeps_what_the_agent_said(
+    sent: list[tuple[str, dict[str, Any]]], outcome: tuple[str, str | None, str]
+) -> None:
+    run_id = uuid.uuid4()
+    accumulator = ReplyAccumulator(AGENT, run_id=run_id)
+    for verb, payload in sent:
+        accumulator.feed(_data(run_id, verb, payload))
+    accumulator.feed({"type": "run:fail", "run": _run(run_id, "failed", result={"$err": "x"})})
+
+    reply = accumulator.reply()
+    assert (reply.status, reply.error, reply.text) == outcome
+    assert accumulator.finished
+
+
+def test_a_reply_event_fed_as_a_json_object_keeps_that_object_as_its_raw() -> None:
+    run_id = uuid.uuid4()
+    sent = {
+        "type": "stream:data",
+        "stream_data_id": str(uuid.uuid4()).upper(),  # any spelling of a UUID validates
+        "run_id": str(run_id).upper(),
+        "data_type": reply_label(AGENT, "delta"),
+        "payload": {"delta": "as sent"},
+    }
+    found = ReplyAccumulator(AGENT, run_id=run_id).feed(sent)
+    assert found is not None
+    assert (found.run_id, found.data.raw) == (run_id, sent)

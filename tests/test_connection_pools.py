@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import ssl
 import threading
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
 from uuid import UUID
 
+import certifi
 import httpx
 import pytest
+import trustme
+from typing_extensions import Self
 
 from hot_typed import AsyncHotClient, StreamComplete, StreamData
-from hot_typed._pool import ShardedPool
+from hot_typed._pool import KEEPALIVE_PER_SHARD, ShardedPool
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
 from .sse_script import refused_url
@@ -54,12 +62,20 @@ def held_streams(count: int) -> LoopbackServer:
     return LoopbackServer(handle)
 
 
-async def test_an_async_client_holds_more_streams_open_at_once_than_one_httpx_pool_allows() -> None:
+@pytest.mark.parametrize("pools", ["the client's", "one of its own"])
+async def test_an_async_client_holds_more_streams_open_at_once_than_one_httpx_pool_allows(
+    pools: str,
+) -> None:
     # httpx's default pool opens at most 100 connections: the 101st stream would
-    # wait for one of the others to end, and none ends before all are open.
+    # wait for one of the others to end, and none ends before all are open. A
+    # pool of the client's opens no more than SHARD_SIZE; one pool large enough
+    # to take them all has no connection limit either.
     count = 120
+    own = httpx.AsyncClient(transport=ShardedPool(shard_size=count))
+    given = own if pools == "one of its own" else None
     with held_streams(count) as server:
-        async with AsyncHotClient("test-token", base_url=server.base_url) as client:
+        hot = AsyncHotClient("test-token", base_url=server.base_url, client=given)
+        async with own, hot as client:
 
             async def subscribe() -> list[object]:
                 async with client.streams.subscribe(str(STREAM_ID)) as stream:
@@ -86,22 +102,24 @@ async def test_requests_fill_a_pool_to_its_size_before_another_pool_opens(
     server: LoopbackServer,
 ) -> None:
     pool = ShardedPool(shard_size=2)
-    async with httpx.AsyncClient(transport=pool) as http:
-        responses = [
-            await http.send(http.build_request("GET", server.base_url), stream=True)
-            for _ in range(5)
-        ]
-        assert pool.in_flight == [2, 2, 1]
-        for response in responses:
-            assert await response.aread() == b"one body"
-            await response.aclose()
-            await response.aclose()  # a second close gives nothing back twice
-        assert pool.in_flight == [0, 0, 0]
-        # The next request goes to the first of the least busy pools, on a kept connection.
-        response = await http.get(server.base_url)
-        assert response.content == b"one body"
-        assert pool.in_flight == [0, 0, 0]
-        assert pool.pools == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # opening a pool warns of nothing
+        async with httpx.AsyncClient(transport=pool) as http:
+            responses = [
+                await http.send(http.build_request("GET", server.base_url), stream=True)
+                for _ in range(5)
+            ]
+            assert pool.in_flight == [2, 2, 1]
+            for response in responses:
+                assert await response.aread() == b"one body"
+                await response.aclose()
+                await response.aclose()  # a second close gives nothing back twice
+            assert pool.in_flight == [0, 0, 0]
+            # The next request goes to the first of the least busy pools, on a kept connection.
+            response = await http.get(server.base_url)
+            assert response.content == b"one body"
+            assert pool.in_flight == [0, 0, 0]
+            assert pool.pools == 3
 
 
 async def test_a_request_that_fails_to_connect_leaves_its_pool_free() -> None:
@@ -116,7 +134,7 @@ async def test_a_request_that_fails_to_connect_leaves_its_pool_free() -> None:
 
 
 def test_a_pool_size_below_one_is_refused() -> None:
-    with pytest.raises(ValueError, match="shard_size"):
+    with pytest.raises(ValueError, match=r"^shard_size must be >= 1$"):
         ShardedPool(shard_size=0)
 
 
@@ -138,3 +156,93 @@ def test_a_proxy_named_by_the_environment_still_carries_the_async_clients_reques
 
     with LoopbackServer(proxy) as server:
         assert asyncio.run(through(server)) == {"host": "hot.invalid", "path": "/v1/ping"}
+
+
+async def test_a_pool_keeps_a_bounded_number_of_idle_connections_for_reuse(
+    server: LoopbackServer,
+) -> None:
+    count = KEEPALIVE_PER_SHARD + 5
+    async with httpx.AsyncClient(transport=ShardedPool(shard_size=count)) as http:
+
+        async def connections() -> set[object]:
+            """The local addresses of `count` requests in flight at once, then all closed."""
+            responses = [
+                await http.send(http.build_request("GET", server.base_url), stream=True)
+                for _ in range(count)
+            ]
+            used = {r.extensions["network_stream"].get_extra_info("client_addr") for r in responses}
+            for response in responses:
+                await response.aread()
+                await response.aclose()
+            return used
+
+        first = await connections()
+        again = await connections()
+    assert len(first) == len(again) == count
+    assert len(first & again) == KEEPALIVE_PER_SHARD
+
+
+class TlsServer:
+    """HTTPS/1.1 on loopback with a certificate of its own throwaway CA (`ca`):
+    every connection gets one `ok` answer and is closed."""
+
+    def __init__(self) -> None:
+        self.ca = trustme.CA()
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ca.issue_cert("127.0.0.1").configure_cert(self._context)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                raw, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(raw,), daemon=True).start()
+
+    def _answer(self, raw: socket.socket) -> None:
+        try:
+            with self._context.wrap_socket(raw, server_side=True) as tls:
+                received = b""
+                while b"\r\n\r\n" not in received and (chunk := tls.recv(65536)):
+                    received += chunk
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        except (OSError, ssl.SSLError):  # a client that refused the certificate hangs up
+            pass
+
+
+async def test_the_pools_trust_only_what_ssl_cert_file_named_when_the_first_opened(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # httpx/_config.py `create_ssl_context`: SSL_CERT_FILE, when set, is the whole
+    # trust store, and certifi's bundle is left out; here that bundle holds the CA
+    # of another server, standing for a public authority. As httpx's own transport
+    # reads it once, when made, the pools share the trust the first one loaded.
+    with TlsServer() as named, TlsServer() as bundled:
+        named.ca.cert_pem.write_to_path(str(tmp_path / "named.pem"))
+        bundled.ca.cert_pem.write_to_path(str(tmp_path / "bundle.pem"))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "named.pem"))
+        monkeypatch.setattr(certifi, "where", lambda: str(tmp_path / "bundle.pem"))
+        pool = ShardedPool(shard_size=1)
+        async with httpx.AsyncClient(transport=pool) as http:
+            held = await http.send(http.build_request("GET", named.base_url), stream=True)
+            monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "bundle.pem"))
+            second = await http.get(named.base_url)  # from another pool, with the same trust
+            answers = [await held.aread(), second.content]
+            await held.aclose()
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await http.get(bundled.base_url)
+    assert (answers, pool.pools) == ([b"ok", b"ok"], 2)
