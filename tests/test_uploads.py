@@ -7,8 +7,10 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
 import random
+import re
 import threading
 import tracemalloc
 import uuid
@@ -25,12 +27,13 @@ from hot_typed import (
     BuildUpload,
     File,
     HotClient,
+    HotConnectionError,
     HotUploadError,
     InternalServerError,
 )
-from hot_typed._models.files import UPLOAD_NOT_PENDING, upload_not_pending
+from hot_typed._models.files import MAX_UPLOAD_PARTS, UPLOAD_NOT_PENDING, upload_not_pending
 from hot_typed._sources import UploadSource
-from hot_typed._uploads import MIN_PART_SIZE
+from hot_typed._uploads import MIN_PART_SIZE, Part, plan_parts
 from hot_typed.testing import (
     DropConnection,
     HotEmulator,
@@ -38,10 +41,12 @@ from hot_typed.testing import (
     HttpResponse,
     LoopbackServer,
 )
+from hot_typed.testing._values import page
 
 from .sse_script import close, resolve
 
 MiB = 1024 * 1024
+PART = 65_536
 NOW = "2026-01-02T03:04:05Z"
 DROP = 0
 SLOW_DOWN = 4290
@@ -72,7 +77,10 @@ class FileStore:
     bodies of recorded PUTs), so what memory a test measures is in flight.
     `failures` maps a part number to the statuses its next attempts answer
     (`DROP`: the connection is closed without an answer); `abort_answers` are
-    the answers of the next aborts, before the store would answer them itself.
+    the answers of the next aborts, before the store would answer them itself;
+    `lose_complete` cuts the connection of a `complete` once it has stored the
+    file. A listing searches paths as the server does (containing the term),
+    oldest first, and leaves out the paths in `unlisted`.
     """
 
     def __init__(
@@ -80,10 +88,13 @@ class FileStore:
         part_size: int,
         failures: dict[int, list[int]] | None = None,
         abort_answers: list[HttpResponse] | None = None,
+        lose_complete: bool = False,
     ) -> None:
         self.part_size = part_size
         self.failures = failures or {}
         self.abort_answers = abort_answers or []
+        self.lose_complete = lose_complete
+        self.unlisted: set[str] = set()
         self.uploads: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.in_flight = 0
@@ -136,6 +147,11 @@ class FileStore:
                     "expires_at": NOW,
                 }
                 return HttpResponse.json({"data": answer}, 201)
+            if request.method == "GET" and segments == ["v1", "files"]:
+                term = request.query.get("prefix", "")
+                listed = [f for f in self.files.values() if f["path"] not in self.unlisted]
+                found = [f for f in listed if term in f["path"]]
+                return page(found, request.query)
             if segments[:3] != ["v1", "files", "uploads"] or len(segments) < 4:
                 return _error(404, "not_found", f"no route {request.method} {request.path}")
             upload = self.uploads.get(segments[3])
@@ -157,6 +173,8 @@ class FileStore:
                 size = sum(size for size, _ in parts.values())
                 etag = digest_of([parts[n][1] for n in sorted(parts)])
                 record = self._file(upload["path"], size, etag, upload["content_type"])
+                if self.lose_complete:
+                    raise DropConnection
                 return HttpResponse.json({"data": record})
             number = int(segments[4])
             statuses = self.failures.get(number)
@@ -322,10 +340,13 @@ async def test_an_empty_source_is_stored_empty(mode: str) -> None:
 
 
 @pytest.mark.usefixtures("small_parts")
-async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: str) -> None:
+async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(
+    mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
     data = random.Random(3).randbytes(6 * 65_536 + 17)
     store = FileStore(65_536, failures={3: [500], 5: [503], 6: [DROP]})
     progress = Recorder()
+    caplog.set_level(logging.INFO, "hot_typed")
     with LoopbackServer(store) as server:
         stored = await upload_file(
             mode, server, "retry.bin", data, part_size=65_536, on_progress=progress
@@ -337,6 +358,36 @@ async def test_a_part_that_fails_is_sent_again_and_the_upload_completes(mode: st
     assert part_numbers.count("6") == 2
     assert not calls_to(server, "DELETE")
     progress.assert_monotonic_and_complete(len(data))
+    again = sorted(r.getMessage() for r in caplog.records if "again" in r.getMessage())
+    assert again[:2] == [
+        "sending part 3 again: 500 injected: part 3 refused with 500",
+        "sending part 5 again: 503 injected: part 5 refused with 503",
+    ]
+    assert again[2].startswith("sending part 6 again: PUT http://127.0.0.1:")
+    assert len(again) == 3
+
+
+def _refuse_all(request: HttpRequest) -> HttpResponse:
+    return _error(400, "bad_request", "refused")
+
+
+@pytest.mark.usefixtures("small_parts")
+@pytest.mark.parametrize(
+    ("size", "step"),
+    [(PART, "after 1 attempt(s)"), (2 * PART, "starting the multipart upload")],
+    ids=["one-request", "multipart"],
+)
+async def test_an_upload_refused_from_its_first_request_says_which_step_failed(
+    mode: str, size: int, step: str
+) -> None:
+    with LoopbackServer(_refuse_all) as server, pytest.raises(HotUploadError) as caught:
+        await upload_file(mode, server, "no.bin", bytes(size), part_size=PART)
+    error = caught.value
+    cause = "BadRequestError: 400 bad_request: refused"
+    assert str(error) == f"uploading 'no.bin' failed: {step}: {cause}"
+    assert isinstance(error.__cause__, BadRequestError)
+    assert (error.path, error.upload_id, error.part_number) == ("no.bin", None, None)
+    assert len(server.requests) == 1
 
 
 @pytest.mark.usefixtures("small_parts")
@@ -380,8 +431,7 @@ async def test_a_part_failing_for_good_aborts_the_upload_and_the_error_names_it(
         await upload_file(mode, server, "doomed.bin", data, part_size=65_536, concurrency=2)
     error = caught.value
     assert error.part_number == 2
-    assert "part 2 of 4" in str(error)
-    assert "after 3 attempt(s)" in str(error)
+    assert "part 2 of 4 (bytes 65536-131071) failed after 3 attempt(s)" in str(error)
     assert isinstance(error.__cause__, InternalServerError)
     assert "part 2 refused with 500" in str(error)
     (upload_id,) = store.uploads
@@ -406,12 +456,78 @@ async def test_a_client_error_on_a_part_is_not_retried(mode: str) -> None:
     assert len(calls_to(server, "DELETE")) == 1
 
 
+@pytest.mark.parametrize(
+    ("size", "part_size", "parts"),
+    [
+        pytest.param(0, 1, [(1, 0, 0)], id="nothing-is-one-empty-part"),
+        pytest.param(5, 5, [(1, 0, 5)], id="exactly-one-part"),
+        pytest.param(10, 4, [(1, 0, 4), (2, 4, 4), (3, 8, 2)], id="a-shorter-last-part"),
+        pytest.param(3, 1, [(1, 0, 1), (2, 1, 1), (3, 2, 1)], id="parts-of-one-byte"),
+    ],
+)
+def test_a_source_is_cut_into_parts_of_the_part_size_the_last_one_shorter(
+    size: int, part_size: int, parts: list[tuple[int, int, int]]
+) -> None:
+    assert plan_parts(size, part_size) == tuple(Part(*part) for part in parts)
+
+
+@pytest.mark.parametrize(
+    ("size", "part_size", "refusal"),
+    [
+        pytest.param(1, 0, "part_size must be positive, got 0", id="no-part-size"),
+        pytest.param(
+            MAX_UPLOAD_PARTS + 1,
+            1,
+            f"{MAX_UPLOAD_PARTS + 1} bytes in parts of 1 would take {MAX_UPLOAD_PARTS + 1} "
+            f"parts; the server accepts at most {MAX_UPLOAD_PARTS}",
+            id="a-part-too-many",
+        ),
+    ],
+)
+def test_a_plan_the_server_would_refuse_is_refused(size: int, part_size: int, refusal: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(refusal)}$"):
+        plan_parts(size, part_size)
+    # One part fewer is the most the server takes.
+    assert len(plan_parts(MAX_UPLOAD_PARTS, 1)) == MAX_UPLOAD_PARTS
+
+
+@pytest.mark.usefixtures("small_parts")
+async def test_progress_moves_one_chunk_at_a_time_through_each_part_in_turn(mode: str) -> None:
+    chunk = hot_typed._uploads.CHUNK_SIZE
+    total = 3 * 2 * chunk
+    store = FileStore(2 * chunk)
+    threads: set[str] = set()
+
+    def on_progress(done: int, size: int | None) -> None:
+        progress(done, size)
+        if 0 < done < total:
+            threads.add(threading.current_thread().name)
+
+    progress = Recorder()
+    with LoopbackServer(store) as server:
+        await upload_file(
+            mode,
+            server,
+            "steps.bin",
+            bytes(total),
+            part_size=2 * chunk,
+            concurrency=1,
+            on_progress=on_progress,
+        )
+    assert progress.calls == [(done, total) for done in range(0, total + 1, chunk)]
+    if mode == "sync":  # parts go from the blocking client's own named threads
+        assert threads
+        assert all(name.startswith("hot-typed-upload_") for name in threads)
+
+
 @pytest.mark.usefixtures("small_parts")
 async def test_a_part_size_above_the_servers_aborts_before_sending_parts(mode: str) -> None:
     with LoopbackServer(FileStore(65_536)) as server, pytest.raises(HotUploadError) as caught:
         await upload_file(mode, server, "x.bin", bytes(300_000), part_size=100_000)
     assert isinstance(caught.value.__cause__, ValueError)
-    assert "65536" in str(caught.value)
+    assert str(caught.value).endswith(
+        "ValueError: part_size 100000 exceeds the 65536 bytes the server accepts per part"
+    )
     assert not calls_to(server, "PUT")
     assert len(calls_to(server, "DELETE")) == 1
 
@@ -509,7 +625,6 @@ async def test_parts_too_small_for_object_storage_are_refused_before_initiating(
 
 # ------------------------------------------- how an upload ended, when unsure
 
-PART = 65_536
 AN_UPLOAD = "/files/uploads/"
 """The paths of an upload's parts, `complete` and abort (not of starting one)."""
 
@@ -563,7 +678,12 @@ async def test_an_upload_completed_whose_record_cannot_be_read_says_it_is_stored
             [kept] = [f for f in hot.files.list() if f.path == "kept.bin"]
     error = caught.value
     assert (error.completed, error.aborted, error.part_number) == (True, False, None)
-    assert "the server says the upload completed, so the file is stored" in str(error)
+    assert error.upload_id is not None
+    assert str(error) == (
+        "uploading 'kept.bin' failed: the server says the upload completed, so the file is "
+        "stored, but its record could not be read: InternalServerError: 500 "
+        "internal_server_error: Injected failure (500)"
+    )
     assert isinstance(error.__cause__, InternalServerError)
     assert kept.size == 2 * PART
 
@@ -578,33 +698,106 @@ async def test_a_complete_refused_before_storing_anything_is_aborted(mode: str) 
             assert [f for f in hot.files.list() if f.path == "never.bin"] == []
     error = caught.value
     assert (error.completed, error.aborted) == (False, True)
-    assert "the multipart upload did not finish" in str(error)
+    assert error.upload_id is not None
+    assert str(error) == (
+        "uploading 'never.bin' failed: the multipart upload did not finish: "
+        "InternalServerError: 500 internal_server_error: Injected failure (500)"
+    )
 
 
 def _refused(code: str, status: str) -> HttpResponse:
     return _error(409, code, upload_not_pending(status))
 
 
+ABORTED_ALREADY = "aborting upload {}: discarded: nothing was stored (409 upload_not_pending: "
+
+
 @pytest.mark.usefixtures("small_parts")
 @pytest.mark.parametrize(
-    ("abort_answers", "aborted"),
+    ("abort_answers", "aborted", "log"),
     [
-        pytest.param([], True, id="204"),
+        pytest.param([], True, None, id="204"),
         # A repeat whose first attempt aborted it (its answer lost).
-        pytest.param([_refused(UPLOAD_NOT_PENDING, "aborted")], True, id="409-aborted"),
+        pytest.param(
+            [_refused(UPLOAD_NOT_PENDING, "aborted")],
+            True,
+            ("INFO", ABORTED_ALREADY),
+            id="409-aborted",
+        ),
         # Expired and being discarded by the server's sweeper: not confirmed.
-        pytest.param([_refused(UPLOAD_NOT_PENDING, "aborting")], False, id="409-aborting"),
-        pytest.param([_refused("conflict", "aborted")], False, id="409-another-code"),
-        pytest.param([_error(500, "internal_server_error", "x")] * 3, False, id="500"),
+        pytest.param(
+            [_refused(UPLOAD_NOT_PENDING, "aborting")],
+            False,
+            ("WARNING", "could not abort upload {}: 409 upload_not_pending: "),
+            id="409-aborting",
+        ),
+        pytest.param(
+            [_refused("conflict", "aborted")],
+            False,
+            ("WARNING", "could not abort upload {}: 409 conflict: "),
+            id="409-another-code",
+        ),
+        pytest.param(
+            [_error(500, "internal_server_error", "x")] * 3,
+            False,
+            ("WARNING", "could not abort upload {}: 500 internal_server_error: x"),
+            id="500",
+        ),
     ],
 )
 async def test_an_upload_counts_as_aborted_only_when_the_server_confirms_it(
-    mode: str, abort_answers: list[HttpResponse], aborted: bool
+    mode: str,
+    abort_answers: list[HttpResponse],
+    aborted: bool,
+    log: tuple[str, str] | None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = FileStore(PART, failures={1: [400]}, abort_answers=list(abort_answers))
+    caplog.set_level(logging.INFO, "hot_typed")
     with LoopbackServer(store) as server, pytest.raises(HotUploadError) as caught:
         await upload_file(mode, server, "gone.bin", bytes(2 * PART), part_size=PART, concurrency=1)
     assert (caught.value.aborted, caught.value.completed) == (aborted, False)
+    said = [
+        (r.levelname, r.getMessage())
+        for r in caplog.records
+        if "abort" in r.getMessage() and r.levelno >= logging.INFO
+    ]
+    if log is None:
+        assert said == []
+    else:
+        level, start = log
+        [(said_level, message)] = said
+        assert said_level == level
+        assert message.startswith(start.format(caught.value.upload_id))
+
+
+@pytest.mark.usefixtures("small_parts")
+async def test_a_stored_file_is_searched_for_page_after_page(mode: str) -> None:
+    store = FileStore(PART, lose_complete=True)
+    for n in range(600):  # older files the search also selects, listed first here
+        store._file(f"shelf/x.bin.{n}", 1, "e", None)  # pyright: ignore[reportPrivateUsage]
+    with LoopbackServer(store) as server:
+        stored = await upload_file(mode, server, "shelf/x.bin", bytes(2 * PART), part_size=PART)
+    assert (stored.path, stored.size) == ("shelf/x.bin", 2 * PART)
+    searches = [r.query for r in calls_to(server, "GET", "v1", "files")]
+    assert [search.get("offset") for search in searches] == [None, "500"]
+
+
+@pytest.mark.usefixtures("small_parts")
+async def test_a_stored_file_the_search_does_not_find_is_reported_stored(mode: str) -> None:
+    store = FileStore(PART, lose_complete=True)
+    store.unlisted.add("shelf/x.bin")  # as if deleted or moved as soon as stored
+    with LoopbackServer(store) as server, pytest.raises(HotUploadError) as caught:
+        await upload_file(mode, server, "shelf/x.bin", bytes(2 * PART), part_size=PART)
+    error = caught.value
+    (upload_id,) = store.uploads
+    assert (error.completed, error.aborted) == (True, False)
+    assert error.upload_id == uuid.UUID(upload_id)
+    assert str(error).startswith(
+        "uploading 'shelf/x.bin' failed: the server says the upload completed, so the "
+        "file is stored, but its record could not be read: HotConnectionError: POST "
+    )
+    assert isinstance(error.__cause__, HotConnectionError)
 
 
 @pytest.mark.usefixtures("small_parts")
