@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
 
 from hot_typed import AsyncHotClient, HotClient
 from hot_typed._transfer import ProgressMeter
+from hot_typed._uploads import CHUNK_SIZE, _AsyncBody, _SyncBody  # pyright: ignore[reportPrivateUsage]
 from hot_typed.progress import ProgressCallback, rich_progress, tqdm_progress
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
@@ -44,6 +46,21 @@ def test_a_part_sent_again_never_moves_progress_back() -> None:
     meter.part_done(3, 100)
     meter.finish()
     assert seen.calls == [(0, 300), (80, 300), (130, 300), (150, 300), (200, 300), (300, 300)]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_part_body_sent_again_counts_from_its_first_byte(kind: str) -> None:
+    # The transport reads a part's body again when it repeats the request.
+    seen = Recorder()
+    meter = ProgressMeter(3 * CHUNK_SIZE, seen)
+    data = bytes(2 * CHUNK_SIZE)
+    body: Any = _SyncBody(data, 1, meter) if kind == "sync" else _AsyncBody(data, 1, meter)
+    for _ in range(2):
+        sent = list(body) if kind == "sync" else [chunk async for chunk in body]
+        assert b"".join(sent) == data
+        assert [len(chunk) for chunk in sent] == [CHUNK_SIZE, CHUNK_SIZE]
+    # The second pass moved nothing: the part is 2 of the 3 chunks, whatever its attempts.
+    assert seen.calls == [(CHUNK_SIZE, 3 * CHUNK_SIZE), (2 * CHUNK_SIZE, 3 * CHUNK_SIZE)]
 
 
 def test_an_unknown_total_is_reported_as_the_count_reached_at_the_end() -> None:

@@ -9,6 +9,7 @@ import inspect
 import json
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -373,6 +374,34 @@ def test_transfer_options_reach_every_request_of_an_upload_and_a_download(
             ),
         )
         check_transfer(kind, emulator, stored, source, tmp_path)
+
+
+def _upload_file(path: str, data: bytes, hot: Any, **options: Any) -> Any:
+    return hot.files.upload_file(path, data, **options)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.usefixtures("small_parts")
+def test_options_reach_a_single_request_upload_and_what_settles_a_lost_complete(
+    kind: str,
+) -> None:
+    with HotEmulator(part_size=1000, min_part_size=1000) as emulator:
+        emulator.faults.lose_answer(path="/files/uploads/", method="POST")
+        for path, size in (("d/many.bin", 2500), ("d/one.bin", 10)):
+            upload = partial(
+                _upload_file, path, b"z" * size, part_size=1000, extra_headers={"X-Up": "u"}
+            )
+            assert perform(kind, emulator, upload).path == path
+    # The lost complete is settled by an abort (refused: it completed) and a
+    # search; the small file goes in one request.
+    settling = [
+        (r.method, r.path)
+        for r in emulator.requests
+        if r.method in ("DELETE", "GET") or r.path.startswith("/v1/files/upload/")
+    ]
+    assert [method for method, _ in settling] == ["DELETE", "GET", "PUT"]
+    assert settling[-1][1] == "/v1/files/upload/d/one.bin"
+    assert all(r.headers["x-up"] == "u" for r in emulator.requests)
 
 
 def check_transfer(kind: str, emulator: HotEmulator, stored: Any, source: Path, tmp: Path) -> None:
