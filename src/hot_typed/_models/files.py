@@ -32,6 +32,7 @@ MAX_UPLOAD_PARTS = 10_000
 # `completed` only once `complete` has stored the file, `aborted` once discarded.
 #: The error code of a part, `complete` or abort sent to an upload no longer pending.
 UPLOAD_NOT_PENDING = "upload_not_pending"
+UPLOAD_PENDING = "pending"
 UPLOAD_COMPLETED = "completed"
 UPLOAD_ABORTED = "aborted"
 _NOT_PENDING = re.compile(r"Upload is in '([a-z_]+)' status, not 'pending'")

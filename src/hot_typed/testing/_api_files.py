@@ -17,6 +17,7 @@ from .._models.files import (
     UPLOAD_ABORTED,
     UPLOAD_COMPLETED,
     UPLOAD_NOT_PENDING,
+    UPLOAD_PENDING,
     UploadCreate,
     normalize_file_path,
     upload_not_pending,
@@ -165,7 +166,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
     def require_pending(upload: Upload) -> None:
         # crates/hot_api/src/handlers/files.rs: parts, `complete` and abort
         # refuse an upload that is no longer pending.
-        if upload.status != "pending":
+        if upload.status != UPLOAD_PENDING:
             raise ApiError(409, UPLOAD_NOT_PENDING, upload_not_pending(upload.status))
 
     @router.add("PUT", "/files/uploads/{upload_id}/{part_number}")

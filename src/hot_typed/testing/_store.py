@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._models.files import UPLOAD_PENDING
 from .._models.runs import RunStatus, TaskStatus
 from .._models.stream_events import RunCancel, RunFail, RunStop
 from ._values import JSON, ApiError, new_id, new_ordered_id, timestamp, timestamp_nanos
@@ -68,7 +69,7 @@ class Upload:
     expires_at: str
     expected_size: int | None = None
     parts: dict[int, bytes] = field(default_factory=dict[int, bytes])
-    status: str = "pending"
+    status: str = UPLOAD_PENDING
 
 
 def _duration_ms(start: str | None, stop: str) -> int | None:
