@@ -532,13 +532,20 @@ async def test_a_part_size_above_the_servers_aborts_before_sending_parts(mode: s
     assert len(calls_to(server, "DELETE")) == 1
 
 
+# One more than a thread pool's default number of threads.
+BEYOND_DEFAULT_THREADS = min(32, (os.cpu_count() or 1) + 4) + 1
+
+
 @pytest.mark.usefixtures("small_parts")
-async def test_no_more_than_concurrency_parts_are_on_the_wire(mode: str) -> None:
+@pytest.mark.parametrize("concurrency", [2, BEYOND_DEFAULT_THREADS], ids=["2", "many"])
+async def test_concurrency_parts_and_no_more_are_on_the_wire_at_once(
+    mode: str, concurrency: int
+) -> None:
     store = FileStore(65_536)
     active = 0
     peak = 0
     lock = threading.Lock()
-    entered = threading.Barrier(2, timeout=5)
+    entered = threading.Barrier(concurrency, timeout=5)
 
     def handler(request: HttpRequest) -> HttpResponse:
         nonlocal active, peak
@@ -547,8 +554,8 @@ async def test_no_more_than_concurrency_parts_are_on_the_wire(mode: str) -> None
             with lock:
                 active += 1
                 peak = max(peak, active)
-            # Hold the first two parts until both are in: proves they overlap.
-            if request.segments[-1] in {"1", "2"}:
+            # Hold the first parts until all `concurrency` are in: proves they overlap.
+            if int(request.segments[-1]) <= concurrency:
                 entered.wait()
         try:
             return store(request)
@@ -557,9 +564,12 @@ async def test_no_more_than_concurrency_parts_are_on_the_wire(mode: str) -> None
                 with lock:
                     active -= 1
 
+    size = 3 * concurrency * 65_536
     with LoopbackServer(handler) as server:
-        await upload_file(mode, server, "c.bin", bytes(8 * 65_536), part_size=65_536, concurrency=2)
-    assert peak == 2
+        await upload_file(
+            mode, server, "c.bin", bytes(size), part_size=65_536, concurrency=concurrency
+        )
+    assert peak == concurrency
 
 
 @pytest.mark.parametrize(
