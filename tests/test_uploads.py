@@ -573,20 +573,31 @@ async def test_concurrency_parts_and_no_more_are_on_the_wire_at_once(
 
 
 @pytest.mark.parametrize(
-    ("source", "options", "error"),
+    ("source", "options", "error", "message"),
     [
-        (b"x", {"concurrency": 0}, ValueError),
-        (b"x", {"part_size": 0}, ValueError),
-        (io.StringIO("text"), {}, TypeError),
-        (12, {}, TypeError),
+        (b"x", {"concurrency": 0}, ValueError, "concurrency must be at least 1, got 0"),
+        (b"x", {"part_size": 0}, ValueError, "part_size must be positive, got 0"),
+        (io.StringIO("text"), {}, TypeError, None),
+        (12, {}, TypeError, None),
     ],
 )
 async def test_invalid_arguments_fail_before_any_request(
-    mode: str, source: Any, options: dict[str, Any], error: type[Exception]
+    mode: str, source: Any, options: dict[str, Any], error: type[Exception], message: str | None
 ) -> None:
-    with LoopbackServer(FileStore(MiB)) as server, pytest.raises(error):
+    with LoopbackServer(FileStore(MiB)) as server, pytest.raises(error) as refused:
         await upload_file(mode, server, "x", source, **options)
     assert server.requests == []
+    if message is not None:
+        assert str(refused.value) == message
+
+
+@pytest.mark.usefixtures("small_parts")
+async def test_the_smallest_arguments_are_taken(mode: str) -> None:
+    store = FileStore(1)
+    with LoopbackServer(store) as server:
+        stored = await upload_file(mode, server, "x", b"abc", part_size=1, concurrency=1)
+    assert stored.size == 3
+    assert [r.segments[-1] for r in calls_to(server, "PUT")] == ["1", "2", "3"]
 
 
 async def test_a_non_seekable_file_object_is_refused(mode: str) -> None:
