@@ -178,6 +178,101 @@ async def test_a_frame_over_the_limit_inside_one_read_with_more_frames_after_it_
         await close(client)
 
 
+def _cut_after(body: bytes, at: bytes) -> list[bytes]:
+    """`body` in two reads, the first ending right after the first `at`."""
+    cut = body.index(at) + len(at)
+    return [body[:cut], body[cut:]]
+
+
+SHORT_LF, SHORT_CR, SHORT_CRLF = frame(40, b"\n"), frame(40, b"\r"), frame(40, b"\r\n")
+# Reads cut where a frame's end is split, each followed by a read longer than the
+# limit (the reads the property below rarely draws): the blank line's CRLF cut
+# between CR and LF (its LF is no byte of the next frame, and only that LF is
+# skipped), a frame one line end short of too long until its last read, a blank
+# line's lone CR ending one read (only the next byte tells the parser it is no
+# CRLF, so that byte is passed on before the error), and a frame whose LF line end
+# is followed by a CR blank line.
+CUT_FRAME_ENDS = {
+    "crlf cut before its lf, then a frame of the limit": (
+        _cut_after(SHORT_CRLF + frame(LIMIT, b"\r\n") + SHORT_CRLF, b"\r\n\r"),
+        [SHORT_CRLF, frame(LIMIT, b"\r\n"), SHORT_CRLF],
+        False,
+    ),
+    "crlf cut before its lf, then a frame one byte over": (
+        _cut_after(SHORT_CRLF + frame(LIMIT + 1, b"\r\n") + SHORT_CRLF, b"\r\n\r"),
+        [SHORT_CRLF],
+        True,
+    ),
+    "a frame of the limit but its line end, which comes alone": (
+        [SHORT_LF + frame(LIMIT + 1, b"\n")[:-2], b"\n\n"],
+        [SHORT_LF],
+        True,
+    ),
+    "crlf cut before its lf, then a frame of the limit but its last lf": (
+        [
+            SHORT_CRLF[:-1],
+            b"\n" + frame(LIMIT + 1, b"\r\n")[:LIMIT],
+            frame(LIMIT + 1, b"\r\n")[LIMIT:],
+        ],
+        [SHORT_CRLF],
+        True,
+    ),
+    "a lone cr ending a read before a frame one byte over": (
+        [SHORT_CR, frame(LIMIT + 1, b"\r")],
+        [SHORT_CR],
+        True,
+    ),
+    "an lf line end then a cr blank line before a frame one byte over": (
+        [SHORT_LF[:-1] + b"\r" + frame(LIMIT + 1, b"\n")],
+        [SHORT_LF],
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("reads", "delivered", "too_long"), CUT_FRAME_ENDS.values(), ids=CUT_FRAME_ENDS.keys()
+)
+async def test_a_frame_end_cut_across_reads_is_counted_once_and_what_came_before_arrives(
+    mode: str, reads: list[bytes], delivered: list[bytes], too_long: bool
+) -> None:
+    client = over_transport(mode, reads, max_sse_frame_bytes=LIMIT)
+    received: list[Any] = []
+    try:
+        if too_long:
+            with pytest.raises(HotFrameTooLargeError):
+                await drain(client.streams.subscribe(STREAM), received)
+        else:
+            await drain(client.streams.subscribe(STREAM), received)
+    finally:
+        await close(client)
+
+    # Each frame's padding: its length less its line end, the blank line and the rest.
+    assert [len(e.raw["p"]) for e in received] == [
+        len(f.rstrip(b"\r\n")) - 29 for f in delivered
+    ]
+
+
+async def test_a_frame_too_long_is_reported_with_its_start_a_character_cut_there_replaced(
+    mode: str,
+) -> None:
+    head = b'data: {"type":"x:pad","p":"'
+    # A two-byte character straddles the limit: the error keeps the first LIMIT bytes.
+    line = head + b"a" * (LIMIT - 1 - len(head)) + "\u00e9".encode() + b'a"}\n\n'
+    client = over_transport(mode, [line], max_sse_frame_bytes=LIMIT)
+    try:
+        with pytest.raises(HotFrameTooLargeError) as error:
+            await collect(client.streams.subscribe(STREAM))
+    finally:
+        await close(client)
+
+    assert error.value.raw == line[: LIMIT - 1].decode() + "\ufffd"
+    assert str(error.value) == (
+        f"event stream GET /v1/streams/{STREAM}/subscribe sent a frame longer than "
+        f"{LIMIT} bytes (max_sse_frame_bytes); the stream was closed"
+    )
+
+
 # ---------------------------------------------------------------- compressed despite identity
 
 
