@@ -131,6 +131,45 @@ def test_stream_stalled_mid_way_raises_hot_timeout_error_after_the_events_receiv
     assert [event.raw for event in received] == [stream_data(1)]
 
 
+@pytest.mark.parametrize(
+    ("ending", "error_type", "outcome"),
+    [
+        ("cut", HotConnectionError, "was cut: RemoteProtocolError: "),
+        ("stall", HotTimeoutError, "timed out while reading"),
+    ],
+)
+def test_an_answer_no_event_stream_that_fails_while_read_names_the_stream_and_request(
+    kind: str,
+    gate: threading.Event,
+    ending: str,
+    error_type: type[HotConnectionError | HotTimeoutError],
+    outcome: str,
+) -> None:
+    def fails(request: HttpRequest) -> HttpResponse:
+        def body() -> Iterator[bytes]:
+            yield b'{"data": '
+            if ending == "stall":
+                gate.wait(5)
+            raise DropConnection
+
+        return HttpResponse(200, body(), {"Content-Type": "application/json"})
+
+    with LoopbackServer(fails) as server:
+        with pytest.raises(error_type) as caught:
+            with_client(
+                kind,
+                server.base_url,
+                lambda hot: collect(hot.streams.subscribe(STREAM_ID)),
+                timeout=0.3,
+                max_retries=0,
+            )
+        url = f"{server.base_url}/v1/streams/{STREAM_ID}/subscribe"
+
+    assert str(caught.value).startswith(f"event stream GET {url} {outcome}")
+    assert caught.value.request is not None
+    assert str(caught.value.request.url) == url
+
+
 # ---------------------------------------------------------------- bad answers
 
 
