@@ -447,22 +447,27 @@ async def test_an_abandoned_iterator_releases_the_connection_when_collected(
             await close(client)
 
 
-async def test_a_stream_closed_before_its_end_leaves_no_work_on_the_loop_when_dropped(
-    mode: str,
+@pytest.mark.parametrize("how", ["never read", "read to its end", "closed before its end"])
+async def test_a_stream_not_left_open_leaves_no_work_on_the_loop_when_dropped(
+    mode: str, how: str
 ) -> None:
-    with SseScript(OPEN) as server:
+    script = [event(STREAM_PAYLOADS[1])] if how == "read to its end" else OPEN
+    with SseScript(script) as server:
         client = make_client(server, mode)
         try:
             stream: EventStream[Any] | AsyncEventStream[Any] = client.streams.subscribe(STREAM)
-            await first_event(stream)
-            if isinstance(stream, AsyncEventStream):
-                await stream.aclose()
-            else:
-                stream.close()
+            if how == "read to its end":
+                await collect(stream)
+            elif how == "closed before its end":
+                await first_event(stream)
+                if isinstance(stream, AsyncEventStream):
+                    await stream.aclose()
+                else:
+                    stream.close()
             assert server.wait_all_closed()
             del stream
             gc.collect()
-            # Closed already: dropping it starts no closing of its own.
+            # No connection to close: dropping it starts no closing of its own.
             assert asyncio.all_tasks() == {asyncio.current_task()}
         finally:
             await close(client)
