@@ -185,13 +185,13 @@ def _cut_after(body: bytes, at: bytes) -> list[bytes]:
 
 
 SHORT_LF, SHORT_CR, SHORT_CRLF = frame(40, b"\n"), frame(40, b"\r"), frame(40, b"\r\n")
-# Reads cut where a frame's end is split, each followed by a read longer than the
-# limit (the reads the property below rarely draws): the blank line's CRLF cut
-# between CR and LF (its LF is no byte of the next frame, and only that LF is
-# skipped), a frame one line end short of too long until its last read, a blank
-# line's lone CR ending one read (only the next byte tells the parser it is no
-# CRLF, so that byte is passed on before the error), and a frame whose LF line end
-# is followed by a CR blank line.
+# Reads cut where frames end (the reads the property below rarely draws): the blank
+# line's CRLF cut between CR and LF (its LF is no byte of the next frame, and only
+# that LF is skipped), a frame one line end short of too long until its last read,
+# a short read holding two frame ends (the frame going on starts after the last),
+# a blank line's lone CR ending one read (only the next byte tells the parser it
+# is no CRLF, so that byte is passed on before the error), and a frame whose LF
+# line end is followed by a CR blank line.
 CUT_FRAME_ENDS = {
     "crlf cut before its lf, then a frame of the limit": (
         _cut_after(SHORT_CRLF + frame(LIMIT, b"\r\n") + SHORT_CRLF, b"\r\n\r"),
@@ -216,6 +216,28 @@ CUT_FRAME_ENDS = {
         ],
         [SHORT_CRLF],
         True,
+    ),
+    "two lf frame ends in a short read, then a frame of the limit": (
+        [comment() * 2 + frame(LIMIT, b"\n")[:10], frame(LIMIT, b"\n")[10:]],
+        [frame(LIMIT, b"\n")],
+        False,
+    ),
+    "two crlf frame ends in a short read, then a frame of the limit": (
+        [
+            comment().replace(b"\n", b"\r\n") * 2 + frame(LIMIT, b"\r\n")[:10],
+            frame(LIMIT, b"\r\n")[10:],
+        ],
+        [frame(LIMIT, b"\r\n")],
+        False,
+    ),
+    "crlf cut before its lf, then a short read, then the rest of a frame of the limit": (
+        [
+            SHORT_CRLF[:-1],
+            b"\n" + frame(LIMIT, b"\r\n")[:10],
+            frame(LIMIT, b"\r\n")[10:],
+        ],
+        [SHORT_CRLF, frame(LIMIT, b"\r\n")],
+        False,
     ),
     "a lone cr ending a read before a frame one byte over": (
         [SHORT_CR, frame(LIMIT + 1, b"\r")],
