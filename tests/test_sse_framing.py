@@ -189,7 +189,8 @@ SHORT_LF, SHORT_CR, SHORT_CRLF = frame(40, b"\n"), frame(40, b"\r"), frame(40, b
 # line's CRLF cut between CR and LF (its LF is no byte of the next frame, and only
 # that LF is skipped), a frame one line end short of too long until its last read,
 # a short read holding two frame ends (the frame going on starts after the last),
-# a blank line's lone CR ending one read (only the next byte tells the parser it
+# short reads holding a frame's end and the next frame's start (all of which the
+# error holds), a blank line's lone CR ending one read (only the next byte tells the parser it
 # is no CRLF, so that byte is passed on before the error), and a frame whose LF
 # line end is followed by a CR blank line.
 CUT_FRAME_ENDS = {
@@ -239,6 +240,16 @@ CUT_FRAME_ENDS = {
         [SHORT_CRLF, frame(LIMIT, b"\r\n")],
         False,
     ),
+    "a short frame then one byte over, a byte a read": (
+        chunked(SHORT_LF + frame(LIMIT + 1, b"\n"), 1),
+        [SHORT_LF],
+        True,
+    ),
+    "a short frame then one byte over, seven bytes a read": (
+        chunked(SHORT_LF + frame(LIMIT + 1, b"\n"), 7),
+        [SHORT_LF],
+        True,
+    ),
     "a lone cr ending a read before a frame one byte over": (
         [SHORT_CR, frame(LIMIT + 1, b"\r")],
         [SHORT_CR],
@@ -262,8 +273,11 @@ async def test_a_frame_end_cut_across_reads_is_counted_once_and_what_came_before
     received: list[Any] = []
     try:
         if too_long:
-            with pytest.raises(HotFrameTooLargeError):
+            with pytest.raises(HotFrameTooLargeError) as error:
                 await drain(client.streams.subscribe(STREAM), received)
+            # The error holds the start of the frame after those delivered.
+            start = sum(len(f) for f in delivered)
+            assert error.value.raw == b"".join(reads)[start : start + LIMIT].decode()
         else:
             await drain(client.streams.subscribe(STREAM), received)
     finally:
