@@ -240,6 +240,11 @@ CUT_FRAME_ENDS = {
         [SHORT_CRLF, frame(LIMIT, b"\r\n")],
         False,
     ),
+    "one byte over from the stream's start, a byte a read": (
+        chunked(frame(LIMIT + 1, b"\n"), 1),
+        [],
+        True,
+    ),
     "a short frame then one byte over, a byte a read": (
         chunked(SHORT_LF + frame(LIMIT + 1, b"\n"), 1),
         [SHORT_LF],
@@ -373,7 +378,19 @@ async def test_an_encoding_that_cannot_be_bounded_is_refused(mode: str) -> None:
     with pytest.raises(HotResponseValidationError) as error:
         await scripted(mode, [answer], reading(STREAM))
 
-    assert "'br'" in str(error.value)
+    assert str(error.value) == (
+        f"event stream GET /v1/streams/{STREAM}/subscribe came with Content-Encoding 'br', "
+        "which was not asked for and cannot be decoded within max_sse_frame_bytes"
+    )
+
+
+async def test_an_event_stream_whose_content_type_has_parameters_is_read(mode: str) -> None:
+    answer = HttpResponse(
+        200, [event(START)], {"Content-Type": "text/event-stream; charset=utf-8"}
+    )
+    events, _ = await scripted(mode, [answer], reading(STREAM))
+
+    assert [e.raw for e in events] == [START]
 
 
 # ---------------------------------------------------------------- property: exact, however cut
