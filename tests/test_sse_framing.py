@@ -388,7 +388,12 @@ async def test_an_event_stream_whose_content_type_has_parameters_is_read(mode: s
     answer = HttpResponse(
         200, [event(START)], {"Content-Type": "text/event-stream; charset=utf-8"}
     )
-    events, _ = await scripted(mode, [answer], reading(STREAM))
+    with SseScript(answer) as server:
+        client = make_client(server, mode)
+        try:
+            events = await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
 
     assert [e.raw for e in events] == [START]
 
