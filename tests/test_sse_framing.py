@@ -178,6 +178,34 @@ async def test_a_frame_over_the_limit_inside_one_read_with_more_frames_after_it_
         await close(client)
 
 
+@pytest.mark.parametrize("lead", [b"\n", b"\r\n", b"\r", b"\n\n"], ids=["lf", "crlf", "cr", "two"])
+@pytest.mark.parametrize("apart", [False, True], ids=["one read", "own read"])
+async def test_blank_lines_opening_the_stream_count_into_no_frame(
+    mode: str, lead: bytes, apart: bool
+) -> None:
+    # Each blank line ends an empty frame: the first event's frame is bounded alone.
+    outcomes: list[tuple[list[Any], bool]] = []
+    for length in (LIMIT, LIMIT + 1):
+        wire = frame(length, b"\n")
+        client = over_transport(
+            mode, [lead, wire] if apart else [lead + wire], max_sse_frame_bytes=LIMIT
+        )
+        received: list[Any] = []
+        try:
+            await drain(client.streams.subscribe(STREAM), received)
+            outcomes.append((received, False))
+        except HotFrameTooLargeError:
+            outcomes.append((received, True))
+        finally:
+            await close(client)
+
+    (fits, fit_raised), (over, over_raised) = outcomes
+    assert not fit_raised
+    assert [len(e.raw["p"]) for e in fits] == [LIMIT - 30]
+    assert over_raised
+    assert over == []
+
+
 def _cut_after(body: bytes, at: bytes) -> list[bytes]:
     """`body` in two reads, the first ending right after the first `at`."""
     cut = body.index(at) + len(at)
