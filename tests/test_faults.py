@@ -131,6 +131,45 @@ def test_stream_stalled_mid_way_raises_hot_timeout_error_after_the_events_receiv
     assert [event.raw for event in received] == [stream_data(1)]
 
 
+@pytest.mark.parametrize(
+    ("ending", "error_type", "outcome"),
+    [
+        ("cut", HotConnectionError, "was cut: RemoteProtocolError: "),
+        ("stall", HotTimeoutError, "timed out while reading"),
+    ],
+)
+def test_an_answer_no_event_stream_that_fails_while_read_names_the_stream_and_request(
+    kind: str,
+    gate: threading.Event,
+    ending: str,
+    error_type: type[HotConnectionError | HotTimeoutError],
+    outcome: str,
+) -> None:
+    def fails(request: HttpRequest) -> HttpResponse:
+        def body() -> Iterator[bytes]:
+            yield b'{"data": '
+            if ending == "stall":
+                gate.wait(5)
+            raise DropConnection
+
+        return HttpResponse(200, body(), {"Content-Type": "application/json"})
+
+    with LoopbackServer(fails) as server:
+        with pytest.raises(error_type) as caught:
+            with_client(
+                kind,
+                server.base_url,
+                lambda hot: collect(hot.streams.subscribe(STREAM_ID)),
+                timeout=0.3,
+                max_retries=0,
+            )
+        url = f"{server.base_url}/v1/streams/{STREAM_ID}/subscribe"
+
+    assert str(caught.value).startswith(f"event stream GET {url} {outcome}")
+    assert caught.value.request is not None
+    assert str(caught.value.request.url) == url
+
+
 # ---------------------------------------------------------------- bad answers
 
 
@@ -216,15 +255,33 @@ def test_non_json_answer_to_the_request_escape_hatch_becomes_validation_error(
     assert caught.value.raw == "OK"
 
 
-def test_event_stream_endpoint_answering_json_becomes_validation_error(kind: str) -> None:
-    payload = {"data": {"stream_id": STREAM_ID}}
-    with pytest.raises(HotResponseValidationError, match="not an event stream") as caught:
+@pytest.mark.parametrize(
+    ("answer", "shown_type", "raw"),
+    [
+        (
+            HttpResponse.json({"data": {"stream_id": STREAM_ID}}),
+            "'application/json'",
+            '{"data":{"stream_id":"' + STREAM_ID + '"}}',
+        ),
+        # No content type, and a body that is not UTF-8: its bad byte replaced.
+        (HttpResponse(200, b"\xffok", {}), "'(none)'", "\ufffdok"),
+    ],
+    ids=["json", "untyped and not utf-8"],
+)
+def test_event_stream_endpoint_answering_another_type_becomes_validation_error(
+    kind: str, answer: HttpResponse, shown_type: str, raw: str
+) -> None:
+    with pytest.raises(HotResponseValidationError) as caught:
         exchange(
             kind,
-            lambda request: HttpResponse.json(payload),
+            lambda request: answer,
             lambda hot: collect(hot.streams.subscribe(STREAM_ID)),
         )
-    assert caught.value.raw == '{"data":{"stream_id":"' + STREAM_ID + '"}}'
+    assert str(caught.value) == (
+        f"GET /v1/streams/{STREAM_ID}/subscribe answered 200 with content type "
+        f"{shown_type}, not an event stream"
+    )
+    assert caught.value.raw == raw
 
 
 def test_event_stream_refused_with_429_raises_rate_limit_error_once(kind: str) -> None:

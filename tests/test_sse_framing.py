@@ -178,6 +178,170 @@ async def test_a_frame_over_the_limit_inside_one_read_with_more_frames_after_it_
         await close(client)
 
 
+@pytest.mark.parametrize("lead", [b"\n", b"\r\n", b"\r", b"\n\n"], ids=["lf", "crlf", "cr", "two"])
+@pytest.mark.parametrize("apart", [False, True], ids=["one read", "own read"])
+async def test_blank_lines_opening_the_stream_count_into_no_frame(
+    mode: str, lead: bytes, apart: bool
+) -> None:
+    # Each blank line ends an empty frame: the first event's frame is bounded alone.
+    outcomes: list[tuple[list[Any], bool]] = []
+    for length in (LIMIT, LIMIT + 1):
+        wire = frame(length, b"\n")
+        client = over_transport(
+            mode, [lead, wire] if apart else [lead + wire], max_sse_frame_bytes=LIMIT
+        )
+        received: list[Any] = []
+        try:
+            await drain(client.streams.subscribe(STREAM), received)
+            outcomes.append((received, False))
+        except HotFrameTooLargeError:
+            outcomes.append((received, True))
+        finally:
+            await close(client)
+
+    (fits, fit_raised), (over, over_raised) = outcomes
+    assert not fit_raised
+    assert [len(e.raw["p"]) for e in fits] == [LIMIT - 30]
+    assert over_raised
+    assert over == []
+
+
+def _cut_after(body: bytes, at: bytes) -> list[bytes]:
+    """`body` in two reads, the first ending right after the first `at`."""
+    cut = body.index(at) + len(at)
+    return [body[:cut], body[cut:]]
+
+
+SHORT_LF, SHORT_CR, SHORT_CRLF = frame(40, b"\n"), frame(40, b"\r"), frame(40, b"\r\n")
+# Reads cut where frames end (the reads the property below rarely draws): the blank
+# line's CRLF cut between CR and LF (its LF is no byte of the next frame, and only
+# that LF is skipped), a frame one line end short of too long until its last read,
+# a short read holding two frame ends (the frame going on starts after the last),
+# short reads holding a frame's end and the next frame's start (all of which the
+# error holds), a blank line's lone CR ending one read (only the next byte tells the parser it
+# is no CRLF, so that byte is passed on before the error), and a frame whose LF
+# line end is followed by a CR blank line.
+CUT_FRAME_ENDS = {
+    "crlf cut before its lf, then a frame of the limit": (
+        _cut_after(SHORT_CRLF + frame(LIMIT, b"\r\n") + SHORT_CRLF, b"\r\n\r"),
+        [SHORT_CRLF, frame(LIMIT, b"\r\n"), SHORT_CRLF],
+        False,
+    ),
+    "crlf cut before its lf, then a frame one byte over": (
+        _cut_after(SHORT_CRLF + frame(LIMIT + 1, b"\r\n") + SHORT_CRLF, b"\r\n\r"),
+        [SHORT_CRLF],
+        True,
+    ),
+    "a frame of the limit but its line end, which comes alone": (
+        [SHORT_LF + frame(LIMIT + 1, b"\n")[:-2], b"\n\n"],
+        [SHORT_LF],
+        True,
+    ),
+    "crlf cut before its lf, then a frame of the limit but its last lf": (
+        [
+            SHORT_CRLF[:-1],
+            b"\n" + frame(LIMIT + 1, b"\r\n")[:LIMIT],
+            frame(LIMIT + 1, b"\r\n")[LIMIT:],
+        ],
+        [SHORT_CRLF],
+        True,
+    ),
+    "two lf frame ends in a short read, then a frame of the limit": (
+        [comment() * 2 + frame(LIMIT, b"\n")[:10], frame(LIMIT, b"\n")[10:]],
+        [frame(LIMIT, b"\n")],
+        False,
+    ),
+    "two crlf frame ends in a short read, then a frame of the limit": (
+        [
+            comment().replace(b"\n", b"\r\n") * 2 + frame(LIMIT, b"\r\n")[:10],
+            frame(LIMIT, b"\r\n")[10:],
+        ],
+        [frame(LIMIT, b"\r\n")],
+        False,
+    ),
+    "crlf cut before its lf, then a short read, then the rest of a frame of the limit": (
+        [
+            SHORT_CRLF[:-1],
+            b"\n" + frame(LIMIT, b"\r\n")[:10],
+            frame(LIMIT, b"\r\n")[10:],
+        ],
+        [SHORT_CRLF, frame(LIMIT, b"\r\n")],
+        False,
+    ),
+    "one byte over from the stream's start, a byte a read": (
+        chunked(frame(LIMIT + 1, b"\n"), 1),
+        [],
+        True,
+    ),
+    "a short frame then one byte over, a byte a read": (
+        chunked(SHORT_LF + frame(LIMIT + 1, b"\n"), 1),
+        [SHORT_LF],
+        True,
+    ),
+    "a short frame then one byte over, seven bytes a read": (
+        chunked(SHORT_LF + frame(LIMIT + 1, b"\n"), 7),
+        [SHORT_LF],
+        True,
+    ),
+    "a lone cr ending a read before a frame one byte over": (
+        [SHORT_CR, frame(LIMIT + 1, b"\r")],
+        [SHORT_CR],
+        True,
+    ),
+    "an lf line end then a cr blank line before a frame one byte over": (
+        [SHORT_LF[:-1] + b"\r" + frame(LIMIT + 1, b"\n")],
+        [SHORT_LF],
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("reads", "delivered", "too_long"), CUT_FRAME_ENDS.values(), ids=CUT_FRAME_ENDS.keys()
+)
+async def test_a_frame_end_cut_across_reads_is_counted_once_and_what_came_before_arrives(
+    mode: str, reads: list[bytes], delivered: list[bytes], too_long: bool
+) -> None:
+    client = over_transport(mode, reads, max_sse_frame_bytes=LIMIT)
+    received: list[Any] = []
+    try:
+        if too_long:
+            with pytest.raises(HotFrameTooLargeError) as error:
+                await drain(client.streams.subscribe(STREAM), received)
+            # The error holds the start of the frame after those delivered.
+            start = sum(len(f) for f in delivered)
+            assert error.value.raw == b"".join(reads)[start : start + LIMIT].decode()
+        else:
+            await drain(client.streams.subscribe(STREAM), received)
+    finally:
+        await close(client)
+
+    # Each frame's padding: its length less its line end, the blank line and the rest.
+    assert [len(e.raw["p"]) for e in received] == [
+        len(f.rstrip(b"\r\n")) - 29 for f in delivered
+    ]
+
+
+async def test_a_frame_too_long_is_reported_with_its_start_a_character_cut_there_replaced(
+    mode: str,
+) -> None:
+    head = b'data: {"type":"x:pad","p":"'
+    # A two-byte character straddles the limit: the error keeps the first LIMIT bytes.
+    line = head + b"a" * (LIMIT - 1 - len(head)) + "\u00e9".encode() + b'a"}\n\n'
+    client = over_transport(mode, [line], max_sse_frame_bytes=LIMIT)
+    try:
+        with pytest.raises(HotFrameTooLargeError) as error:
+            await collect(client.streams.subscribe(STREAM))
+    finally:
+        await close(client)
+
+    assert error.value.raw == line[: LIMIT - 1].decode() + "\ufffd"
+    assert str(error.value) == (
+        f"event stream GET /v1/streams/{STREAM}/subscribe sent a frame longer than "
+        f"{LIMIT} bytes (max_sse_frame_bytes); the stream was closed"
+    )
+
+
 # ---------------------------------------------------------------- compressed despite identity
 
 
@@ -242,7 +406,24 @@ async def test_an_encoding_that_cannot_be_bounded_is_refused(mode: str) -> None:
     with pytest.raises(HotResponseValidationError) as error:
         await scripted(mode, [answer], reading(STREAM))
 
-    assert "'br'" in str(error.value)
+    assert str(error.value) == (
+        f"event stream GET /v1/streams/{STREAM}/subscribe came with Content-Encoding 'br', "
+        "which was not asked for and cannot be decoded within max_sse_frame_bytes"
+    )
+
+
+async def test_an_event_stream_whose_content_type_has_parameters_is_read(mode: str) -> None:
+    answer = HttpResponse(
+        200, [event(START)], {"Content-Type": "text/event-stream; charset=utf-8"}
+    )
+    with SseScript(answer) as server:
+        client = make_client(server, mode)
+        try:
+            events = await collect(client.streams.subscribe(STREAM))
+        finally:
+            await close(client)
+
+    assert [e.raw for e in events] == [START]
 
 
 # ---------------------------------------------------------------- property: exact, however cut

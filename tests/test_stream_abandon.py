@@ -1,6 +1,7 @@
 """Leaving a loop over a stream early, without closing it, on any event loop: the
-connection is closed while the loop runs on, and a loop closed right away reports
-no task destroyed pending and no coroutine never awaited."""
+connection is closed while the loop runs on, a loop closed right away reports
+no task destroyed pending and no coroutine never awaited, and a stream kept past
+the end of its loop is dropped without an error."""
 
 from __future__ import annotations
 
@@ -35,8 +36,12 @@ PROGRAM = textwrap.dedent(
             client = AsyncHotClient("t", base_url=url, max_retries=0)
 
             async def main():
-                async for _ in client.streams.subscribe(uuid4()):
+                stream = client.streams.subscribe(uuid4())
+                async for _ in stream:
                     break
+                if style == "kept past its loop":
+                    return stream
+                del stream  # dropped unfinished while its loop runs
                 if style == "loop goes on":
                     for _ in range(200):
                         await asyncio.sleep(0.005)
@@ -46,6 +51,9 @@ PROGRAM = textwrap.dedent(
 
             if style == "asyncio.run":
                 asyncio.run(main())
+            elif style == "kept past its loop":
+                kept = asyncio.run(main())
+                del kept  # dropped unfinished after its loop ended
             else:
                 loop = asyncio.new_event_loop()
                 loop.run_until_complete(main())
@@ -67,7 +75,7 @@ def scenario(style: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("style", ["sync", "asyncio.run", "loop goes on"])
+@pytest.mark.parametrize("style", ["sync", "asyncio.run", "loop goes on", "kept past its loop"])
 def test_breaking_out_early_closes_the_connection_without_warnings(style: str) -> None:
     done = scenario(style)
 

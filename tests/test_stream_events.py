@@ -166,7 +166,8 @@ async def test_subscribe_post_opens_the_stream_with_post(mode: str) -> None:
 async def test_a_frame_that_is_not_json_and_cannot_matter_is_skipped_with_a_warning(
     mode: str, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    frames = [f'event: {name}\ndata: {{"type": "kee\n\n'.encode(), event(STREAM_PAYLOADS[1])]
+    bad = '{"type": "kee'
+    frames = [f"event: {name}\ndata: {bad}\n\n".encode(), event(STREAM_PAYLOADS[1])]
     with SseScript(frames) as server:
         client = make_client(server, mode)
         try:
@@ -176,7 +177,9 @@ async def test_a_frame_that_is_not_json_and_cannot_matter_is_skipped_with_a_warn
             await close(client)
 
     assert [type(e) for e in events] == [RunStart]
-    assert "not valid JSON" in caplog.text
+    assert [r.getMessage() for r in caplog.records] == [
+        f"skipping an SSE {name!r} frame that is not valid JSON: {bad!r}"
+    ]
 
 
 @pytest.mark.parametrize("name", ["run:start", "run:stop", "stream:data"])
@@ -188,9 +191,13 @@ async def test_a_frame_that_is_not_json_and_may_matter_raises_with_its_text(
         await scripted(mode, [[bad.encode(), event(STREAM_PAYLOADS[1])]], reading(STREAM))
 
     assert error.value.raw == f'{{"type": "{name}", "run":'
-    assert name in str(error.value)
+    message = str(error.value)
+    assert message.startswith(f"an SSE {name!r} frame is not JSON Python can read (")
+    assert message.endswith(
+        "; it may be the event that ends the stream, so the stream stops here"
+    )
     # What the JSON reader said, and pydantic's own account of the text it read first.
-    assert "not JSON Python can read: Expecting value: line 1 column" in str(error.value)
+    assert "not JSON Python can read: Expecting value: line 1 column" in message
     refused = error.value.validation_error
     assert isinstance(refused, ValidationError)
     assert refused.errors()[0]["type"] == "json_invalid"
@@ -436,6 +443,32 @@ async def test_an_abandoned_iterator_releases_the_connection_when_collected(
             for _ in range(20):  # the event loop finalizes abandoned async generators
                 await asyncio.sleep(0.01)
             assert server.wait_all_closed()
+        finally:
+            await close(client)
+
+
+@pytest.mark.parametrize("how", ["never read", "read to its end", "closed before its end"])
+async def test_a_stream_not_left_open_leaves_no_work_on_the_loop_when_dropped(
+    mode: str, how: str
+) -> None:
+    script = [event(STREAM_PAYLOADS[1])] if how == "read to its end" else OPEN
+    with SseScript(script) as server:
+        client = make_client(server, mode)
+        try:
+            stream: EventStream[Any] | AsyncEventStream[Any] = client.streams.subscribe(STREAM)
+            if how == "read to its end":
+                await collect(stream)
+            elif how == "closed before its end":
+                await first_event(stream)
+                if isinstance(stream, AsyncEventStream):
+                    await stream.aclose()
+                else:
+                    stream.close()
+            assert server.wait_all_closed()
+            del stream
+            gc.collect()
+            # No connection to close: dropping it starts no closing of its own.
+            assert asyncio.all_tasks() == {asyncio.current_task()}
         finally:
             await close(client)
 

@@ -69,7 +69,10 @@ class _FrameLimit:
         self._length = 0  # bytes of the current frame so far
         self._start: list[bytes] = []  # its first bytes (about `max_bytes`), for the error
         self._held = 0
-        self._last = b""  # the previous read's last byte: it may pair with the next
+        # The previous read's last byte: it may pair with the next. The stream starts
+        # as after a line end, so a blank line opening it ends an (empty) frame, as
+        # the SSE parser reads it, rather than counting into the first frame.
+        self._last = b"\n"
         self._skip_lf = False  # a blank line's CR ended the previous read; its LF may follow
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
