@@ -412,10 +412,13 @@ async def test_an_encoding_that_cannot_be_bounded_is_refused(mode: str) -> None:
     )
 
 
-async def test_an_event_stream_whose_content_type_has_parameters_is_read(mode: str) -> None:
-    answer = HttpResponse(
-        200, [event(START)], {"Content-Type": "text/event-stream; charset=utf-8"}
-    )
+@pytest.mark.parametrize(
+    "content_type", ["text/event-stream; charset=utf-8", " text/event-stream ;x=1"]
+)
+async def test_an_event_stream_whose_content_type_has_parameters_is_read(
+    mode: str, content_type: str
+) -> None:
+    answer = HttpResponse(200, [event(START)], {"Content-Type": content_type})
     with SseScript(answer) as server:
         client = make_client(server, mode)
         try:
@@ -424,6 +427,22 @@ async def test_an_event_stream_whose_content_type_has_parameters_is_read(mode: s
             await close(client)
 
     assert [e.raw for e in events] == [START]
+
+
+async def test_an_event_stream_type_in_other_letters_is_refused_as_no_event_stream(
+    mode: str,
+) -> None:
+    # httpx-sse, which parses the frames, reads only the lower-case type and takes
+    # any other for a transport failure, which a follower would reconnect after
+    # for ever. The Hot server sends it in lower case.
+    answer = HttpResponse(200, [event(START)], {"Content-Type": "Text/Event-Stream"})
+    with pytest.raises(HotResponseValidationError) as error:
+        await scripted(mode, [answer], reading(STREAM))
+
+    assert str(error.value) == (
+        f"GET /v1/streams/{STREAM}/subscribe answered 200 with content type "
+        "'Text/Event-Stream', not an event stream"
+    )
 
 
 # ---------------------------------------------------------------- property: exact, however cut

@@ -184,5 +184,8 @@ def limit_frames(response: httpx.Response, max_bytes: int) -> None:
 
 
 def is_event_stream(response: httpx.Response) -> bool:
+    # In lower case only: httpx-sse, which parses the frames, takes any other
+    # for a transport failure (a follower would reconnect after it for ever),
+    # where this refuses it as no event stream.
     content_type: str = response.headers.get("content-type", "")
-    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
+    return content_type.partition(";")[0].strip() == "text/event-stream"
