@@ -6,38 +6,20 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from types import TracebackType
 
-from typing_extensions import Self
+from .loopback_listener import LoopbackListener
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackListener):
     def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        super().__init__()
         self.targets: list[str] = []
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> Self:
-        threading.Thread(target=self._accept, daemon=True).start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
-
-    def _tunnel(self, client: socket.socket) -> None:
+    def serve(self, client: socket.socket) -> None:
         with client:
             head = b""
             while b"\r\n\r\n" not in head:

@@ -12,19 +12,17 @@ import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from uuid import UUID
 
 import certifi
 import httpx
 import pytest
-import trustme
-from typing_extensions import Self
 
 from hot_typed import AsyncHotClient, StreamComplete, StreamData
 from hot_typed._pool import KEEPALIVE_PER_SHARD, ShardedPool
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
+from .loopback_listener import TlsListener
 from .sse_script import refused_url
 
 STREAM_ID = UUID(int=1)
@@ -182,40 +180,13 @@ async def test_a_pool_keeps_a_bounded_number_of_idle_connections_for_reuse(
     assert len(first & again) == KEEPALIVE_PER_SHARD
 
 
-class TlsServer:
+class TlsServer(TlsListener):
     """HTTPS/1.1 on loopback with a certificate of its own throwaway CA (`ca`):
     every connection gets one `ok` answer and is closed."""
 
-    def __init__(self) -> None:
-        self.ca = trustme.CA()
-        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ca.issue_cert("127.0.0.1").configure_cert(self._context)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self._listener.getsockname()[1]}"
-
-    def __enter__(self) -> Self:
-        threading.Thread(target=self._accept, daemon=True).start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                raw, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(raw,), daemon=True).start()
-
-    def _answer(self, raw: socket.socket) -> None:
+    def serve(self, connection: socket.socket) -> None:
         try:
-            with self._context.wrap_socket(raw, server_side=True) as tls:
+            with self.context.wrap_socket(connection, server_side=True) as tls:
                 received = b""
                 while b"\r\n\r\n" not in received and (chunk := tls.recv(65536)):
                     received += chunk

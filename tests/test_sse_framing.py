@@ -10,7 +10,7 @@ import logging
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 import httpx
@@ -47,6 +47,12 @@ pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
 STREAM = uuid4()
 START = {"type": "run:start", "run": run(uuid4())}
+
+
+async def events_of(mode: str, answer: HttpResponse) -> list[Any]:
+    """Every event `streams.subscribe(STREAM)` gives against a server answering `answer`."""
+    events, _ = await scripted(mode, [answer], reading(STREAM))
+    return cast("list[Any]", events)
 
 
 async def test_frames_with_only_id_or_retry_or_empty_data_are_no_events_and_log_nothing(
@@ -364,12 +370,7 @@ async def test_a_compressed_stream_is_decoded_and_its_events_arrive(
         chunked(body, 5),
         {"Content-Type": "text/event-stream", "Content-Encoding": encoding.split()[-1]},
     )
-    with SseScript(answer) as server:
-        client = make_client(server, mode)
-        try:
-            events = await collect(client.streams.subscribe(STREAM))
-        finally:
-            await close(client)
+    events = await events_of(mode, answer)
 
     assert [e.raw for e in events] == [START, START]
 
@@ -419,12 +420,7 @@ async def test_an_event_stream_whose_content_type_has_parameters_is_read(
     mode: str, content_type: str
 ) -> None:
     answer = HttpResponse(200, [event(START)], {"Content-Type": content_type})
-    with SseScript(answer) as server:
-        client = make_client(server, mode)
-        try:
-            events = await collect(client.streams.subscribe(STREAM))
-        finally:
-            await close(client)
+    events = await events_of(mode, answer)
 
     assert [e.raw for e in events] == [START]
 
