@@ -232,6 +232,14 @@ def _ending(refusal: HotError | None) -> _Ending:
     return _Ending.UNKNOWN
 
 
+def _logged(upload_id: UUID, ending: _Ending, refusal: HotError) -> _Ending:
+    if ending is _Ending.UNKNOWN:
+        logger.warning("could not abort upload %s: %s", upload_id, refusal)
+    else:
+        logger.info("aborting upload %s: %s (%s)", upload_id, ending.value, refusal)
+    return ending
+
+
 def _search_term(path: str) -> str:
     """A `files.list` search that selects the file at `path`, among others.
 
@@ -588,11 +596,3 @@ class UploadFile:
         except HotError as lookup:
             raise self._unread(lookup, upload_id) from lookup
         raise self._unread(error, upload_id) from error
-
-
-def _logged(upload_id: UUID, ending: _Ending, refusal: HotError) -> _Ending:
-    if ending is _Ending.UNKNOWN:
-        logger.warning("could not abort upload %s: %s", upload_id, refusal)
-    else:
-        logger.info("aborting upload %s: %s (%s)", upload_id, ending.value, refusal)
-    return ending
