@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import os
 import random
+import secrets
 import stat
 import threading
 import tracemalloc
@@ -221,11 +222,47 @@ async def test_a_cancelled_async_download_leaves_no_file(tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == []
 
 
-async def test_a_downloaded_file_gets_the_usual_mode(mode: str, tmp_path: Path) -> None:
-    umask = os.umask(0o027)
+@pytest.mark.parametrize(("umask", "expected"), [(0o027, 0o640), (0, 0o666)])
+async def test_a_downloaded_file_gets_the_usual_mode(
+    mode: str, tmp_path: Path, umask: int, expected: int
+) -> None:
+    before = os.umask(umask)
     try:
         with LoopbackServer(serving(lambda: b"data")) as server:
             await download_to(mode, server, tmp_path / "f")
     finally:
-        os.umask(umask)
-    assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o640
+        os.umask(before)
+    assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == expected
+
+
+async def test_a_staging_file_left_by_another_download_is_passed_over_untouched(
+    mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = iter(["left0ver0000", "fresh0000000"])
+    monkeypatch.setattr(secrets, "token_hex", lambda n: next(names))
+    leftover = tmp_path / ".f.bin.left0ver0000.part"
+    leftover.write_bytes(b"another download's bytes")
+    with LoopbackServer(serving(lambda: b"data")) as server:
+        await download_to(mode, server, tmp_path / "f.bin")
+    assert (tmp_path / "f.bin").read_bytes() == b"data"
+    assert leftover.read_bytes() == b"another download's bytes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [leftover.name, "f.bin"]
+
+
+async def test_a_cut_download_whose_staging_file_was_removed_still_reports_the_cut(
+    mode: str, tmp_path: Path
+) -> None:
+    def remove_staging(done: int, total: int | None) -> None:
+        for staged in tmp_path.glob(".*.part"):
+            staged.unlink()
+
+    with (
+        LoopbackServer(serving(lambda: cut_after(2 * MiB))) as server,
+        pytest.raises(HotConnectionError) as caught,
+    ):
+        await download_to(mode, server, tmp_path / "gone.bin", remove_staging)
+    assert list(tmp_path.iterdir()) == []
+    url = f"{server.base_url}/v1/files/{FILE_ID}/download"
+    assert str(caught.value).startswith(f"download GET {url} was cut: RemoteProtocolError: ")
+    assert caught.value.request is not None
+    assert str(caught.value.request.url) == url

@@ -15,7 +15,7 @@ import threading
 import tracemalloc
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from typing_extensions import assert_type
@@ -577,8 +577,13 @@ async def test_concurrency_parts_and_no_more_are_on_the_wire_at_once(
     [
         (b"x", {"concurrency": 0}, ValueError, "concurrency must be at least 1, got 0"),
         (b"x", {"part_size": 0}, ValueError, "part_size must be positive, got 0"),
-        (io.StringIO("text"), {}, TypeError, None),
-        (12, {}, TypeError, None),
+        (
+            io.StringIO("text"),
+            {},
+            TypeError,
+            "source must be opened in binary mode ('rb'), not text mode",
+        ),
+        (12, {}, TypeError, "source must be a path, a binary file object or bytes, got int"),
     ],
 )
 async def test_invalid_arguments_fail_before_any_request(
@@ -607,10 +612,32 @@ async def test_a_non_seekable_file_object_is_refused(mode: str) -> None:
     with (
         open(read_end, "rb") as pipe,
         LoopbackServer(FileStore(MiB)) as server,
-        pytest.raises(TypeError, match="seekable"),
+        pytest.raises(TypeError) as refused,
     ):
         await upload_file(mode, server, "x", pipe)
     assert server.requests == []
+    assert str(refused.value) == (
+        "source must be seekable (its size is needed up front); pass its bytes or a path instead"
+    )
+
+
+async def test_a_source_that_shrinks_while_uploading_fails_naming_what_was_read(
+    mode: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "shrinking.bin"
+    path.write_bytes(b"0123456789")
+
+    def shrink(done: int, total: int | None) -> None:
+        if done == 0:  # reported once the source is open, before it is read
+            path.write_bytes(b"012")
+
+    with LoopbackServer(FileStore(MiB)) as server, pytest.raises(HotUploadError) as caught:
+        await upload_file(mode, server, "x", path, on_progress=shrink)
+    assert server.requests == []
+    assert str(caught.value) == (
+        "uploading 'x' failed: after 1 attempt(s): OSError: the source ended early: "
+        "read 3 of 10 bytes at offset 0"
+    )
 
 
 @pytest.mark.parametrize(
@@ -925,6 +952,42 @@ async def test_a_build_archive_that_cannot_be_read_again_is_refused_before_sendi
         with pytest.raises(TypeError, match="file must be seekable"):
             await upload_build(mode, server, source)
     assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "filename"),
+    [("path", "build.tar.gz"), ("named file", "build.tar.gz"), ("nameless file", "upload")],
+)
+async def test_a_build_archive_goes_as_a_form_file_named_after_its_file(
+    mode: str, archive: Path, kind: str, filename: str
+) -> None:
+    data = archive.read_bytes()
+    source: Any = archive if kind == "path" else open(archive, "rb")  # noqa: SIM115
+    if kind == "nameless file":
+        source.close()
+        source = io.BytesIO(data)
+    try:
+        with LoopbackServer(build_handler) as server:
+            await upload_build(mode, server, source)
+    finally:
+        if kind != "path":
+            source.close()
+    (sent,) = server.requests
+    assert f'name="file"; filename="{filename}"'.encode() in sent.body
+    assert b"\r\n\r\n" + data + b"\r\n--" in sent.body
+
+
+async def test_a_build_archive_opened_as_text_is_refused_naming_the_argument(
+    mode: str, archive: Path
+) -> None:
+    with (
+        open(archive, encoding="latin-1") as text,
+        LoopbackServer(build_handler) as server,
+        pytest.raises(TypeError) as refused,
+    ):
+        await upload_build(mode, server, cast(Any, text))  # what a type checker would refuse
+    assert server.requests == []
+    assert str(refused.value) == "file must be opened in binary mode ('rb'), not text mode"
 
 
 async def test_a_build_archive_is_sent_from_the_file_position_again_after_a_429(
