@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 from typing_extensions import assert_type
 
-from hot_typed import AsyncHotClient, HotClient, HotConnectionError, NotFoundError
+from hot_typed import (
+    AsyncHotClient,
+    HotClient,
+    HotConnectionError,
+    HotTimeoutError,
+    NotFoundError,
+)
 from hot_typed.progress import ProgressCallback
 from hot_typed.testing import DropConnection, HttpRequest, HttpResponse, LoopbackServer
 
@@ -59,13 +65,18 @@ async def download_to(
     destination: Path,
     on_progress: ProgressCallback | None = None,
     file_id: str = FILE_ID,
+    timeout: float | None = None,
 ) -> Path:
     if mode == "sync":
         with HotClient("token", base_url=server.base_url, max_retries=0) as hot:
-            path = hot.files.download_to(file_id, destination, on_progress=on_progress)
+            path = hot.files.download_to(
+                file_id, destination, on_progress=on_progress, timeout=timeout
+            )
             return assert_type(path, Path)
     async with AsyncHotClient("token", base_url=server.base_url, max_retries=0) as hot:
-        path = await hot.files.download_to(file_id, destination, on_progress=on_progress)
+        path = await hot.files.download_to(
+            file_id, destination, on_progress=on_progress, timeout=timeout
+        )
         return assert_type(path, Path)
 
 
@@ -133,6 +144,30 @@ async def test_an_interrupted_download_leaves_no_file(mode: str, tmp_path: Path)
         await download_to(mode, server, destination, progress)
     assert list(tmp_path.iterdir()) == []
     assert progress.calls, "bytes arrived before the cut"
+
+
+async def test_a_download_that_stalls_times_out_naming_its_request(
+    mode: str, tmp_path: Path
+) -> None:
+    release = threading.Event()
+
+    def stall() -> Iterator[bytes]:
+        yield b"first bytes"
+        release.wait(5)
+
+    url = ""
+    try:
+        with LoopbackServer(serving(stall)) as server:
+            url = f"{server.base_url}/v1/files/{FILE_ID}/download"
+            with pytest.raises(HotTimeoutError) as caught:
+                await download_to(mode, server, tmp_path / "s.bin", timeout=0.2)
+            release.set()
+    finally:
+        release.set()
+    assert str(caught.value) == f"download GET {url} timed out while reading the body"
+    assert caught.value.request is not None
+    assert str(caught.value.request.url) == url
+    assert list(tmp_path.iterdir()) == []
 
 
 async def test_an_interrupted_download_leaves_an_existing_destination_untouched(
