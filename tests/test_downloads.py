@@ -213,9 +213,13 @@ async def test_a_failing_progress_callback_leaves_no_file(mode: str, tmp_path: P
 
 
 async def test_a_directory_destination_is_refused(mode: str, tmp_path: Path) -> None:
-    with LoopbackServer(serving(lambda: b"data")) as server, pytest.raises(IsADirectoryError):
+    with (
+        LoopbackServer(serving(lambda: b"data")) as server,
+        pytest.raises(IsADirectoryError) as refused,
+    ):
         await download_to(mode, server, tmp_path)
     assert server.requests == []
+    assert str(refused.value) == f"destination {str(tmp_path)!r} is a directory"
 
 
 async def test_download_path_is_encoded(mode: str, tmp_path: Path) -> None:

@@ -977,6 +977,32 @@ async def test_a_build_archive_goes_as_a_form_file_named_after_its_file(
     assert b"\r\n\r\n" + data + b"\r\n--" in sent.body
 
 
+def open_on(path: Path) -> int:
+    """How many of this process's file descriptors are open on `path` (Linux)."""
+    fds = Path("/proc/self/fd")
+    links = []
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError):
+            links.append(os.readlink(fd))
+    return links.count(str(path))
+
+
+@pytest.mark.usefixtures("small_parts")
+@pytest.mark.parametrize(
+    "operation", ["upload_file in one request", "upload_file in parts", "builds.upload"]
+)
+async def test_a_path_source_is_closed_once_sent(mode: str, archive: Path, operation: str) -> None:
+    with LoopbackServer(
+        build_handler if operation == "builds.upload" else FileStore(PART)
+    ) as server:
+        if operation == "builds.upload":
+            await upload_build(mode, server, archive)
+        else:
+            part_size = None if operation == "upload_file in one request" else PART
+            await upload_file(mode, server, "a.bin", archive, part_size=part_size)
+    assert open_on(archive) == 0
+
+
 async def test_a_build_archive_opened_as_text_is_refused_naming_the_argument(
     mode: str, archive: Path
 ) -> None:
