@@ -640,6 +640,16 @@ async def test_a_source_that_shrinks_while_uploading_fails_naming_what_was_read(
     )
 
 
+async def upload_to_emulator(
+    mode: str, emu: HotEmulator, path: str, data: bytes, part_size: int = PART
+) -> File:
+    hot: Any = emu.client() if mode == "sync" else emu.async_client()
+    try:
+        return await resolve(hot.files.upload_file(path, data, part_size=part_size))
+    finally:
+        await close(hot)
+
+
 @pytest.mark.parametrize(
     ("size", "part_size", "parts"),
     [
@@ -656,33 +666,21 @@ async def test_parts_too_small_for_object_storage_are_refused_before_initiating(
     # `complete` fail with a 500, after every byte was sent.
     data = random.Random(8).randbytes(size)
     with HotEmulator() as emu:
-        hot: Any = emu.client() if mode == "sync" else emu.async_client()
-        try:
-            if parts is None:
-                with pytest.raises(ValueError, match=f"minimum of {MIN_PART_SIZE} bytes"):
-                    await resolve(hot.files.upload_file("big.bin", data, part_size=part_size))
-                assert emu.requests == []
-            else:
-                stored = await resolve(hot.files.upload_file("big.bin", data, part_size=part_size))
-                assert stored.size == size
-                puts = [r for r in emu.requests if r.segments[:3] == ["v1", "files", "uploads"]]
-                assert len([r for r in puts if r.method == "PUT"]) == parts
-        finally:
-            await close(hot)
+        if parts is None:
+            with pytest.raises(ValueError, match=f"minimum of {MIN_PART_SIZE} bytes"):
+                await upload_to_emulator(mode, emu, "big.bin", data, part_size)
+            assert emu.requests == []
+        else:
+            stored = await upload_to_emulator(mode, emu, "big.bin", data, part_size)
+            assert stored.size == size
+            puts = [r for r in emu.requests if r.segments[:3] == ["v1", "files", "uploads"]]
+            assert len([r for r in puts if r.method == "PUT"]) == parts
 
 
 # ------------------------------------------- how an upload ended, when unsure
 
 AN_UPLOAD = "/files/uploads/"
 """The paths of an upload's parts, `complete` and abort (not of starting one)."""
-
-
-async def upload_to_emulator(mode: str, emu: HotEmulator, path: str, data: bytes) -> File:
-    hot: Any = emu.client() if mode == "sync" else emu.async_client()
-    try:
-        return await resolve(hot.files.upload_file(path, data, part_size=PART))
-    finally:
-        await close(hot)
 
 
 @pytest.mark.usefixtures("small_parts")
