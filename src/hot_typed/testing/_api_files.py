@@ -248,8 +248,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
                 )
             content = b"".join(upload.parts[n] for n in numbers)
             stored = write(upload.path, content, upload.content_type)
-            upload.parts.clear()
-            upload.status = UPLOAD_COMPLETED
+            upload.end(UPLOAD_COMPLETED)
         return item(stored)
 
     @router.add("DELETE", "/files/uploads/{upload_id}")
@@ -258,8 +257,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         with store.lock:
             upload = upload_of(routed)
             require_pending(upload)
-            upload.parts.clear()
-            upload.status = UPLOAD_ABORTED
+            upload.end(UPLOAD_ABORTED)
         return no_content()
 
     @router.add("PUT", "/files/upload/{path*}")

@@ -71,6 +71,11 @@ class Upload:
     parts: dict[int, bytes] = field(default_factory=dict[int, bytes])
     status: str = UPLOAD_PENDING
 
+    def end(self, status: str) -> None:
+        """Completed or aborted: the record stays, its parts' bytes go."""
+        self.parts.clear()
+        self.status = status
+
 
 def _duration_ms(start: str | None, stop: str) -> int | None:
     if start is None:
