@@ -213,16 +213,14 @@ class _Ending(Enum):
     UNKNOWN = "the abort failed: the upload may still be pending"
 
 
-def _ending(refusal: HotError | None) -> _Ending:
-    """How an upload ended, from the failure of the request aborting it (None: it succeeded).
+def _ending(refusal: HotError) -> _Ending:
+    """How an upload ended, from the failure of the request aborting it.
 
     crates/hot_api/src/handlers/files.rs abort_upload refuses an upload no longer
     pending with 409 `upload_not_pending`, naming its status: `completed` when a
     `complete` whose answer never arrived did store the file, `aborted` when an
     earlier abort (a repeat's first attempt) discarded it.
     """
-    if refusal is None:
-        return _Ending.ABORTED
     if isinstance(refusal, HotApiError) and refusal.code == UPLOAD_NOT_PENDING:
         status = upload_status(refusal.message)
         if status == UPLOAD_COMPLETED:
@@ -232,7 +230,9 @@ def _ending(refusal: HotError | None) -> _Ending:
     return _Ending.UNKNOWN
 
 
-def _logged(upload_id: UUID, ending: _Ending, refusal: HotError) -> _Ending:
+def _abort_refused(upload_id: UUID, refusal: HotError) -> _Ending:
+    """`_ending(refusal)`, logged: a warning when the upload may still be pending."""
+    ending = _ending(refusal)
     if ending is _Ending.UNKNOWN:
         logger.warning("could not abort upload %s: %s", upload_id, refusal)
     else:
@@ -481,7 +481,7 @@ class UploadFile:
         try:
             runner.call(self.calls.abort(upload_id))
         except HotError as error:
-            return _logged(upload_id, _ending(error), error)
+            return _abort_refused(upload_id, error)
         return _Ending.ABORTED
 
     def _stored(self, runner: SyncRunner, path: str, upload_id: UUID, error: Exception) -> File:
@@ -582,7 +582,7 @@ class UploadFile:
         try:
             await runner.call(self.calls.abort(upload_id))
         except HotError as error:
-            return _logged(upload_id, _ending(error), error)
+            return _abort_refused(upload_id, error)
         return _Ending.ABORTED
 
     async def _astored(
