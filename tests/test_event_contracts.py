@@ -4,6 +4,7 @@ and streamed as the declared models."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -170,6 +171,20 @@ async def test_declared_stream_data_arrives_as_its_model_and_the_rest_as_json(
     assert [ProgressData.matches(m) for m in data] == [True, False, False]
     assert data[1].raw["payload"] == {"text": "typed"}  # the wire object, untouched
     assert isinstance(messages[-1], RunStop)
+
+
+async def test_declarations_restored_from_a_pickle_publish_and_decode_as_the_originals(
+    mode: str, emulator: HotEmulator
+) -> None:
+    ask, delta = pickle.loads(pickle.dumps((Ask, DeltaData)))
+    hot = client(emulator, mode)
+    try:
+        messages = await collect(hot.streams.subscribe_with_event(ask("why?"), data_types=[delta]))
+    finally:
+        await close(hot)
+    (typed,) = [m for m in messages if DeltaData.matches(m)]
+    assert typed.payload == Delta(text="typed")
+    assert delta.matches(typed)
 
 
 async def test_declared_stream_data_that_does_not_fit_raises_with_the_frame(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import pickle
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -319,3 +320,42 @@ async def test_with_options_timeout_bounds_the_whole_call(mode: str, emulator: H
     finally:
         release.set()
         await close(hot)
+
+
+async def test_with_options_keeps_the_options_it_is_not_given(
+    mode: str, emulator: HotEmulator
+) -> None:
+    release = threading.Event()
+
+    def slow(event: HandlerEvent, ctx: RunContext) -> Any:
+        ctx.emit_text("first")
+        release.wait(2)
+        return "late"
+
+    emulator.on_call("::chat/say", slow)
+    chunks: list[str] = []
+    # The second copy changes only `on_chunk`: the short timeout of the first stays.
+    bounded = say.with_options(timeout=0.3).with_options(on_chunk=chunks.append)
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(HotTimeoutError):
+            await resolve(hot.call(bounded, "hello"))
+    finally:
+        release.set()
+        await close(hot)
+    assert chunks == ["first"]
+
+
+async def test_a_function_restored_from_a_pickle_calls_as_the_original(
+    mode: str, emulator: HotEmulator
+) -> None:
+    chunks: list[str] = []
+    restored = pickle.loads(pickle.dumps(say.with_options(timeout=30.0)))
+    hot = client(emulator, mode)
+    try:
+        total = await resolve(hot.call(pickle.loads(pickle.dumps(add)), 2, 3))
+        said = await resolve(hot.call(restored.with_options(on_chunk=chunks.append), "a b"))
+    finally:
+        await close(hot)
+    assert (total, said, chunks) == (5, "a b", ["a", "b"])
+    assert (restored.name, restored.timeout) == ("::chat/say", 30.0)

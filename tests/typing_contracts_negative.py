@@ -52,6 +52,8 @@ def function_mistakes(hot: HotClient) -> None:
     hot.call("::demo::math/add", 1, 2)  # E: arg-type
     add(1, 2)  # E: operator
     add.with_options(timeout="5")  # E: arg-type
+    add.with_options(retries=3)  # E: call-arg
+    add.with_options(on_chunk=1)  # E: arg-type
 
 
 async def async_function_mistakes(hot: AsyncHotClient) -> None:

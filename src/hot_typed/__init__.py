@@ -157,6 +157,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "._sse": ("AsyncEventStream", "EventStream"),
     ".progress": ("ProgressCallback",),
     "._functions": (
+        "FunctionOptions",
         "HotFunction",
         "function",
     ),
@@ -340,6 +341,7 @@ if TYPE_CHECKING:
     from .progress import ProgressCallback as ProgressCallback
 
     from ._functions import (
+        FunctionOptions as FunctionOptions,
         HotFunction as HotFunction,
         function as function,
     )

@@ -120,6 +120,11 @@ class StreamDataType(Generic[D]):
     def __repr__(self) -> str:
         return f"StreamDataType({self.name!r}, {self.payload!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # `model` is a class pydantic made at run time, which pickle cannot find
+        # by name: it is made again from the payload type.
+        return (StreamDataType, (self.name, self.payload))
+
     def matches(self, message: object) -> TypeGuard[StreamData[D]]:
         """Whether `message` is stream data of this type, validated as declared."""
         return isinstance(message, self.model) and message.data_type == self.name

@@ -22,7 +22,9 @@ chose, so it is refused rather than guessed.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pickle
 import typing
 from collections.abc import Callable
 from types import UnionType
@@ -41,7 +43,7 @@ from typing import (
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from typing_extensions import ParamSpec, TypedDict
+from typing_extensions import ParamSpec, TypedDict, Unpack
 
 from ._models._json import UserJson, json_dump
 from ._streaming import RunStreamFollower, call_body, call_result
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
     from ._options import Options
     from ._streaming import Follower
 
-__all__ = ["HotFunction", "function"]
+__all__ = ["FunctionOptions", "HotFunction", "function"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -107,6 +109,15 @@ def _open_as_json(hint: Any) -> Any:
     return origin[opened]
 
 
+class FunctionOptions(TypedDict, total=False):
+    """What `HotFunction.with_options` may change; a key left out keeps its value."""
+
+    timeout: float | None
+    """Seconds for the whole call; None: no limit."""
+    on_chunk: Callable[[str], object] | None
+    """Called with each text chunk the run streams; None: chunks are not passed on."""
+
+
 class HotFunction(Generic[P, R_co]):
     """A Hot function (`name`, as `"::ns::path/fn"`) with the signature of the
     declaration it was made from: call it with `hot.call(function, *args)`.
@@ -144,18 +155,47 @@ class HotFunction(Generic[P, R_co]):
     def __repr__(self) -> str:
         return f"<HotFunction {self.name}{self._signature}>"
 
-    def with_options(
-        self,
-        *,
-        timeout: float | None = 60.0,
-        on_chunk: Callable[[str], object] | None = None,
-    ) -> HotFunction[P, R_co]:
-        """A copy of this function whose calls take `timeout` and `on_chunk`."""
+    def with_options(self, **changes: Unpack[FunctionOptions]) -> HotFunction[P, R_co]:
+        """A copy of this function whose calls take the options given; an option
+        not given keeps this function's value."""
+        unknown = changes.keys() - FunctionOptions.__annotations__.keys()
+        if unknown:
+            raise TypeError(f"with_options() got unexpected options: {', '.join(sorted(unknown))}")
         copy: HotFunction[P, R_co] = HotFunction(
-            self.name, self.__wrapped__, timeout=timeout, on_chunk=on_chunk
+            self.name,
+            self.__wrapped__,
+            timeout=changes.get("timeout", self.timeout),
+            on_chunk=changes.get("on_chunk", self.on_chunk),
         )
         copy._contract = self._contract
         return copy
+
+    # Copies share the declaration, as copies of a function are the function:
+    # without these, copying would go through `__reduce__` and need the
+    # declaration importable.
+    def __copy__(self) -> HotFunction[P, R_co]:
+        return self.with_options()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> HotFunction[P, R_co]:
+        return self.with_options()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A declaration is pickled by reference, as a function is: to the stub
+        # where it was declared, which is at module level either as itself or
+        # as the `HotFunction` that replaced it. Its resolved contract is not
+        # pickled; the copy resolves it again on first use.
+        declared = self.__wrapped__
+        where = (declared.__module__, declared.__qualname__)
+        try:
+            found = _declared_at(*where)
+        except (ImportError, AttributeError):
+            found = None
+        if found is not declared:
+            raise pickle.PicklingError(
+                f"cannot pickle {self!r}: its declaration {declared.__qualname__!r} is not "
+                f"importable from {declared.__module__!r}; declare it at module level"
+            )
+        return (_restore, (*where, self.name, self.timeout, self.on_chunk))
 
     def contract(self) -> _Contract:
         """The resolved annotations: argument validator, parameter order, return type."""
@@ -196,6 +236,26 @@ class HotFunction(Generic[P, R_co]):
             finish=call_result(result_type),
         )
         return follower if options is None else follower.with_options(options)
+
+
+def _declared_at(module: str, qualname: str) -> Any:
+    """The stub declared as `qualname` in `module` (behind the `HotFunction` that
+    replaced it there, if one did)."""
+    found: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found.__wrapped__ if isinstance(found, HotFunction) else found
+
+
+def _restore(
+    module: str,
+    qualname: str,
+    name: str,
+    timeout: float | None,
+    on_chunk: Callable[[str], object] | None,
+) -> HotFunction[..., Any]:
+    """A pickled `HotFunction`, made again from its declaration."""
+    return HotFunction(name, _declared_at(module, qualname), timeout=timeout, on_chunk=on_chunk)
 
 
 def function(name: str) -> Callable[[Callable[P, R]], HotFunction[P, R]]:
