@@ -1,0 +1,199 @@
+"""An async call cancelled by its task (`task.cancel()`, `asyncio.wait_for`,
+`asyncio.timeout`) raises `CancelledError` at once, whatever it was doing:
+publishing, reading its stream, or waiting to reconnect. It does not publish
+again, does not reconnect afterwards, and gives its connection back, so the
+client goes on working with a pool of one connection."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import hot_typed
+from hot_typed import AsyncHotClient, EventCreateParams, StreamData
+from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+
+FUNCTION = "::slow/echo"
+
+
+@hot_typed.function(FUNCTION)
+def echo(text: str) -> str:
+    raise NotImplementedError
+
+
+Signal = Callable[[], object]
+Operation = Callable[[AsyncHotClient, Signal], Awaitable[object]]
+
+
+async def _call_hot(hot: AsyncHotClient, started: Signal) -> object:
+    return await hot.events.call_hot(FUNCTION, ["hi"], on_chunk=lambda _: started())
+
+
+async def _call(hot: AsyncHotClient, started: Signal) -> object:
+    return await hot.call(echo.with_options(on_chunk=lambda _: started()), "hi")
+
+
+async def _subscribe(hot: AsyncHotClient, started: Signal) -> object:
+    body: EventCreateParams = {
+        "event_type": "hot:call",
+        "event_data": {"fn": FUNCTION, "args": ["hi"]},
+    }
+    async for message in hot.streams.subscribe_with_event(body):
+        if isinstance(message, StreamData):
+            started()
+    return None
+
+
+OPERATIONS: dict[str, Operation] = {
+    "call_hot": _call_hot,
+    "call": _call,
+    "subscribe_with_event": _subscribe,
+}
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    done = threading.Event()
+    yield done
+    done.set()
+
+
+@pytest.fixture
+def emulator(release: threading.Event) -> Iterator[HotEmulator]:
+    # Quick keep-alives: the emulator notices a closed connection at the next one.
+    with HotEmulator(keepalive_interval=0.1) as emu:
+
+        @emu.on_call(FUNCTION)
+        def slow(event: HandlerEvent, ctx: RunContext) -> Any:
+            ctx.emit_text("first")
+            release.wait(5)
+            return event.args[0]
+
+        yield emu
+
+
+def _one_connection(emu: HotEmulator) -> AsyncHotClient:
+    # A single connection, and a pool that gives up after a second: a connection
+    # the cancelled call kept would fail the next request instead of hanging it.
+    http = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=1), timeout=httpx.Timeout(5.0, pool=1.0)
+    )
+    return AsyncHotClient(emu.api_key, base_url=emu.base_url, client=http, max_retries=0)
+
+
+def _count(emu: HotEmulator, method: str, path: str) -> int:
+    return sum(1 for r in emu.requests if r.method == method and path in r.path)
+
+
+async def _cancelled_while(
+    emu: HotEmulator,
+    operation: Operation,
+    *,
+    on_start: Signal = lambda: None,
+    ready: Callable[[], bool] = lambda: True,
+) -> AsyncHotClient:
+    """Cancel `operation` once it took its first chunk (`on_start` run then) and
+    `ready()` is true."""
+    started = asyncio.Event()
+
+    def start() -> None:
+        on_start()
+        started.set()
+
+    hot = _one_connection(emu)
+    task = asyncio.ensure_future(operation(hot, start))
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.to_thread(_wait_until, ready)
+    await asyncio.sleep(0.05)
+    task.cancel()
+    # At once: not after the stream's next event, nor a reconnect's delay.
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 1)
+    assert task.cancelled()
+    return hot
+
+
+async def _works_afterwards(hot: AsyncHotClient) -> None:
+    try:
+        assert (await hot.env.get()).env_id is not None
+    finally:
+        await hot.aclose()
+        await hot._http_client().aclose()  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.mark.parametrize("name", OPERATIONS)
+async def test_a_call_cancelled_while_its_stream_is_open_gives_its_connection_back(
+    name: str, emulator: HotEmulator, release: threading.Event
+) -> None:
+    hot = await _cancelled_while(emulator, OPERATIONS[name])
+    await _works_afterwards(hot)
+    assert _count(emulator, "POST", "") == 1
+    release.set()
+    (run,) = await asyncio.to_thread(lambda: emulator.client().runs.list().data)
+    await asyncio.to_thread(_wait_until, lambda: emulator.subscribers(run.stream_id) == 0)
+
+
+@pytest.mark.parametrize("name", OPERATIONS)
+async def test_a_call_cancelled_while_publishing_does_not_publish_again(
+    name: str, emulator: HotEmulator
+) -> None:
+    emulator.faults.delay(3.0, method="POST")
+    hot = _one_connection(emulator)
+    task = asyncio.ensure_future(OPERATIONS[name](hot, lambda: None))
+    await asyncio.to_thread(_wait_until, lambda: _count(emulator, "POST", "") == 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 1)
+    await _works_afterwards(hot)
+    assert _count(emulator, "POST", "") == 1
+    assert _count(emulator, "GET", "/streams/") == 0
+
+
+@pytest.mark.parametrize("name", OPERATIONS)
+async def test_a_call_cancelled_while_waiting_to_reconnect_stops_reconnecting(
+    name: str, emulator: HotEmulator, release: threading.Event
+) -> None:
+    # The stream is cut after its first three events (the event published, the
+    # run's start, its first chunk), as the run emits its next one. That one
+    # waits until the call took the first chunk and every reconnect was told to
+    # wait 30 s: the cancel lands while the call waits.
+    stormy = threading.Event()
+
+    def storm() -> None:
+        emulator.faults.rate_limit(30, seconds=10, method="GET", path="/streams/")
+        stormy.set()
+
+    def chatty(event: HandlerEvent, ctx: RunContext) -> Any:
+        ctx.emit_text("first")
+        stormy.wait(5)
+        ctx.emit_text("second")
+        release.wait(5)
+        return event.args[0]
+
+    emulator.on_call(FUNCTION, chatty)
+    emulator.faults.drop_stream(3)
+
+    def refused() -> bool:
+        return _count(emulator, "GET", "/streams/") >= 1
+
+    hot = await _cancelled_while(emulator, OPERATIONS[name], on_start=storm, ready=refused)
+    reconnects = _count(emulator, "GET", "/streams/")
+    await asyncio.sleep(0.3)
+    assert _count(emulator, "GET", "/streams/") == reconnects
+    emulator.faults.clear()
+    await _works_afterwards(hot)
+    assert _count(emulator, "POST", "") == 1
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    stop = threading.Event()
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        stop.wait(0.02)
+    raise AssertionError("the condition did not come true in time")
