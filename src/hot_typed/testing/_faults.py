@@ -132,7 +132,9 @@ class Faults:
         method: str | None = None,
     ) -> None:
         """Cut the next `times` event streams after `after_events` events, without
-        a clean end (the client sees a broken connection)."""
+        a clean end (the client sees a broken connection). The cut comes when
+        the stream is about to send its next event: a quiet stream stays open
+        until it has one, and one that ends first ends cleanly."""
         self._arm(self._drops, _Drop(**_when(path, method, times, None), after=after_events))
 
     def lose_answer(
