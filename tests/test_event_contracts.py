@@ -12,8 +12,10 @@ import pydantic
 import pytest
 
 from hot_typed import (
+    AsyncEventStream,
     AsyncHotClient,
     Event,
+    EventStream,
     EventType,
     HotClient,
     HotResponseValidationError,
@@ -216,6 +218,38 @@ async def test_a_single_connection_subscription_decodes_declared_stream_data_too
             await close(hot)
     assert [DeltaData.matches(m) for m in messages] == [True, False]
     assert [m.payload for m in messages if isinstance(m, StreamData)] == [Delta(text="hi"), [1]]
+
+
+async def _read_into(
+    messages: list[object], stream: EventStream[Any] | AsyncEventStream[Any]
+) -> None:
+    """Read `stream` into `messages` as it goes, so that what came before a
+    failure is kept."""
+    if isinstance(stream, AsyncEventStream):
+        async for message in stream:
+            messages.append(message)
+    else:
+        for message in stream:
+            messages.append(message)
+
+
+async def test_declared_stream_data_without_a_payload_is_refused_not_none(mode: str) -> None:
+    # A payload left out reads as null: JSON for an undeclared type, and for a
+    # declared one a validation error rather than a `Delta` that is None.
+    run_id = "0190d3a2-4b5c-7d8e-9f00-112233445566"
+    bare = {"type": "stream:data", "run_id": run_id, "data_type": "other"}
+    frames = [event(bare), event({**bare, "data_type": "ai:delta"})]
+    with SseScript(frames) as server:
+        hot = make_client(server, mode)
+        try:
+            messages: list[object] = []
+            stream = hot.streams.subscribe(run_id, data_types=[DeltaData])
+            with pytest.raises(HotResponseValidationError) as error:
+                await _read_into(messages, stream)
+        finally:
+            await close(hot)
+    assert [m.payload for m in messages if isinstance(m, StreamData)] == [None]
+    assert error.value.raw == {**bare, "data_type": "ai:delta"}
 
 
 def test_two_declarations_of_one_data_type_are_refused(mode: str) -> None:

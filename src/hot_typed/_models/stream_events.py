@@ -107,7 +107,10 @@ class StreamData(WireModel, Generic[P]):
     stream_data_id: UUID | None = None
     run_id: UUID
     data_type: str
-    payload: P = None  # type: ignore[assignment]
+    # The server always sends `payload` (crates/hot/src/stream/mod.rs
+    # `StreamEvent::StreamData`); a frame without one reads None, validated as
+    # `P` like a sent null, so a declared `StreamData[X]` is never None.
+    payload: P = Field(default=None, validate_default=True)
 
 
 class StreamComplete(WireModel):
