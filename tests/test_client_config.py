@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import pickle
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -196,3 +199,43 @@ def test_requests_carry_the_client_timeout_or_60_s_with_10_s_to_connect(
         )
         assert len(server.requests) == 1
     assert sent == [dict(zip(("connect", "read", "write", "pool"), phases, strict=True))]
+
+
+def test_a_copied_client_shares_the_connections_and_closing_it_leaves_them_open() -> None:
+    environment = p.item(p.environment())
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        return HttpResponse.json(environment)
+
+    with LoopbackServer(handler) as server, HotClient("t", base_url=server.base_url) as hot:
+        copied = copy.copy(hot)
+        assert copied is not hot
+        assert copied._http_client() is hot._http_client()
+        assert copied.env.get().env_id == hot.env.get().env_id
+        copied.close()
+        assert hot.env.get().env_id is not None
+
+
+async def test_a_copied_async_client_shares_the_connections_and_closing_it_leaves_them_open() -> (
+    None
+):
+    def handler(request: HttpRequest) -> HttpResponse:
+        return HttpResponse.json(p.item(p.environment()))
+
+    with LoopbackServer(handler) as server:
+        async with AsyncHotClient("t", base_url=server.base_url) as hot:
+            copied = copy.copy(hot)
+            assert copied._http_client() is hot._http_client()
+            await copied.aclose()
+            assert (await hot.env.get()).env_id is not None
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+@pytest.mark.parametrize("how", [copy.deepcopy, pickle.dumps], ids=["deepcopy", "pickle"])
+def test_a_client_refuses_to_be_pickled_or_deep_copied_saying_why(
+    cls: type[HotClient], how: Any
+) -> None:
+    hot = cls("t")
+    name = cls.__name__
+    with pytest.raises(TypeError, match=rf"^a {name} cannot be pickled or deep-copied: it holds"):
+        how(hot)

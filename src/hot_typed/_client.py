@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, cast
 
 import httpx
 from typing_extensions import Self, Unpack
@@ -220,6 +220,14 @@ class Resources(Resource[ModeT]):
         return Call(request, raw_response)
 
 
+# A client holds open connections, which cannot travel to another process or
+# be duplicated: the other side makes its own client.
+_NOT_COPIED = (
+    "a {0} cannot be pickled or deep-copied: it holds open connections; make a "
+    "new {0} where it is needed, or use with_options() for a copy sharing this one's"
+)
+
+
 class _Client(Resources[ModeT], Generic[ModeT, HttpxT]):
     """What both clients share: construction, settings, safe repr."""
 
@@ -269,6 +277,17 @@ class _Client(Resources[ModeT], Generic[ModeT, HttpxT]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._settings.shown_base!r})"
+
+    def __copy__(self) -> Self:
+        """`copy.copy(client)` is `client.with_options()`: a copy sending through
+        this client's connections, which closing the copy leaves open."""
+        return self.with_options()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> NoReturn:
+        raise TypeError(_NOT_COPIED.format(type(self).__name__))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(_NOT_COPIED.format(type(self).__name__))
 
     def _http_client(self) -> HttpxT:
         """The httpx client doing this client's I/O."""
