@@ -203,7 +203,9 @@ class HotJsonDecodeError(HotResponseValidationError):
 
 
 class HotClientClosedError(HotError):
-    """The client was used after `close()` / `aclose()`: open a new client instead."""
+    """The client was used after `close()` / `aclose()`, or an `AsyncHotClient`
+    in a new event loop after the one its connections belong to was closed:
+    open a new client instead."""
 
 
 class _Unanswered(HotError):

@@ -10,7 +10,9 @@ differ only in how they wait for I/O.
 from __future__ import annotations
 
 import logging
+import sys
 import time
+import weakref
 from collections.abc import AsyncGenerator, Generator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
@@ -384,6 +386,38 @@ def _async_keywords(http: HttpOptions | None) -> dict[str, Any]:
     return {**keywords, "transport": ShardedPool()}
 
 
+# The event loop each httpx client was first used in: its pooled connections
+# belong to that loop and fail once it is closed ("Event loop is closed", from
+# deep in httpcore). Kept per httpx client, which `with_options` copies share.
+_FIRST_LOOPS: weakref.WeakKeyDictionary[httpx.AsyncClient, weakref.ref[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _check_loop(client: httpx.AsyncClient, client_name: str) -> None:
+    """Refuse to send over `client` from a new event loop once the loop its
+    connections belong to is closed: the first request would fail inside
+    httpcore, after the client had decided to send it."""
+    asyncio = sys.modules.get("asyncio")
+    try:
+        loop = asyncio.get_running_loop() if asyncio is not None else None
+    except RuntimeError:  # run by another async library, which keeps its own rules
+        loop = None
+    if loop is None:
+        return
+    first = _FIRST_LOOPS.get(client)
+    if first is None:
+        _FIRST_LOOPS[client] = weakref.ref(loop)
+        return
+    was = first()
+    if was is not loop and (was is None or was.is_closed()):
+        raise HotClientClosedError(
+            f"this {client_name} was first used in an event loop that is now closed, "
+            "and its connections belong to that loop: create the client inside the "
+            "loop that uses it (`async with`, once per `asyncio.run`)"
+        )
+
+
 class AsyncTransport(_Transport[httpx.AsyncClient]):
     client_name = "AsyncHotClient"
 
@@ -407,6 +441,10 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         self.closed = True
         if self.owns_client:
             await self.client.aclose()
+
+    def _check_open(self) -> None:
+        super()._check_open()
+        _check_loop(self.client, self.client_name)
 
     async def send(self, request: Request) -> httpx.Response:
         """Send `request` with retries; a non-2xx answer raises its `HotApiError`
