@@ -10,9 +10,7 @@ differ only in how they wait for I/O.
 from __future__ import annotations
 
 import logging
-import sys
 import time
-import weakref
 from collections.abc import AsyncGenerator, Generator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Generic, TypeVar
@@ -20,6 +18,7 @@ from urllib.request import getproxies
 
 import httpx
 
+from ._affinity import check_affinity
 from ._bodies import FilteredStream, Truncate, take_encoding
 from ._errors import (
     HotApiError,
@@ -177,6 +176,8 @@ def _accepted(request: Request, response: httpx.Response, started: float) -> boo
 class _Transport(Generic[C]):
     #: The client class using this transport, for messages.
     client_name = "client"
+    #: Whether its connections belong to an event loop too (see `_affinity`).
+    in_loop = False
 
     def __init__(self, settings: Settings, client: C, owns_client: bool) -> None:
         self.settings = settings
@@ -287,6 +288,7 @@ class _Transport(Generic[C]):
             raise HotClientClosedError(
                 f"this {self.client_name} was closed; create a new one to send requests"
             )
+        check_affinity(self.client, self.client_name, in_loop=self.in_loop)
 
 
 class SyncTransport(_Transport[httpx.Client]):
@@ -386,40 +388,9 @@ def _async_keywords(http: HttpOptions | None) -> dict[str, Any]:
     return {**keywords, "transport": ShardedPool()}
 
 
-# The event loop each httpx client was first used in: its pooled connections
-# belong to that loop and fail once it is closed ("Event loop is closed", from
-# deep in httpcore). Kept per httpx client, which `with_options` copies share.
-_FIRST_LOOPS: weakref.WeakKeyDictionary[httpx.AsyncClient, weakref.ref[Any]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _check_loop(client: httpx.AsyncClient, client_name: str) -> None:
-    """Refuse to send over `client` from a new event loop once the loop its
-    connections belong to is closed: the first request would fail inside
-    httpcore, after the client had decided to send it."""
-    asyncio = sys.modules.get("asyncio")
-    try:
-        loop = asyncio.get_running_loop() if asyncio is not None else None
-    except RuntimeError:  # run by another async library, which keeps its own rules
-        loop = None
-    if loop is None:
-        return
-    first = _FIRST_LOOPS.get(client)
-    if first is None:
-        _FIRST_LOOPS[client] = weakref.ref(loop)
-        return
-    was = first()
-    if was is not loop and (was is None or was.is_closed()):
-        raise HotClientClosedError(
-            f"this {client_name} was first used in an event loop that is now closed, "
-            "and its connections belong to that loop: create the client inside the "
-            "loop that uses it (`async with`, once per `asyncio.run`)"
-        )
-
-
 class AsyncTransport(_Transport[httpx.AsyncClient]):
     client_name = "AsyncHotClient"
+    in_loop = True
 
     def __init__(
         self, settings: Settings, client: httpx.AsyncClient | None, http: HttpOptions | None = None
@@ -441,10 +412,6 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         self.closed = True
         if self.owns_client:
             await self.client.aclose()
-
-    def _check_open(self) -> None:
-        super()._check_open()
-        _check_loop(self.client, self.client_name)
 
     async def send(self, request: Request) -> httpx.Response:
         """Send `request` with retries; a non-2xx answer raises its `HotApiError`

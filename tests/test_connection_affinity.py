@@ -1,0 +1,172 @@
+"""A client's connections belong to the process that opened them and, for an
+`AsyncHotClient`, to the event loop they were opened in. Used from a forked
+child, or from a new loop once that one is closed (a client kept across two
+`asyncio.run`), a client raises `HotClientClosedError` saying so, before
+sending anything: the child would have shared its parent's sockets, and
+httpcore used to fail mid-request with "Event loop is closed"."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import re
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from hot_typed import AsyncHotClient, HotClient, HotClientClosedError
+from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
+
+from .sse_script import collect, run
+
+RUN_ID = uuid4()
+
+
+def _answer(request: HttpRequest) -> HttpResponse:
+    item = run(RUN_ID, status="succeeded")
+    if request.path.endswith(str(RUN_ID)):
+        return HttpResponse.json({"data": item})
+    pagination = {"total": 5, "limit": 1, "offset": 0, "has_more": True}
+    return HttpResponse.json({"data": [item], "pagination": pagination})
+
+
+USES: dict[str, Callable[[AsyncHotClient], Awaitable[Any]]] = {
+    "call": lambda hot: hot.runs.get(RUN_ID),
+    "page": lambda hot: hot.runs.list(limit=1),
+    "escape hatch": lambda hot: hot.request("GET", "/runs"),
+    "stream": lambda hot: collect(hot.streams.subscribe(uuid4())),
+    "wait": lambda hot: hot.runs.wait(RUN_ID, timeout=1),
+    "call_hot": lambda hot: hot.events.call_hot("::app/fn", []),
+    "copy": lambda hot: hot.with_options(max_retries=1).runs.get(RUN_ID),
+}
+
+MESSAGE = (
+    r"^this AsyncHotClient was first used in an event loop that is now closed, and its "
+    r"connections belong to that loop: create the client inside the loop that uses it"
+)
+
+
+async def _use(value: Awaitable[Any]) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["own httpx client", "given httpx client"])
+@pytest.mark.parametrize("use", list(USES))
+def test_a_client_used_from_a_new_loop_after_its_first_closed_is_refused_before_sending(
+    use: str, given: bool
+) -> None:
+    with LoopbackServer(_answer) as server:
+        http = httpx.AsyncClient() if given else None
+        hot = AsyncHotClient("t", base_url=server.base_url, client=http)
+        asyncio.run(_use(hot.runs.get(RUN_ID)))  # the first loop, closed by `run`
+        with pytest.raises(HotClientClosedError, match=MESSAGE):
+            asyncio.run(_use(USES[use](hot)))
+    assert len(server.requests) == 1
+
+
+def test_the_next_page_from_a_new_loop_is_refused_before_sending() -> None:
+    with LoopbackServer(_answer) as server:
+        hot = AsyncHotClient("t", base_url=server.base_url)
+        page = asyncio.run(_use(hot.runs.list(limit=1)))
+        with pytest.raises(HotClientClosedError, match=MESSAGE):
+            asyncio.run(_use(page.next_page()))
+    assert len(server.requests) == 1
+
+
+def test_a_client_made_outside_any_loop_works_in_the_loop_that_first_uses_it() -> None:
+    with LoopbackServer(_answer) as server:
+        hot = AsyncHotClient("t", base_url=server.base_url)
+
+        async def twice() -> list[Any]:
+            async with hot:
+                return [(await hot.runs.get(RUN_ID)).run_id for _ in range(2)]
+
+        assert asyncio.run(twice()) == [RUN_ID, RUN_ID]
+
+
+def test_each_client_keeps_to_its_own_loop() -> None:
+    # One client per `asyncio.run`, each made inside it, as the message asks.
+    with LoopbackServer(_answer) as server:
+
+        async def fresh() -> Any:
+            async with AsyncHotClient("t", base_url=server.base_url) as hot:
+                return (await hot.runs.get(RUN_ID)).run_id
+
+        assert [asyncio.run(fresh()) for _ in range(3)] == [RUN_ID] * 3
+
+
+def _in_child(action: Callable[[], object]) -> str:
+    """Run `action` in a forked child: "ok", or what it raised ("Type: message")."""
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a process with threads (the loopback
+        # server's) may deadlock the child; this child only runs `action`.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child's coverage is not collected)
+        try:
+            try:
+                action()
+                outcome = "ok"
+            except BaseException as error:
+                outcome = f"{type(error).__name__}: {error}"
+            os.write(write, outcome.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        outcome = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return outcome
+
+
+FORKED = r"^HotClientClosedError: this {} was first used in process {}, and its connections belong"
+
+
+def _sync_use(hot: HotClient) -> Callable[[], object]:
+    return lambda: hot.runs.get(RUN_ID)
+
+
+def _async_use(hot: AsyncHotClient) -> Callable[[], object]:
+    return lambda: asyncio.run(_use(hot.runs.get(RUN_ID)))
+
+
+@pytest.mark.parametrize("copy", [False, True], ids=["client", "with_options copy"])
+def test_a_client_used_before_a_fork_is_refused_in_the_child_before_sending(copy: bool) -> None:
+    with LoopbackServer(_answer) as server, HotClient("t", base_url=server.base_url) as hot:
+        hot.runs.get(RUN_ID)  # a kept-alive connection now in the pool
+        used = hot.with_options(max_retries=1) if copy else hot
+        outcome = _in_child(_sync_use(used))
+        assert re.match(FORKED.format("HotClient", os.getpid()), outcome), outcome
+        assert len(server.requests) == 1
+        # The parent's connection is untouched: it goes on over it.
+        assert hot.runs.get(RUN_ID).run_id == RUN_ID
+
+
+def test_an_async_client_used_before_a_fork_is_refused_in_the_child_before_sending() -> None:
+    with LoopbackServer(_answer) as server:
+        hot = AsyncHotClient("t", base_url=server.base_url)
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(hot.runs.get(RUN_ID))
+            outcome = _in_child(_async_use(hot))
+            assert re.match(FORKED.format("AsyncHotClient", os.getpid()), outcome), outcome
+            assert len(server.requests) == 1
+            assert loop.run_until_complete(hot.runs.get(RUN_ID)).run_id == RUN_ID
+            loop.run_until_complete(hot.aclose())
+        finally:
+            loop.close()
+
+
+def test_a_client_first_used_in_the_child_works_there() -> None:
+    with LoopbackServer(_answer) as server:
+        hot = HotClient("t", base_url=server.base_url)
+        ahot = AsyncHotClient("t", base_url=server.base_url)
+        assert (_in_child(_sync_use(hot)), _in_child(_async_use(ahot))) == ("ok", "ok")
+        assert len(server.requests) == 2
+        hot.close()
