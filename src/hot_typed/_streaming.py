@@ -46,7 +46,7 @@ from ._errors import (
     RateLimitError,
 )
 from ._models._json import is_json_object, is_mapping
-from ._models.events import EventCreate
+from ._models.events import HOT_CALL, EventCreate
 from ._models.runs import (
     FinishedRun,
     FinishedTask,
@@ -141,7 +141,7 @@ def _subscribe_with_event(
 
 def call_body(fn: str, args: Sequence[Any] | None) -> bytes:
     """The `hot:call` event that calls `fn` with `args`."""
-    event = EventCreate(event_type="hot:call", event_data={"fn": fn, "args": list(args or [])})
+    event = EventCreate(event_type=HOT_CALL, event_data={"fn": fn, "args": list(args or [])})
     return request_body(EventCreate, event)
 
 

@@ -18,12 +18,29 @@ from typing_extensions import Self, TypedDict, TypeVar
 from ._base import RequestModel, WireModel
 from ._json import UserJson, is_json_object
 
-__all__ = ["HOT_CALL", "Event", "EventCreate", "EventCreateParams"]
+__all__ = [
+    "HOT_CALL",
+    "RESERVED_PREFIX",
+    "Event",
+    "EventCreate",
+    "EventCreateParams",
+    "is_reserved",
+]
 
 D = TypeVar("D", default=Any)
 
-#: The one reserved (`hot:`) event type a client may publish: it calls a function.
+#: Event types beginning with this are the server's own
+#: (crates/hot_api/src/handlers/events.rs: require_external_event_type).
+RESERVED_PREFIX = "hot:"
+
+#: The one reserved event type a client may publish: it calls a function.
 HOT_CALL = "hot:call"
+
+
+def is_reserved(event_type: str) -> bool:
+    """Whether the server refuses `event_type` from a client (403): it is
+    reserved, and not `hot:call`."""
+    return event_type.startswith(RESERVED_PREFIX) and event_type != HOT_CALL
 
 
 class Event(WireModel, Generic[D]):
@@ -119,7 +136,7 @@ class EventCreate(RequestModel):
     @classmethod
     def _not_reserved(cls, event_type: str) -> str:
         # crates/hot_api/src/handlers/events.rs: require_external_event_type (403).
-        if event_type.startswith("hot:") and event_type != HOT_CALL:
+        if is_reserved(event_type):
             raise PydanticCustomError(
                 "reserved_event_type",
                 "event types beginning with 'hot:' are reserved; "

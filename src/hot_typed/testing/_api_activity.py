@@ -7,12 +7,14 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .._models.events import HOT_CALL, EventCreate
+from .._models.events import EventCreate, is_reserved
+from .._models.runs import RunStatus
+from .._models.stream_events import EventPublished, StreamComplete
 from .._resources._params import parse_time_range
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
-from ._store import RUN_TERMINAL
+from ._store import RUN_TERMINAL, tag
 from ._subscriptions import EnvSubscription, SnapshotSubscription, StreamSubscription
 from ._values import (
     JSON,
@@ -26,9 +28,6 @@ from ._values import (
 )
 
 __all__ = ["add_activity_routes"]
-
-RESERVED_PREFIX = "hot:"
-
 
 def _cutoff_ns(time_range: str | None) -> int | None:
     """The earliest start time (ns) `time_range` lists, None for every run.
@@ -65,7 +64,7 @@ def _event_body(routed: Routed) -> tuple[str, Any, str | None]:
     # hot:call data is stored whatever its shape: a call it cannot make fails its run.
     body = routed.body(EventCreate, untyped={"event_data"})
     event_type: str = body["event_type"]
-    if event_type.startswith(RESERVED_PREFIX) and event_type != HOT_CALL:
+    if is_reserved(event_type):
         raise ApiError(
             403,
             "forbidden",
@@ -79,7 +78,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
     store = ctx.store
 
     def stream_complete(stream_id: str) -> tuple[str, JSON]:
-        return "stream:complete", {"type": "stream:complete", "stream_id": stream_id}
+        return tag(StreamComplete), {"type": tag(StreamComplete), "stream_id": stream_id}
 
     # Events -------------------------------------------------------------
 
@@ -150,7 +149,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
             # its events can be missed.
             event = store.add_event(event_type, event_data, stream_id)
             published = {
-                "type": "event:published",
+                "type": tag(EventPublished),
                 "event_id": event["event_id"],
                 "stream_id": event["stream_id"],
                 "event_type": event_type,
@@ -158,7 +157,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
             subscription = StreamSubscription(
                 store,
                 event["stream_id"],
-                first=("event:published", published),
+                first=(tag(EventPublished), published),
                 late_run_start=ctx.config.late_run_start,
             )
             ctx.handlers.dispatch(store, event)
@@ -208,7 +207,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         ctx.require_api_key(routed, "Only API keys can read run stats.")
         with store.lock:
             statuses = [run["status"] for run in store.runs.values()]
-        counts = {s: statuses.count(s) for s in ("running", *RUN_TERMINAL)}
+        counts = {s: statuses.count(s) for s in (RunStatus.RUNNING.value, *RUN_TERMINAL)}
         return item({"total_runs": len(statuses), **counts})
 
     @router.add("GET", "/runs/{run_id}")

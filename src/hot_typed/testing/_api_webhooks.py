@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._models._json import is_json_object
+from .._models.events import HOT_CALL
 from .._models.permissions import grants
+from .._models.runs import RunStatus
 from ._handlers import Handler
 from ._http import HttpRequest, HttpResponse
 from ._store import RUN_TERMINAL
@@ -133,7 +135,7 @@ class WebhookRoutes:
     def _run(self, endpoint: _Endpoint, value: JSON) -> HttpResponse:
         store = self._ctx.store
         with store.lock:
-            event = store.add_event("hot:call", {"fn": endpoint.fn, "args": [value]}, None)
+            event = store.add_event(HOT_CALL, {"fn": endpoint.fn, "args": [value]}, None)
             run_id = self._ctx.handlers.dispatch(store, event)
             ended = store.changed.wait_for(
                 lambda: store.runs[run_id]["status"] in RUN_TERMINAL, timeout=endpoint.timeout
@@ -142,9 +144,9 @@ class WebhookRoutes:
         if not ended:
             message = f"Webhook function timed out after {endpoint.timeout:g}s"
             return HttpResponse.json({"error": message}, 504)
-        if run["status"] == "failed":
+        if run["status"] == RunStatus.FAILED:
             return HttpResponse.json({"error": "Webhook function execution failed"}, 500)
-        if run["status"] == "cancelled":
+        if run["status"] == RunStatus.CANCELLED:
             return HttpResponse.json({"error": "Execution cancelled"}, 500)
         result = run.get("result")
         return _response(result.get("$ok") if is_json_object(result) else None)

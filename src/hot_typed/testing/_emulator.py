@@ -12,6 +12,7 @@ from typing_extensions import Self
 
 from .._client import AsyncHotClient, HotClient
 from .._models.blobs import BlobRef
+from .._models.runs import RunStatus
 from .._uploads import MIN_PART_SIZE
 from ._agent import Answer, agent_handler
 from ._api_webhooks import WebhookAuth
@@ -306,7 +307,8 @@ class HotEmulator:
         with self._store.lock:
             if run_id not in self._store.runs:
                 raise KeyError(run_id)
-            ended = self._store.finish_run(run_id, "cancelled", {"$err": "cancelled"})
+            cancelled = RunStatus.CANCELLED.value
+            ended = self._store.finish_run(run_id, cancelled, {"$err": "cancelled"})
         return ended is not None
 
     def task(self, task_id: str) -> TaskControl:

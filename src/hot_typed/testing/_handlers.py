@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._models._json import is_json_array, is_json_object
+from .._models.events import HOT_CALL, RESERVED_PREFIX
+from .._models.runs import RunStatus, TaskStatus
 from ._store import Store
 from ._values import JSON, timestamp
 
 __all__ = ["Handler", "HandlerEvent", "Handlers", "RunContext", "TaskControl"]
-
-CALL_EVENT_TYPE = "hot:call"
-
 
 @dataclass(frozen=True)
 class HandlerEvent:
@@ -71,19 +70,19 @@ class TaskControl:
 
     def complete(self, result: Any = None) -> None:
         """End `completed` with result `{"$ok": result}`."""
-        self._store.finish_task(self.task_id, "completed", {"$ok": result})
+        self._store.finish_task(self.task_id, TaskStatus.COMPLETED.value, {"$ok": result})
 
     def fail(self, message: str) -> None:
         """End `failed` with result `{"$err": message}`."""
-        self._store.finish_task(self.task_id, "failed", {"$err": message})
+        self._store.finish_task(self.task_id, TaskStatus.FAILED.value, {"$err": message})
 
     def cancel(self) -> None:
         """End the task `cancelled`; emits its final `task:update`."""
-        self._store.finish_task(self.task_id, "cancelled", {"$err": "cancelled"})
+        self._store.finish_task(self.task_id, TaskStatus.CANCELLED.value, {"$err": "cancelled"})
 
     def time_out(self) -> None:
         """End the task `timed_out`; emits its final `task:update`."""
-        self._store.finish_task(self.task_id, "timed_out", {"$err": "timed out"})
+        self._store.finish_task(self.task_id, TaskStatus.TIMED_OUT.value, {"$err": "timed out"})
 
 
 class RunContext:
@@ -156,7 +155,7 @@ class Handlers:
         self._functions: dict[str, Handler] = {}
 
     def on_event(self, event_type: str, handler: Handler, retry: Retry = _NO_RETRY) -> None:
-        if event_type.startswith("hot:"):
+        if event_type.startswith(RESERVED_PREFIX):
             raise ValueError(f"{event_type!r} is reserved; register functions with on_call")
         with self._lock:
             self._events[event_type] = handler
@@ -169,7 +168,7 @@ class Handlers:
     def _resolve(self, event: HandlerEvent) -> tuple[Handler | str, Retry]:
         """The handler for `event` (or why its run fails) and its retries."""
         with self._lock:
-            if event.event_type != CALL_EVENT_TYPE:
+            if event.event_type != HOT_CALL:
                 handler: Handler = self._events.get(event.event_type, echo)
                 return handler, self._retries.get(event.event_type, _NO_RETRY)
             function = self._functions.get(event.fn or "")
@@ -187,7 +186,7 @@ class Handlers:
 
     def dispatch(self, store: Store, event: JSON) -> str:
         """Start the run of stored `event` now and execute it in a thread; its id."""
-        is_call = event["event_type"] == CALL_EVENT_TYPE
+        is_call = event["event_type"] == HOT_CALL
         view = _view(event)
         run = store.start_run(event, "call" if is_call else "event", view.fn if is_call else None)
         self._start(store, event, run)
@@ -207,7 +206,7 @@ class Handlers:
         self, store: Store, context: RunContext, handler: Handler | str, retry: Retry
     ) -> None:
         if isinstance(handler, str):
-            store.finish_run(context.run_id, "failed", {"$err": handler})
+            store.finish_run(context.run_id, RunStatus.FAILED.value, {"$err": handler})
             return
         try:
             result = handler(context.event, context)
@@ -215,7 +214,7 @@ class Handlers:
         except Exception as error:
             failure = {"$err": str(error) or repr(error)}
             if context.retry_attempt >= retry.attempts:
-                store.finish_run(context.run_id, "failed", failure)
+                store.finish_run(context.run_id, RunStatus.FAILED.value, failure)
             elif store.await_retry(context.run_id, failure, _after(retry.delay)):
                 time.sleep(retry.delay)
                 with store.lock:
@@ -223,7 +222,7 @@ class Handlers:
                     if retried is not None:
                         self._start(store, *retried)
             return
-        store.finish_run(context.run_id, "succeeded", {"$ok": result})
+        store.finish_run(context.run_id, RunStatus.SUCCEEDED.value, {"$ok": result})
 
 
 def _after(seconds: float) -> str:

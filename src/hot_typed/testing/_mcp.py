@@ -28,11 +28,13 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
+from .._models.events import HOT_CALL
 from .._models.permissions import grants
-from ._handlers import CALL_EVENT_TYPE, Handlers
+from .._models.runs import RunStatus
+from ._handlers import Handlers
 from ._http import HttpRequest, HttpResponse
 from ._routing import Routed
-from ._store import Store
+from ._store import RUN_TERMINAL, Store
 from ._values import ApiError
 
 __all__ = ["McpServices"]
@@ -40,7 +42,6 @@ __all__ = ["McpServices"]
 _INVALID_REQUEST = -32600
 _METHOD_NOT_FOUND = -32601
 _INVALID_PARAMS = -32602
-_TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -183,13 +184,13 @@ class McpServices:
         args = [arguments.get(name) for name in order] if arguments else []
         store = self._store
         with store.changed:
-            event = store.add_event(CALL_EVENT_TYPE, {"fn": tool.function, "args": args}, None)
+            event = store.add_event(HOT_CALL, {"fn": tool.function, "args": args}, None)
             run_id = self._handlers.dispatch(store, event)
-            while store.runs[run_id]["status"] not in _TERMINAL and not store.closed:
+            while store.runs[run_id]["status"] not in RUN_TERMINAL and not store.closed:
                 store.changed.wait(0.1)
             run = dict(store.runs[run_id])
         outcome = _object(run.get("result")) or {}
-        if run["status"] != "succeeded":
+        if run["status"] != RunStatus.SUCCEEDED:
             text = json.dumps(outcome.get("$err", outcome))
             return {"content": [{"type": "text", "text": text}], "isError": True}
         value = outcome.get("$ok")

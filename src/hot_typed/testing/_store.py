@@ -12,12 +12,33 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._models._base import WireModel
 from .._models.files import UPLOAD_PENDING
 from .._models.runs import RunStatus, TaskStatus
-from .._models.stream_events import RunCancel, RunFail, RunStop
+from .._models.stream_events import (
+    EnvEventCreated,
+    EnvEventHandled,
+    EnvRunStart,
+    EnvStreamCreated,
+    EnvTaskComplete,
+    EnvTaskStarted,
+    RunCancel,
+    RunFail,
+    RunStart,
+    RunStop,
+    StreamData,
+    TaskUpdate,
+)
 from ._values import JSON, ApiError, new_id, new_ordered_id, timestamp, timestamp_nanos
 
-__all__ = ["RUN_TERMINAL", "TASK_TERMINAL", "Store", "StreamLog", "Upload", "stop_event"]
+__all__ = ["RUN_TERMINAL", "TASK_TERMINAL", "Store", "StreamLog", "Upload", "stop_event", "tag"]
+
+
+def tag(model: type[WireModel]) -> str:
+    """The `type` an event goes out with: the one the client's model of it reads."""
+    name: str = model.model_fields["type"].default
+    return name
+
 
 # The run stream's end event for each terminal status (crates/hot_api/src/handlers/streams.rs,
 # the poll loop's `match run.status`); the statuses are the client's own.
@@ -26,7 +47,7 @@ _STOP_EVENTS: dict[RunStatus, type[RunFail | RunCancel]] = {
     RunStatus.CANCELLED: RunCancel,
 }
 RUN_TERMINAL: dict[str, str] = {
-    status.value: _STOP_EVENTS.get(status, RunStop).model_fields["type"].default
+    status.value: tag(_STOP_EVENTS.get(status, RunStop))
     for status in RunStatus
     if status.is_terminal
 }
@@ -37,9 +58,15 @@ def stop_event(status: str) -> str:
     """The stream event for a run that has a `stop_time`: `pending_retry` has
     one too, and goes out as `run:stop` (crates/hot_api/src/handlers/streams.rs,
     the poll loop's `match run.status`: failed, cancelled, anything else)."""
-    return RUN_TERMINAL.get(status, "run:stop")
+    return RUN_TERMINAL.get(status, tag(RunStop))
 
 TASK_TERMINAL = frozenset(status.value for status in TaskStatus if status.is_terminal)
+
+# How the emulator ends a task's run: a timed-out task's run ends `failed`.
+_TASK_RUN_STATUS = {
+    TaskStatus.COMPLETED.value: RunStatus.SUCCEEDED.value,
+    TaskStatus.CANCELLED.value: RunStatus.CANCELLED.value,
+}
 
 SseEvent = tuple[str, JSON]
 """An SSE event as (name, data); `data` carries `"type": name`."""
@@ -155,7 +182,7 @@ class Store:
             if log is None:
                 log = self.streams[stream_id] = StreamLog(stream_id)
                 self._emit_env(
-                    "stream:created",
+                    tag(EnvStreamCreated),
                     {"stream_id": stream_id, "env_id": self.env_id, "project_id": None},
                 )
             return log
@@ -174,7 +201,7 @@ class Store:
                 "created_at": now,
             }
             self.events[event["event_id"]] = event
-            self._emit_env("event:created", self._env_event_fields(event))
+            self._emit_env(tag(EnvEventCreated), self._env_event_fields(event))
             return event
 
     def _env_event_fields(self, event: JSON) -> JSON:
@@ -204,7 +231,7 @@ class Store:
                 "stream_id": event["stream_id"],
                 "build_id": None,
                 "run_type": run_type,
-                "status": "running",
+                "status": RunStatus.RUNNING.value,
                 "start_time": timestamp(),
                 "stop_time": None,
                 "origin_run_id": origin_run_id,
@@ -214,10 +241,10 @@ class Store:
             self.runs[run["run_id"]] = run
             stream = self.streams[run["stream_id"]]
             stream.run_ids.append(run["run_id"])
-            self._emit(stream, "run:start", {"run": dict(run)})
-            self._emit_env("event:handled", self._env_event_fields(event))
+            self._emit(stream, tag(RunStart), {"run": dict(run)})
+            self._emit_env(tag(EnvEventHandled), self._env_event_fields(event))
             self.run_functions[run["run_id"]] = fn_name
-            self._emit_env("run:start", self._env_run_fields(run))
+            self._emit_env(tag(EnvRunStart), self._env_run_fields(run))
             return dict(run)
 
     def _env_run_fields(self, run: JSON) -> JSON:
@@ -236,7 +263,7 @@ class Store:
         None (and no change) when it already ended, e.g. it was cancelled."""
         with self.lock:
             run = self.runs[run_id]
-            if run["status"] != "running":
+            if run["status"] != RunStatus.RUNNING:
                 return None
             run.update(status=status, stop_time=timestamp(), result=result)
             name = RUN_TERMINAL[status]
@@ -245,9 +272,9 @@ class Store:
                 **self._env_run_fields(run),
                 "duration_ms": _duration_ms(run["start_time"], run["stop_time"]),
             }
-            if status == "failed":
+            if status == RunStatus.FAILED:
                 flat["error"] = result
-            elif status == "cancelled":
+            elif status == RunStatus.CANCELLED:
                 flat["reason"] = None
             self._emit_env(name, flat)
             return dict(run)
@@ -259,16 +286,16 @@ class Store:
         `write_run_fail`). None when it had already ended."""
         with self.lock:
             run = self.runs[run_id]
-            if run["status"] != "running":
+            if run["status"] != RunStatus.RUNNING:
                 return None
             run.update(
-                status="pending_retry",
+                status=RunStatus.PENDING_RETRY.value,
                 stop_time=timestamp(),
                 result=result,
                 retry_attempt=run["retry_attempt"] + 1,
                 next_retry_at=next_retry_at,
             )
-            self._emit(self.streams[run["stream_id"]], "run:stop", {"run": dict(run)})
+            self._emit(self.streams[run["stream_id"]], tag(RunStop), {"run": dict(run)})
             return dict(run)
 
     def start_retry(self, run_id: str) -> tuple[JSON, JSON] | None:
@@ -279,7 +306,7 @@ class Store:
         is no longer pending (it was cancelled meanwhile)."""
         with self.lock:
             run = self.runs[run_id]
-            if run["status"] != "pending_retry":
+            if run["status"] != RunStatus.PENDING_RETRY:
                 return None
             original = self.events[run["event_id"]]
             event = self.add_event(
@@ -294,7 +321,7 @@ class Store:
             )
             # Open connections reported this run's stop already and report it
             # no more; new ones replay it as `run:fail`.
-            run.update(status="failed", next_retry_at=None)
+            run.update(status=RunStatus.FAILED.value, next_retry_at=None)
             self.changed.notify_all()
             return event, retry
 
@@ -304,7 +331,7 @@ class Store:
             run = self.runs[run_id]
             self._emit(
                 self.streams[run["stream_id"]],
-                "stream:data",
+                tag(StreamData),
                 {
                     "stream_data_id": new_ordered_id(),
                     "run_id": run_id,
@@ -329,7 +356,7 @@ class Store:
                 "origin_run_id": run_id,
                 "function_name": function_name,
                 "task_type": task_type,
-                "status": "running",
+                "status": TaskStatus.RUNNING.value,
                 "start_time": now,
                 "stop_time": None,
                 "duration_ms": None,
@@ -340,9 +367,9 @@ class Store:
             self.tasks[task["task_id"]] = task
             stream = self.streams[task["stream_id"]]
             stream.task_ids.append(task["task_id"])
-            self._emit(stream, "task:update", {"task": dict(task)})
+            self._emit(stream, tag(TaskUpdate), {"task": dict(task)})
             self._emit_env(
-                "task:started",
+                tag(EnvTaskStarted),
                 {
                     "task_id": task["task_id"],
                     "env_id": self.env_id,
@@ -367,9 +394,9 @@ class Store:
             self.runs[task_run["run_id"]] = task_run
             self.task_runs[task["task_id"]] = task_run["run_id"]
             stream.run_ids.append(task_run["run_id"])
-            self._emit(stream, "run:start", {"run": dict(task_run)})
+            self._emit(stream, tag(RunStart), {"run": dict(task_run)})
             self.run_functions[task_run["run_id"]] = function_name
-            self._emit_env("run:start", self._env_run_fields(task_run))
+            self._emit_env(tag(EnvRunStart), self._env_run_fields(task_run))
             return dict(task)
 
     def finish_task(self, task_id: str, status: str, result: Any) -> JSON:
@@ -387,12 +414,11 @@ class Store:
                 duration_ms=_duration_ms(task["start_time"], stop),
                 result=result,
             )
-            self._emit(self.streams[task["stream_id"]], "task:update", {"task": dict(task)})
-            # The emulator ends a timed-out task's run `failed`.
-            run_status = {"completed": "succeeded", "cancelled": "cancelled"}.get(status, "failed")
+            self._emit(self.streams[task["stream_id"]], tag(TaskUpdate), {"task": dict(task)})
+            run_status = _TASK_RUN_STATUS.get(status, RunStatus.FAILED.value)
             self.finish_run(self.task_runs[task_id], run_status, result)
             self._emit_env(
-                "task:complete",
+                tag(EnvTaskComplete),
                 {
                     "task_id": task_id,
                     "env_id": self.env_id,
@@ -400,7 +426,7 @@ class Store:
                     "function_name": task["function_name"],
                     "status": status,
                     "duration_ms": task["duration_ms"],
-                    "error": None if status == "completed" else result,
+                    "error": None if status == TaskStatus.COMPLETED else result,
                 },
             )
             return dict(task)

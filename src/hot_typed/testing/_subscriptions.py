@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from ._store import RUN_TERMINAL, TASK_TERMINAL, SseEvent, Store, stop_event
+from .._models.stream_events import RunStart, RunUpdate, TaskUpdate
+from ._store import RUN_TERMINAL, TASK_TERMINAL, SseEvent, Store, stop_event, tag
 from ._values import JSON
 
 __all__ = ["EnvSubscription", "SnapshotSubscription", "StreamSubscription"]
@@ -46,13 +47,13 @@ class StreamSubscription:
         pending: list[SseEvent] = [] if first is None else [first]
         for run_id in reversed(log.run_ids):
             run = dict(store.runs[run_id])
-            pending.append(("run:start", {"type": "run:start", "run": run}))
+            pending.append((tag(RunStart), {"type": tag(RunStart), "run": run}))
             if run["stop_time"] is not None:
                 name = stop_event(run["status"])
                 pending.append((name, {"type": name, "run": run}))
         for task_id in log.task_ids:
             pending.append(
-                ("task:update", {"type": "task:update", "task": dict(store.tasks[task_id])})
+                (tag(TaskUpdate), {"type": tag(TaskUpdate), "task": dict(store.tasks[task_id])})
             )
         self._pending = pending
         self._store = store
@@ -74,13 +75,13 @@ class StreamSubscription:
     def _start_late(fresh: list[SseEvent], unstarted: set[str]) -> list[SseEvent]:
         events: list[SseEvent] = []
         for name, data in fresh:
-            if name == "run:start":
+            if name == tag(RunStart):
                 unstarted.add(data["run"]["run_id"])
                 continue
             events.append((name, data))
             if name in _STOP_NAMES and data["run"]["run_id"] in unstarted:
                 unstarted.discard(data["run"]["run_id"])
-                events.append(("run:start", {"type": "run:start", "run": data["run"]}))
+                events.append((tag(RunStart), {"type": tag(RunStart), "run": data["run"]}))
         return events
 
     def close(self) -> None:
@@ -106,11 +107,11 @@ class SnapshotSubscription:
 
     @classmethod
     def run(cls, store: Store, run_id: str) -> SnapshotSubscription:
-        return cls(lambda: store.runs[run_id], "run:update", "run", RUN_TERMINAL)
+        return cls(lambda: store.runs[run_id], tag(RunUpdate), "run", RUN_TERMINAL)
 
     @classmethod
     def task(cls, store: Store, task_id: str) -> SnapshotSubscription:
-        return cls(lambda: store.tasks[task_id], "task:update", "task", TASK_TERMINAL)
+        return cls(lambda: store.tasks[task_id], tag(TaskUpdate), "task", TASK_TERMINAL)
 
     def poll(self) -> tuple[list[SseEvent], bool]:
         record = self._read()
