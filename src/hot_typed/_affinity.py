@@ -4,8 +4,9 @@ client the event loop, that first sent through it.
 A pooled connection is a socket of the process that opened it and, under
 asyncio, a transport of the loop that opened it. Sent from a forked child, a
 request would share a socket with its parent, each able to read the other's
-answers; sent from a new loop once the first is closed, it fails deep inside
-httpcore ("Event loop is closed"). Both are refused before anything is sent.
+answers; sent from another loop, it fails deep inside httpcore ("Event loop is
+closed" once the first loop is closed, a future attached to a different loop
+while it runs). Both are refused before anything is sent.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def check_affinity(
     client: httpx.Client | httpx.AsyncClient, client_name: str, *, in_loop: bool
 ) -> None:
     """Raise `HotClientClosedError` when `client`'s connections belong to another
-    process, or (`in_loop`) to an event loop now closed; remember the first use."""
+    process or (`in_loop`) another asyncio loop; remember the first use."""
     loop = _running_loop() if in_loop else None
     first = _FIRST_USE.get(client)
     if first is None:
@@ -62,15 +63,11 @@ def check_affinity(
             "connections belong to that process, which this one was forked from: "
             "create a new client in this process"
         )
-    if loop is None:
-        return
-    if first.loop is None:
-        first.loop = weakref.ref(loop)
-        return
-    was = first.loop()
-    if was is not loop and (was is None or was.is_closed()):
+    # Another loop, closed or not: a connection of one loop cannot be read from
+    # another (its futures are the first loop's).
+    if first.loop is not None and first.loop() is not loop:
         raise HotClientClosedError(
-            f"this {client_name} was first used in an event loop that is now closed, "
-            "and its connections belong to that loop: create the client inside the "
-            "loop that uses it (`async with`, once per `asyncio.run`)"
+            f"this {client_name} was first used in another event loop, and its "
+            "connections belong to that loop: create the client inside the loop "
+            "that uses it (`async with`, once per `asyncio.run`)"
         )

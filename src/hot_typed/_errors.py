@@ -203,9 +203,9 @@ class HotJsonDecodeError(HotResponseValidationError):
 
 
 class HotClientClosedError(HotError):
-    """The client was used after `close()` / `aclose()`, or an `AsyncHotClient`
-    in a new event loop after the one its connections belong to was closed:
-    open a new client instead."""
+    """The client was used after `close()` / `aclose()`, in a process forked
+    after its first use, or (an `AsyncHotClient`) in another event loop than
+    its first: its connections are not this one's. Open a new client instead."""
 
 
 class _Unanswered(HotError):
