@@ -14,6 +14,7 @@ import re
 import threading
 import tracemalloc
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -999,6 +1000,44 @@ async def test_a_path_source_is_closed_once_sent(mode: str, archive: Path, opera
             part_size = None if operation == "upload_file in one request" else PART
             await upload_file(mode, server, "a.bin", archive, part_size=part_size)
     assert open_on(archive) == 0
+
+
+@pytest.fixture
+def named_pipe(tmp_path: Path) -> Iterator[Path]:
+    """A FIFO holding a few bytes, with a writer open, so opening it to read does not block."""
+    path = tmp_path / "pipe.tar.gz"
+    os.mkfifo(path)
+    writer = os.open(path, os.O_RDWR)  # Linux: a FIFO opened read-write is its own writer
+    try:
+        os.write(writer, b"PK\x03\x04")
+        yield path
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    ("operation", "argument"), [("upload_file", "source"), ("builds.upload", "file")]
+)
+async def test_a_path_to_a_named_pipe_is_refused_before_sending_naming_the_argument(
+    mode: str, named_pipe: Path, operation: str, argument: str
+) -> None:
+    # A pipe is read once and its size is unknown (stat says 0): sent as a form file
+    # from its path, it went up as an empty archive.
+    async def upload(server: LoopbackServer) -> object:
+        if operation == "builds.upload":
+            return await upload_build(mode, server, named_pipe)
+        return await upload_file(mode, server, "x", named_pipe)
+
+    with (
+        LoopbackServer(build_handler if operation == "builds.upload" else FileStore(MiB)) as server,
+        pytest.raises(TypeError) as refused,
+    ):
+        await upload(server)
+    assert server.requests == []
+    assert str(refused.value) == (
+        f"{argument} must be seekable (its size is needed up front); "
+        "pass its bytes or a path instead"
+    )
 
 
 async def test_a_build_archive_opened_as_text_is_refused_naming_the_argument(
