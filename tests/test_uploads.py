@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import io
 import json
@@ -990,6 +991,8 @@ def open_on(path: Path) -> int:
 @pytest.mark.parametrize(
     "operation", ["upload_file in one request", "upload_file in parts", "builds.upload"]
 )
+# A file left for the garbage collector to close warns when it does: an error here.
+@pytest.mark.filterwarnings("error::ResourceWarning")
 async def test_a_path_source_is_closed_once_sent(mode: str, archive: Path, operation: str) -> None:
     with LoopbackServer(
         build_handler if operation == "builds.upload" else FileStore(PART)
@@ -1000,6 +1003,7 @@ async def test_a_path_source_is_closed_once_sent(mode: str, archive: Path, opera
             part_size = None if operation == "upload_file in one request" else PART
             await upload_file(mode, server, "a.bin", archive, part_size=part_size)
     assert open_on(archive) == 0
+    gc.collect()
 
 
 @pytest.fixture
@@ -1038,6 +1042,57 @@ async def test_a_path_to_a_named_pipe_is_refused_before_sending_naming_the_argum
         f"{argument} must be seekable (its size is needed up front); "
         "pass its bytes or a path instead"
     )
+
+
+async def test_an_archive_path_turned_into_a_named_pipe_before_a_repeat_is_refused(
+    mode: str, archive: Path
+) -> None:
+    data = archive.read_bytes()
+    writer: list[int] = []
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        # Between the 429 and its repeat, the path becomes a pipe.
+        archive.unlink()
+        os.mkfifo(archive)
+        writer.append(os.open(archive, os.O_RDWR))
+        wait = {"code": "rate_limit_exceeded", "message": "busy", "retry_after": 0}
+        return HttpResponse.json({"error": wait}, 429)
+
+    try:
+        with LoopbackServer(handler) as server, pytest.raises(TypeError) as refused:
+            await upload_build(mode, server, archive, max_retries=1)
+    finally:
+        for fd in writer:
+            os.close(fd)
+    assert b"\r\n\r\n" + data + b"\r\n--" in server.requests[0].body
+    assert str(refused.value) == (
+        "file must be seekable (its size is needed up front); pass its bytes or a path instead"
+    )
+
+
+class CountedReads(io.BytesIO):
+    """An in-memory file that records the size of each read asked of it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.sizes: list[int | None] = []
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.sizes.append(size)
+        return super().read(size)
+
+
+async def test_a_build_archive_file_object_is_streamed_never_read_whole(
+    mode: str, archive: Path
+) -> None:
+    data = archive.read_bytes()
+    file = CountedReads(data)
+    with LoopbackServer(build_handler) as server:
+        await upload_build(mode, server, file)
+    (sent,) = server.requests
+    assert b"\r\n\r\n" + data + b"\r\n--" in sent.body
+    assert len(file.sizes) > 1
+    assert all(size is not None and 0 < size < len(data) for size in file.sizes), file.sizes
 
 
 async def test_a_build_archive_opened_as_text_is_refused_naming_the_argument(
