@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import os
 import random
+import re
 import secrets
 import stat
 import threading
@@ -305,3 +306,44 @@ async def test_a_cut_download_whose_staging_file_was_removed_still_reports_the_c
     assert str(caught.value).startswith(f"download GET {url} was cut: RemoteProtocolError: ")
     assert caught.value.request is not None
     assert str(caught.value.request.url) == url
+
+
+async def test_the_staging_file_is_a_hidden_sibling_named_after_the_destination(
+    mode: str, tmp_path: Path
+) -> None:
+    # What a user's tools see in the directory while a download runs (and may be
+    # told to ignore): `.<name>.<12 hex digits>.part`.
+    staged: set[str] = set()
+
+    def look(done: int, total: int | None) -> None:
+        staged.update(p.name for p in tmp_path.iterdir() if p.name != "f.bin")
+
+    with LoopbackServer(serving(lambda: b"data")) as server:
+        await download_to(mode, server, tmp_path / "f.bin", look)
+    (name,) = staged
+    assert re.fullmatch(r"\.f\.bin\.[0-9a-f]{12}\.part", name), name
+
+
+async def test_an_empty_download_of_unannounced_length_ends_its_progress_at_zero(
+    mode: str, tmp_path: Path
+) -> None:
+    progress = Recorder()
+    with LoopbackServer(serving(lambda: iter(()))) as server:
+        await download_to(mode, server, tmp_path / "empty.bin", progress)
+    assert (tmp_path / "empty.bin").read_bytes() == b""
+    # No length announced: the total is known only at the end, as the count reached.
+    assert progress.calls == [(0, None), (0, 0)]
+
+
+@pytest.mark.parametrize("size", [1, 3 * 65_536 + 1])
+async def test_a_download_of_unannounced_length_ends_its_progress_at_its_size(
+    mode: str, tmp_path: Path, size: int
+) -> None:
+    progress = Recorder()
+    with LoopbackServer(serving(lambda: random_chunks(size, chunk=65_536))) as server:
+        await download_to(mode, server, tmp_path / "f.bin", progress)
+    assert (tmp_path / "f.bin").stat().st_size == size
+    assert progress.calls[0] == (0, None)
+    assert all(total is None for _, total in progress.calls[:-1])
+    assert progress.calls[-1] == (size, size)
+    assert progress.calls[-2][0] == size, "the total comes after the last bytes' count"

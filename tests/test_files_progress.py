@@ -73,6 +73,40 @@ def test_an_unknown_total_is_reported_as_the_count_reached_at_the_end() -> None:
     assert seen.calls == [(0, None), (10, None), (25, None), (25, 25)]
 
 
+def test_an_unknown_total_is_the_highest_count_reached_though_a_part_started_over() -> None:
+    seen = Recorder()
+    meter = ProgressMeter(None, seen)
+    meter.start()
+    meter.restart(1)
+    meter.advance(1, 80)
+    meter.restart(1)  # sent again: 20 bytes in when everything stops
+    meter.advance(1, 20)
+    meter.finish()
+    assert seen.calls == [(0, None), (80, None), (80, 80)]
+
+
+def test_a_part_advanced_before_any_restart_counts_from_zero() -> None:
+    seen = Recorder()
+    meter = ProgressMeter(100, seen)
+    meter.advance(1, 5)
+    meter.advance(1, 5)
+    assert seen.calls == [(5, 100), (10, 100)]
+
+
+def test_a_stored_part_counts_its_size_beside_the_parts_still_in_flight() -> None:
+    seen = Recorder()
+    meter = ProgressMeter(300, seen)
+    meter.start()
+    meter.restart(1)
+    meter.advance(1, 50)
+    meter.restart(2)
+    meter.advance(2, 30)
+    meter.part_done(1, 100)  # stored with 50 of its bytes counted: all 100 count now
+    meter.part_done(3, 20)  # stored before any of its bytes were counted
+    meter.finish()
+    assert seen.calls == [(0, 300), (50, 300), (80, 300), (130, 300), (150, 300), (300, 300)]
+
+
 def test_progress_never_passes_a_known_total() -> None:
     seen = Recorder()
     meter = ProgressMeter(10, seen)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import io
 import json
@@ -14,6 +15,7 @@ import re
 import threading
 import tracemalloc
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -989,6 +991,8 @@ def open_on(path: Path) -> int:
 @pytest.mark.parametrize(
     "operation", ["upload_file in one request", "upload_file in parts", "builds.upload"]
 )
+# A file left for the garbage collector to close warns when it does: an error here.
+@pytest.mark.filterwarnings("error::ResourceWarning")
 async def test_a_path_source_is_closed_once_sent(mode: str, archive: Path, operation: str) -> None:
     with LoopbackServer(
         build_handler if operation == "builds.upload" else FileStore(PART)
@@ -999,6 +1003,96 @@ async def test_a_path_source_is_closed_once_sent(mode: str, archive: Path, opera
             part_size = None if operation == "upload_file in one request" else PART
             await upload_file(mode, server, "a.bin", archive, part_size=part_size)
     assert open_on(archive) == 0
+    gc.collect()
+
+
+@pytest.fixture
+def named_pipe(tmp_path: Path) -> Iterator[Path]:
+    """A FIFO holding a few bytes, with a writer open, so opening it to read does not block."""
+    path = tmp_path / "pipe.tar.gz"
+    os.mkfifo(path)
+    writer = os.open(path, os.O_RDWR)  # Linux: a FIFO opened read-write is its own writer
+    try:
+        os.write(writer, b"PK\x03\x04")
+        yield path
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    ("operation", "argument"), [("upload_file", "source"), ("builds.upload", "file")]
+)
+async def test_a_path_to_a_named_pipe_is_refused_before_sending_naming_the_argument(
+    mode: str, named_pipe: Path, operation: str, argument: str
+) -> None:
+    # A pipe is read once and its size is unknown (stat says 0): sent as a form file
+    # from its path, it went up as an empty archive.
+    async def upload(server: LoopbackServer) -> object:
+        if operation == "builds.upload":
+            return await upload_build(mode, server, named_pipe)
+        return await upload_file(mode, server, "x", named_pipe)
+
+    with (
+        LoopbackServer(build_handler if operation == "builds.upload" else FileStore(MiB)) as server,
+        pytest.raises(TypeError) as refused,
+    ):
+        await upload(server)
+    assert server.requests == []
+    assert str(refused.value) == (
+        f"{argument} must be seekable (its size is needed up front); "
+        "pass its bytes or a path instead"
+    )
+
+
+async def test_an_archive_path_turned_into_a_named_pipe_before_a_repeat_is_refused(
+    mode: str, archive: Path
+) -> None:
+    data = archive.read_bytes()
+    writer: list[int] = []
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        # Between the 429 and its repeat, the path becomes a pipe.
+        archive.unlink()
+        os.mkfifo(archive)
+        writer.append(os.open(archive, os.O_RDWR))
+        wait = {"code": "rate_limit_exceeded", "message": "busy", "retry_after": 0}
+        return HttpResponse.json({"error": wait}, 429)
+
+    try:
+        with LoopbackServer(handler) as server, pytest.raises(TypeError) as refused:
+            await upload_build(mode, server, archive, max_retries=1)
+    finally:
+        for fd in writer:
+            os.close(fd)
+    assert b"\r\n\r\n" + data + b"\r\n--" in server.requests[0].body
+    assert str(refused.value) == (
+        "file must be seekable (its size is needed up front); pass its bytes or a path instead"
+    )
+
+
+class CountedReads(io.BytesIO):
+    """An in-memory file that records the size of each read asked of it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.sizes: list[int | None] = []
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.sizes.append(size)
+        return super().read(size)
+
+
+async def test_a_build_archive_file_object_is_streamed_never_read_whole(
+    mode: str, archive: Path
+) -> None:
+    data = archive.read_bytes()
+    file = CountedReads(data)
+    with LoopbackServer(build_handler) as server:
+        await upload_build(mode, server, file)
+    (sent,) = server.requests
+    assert b"\r\n\r\n" + data + b"\r\n--" in sent.body
+    assert len(file.sizes) > 1
+    assert all(size is not None and 0 < size < len(data) for size in file.sizes), file.sizes
 
 
 async def test_a_build_archive_opened_as_text_is_refused_naming_the_argument(

@@ -143,13 +143,19 @@ def file_field(source: UploadSource) -> Any:
     """What httpx sends as a multipart form file for `source` (the argument `file`),
     streamed from disk for a path or a file object (bytes go as they are).
 
-    A file object must be seekable (`open_source`'s rule): a refused request is
-    sent again from its start, and httpx needs the length up front.
+    A file object, or the file a path opens, must be seekable (`open_source`'s
+    rule, else `TypeError` before anything is sent): a refused request is sent
+    again from its start, and httpx needs the length up front.
     """
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source)
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
-        return _FormFile(path, os.stat(path).st_size, lambda: open_source(path, "file"))
+        # Opened here once, as `upload_file` opens a path, so that what cannot be read
+        # again (a named pipe, which `stat` sizes as 0) is refused before anything is
+        # sent; then closed: the form file opens the path again when httpx reads it.
+        checked = open_source(path, "file")
+        checked.close()
+        return _FormFile(path, checked.size, lambda: open_source(path, "file"))
     opened = open_source(source, "file")
     return _FormFile(str(getattr(source, "name", "upload")), opened.size, lambda: opened)

@@ -206,7 +206,8 @@ class Builds(Resource[ModeT]):
         `file` is the archive's bytes, a path to it or a seekable binary file
         object, read from its current position; a path or file object is
         streamed from disk, never read whole. A file object that is not seekable
-        (a pipe, a response body) raises `TypeError` before anything is sent:
+        (a pipe, a response body), or a path to a named pipe, raises `TypeError`
+        before anything is sent:
         the request needs the length up front, and a 429 (too many uploads at
         once) sends the archive again. `hash` is
         stored as given (crates/hot_api/src/handlers/builds.rs does not check it);
