@@ -159,7 +159,13 @@ async def echo(scope: Any, receive: Any, send: Any) -> None:
 def asgi_server(app: Any) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+
+    # Served through a plain function: uvicorn calls an app with no arguments to tell a
+    # factory apart, and a `__call__` mutmut has wrapped accepts that call.
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        await app(scope, receive, send)
+
+    config = uvicorn.Config(served, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
