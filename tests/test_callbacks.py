@@ -10,7 +10,7 @@ import pickle
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -361,6 +361,31 @@ async def test_a_body_cut_off_by_a_disconnect_is_verified_as_far_as_it_came(
     with pytest.raises(HotSignatureError) as caught:
         await verify_request(scope, cut, SECRET)
     assert caught.value.reason == reason
+
+
+async def test_the_refusal_is_sent_as_asgi_messages_with_lowercase_header_names() -> None:
+    # ASGI asks for lowercase header names (HTTP/2 forbids any other).
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "path": "/", "headers": []}
+    receive = scripted_receive([{"type": "http.request", "body": BODY}])
+    await SignatureMiddleware(echo, SECRET)(scope, receive, send)
+    message = "the request has no x-hot-signature signature"
+    body = json.dumps({"error": {"code": "invalid_signature", "message": message}}).encode()
+    assert sent == [
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        },
+        {"type": "http.response.body", "body": body},
+    ]
 
 
 def test_after_the_replayed_body_an_app_receives_from_the_server_again() -> None:
