@@ -10,7 +10,7 @@ import pickle
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -113,8 +113,15 @@ def test_every_comparison_goes_through_compare_digest(monkeypatch: pytest.Monkey
 
 
 def test_an_empty_secret_is_refused() -> None:
-    with pytest.raises(ValueError, match="must not be empty"):
+    with pytest.raises(ValueError, match=r"^the signing secret must not be empty$"):
         sign(BODY, "")
+
+
+def test_signed_headers_are_the_json_content_type_and_the_lowercased_signature_header() -> None:
+    assert signed_headers(BODY, SECRET, header="X-Agent-Sig") == {
+        "content-type": "application/json",
+        "x-agent-sig": sign(BODY, SECRET),
+    }
 
 
 class Order(BaseModel):
@@ -140,18 +147,67 @@ def test_parse_callback_verifies_then_reads_the_body_as_a_model() -> None:
         parse_callback(b"{}", signed_headers(b"{}", SECRET), SECRET, Order)
 
 
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        (httpx.Headers({"X-HOT-SIGNATURE": sign(BODY, SECRET)}), None),
+        ({"X-Hot-Signature": sign(BODY, SECRET)}, None),
+        # The mapping's own lookup first: the exact spelling, not the first other one.
+        ({"X-Hot-Signature": sign(BODY, "other"), SIGNATURE_HEADER: sign(BODY, SECRET)}, None),
+        ({}, "missing"),
+        ({"x-other": sign(BODY, SECRET)}, "missing"),
+        ({SIGNATURE_HEADER: sign(BODY, SECRET).encode()}, "missing"),  # not text
+    ],
+    ids=["httpx", "other-case", "exact-spelling-first", "empty", "absent", "bytes-value"],
+)
+def test_the_signature_header_is_looked_up_in_any_mapping_without_regard_to_case(
+    headers: Any, reason: str | None
+) -> None:
+    if reason is None:
+        assert parse_callback(BODY, headers, SECRET).text == "Hello"
+        return
+    with pytest.raises(HotSignatureError) as caught:
+        parse_callback(BODY, headers, SECRET)
+    assert caught.value.reason == reason
+
+
+def test_a_custom_header_is_the_one_read_and_named_in_every_refusal() -> None:
+    custom = "X-Agent-Sig"
+    good = {custom: sign(BODY, SECRET)}
+    environ: dict[str, Any] = {
+        "wsgi.input": io.BytesIO(BODY),
+        "CONTENT_LENGTH": str(len(BODY)),
+        "HTTP_X_AGENT_SIG": sign(BODY, SECRET),
+    }
+    assert parse_callback(BODY, good, SECRET, header=custom).text == "Hello"
+    assert verify_wsgi(environ, SECRET, header=custom) == BODY
+    refusals: list[Callable[[], object]] = [
+        lambda: parse_callback(BODY, {SIGNATURE_HEADER: sign(BODY, SECRET)}, SECRET, header=custom),
+        lambda: verify_wsgi(
+            {"wsgi.input": io.BytesIO(BODY), "CONTENT_LENGTH": str(len(BODY))},
+            SECRET,
+            header=custom,
+        ),
+    ]
+    for refuse in refusals:
+        with pytest.raises(HotSignatureError, match="has no X-Agent-Sig signature") as caught:
+            refuse()
+        assert caught.value.header == custom
+
+
 # ---------------------------------------------------------------- ASGI over uvicorn
 
 
 async def echo(scope: Any, receive: Any, send: Any) -> None:
-    """An ASGI app answering the body it reads."""
+    """An ASGI app answering the body it reads, and its path in `x-path`."""
     body = b""
     while True:
         message = await receive()
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
-    await send({"type": "http.response.start", "status": 200, "headers": []})
+    headers = [(b"x-path", scope["path"].encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"echo:" + body})
 
 
@@ -159,7 +215,13 @@ async def echo(scope: Any, receive: Any, send: Any) -> None:
 def asgi_server(app: Any) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+
+    # Served through a plain function: uvicorn calls an app with no arguments to tell a
+    # factory apart, and a `__call__` mutmut has wrapped accepts that call.
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        await app(scope, receive, send)
+
+    config = uvicorn.Config(served, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -185,6 +247,7 @@ def test_the_asgi_middleware_admits_signed_requests_with_their_body_intact() -> 
             "/callbacks/reply", content=iter(chunks), headers=signed_headers(BODY, SECRET)
         )
         assert (signed.status_code, signed.content) == (200, b"echo:" + BODY)
+        assert signed.headers["x-path"] == "/callbacks/reply"
 
         tampered = http.post(
             "/callbacks/reply", content=BODY + b" ", headers=signed_headers(BODY, SECRET)
@@ -202,6 +265,25 @@ def test_the_asgi_middleware_admits_signed_requests_with_their_body_intact() -> 
 
         unguarded = http.post("/health", content=b"ping")
         assert (unguarded.status_code, unguarded.content) == (200, b"echo:ping")
+        assert unguarded.headers["x-path"] == "/health"
+
+
+@pytest.mark.parametrize(
+    "secret", [SECRET, SECRET.encode(), SecretStr(SECRET)], ids=["str", "bytes", "SecretStr"]
+)
+def test_the_asgi_middleware_without_paths_guards_every_path(secret: Any) -> None:
+    app = SignatureMiddleware(echo, secret, header="X-Agent-Sig")
+    with asgi_server(app) as url, httpx.Client(base_url=url) as http:
+        signed = http.post("/any/path", content=BODY, headers={"x-agent-sig": sign(BODY, SECRET)})
+        default_header = http.post("/health", content=BODY, headers=signed_headers(BODY, SECRET))
+    assert (signed.status_code, signed.content) == (200, b"echo:" + BODY)
+    assert signed.headers["x-path"] == "/any/path"
+    message = "the request has no X-Agent-Sig signature"
+    expected = json.dumps({"error": {"code": "invalid_signature", "message": message}})
+    assert default_header.status_code == 401
+    assert default_header.content == expected.encode()
+    assert default_header.headers["content-type"] == "application/json"
+    assert default_header.headers["content-length"] == str(len(expected))
 
 
 async def test_verify_request_inside_an_asgi_app_replays_the_body() -> None:
@@ -221,6 +303,108 @@ async def test_verify_request_inside_an_asgi_app_replays_the_body() -> None:
             wrong = await http.post("/", content=BODY, headers=signed_headers(BODY, "other"))
     assert (ok.status_code, ok.content) == (200, b"echo:" + BODY)
     assert (wrong.status_code, wrong.content) == (403, b"mismatch")
+
+
+def scripted_receive(messages: list[dict[str, Any]]) -> Callable[[], Any]:
+    """An ASGI `receive` giving `messages` in order, then failing: nothing may be read
+    past them. The message shapes the ASGI spec allows that uvicorn never sends."""
+    pending = iter(messages)
+
+    async def receive() -> dict[str, Any]:
+        message = next(pending, None)
+        assert message is not None, "read past the request's last message"
+        return message
+
+    return receive
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [
+            {"type": "http.request", "body": BODY[:10], "more_body": True},
+            {"type": "http.request", "body": b"", "more_body": True},
+            {"type": "http.request", "body": BODY[10:]},  # more_body: False by default
+        ],
+        [
+            {"type": "http.request", "body": BODY, "more_body": True},
+            {"type": "http.request"},  # body: b"" by default
+        ],
+    ],
+    ids=["chunks", "last-message-empty"],
+)
+async def test_verify_request_reads_every_message_of_the_body_and_no_more(
+    messages: list[dict[str, Any]],
+) -> None:
+    scope = {"type": "http", "headers": [(b"x-hot-signature", sign(BODY, SECRET).encode())]}
+    body, replay = await verify_request(scope, scripted_receive(messages), SECRET)
+    assert body == BODY
+    assert await replay() == {"type": "http.request", "body": BODY, "more_body": False}
+
+
+@pytest.mark.parametrize(
+    ("signed", "reason"), [(BODY[:10], None), (BODY, "mismatch")], ids=["part", "whole"]
+)
+async def test_a_body_cut_off_by_a_disconnect_is_verified_as_far_as_it_came(
+    signed: bytes, reason: str | None
+) -> None:
+    scope = {"type": "http", "headers": [(b"x-hot-signature", sign(signed, SECRET).encode())]}
+    cut = scripted_receive(
+        [
+            {"type": "http.request", "body": BODY[:10], "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    if reason is None:
+        assert (await verify_request(scope, cut, SECRET))[0] == BODY[:10]
+        return
+    with pytest.raises(HotSignatureError) as caught:
+        await verify_request(scope, cut, SECRET)
+    assert caught.value.reason == reason
+
+
+async def test_the_refusal_is_sent_as_asgi_messages_with_lowercase_header_names() -> None:
+    # ASGI asks for lowercase header names (HTTP/2 forbids any other).
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "path": "/", "headers": []}
+    receive = scripted_receive([{"type": "http.request", "body": BODY}])
+    await SignatureMiddleware(echo, SECRET)(scope, receive, send)
+    message = "the request has no x-hot-signature signature"
+    body = json.dumps({"error": {"code": "invalid_signature", "message": message}}).encode()
+    assert sent == [
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        },
+        {"type": "http.response.body", "body": body},
+    ]
+
+
+def test_after_the_replayed_body_an_app_receives_from_the_server_again() -> None:
+    received: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        _, receive = await verify_request(scope, receive, SECRET)
+        received.append(await receive())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        received.append(await receive())  # the response is complete: the server's disconnect
+
+    with asgi_server(app) as url, httpx.Client(base_url=url) as http:
+        answer = http.post("/", content=BODY, headers=signed_headers(BODY, SECRET))
+    assert answer.status_code == 204
+    assert received == [
+        {"type": "http.request", "body": BODY, "more_body": False},
+        {"type": "http.disconnect"},
+    ]
 
 
 # ---------------------------------------------------------------- WSGI over wsgiref
@@ -279,6 +463,13 @@ def test_verify_wsgi_without_a_length_reads_only_a_terminated_input() -> None:
     }
     assert verify_wsgi(terminated, SECRET) == BODY
     assert terminated["wsgi.input"].read() == BODY
+    assert terminated["CONTENT_LENGTH"] == str(len(BODY))
     open_ended: dict[str, Any] = {"wsgi.input": io.BytesIO(BODY), **signature}
     with pytest.raises(HotSignatureError, match="does not match"):
         verify_wsgi(open_ended, SECRET)  # nothing is read past an unknown length
+    empty: dict[str, Any] = {
+        "wsgi.input": io.BytesIO(BODY),
+        "HTTP_X_HOT_SIGNATURE": sign(b"", SECRET),
+    }
+    assert verify_wsgi(empty, SECRET) == b""
+    assert (empty["wsgi.input"].read(), empty["CONTENT_LENGTH"]) == (b"", "0")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import gzip
 import json
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from hot_typed import InternalServerError, NotFoundError
@@ -116,3 +117,64 @@ def test_a_gzip_compressed_error_envelope_is_decoded(kind: str, operation: str) 
 
     assert error.value.message == "Run not found"
     assert error.value.body == envelope
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_a_gzip_error_page_decoding_past_the_bound_is_cut_at_it(kind: str, operation: str) -> None:
+    page = HEAD + b"<p>upstream failed</p>\n" * 10_000  # about 230 KB, packed to 1 KB
+    packed = HttpResponse(
+        502, gzip.compress(page), {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    )
+    with (
+        LoopbackServer(lambda request: packed) as server,
+        pytest.raises(InternalServerError) as error,
+    ):
+        with_client(kind, server.base_url, OPERATIONS[operation], max_retries=0)
+
+    assert error.value.body == page[:MAX_ERROR_BODY_BYTES].decode()
+
+
+class _Reads(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body given in exactly these reads, counting the reads taken."""
+
+    def __init__(self, reads: list[bytes]) -> None:
+        self.reads = reads
+        self.taken = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for read in self.reads:
+            self.taken += 1
+            yield read
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for read in self:
+            yield read
+
+
+@pytest.mark.parametrize(
+    ("reads", "kept", "taken"),
+    [
+        # The bound reached one byte into a read: the read after it is the last taken.
+        ([b"a" * (MAX_ERROR_BODY_BYTES - 1), b"b", b"c" * 10, b"d" * 10], 2, 3),
+        # Many short reads: the bound falls inside the 66th.
+        ([b"x" * 1000] * 70, 66, 67),
+    ],
+    ids=["one-byte-short", "short-reads"],
+)
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_an_error_body_is_cut_at_the_bound_however_the_reads_fall(
+    kind: str, operation: str, reads: list[bytes], kept: int, taken: int
+) -> None:
+    body = _Reads(reads)
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(502, headers={"Content-Type": "text/plain"}, stream=body)
+    )
+    http = httpx.Client(transport=transport) if kind == "sync" else httpx.AsyncClient(
+        transport=transport
+    )
+    with pytest.raises(InternalServerError) as error:
+        with_client(kind, "http://127.0.0.1", OPERATIONS[operation], client=http, max_retries=0)
+
+    assert error.value.body == b"".join(reads[:kept])[:MAX_ERROR_BODY_BYTES].decode()
+    assert len(error.value.body) == MAX_ERROR_BODY_BYTES
+    assert body.taken == taken

@@ -34,6 +34,8 @@ def test_a_page_exposes_items_pagination_meta_and_the_whole_envelope(kind: str) 
     assert str(page.meta.request_id) == answer.json()["meta"]["request_id"]
     assert page.raw == answer.json()
     assert len(page) == 2
+    name = "Page" if kind == "sync" else "AsyncPage"
+    assert repr(page) == f"{name}(2 items, offset=0, total=3, has_more=True)"
 
 
 def test_auto_paging_walks_every_following_page_once_by_offset() -> None:

@@ -4,6 +4,7 @@ an httpx client as the browser."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -212,16 +213,69 @@ def test_a_policy_decides_from_the_scope_and_the_typed_request(emulator: HotEmul
     assert upstream_publishes(emulator) == ["/v1/streams/subscribe-with-event"]
 
 
-def test_a_proxy_needs_an_allow_list_or_a_policy(emulator: HotEmulator) -> None:
+def test_a_refusal_of_a_body_names_where_its_first_problem_is(emulator: HotEmulator) -> None:
+    with serving(emulator, policy=lambda scope, request: True) as browser:
+        bad_uuid = browser.post("/", json={**ASK, "stream_id": "not-a-uuid"})
+        bad_call = browser.post("/", json={"event_type": "hot:call", "event_data": {"args": 1}})
+    assert bad_uuid.json()["error"]["message"].startswith(
+        "stream_id: Input should be a valid UUID"
+    )
+    assert bad_call.status_code == 422
+    fn_problem = "hot:call data names the function in 'fn' (a non-empty string)"
+    args_problem = "hot:call data lists the arguments in 'args' (an array)"
+    assert bad_call.json() == {
+        "error": {
+            "code": "validation_error",
+            "message": f"event_data.fn: {fn_problem}",
+            "details": [
+                {"loc": ["event_data", "fn"], "msg": fn_problem},
+                {"loc": ["event_data", "args"], "msg": args_problem},
+            ],
+        }
+    }
+    assert upstream_publishes(emulator) == []
+
+
+def test_the_proxy_repr_shows_its_allow_list_sorted(emulator: HotEmulator) -> None:
     hot = AsyncHotClient(TOKEN, base_url=emulator.base_url)
-    with pytest.raises(TypeError, match="allow"):
-        HotProxy(hot)
-    with pytest.raises(TypeError, match="collection"):
-        HotProxy(hot, allow="chat:ask")
-    with pytest.raises(ValueError, match="hot:call"):
-        HotProxy(hot, allow=["chat:ask", "hot:call"])
-    with pytest.raises(ValueError, match="no event type"):
-        HotProxy(hot, allow=[])
+    proxy = HotProxy(hot, allow=["chat:b", "chat:a", "chat:b"])
+    assert "policies=(AllowEventTypes(['chat:a', 'chat:b']),)" in repr(proxy)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        (
+            {},
+            TypeError,
+            "HotProxy needs allow=[event types] or policy=...: "
+            "a proxy publishing whatever a browser sends would expose every handler",
+        ),
+        (
+            {"allow": "chat:ask"},
+            TypeError,
+            "allow takes a collection of event types, not one string",
+        ),
+        (
+            {"allow": ["chat:ask", "hot:call"]},
+            ValueError,
+            "'hot:call' cannot be allow-listed: a browser could call any function; "
+            "use a policy that checks event_data['fn']",
+        ),
+        (
+            {"allow": []},
+            ValueError,
+            "allow names no event type: every request would be refused",
+        ),
+    ],
+    ids=["neither", "one-string", "hot-call", "empty"],
+)
+def test_a_proxy_needs_an_allow_list_or_a_policy(
+    emulator: HotEmulator, options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    hot = AsyncHotClient(TOKEN, base_url=emulator.base_url)
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        HotProxy(hot, **options)
 
 
 def test_oversize_bodies_are_refused_before_reaching_hot(emulator: HotEmulator) -> None:
@@ -260,11 +314,16 @@ def test_bad_bodies_and_stream_ids_are_refused_as_the_api_would(emulator: HotEmu
     assert error["code"] == "validation_error"
     assert error["details"][0]["loc"] == ["stream_id"]
     assert "not-a-uuid" not in bad_uuid.text  # the input is not echoed
-    assert (bad_reattach.status_code, bad_reattach.json()["error"]["code"]) == (400, "bad_request")
-    assert no_reattach_id.status_code == 400
+    for response, message in [
+        (bad_reattach, "stream_id is not a UUID"),
+        (no_reattach_id, "stream_id is required"),
+        (not_json, "the request body is not JSON"),
+        (not_object, "the request body is a JSON object: {event_type, event_data}"),
+    ]:
+        assert response.status_code == 400
+        assert response.json() == {"error": {"code": "bad_request", "message": message}}
     assert no_stream.status_code == 422
     assert "stream_id" in no_stream.json()["error"]["message"]
-    assert (not_json.status_code, not_object.status_code) == (400, 400)
     assert form.status_code == 415
     assert (unknown.status_code, reserved.status_code) == (422, 422)
     assert (method.status_code, method.headers["allow"]) == (405, "GET, POST")
@@ -291,21 +350,42 @@ def test_camel_case_bodies_of_the_js_sdk_are_accepted(emulator: HotEmulator) -> 
     deltas = [e["payload"]["text"] for e in seen if e["type"] == "stream:data"]
     assert deltas == ["re: camel?"]
     assert both.status_code == 422
+    assert both.json() == {
+        "error": {"code": "validation_error", "message": "'event_type' is given twice"}
+    }
 
 
 def test_stamped_fields_override_what_the_browser_sent(emulator: HotEmulator) -> None:
     def stamp(scope: Scope, request: ProxyRequest) -> dict[str, str]:
         return {"user_id": "ada"}
 
-    body = {"event_type": "chat:ask", "event_data": {"question": "q", "user_id": "mallory"}}
+    stream_id = uuid4()
+    body = {
+        "event_type": "chat:ask",
+        "event_data": {"question": "q", "user_id": "mallory"},
+        "stream_id": str(stream_id),
+    }
     with serving(emulator, allow=["chat:ask"], stamp=stamp) as browser:
         with browser.stream("POST", "/", json=body) as response:
             stream = events(response)
             published = until("event:published", stream)[0]
+        turn = {"event_type": "chat:ask", "streamId": str(stream_id)}
+        later = browser.post("/publish", json=turn)
         not_object = browser.post("/", json={"event_type": "chat:ask", "event_data": [1]})
-    event = emulator.client().events.get(published["event_id"])
+    hot = emulator.client()
+    event = hot.events.get(published["event_id"])
     assert event.event_data == {"question": "q", "user_id": "ada"}
+    assert event.stream_id == stream_id
+    assert later.json()["data"]["stream_id"] == str(stream_id)
+    # No event_data at all: the stamp is the whole of it.
+    assert hot.events.get(later.json()["data"]["event_id"]).event_data == {"user_id": "ada"}
     assert not_object.status_code == 422
+    assert not_object.json() == {
+        "error": {
+            "code": "validation_error",
+            "message": "event_data: must be an object (the server adds fields to it)",
+        }
+    }
 
 
 def test_a_later_turn_is_published_into_the_open_stream_without_a_second_subscriber(

@@ -9,7 +9,7 @@ import gzip
 import logging
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, cast
 from uuid import uuid4
 
@@ -23,6 +23,7 @@ from hot_typed import (
     AsyncHotClient,
     EventStream,
     HotClient,
+    HotConnectionError,
     HotFrameTooLargeError,
     HotResponseValidationError,
     RunStart,
@@ -97,6 +98,24 @@ async def test_a_byte_order_mark_starting_the_stream_is_ignored(mode: str, size:
     assert events[0].raw == START
 
 
+@pytest.mark.parametrize(
+    ("body", "encodings"),
+    [(b"\xef\xbb", []), (gzip.compress(b"\xef\xbb"), ["gzip"])],
+    ids=["plain", "gzip"],
+)
+async def test_bytes_held_for_a_byte_order_mark_at_the_streams_end_are_bounded_too(
+    mode: str, body: bytes, encodings: list[str]
+) -> None:
+    # Two bytes that may start a mark are held until the stream ends; then they
+    # are the start of a frame like any other, over a bound of one byte.
+    client = over_transport(mode, [body], encodings=encodings, max_sse_frame_bytes=1)
+    try:
+        with pytest.raises(HotFrameTooLargeError):
+            await collect(client.streams.subscribe(STREAM))
+    finally:
+        await close(client)
+
+
 # ---------------------------------------------------------------- the exact frame bound
 
 LIMIT = 120
@@ -126,11 +145,15 @@ class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
             yield chunk
 
 
-def over_transport(mode: str, chunks: list[bytes], **options: Any) -> HotClient | AsyncHotClient:
-    """A client whose every answer is an event stream read in exactly `chunks`."""
+def over_transport(
+    mode: str, chunks: list[bytes], *, encodings: Sequence[str] = (), **options: Any
+) -> HotClient | AsyncHotClient:
+    """A client whose every answer is an event stream read in exactly `chunks`, with a
+    `Content-Encoding` header line for each of `encodings`."""
 
     def answer(request: httpx.Request) -> httpx.Response:
-        headers = {"Content-Type": "text/event-stream"}
+        headers = [("Content-Type", "text/event-stream")]
+        headers += [("Content-Encoding", encoding) for encoding in encodings]
         return httpx.Response(200, headers=headers, stream=_Chunks(chunks))
 
     transport = httpx.MockTransport(answer)
@@ -398,6 +421,63 @@ async def test_the_frame_bound_counts_decoded_bytes_of_a_compressed_bomb(
 
     assert error.value.raw == ("data: " + "a" * 994)
     assert peak < 4 * 1024 * 1024
+
+
+def gzipped_deflate(data: bytes) -> bytes:
+    return gzip.compress(zlib.compress(data))
+
+
+@pytest.mark.parametrize(
+    ("encodings", "encode"),
+    [
+        (["GZIP"], gzip.compress),
+        (["gzip, identity"], gzip.compress),
+        (["identity, gzip"], gzip.compress),
+        (["gzip,"], gzip.compress),
+        (["deflate, gzip"], gzipped_deflate),  # listed in the order applied
+        (["deflate", "gzip"], gzipped_deflate),  # one header line each
+    ],
+    ids=["upper-case", "then-identity", "identity-first", "empty-item", "two", "two-lines"],
+)
+async def test_a_stream_is_decoded_however_its_encodings_are_listed(
+    mode: str, encodings: list[str], encode: Callable[[bytes], bytes]
+) -> None:
+    body = encode(event(START) * 2)
+    client = over_transport(mode, chunked(body, 7), encodings=encodings)
+    try:
+        events = await collect(client.streams.subscribe(STREAM))
+    finally:
+        await close(client)
+
+    assert [e.raw for e in events] == [START, START]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "reads", "reason"),
+    [
+        # gzip is never tried as raw deflate: only "deflate" has that ambiguity.
+        ("gzip", [compressed("raw deflate", event(START))], "invalid gzip body: "
+         "Error -3 while decompressing data: incorrect header check"),
+        # Neither zlib-wrapped nor raw deflate: refused once both were tried.
+        ("deflate", [b"\xff\xff\xff\xff"], "invalid deflate body: "
+         "Error -3 while decompressing data: invalid block type"),
+        # Begun as zlib, so a later fault is no reason to try raw deflate.
+        ("deflate", [zlib.compress(event(START))[:-4], b"\x00\x00\x00\xff"],
+         "invalid deflate body: Error -3 while decompressing data: incorrect data check"),
+    ],
+    ids=["gzip-of-raw-deflate", "deflate-of-neither", "deflate-bad-check"],
+)
+async def test_a_body_its_encoding_cannot_decode_cuts_the_stream_with_the_reason(
+    mode: str, encoding: str, reads: list[bytes], reason: str
+) -> None:
+    client = over_transport(mode, reads, encodings=[encoding], max_retries=0)
+    try:
+        with pytest.raises(HotConnectionError) as error:
+            await collect(client.streams.subscribe(STREAM))
+    finally:
+        await close(client)
+
+    assert str(error.value).endswith(f"/subscribe was cut: DecodingError: {reason}")
 
 
 async def test_an_encoding_that_cannot_be_bounded_is_refused(mode: str) -> None:
