@@ -404,9 +404,12 @@ def test_a_declaration_without_a_name_is_refused_saying_what_a_name_looks_like(
     assert str(error.value) == "a Hot function needs a name such as '::ns::path/fn'"
 
 
-def test_a_declaration_keeps_its_docstring_and_waits_60_seconds_by_default(mode: str) -> None:
-    assert mul.__doc__ == "The product of `a` and `b`."
-    assert (mul.name, mul.timeout, mul.on_chunk) == ("::demo::math/mul", 60.0, None)
+def test_a_declaration_keeps_its_stubs_docstring_and_a_60_second_timeout_by_default(
+    mode: str,
+) -> None:
+    declared = hot_typed.function("::demo::math/mul")(mul.__wrapped__)
+    assert declared.__doc__ == mul.__doc__ == "The product of `a` and `b`."
+    assert (declared.name, declared.timeout, declared.on_chunk) == ("::demo::math/mul", 60.0, None)
 
 
 def test_async_call_is_a_coroutine_function(mode: str) -> None:
