@@ -41,6 +41,14 @@ def _rebound(text: str) -> str:
 _before_rebinding = HotFunction("::chat/rebound", _rebound)
 
 
+class Tools:
+    """Declarations kept as attributes of a module-level class."""
+
+    @hot_typed.function("::tools/shout")
+    def shout(text: str) -> str:
+        raise NotImplementedError
+
+
 DeltaData = StreamDataType("ai:delta", Delta)
 Said = EventType("chat:said", Delta)
 
@@ -74,7 +82,11 @@ def test_with_options_refuses_an_option_it_does_not_have() -> None:
         say.with_options(**cast(Any, {"tries": 3, "retries": 1}))
 
 
-@pytest.mark.parametrize("function", [say, echo], ids=["decorated", "from_a_named_stub"])
+@pytest.mark.parametrize(
+    "function",
+    [say, echo, Tools.shout],
+    ids=["decorated", "from_a_named_stub", "kept_in_a_class"],
+)
 def test_a_pickled_function_is_the_same_declaration_with_its_options(
     function: HotFunction[[str], str],
 ) -> None:
@@ -128,6 +140,16 @@ def test_a_copied_function_shares_its_declaration_even_from_a_local_scope(
     assert copied is not declared
     assert (copied.name, copied.timeout, copied.__wrapped__) == ("::local/fn", 3.0, local)
     assert copied.arguments(1) == [1]
+
+
+@pytest.mark.parametrize(
+    "copier",
+    [lambda f: f.with_options(), lambda f: f.with_options(timeout=1.0), copy.copy, copy.deepcopy],
+    ids=["with_options", "with_options_changed", "copy", "deepcopy"],
+)
+def test_a_copy_shares_the_contract_its_original_resolved(copier: Any) -> None:
+    resolved = say.contract()
+    assert copier(say).contract() is resolved
 
 
 def _pickled(value: Any) -> Any:

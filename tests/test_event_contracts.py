@@ -5,8 +5,10 @@ and streamed as the declared models."""
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Iterator
 from typing import Any, cast
+from uuid import uuid4
 
 import pydantic
 import pytest
@@ -19,13 +21,27 @@ from hot_typed import (
     EventType,
     HotClient,
     HotResponseValidationError,
+    HotStreamError,
+    NotFoundError,
     RunStop,
     StreamData,
     StreamDataType,
 )
-from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+from hot_typed.testing import HandlerEvent, HotEmulator, HttpResponse, RunContext
 
-from .sse_script import SseScript, close, collect, event, make_client, resolve
+from .sse_script import (
+    TOKEN,
+    SseScript,
+    close,
+    collect,
+    event,
+    make_client,
+    refused_url,
+    resolve,
+    run,
+    run_event,
+    stream_data,
+)
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
@@ -48,6 +64,7 @@ class Progress(pydantic.BaseModel):
 
 Signup = EventType("user:signup", SignupData)
 Ask = EventType("assistant:ask", str)
+Count = EventType("counter:add", int)
 DeltaData = StreamDataType("ai:delta", Delta)
 ProgressData = StreamDataType("job:progress", Progress)
 
@@ -104,6 +121,8 @@ async def test_a_payload_that_is_not_the_declared_type_is_refused_before_sending
                 await resolve(hot.events.publish(Signup(cast(Any, wrong))))
         with pytest.raises(pydantic.ValidationError):
             await resolve(hot.events.publish(Ask(cast(Any, 3))))  # strict: no int for a str
+        with pytest.raises(pydantic.ValidationError):
+            await resolve(hot.events.publish(Count(cast(Any, "3"))))  # nor a "3" for an int
     finally:
         await close(hot)
     assert emulator.requests == []
@@ -286,3 +305,92 @@ async def test_an_event_type_picks_its_events_out_of_the_environment_stream(mode
         "EnvEventCreated",
         "EnvEventHandled",
     ]
+
+
+def test_a_declaration_the_server_would_not_take_the_name_of_is_refused(mode: str) -> None:
+    with pytest.raises(ValueError, match="needs a name") as error:
+        StreamDataType("", Delta)
+    assert str(error.value) == "a stream data type needs a name such as 'ai:delta'"
+    # EventCreate's rule (crates/hot_api/src/handlers/events.rs
+    # require_external_event_type): `hot:` types are the server's.
+    with pytest.raises(pydantic.ValidationError, match="reserved"):
+        EventType("hot:signup", Delta)
+    declared = EventType("ai:asked", Delta)
+    assert (declared.name, declared.data) == ("ai:asked", Delta)
+
+
+# ---------------------------------------------------------------- every connection of a follow
+
+STREAM, EVENT, RUN = uuid4(), uuid4(), uuid4()
+PUBLISHED = event(
+    {
+        "type": "event:published",
+        "event_id": str(EVENT),
+        "stream_id": str(STREAM),
+        "event_type": "assistant:ask",
+    }
+)
+STARTED = run_event("run:start", run(RUN, event_id=EVENT, stream_id=STREAM))
+STOPPED = run_event("run:stop", run(RUN, status="succeeded", event_id=EVENT, stream_id=STREAM))
+
+
+def _refusal(status: int, code: str, headers: dict[str, str] | None = None) -> HttpResponse:
+    return HttpResponse.json({"error": {"code": code, "message": code}}, status, headers)
+
+
+async def test_a_publish_rate_limited_then_sent_again_decodes_declared_stream_data(
+    mode: str,
+) -> None:
+    # A 429 to the publishing POST is waited out and the POST sent again
+    # (crates/hot_api/src/handlers/streams.rs: the SSE connection limit answers
+    # before the event is stored); that connection decodes as declared too.
+    busy = _refusal(429, "rate_limited", {"retry-after-ms": "1"})
+    with SseScript(busy, [PUBLISHED, STARTED, stream_data(RUN, {"text": "hi"}), STOPPED]) as server:
+        kind = HotClient if mode == "sync" else AsyncHotClient
+        hot = kind(TOKEN, base_url=server.server.base_url, max_retries=1)
+        try:
+            messages = await collect(
+                hot.streams.subscribe_with_event(Ask("why?"), data_types=[DeltaData])
+            )
+        finally:
+            await close(hot)
+    assert [r.method for r in server.requests] == ["POST", "POST"]
+    assert [m.payload for m in messages if DeltaData.matches(m)] == [Delta(text="hi")]
+
+
+async def test_a_404_to_the_publishing_post_naming_a_project_is_an_unknown_publish_with_data_types(
+    mode: str,
+) -> None:
+    # crates/hot_api/src/handlers/streams.rs `subscribe_with_event` resolves
+    # `?project=` only after publishing: declared data types change nothing there.
+    with SseScript(_refusal(404, "not_found")) as server:
+        hot = make_client(server, mode)
+        try:
+            with pytest.raises(HotStreamError) as error:
+                await collect(
+                    hot.streams.subscribe_with_event(
+                        Ask("why?"), project="typo", data_types=[DeltaData]
+                    )
+                )
+        finally:
+            await close(hot)
+    assert isinstance(error.value.__cause__, NotFoundError)
+    assert "it is unknown whether the event was published" in str(error.value)
+
+
+async def test_giving_up_unanswered_with_data_types_says_for_how_long(mode: str) -> None:
+    hot = make_client(refused_url(), mode)
+    try:
+        with pytest.raises(HotStreamError) as error:
+            await collect(
+                hot.streams.subscribe_with_event(
+                    Ask("why?"), max_attempts=0, data_types=[DeltaData]
+                )
+            )
+    finally:
+        await close(hot)
+    assert re.match(
+        r"subscribe-with-event: gave up after 1 connection attempt\(s\) in a row that got "
+        r"no answer, over \d+\.\d s; nothing was sent",
+        str(error.value),
+    )
