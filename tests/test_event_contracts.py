@@ -4,6 +4,7 @@ and streamed as the declared models."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import re
 from collections.abc import Iterator
@@ -116,7 +117,8 @@ async def test_a_payload_that_is_not_the_declared_type_is_refused_before_sending
 ) -> None:
     hot = client(emulator, mode)
     try:
-        for wrong in ({"email": "ada@example.com"}, Delta(text="x"), "ada@example.com"):
+        complete = {"email": "ada@example.com", "plan": "pro"}  # a dict, not a SignupData
+        for wrong in ({"email": "ada@example.com"}, complete, Delta(text="x"), "ada@example.com"):
             with pytest.raises(pydantic.ValidationError):
                 await resolve(hot.events.publish(Signup(cast(Any, wrong))))
         with pytest.raises(pydantic.ValidationError):
@@ -126,6 +128,27 @@ async def test_a_payload_that_is_not_the_declared_type_is_refused_before_sending
     finally:
         await close(hot)
     assert emulator.requests == []
+
+
+@dataclasses.dataclass
+class Seat:
+    row: int
+    letter: str
+
+
+async def test_an_event_type_of_a_dataclass_takes_an_instance_and_refuses_a_dict(
+    mode: str, emulator: HotEmulator
+) -> None:
+    taken = EventType("seat:taken", Seat)
+    hot = client(emulator, mode)
+    try:
+        with pytest.raises(pydantic.ValidationError):
+            await resolve(hot.events.publish(taken(cast(Any, {"row": 3, "letter": "C"}))))
+        await resolve(hot.events.publish(taken(Seat(3, "C"))))
+    finally:
+        await close(hot)
+    (posted,) = [r for r in emulator.requests if r.method == "POST"]
+    assert posted.json()["event_data"] == {"row": 3, "letter": "C"}
 
 
 async def test_an_event_whose_data_does_not_fit_its_type_fails_on_arrival(

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar, cast
 from uuid import UUID
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, InstanceOf, TypeAdapter
 
 from ._models._base import WIRE_CONTEXT
 from ._models.events import Event, EventCreate
@@ -64,6 +64,10 @@ class EventType(Generic[D]):
 
     @cached_property
     def _outgoing(self) -> TypeAdapter[Any]:
+        # Strict validation still takes a dict for a model: what the type
+        # checker calls a `D` must be one, so an instance is required.
+        if _is_model_class(self.data):
+            return TypeAdapter(cast(Any, InstanceOf)[self.data])
         return TypeAdapter(self.data)
 
     def __call__(self, data: D, *, stream_id: UUID | str | None = None) -> EventCreate:
@@ -94,6 +98,11 @@ class EventType(Generic[D]):
             isinstance(message, (EnvEventCreated, EnvEventHandled))
             and message.event_type == self.name
         )
+
+
+def _is_model_class(value: object) -> bool:
+    # `value` may be a form such as `list[int]`, which is no class.
+    return isinstance(value, type) and issubclass(value, BaseModel)
 
 
 def data_model(data_type: type[D] | EventType[D] | None) -> type[D] | None:
