@@ -151,6 +151,18 @@ async def test_an_event_type_of_a_dataclass_takes_an_instance_and_refuses_a_dict
     assert posted.json()["event_data"] == {"row": 3, "letter": "C"}
 
 
+def test_an_event_type_of_a_plain_type_or_a_form_checks_it_strictly(mode: str) -> None:
+    # Only a model is required as an instance: an `int` keeps strict rules (no
+    # bool), and a form such as `list[int]` (no class) validates its items.
+    counts = EventType("counts", list[int])
+    assert counts([1, 2]).event_data == [1, 2]
+    flag = EventType("flag", int)
+    assert flag(3).event_data == 3
+    for wrong in (lambda: counts(cast(Any, ["1"])), lambda: flag(cast(Any, True))):
+        with pytest.raises(pydantic.ValidationError):
+            wrong()
+
+
 async def test_an_event_whose_data_does_not_fit_its_type_fails_on_arrival(
     mode: str, emulator: HotEmulator
 ) -> None:
