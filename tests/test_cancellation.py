@@ -18,6 +18,8 @@ import hot_typed
 from hot_typed import AsyncHotClient, EventCreateParams, StreamData
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
+from .polling import wait_until
+
 FUNCTION = "::slow/echo"
 
 
@@ -108,7 +110,7 @@ async def _cancelled_while(
     hot = _one_connection(emu)
     task = asyncio.ensure_future(operation(hot, start))
     await asyncio.wait_for(started.wait(), 5)
-    await asyncio.to_thread(_wait_until, ready)
+    await asyncio.to_thread(wait_until, ready)
     await asyncio.sleep(0.05)
     task.cancel()
     # At once: not after the stream's next event, nor a reconnect's delay.
@@ -135,7 +137,7 @@ async def test_a_call_cancelled_while_its_stream_is_open_gives_its_connection_ba
     assert _count(emulator, "POST", "") == 1
     release.set()
     (run,) = await asyncio.to_thread(lambda: emulator.client().runs.list().data)
-    await asyncio.to_thread(_wait_until, lambda: emulator.subscribers(run.stream_id) == 0)
+    await asyncio.to_thread(wait_until, lambda: emulator.subscribers(run.stream_id) == 0)
 
 
 @pytest.mark.parametrize("name", OPERATIONS)
@@ -145,7 +147,7 @@ async def test_a_call_cancelled_while_publishing_does_not_publish_again(
     emulator.faults.delay(3.0, method="POST")
     hot = _one_connection(emulator)
     task = asyncio.ensure_future(OPERATIONS[name](hot, lambda: None))
-    await asyncio.to_thread(_wait_until, lambda: _count(emulator, "POST", "") == 1)
+    await asyncio.to_thread(wait_until, lambda: _count(emulator, "POST", "") == 1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 1)
@@ -188,12 +190,3 @@ async def test_a_call_cancelled_while_waiting_to_reconnect_stops_reconnecting(
     emulator.faults.clear()
     await _works_afterwards(hot)
     assert _count(emulator, "POST", "") == 1
-
-
-def _wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    stop = threading.Event()
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        stop.wait(0.02)
-    raise AssertionError("the condition did not come true in time")

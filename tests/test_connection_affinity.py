@@ -8,13 +8,12 @@ with "Event loop is closed"."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import re
 import subprocess
 import sys
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 from uuid import uuid4
 
@@ -37,7 +36,7 @@ def _answer(request: HttpRequest) -> HttpResponse:
     return HttpResponse.json({"data": [item], "pagination": pagination})
 
 
-USES: dict[str, Callable[[AsyncHotClient], Awaitable[Any]]] = {
+USES: dict[str, Callable[[AsyncHotClient], Coroutine[Any, Any, Any]]] = {
     "call": lambda hot: hot.runs.get(RUN_ID),
     "page": lambda hot: hot.runs.list(limit=1),
     "escape hatch": lambda hot: hot.request("GET", "/runs"),
@@ -54,9 +53,6 @@ MESSAGE = re.escape(
 )
 
 
-async def _use(value: Awaitable[Any]) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
 
 @pytest.mark.parametrize("given", [False, True], ids=["own httpx client", "given httpx client"])
 @pytest.mark.parametrize("use", list(USES))
@@ -66,9 +62,9 @@ def test_a_client_used_from_a_new_loop_after_its_first_closed_is_refused_before_
     with LoopbackServer(_answer) as server:
         http = httpx.AsyncClient() if given else None
         hot = AsyncHotClient("t", base_url=server.base_url, client=http)
-        asyncio.run(_use(hot.runs.get(RUN_ID)))  # the first loop, closed by `run`
+        asyncio.run(hot.runs.get(RUN_ID))  # the first loop, closed by `run`
         with pytest.raises(HotClientClosedError, match=MESSAGE):
-            asyncio.run(_use(USES[use](hot)))
+            asyncio.run(USES[use](hot))
     assert len(server.requests) == 1
 
 
@@ -116,9 +112,9 @@ def test_without_asyncio_there_is_no_loop_to_keep_to() -> None:
 def test_the_next_page_from_a_new_loop_is_refused_before_sending() -> None:
     with LoopbackServer(_answer) as server:
         hot = AsyncHotClient("t", base_url=server.base_url)
-        page = asyncio.run(_use(hot.runs.list(limit=1)))
+        page = asyncio.run(hot.runs.list(limit=1))
         with pytest.raises(HotClientClosedError, match=MESSAGE):
-            asyncio.run(_use(page.next_page()))
+            asyncio.run(page.next_page())
     assert len(server.requests) == 1
 
 
@@ -181,7 +177,7 @@ def _sync_use(hot: HotClient) -> Callable[[], object]:
 
 
 def _async_use(hot: AsyncHotClient) -> Callable[[], object]:
-    return lambda: asyncio.run(_use(hot.runs.get(RUN_ID)))
+    return lambda: asyncio.run(hot.runs.get(RUN_ID))
 
 
 @pytest.mark.parametrize("copy", [False, True], ids=["client", "with_options copy"])

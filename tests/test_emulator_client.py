@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,6 +32,8 @@ from hot_typed import (
     TaskUpdate,
 )
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+
+from .polling import wait_until
 
 Op = Callable[[Any], Any]
 
@@ -96,13 +97,6 @@ def api(emu: HotEmulator, request: pytest.FixtureRequest) -> Iterator[Api]:
     client.close()
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
-
-
 # Events, runs, streams, tasks ---------------------------------------------------------
 
 
@@ -110,7 +104,7 @@ def test_publish_returns_a_typed_event_whose_runs_echo_its_data(api: Api) -> Non
     event = api(lambda c: c.events.publish({"event_type": "order:placed", "event_data": [1]}))
     assert event.event_type == "order:placed"
     assert api(lambda c: c.events.get(event.event_id)).raw == event.raw
-    wait_until(lambda: api(lambda c: c.events.get_runs(event.event_id)).data[0].stop_time)
+    wait_until(lambda: api(lambda c: c.events.get_runs(event.event_id)).data[0].stop_time, 5)
     [run] = api(lambda c: c.events.get_runs(event.event_id)).data
     assert run.result == {"$ok": [1]}
     assert run.status == "succeeded"
@@ -124,7 +118,7 @@ def test_runs_list_filters_by_status_type_and_time_range(api: Api) -> None:
     api(lambda c: c.events.publish({"event_type": "a", "event_data": 1}))
     call = {"event_type": "hot:call", "event_data": {"fn": "::fail/now", "args": []}}
     api(lambda c: c.events.publish(call))
-    wait_until(lambda: api(lambda c: c.runs.stats()).running == 0)
+    wait_until(lambda: api(lambda c: c.runs.stats()).running == 0, 5)
     [failed] = api(lambda c: c.runs.list(status="failed")).data
     assert failed.run_type == "call"
     assert failed.result == {"$err": "division by zero"}
@@ -169,7 +163,7 @@ def test_run_and_task_subscriptions_end_at_terminal_status(api: Api) -> None:
         tasks.append(ctx.start_task("::bg/index", task_type="background").task_id)
 
     event = api(lambda c: c.events.publish({"event_type": "job", "event_data": None}))
-    wait_until(lambda: bool(tasks))
+    wait_until(lambda: bool(tasks), 5)
     task = api(lambda c: c.tasks.get(tasks[0]))
     assert (task.status, task.function_name, task.task_type) == (
         "running",

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,6 +20,7 @@ from hot_typed.proxy import HotProxy, ProxyRequest, Scope
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
 from .asgi_server import ClosingClients, UvicornThread
+from .polling import wait_until
 from .recording_proxy import RecordingForwarder
 
 TOKEN = "hot_secret_" + uuid4().hex
@@ -82,14 +82,6 @@ def until(event_type: str, stream: Iterator[dict[str, Any]]) -> list[dict[str, A
     raise AssertionError(f"the stream ended before {event_type}: {seen}")
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
 def upstream_publishes(emulator: HotEmulator) -> list[str]:
     return [r.path for r in emulator.requests if r.method == "POST"]
 
@@ -149,7 +141,7 @@ def test_the_browser_leaving_ends_the_upstream_subscription(emulator: HotEmulato
             published = next(stream)
             stream_id = published["stream_id"]
             assert emulator.subscribers(stream_id) == 1
-        wait_for(lambda: emulator.subscribers(stream_id) == 0)
+        wait_until(lambda: emulator.subscribers(stream_id) == 0)
 
 
 def test_on_event_sees_each_typed_event_as_it_passes(emulator: HotEmulator) -> None:
@@ -423,7 +415,7 @@ def test_reattaching_streams_an_existing_stream_and_publishes_nothing(
         with browser.stream("POST", "/", json={**ASK, "stream_id": stream_id}) as response:
             stream = events(response)
             first_run = until("run:stop", stream)[-1]["run"]["run_id"]
-        wait_for(lambda: emulator.subscribers(stream_id) == 0)
+        wait_until(lambda: emulator.subscribers(stream_id) == 0)
         with browser.stream("GET", "/", params={"stream_id": stream_id}) as response:
             stream = events(response)
             assert response.status_code == 200
