@@ -14,7 +14,7 @@ from .._resources._params import parse_time_range
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
-from ._store import RUN_TERMINAL, tag
+from ._store import RUN_TERMINAL, sse_event, tag
 from ._subscriptions import EnvSubscription, SnapshotSubscription, StreamSubscription
 from ._values import (
     JSON,
@@ -78,7 +78,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
     store = ctx.store
 
     def stream_complete(stream_id: str) -> tuple[str, JSON]:
-        return tag(StreamComplete), {"type": tag(StreamComplete), "stream_id": stream_id}
+        return sse_event(tag(StreamComplete), {"stream_id": stream_id})
 
     # Events -------------------------------------------------------------
 
@@ -149,7 +149,6 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
             # its events can be missed.
             event = store.add_event(event_type, event_data, stream_id)
             published = {
-                "type": tag(EventPublished),
                 "event_id": event["event_id"],
                 "stream_id": event["stream_id"],
                 "event_type": event_type,
@@ -157,7 +156,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
             subscription = StreamSubscription(
                 store,
                 event["stream_id"],
-                first=(tag(EventPublished), published),
+                first=sse_event(tag(EventPublished), published),
                 late_run_start=ctx.config.late_run_start,
             )
             ctx.handlers.dispatch(store, event)

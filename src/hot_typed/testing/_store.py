@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from .._models._base import WireModel
@@ -31,9 +32,19 @@ from .._models.stream_events import (
 )
 from ._values import JSON, ApiError, new_id, new_ordered_id, timestamp, timestamp_nanos
 
-__all__ = ["RUN_TERMINAL", "TASK_TERMINAL", "Store", "StreamLog", "Upload", "stop_event", "tag"]
+__all__ = [
+    "RUN_TERMINAL",
+    "TASK_TERMINAL",
+    "Store",
+    "StreamLog",
+    "Upload",
+    "sse_event",
+    "stop_event",
+    "tag",
+]
 
 
+@cache
 def tag(model: type[WireModel]) -> str:
     """The `type` an event goes out with: the one the client's model of it reads."""
     name: str = model.model_fields["type"].default
@@ -70,6 +81,12 @@ _TASK_RUN_STATUS = {
 
 SseEvent = tuple[str, JSON]
 """An SSE event as (name, data); `data` carries `"type": name`."""
+
+
+def sse_event(name: str, payload: JSON) -> SseEvent:
+    """The event `name` carrying `payload`, its data tagged `"type": name` as the
+    server tags every event it streams."""
+    return name, {"type": name, **payload}
 
 
 @dataclass
@@ -166,11 +183,11 @@ class Store:
 
     def _emit(self, stream: StreamLog | None, name: str, payload: JSON) -> None:
         if stream is not None:
-            stream.events.append((name, {"type": name, **payload}))
+            stream.events.append(sse_event(name, payload))
         self.changed.notify_all()
 
     def _emit_env(self, name: str, payload: JSON) -> None:
-        self.env_log.append((name, {"type": name, **payload}))
+        self.env_log.append(sse_event(name, payload))
         self.changed.notify_all()
 
     # Events and runs ----------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from .._models.stream_events import RunStart, RunUpdate, TaskUpdate
-from ._store import RUN_TERMINAL, TASK_TERMINAL, SseEvent, Store, stop_event, tag
+from ._store import RUN_TERMINAL, TASK_TERMINAL, SseEvent, Store, sse_event, stop_event, tag
 from ._values import JSON
 
 __all__ = ["EnvSubscription", "SnapshotSubscription", "StreamSubscription"]
@@ -47,13 +47,12 @@ class StreamSubscription:
         pending: list[SseEvent] = [] if first is None else [first]
         for run_id in reversed(log.run_ids):
             run = dict(store.runs[run_id])
-            pending.append((tag(RunStart), {"type": tag(RunStart), "run": run}))
+            pending.append(sse_event(tag(RunStart), {"run": run}))
             if run["stop_time"] is not None:
-                name = stop_event(run["status"])
-                pending.append((name, {"type": name, "run": run}))
+                pending.append(sse_event(stop_event(run["status"]), {"run": run}))
         for task_id in log.task_ids:
             pending.append(
-                (tag(TaskUpdate), {"type": tag(TaskUpdate), "task": dict(store.tasks[task_id])})
+                sse_event(tag(TaskUpdate), {"task": dict(store.tasks[task_id])})
             )
         self._pending = pending
         self._store = store
@@ -81,7 +80,7 @@ class StreamSubscription:
             events.append((name, data))
             if name in _STOP_NAMES and data["run"]["run_id"] in unstarted:
                 unstarted.discard(data["run"]["run_id"])
-                events.append((tag(RunStart), {"type": tag(RunStart), "run": data["run"]}))
+                events.append(sse_event(tag(RunStart), {"run": data["run"]}))
         return events
 
     def close(self) -> None:
@@ -118,7 +117,7 @@ class SnapshotSubscription:
         if record == self._last:
             return [], False
         self._last = dict(record)
-        event = (self._name, {"type": self._name, self._key: dict(record)})
+        event = sse_event(self._name, {self._key: dict(record)})
         return [event], record["status"] in self._terminal
 
     def close(self) -> None:
