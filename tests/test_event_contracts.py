@@ -24,6 +24,7 @@ from hot_typed import (
     HotResponseValidationError,
     HotStreamError,
     NotFoundError,
+    RateLimitError,
     RunStop,
     StreamData,
     StreamDataType,
@@ -392,6 +393,23 @@ async def test_a_publish_rate_limited_then_sent_again_decodes_declared_stream_da
             await close(hot)
     assert [r.method for r in server.requests] == ["POST", "POST"]
     assert [m.payload for m in messages if DeltaData.matches(m)] == [Delta(text="hi")]
+
+
+async def test_a_follow_with_declared_data_types_retries_as_its_clients_policy_says(
+    mode: str,
+) -> None:
+    # The client's retry policy, not a default, decides: with no retries, the
+    # 429 is raised and the POST is not sent again.
+    busy = _refusal(429, "rate_limited", {"retry-after-ms": "1"})
+    with SseScript(busy, [PUBLISHED, STARTED, STOPPED]) as server:
+        kind = HotClient if mode == "sync" else AsyncHotClient
+        hot = kind(TOKEN, base_url=server.server.base_url, max_retries=0)
+        try:
+            with pytest.raises(RateLimitError):
+                await collect(hot.streams.subscribe_with_event(Ask("why?"), data_types=[DeltaData]))
+        finally:
+            await close(hot)
+    assert [r.method for r in server.requests] == ["POST"]
 
 
 async def test_a_404_to_the_publishing_post_naming_a_project_is_an_unknown_publish_with_data_types(

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from hot_typed import (
     AsyncEventStream,
@@ -25,6 +26,8 @@ from hot_typed import (
     HotTimeoutError,
     RateLimitError,
     RunStop,
+    StreamData,
+    StreamDataType,
 )
 from hot_typed._settings import USER_AGENT
 from hot_typed.testing import HotEmulator
@@ -34,6 +37,13 @@ from tests.exchange import exchange
 
 Client = HotClient | AsyncHotClient
 KINDS = ["sync", "async"]
+
+
+class Text(BaseModel):
+    text: str
+
+
+Delta = StreamDataType("ai:delta", Text)
 
 
 @pytest.fixture
@@ -224,12 +234,17 @@ def test_an_option_another_kind_of_operation_does_not_take_is_a_type_error(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_stream_and_follow_options_reach_every_connection(kind: str, emulator: HotEmulator) -> None:
+@pytest.mark.parametrize("data_types", [(), (Delta,)], ids=["untyped", "declared-data-types"])
+def test_stream_and_follow_options_reach_every_connection(
+    kind: str, data_types: tuple[StreamDataType[Any], ...], emulator: HotEmulator
+) -> None:
     @emulator.on_event("job:run")
     def handler(event: Any, ctx: Any) -> Any:
+        ctx.emit({"text": "typed"}, data_type=Delta.name)
         return {"done": True}
 
-    emulator.faults.drop_stream(1, path="/streams/subscribe-with-event")
+    # Cut before the run's end: `event:published`, `run:start` and the data came.
+    emulator.faults.drop_stream(3, path="/streams/subscribe-with-event")
     messages = perform(
         kind,
         emulator,
@@ -238,9 +253,11 @@ def test_stream_and_follow_options_reach_every_connection(kind: str, emulator: H
             extra_headers={"X-Follow": "1"},
             extra_query={"q": "v"},
             timeout=5.0,
+            data_types=data_types,
         ),
     )
     assert any(isinstance(m, RunStop) for m in messages)
+    assert [Delta.matches(m) for m in messages if isinstance(m, StreamData)] == [bool(data_types)]
     connections = sent(emulator, "/v1/streams/")
     assert [r.method for r in connections][:2] == ["POST", "GET"]  # it reconnected
     assert all(r.headers["x-follow"] == "1" and r.query["q"] == "v" for r in connections)

@@ -30,18 +30,15 @@ from pydantic import BaseModel, InstanceOf, TypeAdapter
 from ._models._base import WIRE_CONTEXT
 from ._models.events import Event, EventCreate
 from ._models.stream_events import EnvEventCreated, EnvEventHandled, StreamData
-from ._streaming import Follower
 from ._wire import event_decoder, parametrized
 
 if TYPE_CHECKING:
-    from ._errors import HotApiError, HotError
     from ._request import StreamCall
 
-__all__ = ["DataTypedFollower", "EventType", "StreamDataType", "data_model", "typed_data"]
+__all__ = ["EventType", "StreamDataType", "data_model", "declare", "typed_data"]
 
 D = TypeVar("D")
 E = TypeVar("E")
-R = TypeVar("R")
 
 
 class EventType(Generic[D]):
@@ -166,7 +163,9 @@ def _decoder(
     return decode_typed
 
 
-def _declared(data_types: Iterable[StreamDataType[Any]]) -> dict[str, StreamDataType[Any]]:
+def declare(data_types: Iterable[StreamDataType[Any]]) -> dict[str, StreamDataType[Any]]:
+    """The stream data types given to a subscription, by name; a name given
+    twice for different types is refused."""
     declared: dict[str, StreamDataType[Any]] = {}
     for data_type in data_types:
         if declared.setdefault(data_type.name, data_type) is not data_type:
@@ -174,48 +173,6 @@ def _declared(data_types: Iterable[StreamDataType[Any]]) -> dict[str, StreamData
     return declared
 
 
-def typed_data(call: StreamCall[E], data_types: Iterable[StreamDataType[Any]]) -> StreamCall[E]:
-    """`call`, its `stream:data` events of the declared types validated as declared."""
-    declared = _declared(data_types)
+def typed_data(call: StreamCall[E], declared: Mapping[str, StreamDataType[Any]]) -> StreamCall[E]:
+    """`call`, its `stream:data` events of the `declared` types validated as declared."""
     return replace(call, decode=_decoder(call.decode, declared)) if declared else call
-
-
-class DataTypedFollower(Follower[E, R]):
-    """`follower`, every connection decoding declared stream data types as declared.
-
-    Every decision stays the wrapped follower's: only the decoding changes.
-    """
-
-    def __init__(self, follower: Follower[E, R], data_types: Iterable[StreamDataType[Any]]) -> None:
-        # No Follower.__init__: all state is the wrapped follower's.
-        self._follower = follower
-        self._declared = _declared(data_types)
-
-    @property
-    def done(self) -> bool:
-        return self._follower.done
-
-    @done.setter
-    def done(self, value: bool) -> None:
-        self._follower.done = value
-
-    @property
-    def deadline(self) -> float | None:
-        return self._follower.deadline
-
-
-    def connect(self, now: float) -> StreamCall[E]:
-        call = self._follower.connect(now)
-        return replace(call, decode=_decoder(call.decode, self._declared))
-
-    def receive(self, event: E, now: float) -> bool:
-        return self._follower.receive(event, now)
-
-    def ended(self, error: HotError | None, now: float) -> float | None:
-        return self._follower.ended(error, now)
-
-    def refused(self, error: HotApiError) -> None:
-        self._follower.refused(error)
-
-    def result(self) -> R:
-        return self._follower.result()

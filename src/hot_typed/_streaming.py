@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Generic, cast
 from uuid import UUID
@@ -32,6 +32,7 @@ from uuid import UUID
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 from typing_extensions import Self, TypeVar
 
+from ._contracts import StreamDataType, typed_data
 from ._errors import (
     HotApiError,
     HotConnectionError,
@@ -634,7 +635,8 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     follow ends on that event) or another event's run (they are dropped);
     what is held when the follow ends is dropped. At most
     `UNATTRIBUTED_TEXT_LIMIT` characters are held: past it, the oldest held
-    chunks are dropped.
+    chunks are dropped. `stream:data` of the `data_types` declared (by name)
+    is validated as declared.
     """
 
     def __init__(
@@ -649,6 +651,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         timeout: float | None = None,
         on_chunk: Callable[[str], object] | None = None,
         raise_failure: bool = False,
+        data_types: Mapping[str, StreamDataType[Any]] | None = None,
         finish: Callable[[FinishedRun], R],
     ) -> None:
         super().__init__(max_attempts=max_attempts, timeout=timeout)
@@ -664,6 +667,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self._on_chunk = on_chunk
         self._raise_failure = raise_failure
         self._finish = finish
+        self._data_types = data_types or {}
         self._runs = RunAttribution[str](
             len, event_id=None if event_id is None else UUID(str(event_id))
         )
@@ -672,9 +676,11 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
         if not self._published:
             assert self._publish is not None
-            return _subscribe_with_event(self._publish, self._project, timeout)
-        assert self._stream_id is not None
-        return stream_subscription("GET", self._stream_id, self._project, timeout)
+            call = _subscribe_with_event(self._publish, self._project, timeout)
+        else:
+            assert self._stream_id is not None
+            call = stream_subscription("GET", self._stream_id, self._project, timeout)
+        return typed_data(call, self._data_types)
 
     def _receive(self, event: StreamEvent) -> bool:
         chain = self._runs.chain

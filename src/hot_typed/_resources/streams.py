@@ -8,14 +8,14 @@ from uuid import UUID
 
 from typing_extensions import Unpack
 
-from .._contracts import DataTypedFollower, StreamDataType, typed_data
+from .._contracts import StreamDataType, declare, typed_data
 from .._models.events import EventCreate, EventCreateParams
 from .._models.runs import FinishedRun
 from .._models.stream_events import StreamEvent
 from .._options import StreamOptions, WaitOptions
 from .._request import StreamCall
 from .._resource import ModeT, Resource, follow_endpoint, stream_endpoint, wait_endpoint
-from .._streaming import Follower, RunStreamFollower, identity, stream_subscription
+from .._streaming import RunStreamFollower, identity, stream_subscription
 from .._wire import request_body
 
 __all__ = ["Streams"]
@@ -38,7 +38,7 @@ class Streams(Resource[ModeT]):
         replays `stream:data`. `stream:data` of the `data_types` given arrives as
         `StreamData[X]`, its payload validated as declared (`StreamDataType`).
         """
-        return typed_data(stream_subscription("GET", stream_id, project), data_types)
+        return typed_data(stream_subscription("GET", stream_id, project), declare(data_types))
 
     @stream_endpoint
     def subscribe_post(
@@ -50,7 +50,7 @@ class Streams(Resource[ModeT]):
         **options: Unpack[StreamOptions],
     ) -> StreamCall[StreamEvent]:
         """`subscribe` through `POST`, for proxies that buffer long GETs."""
-        return typed_data(stream_subscription("POST", stream_id, project), data_types)
+        return typed_data(stream_subscription("POST", stream_id, project), declare(data_types))
 
     @follow_endpoint
     def subscribe_with_event(
@@ -62,7 +62,7 @@ class Streams(Resource[ModeT]):
         max_attempts: int = 5,
         data_types: Iterable[StreamDataType[Any]] = (),
         **options: Unpack[StreamOptions],
-    ) -> Follower[StreamEvent, FinishedRun]:
+    ) -> RunStreamFollower[FinishedRun]:
         """Publish an event and follow its stream until the event's run is terminal.
 
         The event goes out once, through `POST /v1/streams/subscribe-with-event`
@@ -97,14 +97,14 @@ class Streams(Resource[ModeT]):
         `stream:data` of the `data_types` given arrives as `StreamData[X]`, its
         payload validated as declared (`StreamDataType`).
         """
-        follower = RunStreamFollower(
+        return RunStreamFollower(
             publish=request_body(EventCreate, body),
             project=project,
             reconnect=reconnect,
             max_attempts=max_attempts,
+            data_types=declare(data_types),
             finish=identity,
         )
-        return DataTypedFollower(follower, data_types) if data_types else follower
 
     @wait_endpoint
     def wait_for_run_result(
