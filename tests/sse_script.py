@@ -32,6 +32,7 @@ from hot_typed.testing import (
     HttpResponse,
     LoopbackServer,
 )
+from tests import payloads
 
 T = TypeVar("T")
 
@@ -115,6 +116,18 @@ def run(
     return payload
 
 
+def running(
+    run_id: UUID, *, event_id: UUID, stream_id: UUID | None = None
+) -> dict[str, HttpResponse]:
+    """`records` for a follower's checks while `run_id`, started by `event_id`,
+    runs: its record (`GET /v1/runs/{id}`) and its event's runs."""
+    record = run(run_id, event_id=event_id, stream_id=stream_id)
+    return {
+        f"/v1/runs/{run_id}": HttpResponse.json(payloads.item(record)),
+        f"/v1/events/{event_id}/runs": HttpResponse.json(payloads.page([record])),
+    }
+
+
 def task(task_id: UUID, *, status: str = "running", result: Any = ...) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "task_id": str(task_id),
@@ -142,11 +155,15 @@ class SseScript:
     """A loopback server whose n-th request plays the n-th script.
 
     A connection beyond the last script is answered 500, so a test that
-    expected fewer connections fails loudly.
+    expected fewer connections fails loudly. With `records`, only
+    subscriptions take a script: any other request (a follower's check,
+    `GET /v1/runs/{id}`) is answered from `records` by path, 404 (a record
+    the server does not have) for a path not in it.
     """
 
-    def __init__(self, *scripts: Script) -> None:
+    def __init__(self, *scripts: Script, records: dict[str, HttpResponse] | None = None) -> None:
         self.scripts = list(scripts)
+        self.records = records
         self._next = 0
         self._open = 0
         self._lock = threading.Lock()
@@ -171,7 +188,17 @@ class SseScript:
             time.sleep(0.01)
         return False
 
+    @property
+    def subscriptions(self) -> list[HttpRequest]:
+        """The requests that were given a script."""
+        return [r for r in self.requests if _subscribes(r)]
+
     def _handle(self, request: HttpRequest) -> HttpResponse:
+        if self.records is not None and not _subscribes(request):
+            found = self.records.get(request.path)
+            if found is not None:
+                return found
+            return HttpResponse.json({"error": {"code": "not_found", "message": "no record"}}, 404)
         with self._lock:
             index, self._next = self._next, self._next + 1
         if index >= len(self.scripts):
@@ -214,6 +241,10 @@ class SseScript:
     ) -> None:
         self._stopped.set()
         self.server.stop()
+
+
+def _subscribes(request: HttpRequest) -> bool:
+    return "subscribe" in request.path
 
 
 # ---------------------------------------------------------------- one test body, two clients
@@ -284,9 +315,10 @@ def task_update(status: str, result: Any = ...) -> bytes:
 async def scripted(
     mode: str, scripts: Sequence[Script], use: Callable[[Client], T | Awaitable[T]]
 ) -> tuple[T, SseScript]:
-    """What `use` gets from a client of `mode` against a server playing `scripts`,
-    and the server, to read the requests it received."""
-    with SseScript(*scripts) as server:
+    """What `use` gets from a client of `mode` against a server playing `scripts`
+    to its subscriptions (any other request, a follower's check, is answered
+    404), and the server, to read the requests it received."""
+    with SseScript(*scripts, records={}) as server:
         client = make_client(server, mode)
         try:
             return await resolve(use(client)), server

@@ -70,7 +70,7 @@ def chunk(payload: Any, run_id: UUID = OURS, data_type: str = "ai:delta") -> byt
 
 
 async def call(mode: str, *scripts: Script, **options: Any) -> tuple[Any, SseScript]:
-    with SseScript(*scripts) as server:
+    with SseScript(*scripts, records={}) as server:
         client = make_client(server, mode)
         try:
             value = await resolve(client.events.call_hot("::math/add", [1, 2], **options))
@@ -140,10 +140,13 @@ async def test_call_hot_follows_a_reconnect_without_publishing_again(mode: str) 
 
     assert value == 3
     assert chunks == ["a", "b"]
+    # Each reconnect first reads the run, in case its end came while disconnected.
     assert paths(server.requests) == [
         "POST /v1/streams/subscribe-with-event",
         f"GET /v1/streams/{STREAM}/subscribe",
+        f"GET /v1/runs/{OURS}",
         f"GET /v1/streams/{STREAM}/subscribe",
+        f"GET /v1/runs/{OURS}",
     ]
 
 
@@ -353,6 +356,7 @@ async def test_wait_for_run_result_returns_the_correlated_run(mode: str) -> None
     with SseScript(
         [start(OTHER), start(), chunk({"text": "x"}), DROP],
         [start(OTHER), start(), end("run:stop", {"$ok": 5}, OTHER), end("run:stop", {"$ok": 6})],
+        records={},
     ) as server:
         client = make_client(server, mode)
         try:
@@ -366,11 +370,18 @@ async def test_wait_for_run_result_returns_the_correlated_run(mode: str) -> None
     assert finished.status is RunStatus.SUCCEEDED
     assert finished.result == {"$ok": 6}
     assert chunks == ["x"]
-    assert paths(server.requests) == [f"GET /v1/streams/{STREAM}/subscribe"] * 2
+    # Each connection first reads what the replay may leave out: the event's
+    # runs while none is known, then the run.
+    assert paths(server.requests) == [
+        f"GET /v1/streams/{STREAM}/subscribe",
+        f"GET /v1/events/{EVENT}/runs",
+        f"GET /v1/streams/{STREAM}/subscribe",
+        f"GET /v1/runs/{OURS}",
+    ]
 
 
 async def test_wait_for_run_result_raises_on_failure(mode: str) -> None:
-    with SseScript([start(), end("run:fail", {"$err": "broken"})]) as server:
+    with SseScript([start(), end("run:fail", {"$err": "broken"})], records={}) as server:
         client = make_client(server, mode)
         try:
             with pytest.raises(HotRunError, match="broken"):
@@ -389,7 +400,7 @@ async def test_wait_for_run_result_raises_on_failure(mode: str) -> None:
 async def test_a_call_that_raises_releases_its_connection(
     mode: str, script: Script, raised: type[Exception]
 ) -> None:
-    with SseScript(script) as server:
+    with SseScript(script, records={}) as server:
         client = make_client(server, mode)
         try:
             with pytest.raises(raised):
@@ -407,7 +418,7 @@ class Point(pydantic.BaseModel):
 
 
 async def test_call_hot_sends_model_arguments_as_their_json(mode: str) -> None:
-    with SseScript([PUBLISHED, start(), end("run:stop", {"$ok": 1})]) as server:
+    with SseScript([PUBLISHED, start(), end("run:stop", {"$ok": 1})], records={}) as server:
         client = make_client(server, mode)
         try:
             await resolve(client.events.call_hot("::geo/norm", [Point(x=3, y=4.0), {"k": None}]))
@@ -422,7 +433,7 @@ async def test_call_hot_sends_model_arguments_as_their_json(mode: str) -> None:
 
 
 async def test_call_hot_refuses_arguments_that_are_not_json_before_sending(mode: str) -> None:
-    with SseScript([PUBLISHED, start(), end("run:stop", {"$ok": 1})]) as server:
+    with SseScript([PUBLISHED, start(), end("run:stop", {"$ok": 1})], records={}) as server:
         client = make_client(server, mode)
         try:
             with pytest.raises(pydantic.ValidationError):

@@ -298,6 +298,7 @@ async def test_call_hot_follows_a_retry_replayed_newest_first_after_a_drop(mode:
             attempt("run:fail", FIRST, "failed", 1, result={"$err": "boom"}),
             attempt("run:stop", SECOND, "succeeded", 1, result={"$ok": 5}),
         ],
+        records={},
     ) as server:
         hot = make_client(server, mode)
         try:
@@ -325,6 +326,7 @@ async def test_a_failed_attempt_whose_retry_is_queued_is_not_taken_as_the_result
             attempt("run:start", SECOND, "running", 1),
             attempt("run:stop", SECOND, "succeeded", 1, result={"$ok": 7}),
         ],
+        records={},
     ) as server:
         hot = make_client(server, mode)
         try:
@@ -382,6 +384,7 @@ async def test_retry_after_as_an_http_date_on_reconnect_is_honoured(mode: str) -
         [PUBLISHED, event({"type": "run:start", "run": ours})],
         refused,
         [event({"type": "run:start", "run": ours}), event({"type": "run:stop", "run": done})],
+        records={},
     ) as server:
         hot = make_client(server, mode)
         started = time.monotonic()
@@ -392,7 +395,7 @@ async def test_retry_after_as_an_http_date_on_reconnect_is_honoured(mode: str) -
 
     # Longer than any first backoff (at most 0.25 s): the date was honoured.
     assert time.monotonic() - started >= 0.4
-    assert [r.method for r in server.requests] == ["POST", "GET", "GET"]
+    assert [r.method for r in server.subscriptions] == ["POST", "GET", "GET"]
 
 
 async def test_a_503_storm_on_reconnect_is_waited_out(mode: str, emulator: HotEmulator) -> None:
@@ -470,7 +473,7 @@ async def test_a_quiet_run_waited_on_holds_one_subscription_to_its_end(mode: str
 
 
 async def test_a_clean_close_before_event_published_is_not_posted_again(mode: str) -> None:
-    with SseScript([comment("keepalive"), comment("keepalive")]) as server:
+    with SseScript([comment("keepalive"), comment("keepalive")], records={}) as server:
         hot = make_client(server, mode)
         try:
             with pytest.raises(HotStreamError, match="unknown whether the event was published"):

@@ -128,7 +128,7 @@ async def test_a_result_without_a_message_is_shown_as_compact_json_cut_at_300_ch
 async def test_a_call_result_not_fitting_its_type_says_which_run_and_type(mode: str) -> None:
     ours = run_event("run:start", attempt(FIRST, event_id=EVENT))
     done = run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT, result=["a"]))
-    with SseScript([PUBLISHED, ours, done]) as server:
+    with SseScript([PUBLISHED, ours, done], records={}) as server:
         client = make_client(server, mode)
         try:
             with pytest.raises(HotResponseValidationError) as error:
@@ -293,7 +293,7 @@ async def test_a_404_to_the_publishing_post_naming_a_project_is_an_unknown_publi
     # the event (step 5) before it resolves `?project=` (handlers/mod.rs
     # `get_and_verify_project`: 404 "Project not found"); every other refusal
     # comes before publishing.
-    with SseScript(answer) as server:
+    with SseScript(answer, records={}) as server:
         client = make_client(server, mode)
         try:
             with pytest.raises(raised) as error:
@@ -415,7 +415,7 @@ async def test_chunks_reach_on_chunk_only_as_text_of_the_runs_own_data(mode: str
         run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
     ]
     texts: list[str] = []
-    with SseScript(script) as server:
+    with SseScript(script, records={}) as server:
         client = make_client(server, mode)
         try:
             await resolve(
@@ -607,7 +607,7 @@ async def test_only_a_run_the_scheduler_could_have_made_is_followed_as_a_retry(
 ) -> None:
     # crates/hot_scheduler/src/server.rs `process_pending_retries`: a retry
     # copies its origin's run_type and incremented retry_attempt (>= 1).
-    with SseScript(RETRY_CHAINS[chain]) as server:
+    with SseScript(RETRY_CHAINS[chain], records={}) as server:
         client = make_client(server, mode)
         try:
             run = await resolve(client.streams.wait_for_run_result(STREAM, EVENT, timeout=2))
@@ -768,11 +768,11 @@ async def test_publishing_then_resubscribing_asks_for_an_event_stream_without_a_
 ) -> None:
     _, server = await publish(mode, [PUBLISHED, comment()], retried_twice("succeeded"))
 
-    assert [(r.method, r.path) for r in server.requests] == [
+    assert [(r.method, r.path) for r in server.subscriptions] == [
         ("POST", "/v1/streams/subscribe-with-event"),
         ("GET", f"/v1/streams/{STREAM}/subscribe"),
     ]
-    for request in server.requests:
+    for request in server.subscriptions:
         # The target itself: a parameter sent empty (`?project=`) parses as no query.
         assert "?" not in request.target
         assert request.headers["accept"] == "text/event-stream"
@@ -780,7 +780,7 @@ async def test_publishing_then_resubscribing_asks_for_an_event_stream_without_a_
 
 async def test_a_call_times_out_at_its_own_bound_on_a_silent_connection(mode: str) -> None:
     started = time.monotonic()
-    with SseScript([PUBLISHED, Pause(5)]) as server:
+    with SseScript([PUBLISHED, Pause(5)], records={}) as server:
         client = make_client(server, mode)
         try:
             with pytest.raises(HotTimeoutError):
@@ -795,7 +795,7 @@ async def test_waiting_for_a_run_result_times_out_at_its_own_bound_on_a_silent_s
     mode: str,
 ) -> None:
     started = time.monotonic()
-    with SseScript([Pause(5)]) as server:
+    with SseScript([Pause(5)], records={}) as server:
         client = make_client(server, mode)
         try:
             with pytest.raises(HotTimeoutError):

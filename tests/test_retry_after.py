@@ -214,11 +214,12 @@ async def test_a_follow_without_timeout_waits_what_the_server_asks_up_to_a_day(
         [event({**published, "event_type": "hot:call"}), event({"type": "run:start", "run": ours})],
         unavailable,
         [event({"type": "run:start", "run": ours}), event({"type": "run:stop", "run": done})],
+        records={},
     ) as server:
         hot = make_client(server, mode)
         try:
             assert await resolve(hot.events.call_hot("::app/one", timeout=None)) == 1
         finally:
             await close(hot)
-    assert [r.method for r in server.requests] == ["POST", "GET", "GET"]
+    assert [r.method for r in server.subscriptions] == ["POST", "GET", "GET"]
     assert max(waits) == wait  # the one wait asked for (a clean close reconnects at once)

@@ -106,6 +106,9 @@ class SyncRunner:
             call = follower.connect(time.monotonic())
             try:
                 with self.transport.stream(call.request) as response:
+                    yield from self._checked(follower)
+                    if follower.done:
+                        return
                     for event in iter_events(_bound(response, follower.deadline), call.decode):
                         if follower.receive(event, time.monotonic()):
                             yield event
@@ -121,6 +124,18 @@ class SyncRunner:
             if delay is None:
                 return
             time.sleep(delay)
+
+    def _checked(self, follower: Follower[T, Any]) -> list[T]:
+        from ._streaming import CHECK_FAILURES
+
+        check = follower.check(time.monotonic())
+        if check is None:
+            return []
+        try:
+            answer = self.call(check)
+        except CHECK_FAILURES as error:
+            return follower.checked(error, time.monotonic())
+        return follower.checked(answer, time.monotonic())
 
 
 class AsyncRunner:
@@ -167,6 +182,10 @@ class AsyncRunner:
             call = follower.connect(time.monotonic())
             try:
                 async with self.transport.stream(call.request) as response:
+                    for event in await self._checked(follower):
+                        yield event
+                    if follower.done:
+                        return
                     bounded = _bound(response, follower.deadline)
                     async for event in aiter_events(bounded, call.decode):
                         if follower.receive(event, time.monotonic()):
@@ -186,6 +205,18 @@ class AsyncRunner:
             import asyncio
 
             await asyncio.sleep(delay)
+
+    async def _checked(self, follower: Follower[T, Any]) -> list[T]:
+        from ._streaming import CHECK_FAILURES
+
+        check = follower.check(time.monotonic())
+        if check is None:
+            return []
+        try:
+            answer = await self.call(check)
+        except CHECK_FAILURES as error:
+            return follower.checked(error, time.monotonic())
+        return follower.checked(answer, time.monotonic())
 
 
 Runner = SyncRunner | AsyncRunner

@@ -9,6 +9,10 @@ Driving protocol, for one follower::
 
     while True:
         call = follower.connect(now)          # raises when it must give up
+        <open call>
+        check = follower.check(now)           # a request to send now, or None
+        for event in follower.checked(<its answer, or the error it failed with>, now):
+            <emit event>                      # then return if follower.done
         for event in <events of call>:
             if follower.receive(event, now):  # may raise (run failed, deadline)
                 <emit event>
@@ -23,6 +27,7 @@ Driving protocol, for one follower::
 from __future__ import annotations
 
 import json
+import logging
 from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import cache
@@ -46,6 +51,7 @@ from ._errors import (
     NotFoundError,
     RateLimitError,
 )
+from ._models._base import WIRE_CONTEXT
 from ._models._json import is_json_object, is_mapping
 from ._models.events import HOT_CALL, EventCreate
 from ._models.runs import (
@@ -71,16 +77,20 @@ from ._models.stream_events import (
     StreamEvent,
     TaskUpdate,
     UnknownStreamEvent,
+    run_end,
+    tag,
 )
-from ._request import Request, StreamCall, path
+from ._request import Call, Request, StreamCall, path
 from ._retry import RetryPolicy
-from ._wire import decode_json_event, event_decoder, request_body
+from ._wire import decode_json_event, event_decoder, item_parser, list_parser, request_body
 
 if TYPE_CHECKING:
     from ._options import Options
 
 __all__ = [
+    "CHECK_FAILURES",
     "RECONNECTABLE",
+    "STREAM_RUNS_READ",
     "Follower",
     "RetryChain",
     "RunAttribution",
@@ -105,6 +115,18 @@ S = TypeVar("S", RunUpdate, TaskUpdate)
 #: Failures of one connection after which following the stream again may succeed.
 #: Anything else (404, a body that is not an event stream, ...) ends the follow.
 RECONNECTABLE = (HotConnectionError, HotTimeoutError, InternalServerError, RateLimitError)
+
+#: Failures of a follower's `check` request: the follow goes on without its answer.
+CHECK_FAILURES = (HotApiError, HotConnectionError, HotTimeoutError)
+
+#: How many runs of a stream a subscription replays, and each of its polls
+#: reads: the newest by start time (crates/hot_api/src/handlers/streams.rs
+#: polls `Run::get_runs_by_stream(.., Some(100), Some(0))`, which
+#: crates/hot/src/db/run.rs orders `start_time DESC`). An older run's end
+#: reaches a connection only as a push, while it is open.
+STREAM_RUNS_READ = 100
+
+logger = logging.getLogger("hot_typed")
 
 # ---------------------------------------------------------------- requests
 
@@ -166,6 +188,36 @@ def snapshot_decoder(model: type[S]) -> Callable[[str], S | None]:
         return event if isinstance(event, model) else None
 
     return decode_snapshot
+
+
+def run_record(run_id: UUID, timeout: float | None) -> Call[list[Run]]:
+    """`GET /v1/runs/{run_id}`: the run as stored now."""
+    parse = item_parser(Run)
+    request = Request("GET", path("/runs/{run_id}", run_id), timeout=timeout)
+    return Call(request, lambda response: [parse(response)])
+
+
+def runs_of_event(event_id: UUID, timeout: float | None) -> Call[list[Run]]:
+    """`GET /v1/events/{event_id}/runs`: the runs the event started, newest
+    first (crates/hot/src/db/event.rs `get_runs_by_event`, `start_time DESC`),
+    as a stream replays them."""
+    parse = list_parser(Run)
+    request = Request("GET", path("/events/{event_id}/runs", event_id), timeout=timeout)
+    return Call(request, lambda response: parse(response)[0])
+
+
+def as_replayed(run: Run) -> list[RunStart | RunStop | RunFail | RunCancel]:
+    """`run` as a stream's replay sends it: `run:start`, then, once it has a
+    `stop_time`, its end (`run_end`), both carrying the record as read
+    (crates/hot_api/src/handlers/streams.rs, the poll loop)."""
+    record = run.raw
+    events: list[RunStart | RunStop | RunFail | RunCancel] = [
+        RunStart.model_validate({"type": tag(RunStart), "run": record}, context=WIRE_CONTEXT)
+    ]
+    if run.stop_time is not None:
+        end = run_end(run.status)
+        events.append(end.model_validate({"type": tag(end), "run": record}, context=WIRE_CONTEXT))
+    return events
 
 
 # ---------------------------------------------------------------- results
@@ -279,6 +331,33 @@ class Follower(Generic[E, R]):
         call = self._call(self._remaining(now, None))
         return call if self.options is None else call.with_options(self.options)
 
+    def check(self, now: float) -> Call[list[Run]] | None:
+        """A request to send once the connection `connect` opened is answered,
+        before its events are read: the runs its replay may leave out. None
+        when there is nothing to ask."""
+        call = self._check(self._remaining(now, None))
+        if call is None or self.options is None:
+            return call
+        return call.with_options(self.options)
+
+    def checked(self, answer: list[Run] | HotError, now: float) -> list[E]:
+        """The runs `check` read, taken as the connection's replay would give
+        them (`as_replayed`: only followers of run streams check); or the
+        error the check failed with (one of `CHECK_FAILURES`), after which the
+        follow goes on without them. Returns the events to emit; sets `done`
+        at the end."""
+        if isinstance(answer, HotError):
+            logger.info("%s: following the stream without its check: %s", self.what, answer)
+            return []
+        emitted: list[E] = []
+        for run in answer:
+            for event in as_replayed(run):
+                if self.receive(cast("E", event), now):
+                    emitted.append(cast("E", event))
+                if self.done:
+                    return emitted
+        return emitted
+
     def receive(self, event: E, now: float) -> bool:
         """Take one event; True when it is to be emitted. Sets `done` at the end."""
         self._answered = True
@@ -343,6 +422,9 @@ class Follower(Generic[E, R]):
 
     def _receive(self, event: E) -> bool:
         raise NotImplementedError
+
+    def _check(self, timeout: float | None) -> Call[list[Run]] | None:
+        return None
 
     def _should_reconnect(self, error: HotError | None) -> bool:
         return True
@@ -637,6 +719,15 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     `UNATTRIBUTED_TEXT_LIMIT` characters are held: past it, the oldest held
     chunks are dropped. `stream:data` of the `data_types` declared (by name)
     is validated as declared.
+
+    A connection replays only the stream's newest `STREAM_RUNS_READ` runs, so
+    on a busy stream an attempt that ended while no connection was open would
+    never be told. Every connection after the event is published therefore
+    checks first, through `check`: the attempt not yet known to have ended
+    (`GET /v1/runs/{id}`), or, while no run of the event is known, the runs
+    of the event (`GET /v1/events/{id}/runs`). Their records count as
+    replayed events; a check that fails is logged and the follow goes on
+    without it.
     """
 
     def __init__(
@@ -681,6 +772,17 @@ class RunStreamFollower(Follower[StreamEvent, R]):
             assert self._stream_id is not None
             call = stream_subscription("GET", self._stream_id, self._project, timeout)
         return typed_data(call, self._data_types)
+
+    def _check(self, timeout: float | None) -> Call[list[Run]] | None:
+        # Asked once the connection is open, so the server's pub/sub
+        # subscription for it exists (streams.rs subscribes before answering):
+        # an end after the check's answer comes as a push.
+        runs = self._runs
+        if not self._published:
+            return None
+        if runs.root is None:
+            return None if runs.event_id is None else runs_of_event(runs.event_id, timeout)
+        return _unended_attempt(runs.chain, timeout)
 
     def _receive(self, event: StreamEvent) -> bool:
         chain = self._runs.chain
@@ -788,6 +890,14 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         return self._finish(self._run)
 
 
+def _unended_attempt(chain: RetryChain, timeout: float | None) -> Call[list[Run]] | None:
+    """The record of the chain's latest attempt while its end is not known."""
+    attempts = chain.attempts()
+    if not attempts or attempts[-1] in chain.stopped:
+        return None
+    return run_record(attempts[-1], timeout)
+
+
 def _unknown_publish(what: str, error: HotError | None) -> str:
     return (
         f"{what}: it is unknown whether the event was published, so it was not sent "
@@ -855,10 +965,11 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
     Snapshots of the run come first. When it failed and a retry may have been
     scheduled (its `retry_attempt` moved on: see `RetryChain`), the waiter
     reads its origin's snapshot (`origin_run_id`, for a retry: its attempt
-    number) and then follows the run's stream, which replays every run on it,
-    to find the retries and the attempt that ended the chain. An origin the
+    number) and then follows the run's stream, whose replay of its newest
+    runs shows the retries, to find the attempt that ended the chain. An origin the
     API does not know (404) leaves the attempt number unknown, and the failure
-    is taken as final.
+    is taken as final. Each connection to the stream first reads the latest
+    attempt whose end is not known (`check`, as `RunStreamFollower` does).
     """
 
     def __init__(self, run_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
@@ -894,6 +1005,13 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
         elif self._chain is not None and isinstance(event, RunStart | _RunEnd):
             self._attempt(self._chain, event)
         return False
+
+    def _check(self, timeout: float | None) -> Call[list[Run]] | None:
+        # Following the stream: a retry that ended while no connection was
+        # open is in no replay once the stream has STREAM_RUNS_READ newer runs.
+        if self._read is not None or self._chain is None:
+            return None
+        return _unended_attempt(self._chain, timeout)
 
     def refused(self, error: HotApiError) -> None:
         chain = self._chain

@@ -8,6 +8,7 @@ which keeps the whole payload: a new server never breaks a subscriber.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Annotated, Any, Generic, Literal, get_args
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from typing_extensions import TypeVar
 
 from ._base import WireModel
 from ._json import is_json_object
-from .runs import FinishedRun, Run, RunType, Task, TaskStatus
+from .runs import FinishedRun, Run, RunStatus, RunType, Task, TaskStatus
 
 __all__ = [
     "EnvEvent",
@@ -41,6 +42,8 @@ __all__ = [
     "StreamEvent",
     "TaskUpdate",
     "UnknownStreamEvent",
+    "run_end",
+    "tag",
 ]
 
 
@@ -80,6 +83,25 @@ class RunCancel(WireModel):
 
     type: Literal["run:cancel"] = "run:cancel"
     run: FinishedRun
+
+
+def run_end(status: RunStatus) -> type[RunStop | RunFail | RunCancel]:
+    """The event a stream sends for a run that has a `stop_time`: `run:fail` when
+    it failed, `run:cancel` when it was cancelled, `run:stop` for anything else,
+    `pending_retry` included (crates/hot_api/src/handlers/streams.rs, the poll
+    loop's `match run.status`)."""
+    if status is RunStatus.FAILED:
+        return RunFail
+    if status is RunStatus.CANCELLED:
+        return RunCancel
+    return RunStop
+
+
+@cache
+def tag(model: type[WireModel]) -> str:
+    """The `type` an event of `model` goes out with."""
+    name: str = model.model_fields["type"].default
+    return name
 
 
 class RunUpdate(WireModel):

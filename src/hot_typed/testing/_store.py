@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from .._models._base import WireModel
 from .._models.files import UPLOAD_PENDING
 from .._models.runs import RunStatus, TaskStatus
 from .._models.stream_events import (
@@ -23,12 +21,12 @@ from .._models.stream_events import (
     EnvStreamCreated,
     EnvTaskComplete,
     EnvTaskStarted,
-    RunCancel,
-    RunFail,
     RunStart,
     RunStop,
     StreamData,
     TaskUpdate,
+    run_end,
+    tag,
 )
 from ._values import JSON, ApiError, new_id, new_ordered_id, timestamp, timestamp_nanos
 
@@ -44,21 +42,8 @@ __all__ = [
 ]
 
 
-@cache
-def tag(model: type[WireModel]) -> str:
-    """The `type` an event goes out with: the one the client's model of it reads."""
-    name: str = model.model_fields["type"].default
-    return name
-
-
-# The run stream's end event for each terminal status (crates/hot_api/src/handlers/streams.rs,
-# the poll loop's `match run.status`); the statuses are the client's own.
-_STOP_EVENTS: dict[RunStatus, type[RunFail | RunCancel]] = {
-    RunStatus.FAILED: RunFail,
-    RunStatus.CANCELLED: RunCancel,
-}
 RUN_TERMINAL: dict[str, str] = {
-    status.value: tag(_STOP_EVENTS.get(status, RunStop))
+    status.value: tag(run_end(status))
     for status in RunStatus
     if status.is_terminal
 }
@@ -66,10 +51,9 @@ RUN_TERMINAL: dict[str, str] = {
 
 
 def stop_event(status: str) -> str:
-    """The stream event for a run that has a `stop_time`: `pending_retry` has
-    one too, and goes out as `run:stop` (crates/hot_api/src/handlers/streams.rs,
-    the poll loop's `match run.status`: failed, cancelled, anything else)."""
-    return RUN_TERMINAL.get(status, tag(RunStop))
+    """The stream event for a run that has a `stop_time` (`run_end`)."""
+    return tag(run_end(RunStatus(status)))
+
 
 TASK_TERMINAL = frozenset(status.value for status in TaskStatus if status.is_terminal)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from .._models.stream_events import RunStart, RunUpdate, TaskUpdate
+from .._streaming import STREAM_RUNS_READ
 from ._store import RUN_TERMINAL, TASK_TERMINAL, SseEvent, Store, sse_event, stop_event, tag
 from ._values import JSON
 
@@ -16,14 +17,20 @@ __all__ = ["EnvSubscription", "SnapshotSubscription", "StreamSubscription"]
 
 _STOP_NAMES = frozenset(RUN_TERMINAL.values())
 
+# How many tasks a stream subscription replays (StreamSubscription).
+_TASKS_READ = 100
+
 
 class StreamSubscription:
     """A run stream: first `first` (the `event:published` of subscribe-with-event),
-    then a replay of the runs already on the stream, newest first, each as
-    `run:start` and, once stopped, its stop event (`pending_retry` as
-    `run:stop`), as records of now; then one `task:update` per task (never
-    `stream:data`), then live events (crates/hot_api/src/handlers/streams.rs:
-    the poll loop reads `get_runs_by_stream`, ordered by start_time DESC).
+    then a replay of the newest `STREAM_RUNS_READ` runs already on the stream,
+    newest first, each as `run:start` and, once stopped, its stop event
+    (`pending_retry` as `run:stop`), as records of now; then one `task:update`
+    for each of the newest `_TASKS_READ` tasks, newest first (never
+    `stream:data`); then live events, as pushed (crates/hot_api/src/handlers/
+    streams.rs: the poll loop reads `get_runs_by_stream(.., Some(100), ..)`,
+    ordered by start_time DESC, and `Task::get_by_stream(.., Some(100))`,
+    ordered by created_at DESC, crates/hot/src/db/task.rs).
 
     With `late_run_start`, a run that starts live has its `run:start` sent
     right after its terminal event, carrying the run as it ended: the server
@@ -45,12 +52,12 @@ class StreamSubscription:
         self._log = log
         self._position = len(log.events)
         pending: list[SseEvent] = [] if first is None else [first]
-        for run_id in reversed(log.run_ids):
+        for run_id in log.run_ids[::-1][:STREAM_RUNS_READ]:
             run = dict(store.runs[run_id])
             pending.append(sse_event(tag(RunStart), {"run": run}))
             if run["stop_time"] is not None:
                 pending.append(sse_event(stop_event(run["status"]), {"run": run}))
-        for task_id in log.task_ids:
+        for task_id in log.task_ids[::-1][:_TASKS_READ]:
             pending.append(
                 sse_event(tag(TaskUpdate), {"task": dict(store.tasks[task_id])})
             )
