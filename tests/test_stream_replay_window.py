@@ -83,6 +83,17 @@ def the_run_of(hot: HotClient, event_id: UUID) -> UUID:
     return run.run_id
 
 
+def ended_before(emulator: HotEmulator, newer: int) -> tuple[UUID, UUID]:
+    """A new stream and the event of its first run, ended, after which `newer`
+    runs started and ended on the stream."""
+    stream_id = uuid4()
+    hot = emulator.client()
+    (ours,) = publish_on(hot, stream_id, "job:first")
+    publish_on(hot, stream_id, "job:later", newer)
+    wait_until(stopped(hot, stream_id, newer + 1), timeout=10)
+    return stream_id, ours
+
+
 def paths_of(emulator: HotEmulator) -> list[str]:
     return [f"{r.method} {r.path}" for r in emulator.requests]
 
@@ -98,11 +109,7 @@ def paths_of(emulator: HotEmulator) -> list[str]:
 def test_a_subscription_replays_a_run_only_among_the_streams_newest_runs(
     mode: str, emulator: HotEmulator, newer: int, replayed: bool
 ) -> None:
-    stream_id = uuid4()
-    hot = emulator.client()
-    (ours,) = publish_on(hot, stream_id, "job:first")
-    publish_on(hot, stream_id, "job:later", newer)
-    wait_until(stopped(hot, stream_id, newer + 1), timeout=10)
+    stream_id, ours = ended_before(emulator, newer)
 
     def subscribe(client: Client) -> Any:
         return collect(client.streams.subscribe(stream_id))
@@ -117,11 +124,7 @@ def test_a_subscription_replays_a_run_only_among_the_streams_newest_runs(
 def test_waiting_for_a_run_older_than_the_replay_returns_it(
     mode: str, emulator: HotEmulator, newer: int
 ) -> None:
-    stream_id = uuid4()
-    hot = emulator.client()
-    (ours,) = publish_on(hot, stream_id, "job:first")
-    publish_on(hot, stream_id, "job:later", newer)
-    wait_until(stopped(hot, stream_id, newer + 1), timeout=10)
+    stream_id, ours = ended_before(emulator, newer)
 
     finished: FinishedRun = on_emulator(
         mode, emulator, lambda client: client.streams.wait_for_run_result(stream_id, ours)
@@ -246,10 +249,7 @@ def test_a_followed_publish_whose_run_ended_past_the_replay_yields_its_end_once(
 def test_a_refused_check_leaves_the_follow_to_the_streams_replay(
     mode: str, emulator: HotEmulator
 ) -> None:
-    stream_id = uuid4()
-    hot = emulator.client()
-    (ours,) = publish_on(hot, stream_id, "job:first")
-    wait_until(stopped(hot, stream_id, 1))
+    stream_id, ours = ended_before(emulator, 0)
     emulator.faults.fail_next(403, path="/events/")
 
     finished: FinishedRun = on_emulator(
@@ -261,10 +261,7 @@ def test_a_refused_check_leaves_the_follow_to_the_streams_replay(
 
 
 def test_the_checks_go_out_with_the_calls_options(mode: str, emulator: HotEmulator) -> None:
-    stream_id = uuid4()
-    hot = emulator.client()
-    (ours,) = publish_on(hot, stream_id, "job:first")
-    wait_until(stopped(hot, stream_id, 1))
+    stream_id, ours = ended_before(emulator, 0)
 
     def wait(client: Client) -> Any:
         return client.streams.wait_for_run_result(stream_id, ours, extra_headers={"X-Trace": "t1"})
