@@ -326,16 +326,22 @@ async def scripted(
             await close(client)
 
 
-def on_emulator(kind: str, emulator: HotEmulator, use: Callable[[Client], T | Awaitable[T]]) -> T:
-    """What `use` gets from a fresh, never-retrying client of `kind` for `emulator`
-    (awaited when async), the client closed after."""
+def on_emulator(
+    kind: str,
+    emulator: HotEmulator,
+    use: Callable[[Client], T | Awaitable[T]],
+    *,
+    max_retries: int = 0,
+) -> T:
+    """What `use` gets from a fresh client of `kind` for `emulator`, never
+    retrying unless `max_retries` says (awaited when async), the client closed after."""
 
     async def main() -> T:
         client: Client
         if kind == "sync":
-            client = emulator.client(max_retries=0)
+            client = emulator.client(max_retries=max_retries)
         else:
-            client = emulator.async_client(max_retries=0)
+            client = emulator.async_client(max_retries=max_retries)
         try:
             return await resolve(use(client))
         finally:

@@ -14,7 +14,9 @@ real loopback socket, with both clients.
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID, uuid4
@@ -22,17 +24,22 @@ from uuid import UUID, uuid4
 import pytest
 
 from hot_typed import (
+    AsyncEventStream,
     EventCreateParams,
     EventPublished,
+    EventStream,
     FinishedRun,
     HotClient,
+    HotTimeoutError,
     Run,
+    RunCancel,
+    RunFail,
     RunStart,
     RunStatus,
     RunStop,
     StreamEvent,
 )
-from hot_typed._streaming import STREAM_RUNS_READ
+from hot_typed._streaming import STREAM_RUNS_READ, as_replayed
 from hot_typed.testing import HandlerEvent, HotEmulator, HttpResponse, RunContext
 
 from . import payloads
@@ -94,6 +101,28 @@ def ended_before(emulator: HotEmulator, newer: int) -> tuple[UUID, UUID]:
     return stream_id, ours
 
 
+async def collect_within(
+    seconds: float, stream: EventStream[StreamEvent] | AsyncEventStream[StreamEvent]
+) -> list[StreamEvent]:
+    """Every event of a follow, failing if it has not ended after `seconds` (a
+    follow has no overall bound; the emulator's short windows send events often)."""
+    deadline = time.monotonic() + seconds
+    events: list[StreamEvent] = []
+
+    def keep(item: StreamEvent) -> None:
+        events.append(item)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the follow did not end within {seconds} s")
+
+    if isinstance(stream, AsyncEventStream):
+        async for item in stream:
+            keep(item)
+    else:
+        for item in stream:
+            keep(item)
+    return events
+
+
 def paths_of(emulator: HotEmulator) -> list[str]:
     return [f"{r.method} {r.path}" for r in emulator.requests]
 
@@ -127,7 +156,9 @@ def test_waiting_for_a_run_older_than_the_replay_returns_it(
     stream_id, ours = ended_before(emulator, newer)
 
     finished: FinishedRun = on_emulator(
-        mode, emulator, lambda client: client.streams.wait_for_run_result(stream_id, ours)
+        mode,
+        emulator,
+        lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=5),
     )
     assert finished.event_id == ours
     assert finished.status is RunStatus.SUCCEEDED
@@ -208,7 +239,7 @@ def test_a_run_that_ended_between_connections_past_the_replay_is_returned_once(
         finished: FinishedRun = on_emulator(
             mode,
             emulator,
-            lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=30),
+            lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=10),
         )
 
     assert finished.event_id == ours
@@ -224,8 +255,7 @@ def test_a_followed_publish_whose_run_ended_past_the_replay_yields_its_end_once(
     body: EventCreateParams = {"event_type": LONG, "stream_id": stream_id}
 
     def follow(client: Client) -> Any:
-        stream: Any = client.streams.subscribe_with_event(body, timeout=30)
-        return collect(stream)
+        return collect_within(10, client.streams.subscribe_with_event(body))
 
     with World(emulator, stream_id):
         events: list[StreamEvent] = on_emulator(mode, emulator, follow)
@@ -253,7 +283,9 @@ def test_a_refused_check_leaves_the_follow_to_the_streams_replay(
     emulator.faults.fail_next(403, path="/events/")
 
     finished: FinishedRun = on_emulator(
-        mode, emulator, lambda client: client.streams.wait_for_run_result(stream_id, ours)
+        mode,
+        emulator,
+        lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=5),
     )
     assert finished.event_id == ours
     checks = [r.path for r in emulator.requests if r.path.startswith("/v1/events/")]
@@ -264,7 +296,9 @@ def test_the_checks_go_out_with_the_calls_options(mode: str, emulator: HotEmulat
     stream_id, ours = ended_before(emulator, 0)
 
     def wait(client: Client) -> Any:
-        return client.streams.wait_for_run_result(stream_id, ours, extra_headers={"X-Trace": "t1"})
+        return client.streams.wait_for_run_result(
+            stream_id, ours, timeout=5, extra_headers={"X-Trace": "t1"}
+        )
 
     on_emulator(mode, emulator, wait)
     (check,) = [r for r in emulator.requests if r.path == f"/v1/events/{ours}/runs"]
@@ -316,3 +350,66 @@ async def test_waiting_on_a_run_whose_retry_ended_past_the_replay_returns_the_re
         f"GET /v1/streams/{stream_id}/subscribe",
         f"GET /v1/runs/{second}",
     ]
+
+
+# ---------------------------------------------------------------- a record as replayed
+
+
+@pytest.mark.parametrize(
+    ("status", "stopped", "end"),
+    [
+        ("running", False, None),
+        ("succeeded", True, RunStop),
+        ("failed", True, RunFail),
+        ("cancelled", True, RunCancel),
+        # A run failed into `pending_retry` has a stop time: streams.rs sends it
+        # as `run:stop` (the poll loop's `match run.status`: failed, cancelled, else).
+        ("pending_retry", True, RunStop),
+        ("paused", True, RunStop),  # a status this version does not know
+    ],
+)
+def test_a_checked_record_becomes_the_events_a_replay_of_it_would_send(
+    mode: str, status: str, stopped: bool, end: type[RunStop | RunFail | RunCancel] | None
+) -> None:
+    record = run(uuid4(), status=status, result={"$ok": 1})
+    if not stopped:
+        del record["result"]
+    events = as_replayed(Run.model_validate_json(json.dumps(record)))
+
+    expected: list[type[Any]] = [RunStart] if end is None else [RunStart, end]
+    assert [type(e) for e in events] == expected
+    for replayed in events:
+        # `.raw` is the frame the stream would have sent, the record as read.
+        assert replayed.raw == {"type": replayed.type, "run": record}
+        assert replayed.raw["run"] is replayed.run.raw
+
+
+def test_a_check_that_hangs_ends_at_the_waits_own_timeout(
+    mode: str, emulator: HotEmulator
+) -> None:
+    stream_id, ours = ended_before(emulator, STREAM_RUNS_READ)
+    emulator.faults.delay(10, path=f"/events/{ours}/runs")
+    started = time.monotonic()
+
+    with pytest.raises(HotTimeoutError):
+        on_emulator(
+            mode,
+            emulator,
+            lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=0.5),
+        )
+    assert time.monotonic() - started < 3
+
+
+def test_a_check_answered_503_is_sent_again_as_any_read(mode: str, emulator: HotEmulator) -> None:
+    stream_id, ours = ended_before(emulator, STREAM_RUNS_READ)
+    emulator.faults.fail_next(503, path=f"/events/{ours}/runs", retry_after=0)
+
+    finished: FinishedRun = on_emulator(
+        mode,
+        emulator,
+        lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=5),
+        max_retries=1,
+    )
+    assert finished.event_id == ours
+    checks = [r.path for r in emulator.requests if r.path.startswith("/v1/events/")]
+    assert checks == [f"/v1/events/{ours}/runs"] * 2
