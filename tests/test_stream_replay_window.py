@@ -413,3 +413,5 @@ def test_a_check_answered_503_is_sent_again_as_any_read(mode: str, emulator: Hot
     assert finished.event_id == ours
     checks = [r.path for r in emulator.requests if r.path.startswith("/v1/events/")]
     assert checks == [f"/v1/events/{ours}/runs"] * 2
+    # Sent again at once, not left to the next connection's check.
+    assert paths_of(emulator).count(f"GET /v1/streams/{stream_id}/subscribe") == 1

@@ -1009,9 +1009,9 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
     def _check(self, timeout: float | None) -> Call[list[Run]] | None:
         # Following the stream: a retry that ended while no connection was
         # open is in no replay once the stream has STREAM_RUNS_READ newer runs.
-        if self._read is not None or self._chain is None:
-            return None
-        return _unended_attempt(self._chain, timeout)
+        # (While the origin is read, the chain's one attempt has ended: there
+        # is nothing to check.)
+        return None if self._chain is None else _unended_attempt(self._chain, timeout)
 
     def refused(self, error: HotApiError) -> None:
         chain = self._chain
