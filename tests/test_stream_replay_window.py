@@ -15,6 +15,7 @@ real loopback socket, with both clients.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,7 +40,7 @@ from hot_typed import (
     RunStop,
     StreamEvent,
 )
-from hot_typed._streaming import STREAM_RUNS_READ, as_replayed
+from hot_typed._streaming import STREAM_RUNS_READ, as_replayed, run_record, runs_of_event
 from hot_typed.testing import HandlerEvent, HotEmulator, HttpResponse, RunContext
 
 from . import payloads
@@ -276,20 +277,54 @@ def test_a_followed_publish_whose_run_ended_past_the_replay_yields_its_end_once(
 # ---------------------------------------------------------------- a check that fails
 
 
-def test_a_refused_check_leaves_the_follow_to_the_streams_replay(
-    mode: str, emulator: HotEmulator
+def test_a_refused_check_leaves_the_follow_to_the_streams_replay_and_is_logged(
+    mode: str, emulator: HotEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     stream_id, ours = ended_before(emulator, 0)
     emulator.faults.fail_next(403, path="/events/")
 
-    finished: FinishedRun = on_emulator(
-        mode,
-        emulator,
-        lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=5),
-    )
+    with caplog.at_level(logging.INFO, logger="hot_typed"):
+        finished: FinishedRun = on_emulator(
+            mode,
+            emulator,
+            lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=5),
+        )
     assert finished.event_id == ours
     checks = [r.path for r in emulator.requests if r.path.startswith("/v1/events/")]
     assert checks == [f"/v1/events/{ours}/runs"]  # refused once, not asked again
+    (logged,) = [r.getMessage() for r in caplog.records if "check" in r.getMessage()]
+    assert logged.startswith(f"run of event {ours}: following the stream without its check: 403")
+
+
+def test_the_checks_are_reads_the_transport_may_send_again(mode: str) -> None:
+    for check in (run_record(uuid4(), None), runs_of_event(uuid4(), None)):
+        assert check.request.method == "GET"
+        assert check.request.idempotent
+
+
+def test_a_check_that_hangs_on_a_reconnect_ends_at_the_waits_own_timeout(
+    mode: str, emulator: HotEmulator
+) -> None:
+    release = threading.Event()
+    emulator.on_event(LONG, lambda event, ctx: release.wait(10))
+    stream_id = uuid4()
+    hot = emulator.client()
+    (ours,) = publish_on(hot, stream_id, LONG)
+    wait_until(lambda: runs_on(hot, stream_id))
+    emulator.faults.delay(10, path=f"/runs/{the_run_of(hot, ours)}")
+    started = time.monotonic()
+
+    try:
+        with pytest.raises(HotTimeoutError):
+            on_emulator(
+                mode,
+                emulator,
+                lambda client: client.streams.wait_for_run_result(stream_id, ours, timeout=1),
+            )
+    finally:
+        release.set()
+    assert time.monotonic() - started < 3
+    assert f"GET /v1/runs/{the_run_of(hot, ours)}" in paths_of(emulator)
 
 
 def test_the_checks_go_out_with_the_calls_options(mode: str, emulator: HotEmulator) -> None:
@@ -415,3 +450,32 @@ def test_a_check_answered_503_is_sent_again_as_any_read(mode: str, emulator: Hot
     assert checks == [f"/v1/events/{ours}/runs"] * 2
     # Sent again at once, not left to the next connection's check.
     assert paths_of(emulator).count(f"GET /v1/streams/{stream_id}/subscribe") == 1
+
+
+def test_a_waits_check_of_a_retry_that_hangs_ends_at_its_own_timeout(
+    mode: str, emulator: HotEmulator
+) -> None:
+    release = threading.Event()
+
+    @emulator.on_event("job:retried", retry=1)
+    def fails_then_waits(event: HandlerEvent, ctx: RunContext) -> Any:
+        if ctx.retry_attempt == 0:
+            raise RuntimeError("first attempt")
+        return release.wait(10)
+
+    stream_id = uuid4()
+    hot = emulator.client()
+    publish_on(hot, stream_id, "job:retried")
+    wait_until(lambda: len(runs_on(hot, stream_id)) == 2)
+    (first,) = [r.run_id for r in runs_on(hot, stream_id) if r.origin_run_id is None]
+    (retry,) = [r.run_id for r in runs_on(hot, stream_id) if r.origin_run_id == first]
+    emulator.faults.delay(10, path=f"/runs/{retry}", method="GET")
+    started = time.monotonic()
+
+    try:
+        with pytest.raises(HotTimeoutError):
+            on_emulator(mode, emulator, lambda client: client.runs.wait(first, timeout=1.5))
+    finally:
+        release.set()
+    assert time.monotonic() - started < 3.5
+    assert f"GET /v1/runs/{retry}" in paths_of(emulator)
