@@ -132,10 +132,11 @@ class SyncRunner:
         if check is None:
             return []
         try:
-            answer = self.call(check)
+            runs = self.call(check)
         except CHECK_FAILURES as error:
-            return follower.checked(error, time.monotonic())
-        return follower.checked(answer, time.monotonic())
+            follower.check_failed(error)
+            return []
+        return follower.checked(runs, time.monotonic())
 
 
 class AsyncRunner:
@@ -213,10 +214,11 @@ class AsyncRunner:
         if check is None:
             return []
         try:
-            answer = await self.call(check)
+            runs = await self.call(check)
         except CHECK_FAILURES as error:
-            return follower.checked(error, time.monotonic())
-        return follower.checked(answer, time.monotonic())
+            follower.check_failed(error)
+            return []
+        return follower.checked(runs, time.monotonic())
 
 
 Runner = SyncRunner | AsyncRunner

@@ -11,8 +11,9 @@ Driving protocol, for one follower::
         call = follower.connect(now)          # raises when it must give up
         <open call>
         check = follower.check(now)           # a request to send now, or None
-        for event in follower.checked(<its answer, or the error it failed with>, now):
+        for event in follower.checked(<its answer>, now):
             <emit event>                      # then return if follower.done
+        # or, if it failed with one of CHECK_FAILURES: follower.check_failed(error)
         for event in <events of call>:
             if follower.receive(event, now):  # may raise (run failed, deadline)
                 <emit event>
@@ -340,23 +341,24 @@ class Follower(Generic[E, R]):
             return call
         return call.with_options(self.options)
 
-    def checked(self, answer: list[Run] | HotError, now: float) -> list[E]:
+    def checked(self, runs: list[Run], now: float) -> list[E]:
         """The runs `check` read, taken as the connection's replay would give
-        them (`as_replayed`: only followers of run streams check); or the
-        error the check failed with (one of `CHECK_FAILURES`), after which the
-        follow goes on without them. Returns the events to emit; sets `done`
-        at the end."""
-        if isinstance(answer, HotError):
-            logger.info("%s: following the stream without its check: %s", self.what, answer)
-            return []
+        them (`as_replayed`). Returns the events to emit; sets `done` at the end."""
         emitted: list[E] = []
-        for run in answer:
-            for event in as_replayed(run):
-                if self.receive(cast("E", event), now):
-                    emitted.append(cast("E", event))
+        for run in runs:
+            # Only followers of run streams check, and their events include these.
+            replayed: list[Any] = as_replayed(run)
+            for event in replayed:
+                if self.receive(event, now):
+                    emitted.append(event)
                 if self.done:
                     return emitted
         return emitted
+
+    def check_failed(self, error: HotError) -> None:
+        """`check` failed with `error` (one of `CHECK_FAILURES`): the follow goes
+        on without its answer."""
+        logger.info("%s: following the stream without its check: %s", self.what, error)
 
     def receive(self, event: E, now: float) -> bool:
         """Take one event; True when it is to be emitted. Sets `done` at the end."""
@@ -778,10 +780,10 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         # subscription for it exists (streams.rs subscribes before answering):
         # an end after the check's answer comes as a push.
         runs = self._runs
-        if not self._published:
+        if runs.event_id is None:  # not published yet: there is nothing to ask
             return None
         if runs.root is None:
-            return None if runs.event_id is None else runs_of_event(runs.event_id, timeout)
+            return runs_of_event(runs.event_id, timeout)
         return _unended_attempt(runs.chain, timeout)
 
     def _receive(self, event: StreamEvent) -> bool:
