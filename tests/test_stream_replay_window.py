@@ -39,6 +39,7 @@ from hot_typed import (
     RunStatus,
     RunStop,
     StreamEvent,
+    TaskUpdate,
 )
 from hot_typed._streaming import STREAM_RUNS_READ, as_replayed, run_record, runs_of_event
 from hot_typed.testing import HandlerEvent, HotEmulator, HttpResponse, RunContext
@@ -479,3 +480,27 @@ def test_a_waits_check_of_a_retry_that_hangs_ends_at_its_own_timeout(
         release.set()
     assert time.monotonic() - started < 3.5
     assert f"GET /v1/runs/{retry}" in paths_of(emulator)
+
+
+def test_a_subscription_replays_the_streams_tasks_newest_first(
+    mode: str, emulator: HotEmulator
+) -> None:
+    # crates/hot/src/db/task.rs `get_by_stream`: `ORDER BY t.created_at DESC`.
+    started: list[UUID] = []
+
+    @emulator.on_event("job:fan-out")
+    def fan_out(event: HandlerEvent, ctx: RunContext) -> Any:
+        started.extend(UUID(ctx.start_task(f"::bg/step-{n}").task_id) for n in range(3))
+        return None
+
+    stream_id = uuid4()
+    hot = emulator.client()
+    publish_on(hot, stream_id, "job:fan-out")
+    wait_until(lambda: len(started) == 3)
+
+    def subscribe(client: Client) -> Any:
+        return collect(client.streams.subscribe(stream_id))
+
+    events: list[StreamEvent] = on_emulator(mode, emulator, subscribe)
+    replayed = [e.task.task_id for e in events if isinstance(e, TaskUpdate)]
+    assert replayed == started[::-1]
