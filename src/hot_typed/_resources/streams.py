@@ -71,8 +71,11 @@ class Streams(Resource[ModeT]):
         server ends it, before the run whose `event_id` is the published one
         is terminal, the stream is resubscribed with `GET` (never re-POSTed),
         and replayed `run:start` and terminal events are dropped by `run_id`:
-        each reaches you once. `stream:data` is never replayed by the server, so
-        chunks sent while disconnected are missed. The stream ends right after
+        each reaches you once. The server replays only the stream's newest 100
+        runs, so each resubscription first reads the run (`GET /v1/runs/{id}`)
+        and yields its end from there when it came while disconnected.
+        `stream:data` is never replayed by the server, so chunks sent while
+        disconnected are missed. The stream ends right after
         that run's `run:stop`, `run:fail` or `run:cancel`; other runs' events
         pass through. `stream:complete` and `keepalive` events pass through too.
 
@@ -127,7 +130,10 @@ class Streams(Resource[ModeT]):
         or terminal event tells whose run they are, then passed on, or dropped
         if it is another event's; up to 4 Mi characters are held, past that
         the oldest are dropped. A run Hot retries is followed to its last
-        attempt, which is returned (its `retry_attempt` says which). The
+        attempt, which is returned (its `retry_attempt` says which). A run
+        older than the stream's newest 100 runs is in no replay: each
+        connection first reads the event's runs, then the run
+        (`GET /v1/events/{id}/runs`, `GET /v1/runs/{id}`). The
         run's `result` is left as stored (`{"$ok": ...}` included);
         `events.call_hot` unwraps it. Raises `HotRunError` (with the run) when
         the last attempt failed or was cancelled, `HotTimeoutError` when
