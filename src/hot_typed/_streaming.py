@@ -752,7 +752,6 @@ class RunStreamFollower(Follower[StreamEvent, R]):
             raise ValueError("without an event to publish, stream_id and event_id are needed")
         self.what = "subscribe-with-event" if publish is not None else f"run of event {event_id}"
         self._publish = publish
-        self._published = publish is None
         self._refusals = 0
         self._stream_id = stream_id
         self._project = project
@@ -765,6 +764,11 @@ class RunStreamFollower(Follower[StreamEvent, R]):
             len, event_id=None if event_id is None else UUID(str(event_id))
         )
         self._run: FinishedRun | None = None
+
+    @property
+    def _published(self) -> bool:
+        # The event is known once `event:published` named it, or was given.
+        return self._runs.event_id is not None
 
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
         if not self._published:
@@ -789,7 +793,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     def _receive(self, event: StreamEvent) -> bool:
         chain = self._runs.chain
         if isinstance(event, EventPublished):
-            self._published = self._progress = True
+            self._progress = True
             self._stream_id, self._runs.event_id = event.stream_id, event.event_id
         elif isinstance(event, RunStart):
             run = event.run
