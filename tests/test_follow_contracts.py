@@ -860,6 +860,21 @@ async def test_a_connection_that_only_replays_what_a_waiter_saw_lets_the_backoff
     assert backoff_bounds == [0.25, 0.25, 0.25, 0.5, 1.0, 2.0]
 
 
+async def test_a_publishing_connection_closed_after_event_published_is_followed_at_once(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    # `event:published` is news: the clean close after it is the server's own
+    # end of a healthy stream, reconnected without a backoff.
+    done = [
+        run_event("run:start", attempt(FIRST, event_id=EVENT)),
+        run_event("run:stop", attempt(FIRST, status="succeeded", event_id=EVENT)),
+    ]
+    events, _ = await publish(mode, [PUBLISHED], done)
+
+    assert [e.type for e in events] == ["event:published", "run:start", "run:stop"]
+    assert backoff_bounds == []
+
+
 async def test_each_kind_of_news_on_a_run_stream_keeps_the_backoff_at_its_shortest(
     mode: str, backoff_bounds: list[float]
 ) -> None:
