@@ -1028,3 +1028,66 @@ async def test_a_clean_close_is_followed_at_once_only_after_stream_complete_or_n
     await scripted(mode, [quiet] * 4 + [last], waiter)
 
     assert backoff_bounds == bounds
+
+
+# ---------------------------------------------------------------- an end told before it was stored
+
+
+def stored_late(run_id: UUID, **fields: Any) -> bytes:
+    """A `run:stop` push whose record was read before the run's end was stored:
+    crates/hot_worker/src/server.rs publishes the end even when storing it
+    timed out (`RUN_RESULT_FLUSH_TIMEOUT`), and streams.rs sends it with the
+    record it reads then, once per connection (`completed_run_ids`)."""
+    return run_event("run:stop", attempt(run_id, **fields))
+
+
+STARTED = (PUBLISHED, run_event("run:start", attempt(FIRST, event_id=EVENT)))
+
+
+def replayed(record: dict[str, Any]) -> tuple[bytes, bytes]:
+    """What a new connection replays of a stopped run: its start, then its end."""
+    return run_event("run:start", record), run_event("run:stop", record)
+
+
+async def test_a_call_whose_end_came_before_it_was_stored_returns_the_stored_result(
+    mode: str,
+) -> None:
+    done = attempt(FIRST, status="succeeded", event_id=EVENT, result={"$ok": 42})
+    value, server = await scripted(
+        mode,
+        [[*STARTED, stored_late(FIRST, event_id=EVENT), HOLD], [*replayed(done)]],
+        lambda client: client.events.call_hot("::app/f", timeout=5),
+    )
+
+    assert value == 42
+    assert len(server.subscriptions) == 2
+
+
+async def test_an_end_told_before_it_was_stored_reaches_a_subscriber_once_as_stored(
+    mode: str,
+) -> None:
+    done = attempt(FIRST, status="succeeded", event_id=EVENT, result={"$ok": 42})
+    events, _ = await publish(
+        mode, [*STARTED, stored_late(FIRST, event_id=EVENT), HOLD], [*replayed(done)]
+    )
+
+    assert [e.type for e in events] == ["event:published", "run:start", "run:stop"]
+    assert events[-1].run.status is RunStatus.SUCCEEDED
+
+
+async def test_a_waiter_on_a_retry_whose_end_came_before_it_was_stored_reads_it_again(
+    mode: str,
+) -> None:
+    retry = attempt(SECOND, origin=FIRST, retry_attempt=1)
+    done = {**retry, "status": "succeeded", "stop_time": "2026-01-02T03:04:09Z", "result": 1}
+    finished, server = await wait_run(
+        mode,
+        FIRST,
+        [update(attempt(FIRST, status="failed", event_id=EVENT, retry_attempt=1))],
+        [run_event("run:start", retry), stored_late(SECOND, origin=FIRST, retry_attempt=1), HOLD],
+        [*replayed(done)],
+        timeout=5,
+    )
+
+    assert (finished.run_id, finished.status) == (SECOND, RunStatus.SUCCEEDED)
+    assert len(server.subscriptions) == 3

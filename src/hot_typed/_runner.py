@@ -114,6 +114,8 @@ class SyncRunner:
                             yield event
                         if follower.done:
                             return
+                        if follower.stale:
+                            break
             except RECONNECTABLE as error:
                 delay = follower.ended(error, time.monotonic())
             except HotApiError as error:
@@ -193,6 +195,8 @@ class AsyncRunner:
                             yield event
                         if follower.done:
                             return
+                        if follower.stale:
+                            break
             except RECONNECTABLE as error:
                 delay = follower.ended(error, time.monotonic())
             except HotApiError as error:

@@ -19,6 +19,8 @@ Driving protocol, for one follower::
                 <emit event>
             if follower.done:
                 return follower.result()
+            if follower.stale:
+                <close the connection: it is taken as a clean close>
         # a RECONNECTABLE failure, or None for a clean close:
         delay = follower.ended(error_or_None, now)  # None: over; raises: give up
         <sleep delay>
@@ -298,6 +300,9 @@ class Follower(Generic[E, R]):
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be > 0")
         self.done = False
+        # Set when the open connection can no longer tell what the follow
+        # waits for: the runner closes it and goes on as after a clean close.
+        self.stale = False
         self.policy: RetryPolicy = RetryPolicy()
         self.options: Options | None = None
         self._max_attempts = max_attempts
@@ -328,7 +333,7 @@ class Follower(Generic[E, R]):
         """The call opening the next connection."""
         if self._deadline is None and self._timeout is not None:
             self._deadline = now + self._timeout
-        self._answered = self._progress = self._completed = False
+        self._answered = self._progress = self._completed = self.stale = False
         call = self._call(self._remaining(now, None))
         return call if self.options is None else call.with_options(self.options)
 
@@ -705,9 +710,12 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     once. Without it, `stream_id` and `event_id` are known up front.
 
     Replayed `run:start` and terminal events are dropped by `run_id`, so each
-    reaches the caller once. The follow ends right after the terminal event of
-    the last attempt (`RetryChain`) of the run whose `event_id` is the
-    published one; other runs' events, and the attempts Hot retried, pass.
+    reaches the caller once. A terminal event whose run is still `running`
+    (read before its end was stored) is dropped, and the connection replaced:
+    the server sends each run's end once per connection (`_stored_late`).
+    The follow ends right after the terminal event of the last attempt
+    (`RetryChain`) of the run whose `event_id` is the published one; other
+    runs' events, and the attempts Hot retried, pass.
     With `raise_failure`, that attempt having failed or been cancelled raises
     `HotRunError`; `finish` turns the successful terminal `Run` into the result.
 
@@ -803,6 +811,9 @@ class RunStreamFollower(Follower[StreamEvent, R]):
             self._pass_on(self._runs.started(run))
         elif isinstance(event, RunStop | RunFail | RunCancel):
             run = event.run
+            if _stored_late(run):
+                self.stale = self._reconnect
+                return False
             replayed = run.run_id in chain.stopped
             self._pass_on(self._runs.stopped(run))
             # Decided on every terminal event, replays included: a reconnect
@@ -894,6 +905,20 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         if self._run is None:
             raise HotStreamError(f"{self.what}: the stream ended before the run finished")
         return self._finish(self._run)
+
+
+def _stored_late(run: Run) -> bool:
+    """Whether a terminal event carries a record read before the run's end was
+    stored (still `running`): no end at all, and the connection will not send
+    the end again.
+
+    crates/hot_worker/src/server.rs publishes a run's end even when storing it
+    failed or timed out (`RUN_RESULT_FLUSH_TIMEOUT`); crates/hot_api/src/
+    handlers/streams.rs sends the end with the record it reads then, and each
+    run's end once per connection (`completed_run_ids`). A new connection
+    tells it: its check reads the run, its poll sends the end once stored.
+    """
+    return run.status is RunStatus.RUNNING
 
 
 def _unended_attempt(chain: RetryChain, timeout: float | None) -> Call[list[Run]] | None:
@@ -1055,6 +1080,9 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
 
     def _attempt(self, chain: RetryChain, event: RunStart | RunStop | RunFail | RunCancel) -> None:
         run = event.run
+        if not isinstance(event, RunStart) and _stored_late(run):
+            self.stale = True
+            return
         known = chain.runs.get(run.run_id)
         if known is None or known.raw != run.raw:
             self._progress = True
