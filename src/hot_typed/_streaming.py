@@ -710,9 +710,10 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     once. Without it, `stream_id` and `event_id` are known up front.
 
     Replayed `run:start` and terminal events are dropped by `run_id`, so each
-    reaches the caller once. A terminal event whose run is still `running`
-    (read before its end was stored) is dropped, and the connection replaced:
-    the server sends each run's end once per connection (`_stored_late`).
+    reaches the caller once. A terminal event whose run is still `running`,
+    with no `stop_time` (read before its end was stored), is dropped, and the
+    connection replaced: the server sends each run's end once per connection
+    (`_stored_late`).
     The follow ends right after the terminal event of the last attempt
     (`RetryChain`) of the run whose `event_id` is the published one; other
     runs' events, and the attempts Hot retried, pass.
@@ -909,8 +910,8 @@ class RunStreamFollower(Follower[StreamEvent, R]):
 
 def _stored_late(run: Run) -> bool:
     """Whether a terminal event carries a record read before the run's end was
-    stored (still `running`): no end at all, and the connection will not send
-    the end again.
+    stored (no `stop_time`, and a status that is not final, such as
+    `running`): no end at all, and the connection will not send the end again.
 
     crates/hot_worker/src/server.rs publishes a run's end even when storing it
     failed or timed out (`RUN_RESULT_FLUSH_TIMEOUT`); crates/hot_api/src/
@@ -918,7 +919,7 @@ def _stored_late(run: Run) -> bool:
     run's end once per connection (`completed_run_ids`). A new connection
     tells it: its check reads the run, its poll sends the end once stored.
     """
-    return run.status is RunStatus.RUNNING
+    return run.stop_time is None and not run.status.is_terminal
 
 
 def _unended_attempt(chain: RetryChain, timeout: float | None) -> Call[list[Run]] | None:

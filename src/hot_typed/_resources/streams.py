@@ -71,9 +71,9 @@ class Streams(Resource[ModeT]):
         server ends it, before the run whose `event_id` is the published one
         is terminal, the stream is resubscribed with `GET` (never re-POSTed),
         and replayed `run:start` and terminal events are dropped by `run_id`:
-        each reaches you once. A terminal event whose run is still `running`
-        (the server read it before the end was stored) is dropped and the
-        stream resubscribed, to learn the end as stored. The server replays
+        each reaches you once. A terminal event whose run is still `running`,
+        with no `stop_time` (the server read it before the end was stored), is
+        dropped and the stream resubscribed, to learn the end as stored. The server replays
         only the stream's newest 100 runs, so each resubscription first reads
         the run (`GET /v1/runs/{id}`) and yields its end from there when it
         came while disconnected.
