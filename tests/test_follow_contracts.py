@@ -30,6 +30,7 @@ from hot_typed import (
 )
 from hot_typed.testing import HttpResponse
 
+from . import payloads
 from .sse_script import (
     DROP,
     HOLD,
@@ -1091,3 +1092,39 @@ async def test_a_waiter_on_a_retry_whose_end_came_before_it_was_stored_reads_it_
 
     assert (finished.run_id, finished.status) == (SECOND, RunStatus.SUCCEEDED)
     assert len(server.subscriptions) == 3
+
+
+# ---------------------------------------------------------------- a project's run of an event
+
+
+SHOP, OTHER = uuid4(), uuid4()
+
+
+def in_project(record: dict[str, Any], project_id: UUID, name: str) -> dict[str, Any]:
+    return {**record, "project_id": str(project_id), "project_name": name}
+
+
+@pytest.mark.parametrize("project", ["shop", str(SHOP)], ids=["by name", "by id"])
+async def test_waiting_with_a_project_returns_that_projects_run_of_an_event_handled_by_two(
+    mode: str, project: str
+) -> None:
+    # Handlers without `once` in two projects: one event, two runs
+    # (crates/hot_worker/src/server.rs adds every multi handler). The stream
+    # sends only the project's runs (streams.rs `project_filter`); the runs of
+    # the event the check reads are all of them, the other project's newest.
+    ours = in_project(attempt(FIRST, event_id=EVENT), SHOP, "shop")
+    done = {**ours, "status": "succeeded", "stop_time": "2026-01-02T03:04:09Z", "result": 1}
+    theirs = in_project(
+        attempt(SECOND, status="succeeded", event_id=EVENT, result=2), OTHER, "other"
+    )
+    records = {f"/v1/events/{EVENT}/runs": HttpResponse.json(payloads.page([theirs, ours]))}
+    with SseScript([*replayed(done)], records=records) as server:
+        client = make_client(server, mode)
+        try:
+            finished = await resolve(
+                client.streams.wait_for_run_result(STREAM, EVENT, project=project, timeout=5)
+            )
+        finally:
+            await close(client)
+
+    assert (finished.run_id, finished.result) == (FIRST, 1)

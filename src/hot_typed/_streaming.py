@@ -200,13 +200,31 @@ def run_record(run_id: UUID, timeout: float | None) -> Call[list[Run]]:
     return Call(request, lambda response: [parse(response)])
 
 
-def runs_of_event(event_id: UUID, timeout: float | None) -> Call[list[Run]]:
+def runs_of_event(
+    event_id: UUID, timeout: float | None, project: str | None = None
+) -> Call[list[Run]]:
     """`GET /v1/events/{event_id}/runs`: the runs the event started, newest
     first (crates/hot/src/db/event.rs `get_runs_by_event`, `start_time DESC`),
-    as a stream replays them."""
+    as a stream replays them; only those of `project` (a name or id) when
+    given, as a stream subscribed with `?project=` sends only those."""
     parse = list_parser(Run)
     request = Request("GET", path("/events/{event_id}/runs", event_id), timeout=timeout)
-    return Call(request, lambda response: parse(response)[0])
+    if project is None:
+        return Call(request, lambda response: parse(response)[0])
+    belongs = _of_project(project)
+    return Call(request, lambda response: [run for run in parse(response)[0] if belongs(run)])
+
+
+def _of_project(project: str) -> Callable[[Run], bool]:
+    """Whether a run is of `project`, as the server's `?project=` filter decides:
+    a UUID names the project by id, anything else by name (crates/hot_api/src/
+    handlers/mod.rs `get_and_verify_project`); a run is kept when its
+    `project_id` is that project's (crates/hot_api/src/handlers/streams.rs)."""
+    try:
+        project_id = UUID(project)
+    except ValueError:
+        return lambda run: run.project_name == project
+    return lambda run: run.project_id == project_id
 
 
 def as_replayed(run: Run) -> list[RunStart | RunStop | RunFail | RunCancel]:
@@ -736,9 +754,9 @@ class RunStreamFollower(Follower[StreamEvent, R]):
     never be told. Every connection after the event is published therefore
     checks first, through `check`: the attempt not yet known to have ended
     (`GET /v1/runs/{id}`), or, while no run of the event is known, the runs
-    of the event (`GET /v1/events/{id}/runs`). Their records count as
-    replayed events; a check that fails is logged and the follow goes on
-    without it.
+    of the event (`GET /v1/events/{id}/runs`; with `project`, only its runs,
+    as the stream sends only those). Their records count as replayed events;
+    a check that fails is logged and the follow goes on without it.
     """
 
     def __init__(
@@ -796,7 +814,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         if runs.event_id is None:  # not published yet: there is nothing to ask
             return None
         if runs.root is None:
-            return runs_of_event(runs.event_id, timeout)
+            return runs_of_event(runs.event_id, timeout, self._project)
         return _unended_attempt(runs.chain, timeout)
 
     def _receive(self, event: StreamEvent) -> bool:
