@@ -1128,3 +1128,36 @@ async def test_waiting_with_a_project_returns_that_projects_run_of_an_event_hand
             await close(client)
 
     assert (finished.run_id, finished.result) == (FIRST, 1)
+
+
+async def test_without_reconnect_an_end_told_before_it_was_stored_is_dropped_and_reading_goes_on(
+    mode: str,
+) -> None:
+    complete = event({"type": "stream:complete", "stream_id": str(STREAM)})
+    events, server = await publish(
+        mode,
+        [*STARTED, stored_late(FIRST, event_id=EVENT), complete],
+        reconnect=False,
+    )
+
+    assert [e.type for e in events] == ["event:published", "run:start", "stream:complete"]
+    assert len(server.subscriptions) == 1
+
+
+async def test_an_end_with_a_stop_time_is_an_end_whatever_its_status_says(mode: str) -> None:
+    # pending_retry has its stop_time (database_writer.rs `write_run_fail`),
+    # so its run:stop is the attempt's end, passed on once.
+    pending = attempt(FIRST, status="pending_retry", event_id=EVENT, retry_attempt=1)
+    retry = attempt(SECOND, status="succeeded", origin=FIRST, retry_attempt=1)
+    events, server = await publish(
+        mode,
+        [*STARTED, run_event("run:stop", pending), *replayed(retry)],
+    )
+
+    assert [(e.type, e.run.run_id) for e in events[1:]] == [
+        ("run:start", FIRST),
+        ("run:stop", FIRST),
+        ("run:start", SECOND),
+        ("run:stop", SECOND),
+    ]
+    assert len(server.subscriptions) == 1
