@@ -216,6 +216,8 @@ BAD = (400, "bad_request")
 UNDESERIALIZABLE = (422, None)
 NEW_STREAM = str(uuid.uuid4())
 NEW_BUILD = str(uuid.uuid4())
+#: The largest `i64`, what the server reads `offset`, `expected_size` and `expires_in` as.
+I64_MAX = 2**63 - 1
 #: A UUID no record has, for refused spellings of one.
 SOME = "0b6a8f6e-2b1c-4d3e-9f40-5a6b7c8d9e0f"
 
@@ -282,6 +284,11 @@ RULES = [
         _session({"run:*": ["read"]}, expires_in=86_401), BAD,
     ),
     body_rule(
+        "session-expires-in-is-64-bit", SESSIONS, "sessions.create", "/sessions",
+        _session({"run:*": ["read"]}, expires_in=60),
+        _session({"run:*": ["read"]}, expires_in=I64_MAX + 1), UNDESERIALIZABLE,
+    ),
+    body_rule(
         "session-expires-in-is-an-integer", SESSIONS, "sessions.create", "/sessions",
         _session({"run:*": ["read"]}, expires_in=60),
         _session({"run:*": ["read"]}, expires_in="soon"), UNDESERIALIZABLE,
@@ -300,6 +307,11 @@ RULES = [
         "service-key-expires-in-positive-unbounded", KEYS, "service_keys.create", "/service-keys",
         _key({"run:*": ["read"]}, expires_in=31_536_000), _key({"run:*": ["read"]}, expires_in=-1),
         BAD,
+    ),
+    body_rule(
+        "service-key-expires-in-is-64-bit", KEYS, "service_keys.create", "/service-keys",
+        _key({"run:*": ["read"]}, expires_in=60), _key({"run:*": ["read"]}, expires_in=I64_MAX + 1),
+        UNDESERIALIZABLE,
     ),
     # Events ---------------------------------------------------------------------
     body_rule(
@@ -385,6 +397,11 @@ RULES = [
         "upload-expected-size-positive", FILES, "files.initiate_upload", "/files/uploads",
         {"path": "e", "expected_size": 1}, {"path": "e", "expected_size": 0}, BAD,
     ),
+    body_rule(
+        "upload-expected-size-is-64-bit", "crates/hot_api/src/models.rs", "files.initiate_upload",
+        "/files/uploads", {"path": "e", "expected_size": 8},
+        {"path": "e", "expected_size": I64_MAX + 1}, UNDESERIALIZABLE,
+    ),
     pytest.param(
         Rule(
             "upload-part-number-at-most-10000",
@@ -458,6 +475,22 @@ RULES = [
     query_rule(
         "list-offset-not-negative", LISTS, "sessions.list", "/sessions",
         {"offset": 0}, {"offset": -1}, (500, "internal_server_error"),
+    ),
+    query_rule(
+        "list-offset-is-64-bit", LISTS, "events.list", "/events",
+        {"offset": I64_MAX - 20}, {"offset": I64_MAX + 1}, (400, None),
+    ),
+    query_rule(
+        # The server adds them in 64 bits (has_more = offset + limit < total),
+        # a sum that wraps round to a negative one: "more" past every record.
+        "list-offset-plus-limit-is-64-bit", "crates/hot_api/src/models.rs", "projects.list",
+        "/projects", {"offset": I64_MAX - 500, "limit": 500},
+        {"offset": I64_MAX - 499, "limit": 500}, (200, None), _pagination("has_more", True),
+    ),
+    query_rule(
+        "list-offset-plus-default-limit-is-64-bit", "crates/hot_api/src/models.rs",
+        "sessions.list", "/sessions", {"offset": I64_MAX - 20}, {"offset": I64_MAX - 19},
+        (200, None), _pagination("has_more", True),
     ),
     query_rule(
         "runs-type-not-task", "crates/hot/src/db/run.rs", "runs.list", "/runs",
@@ -767,6 +800,33 @@ def test_path_params_the_server_reads_as_text_take_any_text(
 ) -> None:
     run(typed, ctx)
     assert len(emu.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        # Python's int() takes these; Rust's i64::from_str, which
+        # serde_urlencoded reads query integers with, does not.
+        pytest.param("1_0", "invalid digit found in string", id="underscore"),
+        pytest.param(" 5", "invalid digit found in string", id="space"),
+        pytest.param("\u0663", "invalid digit found in string", id="arabic-indic-digit"),
+        pytest.param("", "cannot parse integer from empty string", id="empty"),
+        pytest.param(str(I64_MAX + 1), "number too large to fit in target type", id="too-large"),
+        pytest.param(str(-I64_MAX - 2), "number too small to fit in target type", id="too-small"),
+    ],
+)
+def test_emulator_reads_list_integers_as_the_server(
+    text: str, problem: str, emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/mod.rs: ListQueryParams, `offset: i64`.
+    with pytest.raises(HotApiError) as caught:
+        _raw(run, Raw("GET", "/events", {"params": {"offset": text}}), {})
+    assert (caught.value.status_code, caught.value.code) == (400, None)
+    assert caught.value.message.endswith(f": Failed to deserialize query string: offset: {problem}")
+    answer = _raw(run, Raw("GET", "/events", {"params": {"offset": "+3", "limit": "-0"}}), {})
+    assert answer.json()["pagination"] | {"total": 0} == {
+        "total": 0, "limit": 1, "offset": 3, "has_more": False
+    }
 
 
 # Answers the emulator owes to what its API key holds and what the org's plan

@@ -37,6 +37,7 @@ from typing_extensions import Self
 from ._json import is_json_object
 
 __all__ = [
+    "I64_MAX",
     "WIRE_CONTEXT",
     "OpenEnum",
     "RequestModel",
@@ -285,6 +286,13 @@ def _is_raw_capture(function: Any) -> bool:
     method = function.get("function")
     capture = WireModel._remember_wire_object.__func__  # pyright: ignore[reportPrivateUsage]
     return getattr(method, "__func__", None) is capture
+
+
+#: The largest integer the server reads into its `i64` request fields (`offset`,
+#: `expected_size`, `expires_in`: crates/hot_api/src/models.rs, handlers/mod.rs,
+#: sessions.rs, service_keys.rs); serde refuses anything larger (axum's 400 for
+#: a query, 422 for a JSON body).
+I64_MAX = 2**63 - 1
 
 
 class RequestModel(BaseModel):

@@ -17,7 +17,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import Self, TypedDict
 
-from ._base import RequestModel, WireModel
+from ._base import I64_MAX, RequestModel, WireModel
 from ._json import UserJson
 from .permissions import (
     SERVICE_KEY_RESOURCE_TYPES,
@@ -119,7 +119,7 @@ class SessionCreate(RequestModel):
     permissions: Permissions
     metadata: UserJson = None
     expires_in: int | None = Field(
-        default=None, json_schema_extra={"minimum": 1, "maximum": SESSION_MAX_TTL}
+        default=None, le=I64_MAX, json_schema_extra={"minimum": 1, "maximum": SESSION_MAX_TTL}
     )
 
     @field_validator("expires_in")
@@ -144,7 +144,7 @@ class ServiceKeyCreate(RequestModel):
     description: str | None = None
     permissions: Permissions = Field(json_schema_extra=_SERVICE_KEY_SCHEMA)
     metadata: UserJson = None
-    expires_in: int | None = Field(default=None, json_schema_extra={"minimum": 1})
+    expires_in: int | None = Field(default=None, le=I64_MAX, json_schema_extra={"minimum": 1})
 
     @field_validator("expires_in")
     @classmethod

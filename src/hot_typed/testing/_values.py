@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import threading
 import time
 import uuid
@@ -16,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from .._models._base import I64_MAX
+from .._resources._params import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT
 from ._http import HttpResponse
 
 __all__ = [
@@ -144,39 +147,54 @@ def page(
 ) -> HttpResponse:
     """A slice of `records` by the request's `limit` (default 20, clamped to 1..500)
     and `offset` (a negative one is the server's 500), in the list envelope with
-    `has_more = offset + limit < total`.
+    `has_more = offset + limit < total`, the sum taken in 64 bits as the server
+    takes it.
 
     `total_is_page_length` reports the slice's length as `total`, as the server's
     service-key list does."""
     # crates/hot_api/src/handlers/mod.rs clamps limit; offset reaches the
     # database as given, and Postgres (api.hot.dev) refuses a negative one.
-    limit = min(max(_int_param(query, "limit", 20), 1), 500)
+    limit = min(max(_int_param(query, "limit", DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT)
     offset = _int_param(query, "offset", 0)
     if offset < 0:
         message = "error returned from database: OFFSET must not be negative"
         raise ApiError(500, "internal_server_error", message)
     data = list(records[offset : offset + limit])
     total = len(data) if total_is_page_length else len(records)
+    # crates/hot_api/src/models.rs, ApiListResponse::new: an i64 sum, which a
+    # release build lets wrap round.
+    end = (offset + limit + 2**63) % 2**64 - 2**63
     pagination = {
         "total": total,
         "limit": limit,
         "offset": offset,
-        "has_more": offset + limit < total,
+        "has_more": end < total,
     }
     return _json({"data": data, "pagination": pagination, "meta": _meta()}, 200)
+
+
+# What Rust's `i64::from_str` reads (serde_urlencoded parses query integers
+# with it): an optional sign and ASCII digits, nothing else (no spaces, no `_`,
+# no other digits, all of which Python's `int` takes).
+_I64_TEXT = re.compile(r"[+-]?[0-9]+")
 
 
 def _int_param(query: dict[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
-    try:
+    if not raw:
+        problem = "cannot parse integer from empty string"
+    elif not _I64_TEXT.fullmatch(raw):
+        problem = "invalid digit found in string"
+    elif int(raw) > I64_MAX:
+        problem = "number too large to fit in target type"
+    elif int(raw) < -I64_MAX - 1:
+        problem = "number too small to fit in target type"
+    else:
         return int(raw)
-    except ValueError:
-        # axum's Query extractor refuses what does not deserialize, in plain text.
-        raise ApiError.rejection(
-            400, f"Failed to deserialize query string: {name}: invalid digit found in string"
-        ) from None
+    # axum's Query extractor refuses what does not deserialize, in plain text.
+    raise ApiError.rejection(400, f"Failed to deserialize query string: {name}: {problem}")
 
 
 def error_response(error: ApiError) -> HttpResponse:
