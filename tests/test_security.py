@@ -363,13 +363,16 @@ def test_an_empty_path_parameter_is_refused_by_name_before_sending(
     )
 
 
-def test_any_text_as_a_path_parameter_arrives_as_exactly_one_segment() -> None:
+def test_any_text_but_nul_as_a_path_parameter_arrives_as_exactly_one_segment() -> None:
     not_found = HttpResponse.json({"error": {"code": "not_found", "message": "no"}}, 404)
     with LoopbackServer(lambda request: not_found) as server:
         hot = HotClient(TOKEN, base_url=server.base_url, max_retries=0)
 
+        # A NUL is refused before sending (the server's Postgres cannot look it up).
+        text = st.characters(codec="utf-8", exclude_characters="\x00")
+
         @settings(max_examples=60, deadline=None)
-        @given(value=st.text(min_size=1, max_size=20))
+        @given(value=st.text(text, min_size=1, max_size=20))
         @example(value="%252e%252e")
         @example(value="..%2f..")
         def check(value: str) -> None:

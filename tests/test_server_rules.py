@@ -214,6 +214,7 @@ LISTS = "crates/hot_api/src/handlers/mod.rs"
 TIME_RANGE = "crates/hot/src/time_range.rs"
 BAD = (400, "bad_request")
 UNDESERIALIZABLE = (422, None)
+INTERNAL = (500, "internal_server_error")
 NEW_STREAM = str(uuid.uuid4())
 NEW_BUILD = str(uuid.uuid4())
 #: The largest `i64`, what the server reads `offset`, `expected_size` and `expires_in` as.
@@ -339,6 +340,100 @@ RULES = [
         "event-stream-id-is-a-uuid", "crates/hot_api/src/models.rs", "events.publish", "/events",
         {"event_type": "a", "event_data": 1, "stream_id": NEW_STREAM},
         {"event_type": "a", "event_data": 1, "stream_id": "stream-1"}, UNDESERIALIZABLE,
+    ),
+    # Text the server stores in Postgres, which holds no NUL character ----------
+    body_rule(
+        "event-type-without-nul", "crates/hot/src/db/event.rs", "events.publish", "/events",
+        {"event_type": "a\x01", "event_data": 1}, {"event_type": "a\x00", "event_data": 1},
+        INTERNAL,
+    ),
+    body_rule(
+        "event-data-without-nul", "crates/hot/src/db/event.rs", "events.publish", "/events",
+        {"event_type": "a", "event_data": {"k": ["\x01"]}},
+        {"event_type": "a", "event_data": {"k": ["\x00"]}}, INTERNAL,
+    ),
+    body_rule(
+        "event-data-keys-without-nul", "crates/hot/src/db/event.rs", "events.publish", "/events",
+        {"event_type": "a", "event_data": {"k\x01": 1}},
+        {"event_type": "a", "event_data": {"k\x00": 1}}, INTERNAL,
+    ),
+    body_rule(
+        "session-metadata-without-nul", "crates/hot/src/db/session.rs", "sessions.create",
+        "/sessions", _session({"run:*": ["read"]}, metadata={"user": "u"}),
+        _session({"run:*": ["read"]}, metadata={"user": "u\x00"}), INTERNAL,
+    ),
+    body_rule(
+        "session-permissions-without-nul", "crates/hot/src/db/session.rs", "sessions.create",
+        "/sessions", _session({"stream:a\x01": ["read"]}), _session({"stream:a\x00": ["read"]}),
+        INTERNAL,
+    ),
+    body_rule(
+        # The metadata is stored encrypted: any text.
+        "service-key-name-without-nul", "crates/hot/src/db/service_key.rs",
+        "service_keys.create", "/service-keys", _key({"run:*": ["read"]}, metadata={"a": "\x00"}),
+        {"name": "k\x00", "permissions": {"run:*": ["read"]}}, INTERNAL,
+    ),
+    body_rule(
+        "service-key-description-without-nul", "crates/hot/src/db/service_key.rs",
+        "service_keys.create", "/service-keys", _key({"run:*": ["read"]}, description="d"),
+        _key({"run:*": ["read"]}, description="d\x00"), INTERNAL,
+    ),
+    body_rule(
+        "project-name-without-nul", "crates/hot/src/db/project.rs", "projects.create",
+        "/projects", {"name": "p\x01"}, {"name": "p\x00"}, INTERNAL,
+    ),
+    body_rule(
+        "project-new-name-without-nul", "crates/hot/src/db/project.rs", "projects.update",
+        "/projects/app", {"name": "q"}, {"name": "q\x00"}, INTERNAL, args=("app",),
+        method="PATCH",
+    ),
+    body_rule(
+        # The value is stored encrypted: any text.
+        "context-key-without-nul", "crates/hot/src/db/context.rs", "context.create",
+        "/projects/app/context", {"key": "K1", "value": "v\x00"}, {"key": "K\x00", "value": "v"},
+        INTERNAL, args=("app",),
+    ),
+    body_rule(
+        "context-description-without-nul", "crates/hot/src/db/context.rs", "context.create",
+        "/projects/app/context", {"key": "K2", "value": "v", "description": "d"},
+        {"key": "K3", "value": "v", "description": "d\x00"}, INTERNAL, args=("app",),
+    ),
+    body_rule(
+        "upload-content-type-without-nul", "crates/hot/src/db/file_upload.rs",
+        "files.initiate_upload", "/files/uploads", {"path": "t", "content_type": "text/plain"},
+        {"path": "t", "content_type": "text/plain\x00"}, INTERNAL,
+    ),
+    query_rule(
+        "files-prefix-without-nul", "crates/hot/src/db/file.rs", "files.list", "/files",
+        {"prefix": "a"}, {"prefix": "a\x00"}, INTERNAL,
+    ),
+    pytest.param(
+        Rule(
+            "project-path-name-without-nul",
+            "crates/hot/src/db/project.rs",
+            Side(_typed("projects.get", "app"), Raw("GET", "/projects/app")),
+            Side(_typed("projects.get", "app\x00"), Raw("GET", "/projects/app%00")),
+            INTERNAL,
+        ),
+        id="project-path-name-without-nul",
+    ),
+    pytest.param(
+        Rule(
+            # streams.rs resolves `?project=` by name (after publishing, for
+            # subscribe-with-event): checked before anything is sent.
+            "stream-project-without-nul",
+            "crates/hot_api/src/handlers/streams.rs",
+            Side(
+                _drained(_typed("streams.subscribe", "{stream}", project="app")),
+                Raw("GET", "/streams/{stream}/subscribe", {"params": {"project": "app"}}),
+            ),
+            Side(
+                _drained(_typed("streams.subscribe", "{stream}", project="app\x00")),
+                Raw("GET", "/streams/{stream}/subscribe", {"params": {"project": "app\x00"}}),
+            ),
+            INTERNAL,
+        ),
+        id="stream-project-without-nul",
     ),
     # Projects and context variables ----------------------------------------------
     body_rule(
@@ -827,6 +922,33 @@ def test_emulator_reads_list_integers_as_the_server(
     assert answer.json()["pagination"] | {"total": 0} == {
         "total": 0, "limit": 1, "offset": 3, "has_more": False
     }
+
+
+@pytest.mark.parametrize(
+    ("typed", "param"),
+    [
+        pytest.param(_typed("projects.get", "a\x00"), "project_id_or_slug", id="project"),
+        pytest.param(_typed("context.delete", "app", "K\x00"), "key", id="context-key"),
+        pytest.param(_typed("mcp.list_tools", "org", "env\x00", "svc"), "env_name", id="mcp"),
+        pytest.param(_typed("webhooks.call", "o/e/s/p\x00/t"), "segment", id="webhook"),
+    ],
+)
+def test_client_refuses_a_nul_in_a_text_path_param_before_sending(
+    typed: Typed, param: str, emu: HotEmulator, run: Runner
+) -> None:
+    # The server looks each up in Postgres, which refuses a NUL character (a 500).
+    with pytest.raises(ValidationError) as caught:
+        run(typed, {})
+    assert emu.requests == []
+    (error,) = caught.value.errors()
+    assert (error["loc"], error["type"]) == ((param,), "stored_nul")
+
+
+def test_emulator_answers_a_nul_in_a_context_key_as_the_server(ctx: Ctx, run: Runner) -> None:
+    # crates/hot/src/db/context.rs, get_by_project_and_key: a text lookup.
+    with pytest.raises(HotApiError) as caught:
+        _raw(run, Raw("DELETE", "/projects/app/context/K%00"), ctx)
+    assert (caught.value.status_code, caught.value.code) == INTERNAL
 
 
 # Answers the emulator owes to what its API key holds and what the org's plan

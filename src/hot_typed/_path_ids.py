@@ -110,7 +110,8 @@ def _hyphenated(text: str) -> bool:
 def checked_path_id(name: str, value: str | UUID | int) -> str | UUID | int:
     """`value` when path parameter `name` is fine to send as it is; pydantic's
     `ValidationError` (at `name`) when it is empty (no route of the server has
-    an empty segment), or when the server reads `name` as a UUID
+    an empty segment) or holds a NUL character (which the server's database
+    cannot look up), or when the server reads `name` as a UUID
     (`UUID_PATH_PARAMS`) and would answer 400 to `value`."""
     if isinstance(value, UUID):
         return value
@@ -121,6 +122,17 @@ def checked_path_id(name: str, value: str | UUID | int) -> str | UUID | int:
             value,
             "path_empty",
             "{name} must not be empty: no route of the server has an empty path segment",
+        )
+    if "\x00" in text:
+        # Every text parameter is looked up in the server's database, and
+        # Postgres refuses a NUL character in text (crates/hot/src/lang/emitter/
+        # postgres_safety.rs): a 500.
+        _refuse(
+            name,
+            value,
+            "stored_nul",
+            "{name} must not hold a NUL character (\\u0000): the server looks it up "
+            "in its database (Postgres), which refuses one (a 500)",
         )
     if name not in UUID_PATH_PARAMS:
         return value

@@ -17,9 +17,10 @@ import copy
 import json
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any, ClassVar, SupportsIndex
+from typing import Annotated, Any, ClassVar, SupportsIndex
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     GetCoreSchemaHandler,
@@ -34,13 +35,14 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-from ._json import is_json_object
+from ._json import is_json_object, nul_error
 
 __all__ = [
     "I64_MAX",
     "WIRE_CONTEXT",
     "OpenEnum",
     "RequestModel",
+    "StoredText",
     "TopLevel",
     "WireDocument",
     "WireItems",
@@ -293,6 +295,17 @@ def _is_raw_capture(function: Any) -> bool:
 #: sessions.rs, service_keys.rs); serde refuses anything larger (axum's 400 for
 #: a query, 422 for a JSON body).
 I64_MAX = 2**63 - 1
+
+
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise nul_error()
+    return text
+
+
+StoredText = Annotated[str, AfterValidator(_without_nul)]
+"""A request string the server stores in (or looks up through) a Postgres `text`
+column, which holds no NUL character: one is refused before sending."""
 
 
 class RequestModel(BaseModel):

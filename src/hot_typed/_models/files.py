@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, field_va
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from ._base import I64_MAX, RequestModel, WireModel
+from ._base import I64_MAX, RequestModel, StoredText, WireModel
 
 __all__ = [
     "MAX_UPLOAD_PARTS",
@@ -172,7 +172,7 @@ class UploadCreate(RequestModel):
 
     path: FilePath
     expected_size: int | None = Field(default=None, le=I64_MAX, json_schema_extra={"minimum": 1})
-    content_type: str | None = None
+    content_type: StoredText | None = None
 
     @field_validator("expected_size")
     @classmethod

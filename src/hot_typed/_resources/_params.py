@@ -14,10 +14,10 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import Self
 
-from .._models._base import I64_MAX, RequestModel
+from .._models._base import I64_MAX, RequestModel, StoredText
 from .._models.runs import RunStatus, RunType
 
-__all__ = ["FileListQuery", "ListQuery", "RunListQuery"]
+__all__ = ["FileListQuery", "ListQuery", "RunListQuery", "StreamQuery"]
 
 # crates/hot_api/src/handlers/mod.rs: MAX_LIST_LIMIT, deserialize_clamped_limit,
 # default_limit.
@@ -153,7 +153,15 @@ class FileListQuery(ListQuery):
     in the path, case-insensitively, with LIKE's `%` and `_`; a run id selects
     that run's files (crates/hot/src/db/file.rs, list_files_by_env)."""
 
-    prefix: str | None = None
+    prefix: StoredText | None = None
+
+
+class StreamQuery(RequestModel):
+    """`project` of a stream subscription: the name or id of the project whose runs
+    to follow, which the server looks up in its database
+    (crates/hot_api/src/handlers/streams.rs, `get_and_verify_project`)."""
+
+    project: StoredText | None = None
 
 
 class RunListQuery(ListQuery):

@@ -28,7 +28,15 @@ from .._models.stream_events import (
     run_end,
     tag,
 )
-from ._values import JSON, ApiError, new_id, new_ordered_id, timestamp, timestamp_nanos
+from ._values import (
+    JSON,
+    ApiError,
+    check_storable,
+    new_id,
+    new_ordered_id,
+    timestamp,
+    timestamp_nanos,
+)
 
 __all__ = [
     "RUN_TERMINAL",
@@ -155,6 +163,7 @@ class Store:
 
     def project(self, ref: str) -> JSON:
         """The project whose id or name is `ref`; 404 `not_found` otherwise."""
+        check_storable(ref)
         with self.lock:
             project = self.projects.get(ref.lower())
             if project is None:
@@ -190,6 +199,8 @@ class Store:
 
     def add_event(self, event_type: str, event_data: Any, stream_id: str | None) -> JSON:
         """Store a published event on `stream_id` (a new stream when None)."""
+        # crates/hot/src/db/event.rs, insert_event: a text and a jsonb column.
+        check_storable(event_type, event_data)
         with self.lock:
             now = timestamp()
             event = {

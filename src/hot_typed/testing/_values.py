@@ -17,12 +17,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from pydantic import TypeAdapter, ValidationError
+
 from .._models._base import I64_MAX
+from .._models._json import StoredJson
 from .._resources._params import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT
 from ._http import HttpResponse
 
 __all__ = [
     "ApiError",
+    "check_storable",
     "created",
     "error_response",
     "found",
@@ -195,6 +199,26 @@ def _int_param(query: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     # axum's Query extractor refuses what does not deserialize, in plain text.
     raise ApiError.rejection(400, f"Failed to deserialize query string: {name}: {problem}")
+
+
+_STORABLE: TypeAdapter[Any] = TypeAdapter(StoredJson)
+
+
+def check_storable(*values: Any) -> None:
+    """The server's 500 when its database (Postgres) refuses one of `values`, text
+    or JSON for a `jsonb` column, for holding a NUL character: the client's
+    `StoredText` and `StoredJson` rule, applied where a handler writes or looks
+    a value up."""
+    for value in values:
+        try:
+            _STORABLE.validate_python(value)
+        except ValidationError as error:
+            if any(problem["type"] == "stored_nul" for problem in error.errors()):
+                raise ApiError(
+                    500,
+                    "internal_server_error",
+                    'error returned from database: invalid byte sequence for encoding "UTF8": 0x00',
+                ) from None
 
 
 def error_response(error: ApiError) -> HttpResponse:
