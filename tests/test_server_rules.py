@@ -897,6 +897,26 @@ def test_path_params_the_server_reads_as_text_take_any_text(
     assert len(emu.requests) == 1
 
 
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_emulator_resolves_a_project_by_any_uuid_spelling_as_the_server(
+    spelling: str, emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/mod.rs, get_and_verify_project: a reference
+    # `Uuid::parse_str` takes is an id, looked up as one; anything else a name.
+    def literal(text: str) -> str:  # `_typed` fills `{name}` from the context
+        return text.replace("{", "{{").replace("}", "}}")
+
+    project = run(_typed("projects.create", {"name": "app"}), {})
+    ref = SPELLINGS[spelling](project.project_id)
+    assert run(_typed("projects.get", literal(ref)), {}).project_id == project.project_id
+    # A project named as an id is never found by that name.
+    named = SPELLINGS[spelling](uuid.uuid4())
+    run(_typed("projects.create", {"name": named}), {})
+    with pytest.raises(HotApiError) as caught:
+        run(_typed("projects.get", literal(named)), {})
+    assert (caught.value.status_code, caught.value.code) == (404, "not_found")
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

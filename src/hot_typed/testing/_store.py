@@ -9,6 +9,7 @@ joined at and wait on `changed`, which every mutation notifies.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from .._models.stream_events import (
     run_end,
     tag,
 )
+from .._path_ids import uuid_problem
 from ._values import (
     JSON,
     ApiError,
@@ -162,11 +164,17 @@ class Store:
             self.changed.notify_all()
 
     def project(self, ref: str) -> JSON:
-        """The project whose id or name is `ref`; 404 `not_found` otherwise."""
+        """The project whose id or name is `ref`; 404 `not_found` otherwise.
+
+        crates/hot_api/src/handlers/mod.rs, get_and_verify_project: a `ref` the
+        server's UUID parser takes (any spelling) is an id and only an id; any
+        other text a name.
+        """
         check_storable(ref)
         with self.lock:
-            project = self.projects.get(ref.lower())
-            if project is None:
+            if uuid_problem(ref) is None:
+                project = self.projects.get(str(uuid.UUID(ref)))
+            else:
                 project = next((p for p in self.projects.values() if p["name"] == ref), None)
             if project is None:
                 raise ApiError.not_found("Project")
