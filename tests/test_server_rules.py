@@ -897,6 +897,28 @@ def test_path_params_the_server_reads_as_text_take_any_text(
     assert len(emu.requests) == 1
 
 
+@pytest.mark.parametrize(
+    ("segment", "value"),
+    [
+        pytest.param("1_0", "1_0", id="underscore"),
+        pytest.param("%201", " 1", id="space"),
+        pytest.param("%D9%A3", "\u0663", id="arabic-indic-digit"),
+        pytest.param(str(2**31), str(2**31), id="past-i32"),
+    ],
+)
+def test_emulator_reads_part_numbers_as_the_server(
+    segment: str, value: str, ctx: Ctx, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/files.rs: `Path<(Uuid, i32)>`, read by Rust's
+    # i32::from_str, which refuses what Python's int() takes.
+    with pytest.raises(HotApiError) as caught:
+        _raw(run, Raw("PUT", "/files/uploads/{upload}/" + segment, {"content": b"x"}), ctx)
+    assert (caught.value.status_code, caught.value.code) == (400, None)
+    assert caught.value.message.endswith(f": Invalid URL: Cannot parse `{value}` to a `i32`")
+    signed = Raw("PUT", "/files/uploads/{upload}/+1", {"content": b"x"})
+    assert _raw(run, signed, ctx).json()["data"]["part_number"] == 1
+
+
 @pytest.mark.parametrize("spelling", list(SPELLINGS))
 def test_emulator_resolves_a_project_by_any_uuid_spelling_as_the_server(
     spelling: str, emu: HotEmulator, run: Runner

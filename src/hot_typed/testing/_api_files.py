@@ -36,6 +36,7 @@ from ._values import (
     new_id,
     no_content,
     page,
+    rust_int,
     timestamp,
 )
 
@@ -187,11 +188,10 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
     def upload_part(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can upload file parts.")
         raw = routed.params["part_number"]
-        try:
-            number = int(raw)
-        except ValueError:
+        number = rust_int(raw, 32)
+        if isinstance(number, str):
             # axum's Path extractor: the segment is not an i32.
-            raise ApiError.rejection(400, f"Invalid URL: Cannot parse `{raw}` to a `i32`") from None
+            raise ApiError.rejection(400, f"Invalid URL: Cannot parse `{raw}` to a `i32`")
         try:
             PART_NUMBER.validate_python(number)
         except ValidationError as refused:

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from .._models._base import I64_MAX
 from .._models._json import StoredJson
 from .._resources._params import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT
 from ._http import HttpResponse
@@ -27,6 +26,7 @@ from ._http import HttpResponse
 __all__ = [
     "ApiError",
     "check_storable",
+    "rust_int",
     "created",
     "error_response",
     "found",
@@ -177,28 +177,36 @@ def page(
     return _json({"data": data, "pagination": pagination, "meta": _meta()}, 200)
 
 
-# What Rust's `i64::from_str` reads (serde_urlencoded parses query integers
-# with it): an optional sign and ASCII digits, nothing else (no spaces, no `_`,
-# no other digits, all of which Python's `int` takes).
-_I64_TEXT = re.compile(r"[+-]?[0-9]+")
+# What Rust's `from_str` of an integer reads (serde_urlencoded and axum's Path
+# parse integers with it): an optional sign and ASCII digits, nothing else (no
+# spaces, no `_`, no other digits, all of which Python's `int` takes).
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+def rust_int(text: str, bits: int) -> int | str:
+    """`text` read as Rust reads a signed integer of `bits` bits (`i64::from_str`),
+    or the reason it refuses it, in its words (`ParseIntError`)."""
+    if not text:
+        return "cannot parse integer from empty string"
+    if not _INT_TEXT.fullmatch(text):
+        return "invalid digit found in string"
+    value = int(text)
+    if value >= 2 ** (bits - 1):
+        return "number too large to fit in target type"
+    if value < -(2 ** (bits - 1)):
+        return "number too small to fit in target type"
+    return value
 
 
 def _int_param(query: dict[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
-    if not raw:
-        problem = "cannot parse integer from empty string"
-    elif not _I64_TEXT.fullmatch(raw):
-        problem = "invalid digit found in string"
-    elif int(raw) > I64_MAX:
-        problem = "number too large to fit in target type"
-    elif int(raw) < -I64_MAX - 1:
-        problem = "number too small to fit in target type"
-    else:
-        return int(raw)
-    # axum's Query extractor refuses what does not deserialize, in plain text.
-    raise ApiError.rejection(400, f"Failed to deserialize query string: {name}: {problem}")
+    value = rust_int(raw, 64)
+    if isinstance(value, str):
+        # axum's Query extractor refuses what does not deserialize, in plain text.
+        raise ApiError.rejection(400, f"Failed to deserialize query string: {name}: {value}")
+    return value
 
 
 _STORABLE: TypeAdapter[Any] = TypeAdapter(StoredJson)
