@@ -191,12 +191,13 @@ def _data(key: str, value: Any) -> Callable[[httpx.Response], None]:
     return check
 
 
-def _build_form(build_id: str) -> dict[str, Any]:
-    """A build upload with an empty hash, as the escape hatch sends it."""
+def _build_form(build_id: str, hash: str = "") -> dict[str, Any]:
+    """A build upload (an empty hash by default), as the escape hatch sends it."""
     body = (
         b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.zip\"\r\n\r\nzip\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"hash\"\r\n\r\n\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"build_id\"\r\n\r\n"
+        b"--b\r\nContent-Disposition: form-data; name=\"hash\"\r\n\r\n"
+        + hash.encode()
+        + b"\r\n--b\r\nContent-Disposition: form-data; name=\"build_id\"\r\n\r\n"
         + build_id.encode()
         + b"\r\n--b--\r\n"
     )
@@ -557,6 +558,22 @@ RULES = [
             BAD,
         ),
         id="build-id-is-a-uuid",
+    ),
+    pytest.param(
+        Rule(
+            "build-hash-without-nul",
+            "crates/hot/src/db/build.rs",
+            Side(
+                _typed("builds.upload", "app", file=b"zip", hash="h\x01"),
+                Raw("POST", "/projects/app/builds", _build_form(str(uuid.uuid4()), "h\x01")),
+            ),
+            Side(
+                _typed("builds.upload", "app", file=b"zip", hash="h\x00"),
+                Raw("POST", "/projects/app/builds", _build_form(str(uuid.uuid4()), "h\x00")),
+            ),
+            INTERNAL,
+        ),
+        id="build-hash-without-nul",
     ),
     # Lists --------------------------------------------------------------------------
     query_rule(

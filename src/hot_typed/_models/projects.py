@@ -148,6 +148,10 @@ class ContextVariableUpdate(RequestModel):
 #: "Invalid build_id format" (crates/hot_api/src/handlers/builds.rs, upload_build).
 BUILD_ID: TypeAdapter[UUID] = TypeAdapter(UUID)
 
+#: The `hash` of a build upload: any text the builds table stores, so no NUL
+#: (crates/hot/src/db/build.rs: a Postgres text column; a 500 otherwise).
+BUILD_HASH: TypeAdapter[str] = TypeAdapter(StoredText)
+
 
 class EventHandler(WireModel):
     """A function (`ns`/`var`) of a deployed build that handles events of `event_type`."""

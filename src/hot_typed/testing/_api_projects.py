@@ -207,6 +207,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
                         409, "bad_request", "Build ID already exists in a different project"
                     )
                 return item(_upload_of(existing))
+            check_storable(hash_value)
             now = timestamp()
             storage = {
                 "storage_path": f"builds/{project['project_id']}/{build_id}.zip",
