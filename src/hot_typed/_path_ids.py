@@ -1,7 +1,8 @@
 """Path parameters the server reads as UUIDs, and what its UUID parser accepts.
 
 The client refuses such a parameter before sending it and the emulator answers
-it as the server does, both from the definitions here.
+it as the server does, both from the definitions here. Any path parameter that
+is empty or holds a NUL character is refused too (`checked_path_id`).
 """
 
 from __future__ import annotations
