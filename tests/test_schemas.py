@@ -134,6 +134,13 @@ REFUSED = [
     pytest.param("RunListQuery", {"time_range": "P7X"}, id="time-range"),
     pytest.param("RunListQuery", {"type": "task"}, id="task-runs-unlisted"),
     pytest.param("ListQuery", {"limit": 501}, id="limit-clamped"),
+    pytest.param("ListQuery", {"offset": 2**63 - 1, "limit": 1}, id="offset-past-64-bits"),
+    pytest.param("UploadCreate", {"path": "a", "expected_size": 2**63}, id="size-past-64-bits"),
+    pytest.param(
+        "ServiceKeyCreate",
+        {"permissions": {"run:*": ["read"]}, "expires_in": 2**63},
+        id="expiry-past-64-bits",
+    ),
 ]
 
 ACCEPTED = [
@@ -153,6 +160,7 @@ ACCEPTED = [
     pytest.param("UploadCreate", {"path": ".config/a"}, id="dot-file"),
     pytest.param("RunListQuery", {"time_range": "all"}, id="time-range-all"),
     pytest.param("RunListQuery", {"time_range": "P1D1Y"}, id="time-range-any-order"),
+    pytest.param("ListQuery", {"offset": 2**63 - 2, "limit": 1}, id="offset-in-64-bits"),
 ]
 
 

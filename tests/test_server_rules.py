@@ -191,12 +191,13 @@ def _data(key: str, value: Any) -> Callable[[httpx.Response], None]:
     return check
 
 
-def _build_form(build_id: str) -> dict[str, Any]:
-    """A build upload with an empty hash, as the escape hatch sends it."""
+def _build_form(build_id: str, hash: str = "") -> dict[str, Any]:
+    """A build upload (an empty hash by default), as the escape hatch sends it."""
     body = (
         b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.zip\"\r\n\r\nzip\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"hash\"\r\n\r\n\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"build_id\"\r\n\r\n"
+        b"--b\r\nContent-Disposition: form-data; name=\"hash\"\r\n\r\n"
+        + hash.encode()
+        + b"\r\n--b\r\nContent-Disposition: form-data; name=\"build_id\"\r\n\r\n"
         + build_id.encode()
         + b"\r\n--b--\r\n"
     )
@@ -214,8 +215,11 @@ LISTS = "crates/hot_api/src/handlers/mod.rs"
 TIME_RANGE = "crates/hot/src/time_range.rs"
 BAD = (400, "bad_request")
 UNDESERIALIZABLE = (422, None)
+INTERNAL = (500, "internal_server_error")
 NEW_STREAM = str(uuid.uuid4())
 NEW_BUILD = str(uuid.uuid4())
+#: The largest `i64`, what the server reads `offset`, `expected_size` and `expires_in` as.
+I64_MAX = 2**63 - 1
 #: A UUID no record has, for refused spellings of one.
 SOME = "0b6a8f6e-2b1c-4d3e-9f40-5a6b7c8d9e0f"
 
@@ -282,6 +286,11 @@ RULES = [
         _session({"run:*": ["read"]}, expires_in=86_401), BAD,
     ),
     body_rule(
+        "session-expires-in-is-64-bit", SESSIONS, "sessions.create", "/sessions",
+        _session({"run:*": ["read"]}, expires_in=60),
+        _session({"run:*": ["read"]}, expires_in=I64_MAX + 1), UNDESERIALIZABLE,
+    ),
+    body_rule(
         "session-expires-in-is-an-integer", SESSIONS, "sessions.create", "/sessions",
         _session({"run:*": ["read"]}, expires_in=60),
         _session({"run:*": ["read"]}, expires_in="soon"), UNDESERIALIZABLE,
@@ -300,6 +309,11 @@ RULES = [
         "service-key-expires-in-positive-unbounded", KEYS, "service_keys.create", "/service-keys",
         _key({"run:*": ["read"]}, expires_in=31_536_000), _key({"run:*": ["read"]}, expires_in=-1),
         BAD,
+    ),
+    body_rule(
+        "service-key-expires-in-is-64-bit", KEYS, "service_keys.create", "/service-keys",
+        _key({"run:*": ["read"]}, expires_in=60), _key({"run:*": ["read"]}, expires_in=I64_MAX + 1),
+        UNDESERIALIZABLE,
     ),
     # Events ---------------------------------------------------------------------
     body_rule(
@@ -327,6 +341,100 @@ RULES = [
         "event-stream-id-is-a-uuid", "crates/hot_api/src/models.rs", "events.publish", "/events",
         {"event_type": "a", "event_data": 1, "stream_id": NEW_STREAM},
         {"event_type": "a", "event_data": 1, "stream_id": "stream-1"}, UNDESERIALIZABLE,
+    ),
+    # Text the server stores in Postgres, which holds no NUL character ----------
+    body_rule(
+        "event-type-without-nul", "crates/hot/src/db/event.rs", "events.publish", "/events",
+        {"event_type": "a\x01", "event_data": 1}, {"event_type": "a\x00", "event_data": 1},
+        INTERNAL,
+    ),
+    body_rule(
+        "event-data-without-nul", "crates/hot/src/db/event.rs", "events.publish", "/events",
+        {"event_type": "a", "event_data": {"k": ["\x01"]}},
+        {"event_type": "a", "event_data": {"k": ["\x00"]}}, INTERNAL,
+    ),
+    body_rule(
+        "event-data-keys-without-nul", "crates/hot/src/db/event.rs", "events.publish", "/events",
+        {"event_type": "a", "event_data": {"k\x01": 1}},
+        {"event_type": "a", "event_data": {"k\x00": 1}}, INTERNAL,
+    ),
+    body_rule(
+        "session-metadata-without-nul", "crates/hot/src/db/session.rs", "sessions.create",
+        "/sessions", _session({"run:*": ["read"]}, metadata={"user": "u"}),
+        _session({"run:*": ["read"]}, metadata={"user": "u\x00"}), INTERNAL,
+    ),
+    body_rule(
+        "session-permissions-without-nul", "crates/hot/src/db/session.rs", "sessions.create",
+        "/sessions", _session({"stream:a\x01": ["read"]}), _session({"stream:a\x00": ["read"]}),
+        INTERNAL,
+    ),
+    body_rule(
+        # The metadata is stored encrypted: any text.
+        "service-key-name-without-nul", "crates/hot/src/db/service_key.rs",
+        "service_keys.create", "/service-keys", _key({"run:*": ["read"]}, metadata={"a": "\x00"}),
+        {"name": "k\x00", "permissions": {"run:*": ["read"]}}, INTERNAL,
+    ),
+    body_rule(
+        "service-key-description-without-nul", "crates/hot/src/db/service_key.rs",
+        "service_keys.create", "/service-keys", _key({"run:*": ["read"]}, description="d"),
+        _key({"run:*": ["read"]}, description="d\x00"), INTERNAL,
+    ),
+    body_rule(
+        "project-name-without-nul", "crates/hot/src/db/project.rs", "projects.create",
+        "/projects", {"name": "p\x01"}, {"name": "p\x00"}, INTERNAL,
+    ),
+    body_rule(
+        "project-new-name-without-nul", "crates/hot/src/db/project.rs", "projects.update",
+        "/projects/app", {"name": "q"}, {"name": "q\x00"}, INTERNAL, args=("app",),
+        method="PATCH",
+    ),
+    body_rule(
+        # The value is stored encrypted: any text.
+        "context-key-without-nul", "crates/hot/src/db/context.rs", "context.create",
+        "/projects/app/context", {"key": "K1", "value": "v\x00"}, {"key": "K\x00", "value": "v"},
+        INTERNAL, args=("app",),
+    ),
+    body_rule(
+        "context-description-without-nul", "crates/hot/src/db/context.rs", "context.create",
+        "/projects/app/context", {"key": "K2", "value": "v", "description": "d"},
+        {"key": "K3", "value": "v", "description": "d\x00"}, INTERNAL, args=("app",),
+    ),
+    body_rule(
+        "upload-content-type-without-nul", "crates/hot/src/db/file_upload.rs",
+        "files.initiate_upload", "/files/uploads", {"path": "t", "content_type": "text/plain"},
+        {"path": "t", "content_type": "text/plain\x00"}, INTERNAL,
+    ),
+    query_rule(
+        "files-prefix-without-nul", "crates/hot/src/db/file.rs", "files.list", "/files",
+        {"prefix": "a"}, {"prefix": "a\x00"}, INTERNAL,
+    ),
+    pytest.param(
+        Rule(
+            "project-path-name-without-nul",
+            "crates/hot/src/db/project.rs",
+            Side(_typed("projects.get", "app"), Raw("GET", "/projects/app")),
+            Side(_typed("projects.get", "app\x00"), Raw("GET", "/projects/app%00")),
+            INTERNAL,
+        ),
+        id="project-path-name-without-nul",
+    ),
+    pytest.param(
+        Rule(
+            # streams.rs resolves `?project=` by name (after publishing, for
+            # subscribe-with-event): checked before anything is sent.
+            "stream-project-without-nul",
+            "crates/hot_api/src/handlers/streams.rs",
+            Side(
+                _drained(_typed("streams.subscribe", "{stream}", project="app")),
+                Raw("GET", "/streams/{stream}/subscribe", {"params": {"project": "app"}}),
+            ),
+            Side(
+                _drained(_typed("streams.subscribe", "{stream}", project="app\x00")),
+                Raw("GET", "/streams/{stream}/subscribe", {"params": {"project": "app\x00"}}),
+            ),
+            INTERNAL,
+        ),
+        id="stream-project-without-nul",
     ),
     # Projects and context variables ----------------------------------------------
     body_rule(
@@ -384,6 +492,11 @@ RULES = [
     body_rule(
         "upload-expected-size-positive", FILES, "files.initiate_upload", "/files/uploads",
         {"path": "e", "expected_size": 1}, {"path": "e", "expected_size": 0}, BAD,
+    ),
+    body_rule(
+        "upload-expected-size-is-64-bit", "crates/hot_api/src/models.rs", "files.initiate_upload",
+        "/files/uploads", {"path": "e", "expected_size": 8},
+        {"path": "e", "expected_size": I64_MAX + 1}, UNDESERIALIZABLE,
     ),
     pytest.param(
         Rule(
@@ -446,6 +559,22 @@ RULES = [
         ),
         id="build-id-is-a-uuid",
     ),
+    pytest.param(
+        Rule(
+            "build-hash-without-nul",
+            "crates/hot/src/db/build.rs",
+            Side(
+                _typed("builds.upload", "app", file=b"zip", hash="h\x01"),
+                Raw("POST", "/projects/app/builds", _build_form(str(uuid.uuid4()), "h\x01")),
+            ),
+            Side(
+                _typed("builds.upload", "app", file=b"zip", hash="h\x00"),
+                Raw("POST", "/projects/app/builds", _build_form(str(uuid.uuid4()), "h\x00")),
+            ),
+            INTERNAL,
+        ),
+        id="build-hash-without-nul",
+    ),
     # Lists --------------------------------------------------------------------------
     query_rule(
         "list-limit-at-most-500", LISTS, "projects.list", "/projects",
@@ -458,6 +587,22 @@ RULES = [
     query_rule(
         "list-offset-not-negative", LISTS, "sessions.list", "/sessions",
         {"offset": 0}, {"offset": -1}, (500, "internal_server_error"),
+    ),
+    query_rule(
+        "list-offset-is-64-bit", LISTS, "events.list", "/events",
+        {"offset": I64_MAX - 20}, {"offset": I64_MAX + 1}, (400, None),
+    ),
+    query_rule(
+        # The server adds them in 64 bits (has_more = offset + limit < total),
+        # a sum that wraps round to a negative one: "more" past every record.
+        "list-offset-plus-limit-is-64-bit", "crates/hot_api/src/models.rs", "projects.list",
+        "/projects", {"offset": I64_MAX - 500, "limit": 500},
+        {"offset": I64_MAX - 499, "limit": 500}, (200, None), _pagination("has_more", True),
+    ),
+    query_rule(
+        "list-offset-plus-default-limit-is-64-bit", "crates/hot_api/src/models.rs",
+        "sessions.list", "/sessions", {"offset": I64_MAX - 20}, {"offset": I64_MAX - 19},
+        (200, None), _pagination("has_more", True),
     ),
     query_rule(
         "runs-type-not-task", "crates/hot/src/db/run.rs", "runs.list", "/runs",
@@ -767,6 +912,102 @@ def test_path_params_the_server_reads_as_text_take_any_text(
 ) -> None:
     run(typed, ctx)
     assert len(emu.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("segment", "value"),
+    [
+        pytest.param("1_0", "1_0", id="underscore"),
+        pytest.param("%201", " 1", id="space"),
+        pytest.param("%D9%A3", "\u0663", id="arabic-indic-digit"),
+        pytest.param(str(2**31), str(2**31), id="past-i32"),
+    ],
+)
+def test_emulator_reads_part_numbers_as_the_server(
+    segment: str, value: str, ctx: Ctx, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/files.rs: `Path<(Uuid, i32)>`, read by Rust's
+    # i32::from_str, which refuses what Python's int() takes.
+    with pytest.raises(HotApiError) as caught:
+        _raw(run, Raw("PUT", "/files/uploads/{upload}/" + segment, {"content": b"x"}), ctx)
+    assert (caught.value.status_code, caught.value.code) == (400, None)
+    assert caught.value.message.endswith(f": Invalid URL: Cannot parse `{value}` to a `i32`")
+    signed = Raw("PUT", "/files/uploads/{upload}/+1", {"content": b"x"})
+    assert _raw(run, signed, ctx).json()["data"]["part_number"] == 1
+
+
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_emulator_resolves_a_project_by_any_uuid_spelling_as_the_server(
+    spelling: str, emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/mod.rs, get_and_verify_project: a reference
+    # `Uuid::parse_str` takes is an id, looked up as one; anything else a name.
+    def literal(text: str) -> str:  # `_typed` fills `{name}` from the context
+        return text.replace("{", "{{").replace("}", "}}")
+
+    project = run(_typed("projects.create", {"name": "app"}), {})
+    ref = SPELLINGS[spelling](project.project_id)
+    assert run(_typed("projects.get", literal(ref)), {}).project_id == project.project_id
+    # A project named as an id is never found by that name.
+    named = SPELLINGS[spelling](uuid.uuid4())
+    run(_typed("projects.create", {"name": named}), {})
+    with pytest.raises(HotApiError) as caught:
+        run(_typed("projects.get", literal(named)), {})
+    assert (caught.value.status_code, caught.value.code) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        # Python's int() takes these; Rust's i64::from_str, which
+        # serde_urlencoded reads query integers with, does not.
+        pytest.param("1_0", "invalid digit found in string", id="underscore"),
+        pytest.param(" 5", "invalid digit found in string", id="space"),
+        pytest.param("\u0663", "invalid digit found in string", id="arabic-indic-digit"),
+        pytest.param("", "cannot parse integer from empty string", id="empty"),
+        pytest.param(str(I64_MAX + 1), "number too large to fit in target type", id="too-large"),
+        pytest.param(str(-I64_MAX - 2), "number too small to fit in target type", id="too-small"),
+    ],
+)
+def test_emulator_reads_list_integers_as_the_server(
+    text: str, problem: str, emu: HotEmulator, run: Runner
+) -> None:
+    # crates/hot_api/src/handlers/mod.rs: ListQueryParams, `offset: i64`.
+    with pytest.raises(HotApiError) as caught:
+        _raw(run, Raw("GET", "/events", {"params": {"offset": text}}), {})
+    assert (caught.value.status_code, caught.value.code) == (400, None)
+    assert caught.value.message.endswith(f": Failed to deserialize query string: offset: {problem}")
+    answer = _raw(run, Raw("GET", "/events", {"params": {"offset": "+3", "limit": "-0"}}), {})
+    assert answer.json()["pagination"] | {"total": 0} == {
+        "total": 0, "limit": 1, "offset": 3, "has_more": False
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "param"),
+    [
+        pytest.param(_typed("projects.get", "a\x00"), "project_id_or_slug", id="project"),
+        pytest.param(_typed("context.delete", "app", "K\x00"), "key", id="context-key"),
+        pytest.param(_typed("mcp.list_tools", "org", "env\x00", "svc"), "env_name", id="mcp"),
+        pytest.param(_typed("webhooks.call", "o/e/s/p\x00/t"), "segment", id="webhook"),
+    ],
+)
+def test_client_refuses_a_nul_in_a_text_path_param_before_sending(
+    typed: Typed, param: str, emu: HotEmulator, run: Runner
+) -> None:
+    # The server looks each up in Postgres, which refuses a NUL character (a 500).
+    with pytest.raises(ValidationError) as caught:
+        run(typed, {})
+    assert emu.requests == []
+    (error,) = caught.value.errors()
+    assert (error["loc"], error["type"]) == ((param,), "stored_nul")
+
+
+def test_emulator_answers_a_nul_in_a_context_key_as_the_server(ctx: Ctx, run: Runner) -> None:
+    # crates/hot/src/db/context.rs, get_by_project_and_key: a text lookup.
+    with pytest.raises(HotApiError) as caught:
+        _raw(run, Raw("DELETE", "/projects/app/context/K%00"), ctx)
+    assert (caught.value.status_code, caught.value.code) == INTERNAL
 
 
 # Answers the emulator owes to what its API key holds and what the org's plan

@@ -1,16 +1,18 @@
 """Path parameters the server reads as UUIDs, and what its UUID parser accepts.
 
 The client refuses such a parameter before sending it and the emulator answers
-it as the server does, both from the definitions here.
+it as the server does, both from the definitions here. Any path parameter that
+is empty or holds a NUL character is refused too (`checked_path_id`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from uuid import UUID
 
 if TYPE_CHECKING:
     from pydantic_core import InitErrorDetails
+    from typing_extensions import LiteralString
 
 __all__ = ["UUID_PATH_PARAMS", "checked_path_id", "uuid_problem"]
 
@@ -108,23 +110,58 @@ def _hyphenated(text: str) -> bool:
 
 def checked_path_id(name: str, value: str | UUID | int) -> str | UUID | int:
     """`value` when path parameter `name` is fine to send as it is; pydantic's
-    `ValidationError` (at `name`) when the server reads `name` as a UUID
+    `ValidationError` (at `name`) when it is empty (no route of the server has
+    an empty segment) or holds a NUL character (which the server's database
+    cannot look up), or when the server reads `name` as a UUID
     (`UUID_PATH_PARAMS`) and would answer 400 to `value`."""
-    if name not in UUID_PATH_PARAMS or isinstance(value, UUID):
+    if isinstance(value, UUID):
         return value
-    problem = uuid_problem(str(value))
-    if problem is None:
+    text = str(value)
+    if not text:
+        _refuse(
+            name,
+            value,
+            "path_empty",
+            "{name} must not be empty: no route of the server has an empty path segment",
+        )
+    if "\x00" in text:
+        # Every text parameter is looked up in the server's database, and
+        # Postgres refuses a NUL character in text (crates/hot/src/lang/emitter/
+        # postgres_safety.rs): a 500.
+        _refuse(
+            name,
+            value,
+            "stored_nul",
+            "{name} must not hold a NUL character (\\u0000): the server looks it up "
+            "in its database (Postgres), which refuses one (a 500)",
+        )
+    if name not in UUID_PATH_PARAMS:
         return value
+    problem = uuid_problem(text)
+    if problem is not None:
+        _refuse(
+            name,
+            value,
+            "path_uuid",
+            "{name} is a UUID on the server, which answers 400 to anything else "
+            "(32 hex digits, or 8-4-4-4-12 hyphenated, bare, in braces or after "
+            "urn:uuid:): {problem}",
+            problem,
+        )
+    return value
+
+
+def _refuse(
+    name: str,
+    value: str | int,
+    kind: LiteralString,
+    template: LiteralString,
+    problem: str | None = None,
+) -> NoReturn:
     # pydantic is loaded on the first refusal, not with the clients.
     from pydantic import ValidationError
     from pydantic_core import PydanticCustomError
 
-    error = PydanticCustomError(
-        "path_uuid",
-        "{name} is a UUID on the server, which answers 400 to anything else "
-        "(32 hex digits, or 8-4-4-4-12 hyphenated, bare, in braces or after "
-        "urn:uuid:): {problem}",
-        {"name": name, "problem": problem},
-    )
+    error = PydanticCustomError(kind, template, {"name": name, "problem": problem})
     details: InitErrorDetails = {"type": error, "loc": (name,), "input": value}
     raise ValidationError.from_exception_data("path", [details])

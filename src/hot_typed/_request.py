@@ -50,8 +50,6 @@ def check_header_value(name: str, value: str) -> str:
 
 def _segment(value: str | UUID | int) -> str:
     text = str(value)
-    if not text:
-        raise ValueError("a path parameter must not be empty")
     # safe="" encodes "/" too; "." and ".." are encoded as well so that no
     # parameter can be read as a relative path step by a server or proxy.
     encoded = quote(text, safe="")
@@ -67,10 +65,10 @@ def path(template: str, *params: str | UUID | int) -> str:
     """Fill the `{name}` placeholders of `template` with `params`, in order, each
     encoded as one path segment (`{}`: a parameter the server reads as text).
 
-    A parameter the server reads as a UUID (named in `UUID_PATH_PARAMS`, as the
-    server's routes name it) must be a `uuid.UUID` or a string its parser
-    takes: anything else raises pydantic's `ValidationError` at that name,
-    before anything is sent.
+    No parameter may be empty, and one the server reads as a UUID (named in
+    `UUID_PATH_PARAMS`, as the server's routes name it) must be a `uuid.UUID`
+    or a string its parser takes: anything else raises pydantic's
+    `ValidationError` at that name, before anything is sent.
     """
     given = iter(params)
     return _PLACEHOLDER.sub(

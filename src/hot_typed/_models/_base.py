@@ -17,9 +17,10 @@ import copy
 import json
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any, ClassVar, SupportsIndex
+from typing import Annotated, Any, ClassVar, SupportsIndex
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     GetCoreSchemaHandler,
@@ -34,12 +35,14 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-from ._json import is_json_object
+from ._json import is_json_object, nul_error
 
 __all__ = [
+    "I64_MAX",
     "WIRE_CONTEXT",
     "OpenEnum",
     "RequestModel",
+    "StoredText",
     "TopLevel",
     "WireDocument",
     "WireItems",
@@ -285,6 +288,24 @@ def _is_raw_capture(function: Any) -> bool:
     method = function.get("function")
     capture = WireModel._remember_wire_object.__func__  # pyright: ignore[reportPrivateUsage]
     return getattr(method, "__func__", None) is capture
+
+
+#: The largest integer the server reads into its `i64` request fields (`offset`,
+#: `expected_size`, `expires_in`: crates/hot_api/src/models.rs, handlers/mod.rs,
+#: sessions.rs, service_keys.rs); serde refuses anything larger (axum's 400 for
+#: a query, 422 for a JSON body).
+I64_MAX = 2**63 - 1
+
+
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise nul_error()
+    return text
+
+
+StoredText = Annotated[str, AfterValidator(_without_nul)]
+"""A request string the server stores in (or looks up through) a Postgres `text`
+column, which holds no NUL character: one is refused before sending."""
 
 
 class RequestModel(BaseModel):

@@ -13,6 +13,10 @@ can fail in the serializer or come back as a 400. So is an integer of more
 digits than `sys.get_int_max_str_digits()`: the server stores it whole and
 answers with it, in a body Python could not read.
 
+Where the server keeps the value in a Postgres `jsonb` column (`StoredJson`:
+event data, session metadata), a string or key holding a NUL character is
+refused as well: Postgres cannot store one, and the server answers 500.
+
 Pydantic models and dataclasses are welcome anywhere in the value: each is
 serialized in JSON mode, by alias unless its own config says otherwise, and a
 NaN that mode writes as null (under an `Any` field) is refused as anywhere else
@@ -36,7 +40,9 @@ from typing_extensions import TypeIs
 
 __all__ = [
     "MAX_BODY_NESTING",
+    "StoredJson",
     "UserJson",
+    "nul_error",
     "is_json_array",
     "is_json_object",
     "is_mapping",
@@ -118,9 +124,30 @@ def _too_deep(path: _Path, room: int) -> PydanticCustomError:
     )
 
 
-def _text(value: str, path: _Path) -> str:
+def nul_error() -> PydanticCustomError:
+    """The refusal of a NUL character in text the server stores in Postgres.
+
+    Postgres stores no NUL in `text` or `jsonb` (crates/hot/src/lang/emitter/
+    postgres_safety.rs says so of its own writes, which it scrubs); the API's
+    handlers bind request values as given, so the insert fails: a 500.
+    """
+    return PydanticCustomError(
+        "stored_nul",
+        "holds a NUL character (\\u0000), which the server's database (Postgres) "
+        "cannot store: it would answer 500",
+    )
+
+
+def _text(value: str, path: _Path, stored: bool) -> str:
     if not value.isascii() and _SURROGATE.search(value):
         raise _not_json(path, "a string holds a lone surrogate, which has no UTF-8 encoding")
+    if stored and "\x00" in value:
+        raise PydanticCustomError(
+            "stored_nul",
+            "a string or key at {where} holds a NUL character (\\u0000), which the server's "
+            "database (Postgres jsonb) cannot store: it would answer 500",
+            {"where": _where(path)},
+        )
     return value
 
 
@@ -214,11 +241,12 @@ def _is_dumped_array(value: object) -> TypeIs[Collection[Any]]:
     return isinstance(value, (list, tuple, set, frozenset))
 
 
-def _convert(value: Any, path: _Path, room: int) -> Any:
-    """`value` in its JSON form; `room` is how many levels of arrays and objects it may nest."""
+def _convert(value: Any, path: _Path, room: int, stored: bool = False) -> Any:
+    """`value` in its JSON form; `room` is how many levels of arrays and objects it
+    may nest; `stored`: whether its strings go to Postgres (no NUL)."""
     cls = type(value)  # pyright: ignore[reportUnknownVariableType]  # any class at all
     if cls is str:
-        return _text(value, path)
+        return _text(value, path, stored)
     if cls is int:
         return value if abs(value) < _SHORT_INT else _long_int(value, path)
     if cls is bool or value is None:
@@ -226,14 +254,14 @@ def _convert(value: Any, path: _Path, room: int) -> Any:
     if cls is dict:
         if len(path) >= room:
             raise _too_deep(path, room)
-        items = [(key, _convert_item(key, item, path, room)) for key, item in value.items()]
+        items = [(key, _convert_item(key, item, path, room, stored)) for key, item in value.items()]
         if all(new is old for (_, new), old in zip(items, value.values(), strict=True)):
             return value
         return dict(items)
     if cls is list:
         if len(path) >= room:
             raise _too_deep(path, room)
-        converted = [_convert(item, (*path, i), room) for i, item in enumerate(value)]
+        converted = [_convert(item, (*path, i), room, stored) for i, item in enumerate(value)]
         if all(new is old for new, old in zip(converted, value, strict=True)):
             return value
         return converted
@@ -242,28 +270,28 @@ def _convert(value: Any, path: _Path, room: int) -> Any:
             return value
         raise _not_finite(path, value)
     if isinstance(value, str):
-        return _text(value, path)
+        return _text(value, path, stored)
     if isinstance(value, int):
         return _long_int(value, path)
     if isinstance(value, BaseModel):
         dumped = json_dump(type(value).model_dump, value, path, _by_alias(value.model_config))
-        return _convert(dumped, path, room)
+        return _convert(dumped, path, room, stored)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         dataclass = type(value)  # narrowed: a dataclass, not any class
         by_alias = _by_alias(getattr(dataclass, "__pydantic_config__", None))
         dumped = json_dump(_dataclass_dumper(dataclass), value, path, by_alias)
-        return _convert(dumped, path, room)
+        return _convert(dumped, path, room, stored)
     # By protocol, not by exact type, and after models (which may read like
     # mappings): any mapping (`OrderedDict`, `defaultdict`, a read-only view) is
     # a JSON object, any sequence but text and bytes (a tuple, a deque) an array.
     if is_mapping(value):
         if len(path) >= room:
             raise _too_deep(path, room)
-        return {key: _convert_item(key, item, path, room) for key, item in value.items()}
+        return {key: _convert_item(key, item, path, room, stored) for key, item in value.items()}
     if _is_array(value):
         if len(path) >= room:
             raise _too_deep(path, room)
-        return [_convert(item, (*path, i), room) for i, item in enumerate(value)]
+        return [_convert(item, (*path, i), room, stored) for i, item in enumerate(value)]
     raise _not_json(
         path,
         f"{cls.__name__} objects have no JSON form; send JSON (any mapping with string "
@@ -271,15 +299,21 @@ def _convert(value: Any, path: _Path, room: int) -> Any:
     )
 
 
-def _convert_item(key: Any, item: Any, path: _Path, room: int) -> Any:
+def _convert_item(key: Any, item: Any, path: _Path, room: int, stored: bool) -> Any:
     if not isinstance(key, str):
         raise _not_json(path, f"object keys must be strings, got {type(key).__name__} {key!r}")
-    return _convert(item, (*path, _text(key, path)), room)
+    return _convert(item, (*path, _text(key, path, stored)), room, stored)
 
 
 UserJson = Annotated[Any, AfterValidator(lambda value: _convert(value, (), _FIELD_NESTING))]
 """A field of a request body holding user-owned JSON: any JSON value, a pydantic
 model or a dataclass, checked recursively and stored in its JSON form."""
+
+StoredJson = Annotated[
+    Any, AfterValidator(lambda value: _convert(value, (), _FIELD_NESTING, stored=True))
+]
+"""`UserJson` the server stores in a Postgres `jsonb` column: no string or key
+in it may hold a NUL character."""
 
 _USER_JSON: TypeAdapter[Any] = TypeAdapter(
     Annotated[Any, AfterValidator(lambda value: _convert(value, (), MAX_BODY_NESTING))],

@@ -17,8 +17,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import Self, TypedDict
 
-from ._base import RequestModel, WireModel
-from ._json import UserJson
+from ._base import I64_MAX, RequestModel, StoredText, WireModel
+from ._json import StoredJson, UserJson
 from .permissions import (
     SERVICE_KEY_RESOURCE_TYPES,
     Permissions,
@@ -117,9 +117,10 @@ class SessionCreate(RequestModel):
     """
 
     permissions: Permissions
-    metadata: UserJson = None
+    # crates/hot/src/db/session.rs: a jsonb column.
+    metadata: StoredJson = None
     expires_in: int | None = Field(
-        default=None, json_schema_extra={"minimum": 1, "maximum": SESSION_MAX_TTL}
+        default=None, le=I64_MAX, json_schema_extra={"minimum": 1, "maximum": SESSION_MAX_TTL}
     )
 
     @field_validator("expires_in")
@@ -140,11 +141,12 @@ class ServiceKeyCreate(RequestModel):
     service key may use (`SERVICE_KEY_RESOURCE_TYPES`: mcp, webhook, stream,
     event, run; not `*:*`); `metadata` as in `SessionCreate`."""
 
-    name: str | None = None
-    description: str | None = None
+    name: StoredText | None = None
+    description: StoredText | None = None
     permissions: Permissions = Field(json_schema_extra=_SERVICE_KEY_SCHEMA)
+    # Stored encrypted (crates/hot_api/src/handlers/service_keys.rs): any JSON.
     metadata: UserJson = None
-    expires_in: int | None = Field(default=None, json_schema_extra={"minimum": 1})
+    expires_in: int | None = Field(default=None, le=I64_MAX, json_schema_extra={"minimum": 1})
 
     @field_validator("expires_in")
     @classmethod

@@ -15,8 +15,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import Self, TypedDict, TypeVar
 
-from ._base import RequestModel, WireModel
-from ._json import UserJson, is_json_object
+from ._base import RequestModel, StoredText, WireModel
+from ._json import StoredJson, is_json_object
 
 __all__ = [
     "HOT_CALL",
@@ -126,8 +126,9 @@ class EventCreate(RequestModel):
     # event of type "" is stored and routed like any other (the compiler takes
     # any `on-event` string: crates/hot/src/lang/compiler/artifact_extraction.rs),
     # so it is the user's to publish.
-    event_type: str
-    event_data: UserJson = None
+    event_type: StoredText
+    # crates/hot/src/db/event.rs, insert_event: a jsonb column.
+    event_data: StoredJson = None
     stream_id: UUID | None = None
 
     _send_null: ClassVar[frozenset[str]] = frozenset({"event_data"})

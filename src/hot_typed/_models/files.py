@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, field_va
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from ._base import RequestModel, WireModel
+from ._base import I64_MAX, RequestModel, StoredText, WireModel
 
 __all__ = [
     "MAX_UPLOAD_PARTS",
@@ -171,8 +171,8 @@ class UploadCreate(RequestModel):
     `FilePath`), `expected_size` in bytes and positive when given."""
 
     path: FilePath
-    expected_size: int | None = Field(default=None, json_schema_extra={"minimum": 1})
-    content_type: str | None = None
+    expected_size: int | None = Field(default=None, le=I64_MAX, json_schema_extra={"minimum": 1})
+    content_type: StoredText | None = None
 
     @field_validator("expected_size")
     @classmethod

@@ -20,6 +20,8 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 from typing_extensions import Self
 
+from ._json import nul_error
+
 __all__ = [
     "ACTIONS",
     "RESOURCE_ACTIONS",
@@ -236,6 +238,16 @@ class Permissions(RootModel[dict[str, list[str]]]):
         problems = permission_problems(self.root)
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, problem_errors(problems))
+        # Sessions and service keys keep the map in a Postgres jsonb column, which
+        # holds no NUL (crates/hot/src/db/session.rs, service_key.rs): a 500.
+        # Actions holding one are refused above, as no action.
+        stored = [
+            InitErrorDetails(type=nul_error(), loc=(resource,), input=resource)
+            for resource in self.root
+            if "\x00" in resource
+        ]
+        if stored:
+            raise ValidationError.from_exception_data(type(self).__name__, stored)
         return self
 
     @classmethod

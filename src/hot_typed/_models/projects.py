@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, TypeAdapter
 from typing_extensions import TypedDict
 
-from ._base import RequestModel, WireModel
+from ._base import RequestModel, StoredText, WireModel
 
 __all__ = [
     "Build",
@@ -52,17 +52,18 @@ class ProjectActivation(WireModel):
 
 
 # crates/hot_api/src/handlers/projects.rs stores any name, "" included (then
-# reachable by its id only): nothing to refuse beyond the type.
+# reachable by its id only): nothing to refuse beyond the type and the NUL
+# character its Postgres `text` column cannot hold.
 class ProjectCreate(RequestModel):
     """Body of `POST /v1/projects`: the new project's name."""
 
-    name: str
+    name: StoredText
 
 
 class ProjectUpdate(RequestModel):
     """Body of `PATCH /v1/projects/{project}`: the project's new name."""
 
-    name: str
+    name: StoredText
 
 
 class BuildRuntimeWarning(WireModel):
@@ -128,9 +129,10 @@ class ContextVariableCreate(RequestModel):
     """Body of `POST /v1/projects/{project}/context`: a new variable's `key`, its
     `value` (write-only: never returned) and an optional description."""
 
-    key: str
+    key: StoredText
+    # Stored encrypted (crates/hot_api/src/handlers/context.rs): any text.
     value: str
-    description: str | None = None
+    description: StoredText | None = None
 
 
 class ContextVariableUpdate(RequestModel):
@@ -139,12 +141,16 @@ class ContextVariableUpdate(RequestModel):
     (crates/hot/src/db/context.rs, update)."""
 
     value: str
-    description: str | None = None
+    description: StoredText | None = None
 
 
 #: The `build_id` of a build upload: a UUID, or the server answers 400
 #: "Invalid build_id format" (crates/hot_api/src/handlers/builds.rs, upload_build).
 BUILD_ID: TypeAdapter[UUID] = TypeAdapter(UUID)
+
+#: The `hash` of a build upload: any text the builds table stores, so no NUL
+#: (crates/hot/src/db/build.rs: a Postgres text column; a 500 otherwise).
+BUILD_HASH: TypeAdapter[str] = TypeAdapter(StoredText)
 
 
 class EventHandler(WireModel):

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pydantic import Field, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from typing_extensions import Self
 
-from .._models._base import RequestModel
+from .._models._base import I64_MAX, RequestModel, StoredText
 from .._models.runs import RunStatus, RunType
 
-__all__ = ["FileListQuery", "ListQuery", "RunListQuery"]
+__all__ = ["FileListQuery", "ListQuery", "RunListQuery", "StreamQuery"]
 
-# crates/hot_api/src/handlers/mod.rs: MAX_LIST_LIMIT, deserialize_clamped_limit.
+# crates/hot_api/src/handlers/mod.rs: MAX_LIST_LIMIT, deserialize_clamped_limit,
+# default_limit.
 MAX_LIST_LIMIT = 500
+DEFAULT_LIST_LIMIT = 20
 
 #: The run type of background tasks, which run lists leave out.
 TASK_RUN_TYPE = "task"
@@ -101,7 +104,10 @@ class ListQuery(RequestModel):
     limit: int | None = Field(
         default=None, json_schema_extra={"minimum": 1, "maximum": MAX_LIST_LIMIT}
     )
-    offset: int | None = Field(default=None, json_schema_extra={"minimum": 0})
+    # The schema's bound is the one a limit of 1 allows (see _page_end_in_range).
+    offset: int | None = Field(
+        default=None, json_schema_extra={"minimum": 0, "maximum": I64_MAX - 1}
+    )
 
     @field_validator("limit")
     @classmethod
@@ -124,13 +130,38 @@ class ListQuery(RequestModel):
             raise PydanticCustomError("list_offset", "offset is 0 or more")
         return offset
 
+    @model_validator(mode="after")
+    def _page_end_in_range(self) -> Self:
+        # crates/hot_api/src/models.rs, ApiListResponse::new: the server reads
+        # offset as an i64 (a 400 past it) and adds the limit to it in i64, a
+        # sum that wraps round past I64_MAX and reports has_more past the end.
+        limit = DEFAULT_LIST_LIMIT if self.limit is None else self.limit
+        if self.offset is not None and self.offset > I64_MAX - limit:
+            error = PydanticCustomError(
+                "list_offset",
+                "offset is at most {most} with a limit of {limit}: the server adds "
+                "them as 64-bit integers (has_more = offset + limit < total)",
+                {"most": I64_MAX - limit, "limit": limit},
+            )
+            details: InitErrorDetails = {"type": error, "loc": ("offset",), "input": self.offset}
+            raise ValidationError.from_exception_data(type(self).__name__, [details])
+        return self
+
 
 class FileListQuery(ListQuery):
     """`prefix` on top of `ListQuery`: the server's search term, matched anywhere
     in the path, case-insensitively, with LIKE's `%` and `_`; a run id selects
     that run's files (crates/hot/src/db/file.rs, list_files_by_env)."""
 
-    prefix: str | None = None
+    prefix: StoredText | None = None
+
+
+class StreamQuery(RequestModel):
+    """`project` of a stream subscription: the name or id of the project whose runs
+    to follow, which the server looks up in its database
+    (crates/hot_api/src/handlers/streams.rs, `get_and_verify_project`)."""
+
+    project: StoredText | None = None
 
 
 class RunListQuery(ListQuery):

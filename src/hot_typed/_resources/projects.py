@@ -8,6 +8,7 @@ import httpx
 from typing_extensions import Unpack
 
 from .._models.projects import (
+    BUILD_HASH,
     BUILD_ID,
     Build,
     BuildUpload,
@@ -210,10 +211,11 @@ class Builds(Resource[ModeT]):
         before anything is sent:
         the request needs the length up front, and a 429 (too many uploads at
         once) sends the archive again. `hash` is
-        stored as given (crates/hot_api/src/handlers/builds.rs does not check it);
-        `build_id`, when given, must be a UUID (else `ValidationError`).
+        stored as given (crates/hot_api/src/handlers/builds.rs does not check it),
+        so it holds no NUL character (its Postgres column cannot); `build_id`,
+        when given, must be a UUID (else `ValidationError`).
         """
-        data = {"hash": hash}
+        data = {"hash": BUILD_HASH.validate_python(hash)}
         if build_id is not None:
             data["build_id"] = str(BUILD_ID.validate_python(build_id))
         request = Request(

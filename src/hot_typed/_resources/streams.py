@@ -16,7 +16,8 @@ from .._options import StreamOptions, WaitOptions
 from .._request import StreamCall
 from .._resource import ModeT, Resource, follow_endpoint, stream_endpoint, wait_endpoint
 from .._streaming import RunStreamFollower, identity, stream_subscription
-from .._wire import request_body
+from .._wire import query, request_body
+from ._params import StreamQuery
 
 __all__ = ["Streams"]
 
@@ -38,6 +39,7 @@ class Streams(Resource[ModeT]):
         replays `stream:data`. `stream:data` of the `data_types` given arrives as
         `StreamData[X]`, its payload validated as declared (`StreamDataType`).
         """
+        query(StreamQuery, project=project)
         return typed_data(stream_subscription("GET", stream_id, project), declare(data_types))
 
     @stream_endpoint
@@ -50,6 +52,7 @@ class Streams(Resource[ModeT]):
         **options: Unpack[StreamOptions],
     ) -> StreamCall[StreamEvent]:
         """`subscribe` through `POST`, for proxies that buffer long GETs."""
+        query(StreamQuery, project=project)
         return typed_data(stream_subscription("POST", stream_id, project), declare(data_types))
 
     @follow_endpoint
@@ -103,6 +106,8 @@ class Streams(Resource[ModeT]):
         `stream:data` of the `data_types` given arrives as `StreamData[X]`, its
         payload validated as declared (`StreamDataType`).
         """
+        # Checked before publishing: the server looks the project up only after.
+        query(StreamQuery, project=project)
         return RunStreamFollower(
             publish=request_body(EventCreate, body),
             project=project,
@@ -142,6 +147,7 @@ class Streams(Resource[ModeT]):
         the last attempt failed or was cancelled, `HotTimeoutError` when
         `timeout` seconds pass (None: no limit), across reconnects.
         """
+        query(StreamQuery, project=project)
         return RunStreamFollower(
             stream_id=stream_id,
             event_id=event_id,

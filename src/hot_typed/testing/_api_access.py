@@ -29,6 +29,7 @@ from ._routing import Routed, Router
 from ._values import (
     JSON,
     ApiError,
+    check_storable,
     created,
     found,
     item,
@@ -56,11 +57,18 @@ def permission_error(permissions: Any, *, service_key: bool = False) -> str | No
         parsed = Permissions.model_validate(permissions)
     except ValidationError as error:
         errors = error.errors(include_url=False)
-        shape = [e for e in errors if not e["type"].startswith("permission")]
+        # A NUL character is the database's to refuse, once the rules pass.
+        shape = [
+            e
+            for e in errors
+            if not e["type"].startswith("permission") and e["type"] != "stored_nul"
+        ]
         if shape:
             return f"Invalid permissions: Permission JSON error: {shape[0]['msg']}"
         # The map is well formed: the problems are the rules'; the first is answered.
         problems = permission_problems(permissions)
+        if not problems and service_key:
+            problems = service_key_problems(permissions)
     else:
         problems = service_key_problems(parsed.root) if service_key else []
     return f"Invalid permissions: {problems[0].message}" if problems else None
@@ -143,6 +151,8 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
                     f"Maximum active sessions ({MAX_ACTIVE_SESSIONS}) exceeded for this "
                     "API key. Revoke existing sessions first.",
                 )
+            # crates/hot/src/db/session.rs: permissions and metadata are jsonb.
+            check_storable(permissions, body.get("metadata"))
             session_id = new_id()
             session: JSON = {
                 "session_id": session_id,
@@ -213,6 +223,9 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
         permissions = _permissions(body, service_key=True)
         _within(permissions, config.api_key_permissions)
         lifetime = _expires_in(body, None)
+        # crates/hot/src/db/service_key.rs: name and description are text,
+        # permissions jsonb; metadata is stored encrypted.
+        check_storable(body.get("name"), body.get("description"), permissions)
         with store.lock:
             key_id = new_id()
             key: JSON = {

@@ -26,7 +26,19 @@ from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
 from ._store import Upload
-from ._values import JSON, ApiError, created, found, item, new_id, no_content, page, timestamp
+from ._values import (
+    JSON,
+    ApiError,
+    check_storable,
+    created,
+    found,
+    item,
+    new_id,
+    no_content,
+    page,
+    rust_int,
+    timestamp,
+)
 
 __all__ = ["add_file_routes"]
 
@@ -120,6 +132,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("GET", "/files")
     def list_files(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can list files.")
+        check_storable(routed.query.get("prefix"))
         matches = _search(routed.query.get("prefix"))
         with store.lock:
             found = [dict(f) for f in store.files.values() if matches(f)]
@@ -143,6 +156,8 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             check_file_size(expected, "Expected file size")
             check_storage(expected, "Storage quota would be exceeded")
         part_size = max(ctx.config.part_size, -(-(expected or 0) // MAX_UPLOAD_PARTS))
+        # crates/hot/src/db/file_upload.rs, insert_upload: content_type is text.
+        check_storable(body.get("content_type"))
         upload = Upload(
             upload_id=new_id(),
             path=path,
@@ -173,11 +188,10 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
     def upload_part(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can upload file parts.")
         raw = routed.params["part_number"]
-        try:
-            number = int(raw)
-        except ValueError:
+        number = rust_int(raw, 32)
+        if isinstance(number, str):
             # axum's Path extractor: the segment is not an i32.
-            raise ApiError.rejection(400, f"Invalid URL: Cannot parse `{raw}` to a `i32`") from None
+            raise ApiError.rejection(400, f"Invalid URL: Cannot parse `{raw}` to a `i32`")
         try:
             PART_NUMBER.validate_python(number)
         except ValidationError as refused:

@@ -21,6 +21,7 @@ from ._routing import Routed, Router
 from ._values import (
     JSON,
     ApiError,
+    check_storable,
     created,
     item,
     new_id,
@@ -74,6 +75,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         # (Project::insert_or_get_project).
         name = routed.body(ProjectCreate)["name"]
         ctx.require_api_key(routed, "Only API keys can create projects.")
+        check_storable(name)
         with store.lock:
             existing = next((p for p in store.projects.values() if p["name"] == name), None)
             if existing is not None:
@@ -101,6 +103,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         ctx.require_api_key(routed, "Only API keys can update projects.")
         with store.lock:
             project = store.project(routed.params["project"])
+            check_storable(name)
             project.update(name=name, updated_at=timestamp())
             return item(dict(project))
 
@@ -204,6 +207,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
                         409, "bad_request", "Build ID already exists in a different project"
                     )
                 return item(_upload_of(existing))
+            check_storable(hash_value)
             now = timestamp()
             storage = {
                 "storage_path": f"builds/{project['project_id']}/{build_id}.zip",
@@ -293,6 +297,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         key = body["key"]
         with store.lock:
             project_id, found = variables(routed)
+            check_storable(key, body.get("description"))
             if key in found:
                 # The handler maps the unique index's refusal to a 500.
                 raise ApiError(
@@ -318,8 +323,10 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         key = routed.params["key"]
         with store.lock:
             project_id, found = variables(routed)
+            check_storable(key)
             if key not in found:
                 raise ApiError.not_found("Context variable")
+            check_storable(body.get("description"))
             # crates/hot/src/db/context.rs, update: the description is replaced
             # too, cleared when the body has none.
             found[key].update(updated_at=timestamp(), description=body.get("description"))
@@ -332,6 +339,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         key = routed.params["key"]
         with store.lock:
             project_id, found = variables(routed)
+            check_storable(key)
             if found.pop(key, None) is None:
                 raise ApiError.not_found("Context variable")
             store.context_values.pop((project_id, key), None)

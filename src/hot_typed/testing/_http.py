@@ -51,8 +51,10 @@ class HttpRequest:
 
     @property
     def query(self) -> dict[str, str]:
-        """The query parameters, decoded; the last value of a repeated one."""
-        return {k: v[-1] for k, v in parse_qs(urlsplit(self.target).query).items()}
+        """The query parameters, decoded; the last value of a repeated one. An
+        empty value is kept (`offset=`): the server reads it as given."""
+        query = parse_qs(urlsplit(self.target).query, keep_blank_values=True)
+        return {k: v[-1] for k, v in query.items()}
 
     def json(self) -> Any:
         """The body decoded as JSON; `ValueError` when it is not JSON."""

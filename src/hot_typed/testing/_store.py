@@ -9,6 +9,7 @@ joined at and wait on `changed`, which every mutation notifies.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,16 @@ from .._models.stream_events import (
     run_end,
     tag,
 )
-from ._values import JSON, ApiError, new_id, new_ordered_id, timestamp, timestamp_nanos
+from .._path_ids import uuid_problem
+from ._values import (
+    JSON,
+    ApiError,
+    check_storable,
+    new_id,
+    new_ordered_id,
+    timestamp,
+    timestamp_nanos,
+)
 
 __all__ = [
     "RUN_TERMINAL",
@@ -154,10 +164,17 @@ class Store:
             self.changed.notify_all()
 
     def project(self, ref: str) -> JSON:
-        """The project whose id or name is `ref`; 404 `not_found` otherwise."""
+        """The project whose id or name is `ref`; 404 `not_found` otherwise.
+
+        crates/hot_api/src/handlers/mod.rs, get_and_verify_project: a `ref` the
+        server's UUID parser takes (any spelling) is an id and only an id; any
+        other text a name.
+        """
+        check_storable(ref)
         with self.lock:
-            project = self.projects.get(ref.lower())
-            if project is None:
+            if uuid_problem(ref) is None:
+                project = self.projects.get(str(uuid.UUID(ref)))
+            else:
                 project = next((p for p in self.projects.values() if p["name"] == ref), None)
             if project is None:
                 raise ApiError.not_found("Project")
@@ -190,6 +207,8 @@ class Store:
 
     def add_event(self, event_type: str, event_data: Any, stream_id: str | None) -> JSON:
         """Store a published event on `stream_id` (a new stream when None)."""
+        # crates/hot/src/db/event.rs, insert_event: a text and a jsonb column.
+        check_storable(event_type, event_data)
         with self.lock:
             now = timestamp()
             event = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import threading
 import time
 import uuid
@@ -16,10 +17,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from pydantic import TypeAdapter, ValidationError
+
+from .._models._json import StoredJson
+from .._resources._params import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT
 from ._http import HttpResponse
 
 __all__ = [
     "ApiError",
+    "check_storable",
+    "rust_int",
     "created",
     "error_response",
     "found",
@@ -144,39 +151,82 @@ def page(
 ) -> HttpResponse:
     """A slice of `records` by the request's `limit` (default 20, clamped to 1..500)
     and `offset` (a negative one is the server's 500), in the list envelope with
-    `has_more = offset + limit < total`.
+    `has_more = offset + limit < total`, the sum taken in 64 bits as the server
+    takes it.
 
     `total_is_page_length` reports the slice's length as `total`, as the server's
     service-key list does."""
     # crates/hot_api/src/handlers/mod.rs clamps limit; offset reaches the
     # database as given, and Postgres (api.hot.dev) refuses a negative one.
-    limit = min(max(_int_param(query, "limit", 20), 1), 500)
+    limit = min(max(_int_param(query, "limit", DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT)
     offset = _int_param(query, "offset", 0)
     if offset < 0:
         message = "error returned from database: OFFSET must not be negative"
         raise ApiError(500, "internal_server_error", message)
     data = list(records[offset : offset + limit])
     total = len(data) if total_is_page_length else len(records)
+    # crates/hot_api/src/models.rs, ApiListResponse::new: an i64 sum, which a
+    # release build lets wrap round.
+    end = (offset + limit + 2**63) % 2**64 - 2**63
     pagination = {
         "total": total,
         "limit": limit,
         "offset": offset,
-        "has_more": offset + limit < total,
+        "has_more": end < total,
     }
     return _json({"data": data, "pagination": pagination, "meta": _meta()}, 200)
+
+
+# What Rust's `from_str` of an integer reads (serde_urlencoded and axum's Path
+# parse integers with it): an optional sign and ASCII digits, nothing else (no
+# spaces, no `_`, no other digits, all of which Python's `int` takes).
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+def rust_int(text: str, bits: int) -> int | str:
+    """`text` read as Rust reads a signed integer of `bits` bits (`i64::from_str`),
+    or the reason it refuses it, in its words (`ParseIntError`)."""
+    if not text:
+        return "cannot parse integer from empty string"
+    if not _INT_TEXT.fullmatch(text):
+        return "invalid digit found in string"
+    value = int(text)
+    if value >= 2 ** (bits - 1):
+        return "number too large to fit in target type"
+    if value < -(2 ** (bits - 1)):
+        return "number too small to fit in target type"
+    return value
 
 
 def _int_param(query: dict[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError:
+    value = rust_int(raw, 64)
+    if isinstance(value, str):
         # axum's Query extractor refuses what does not deserialize, in plain text.
-        raise ApiError.rejection(
-            400, f"Failed to deserialize query string: {name}: invalid digit found in string"
-        ) from None
+        raise ApiError.rejection(400, f"Failed to deserialize query string: {name}: {value}")
+    return value
+
+
+_STORABLE: TypeAdapter[Any] = TypeAdapter(StoredJson)
+
+
+def check_storable(*values: Any) -> None:
+    """The server's 500 when its database (Postgres) refuses one of `values`, text
+    or JSON for a `jsonb` column, for holding a NUL character: the client's
+    `StoredText` and `StoredJson` rule, applied where a handler writes or looks
+    a value up."""
+    for value in values:
+        try:
+            _STORABLE.validate_python(value)
+        except ValidationError as error:
+            if any(problem["type"] == "stored_nul" for problem in error.errors()):
+                raise ApiError(
+                    500,
+                    "internal_server_error",
+                    'error returned from database: invalid byte sequence for encoding "UTF8": 0x00',
+                ) from None
 
 
 def error_response(error: ApiError) -> HttpResponse:
