@@ -201,6 +201,27 @@ async def test_a_copy_changed_by_update_keeps_the_wire_object_with_the_updated_k
     assert stopped_copy.raw == stopped.raw
 
 
+@both_clients
+@pytest.mark.parametrize("deep", [False, True])
+async def test_a_received_model_put_in_by_update_goes_into_raw_as_its_wire_object(
+    mode: str, deep: bool
+) -> None:
+    (_, page, stopped), (_, _, later) = await _received(mode), await _received(mode)
+    other = later.run
+
+    changed = stopped.model_copy(update={"run": other}, deep=deep)
+    listed = stopped.model_copy(update={"runs": [other, {"plain": 1.0}]}, deep=deep)
+
+    # The run's own wire object (nanoseconds, no key it did not have), not its dump.
+    assert changed.raw["run"] == other.raw
+    assert changed.raw["run"]["start_time"] == "2026-01-02T03:04:05.123456789Z"
+    assert changed.raw["run"] == changed.run.raw
+    assert changed.raw == {**stopped.raw, "run": other.raw}
+    assert listed.raw["runs"] == [other.raw, {"plain": 1.0}]
+    event_copy = page[0].model_copy(update={"event_data": page[1]}, deep=deep)
+    assert event_copy.raw["event_data"] == page[1].raw
+
+
 class Aliased(WireModel):
     object_id: str = Field(alias="object-id")
     at: datetime

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Any, ClassVar, SupportsIndex
+from typing import Any, ClassVar, SupportsIndex, cast
 
 from pydantic import (
     BaseModel,
@@ -34,7 +34,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-from ._json import is_json_object
+from ._json import is_json_array, is_json_object
 
 __all__ = [
     "WIRE_CONTEXT",
@@ -140,7 +140,8 @@ class WireModel(BaseModel):
         """A copy keeping `.raw`; with `update`, the updated keys changed in it.
 
         The copy's `.raw` is then the wire object received, with each updated key
-        (by wire key) holding its new value's JSON form: unknown keys,
+        (by wire key) holding its new value's JSON form, a received model (alone
+        or in a list) its own wire object: unknown keys,
         nanosecond timestamps and user JSON not updated stay as received (however
         deep, where a dump of the whole model would stop). A model built in
         Python has no wire form: its copy's `.raw` is its own serialization.
@@ -151,7 +152,12 @@ class WireModel(BaseModel):
             return self.model_copy(deep=True).model_copy(update=update)
         copied = super().model_copy(update=update, deep=deep)
         if update and _has_wire(copied):
-            changed = copied.model_dump(mode="json", include=set(update))
+            changed: dict[str, Any] = {}
+            for name in update:
+                # Key by key: each dump names its wire key (an alias, or an extra's
+                # own), or nothing for a field excluded from dumps.
+                for key, dumped in copied.model_dump(mode="json", include={name}).items():
+                    changed[key] = _wire_form(getattr(copied, name), dumped)
             object.__setattr__(copied, "_wire", {**copied.raw, **changed})
         return copied
 
@@ -189,6 +195,23 @@ def _has_wire(model: WireModel) -> bool:
     except AttributeError:
         return False
     return True
+
+
+def _wire_form(value: Any, dumped: Any) -> Any:
+    """What `.raw` holds for `value`, whose JSON-mode dump is `dumped`: a received
+    model as its wire object (a dump would lose nanoseconds and add absent keys),
+    directly or as an item of a list; anything else as dumped."""
+    if isinstance(value, WireModel) and _has_wire(value):
+        return value.raw
+    # A serializer of the user's may dump a sequence otherwise: only item for item.
+    if isinstance(value, list | tuple) and is_json_array(dumped):
+        values: Sequence[Any] = cast("Sequence[Any]", value)
+        if len(dumped) == len(values):
+            return [
+                item.raw if isinstance(item, WireModel) and _has_wire(item) else json_item
+                for item, json_item in zip(values, dumped, strict=True)
+            ]
+    return dumped
 
 
 def _new_parametrized(origin: type[WireModel], args: tuple[Any, ...]) -> WireModel:
