@@ -148,8 +148,8 @@ def test_a_copied_function_shares_its_declaration_even_from_a_local_scope(
     ids=["with_options", "with_options_changed", "copy", "deepcopy"],
 )
 def test_a_copy_shares_the_contract_its_original_resolved(copier: Any) -> None:
-    resolved = say.contract()
-    assert copier(say).contract() is resolved
+    resolved = say._resolved()  # pyright: ignore[reportPrivateUsage]
+    assert copier(say)._resolved() is resolved  # pyright: ignore[reportPrivateUsage]
 
 
 def _pickled(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import pydoc
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+import hot_typed
 from hot_typed import (
     AsyncEventStream,
     AsyncHotClient,
@@ -157,3 +159,25 @@ def test_help_shows_the_signature_and_the_docstring() -> None:
     async_text = pydoc.render_doc(async_hot.runs.get, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
     assert "async" in async_text
     assert "One run. With `result_type`" in async_text
+
+
+@hot_typed.function("::demo::math/add")
+def add(a: int, b: int = 0) -> int:
+    """Add two numbers, on Hot."""
+    raise NotImplementedError
+
+
+def test_a_declared_function_shows_only_public_methods_whose_hints_resolve() -> None:
+    # What `help(add)` and completion list: nothing naming the machinery behind a call.
+    public = {
+        name
+        for name in dir(add)
+        if not name.startswith("_") and inspect.ismethod(getattr(add, name))
+    }
+
+    assert public == {"arguments", "with_options"}
+    for name in public:
+        method = getattr(add, name)
+        typing.get_type_hints(method)
+        assert not re.findall(r"(?<![.\w])_\w+", str(inspect.signature(method))), name
+    assert typing.get_type_hints(add.arguments)["return"] == list[Any]

@@ -366,9 +366,11 @@ class HotClient(_Client[Sync, httpx.Client]):
         function's `timeout`), and a result that does not fit the return
         annotation raises `HotResponseValidationError` with it on `.raw`.
         """
+        from ._functions import call_follower  # loaded already: `function` is one of its
+
         # This client's runner is always a `SyncRunner` (`_connect`).
         runner = cast(SyncRunner, self._runner)
-        return runner.wait(function.follower(self._options, *args, **kwargs))
+        return runner.wait(call_follower(function, self._options, *args, **kwargs))
 
     def _http_client(self) -> httpx.Client:
         return self._transport.client
@@ -419,8 +421,10 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
     ) -> R:
         """Call the Hot function `function` (see `hot_typed.function`): as
         `HotClient.call`, awaited."""
+        from ._functions import call_follower  # loaded already: `function` is one of its
+
         runner = cast(AsyncRunner, self._runner)
-        return await runner.wait(function.follower(self._options, *args, **kwargs))
+        return await runner.wait(call_follower(function, self._options, *args, **kwargs))
 
     def _http_client(self) -> httpx.AsyncClient:
         return self._transport.client
