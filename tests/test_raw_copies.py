@@ -18,7 +18,15 @@ from uuid import uuid4
 import pytest
 from pydantic import BaseModel, Field
 
-from hot_typed import Event, Run, RunStop, StreamDataType, WireModel
+from hot_typed import (
+    Event,
+    HotClientClosedError,
+    Run,
+    RunStop,
+    StreamDataType,
+    WireModel,
+    request_id_of,
+)
 from hot_typed._models.runs import finished_run, finished_task
 from hot_typed.testing import HttpResponse
 
@@ -220,6 +228,64 @@ async def test_a_received_model_put_in_by_update_goes_into_raw_as_its_wire_objec
     assert listed.raw["runs"] == [other.raw, {"plain": 1.0}]
     event_copy = page[0].model_copy(update={"event_data": page[1]}, deep=deep)
     assert event_copy.raw["event_data"] == page[1].raw
+
+
+def _two_pages() -> list[HttpResponse]:
+    first, second = [_event(), _event()], [_event()]
+    return [
+        HttpResponse.json(
+            {
+                "data": items,
+                "pagination": {"limit": 2, "offset": offset, "total": 3, "has_more": more},
+                "meta": {"request_id": str(uuid4()), "timestamp": NANOS},
+            }
+        )
+        for items, offset, more in ((first, 0, True), (second, 2, False))
+    ]
+
+
+@both_clients
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+async def test_a_page_pickles_with_its_items_and_raw_and_says_it_cannot_fetch_more(
+    mode: str, protocol: int
+) -> None:
+    with SseScript(*_two_pages()) as server:
+        client = make_client(server, mode)
+        try:
+            page: Any = await resolve(client.events.list(limit=2))
+            restored: Any = pickle.loads(pickle.dumps(page, protocol=protocol))
+            with pytest.raises(HotClientClosedError, match="pickle"):
+                await resolve(restored.next_page())
+        finally:
+            await close(client)
+
+    assert type(restored) is type(page)
+    assert restored.data == page.data
+    assert [item.raw for item in restored.data] == [item.raw for item in page.data]
+    assert restored.raw == page.raw
+    assert (restored.pagination, restored.meta) == (page.pagination, page.meta)
+    assert request_id_of(restored) == request_id_of(page)
+    assert len(server.requests) == 1  # the restored page sent nothing
+
+
+@both_clients
+@pytest.mark.parametrize("make_copy", [copy.copy, copy.deepcopy], ids=["copy", "deepcopy"])
+async def test_a_copied_page_still_fetches_the_following_pages(
+    mode: str, make_copy: Callable[[Any], Any]
+) -> None:
+    with SseScript(*_two_pages()) as server:
+        client = make_client(server, mode)
+        try:
+            page: Any = await resolve(client.events.list(limit=2))
+            copied = make_copy(page)
+            following = await resolve(copied.next_page())
+        finally:
+            await close(client)
+
+    assert copied.data == page.data
+    assert copied.raw == page.raw
+    assert (following.pagination.offset, len(following.data)) == (2, 1)
+    assert server.requests[1].query["offset"] == "2"
 
 
 class Aliased(WireModel):
