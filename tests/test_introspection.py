@@ -15,6 +15,10 @@ import httpx
 import pytest
 
 import hot_typed
+import hot_typed.agent
+import hot_typed.callbacks
+import hot_typed.proxy
+import hot_typed.testing
 from hot_typed import (
     AsyncEventStream,
     AsyncHotClient,
@@ -181,3 +185,37 @@ def test_a_declared_function_shows_only_public_methods_whose_hints_resolve() -> 
         typing.get_type_hints(method)
         assert not re.findall(r"(?<![.\w])_\w+", str(inspect.signature(method))), name
     assert typing.get_type_hints(add.arguments)["return"] == list[Any]
+
+
+def _public_callables(module: Any) -> list[tuple[str, Any]]:
+    """Each public function of `module` and each public method (`__init__` too) of
+    its public classes."""
+    found: list[tuple[str, Any]] = []
+    for name in module.__all__:
+        value = getattr(module, name)
+        if inspect.isfunction(value):
+            found.append((name, value))
+        elif inspect.isclass(value):
+            for attribute, member in vars(value).items():
+                if inspect.isfunction(member) and (
+                    attribute == "__init__" or not attribute.startswith("_")
+                ):
+                    found.append((f"{name}.{attribute}", member))
+    return found
+
+
+@pytest.mark.parametrize(
+    "module",
+    [hot_typed.proxy, hot_typed.agent, hot_typed.callbacks, hot_typed.testing],
+    ids=lambda module: module.__name__,
+)
+def test_the_hints_of_every_public_callable_of_the_web_and_testing_modules_resolve(
+    module: Any,
+) -> None:
+    unresolved: list[str] = []
+    for name, callable_ in _public_callables(module):
+        try:
+            typing.get_type_hints(callable_)
+        except NameError as error:
+            unresolved.append(f"{name}: {error}")
+    assert unresolved == []
