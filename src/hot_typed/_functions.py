@@ -155,6 +155,19 @@ class HotFunction(Generic[P, R_co]):
     def __repr__(self) -> str:
         return f"<HotFunction {self.name}{self._signature}>"
 
+    # Equal when calls go alike: same name, declaration and options. A copy, or a
+    # pickle restored elsewhere, equals its original, as a function's pickle is it.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HotFunction):
+            return NotImplemented
+        return self._calls() == other._calls()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.__wrapped__))
+
+    def _calls(self) -> tuple[object, ...]:
+        return self.name, self.__wrapped__, self.timeout, self.on_chunk
+
     def with_options(self, **changes: Unpack[FunctionOptions]) -> HotFunction[P, R_co]:
         """A copy of this function whose calls take the options given; an option
         not given keeps this function's value."""
