@@ -7,6 +7,7 @@ import asyncio
 import gc
 import inspect
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack
 from functools import partial
@@ -204,6 +205,35 @@ def test_unsafe_extra_headers_are_refused_before_sending(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         perform(kind, emulator, lambda hot: hot.env.get(extra_headers=headers))
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("headers", "error", "message"),
+    [
+        ({"X Trace": "v"}, ValueError, "'X Trace' is not a valid header name"),
+        ({"": "v"}, ValueError, "'' is not a valid header name"),
+        ({"X-Trace:": "v"}, ValueError, "'X-Trace:' is not a valid header name"),
+        ({"X-Name": "Zoë"}, ValueError, "value must be printable ASCII"),
+        ({"X-Name": " padded"}, ValueError, "value must be printable ASCII"),
+        ({"X-Count": 1}, TypeError, "'X-Count': names and values must be strings"),
+        ({1: "v"}, TypeError, "1: names and values must be strings"),
+    ],
+)
+@pytest.mark.parametrize("where", ["call", "client"])
+def test_a_header_http_cannot_carry_is_refused_before_sending_not_retried_as_a_failure(
+    kind: str, emulator: HotEmulator, headers: dict[Any, Any], error: type, message: str, where: str
+) -> None:
+    # httpx (or h11 under it) would refuse it while sending: raised as a
+    # connection failure that "may have reached the server", after retries.
+    def call(hot: Any) -> Any:
+        if where == "client":
+            return hot.with_options(extra_headers=headers).env.get()
+        return hot.env.get(extra_headers=headers)
+
+    with pytest.raises(error, match=re.escape(message)):
+        perform(kind, emulator, call)
     assert emulator.requests == []
 
 

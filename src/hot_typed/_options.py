@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 
 import httpx
 
-from ._request import Request, check_header_value
+from ._request import Request, check_header
 
 __all__ = [
     "CallOptions",
@@ -70,13 +70,12 @@ class Options:
 
     def __post_init__(self) -> None:
         for name, value in (self.headers or {}).items():
+            check_header(name, value)
             if name.lower() in _REFUSED_HEADERS:
                 raise ValueError(
                     f"extra_headers must not set {name!r}: it is the client's own "
                     "(use a client with another token, or request_raw for another body)"
                 )
-            check_header_value(f"header {name!r}", name)
-            check_header_value(f"header {name!r}", value)
 
     @classmethod
     def take(cls, kwargs: dict[str, Any], names: frozenset[str]) -> Options | None:
