@@ -419,6 +419,8 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
     async def aclose(self) -> None:
         self.closed = True
         if self.owns_client:
+            # Closed in the loop its connections belong to, or refused saying so.
+            check_affinity(self.client, self.client_name, in_loop=True, closing=True)
             await self.client.aclose()
 
     async def send(self, request: Request) -> httpx.Response:
