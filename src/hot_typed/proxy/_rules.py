@@ -122,7 +122,7 @@ def parse_event(body: bytes) -> EventCreate:
     """
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python reads is no JSON to it
         raise Refusal(400, "bad_request", "the request body is not JSON") from None
     if not is_json_object(value):
         raise Refusal(
