@@ -130,6 +130,23 @@ def test_a_body_deeper_than_python_reads_raises_a_typed_error_with_its_text(kind
     assert str(error.value).endswith("is not JSON Python can read: nested too deep")
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "text/event-stream"])
+def test_an_mcp_answer_deeper_than_python_reads_raises_a_typed_error_with_its_text(
+    kind: str, content_type: str
+) -> None:
+    deep = '{"jsonrpc":"2.0","id":1,"result":' + "[" * TOO_DEEP + "]" * TOO_DEEP + "}"
+    text = deep if content_type == "application/json" else f"event: message\ndata: {deep}\n\n"
+    with LoopbackServer(
+        lambda request: HttpResponse(200, text.encode(), {"Content-Type": content_type})
+    ) as server, pytest.raises(HotJsonDecodeError) as error:
+        with_client(
+            kind, server.base_url, lambda hot: hot.mcp.call_tool("acme", "dev", "tools", "t")
+        )
+
+    assert error.value.raw == text
+    assert isinstance(error.value.__cause__, RecursionError)
+
+
 def depth_of(value: Any) -> int:
     """How deep `value` nests, by a plain recursive walk (two frames a level)."""
     children = list(value.values()) if isinstance(value, dict) else value
