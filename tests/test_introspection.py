@@ -219,3 +219,10 @@ def test_the_hints_of_every_public_callable_of_the_web_and_testing_modules_resol
         except NameError as error:
             unresolved.append(f"{name}: {error}")
     assert unresolved == []
+
+
+def test_the_hints_of_call_resolve_to_the_public_hot_function_on_both_clients() -> None:
+    for client in clients():
+        hints = typing.get_type_hints(client.call)
+        assert typing.get_origin(hints["function"]) is hot_typed.HotFunction
+        assert "hot_typed.HotFunction[" in str(inspect.signature(client.call))
