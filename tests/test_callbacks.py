@@ -454,6 +454,26 @@ def test_verify_wsgi_admits_signed_requests_and_rewinds_the_input() -> None:
     assert malformed.text.startswith("malformed: ")
 
 
+@pytest.mark.parametrize("length", ["-1", "abc", "1e3"])
+def test_verify_wsgi_takes_a_content_length_that_is_no_length_for_none(length: str) -> None:
+    # wsgiref passes the header as the client sent it: read(-1) waited for the
+    # client to close its side (it never does while awaiting the answer), and
+    # int("abc") raised out of the app. Unsigned, the body is refused as such.
+    head = (
+        f"POST /cb HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n"
+        f"X-Hot-Signature: {sign(BODY, SECRET)}\r\nConnection: close\r\n\r\n"
+    )
+    with wsgi_server() as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=2) as raw:
+            raw.sendall(head.encode() + BODY)
+            answer = b""
+            while chunk := raw.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.0 401 ")
+    assert b"mismatch: " in answer
+
+
 def test_verify_wsgi_without_a_length_reads_only_a_terminated_input() -> None:
     signature = {"HTTP_X_HOT_SIGNATURE": sign(BODY, SECRET)}
     terminated: dict[str, Any] = {

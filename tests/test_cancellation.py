@@ -7,9 +7,14 @@ client goes on working with a pool of one connection."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
 
 import httpx
 import pytest
@@ -21,6 +26,7 @@ from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 from .polling import wait_until
 
 FUNCTION = "::slow/echo"
+T = TypeVar("T")
 
 
 @hot_typed.function(FUNCTION)
@@ -190,3 +196,57 @@ async def test_a_call_cancelled_while_waiting_to_reconnect_stops_reconnecting(
     emulator.faults.clear()
     await _works_afterwards(hot)
     assert _count(emulator, "POST", "") == 1
+
+
+class _HeldExecutor(ThreadPoolExecutor):
+    """Runs each job at once but hands its result back only once `release` is set:
+    a task awaiting a job can be cancelled after the job did its work."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=4)
+        self.done = threading.Event()
+        self.release = threading.Event()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        def held() -> T:
+            result = fn(*args, **kwargs)
+            self.done.set()
+            self.release.wait(5)
+            return result
+
+        return super().submit(held)
+
+
+# (client, a directory holding `source.bin`, the id of a stored file)
+Transfer = Callable[[AsyncHotClient, Path, UUID], Awaitable[object]]
+
+TRANSFERS: dict[str, Transfer] = {
+    "download_to": lambda hot, where, stored: hot.files.download_to(stored, where / "out.bin"),
+    "upload_file": lambda hot, where, _: hot.files.upload_file("up.bin", where / "source.bin"),
+}
+
+
+@pytest.mark.parametrize("name", TRANSFERS)
+async def test_a_transfer_cancelled_while_its_file_opens_in_a_thread_leaves_none_open_or_behind(
+    name: str, emulator: HotEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "source.bin").write_bytes(b"x" * 1000)
+    stored = await asyncio.to_thread(emulator.client().files.upload, "stored.bin", b"y" * 1000)
+    executor = _HeldExecutor()
+    asyncio.get_running_loop().set_default_executor(executor)
+    hot = _one_connection(emulator)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        task = asyncio.ensure_future(TRANSFERS[name](hot, tmp_path, stored.file_id))
+        while not executor.done.is_set():  # the file is open in the worker thread
+            await asyncio.sleep(0.005)
+        task.cancel()
+        executor.release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 1)
+        await asyncio.sleep(0.05)  # the worker's result comes back, or would
+        gc.collect()
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source.bin"]
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+    await _works_afterwards(hot)

@@ -107,3 +107,46 @@ async def test_repr_never_shows_a_password_in_the_base_url_nor_the_token(
     assert not [text for text in shown if "s3cr3t-pw" in text or "tok-v3ry-s3cret" in text]
     assert "***@" in repr(client)
     assert repr(client).startswith(f"{kind.__name__}(base_url=")
+
+
+CLOSINGS: dict[str, Callable[[Any], Any]] = {
+    "a copy made after close": lambda hot: hot,
+    "a copy whose original was closed": lambda hot: hot.with_options(max_retries=0),
+}
+
+
+@pytest.mark.parametrize("when", list(CLOSINGS))
+@pytest.mark.parametrize("use", list(USES))
+async def test_a_copy_sharing_closed_connections_raises_client_closed_without_sending(
+    mode: str, use: str, when: str
+) -> None:
+    # `with_options` copies send through the original's pool: once the original
+    # closed it, the copy must say so as the original does, not fail inside httpx.
+    with LoopbackServer(_answer) as server:
+        client = _client(mode, server, own=True)
+        early = CLOSINGS[when](client)
+        await _close(client)
+        copy = early.with_options(timeout=5.0)
+        with pytest.raises(HotClientClosedError) as error:
+            await _use(USES[use](copy))
+
+    assert server.requests == []
+    assert type(client).__name__ in str(error.value)
+    assert "closed" in str(error.value)
+
+
+async def test_a_client_whose_given_httpx_client_was_closed_raises_client_closed(
+    mode: str,
+) -> None:
+    with LoopbackServer(_answer) as server:
+        client = _client(mode, server, own=False)
+        http = client._http_client()  # pyright: ignore[reportPrivateUsage]
+        if isinstance(http, httpx.Client):
+            http.close()
+        else:
+            await http.aclose()
+        with pytest.raises(HotClientClosedError) as error:
+            await _use(client.runs.get(RUN_ID))
+
+    assert server.requests == []
+    assert "httpx client" in str(error.value)

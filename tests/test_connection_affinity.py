@@ -86,6 +86,42 @@ def test_a_client_used_from_another_loop_still_running_is_refused_before_sending
     assert len(server.requests) == 2
 
 
+CLOSING = re.escape(
+    "this AsyncHotClient was first used in another event loop, and its connections "
+    "belong to that loop: close the client in the loop that used it"
+)
+
+
+def test_closing_a_client_from_a_new_loop_after_its_first_closed_says_where_to_close_it() -> None:
+    # httpcore failed with a bare "Event loop is closed": each connection's
+    # transport belongs to the first loop, gone with it.
+    with LoopbackServer(_answer) as server:
+        hot = AsyncHotClient("t", base_url=server.base_url)
+        asyncio.run(hot.runs.get(RUN_ID))
+        with pytest.raises(HotClientClosedError, match=CLOSING):
+            asyncio.run(hot.aclose())
+        with pytest.raises(HotClientClosedError, match="was closed"):
+            asyncio.run(hot.runs.get(RUN_ID))
+    assert len(server.requests) == 1
+
+
+def test_closing_a_client_from_another_loop_still_running_leaves_its_connections_to_it() -> None:
+    # Closing them from the second loop would touch transports the first one runs.
+    with LoopbackServer(_answer) as server:
+        hot = AsyncHotClient("t", base_url=server.base_url)
+        first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+        try:
+            first.run_until_complete(hot.runs.get(RUN_ID))
+            with pytest.raises(HotClientClosedError, match=CLOSING):
+                second.run_until_complete(hot.aclose())
+            first.run_until_complete(hot.aclose())
+            http = hot._http_client()  # pyright: ignore[reportPrivateUsage]
+            assert http.is_closed
+        finally:
+            first.close()
+            second.close()
+
+
 def test_a_blocking_client_called_from_one_loop_then_another_goes_on_working() -> None:
     # Its connections are the process's, whatever coroutine makes the call.
     with LoopbackServer(_answer) as server, HotClient("t", base_url=server.base_url) as hot:

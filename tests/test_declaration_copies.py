@@ -105,6 +105,23 @@ def test_a_pickled_function_is_the_same_declaration_with_its_options(
         restored.arguments(3)  # type: ignore[arg-type]
 
 
+def test_a_copy_or_pickle_of_a_function_equals_it_and_one_calling_otherwise_does_not() -> None:
+    configured = say.with_options(timeout=7.0, on_chunk=_on_chunk)
+    for restored in (
+        copy.copy(configured),
+        copy.deepcopy(configured),
+        pickle.loads(pickle.dumps(configured)),
+        say.with_options(timeout=7.0, on_chunk=_on_chunk),
+    ):
+        assert restored == configured
+        assert {configured: 1}[restored] == 1
+    assert pickle.loads(pickle.dumps(say)) == say
+    assert configured != say
+    assert say.with_options(on_chunk=_on_chunk) != say
+    assert HotFunction("::chat/other", say.__wrapped__) != say
+    assert echo != HotFunction("::chat/echo", say.__wrapped__)
+
+
 def test_a_function_declared_in_a_local_scope_is_refused_when_pickled() -> None:
     @hot_typed.function("::local/fn")
     def local(a: int) -> int:
@@ -148,8 +165,8 @@ def test_a_copied_function_shares_its_declaration_even_from_a_local_scope(
     ids=["with_options", "with_options_changed", "copy", "deepcopy"],
 )
 def test_a_copy_shares_the_contract_its_original_resolved(copier: Any) -> None:
-    resolved = say.contract()
-    assert copier(say).contract() is resolved
+    resolved = say._resolved()  # pyright: ignore[reportPrivateUsage]
+    assert copier(say)._resolved() is resolved  # pyright: ignore[reportPrivateUsage]
 
 
 def _pickled(value: Any) -> Any:

@@ -88,6 +88,23 @@ def test_an_updated_copy_of_a_run_with_a_deep_result_keeps_it_in_raw(kind: str) 
     assert _exact(updated.raw["result"]) == _exact(result)
 
 
+def test_a_copy_updated_with_json_deeper_than_pydantics_serializer_keeps_it_in_raw(
+    kind: str,
+) -> None:
+    result = nested(300, 12345678901234567890)
+    with answering(run_body(result)) as server:
+        got = with_client(kind, server.base_url, lambda hot: hot.runs.get(RUN_ID))
+
+    same = got.model_copy(update={"result": got.result})
+    wrapped = got.model_copy(update={"result": {"wrapped": got.result}, "retry_attempt": 2})
+    built = got.model_copy(update={"result": nested(10_000)})
+
+    assert _exact(same.raw) == _exact(stopped(result))
+    assert same.raw["result"] is same.result
+    assert _exact(wrapped.raw) == _exact({**stopped({"wrapped": result}), "retry_attempt": 2})
+    assert built.raw["result"] is built.result
+
+
 def test_deep_results_arrive_untouched_in_a_page(kind: str) -> None:
     result = nested(250)
     items = [stopped(result), {**stopped(result), "run_id": str(uuid4())}]
@@ -111,6 +128,23 @@ def test_a_body_deeper_than_python_reads_raises_a_typed_error_with_its_text(kind
 
     assert error.value.raw == body.decode()
     assert str(error.value).endswith("is not JSON Python can read: nested too deep")
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/event-stream"])
+def test_an_mcp_answer_deeper_than_python_reads_raises_a_typed_error_with_its_text(
+    kind: str, content_type: str
+) -> None:
+    deep = '{"jsonrpc":"2.0","id":1,"result":' + "[" * TOO_DEEP + "]" * TOO_DEEP + "}"
+    text = deep if content_type == "application/json" else f"event: message\ndata: {deep}\n\n"
+    with LoopbackServer(
+        lambda request: HttpResponse(200, text.encode(), {"Content-Type": content_type})
+    ) as server, pytest.raises(HotJsonDecodeError) as error:
+        with_client(
+            kind, server.base_url, lambda hot: hot.mcp.call_tool("acme", "dev", "tools", "t")
+        )
+
+    assert error.value.raw == text
+    assert isinstance(error.value.__cause__, RecursionError)
 
 
 def depth_of(value: Any) -> int:

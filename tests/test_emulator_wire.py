@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hot_typed._models._json import MAX_BODY_NESTING
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -92,6 +93,45 @@ def test_reserved_event_types_are_forbidden(http: httpx.Client, event_type: str)
 def test_hot_call_is_the_one_reserved_type_allowed(http: httpx.Client) -> None:
     body = {"event_type": "hot:call", "event_data": {"fn": "::x/y", "args": []}}
     assert http.post("/events", json=body).status_code == 201
+
+
+def _publishing(event_data: str) -> bytes:
+    return ('{"event_type":"user:signup","event_data":' + event_data + "}").encode()
+
+
+def _arrays(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+# crates/hot_api/src/handlers/events.rs reads the body with axum's `Json`, that is
+# serde_json: no NaN or Infinity token, no lone surrogate in a string, and at most
+# MAX_BODY_NESTING levels of arrays and objects (the body's own object included).
+UNREADABLE = {
+    "one level too deep": _publishing(_arrays(MAX_BODY_NESTING)),
+    "far too deep for Python": _publishing(_arrays(100_000)),
+    "a lone surrogate": _publishing('{"note":"\\ud800"}'),
+    "a lone surrogate key": _publishing('{"\\udc00":1}'),
+    "NaN": _publishing('{"amount":NaN}'),
+    "Infinity": _publishing("[-Infinity]"),
+}
+
+
+@pytest.mark.parametrize("body", UNREADABLE.values(), ids=list(UNREADABLE))
+def test_a_body_the_servers_json_reader_refuses_is_its_400_not_an_emulator_failure(
+    http: httpx.Client, body: bytes
+) -> None:
+    response = http.post("/events", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.text.startswith("Failed to parse the request body as JSON: ")
+
+
+def test_a_body_at_the_servers_nesting_limit_is_read(http: httpx.Client) -> None:
+    body = _publishing(_arrays(MAX_BODY_NESTING - 1))
+    response = http.post("/events", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 201
+    assert json.dumps(response.json()["data"]["event_data"]) == json.dumps(
+        json.loads(_arrays(MAX_BODY_NESTING - 1))
+    )
 
 
 def test_unknown_resource_is_404_not_found_envelope(http: httpx.Client) -> None:

@@ -4,6 +4,7 @@ and streamed as the declared models."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pickle
 import re
@@ -314,6 +315,40 @@ def test_two_declarations_of_one_data_type_are_refused(mode: str) -> None:
         with pytest.raises(ValueError, match="declared twice"):
             hot.streams.subscribe_with_event(Ask("why?"), data_types=[DeltaData, other])
         assert emulator.requests == []
+
+
+async def test_a_copy_or_pickle_of_a_data_type_is_the_same_declaration_not_a_second(
+    mode: str,
+) -> None:
+    # A declaration restored in a worker, given beside the worker's own import
+    # of it, or made twice alike, is one declaration: only another type is refused.
+    again = [copy.copy(DeltaData), pickle.loads(pickle.dumps(DeltaData))]
+    alike = StreamDataType("ai:delta", Delta)
+    run_id = "0190d3a2-4b5c-7d8e-9f00-112233445566"
+    frame = {"type": "stream:data", "run_id": run_id, "data_type": "ai:delta"}
+    with SseScript([event({**frame, "payload": {"text": "hi"}})]) as server:
+        hot = make_client(server, mode)
+        try:
+            messages: list[object] = []
+            stream = hot.streams.subscribe(run_id, data_types=[DeltaData, *again, alike])
+            await _read_into(messages, stream)
+        finally:
+            await close(hot)
+
+    assert [m.payload for m in messages if DeltaData.matches(m)] == [Delta(text="hi")]
+    assert all(copied == DeltaData and hash(copied) == hash(DeltaData) for copied in again)
+    assert alike == DeltaData
+    assert StreamDataType("ai:delta", Progress) != DeltaData
+    assert StreamDataType("ai:other", Delta) != DeltaData
+
+
+def test_a_copy_or_pickle_of_an_event_type_equals_it(mode: str) -> None:
+    for restored in (copy.copy(Ask), copy.deepcopy(Ask), pickle.loads(pickle.dumps(Ask))):
+        assert restored == Ask
+        assert hash(restored) == hash(Ask)
+        assert {Ask: 1}[restored] == 1
+    assert EventType(Ask.name, Progress) != Ask
+    assert EventType("assistant:other", Ask.data) != Ask
 
 
 async def test_an_event_type_picks_its_events_out_of_the_environment_stream(mode: str) -> None:

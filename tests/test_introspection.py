@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import pydoc
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+import hot_typed
+import hot_typed.agent
+import hot_typed.callbacks
+import hot_typed.proxy
+import hot_typed.testing
 from hot_typed import (
     AsyncEventStream,
     AsyncHotClient,
@@ -157,3 +163,66 @@ def test_help_shows_the_signature_and_the_docstring() -> None:
     async_text = pydoc.render_doc(async_hot.runs.get, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
     assert "async" in async_text
     assert "One run. With `result_type`" in async_text
+
+
+@hot_typed.function("::demo::math/add")
+def add(a: int, b: int = 0) -> int:
+    """Add two numbers, on Hot."""
+    raise NotImplementedError
+
+
+def test_a_declared_function_shows_only_public_methods_whose_hints_resolve() -> None:
+    # What `help(add)` and completion list: nothing naming the machinery behind a call.
+    public = {
+        name
+        for name in dir(add)
+        if not name.startswith("_") and inspect.ismethod(getattr(add, name))
+    }
+
+    assert public == {"arguments", "with_options"}
+    for name in public:
+        method = getattr(add, name)
+        typing.get_type_hints(method)
+        assert not re.findall(r"(?<![.\w])_\w+", str(inspect.signature(method))), name
+    assert typing.get_type_hints(add.arguments)["return"] == list[Any]
+
+
+def _public_callables(module: Any) -> list[tuple[str, Any]]:
+    """Each public function of `module` and each public method (`__init__` too) of
+    its public classes."""
+    found: list[tuple[str, Any]] = []
+    for name in module.__all__:
+        value = getattr(module, name)
+        if inspect.isfunction(value):
+            found.append((name, value))
+        elif inspect.isclass(value):
+            for attribute, member in vars(value).items():
+                if inspect.isfunction(member) and (
+                    attribute == "__init__" or not attribute.startswith("_")
+                ):
+                    found.append((f"{name}.{attribute}", member))
+    return found
+
+
+@pytest.mark.parametrize(
+    "module",
+    [hot_typed.proxy, hot_typed.agent, hot_typed.callbacks, hot_typed.testing],
+    ids=lambda module: module.__name__,
+)
+def test_the_hints_of_every_public_callable_of_the_web_and_testing_modules_resolve(
+    module: Any,
+) -> None:
+    unresolved: list[str] = []
+    for name, callable_ in _public_callables(module):
+        try:
+            typing.get_type_hints(callable_)
+        except NameError as error:
+            unresolved.append(f"{name}: {error}")
+    assert unresolved == []
+
+
+def test_the_hints_of_call_resolve_to_the_public_hot_function_on_both_clients() -> None:
+    for client in clients():
+        hints = typing.get_type_hints(client.call)
+        assert typing.get_origin(hints["function"]) is hot_typed.HotFunction
+        assert "hot_typed.HotFunction[" in str(inspect.signature(client.call))

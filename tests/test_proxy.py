@@ -323,6 +323,22 @@ def test_bad_bodies_and_stream_ids_are_refused_as_the_api_would(emulator: HotEmu
     assert upstream_publishes(emulator) == []
 
 
+def test_a_body_nested_deeper_than_python_reads_is_refused_as_not_json(
+    emulator: HotEmulator,
+) -> None:
+    # Within the size limit, a browser can nest arrays deeper than Python's JSON
+    # reader follows: that is a 400 like any other body the proxy cannot read,
+    # not a RecursionError out of the app (a 500, and a traceback in its log).
+    deep = b'{"event_type":"chat:ask","event_data":' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    with serving(emulator, allow=["chat:ask"], max_body_bytes=len(deep)) as browser:
+        response = browser.post("/", content=deep, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {"code": "bad_request", "message": "the request body is not JSON"}
+    }
+    assert upstream_publishes(emulator) == []
+
+
 # ---------------------------------------------------------------- bodies, turns, streams
 
 

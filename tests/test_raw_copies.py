@@ -18,7 +18,15 @@ from uuid import uuid4
 import pytest
 from pydantic import BaseModel, Field
 
-from hot_typed import Event, Run, RunStop, StreamDataType, WireModel
+from hot_typed import (
+    Event,
+    HotClientClosedError,
+    Run,
+    RunStop,
+    StreamDataType,
+    WireModel,
+    request_id_of,
+)
 from hot_typed._models.runs import finished_run, finished_task
 from hot_typed.testing import HttpResponse
 
@@ -199,6 +207,85 @@ async def test_a_copy_changed_by_update_keeps_the_wire_object_with_the_updated_k
     assert page[0].model_copy(update={"event_type": "x"}).raw == {**page[0].raw, "event_type": "x"}
     stopped_copy = stopped.model_copy(update={"type": "run:stop"})
     assert stopped_copy.raw == stopped.raw
+
+
+@both_clients
+@pytest.mark.parametrize("deep", [False, True])
+async def test_a_received_model_put_in_by_update_goes_into_raw_as_its_wire_object(
+    mode: str, deep: bool
+) -> None:
+    (_, page, stopped), (_, _, later) = await _received(mode), await _received(mode)
+    other = later.run
+
+    changed = stopped.model_copy(update={"run": other}, deep=deep)
+    listed = stopped.model_copy(update={"runs": [other, {"plain": 1.0}]}, deep=deep)
+
+    # The run's own wire object (nanoseconds, no key it did not have), not its dump.
+    assert changed.raw["run"] == other.raw
+    assert changed.raw["run"]["start_time"] == "2026-01-02T03:04:05.123456789Z"
+    assert changed.raw["run"] == changed.run.raw
+    assert changed.raw == {**stopped.raw, "run": other.raw}
+    assert listed.raw["runs"] == [other.raw, {"plain": 1.0}]
+    event_copy = page[0].model_copy(update={"event_data": page[1]}, deep=deep)
+    assert event_copy.raw["event_data"] == page[1].raw
+
+
+def _two_pages() -> list[HttpResponse]:
+    first, second = [_event(), _event()], [_event()]
+    return [
+        HttpResponse.json(
+            {
+                "data": items,
+                "pagination": {"limit": 2, "offset": offset, "total": 3, "has_more": more},
+                "meta": {"request_id": str(uuid4()), "timestamp": NANOS},
+            }
+        )
+        for items, offset, more in ((first, 0, True), (second, 2, False))
+    ]
+
+
+@both_clients
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+async def test_a_page_pickles_with_its_items_and_raw_and_says_it_cannot_fetch_more(
+    mode: str, protocol: int
+) -> None:
+    with SseScript(*_two_pages()) as server:
+        client = make_client(server, mode)
+        try:
+            page: Any = await resolve(client.events.list(limit=2))
+            restored: Any = pickle.loads(pickle.dumps(page, protocol=protocol))
+            with pytest.raises(HotClientClosedError, match="pickle"):
+                await resolve(restored.next_page())
+        finally:
+            await close(client)
+
+    assert type(restored) is type(page)
+    assert restored.data == page.data
+    assert [item.raw for item in restored.data] == [item.raw for item in page.data]
+    assert restored.raw == page.raw
+    assert (restored.pagination, restored.meta) == (page.pagination, page.meta)
+    assert request_id_of(restored) == request_id_of(page)
+    assert len(server.requests) == 1  # the restored page sent nothing
+
+
+@both_clients
+@pytest.mark.parametrize("make_copy", [copy.copy, copy.deepcopy], ids=["copy", "deepcopy"])
+async def test_a_copied_page_still_fetches_the_following_pages(
+    mode: str, make_copy: Callable[[Any], Any]
+) -> None:
+    with SseScript(*_two_pages()) as server:
+        client = make_client(server, mode)
+        try:
+            page: Any = await resolve(client.events.list(limit=2))
+            copied = make_copy(page)
+            following = await resolve(copied.next_page())
+        finally:
+            await close(client)
+
+    assert copied.data == page.data
+    assert copied.raw == page.raw
+    assert (following.pagination.offset, len(following.data)) == (2, 1)
+    assert server.requests[1].query["offset"] == "2"
 
 
 class Aliased(WireModel):

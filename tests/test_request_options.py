@@ -7,11 +7,14 @@ import asyncio
 import gc
 import inspect
 import json
+import math
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -208,6 +211,35 @@ def test_unsafe_extra_headers_are_refused_before_sending(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("headers", "error", "message"),
+    [
+        ({"X Trace": "v"}, ValueError, "'X Trace' is not a valid header name"),
+        ({"": "v"}, ValueError, "'' is not a valid header name"),
+        ({"X-Trace:": "v"}, ValueError, "'X-Trace:' is not a valid header name"),
+        ({"X-Name": "Zoë"}, ValueError, "value must be printable ASCII"),
+        ({"X-Name": " padded"}, ValueError, "value must be printable ASCII"),
+        ({"X-Count": 1}, TypeError, "'X-Count': names and values must be strings"),
+        ({1: "v"}, TypeError, "1: names and values must be strings"),
+    ],
+)
+@pytest.mark.parametrize("where", ["call", "client"])
+def test_a_header_http_cannot_carry_is_refused_before_sending_not_retried_as_a_failure(
+    kind: str, emulator: HotEmulator, headers: dict[Any, Any], error: type, message: str, where: str
+) -> None:
+    # httpx (or h11 under it) would refuse it while sending: raised as a
+    # connection failure that "may have reached the server", after retries.
+    def call(hot: Any) -> Any:
+        if where == "client":
+            return hot.with_options(extra_headers=headers).env.get()
+        return hot.env.get(extra_headers=headers)
+
+    with pytest.raises(error, match=re.escape(message)):
+        perform(kind, emulator, call)
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_timeout_for_one_call_replaces_the_client_timeout(
     kind: str, emulator: HotEmulator
 ) -> None:
@@ -220,6 +252,59 @@ def test_a_timeout_for_one_call_replaces_the_client_timeout(
         kind, emulator, lambda hot: hot.env.get(timeout=httpx.Timeout(5.0)), timeout=0.02
     )
     assert environment.name
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("timeout", "error"),
+    [
+        (0, ValueError),
+        (-1.0, ValueError),
+        (math.nan, ValueError),
+        (httpx.Timeout(5.0, connect=0.0), ValueError),
+        (httpx.Timeout(5.0, pool=math.nan), ValueError),
+        ("5", TypeError),
+    ],
+    ids=["zero", "negative", "nan", "a zero phase", "a nan phase", "text"],
+)
+@pytest.mark.parametrize("where", ["call", "with_options", "client"])
+def test_a_timeout_no_request_can_keep_is_refused_naming_it_before_sending(
+    kind: str, emulator: HotEmulator, timeout: Any, error: type, where: str
+) -> None:
+    # Sent, it failed inside the socket layer: a "connection error" for 0 (the
+    # socket did not wait to connect), a bare ValueError for a negative or NaN.
+    settings = {"timeout": timeout} if where == "client" else {}
+
+    def call(hot: Any) -> Any:
+        if where == "with_options":
+            return hot.with_options(timeout=timeout).env.get()
+        return hot.env.get(timeout=timeout) if where == "call" else hot.env.get()
+
+    with pytest.raises(error, match="timeout"):
+        perform(kind, emulator, call, **settings)
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "timeout", [math.inf, httpx.Timeout(5.0, read=math.inf)], ids=["inf", "an inf phase"]
+)
+def test_an_infinite_timeout_is_no_limit(kind: str, emulator: HotEmulator, timeout: Any) -> None:
+    # The socket layer has no infinite wait: sent as such, it raised OverflowError.
+    assert perform(kind, emulator, lambda hot: hot.env.get(timeout=timeout)).name
+    assert perform(kind, emulator, lambda hot: hot.env.get(), timeout=timeout).name
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_nan_timeout_of_a_whole_wait_is_refused_not_taken_for_no_limit(
+    kind: str, emulator: HotEmulator
+) -> None:
+    # NaN compares false with every deadline: the wait would never time out.
+    with pytest.raises(ValueError, match="timeout must be > 0"):
+        perform(kind, emulator, lambda hot: hot.runs.wait(str(uuid4()), timeout=math.nan))
+    with pytest.raises(ValueError, match="timeout must be > 0"):
+        perform(kind, emulator, lambda hot: hot.events.call_hot("::a/b", [], timeout=math.nan))
+    assert emulator.requests == []
 
 
 @pytest.mark.parametrize("kind", KINDS)

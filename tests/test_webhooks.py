@@ -259,3 +259,16 @@ async def test_the_emulator_checks_webhook_permissions_as_the_server(
             await hot.aclose()
         else:
             hot.close()
+
+
+async def test_a_body_the_servers_json_reader_refuses_reaches_the_function_as_text(
+    emu: HotEmulator, hot: Any
+) -> None:
+    # crates/hot_api/src/handlers/request.rs build_request_val: the body as JSON
+    # when serde_json reads it, else as text; deeper than it follows is text.
+    emu.on_webhook(HOOK, lambda event, ctx: event.args[0]["body"])
+    deep = "[" * 5000 + "]" * 5000
+    response = await call(
+        hot, HOOK, content=deep, headers={"Content-Type": "application/json"}
+    )
+    assert (response.status_code, response.json()) == (200, deep)

@@ -48,10 +48,18 @@ def _running_loop() -> Any:
 
 
 def check_affinity(
-    client: httpx.Client | httpx.AsyncClient, client_name: str, *, in_loop: bool
+    client: httpx.Client | httpx.AsyncClient,
+    client_name: str,
+    *,
+    in_loop: bool,
+    closing: bool = False,
 ) -> None:
     """Raise `HotClientClosedError` when `client`'s connections belong to another
-    process or (`in_loop`) another asyncio loop; remember the first use."""
+    process or (`in_loop`) another asyncio loop; remember the first use.
+
+    `closing`: the check is for closing them, which the other loop must do (from
+    here httpcore fails with "Event loop is closed", or touches transports that
+    loop runs)."""
     loop = _running_loop() if in_loop else None
     first = _FIRST_USE.get(client)
     if first is None:
@@ -66,8 +74,13 @@ def check_affinity(
     # Another loop, closed or not: a connection of one loop cannot be read from
     # another (its futures are the first loop's).
     if first.loop is not None and first.loop() is not loop:
+        advice = (
+            "close the client in the loop that used it"
+            if closing
+            else "create the client inside the loop that uses it"
+        )
         raise HotClientClosedError(
             f"this {client_name} was first used in another event loop, and its "
-            "connections belong to that loop: create the client inside the loop "
-            "that uses it (`async with`, once per `asyncio.run`)"
+            f"connections belong to that loop: {advice} (`async with`, once per "
+            "`asyncio.run`)"
         )

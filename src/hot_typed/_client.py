@@ -10,6 +10,11 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, ca
 import httpx
 from typing_extensions import Self, Unpack
 
+# The package, for the annotation of `call`: `typing.get_type_hints` finds
+# `hot_typed.HotFunction` through it (loaded only then), where a name imported for
+# type checkers alone would be no name at run time.
+import hot_typed
+
 from ._frames import DEFAULT_MAX_FRAME_BYTES
 from ._http_options import EventHooks, HttpOptions, ProxyTypes
 from ._logs import apply_hot_log
@@ -41,7 +46,6 @@ from ._transport import AsyncTransport, SyncTransport
 # client and creating one never load it (`__getattr__` below resolves the
 # annotations for `inspect` and `typing`).
 if TYPE_CHECKING:
-    from ._functions import HotFunction
     from ._models.status import ServerStatus
     from ._resources.auth import ServiceKeys, Sessions
     from ._resources.blobs import Blobs
@@ -354,7 +358,9 @@ class HotClient(_Client[Sync, httpx.Client]):
         self._transport = SyncTransport(settings, client, http)
         return SyncRunner(self._transport)
 
-    def call(self, function: HotFunction[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def call(
+        self, function: hot_typed.HotFunction[P, R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
         """Call the Hot function `function` (see `hot_typed.function`) with these
         arguments and return its result, typed and validated as declared.
 
@@ -366,9 +372,11 @@ class HotClient(_Client[Sync, httpx.Client]):
         function's `timeout`), and a result that does not fit the return
         annotation raises `HotResponseValidationError` with it on `.raw`.
         """
+        from ._functions import call_follower  # loaded already: `function` is one of its
+
         # This client's runner is always a `SyncRunner` (`_connect`).
         runner = cast(SyncRunner, self._runner)
-        return runner.wait(function.follower(self._options, *args, **kwargs))
+        return runner.wait(call_follower(function, self._options, *args, **kwargs))
 
     def _http_client(self) -> httpx.Client:
         return self._transport.client
@@ -415,12 +423,14 @@ class AsyncHotClient(_Client[Async, httpx.AsyncClient]):
         return AsyncRunner(self._transport)
 
     async def call(
-        self, function: HotFunction[P, R], /, *args: P.args, **kwargs: P.kwargs
+        self, function: hot_typed.HotFunction[P, R], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Call the Hot function `function` (see `hot_typed.function`): as
         `HotClient.call`, awaited."""
+        from ._functions import call_follower  # loaded already: `function` is one of its
+
         runner = cast(AsyncRunner, self._runner)
-        return await runner.wait(function.follower(self._options, *args, **kwargs))
+        return await runner.wait(call_follower(function, self._options, *args, **kwargs))
 
     def _http_client(self) -> httpx.AsyncClient:
         return self._transport.client

@@ -59,6 +59,20 @@ class EventType(Generic[D]):
     def __repr__(self) -> str:
         return f"EventType({self.name!r}, {self.data!r})"
 
+    # A declaration is its name and type: a copy, a pickle restored in another
+    # process or the same declaration made twice is equal, and finds the same key.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EventType):
+            return NotImplemented
+        return self._declared() == other._declared()
+
+    def __hash__(self) -> int:
+        # By name alone: a type such as `Annotated[...]` may not hash.
+        return hash((EventType, self.name))
+
+    def _declared(self) -> tuple[str, object]:
+        return self.name, self.data
+
     @cached_property
     def _outgoing(self) -> TypeAdapter[Any]:
         # Strict validation still takes a dict for a model: what the type
@@ -126,6 +140,18 @@ class StreamDataType(Generic[D]):
     def __repr__(self) -> str:
         return f"StreamDataType({self.name!r}, {self.payload!r})"
 
+    # Equal by name and payload type, as `EventType`.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StreamDataType):
+            return NotImplemented
+        return self._declared() == other._declared()
+
+    def __hash__(self) -> int:
+        return hash((StreamDataType, self.name))
+
+    def _declared(self) -> tuple[str, object]:
+        return self.name, self.payload
+
     def __reduce__(self) -> tuple[Any, ...]:
         # `model` is a class pydantic made at run time, which pickle cannot find
         # by name: it is made again from the payload type.
@@ -165,10 +191,10 @@ def _decoder(
 
 def declare(data_types: Iterable[StreamDataType[Any]]) -> dict[str, StreamDataType[Any]]:
     """The stream data types given to a subscription, by name; a name given
-    twice for different types is refused."""
+    twice for different types is refused (twice for one type is once)."""
     declared: dict[str, StreamDataType[Any]] = {}
     for data_type in data_types:
-        if declared.setdefault(data_type.name, data_type) is not data_type:
+        if declared.setdefault(data_type.name, data_type) != data_type:
             raise ValueError(f"stream data type {data_type.name!r} is declared twice")
     return declared
 

@@ -13,6 +13,7 @@ import contextlib
 import os
 import secrets
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -21,7 +22,7 @@ import httpx
 from ._errors import HotConnectionError, HotTimeoutError
 from ._failures import failed_request
 from ._failures import where as _where
-from ._transfer import ProgressMeter
+from ._transfer import ProgressMeter, opened_in_thread
 
 if TYPE_CHECKING:
     from ._options import Options
@@ -124,7 +125,7 @@ class DownloadTo:
     async def arun(self, runner: AsyncRunner) -> Path:
         target = self._target()
         async with runner.transport.stream(self.request) as response:
-            staging = await asyncio.to_thread(_Staging, target)
+            staging = await opened_in_thread(partial(_Staging, target), _Staging.discard)
             try:
                 meter = ProgressMeter(_expected_length(response), self.on_progress)
                 meter.start()

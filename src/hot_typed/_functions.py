@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from ._options import Options
     from ._streaming import Follower
 
-__all__ = ["FunctionOptions", "HotFunction", "function"]
+__all__ = ["FunctionOptions", "HotFunction", "call_follower", "function"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -155,6 +155,19 @@ class HotFunction(Generic[P, R_co]):
     def __repr__(self) -> str:
         return f"<HotFunction {self.name}{self._signature}>"
 
+    # Equal when calls go alike: same name, declaration and options. A copy, or a
+    # pickle restored elsewhere, equals its original, as a function's pickle is it.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HotFunction):
+            return NotImplemented
+        return self._calls() == other._calls()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.__wrapped__))
+
+    def _calls(self) -> tuple[object, ...]:
+        return self.name, self.__wrapped__, self.timeout, self.on_chunk
+
     def with_options(self, **changes: Unpack[FunctionOptions]) -> HotFunction[P, R_co]:
         """A copy of this function whose calls take the options given; an option
         not given keeps this function's value."""
@@ -197,8 +210,8 @@ class HotFunction(Generic[P, R_co]):
             )
         return (_restore, (*where, self.name, self.timeout, self.on_chunk))
 
-    def contract(self) -> _Contract:
-        """The resolved annotations: argument validator, parameter order, return type."""
+    def _resolved(self) -> _Contract:
+        # The resolved annotations: argument validator, parameter order, return type.
         if self._contract is None:
             self._contract = _Contract(self.__wrapped__, self._signature)
         return self._contract
@@ -212,7 +225,7 @@ class HotFunction(Generic[P, R_co]):
         """
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        contract = self.contract()
+        contract = self._resolved()
         validated = contract.arguments.validate_python(bound.arguments)
         try:
             sent = json_dump(contract.arguments.dump_python, validated, (), by_alias=True)
@@ -221,21 +234,24 @@ class HotFunction(Generic[P, R_co]):
             raise ValidationError.from_exception_data(contract.title, [line]) from None
         return [sent[name] for name in contract.names]
 
-    def follower(
-        self, options: Options | None, /, *args: P.args, **kwargs: P.kwargs
-    ) -> Follower[Any, R_co]:
-        """The follower of one call: the `call_hot` machinery, with the arguments
-        validated before it exists and the result validated into the return type."""
-        publish = call_body(self.name, self.arguments(*args, **kwargs))
-        result_type = cast("type[R_co] | None", self.contract().result)
-        follower: Follower[Any, R_co] = RunStreamFollower(
-            publish=publish,
-            timeout=self.timeout,
-            on_chunk=self.on_chunk,
-            raise_failure=True,
-            finish=call_result(result_type),
-        )
-        return follower if options is None else follower.with_options(options)
+
+def call_follower(
+    function: HotFunction[P, R], options: Options | None, /, *args: P.args, **kwargs: P.kwargs
+) -> Follower[Any, R]:
+    """The follower of one call of `function`: the `call_hot` machinery, with the
+    arguments validated before it exists and the result validated into the
+    return type."""
+    publish = call_body(function.name, function.arguments(*args, **kwargs))
+    contract = function._resolved()  # pyright: ignore[reportPrivateUsage]
+    result_type = cast("type[R] | None", contract.result)
+    follower: Follower[Any, R] = RunStreamFollower(
+        publish=publish,
+        timeout=function.timeout,
+        on_chunk=function.on_chunk,
+        raise_failure=True,
+        finish=call_result(result_type),
+    )
+    return follower if options is None else follower.with_options(options)
 
 
 def _declared_at(module: str, qualname: str) -> Any:

@@ -10,13 +10,14 @@ that per-call options are laid over.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 import httpx
 
-from ._request import Request, check_header_value
+from ._request import Request, check_header
 
 __all__ = [
     "CallOptions",
@@ -59,6 +60,34 @@ class CallOptions(StreamOptions, total=False):
     this version does not know yet can be sent; refused for other bodies."""
 
 
+def checked_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+    """`timeout` as httpx's, each phase a number of seconds > 0 or None (no limit).
+
+    An infinite phase is no limit too: the socket layer has no infinite wait (it
+    raises OverflowError). Zero, a negative or NaN raise `ValueError` and what is
+    no number `TypeError`, before anything is sent: the socket layer would fail
+    while connecting, zero as a connection error (it does not wait to connect).
+    """
+    given = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    phases = {
+        "connect": given.connect,
+        "read": given.read,
+        "write": given.write,
+        "pool": given.pool,
+    }
+    return httpx.Timeout(**{name: _seconds(name, value) for name, value in phases.items()})
+
+
+def _seconds(phase: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"timeout ({phase}) must be a number of seconds or None, got {value!r}")
+    if not value > 0:  # NaN too
+        raise ValueError(f"timeout ({phase}) must be > 0 seconds (None for no limit), got {value}")
+    return None if math.isinf(value) else float(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     """Options taken off one call (or a client's defaults), checked."""
@@ -69,14 +98,15 @@ class Options:
     timeout: float | httpx.Timeout | None = None
 
     def __post_init__(self) -> None:
+        if self.timeout is not None:
+            object.__setattr__(self, "timeout", checked_timeout(self.timeout))
         for name, value in (self.headers or {}).items():
+            check_header(name, value)
             if name.lower() in _REFUSED_HEADERS:
                 raise ValueError(
                     f"extra_headers must not set {name!r}: it is the client's own "
                     "(use a client with another token, or request_raw for another body)"
                 )
-            check_header_value(f"header {name!r}", name)
-            check_header_value(f"header {name!r}", value)
 
     @classmethod
     def take(cls, kwargs: dict[str, Any], names: frozenset[str]) -> Options | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
+
+from typing_extensions import Self
 
 if TYPE_CHECKING:
     # Annotations only: importing a client does not load pydantic's models.
@@ -44,6 +47,22 @@ class _PageBase(Generic[T]):
             f"total={p.total}, has_more={p.has_more})"
         )
 
+    # A page fetches the following ones through the client that listed it, which
+    # holds connections and does not pickle: pickled, a page keeps its items,
+    # pagination, meta and raw, and refuses to fetch. A copy in this process
+    # keeps fetching through that client.
+
+    def _with(self, data: list[T], pagination: Pagination, meta: Meta | None, raw: Raw) -> Self:
+        """This kind of page with these values, fetching as this one does."""
+        raise NotImplementedError
+
+    def __copy__(self) -> Self:
+        return self._with(self.data, self.pagination, self.meta, self._raw)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        values = (self.data, self.pagination, self.meta, self.raw)
+        return self._with(*copy.deepcopy(values, memo))
+
     def _next_offset(self) -> int | None:
         # An empty page that still claims more would loop forever: stop instead.
         if not self.pagination.has_more or not self.data:
@@ -53,7 +72,10 @@ class _PageBase(Generic[T]):
 
 class Page(_PageBase[T]):
     """One page of a list. Iterating yields this page's items;
-    `auto_paging_iter()` yields every item of this and all following pages."""
+    `auto_paging_iter()` yields every item of this and all following pages.
+
+    A page pickles with its items, pagination, meta and raw; restored, it has no
+    client, and fetching a following page raises `HotClientClosedError`."""
 
     __slots__ = ("_fetch",)
 
@@ -67,6 +89,12 @@ class Page(_PageBase[T]):
     ) -> None:
         super().__init__(data, pagination, meta, raw)
         self._fetch = fetch
+
+    def _with(self, data: list[T], pagination: Pagination, meta: Meta | None, raw: Raw) -> Self:
+        return type(self)(data, pagination, meta, raw, self._fetch)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.data, self.pagination, self.meta, self.raw, _no_client))
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.data)
@@ -91,7 +119,8 @@ class Page(_PageBase[T]):
 
 class AsyncPage(_PageBase[T]):
     """One page of a list, from `AsyncHotClient`. Iterating yields this page's items;
-    `auto_paging_iter()` is an async iterator over this and all following pages."""
+    `auto_paging_iter()` is an async iterator over this and all following pages.
+    Pickled, as a `Page`."""
 
     __slots__ = ("_fetch",)
 
@@ -105,6 +134,12 @@ class AsyncPage(_PageBase[T]):
     ) -> None:
         super().__init__(data, pagination, meta, raw)
         self._fetch = fetch
+
+    def _with(self, data: list[T], pagination: Pagination, meta: Meta | None, raw: Raw) -> Self:
+        return type(self)(data, pagination, meta, raw, self._fetch)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.data, self.pagination, self.meta, self.raw, _no_async_client))
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.data)
@@ -126,3 +161,17 @@ class AsyncPage(_PageBase[T]):
         async for page in self.iter_pages():
             for item in page.data:
                 yield item
+
+
+def _no_client(offset: int) -> NoReturn:
+    from ._errors import HotClientClosedError
+
+    raise HotClientClosedError(
+        "this page was restored by pickle, which carries no client to fetch the "
+        f"following pages with: list them again from a client (offset={offset})"
+    )
+
+
+async def _no_async_client(offset: int) -> NoReturn:
+    _no_client(offset)
+

@@ -27,6 +27,7 @@ __all__ = [
     "ListCall",
     "Request",
     "StreamCall",
+    "check_header",
     "check_header_value",
     "path",
     "path_segments",
@@ -46,6 +47,33 @@ def check_header_value(name: str, value: str) -> str:
     if "\r" in value or "\n" in value or "\0" in value:
         raise ValueError(f"{name} must not contain CR, LF or NUL characters")
     return value
+
+
+# RFC 9110 5.1: a field name is a token. 5.5: a field value holds no whitespace at
+# either end (h11 refuses it); httpx encodes a text value as ASCII.
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"([\x21-\x7e]([\t\x20-\x7e]*[\x21-\x7e])?)?")
+
+
+def check_header(name: object, value: object) -> None:
+    """Refuse a header HTTP cannot carry, before anything is sent: sending it
+    would fail inside httpx, as if the connection had.
+
+    The messages name the header, never the value: it may be a secret.
+    """
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise TypeError(f"header {name!r}: names and values must be strings")
+    check_header_value(f"header {name!r}", name)
+    check_header_value(f"header {name!r}", value)
+    if not _FIELD_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)"
+        )
+    if not _FIELD_VALUE.fullmatch(value):
+        raise ValueError(
+            f"header {name!r}: its value must be printable ASCII (tabs and spaces "
+            "inside only)"
+        )
 
 
 def _segment(value: str | UUID | int) -> str:
@@ -100,8 +128,9 @@ class Request:
     pool) below that: a waiter's remaining time.
 
     `headers` are extra headers a caller of the escape hatches asked for. Header
-    values (`accept`, `content_type`, `headers`) with CR, LF or NUL raise
-    `ValueError` here, before anything is sent.
+    values (`accept`, `content_type`, `headers`) with CR, LF or NUL, and
+    `headers` HTTP cannot carry (`check_header`), raise here, before anything
+    is sent.
     """
 
     method: str
@@ -126,8 +155,7 @@ class Request:
         if self.content_type is not None:
             check_header_value("content_type", self.content_type)
         for name, value in (self.headers or {}).items():
-            check_header_value(f"header {name!r}", name)
-            check_header_value(f"header {name!r}", value)
+            check_header(name, value)
 
     @property
     def idempotent(self) -> bool:

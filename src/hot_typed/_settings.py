@@ -18,6 +18,7 @@ import httpx
 
 from ._errors import HotError
 from ._frames import DEFAULT_MAX_FRAME_BYTES
+from ._options import checked_timeout
 from ._request import check_header_value
 from ._retry import RetryPolicy
 from ._user_agent import user_agent
@@ -107,7 +108,9 @@ class Settings:
         base_url = base_url or os.environ.get("HOT_BASE_URL") or DEFAULT_BASE_URL
         self.api_base: str = _api_base(base_url)
         self.shown_base: str = _shown(self.api_base)
-        self.timeout: httpx.Timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
+        self.timeout: httpx.Timeout = (
+            DEFAULT_TIMEOUT if timeout is None else checked_timeout(timeout)
+        )
         self.policy: RetryPolicy = RetryPolicy(
             max_retries=max_retries, retry_non_idempotent=retry_non_idempotent
         )

@@ -315,7 +315,7 @@ class Follower(Generic[E, R]):
     def __init__(self, *, max_attempts: int, timeout: float | None) -> None:
         if max_attempts < 0:
             raise ValueError("max_attempts must be >= 0")
-        if timeout is not None and timeout <= 0:
+        if timeout is not None and not timeout > 0:  # NaN too: no deadline would pass
             raise ValueError("timeout must be > 0")
         self.done = False
         # Set when the open connection can no longer tell what the follow

@@ -1,14 +1,39 @@
-"""Bookkeeping shared by uploads and downloads: progress accounting, free of I/O."""
+"""What uploads and downloads share: progress accounting (free of I/O), and
+files opened in a worker thread."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from .progress import ProgressCallback
 
-__all__ = ["ProgressMeter"]
+__all__ = ["ProgressMeter", "opened_in_thread"]
+
+T = TypeVar("T")
+
+
+async def opened_in_thread(open_: Callable[[], T], close: Callable[[T], object]) -> T:
+    """`open_()`, run in a worker thread; what it opened is `close`d if the caller
+    is cancelled before getting it.
+
+    The thread cannot be stopped by the cancellation: left alone, it would open a
+    file nobody closes (a ResourceWarning) or create a staging file nobody removes.
+    """
+    opening = asyncio.ensure_future(asyncio.to_thread(open_))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(lambda done: _close_opened(done, close))
+        raise
+
+
+def _close_opened(done: asyncio.Future[T], close: Callable[[T], object]) -> None:
+    if not done.cancelled() and done.exception() is None:
+        close(done.result())
 
 
 class ProgressMeter:

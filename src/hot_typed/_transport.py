@@ -288,6 +288,14 @@ class _Transport(Generic[C]):
             raise HotClientClosedError(
                 f"this {self.client_name} was closed; create a new one to send requests"
             )
+        # Closed under it: the client a `with_options` copy shares its pool with,
+        # or the httpx client passed in, was closed.
+        if self.client.is_closed:
+            raise HotClientClosedError(
+                f"the connections of this {self.client_name} were closed (by closing the "
+                "client it was copied from, or the httpx client it was given); create a "
+                "new one to send requests"
+            )
         check_affinity(self.client, self.client_name, in_loop=self.in_loop)
 
 
@@ -411,6 +419,8 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
     async def aclose(self) -> None:
         self.closed = True
         if self.owns_client:
+            # Closed in the loop its connections belong to, or refused saying so.
+            check_affinity(self.client, self.client_name, in_loop=True, closing=True)
             await self.client.aclose()
 
     async def send(self, request: Request) -> httpx.Response:

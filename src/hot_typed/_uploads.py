@@ -36,7 +36,7 @@ from ._models.files import (
     upload_status,
 )
 from ._sources import Source, UploadSource, open_source
-from ._transfer import ProgressMeter
+from ._transfer import ProgressMeter, opened_in_thread
 
 if TYPE_CHECKING:
     from ._models.files import InitiateUpload, UploadPart
@@ -498,7 +498,7 @@ class UploadFile:
     # -- async driver
 
     async def arun(self, runner: AsyncRunner) -> File:
-        source = await asyncio.to_thread(open_source, self.source)
+        source = await opened_in_thread(partial(open_source, self.source), lambda s: s.close())
         try:
             meter = ProgressMeter(source.size, self.on_progress)
             meter.start()

@@ -301,15 +301,19 @@ def verify_wsgi(
 ) -> bytes:
     """Verify the signature of a WSGI request; its body.
 
-    Reads `CONTENT_LENGTH` bytes of `wsgi.input` (without a length, to its end
-    when the server sets `wsgi.input_terminated`, else nothing, as PEP 3333
-    asks), checks them against the signature header (raising
-    `HotSignatureError`), and puts a rewound copy back as `wsgi.input`, so the
-    app (or its framework) reads the same body again.
+    Reads `CONTENT_LENGTH` bytes of `wsgi.input` (without a length, or with one
+    that is no number of bytes, to its end when the server sets
+    `wsgi.input_terminated`, else nothing, as PEP 3333 asks), checks them
+    against the signature header (raising `HotSignatureError`), and puts a
+    rewound copy back as `wsgi.input`, so the app (or its framework) reads the
+    same body again.
     """
     stream = environ["wsgi.input"]
-    length = environ.get("CONTENT_LENGTH") or ""
-    if length.strip():
+    length = (environ.get("CONTENT_LENGTH") or "").strip()
+    # A server may pass the header as the client sent it: one that is no length
+    # ("-1" would read until the client closes, which it does not while it
+    # awaits the answer) counts as none.
+    if length.isascii() and length.isdigit():
         body = stream.read(int(length))
     else:
         body = stream.read() if environ.get("wsgi.input_terminated") else b""

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Annotated, Any, ClassVar, SupportsIndex
+from typing import Annotated, Any, ClassVar, SupportsIndex, cast
 
 from pydantic import (
     AfterValidator,
@@ -35,7 +35,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-from ._json import is_json_object, nul_error
+from ._json import is_decoded_json, is_json_array, is_json_object, nul_error
 
 __all__ = [
     "I64_MAX",
@@ -143,10 +143,12 @@ class WireModel(BaseModel):
         """A copy keeping `.raw`; with `update`, the updated keys changed in it.
 
         The copy's `.raw` is then the wire object received, with each updated key
-        (by wire key) holding its new value's JSON form: unknown keys,
-        nanosecond timestamps and user JSON not updated stay as received (however
-        deep, where a dump of the whole model would stop). A model built in
-        Python has no wire form: its copy's `.raw` is its own serialization.
+        (by wire key) holding its new value's JSON form: decoded JSON as the same
+        object (however deep), a received model (alone or in a list) as its own
+        wire object. Unknown keys, nanosecond timestamps and user JSON not
+        updated stay as received (however deep, where a dump of the whole model
+        would stop). A model built in Python has no wire form: its copy's `.raw`
+        is its own serialization.
         """
         if deep and update:
             # pydantic may then copy field by field, apart from the wire object:
@@ -154,7 +156,19 @@ class WireModel(BaseModel):
             return self.model_copy(deep=True).model_copy(update=update)
         copied = super().model_copy(update=update, deep=deep)
         if update and _has_wire(copied):
-            changed = copied.model_dump(mode="json", include=set(update))
+            changed: dict[str, Any] = {}
+            for name in update:
+                value = getattr(copied, name)
+                key = _wire_key(type(copied), name)
+                if key is not None and is_decoded_json(value):
+                    # Its own JSON form, however deep (a dump stops at pydantic's
+                    # serializer depth), and the same object, as user JSON received is.
+                    changed[key] = value
+                    continue
+                # Key by key: each dump names its wire key (an alias, or an extra's
+                # own), or nothing for a field excluded from dumps.
+                for key, dumped in copied.model_dump(mode="json", include={name}).items():
+                    changed[key] = _wire_form(value, dumped)
             object.__setattr__(copied, "_wire", {**copied.raw, **changed})
         return copied
 
@@ -192,6 +206,33 @@ def _has_wire(model: WireModel) -> bool:
     except AttributeError:
         return False
     return True
+
+
+def _wire_key(model: type[WireModel], name: str) -> str | None:
+    """The key a dump writes the field or extra `name` under; None when it writes none."""
+    field = model.model_fields.get(name)
+    if field is None:
+        return name
+    if field.exclude:
+        return None
+    return field.serialization_alias or field.alias or name
+
+
+def _wire_form(value: Any, dumped: Any) -> Any:
+    """What `.raw` holds for `value`, whose JSON-mode dump is `dumped`: a received
+    model as its wire object (a dump would lose nanoseconds and add absent keys),
+    directly or as an item of a list; anything else as dumped."""
+    if isinstance(value, WireModel) and _has_wire(value):
+        return value.raw
+    # A serializer of the user's may dump a sequence otherwise: only item for item.
+    if isinstance(value, list | tuple) and is_json_array(dumped):
+        values: Sequence[Any] = cast("Sequence[Any]", value)
+        if len(dumped) == len(values):
+            return [
+                item.raw if isinstance(item, WireModel) and _has_wire(item) else json_item
+                for item, json_item in zip(values, dumped, strict=True)
+            ]
+    return dumped
 
 
 def _new_parametrized(origin: type[WireModel], args: tuple[Any, ...]) -> WireModel:

@@ -42,11 +42,12 @@ __all__ = [
     "MAX_BODY_NESTING",
     "StoredJson",
     "UserJson",
-    "nul_error",
+    "is_decoded_json",
     "is_json_array",
     "is_json_object",
     "is_mapping",
     "json_dump",
+    "nul_error",
     "to_json_value",
 ]
 
@@ -76,6 +77,33 @@ def is_json_object(value: object) -> TypeIs[dict[str, Any]]:
 def is_json_array(value: object) -> TypeIs[list[Any]]:
     """Whether `value` is a decoded JSON array (a list)."""
     return isinstance(value, list)
+
+
+_DECODED_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def is_decoded_json(value: object) -> bool:
+    """Whether `value` is JSON as Python decodes it (dicts with string keys, lists,
+    strings, numbers, booleans, None), however deep: walked without recursion.
+    An object met twice (shared, or a cycle) counts as not JSON."""
+    seen: set[int] = set()
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if type(item) in _DECODED_SCALARS:
+            continue
+        if id(item) in seen:
+            return False
+        seen.add(id(item))
+        if is_json_object(item) and type(item) is dict:
+            if not all(type(key) is str for key in item):
+                return False
+            pending.extend(item.values())
+        elif is_json_array(item) and type(item) is list:
+            pending.extend(item)
+        else:
+            return False
+    return True
 
 
 def is_mapping(value: object) -> TypeIs[Mapping[Any, Any]]:

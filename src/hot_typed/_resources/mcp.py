@@ -10,7 +10,7 @@ import httpx
 from pydantic import BaseModel
 from typing_extensions import Unpack
 
-from .._errors import HotMcpError, HotResponseValidationError
+from .._errors import HotJsonDecodeError, HotMcpError, HotResponseValidationError
 from .._models._base import WIRE_CONTEXT
 from .._models.mcp import McpToolList, McpToolResult
 from .._options import CallOptions
@@ -56,9 +56,9 @@ def _result_parser(model: type[M]) -> Callable[[httpx.Response], M]:
     def parse(response: httpx.Response) -> M:
         try:
             answer = _message(response)
-        except ValueError as error:
-            raise HotResponseValidationError(
-                "an MCP answer that is not JSON", raw=response.text
+        except (ValueError, RecursionError) as error:  # malformed, or nested too deep
+            raise HotJsonDecodeError(
+                "an MCP answer that is not JSON Python can read", raw=response.text
             ) from error
         rpc = _object(answer)
         failure = _object(rpc.get("error")) if rpc is not None else None

@@ -50,19 +50,22 @@ class ProxyRequest:
     stream_id: UUID | None
 
 
+# The hooks' types are objects, not text: the hints of a function taking one
+# (`HotProxy.__init__`) then resolve in that function's module too.
+
 #: Decides whether a request goes upstream: `policy(scope, request)` returns
 #: (or resolves to) True to allow it. `scope` is the ASGI scope: your
 #: authentication middleware's user, the client address, the headers.
-Policy = Callable[[Scope, ProxyRequest], "bool | Awaitable[bool]"]
+Policy = Callable[[Scope, ProxyRequest], bool | Awaitable[bool]]
 
 #: Fields the server adds to `event_data` of every publish it allows:
 #: `stamp(scope, request)` returns (or resolves to) a mapping merged over the
 #: browser's `event_data`, so the browser cannot set these fields itself.
-Stamp = Callable[[Scope, ProxyRequest], "Mapping[str, Any] | Awaitable[Mapping[str, Any]]"]
+Stamp = Callable[[Scope, ProxyRequest], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 
 #: Sees each typed stream event on its way to the browser:
 #: `on_event(scope, request, event)`, awaited when it returns an awaitable.
-EventHook = Callable[[Scope, ProxyRequest, StreamEvent], "object | Awaitable[object]"]
+EventHook = Callable[[Scope, ProxyRequest, StreamEvent], object | Awaitable[object]]
 
 
 async def resolve(value: Any) -> Any:
@@ -119,7 +122,7 @@ def parse_event(body: bytes) -> EventCreate:
     """
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python reads is no JSON to it
         raise Refusal(400, "bad_request", "the request body is not JSON") from None
     if not is_json_object(value):
         raise Refusal(

@@ -8,7 +8,6 @@ for the run's end and is built from its result.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from .._models.permissions import grants
 from .._models.runs import RunStatus
 from ._handlers import Handler
 from ._http import HttpRequest, HttpResponse
+from ._routing import read_json
 from ._store import RUN_TERMINAL
 from ._values import JSON, ApiError
 
@@ -158,7 +158,7 @@ def _request_value(request: HttpRequest, url: str, auth: JSON | None) -> JSON:
     query, the body as JSON when it parses (else as text) and `body-raw`."""
     raw = request.body.decode("utf-8", errors="replace")
     try:
-        body: Any = json.loads(request.body) if request.body else raw
+        body: Any = read_json(request.body) if request.body else raw
     except ValueError:
         body = raw
     value: JSON = {

@@ -11,6 +11,7 @@ named as the server's routes name them: those it reads as UUIDs
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, get_args
@@ -19,12 +20,12 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from pydantic_core.core_schema import ErrorType
 
-from .._models._json import is_json_object
+from .._models._json import MAX_BODY_NESTING, is_json_array, is_json_object
 from .._path_ids import UUID_PATH_PARAMS, uuid_problem
 from ._http import HttpRequest, HttpResponse
 from ._values import ApiError
 
-__all__ = ["Endpoint", "Routed", "Router"]
+__all__ = ["Endpoint", "Routed", "Router", "read_json"]
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,10 @@ class Routed:
         return self.request.query
 
     def json(self) -> Any:
-        """The JSON body; axum's plain-text 400 when it is missing or not JSON."""
+        """The JSON body; axum's plain-text 400 when it is missing or not JSON
+        serde_json reads (`read_json`)."""
         try:
-            return json.loads(self.request.body)
+            return read_json(self.request.body)
         except ValueError as error:
             raise ApiError.rejection(
                 400, f"Failed to parse the request body as JSON: {error}"
@@ -79,6 +81,48 @@ class Routed:
                     where = ".".join(str(part) for part in problem["loc"])
                     raise _unprocessable(f"{where}: {problem['msg']}") from None
         return known
+
+
+_TOO_DEEP = "recursion limit exceeded"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_constant(name: str) -> Any:
+    # Python's reader takes NaN and Infinity; serde_json has no such token.
+    raise ValueError(f"expected value, got {name}")
+
+
+def _unread(body: Any) -> str | None:
+    """Why serde_json (crates/hot_api reads bodies with axum's `Json`) would not read
+    what Python's reader took: nested past its recursion limit (the client's
+    `MAX_BODY_NESTING`), or a string holding a lone surrogate (a Rust string has
+    none). None when it would. Walked without recursion."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return "lone leading surrogate in hex escape"
+        elif is_json_object(value) or is_json_array(value):
+            if depth > MAX_BODY_NESTING:
+                return _TOO_DEEP
+            if is_json_object(value):
+                pending.extend((key, depth) for key in value)
+            items = value.values() if is_json_object(value) else value
+            pending.extend((item, depth + 1) for item in items)
+    return None
+
+
+def read_json(body: bytes) -> Any:
+    """`body` read as serde_json reads it; `ValueError` saying why it would not."""
+    try:
+        value = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
+    problem = _unread(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 
 # Pydantic's own error types: what serde reports too (a missing field, a value of
