@@ -76,10 +76,10 @@ class Streams(Resource[ModeT]):
         and replayed `run:start` and terminal events are dropped by `run_id`:
         each reaches you once. A terminal event whose run is still `running`,
         with no `stop_time` (the server read it before the end was stored), is
-        dropped and the stream resubscribed, to learn the end as stored. The server replays
-        only the stream's newest 100 runs, so each resubscription first reads
-        the run (`GET /v1/runs/{id}`) and yields its end from there when it
-        came while disconnected.
+        dropped and the stream resubscribed, to learn the end as stored. The
+        server replays only the stream's newest 100 runs, so each
+        resubscription first reads the run (`GET /v1/runs/{id}`) and yields its
+        end from there when it came while disconnected.
         `stream:data` is never replayed by the server, so chunks sent while
         disconnected are missed. The stream ends right after
         that run's `run:stop`, `run:fail` or `run:cancel`; other runs' events
