@@ -493,3 +493,162 @@ def test_verify_wsgi_without_a_length_reads_only_a_terminated_input() -> None:
     }
     assert verify_wsgi(empty, SECRET) == b""
     assert (empty["wsgi.input"].read(), empty["CONTENT_LENGTH"]) == (b"", "0")
+
+
+# ---------------------------------------------------------------- bounds
+
+
+def _answer_before_the_body(url: str, head: str, sent: bytes) -> bytes:
+    """The answer to `head` and the first `sent` bytes of a body it declares much
+    longer, the rest never sent: what the server says without waiting for it."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(head.encode() + sent)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = raw.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def test_the_asgi_middleware_answers_an_unsigned_request_without_waiting_for_its_body() -> None:
+    reached: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["path"])
+        await echo(scope, receive, send)
+
+    head = "POST /cb HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"
+    with asgi_server(SignatureMiddleware(app, SECRET)) as url:
+        answer = _answer_before_the_body(url, head, b"{")
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert b'"invalid_signature"' in answer
+    assert reached == []
+
+
+@pytest.mark.parametrize(
+    ("max_body_bytes", "status"),
+    [(len(BODY), 200), (len(BODY) - 1, 413), (0, 413)],
+    ids=["at-the-bound", "one-byte-over", "zero"],
+)
+def test_the_asgi_middleware_refuses_a_body_longer_than_its_bound_with_413(
+    max_body_bytes: int, status: int
+) -> None:
+    app = SignatureMiddleware(echo, SECRET, max_body_bytes=max_body_bytes)
+    assert f"max_body_bytes={max_body_bytes}" in repr(app)
+    with asgi_server(app) as url, httpx.Client(base_url=url) as http:
+        answer = http.post("/cb", content=BODY, headers=signed_headers(BODY, SECRET))
+    assert answer.status_code == status
+    if status == 200:
+        assert answer.content == b"echo:" + BODY
+        return
+    message = (
+        f"the request body is longer than {max_body_bytes} bytes, the most read to "
+        "check its x-hot-signature signature"
+    )
+    assert answer.json() == {"error": {"code": "payload_too_large", "message": message}}
+
+
+def test_a_signed_body_over_the_bound_is_refused_before_the_rest_of_it_is_sent() -> None:
+    head = (
+        "POST /cb HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
+        f"X-Hot-Signature: {sign(BODY, SECRET)}\r\n\r\n"
+    )
+    with asgi_server(SignatureMiddleware(echo, SECRET, max_body_bytes=64)) as url:
+        answer = _answer_before_the_body(url, head, b"x" * 65)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b'"payload_too_large"' in answer
+
+
+async def test_verify_request_reads_no_body_of_a_request_with_no_well_formed_signature() -> None:
+    for headers, reason in [([], "missing"), ([(b"x-hot-signature", b"sha256=00")], "malformed")]:
+        scope = {"type": "http", "headers": headers}
+        with pytest.raises(HotSignatureError) as caught:
+            await verify_request(scope, scripted_receive([]), SECRET)
+        assert caught.value.reason == reason
+
+
+async def test_verify_request_stops_reading_at_the_message_that_passes_its_bound() -> None:
+    scope = {"type": "http", "headers": [(b"x-hot-signature", sign(BODY, SECRET).encode())]}
+    messages = [
+        {"type": "http.request", "body": BODY[:10], "more_body": True},
+        {"type": "http.request", "body": BODY[10:], "more_body": True},
+    ]  # a third read would fail the scripted receive
+    body, _ = await verify_request(
+        scope,
+        scripted_receive([*messages[:1], {"type": "http.request", "body": BODY[10:]}]),
+        SECRET,
+        max_body_bytes=len(BODY),
+    )
+    assert body == BODY
+    with pytest.raises(HotSignatureError) as caught:
+        await verify_request(scope, scripted_receive(messages), SECRET, max_body_bytes=20)
+    assert caught.value.reason == "too_large"
+
+
+@pytest.mark.parametrize(
+    ("max_body_bytes", "error"),
+    [(-1, ValueError), (True, TypeError), (1.5, TypeError), ("10", TypeError)],
+)
+def test_a_body_bound_that_is_no_count_of_bytes_is_refused(
+    max_body_bytes: Any, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="max_body_bytes"):
+        SignatureMiddleware(echo, SECRET, max_body_bytes=max_body_bytes)
+    with pytest.raises(error, match="max_body_bytes"):
+        verify_wsgi({}, SECRET, max_body_bytes=max_body_bytes)
+
+
+class _CountingInput(io.BytesIO):
+    """A `wsgi.input` whose reads are counted, returning at most 7 bytes each, as
+    a socket's may."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.reads += 1
+        return super().read(7 if size is None or size < 0 else min(size, 7))
+
+
+@pytest.mark.parametrize(
+    ("max_body_bytes", "admitted"),
+    [(len(BODY), True), (len(BODY) - 1, False)],
+    ids=["at-the-bound", "one-byte-over"],
+)
+def test_verify_wsgi_reads_no_more_than_its_bound(max_body_bytes: int, admitted: bool) -> None:
+    signature = {"HTTP_X_HOT_SIGNATURE": sign(BODY, SECRET)}
+    declared = _CountingInput(BODY)
+    with_length: dict[str, Any] = {
+        "wsgi.input": declared, "CONTENT_LENGTH": str(len(BODY)), **signature
+    }
+    terminated_input = _CountingInput(BODY)
+    terminated: dict[str, Any] = {
+        "wsgi.input": terminated_input, "wsgi.input_terminated": True, **signature
+    }
+    if admitted:
+        assert verify_wsgi(terminated, SECRET, max_body_bytes=max_body_bytes) == BODY
+        assert terminated["wsgi.input"].read() == BODY
+        return
+    with pytest.raises(HotSignatureError) as caught:
+        verify_wsgi(with_length, SECRET, max_body_bytes=max_body_bytes)
+    assert caught.value.reason == "too_large"
+    assert declared.reads == 0  # refused on its declared length, unread
+    with pytest.raises(HotSignatureError) as caught:
+        verify_wsgi(terminated, SECRET, max_body_bytes=max_body_bytes)
+    assert caught.value.reason == "too_large"
+    assert terminated_input.tell() == len(BODY)  # read up to one byte past the bound
+
+
+def test_verify_wsgi_reads_no_body_of_a_request_with_no_well_formed_signature() -> None:
+    for signature, reason in [({}, "missing"), ({"HTTP_X_HOT_SIGNATURE": "sha256="}, "malformed")]:
+        stream = _CountingInput(BODY)
+        environ: dict[str, Any] = {
+            "wsgi.input": stream, "CONTENT_LENGTH": str(len(BODY)), **signature
+        }
+        with pytest.raises(HotSignatureError) as caught:
+            verify_wsgi(environ, SECRET)
+        assert (caught.value.reason, stream.reads) == (reason, 0)

@@ -15,7 +15,10 @@ callbacks.hot `build-headers`; the header name is the agent's
 
 `SignatureMiddleware` does it for any ASGI app, `verify_request` inside an
 ASGI app, `verify_wsgi` inside a WSGI app; `sign` and `signed_headers` make
-signed bodies for your tests. Signatures are compared in constant time
+signed bodies for your tests. Those three read a request's body only once its
+signature header is there and well formed, and no more of it than
+`max_body_bytes` (`MAX_BODY_BYTES` unless given): whoever can reach your
+endpoint, signed or not, cannot make it hold more. Signatures are compared in constant time
 (`hmac.compare_digest`); no error, repr or log shows the secret.
 """
 
@@ -35,6 +38,7 @@ from ._errors import HotError
 from ._models._base import WireModel
 
 __all__ = [
+    "MAX_BODY_BYTES",
     "SIGNATURE_HEADER",
     "SIGNATURE_SCHEME",
     "CallbackReply",
@@ -54,6 +58,11 @@ SIGNATURE_HEADER = "x-hot-signature"
 SIGNATURE_SCHEME = "sha256="
 """The prefix of the signature's value: callbacks.hot sends `sha256=<hex>`."""
 
+MAX_BODY_BYTES = 10 * 1024 * 1024
+"""The most of a request's body read before its signature is checked, unless
+given: a callback is an agent's JSON reply, far smaller. A longer body is
+refused (`too_large`) without reading past this bound."""
+
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 Secret = str | bytes | SecretStr
@@ -62,14 +71,16 @@ or a pydantic `SecretStr`."""
 
 M = TypeVar("M", bound=BaseModel)
 
-Reason = Literal["missing", "malformed", "mismatch"]
+Reason = Literal["missing", "malformed", "mismatch", "too_large"]
 
 
 class HotSignatureError(HotError):
-    """A callback's signature is missing, malformed or wrong: do not trust its body.
+    """A callback's signature is missing, malformed or wrong, or its body too long
+    to be checked: do not trust its body.
 
-    `reason` says which (`"missing"`, `"malformed"`, `"mismatch"`) and `header`
-    which header was read. The message never shows the secret or the signature.
+    `reason` says which (`"missing"`, `"malformed"`, `"mismatch"`,
+    `"too_large"`) and `header` which header was read. The message never shows
+    the secret or the signature.
     """
 
     def __init__(self, message: str, *, reason: Reason, header: str) -> None:
@@ -130,6 +141,16 @@ def verify_signature(
     signature of `body` with `secret`. The comparison takes the same time
     wherever the signatures differ (`hmac.compare_digest`).
     """
+    digest = _digest(signature, header)
+    expected = sign(body, secret)[len(SIGNATURE_SCHEME) :]
+    if not hmac.compare_digest(expected, digest.lower()):
+        raise HotSignatureError(
+            f"the {header} signature does not match the body", reason="mismatch", header=header
+        )
+
+
+def _digest(signature: str | None, header: str) -> str:
+    """The hex digest of a signature header's value; `missing` or `malformed`."""
     if signature is None or not signature.strip():
         raise HotSignatureError(
             f"the request has no {header} signature", reason="missing", header=header
@@ -142,11 +163,24 @@ def verify_signature(
             reason="malformed",
             header=header,
         )
-    expected = sign(body, secret)[len(SIGNATURE_SCHEME) :]
-    if not hmac.compare_digest(expected, digest.lower()):
-        raise HotSignatureError(
-            f"the {header} signature does not match the body", reason="mismatch", header=header
-        )
+    return digest
+
+
+def _checked_bound(max_body_bytes: object) -> int:
+    if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
+        raise TypeError(f"max_body_bytes must be an int, got {max_body_bytes!r}")
+    if max_body_bytes < 0:
+        raise ValueError(f"max_body_bytes must be 0 or more, got {max_body_bytes}")
+    return max_body_bytes
+
+
+def _too_large(header: str, max_body_bytes: int) -> HotSignatureError:
+    return HotSignatureError(
+        f"the request body is longer than {max_body_bytes} bytes, the most read to "
+        f"check its {header} signature",
+        reason="too_large",
+        header=header,
+    )
 
 
 def _header(headers: Mapping[str, str] | Any, name: str) -> str | None:
@@ -209,26 +243,41 @@ def _scope_header(scope: Scope, name: str) -> str | None:
 
 
 async def verify_request(
-    scope: Scope, receive: Receive, secret: Secret, *, header: str = SIGNATURE_HEADER
+    scope: Scope,
+    receive: Receive,
+    secret: Secret,
+    *,
+    header: str = SIGNATURE_HEADER,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> tuple[bytes, Receive]:
     """Verify the signature of an ASGI HTTP request; its body and a `receive` that
     replays it.
 
-    Reads the whole body from `receive` once, checks it against the signature
-    header of `scope` (raising `HotSignatureError`), and returns the body with a
-    `receive` that gives the app the same body again, then defers to the
-    original `receive` (for `http.disconnect`).
+    Refuses a request whose signature header is missing or malformed before
+    reading its body; otherwise reads the whole body from `receive` once (a
+    body longer than `max_body_bytes` is refused as soon as it is, as
+    `too_large`), checks it against the signature (raising `HotSignatureError`),
+    and returns the body with a `receive` that gives the app the same body
+    again, then defers to the original `receive` (for `http.disconnect`).
     """
+    limit = _checked_bound(max_body_bytes)
+    signature = _scope_header(scope, header)
+    _digest(signature, header)
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(bytes(message.get("body", b"")))
+        chunk = bytes(message.get("body", b""))
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(header, limit)
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
-    verify_signature(body, _scope_header(scope, header), secret, header=header)
+    verify_signature(body, signature, secret, header=header)
     replayed = False
 
     async def replay() -> Message:
@@ -246,9 +295,11 @@ class SignatureMiddleware:
 
     A request whose signature is missing, malformed or wrong is answered
     `401` with `{"error": {"code": "invalid_signature", "message": ...}}`
-    saying which, and never reaches `app`; a signed one reaches it with its
-    body intact. `paths`, when given, limits the check to requests whose path
-    is one of them (or below one ending in `/`); other requests pass through.
+    saying which, one whose body is longer than `max_body_bytes` `413` with
+    code `payload_too_large`, and neither reaches `app`; a signed one reaches
+    it with its body intact (see `verify_request`). `paths`, when given, limits
+    the check to requests whose path is one of them (or below one ending in
+    `/`); other requests pass through.
     """
 
     def __init__(
@@ -258,14 +309,19 @@ class SignatureMiddleware:
         *,
         header: str = SIGNATURE_HEADER,
         paths: tuple[str, ...] | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.app = app
         self.header = header
         self.paths = paths
+        self.max_body_bytes = _checked_bound(max_body_bytes)
         self._secret = SecretStr(secret) if isinstance(secret, str) else secret
 
     def __repr__(self) -> str:
-        return f"SignatureMiddleware(header={self.header!r}, paths={self.paths!r})"
+        return (
+            f"SignatureMiddleware(header={self.header!r}, paths={self.paths!r}, "
+            f"max_body_bytes={self.max_body_bytes})"
+        )
 
     def _guards(self, path: str) -> bool:
         if self.paths is None:
@@ -278,16 +334,25 @@ class SignatureMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            _, receive = await verify_request(scope, receive, self._secret, header=self.header)
+            _, receive = await verify_request(
+                scope,
+                receive,
+                self._secret,
+                header=self.header,
+                max_body_bytes=self.max_body_bytes,
+            )
         except HotSignatureError as error:
-            body = json.dumps(
-                {"error": {"code": "invalid_signature", "message": str(error)}}
-            ).encode()
+            status, code = (
+                (413, "payload_too_large")
+                if error.reason == "too_large"
+                else (401, "invalid_signature")
+            )
+            body = json.dumps({"error": {"code": code, "message": str(error)}}).encode()
             headers = [
                 (b"content-type", b"application/json"),
                 (b"content-length", b"%d" % len(body)),
             ]
-            await send({"type": "http.response.start", "status": 401, "headers": headers})
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
@@ -297,28 +362,51 @@ class SignatureMiddleware:
 
 
 def verify_wsgi(
-    environ: MutableMapping[str, Any], secret: Secret, *, header: str = SIGNATURE_HEADER
+    environ: MutableMapping[str, Any],
+    secret: Secret,
+    *,
+    header: str = SIGNATURE_HEADER,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> bytes:
     """Verify the signature of a WSGI request; its body.
 
-    Reads `CONTENT_LENGTH` bytes of `wsgi.input` (without a length, or with one
-    that is no number of bytes, to its end when the server sets
-    `wsgi.input_terminated`, else nothing, as PEP 3333 asks), checks them
-    against the signature header (raising `HotSignatureError`), and puts a
-    rewound copy back as `wsgi.input`, so the app (or its framework) reads the
-    same body again.
+    Refuses a request whose signature header is missing or malformed, or whose
+    `CONTENT_LENGTH` is over `max_body_bytes` (`too_large`), before reading
+    its body. Otherwise reads `CONTENT_LENGTH` bytes of `wsgi.input` (without
+    a length, or with one that is no number of bytes, to its end when the
+    server sets `wsgi.input_terminated`, refused past `max_body_bytes`, else
+    nothing, as PEP 3333 asks), checks them against the signature (raising
+    `HotSignatureError`), and puts a rewound copy back as `wsgi.input`, so the
+    app (or its framework) reads the same body again.
     """
+    limit = _checked_bound(max_body_bytes)
+    signature = environ.get("HTTP_" + header.upper().replace("-", "_"))
+    _digest(signature, header)
     stream = environ["wsgi.input"]
     length = (environ.get("CONTENT_LENGTH") or "").strip()
     # A server may pass the header as the client sent it: one that is no length
     # ("-1" would read until the client closes, which it does not while it
     # awaits the answer) counts as none.
     if length.isascii() and length.isdigit():
+        if int(length) > limit:
+            raise _too_large(header, limit)
         body = stream.read(int(length))
     else:
-        body = stream.read() if environ.get("wsgi.input_terminated") else b""
+        body = _read_to_end(stream, header, limit) if environ.get("wsgi.input_terminated") else b""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
-    key = "HTTP_" + header.upper().replace("-", "_")
-    verify_signature(body, environ.get(key), secret, header=header)
+    verify_signature(body, signature, secret, header=header)
     return bytes(body)
+
+
+def _read_to_end(stream: Any, header: str, limit: int) -> bytes:
+    """A terminated `wsgi.input` read to its end, refused once past `limit`
+    (a read may return less than asked: read until one returns nothing)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(limit + 1 - size):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(header, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
