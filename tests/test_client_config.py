@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import inspect
 import pickle
 import re
+import typing
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
-from hot_typed import AsyncHotClient, HotClient, HotError
-from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
+from hot_typed import (
+    AsyncHotClient,
+    ClientOptions,
+    HotClient,
+    HotError,
+    InternalServerError,
+)
+from hot_typed.testing import HotEmulator, HttpRequest, HttpResponse, LoopbackServer
 from tests import payloads as p
 
 from ._reliability import KINDS, with_client
@@ -239,3 +247,27 @@ def test_a_client_refuses_to_be_pickled_or_deep_copied_saying_why(
     name = cls.__name__
     with pytest.raises(TypeError, match=rf"^a {name} cannot be pickled or deep-copied: it holds"):
         how(hot)
+
+
+@pytest.mark.parametrize("cls", [HotClient, AsyncHotClient])
+def test_client_options_are_the_constructors_settings_but_token_url_and_httpx_client(
+    cls: type[HotClient] | type[AsyncHotClient],
+) -> None:
+    # `HotEmulator.client(**options)` is typed by them: one the constructor gains
+    # or renames must be in them too, with the same type.
+    parameters = inspect.signature(cls.__init__).parameters
+    settings = {
+        name: hint
+        for name, hint in typing.get_type_hints(cls.__init__).items()
+        if name in parameters and name not in {"self", "token", "base_url", "client"}
+    }
+    assert typing.get_type_hints(ClientOptions) == settings
+    assert ClientOptions.__required_keys__ == frozenset()
+
+
+def test_emulator_clients_take_the_client_options() -> None:
+    with HotEmulator() as emulator:
+        emulator.faults.fail_next(503, path="/runs", method="GET")
+        with pytest.raises(InternalServerError):
+            emulator.client(max_retries=0, timeout=5).runs.list()
+        assert emulator.client(max_retries=1).runs.list().data == []

@@ -24,6 +24,7 @@ from hot_typed import (
 from hot_typed._request import Call, Request
 from hot_typed._resource import _Operation  # pyright: ignore[reportPrivateUsage]
 from hot_typed._wire import item_parser, parametrized
+from hot_typed.testing import HotEmulator
 
 ID = UUID("0190d3a2-4b5c-7d8e-9f00-112233445566")
 
@@ -99,6 +100,11 @@ def construction_mistakes() -> None:
     HotClient("t", client=httpx.AsyncClient())  # E: arg-type
     AsyncHotClient("t", client=httpx.Client())  # E: arg-type
     HotClient("t", max_retries="2")  # E: arg-type
+
+
+def emulator_client_mistakes(emulator: HotEmulator) -> None:
+    emulator.client(max_retry=0)  # E: call-arg
+    emulator.async_client(timeout="5")  # E: arg-type
 
 
 def internal_mistakes() -> None:

@@ -150,7 +150,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TaskUpdate",
         "UnknownStreamEvent",
     ),
-    "._options": ("CallOptions", "QueryValue", "StreamOptions", "WaitOptions"),
+    "._options": ("CallOptions", "ClientOptions", "QueryValue", "StreamOptions", "WaitOptions"),
     "._pagination": ("AsyncPage", "Page"),
     "._resources.webhooks": ("WebhookResponse",),
     "._sources": ("UploadSource",),
@@ -323,6 +323,7 @@ if TYPE_CHECKING:
     )
     from ._options import (
         CallOptions as CallOptions,
+        ClientOptions as ClientOptions,
         QueryValue as QueryValue,
         StreamOptions as StreamOptions,
         WaitOptions as WaitOptions,

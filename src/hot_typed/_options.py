@@ -17,10 +17,12 @@ from typing import Any, TypedDict
 
 import httpx
 
+from ._http_options import EventHooks, ProxyTypes
 from ._request import Request, check_header
 
 __all__ = [
     "CallOptions",
+    "ClientOptions",
     "Options",
     "QueryValue",
     "StreamOptions",
@@ -33,6 +35,27 @@ QueryValue = str | int | float | bool | None
 # Credentials are the client's: a call that could swap them silently would send
 # one token's work under another. The body's type is the operation's.
 _REFUSED_HEADERS = frozenset({"authorization", "content-type"})
+
+
+class ClientOptions(TypedDict, total=False):
+    """The settings of a `HotClient` or `AsyncHotClient` but its token, base URL
+    and httpx client, as keyword arguments (`HotEmulator.client(**options)`);
+    each means what the client's parameter of that name does."""
+
+    timeout: float | httpx.Timeout | None
+    """The timeout of each request (None: the client's default)."""
+    max_retries: int
+    """How many times a failed request is sent again."""
+    retry_non_idempotent: bool
+    """Whether POST and PATCH are sent again after a failure that may have reached the server."""
+    max_sse_frame_bytes: int
+    """The longest event-stream frame read."""
+    http2: bool
+    """Whether to speak HTTP/2 (the `hot-typed[http2]` extra)."""
+    proxy: ProxyTypes | None
+    """The proxy every request goes through."""
+    event_hooks: EventHooks | None
+    """httpx event hooks, for tracing."""
 
 
 class WaitOptions(TypedDict, total=False):

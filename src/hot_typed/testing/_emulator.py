@@ -8,11 +8,12 @@ from types import TracebackType
 from typing import Any, overload
 from uuid import UUID
 
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
 from .._client import AsyncHotClient, HotClient
 from .._models.blobs import BlobRef
 from .._models.runs import RunStatus
+from .._options import ClientOptions
 from .._uploads import MIN_PART_SIZE
 from ._agent import Answer, agent_handler
 from ._api_webhooks import WebhookAuth
@@ -158,14 +159,14 @@ class HotEmulator:
 
     # Clients -----------------------------------------------------------------
 
-    def client(self, **options: Any) -> HotClient:
+    def client(self, **options: Unpack[ClientOptions]) -> HotClient:
         """A `HotClient` for this emulator (closed by `stop()`); `options` go to
-        `HotClient` (e.g. `max_retries`, `timeout`)."""
+        `HotClient` (e.g. `max_retries`, `timeout`: `hot_typed.ClientOptions`)."""
         client = HotClient(self.api_key, base_url=self.base_url, **options)
         self._clients.append(client)
         return client
 
-    def async_client(self, **options: Any) -> AsyncHotClient:
+    def async_client(self, **options: Unpack[ClientOptions]) -> AsyncHotClient:
         """An `AsyncHotClient` for this emulator; close it (`async with` or
         `aclose()`) inside its event loop."""
         return AsyncHotClient(self.api_key, base_url=self.base_url, **options)
