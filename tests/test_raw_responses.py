@@ -3,6 +3,8 @@ answering the HTTP response around what the plain call returns, over the emulato
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -174,3 +176,21 @@ def test_with_raw_response_keeps_the_with_options_defaults(emulator: HotEmulator
     assert raw.http_request.headers["x-default"] == "d"
     assert raw.status_code == 200
     assert raw.parse().raw == raw.json()
+
+
+@pytest.mark.parametrize(
+    "how", [pickle.dumps, copy.copy, copy.deepcopy], ids=["pickle", "copy", "deepcopy"]
+)
+def test_a_raw_response_refuses_to_be_pickled_or_copied_saying_what_travels(
+    emulator: HotEmulator, how: Any
+) -> None:
+    with HotClient(emulator.api_key, base_url=emulator.base_url) as hot:
+        raw = hot.with_raw_response.runs.list()
+        with pytest.raises(TypeError, match=r"^a RawResponse cannot be pickled or copied: it "):
+            how(raw)
+        page = pickle.loads(pickle.dumps(raw.parse()))  # what it parses to travels
+        assert page.data == raw.parse().data
+        assert pickle.loads(pickle.dumps(raw.http_response)).content == raw.content
+        refused = pytest.raises(TypeError, match=r"^a StreamedResponse cannot be pickled")
+        with hot.with_streaming_response.env.get() as streamed, refused:
+            how(streamed)

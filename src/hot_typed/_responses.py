@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NoReturn, TypeVar, cast
 
 import httpx
 
@@ -96,6 +96,15 @@ class _Exchange(HttpAnswer, Generic[T]):
         request = self.http_request
         return (
             f"<{type(self).__name__} [{self.status_code}] {request.method} {request.url.path}>"
+        )
+
+    def __reduce__(self) -> NoReturn:
+        # Its parser is the client's (a page fetches on through it), which stays
+        # in this process; what it parses to is a model or page that travels.
+        raise TypeError(
+            f"a {type(self).__name__} cannot be pickled or copied: it parses through "
+            "the client that made the call; pickle what parse() returns, or "
+            "http_response"
         )
 
     def _request_id(self, body: bytes | None) -> str | None:
