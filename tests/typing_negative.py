@@ -41,6 +41,8 @@ def sync_mistakes(hot: HotClient) -> None:
     hot.events.get(ID, data_type=Signup).event_data.mail  # E: attr-defined
     hot.events.list(limit="10")  # E: arg-type
     hot.runs.list(status=3)  # E: arg-type
+    hot.runs.list(status="FAILED")  # E: arg-type
+    hot.runs.list(type="task")  # E: arg-type
     hot.runs.list(statuses="failed")  # E: call-arg
     hot.runs.get(ID, result=int)  # E: call-arg
     hot.runs.get(ID).stauts  # E: attr-defined

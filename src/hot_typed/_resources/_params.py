@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import Self
 
@@ -26,6 +26,11 @@ DEFAULT_LIST_LIMIT = 20
 
 #: The run type of background tasks, which run lists leave out.
 TASK_RUN_TYPE = "task"
+
+#: The names each run filter's enum declares, which the server's tables hold.
+_NAMES: dict[type[RunStatus] | type[RunType], tuple[str, ...]] = {
+    enum: tuple(member.value for member in enum) for enum in (RunStatus, RunType)
+}
 
 # crates/hot/src/time_range.rs MAX_DAYS: the longest time_range, counted with
 # years of 366 days and months of 31.
@@ -175,6 +180,31 @@ class RunListQuery(ListQuery):
         default=None,
         json_schema_extra={"pattern": r"^(?:all|P(?:\d+[YMWD])*(?:T(?:\d+[HMS])*)?)?$"},
     )
+
+    @field_validator("status", "type", mode="before")
+    @classmethod
+    def _known_name(cls, value: object, info: ValidationInfo) -> object:
+        # crates/hot/src/db/run.rs, get_filtered_runs_by_env, matches the text
+        # exactly against the names of its run_status and run_type tables
+        # (resources/db/*/migrations/001_hot_2_initial_schema.sql, the values of
+        # RunStatus and RunType): any other lists nothing, as a typo would. A
+        # value this version does not know is sent as an enum member.
+        if type(value) is not str:
+            return value
+        enum, what = (RunStatus, "status") if info.field_name == "status" else (RunType, "type")
+        if value not in _NAMES[enum]:
+            raise PydanticCustomError(
+                "run_filter_name",
+                "'{value}' is no run {what} the server has ({known}): it would list "
+                "nothing; send {enum}('{value}') for one this version does not know",
+                {
+                    "value": value,
+                    "what": what,
+                    "known": ", ".join(_NAMES[enum]),
+                    "enum": enum.__name__,
+                },
+            )
+        return value
 
     @field_validator("type")
     @classmethod

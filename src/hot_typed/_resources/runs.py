@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from typing_extensions import TypeVar, Unpack
@@ -26,15 +26,22 @@ class Runs(Resource[ModeT]):
     def list(
         self,
         *,
-        status: RunStatus | str | None = None,
-        type: RunType | str | None = None,
+        status: RunStatus
+        | Literal["running", "succeeded", "failed", "cancelled", "pending_retry"]
+        | None = None,
+        type: RunType | Literal["call", "event", "schedule", "run", "eval", "repl"] | None = None,
         time_range: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
         **options: Unpack[CallOptions],
     ) -> ListCall[Run]:
         """Runs, newest first. `type` is the run type, `time_range` an ISO 8601
-        duration such as `P7D`."""
+        duration such as `P7D`.
+
+        A `status` or `type` given as text must be one the server has: it lists
+        nothing for any other, so a misspelt one is refused before sending. One
+        this version does not know yet is sent as `RunStatus("...")` or
+        `RunType("...")`."""
         params = query(
             RunListQuery,
             status=status,
