@@ -1112,17 +1112,19 @@ async def test_waiting_with_a_project_returns_that_projects_run_of_an_event_hand
     # (crates/hot_worker/src/server.rs adds every multi handler). The stream
     # sends only the project's runs (streams.rs `project_filter`); the runs of
     # the event the check reads are all of them, the other project's newest.
+    # The stream replays nothing of it (it ended out of the replay window): the
+    # check alone must find the project's run, and its end.
     ours = in_project(attempt(FIRST, event_id=EVENT), SHOP, "shop")
     done = {**ours, "status": "succeeded", "stop_time": "2026-01-02T03:04:09Z", "result": 1}
     theirs = in_project(
         attempt(SECOND, status="succeeded", event_id=EVENT, result=2), OTHER, "other"
     )
-    records = {f"/v1/events/{EVENT}/runs": HttpResponse.json(payloads.page([theirs, ours]))}
-    with SseScript([*replayed(done)], records=records) as server:
+    records = {f"/v1/events/{EVENT}/runs": HttpResponse.json(payloads.page([theirs, done]))}
+    with SseScript([HOLD], records=records) as server:
         client = make_client(server, mode)
         try:
             finished = await resolve(
-                client.streams.wait_for_run_result(STREAM, EVENT, project=project, timeout=5)
+                client.streams.wait_for_run_result(STREAM, EVENT, project=project, timeout=2)
             )
         finally:
             await close(client)

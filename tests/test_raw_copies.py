@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -301,6 +302,47 @@ def test_an_updated_key_goes_into_raw_by_its_wire_key() -> None:
 
     assert changed.raw == {"object-id": "b", "at": "2026-01-02T00:00:00Z"}
     assert received.model_copy(update={"object_id": "c"}).raw == {"object-id": "c", "at": NANOS}
+
+
+class _Listing(list[Any]):
+    pass
+
+
+_SHARED = [1]
+_CYCLE: dict[str, Any] = {"a": 1}
+_CYCLE["self"] = _CYCLE
+
+
+@pytest.mark.parametrize(
+    ("value", "in_raw", "kept"),
+    [
+        ({"a": [1, {"b": None}]}, {"a": [1, {"b": None}]}, True),
+        (OrderedDict(a=1), {"a": 1}, False),
+        ({1: "a"}, {"1": "a"}, False),
+        (_Listing([1, 2]), [1, 2], False),
+        ((1, 2), [1, 2], False),
+        ({"x": _SHARED, "y": _SHARED}, {"x": [1], "y": [1]}, False),
+    ],
+    ids=["decoded JSON", "a dict subclass", "a key not text", "a list subclass", "a tuple", "shared"],
+)
+def test_an_update_goes_into_raw_as_the_json_types_a_decoder_makes(
+    value: Any, in_raw: Any, kept: bool
+) -> None:
+    # Only JSON as a decoder makes it (plain dicts with text keys, plain lists,
+    # each object once) is put into raw as given; anything else as its dump.
+    received = Aliased.model_validate_json('{"object-id": "a", "at": "' + NANOS + '", "x": 1}')
+
+    changed = received.model_copy(update={"x": value})
+
+    assert changed.raw["x"] == in_raw
+    assert type(changed.raw["x"]) is type(in_raw)
+    assert (changed.raw["x"] is value) is kept
+
+
+def test_an_update_holding_a_cycle_is_refused_as_no_json() -> None:
+    received = Aliased.model_validate_json('{"object-id": "a", "at": "' + NANOS + '", "x": 1}')
+    with pytest.raises(ValueError, match="[Cc]ircular reference"):
+        received.model_copy(update={"x": _CYCLE})
 
 
 def _built_in_python() -> Run:

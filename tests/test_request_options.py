@@ -217,7 +217,11 @@ def test_unsafe_extra_headers_are_refused_before_sending(
         ({"X Trace": "v"}, ValueError, "'X Trace' is not a valid header name"),
         ({"": "v"}, ValueError, "'' is not a valid header name"),
         ({"X-Trace:": "v"}, ValueError, "'X-Trace:' is not a valid header name"),
-        ({"X-Name": "Zoë"}, ValueError, "value must be printable ASCII"),
+        (
+            {"X-Name": "Zoë"},
+            ValueError,
+            "header 'X-Name': its value must be printable ASCII (tabs and spaces inside only)",
+        ),
         ({"X-Name": " padded"}, ValueError, "value must be printable ASCII"),
         ({"X-Count": 1}, TypeError, "'X-Count': names and values must be strings"),
         ({1: "v"}, TypeError, "1: names and values must be strings"),
@@ -256,20 +260,20 @@ def test_a_timeout_for_one_call_replaces_the_client_timeout(
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
-    ("timeout", "error"),
+    ("timeout", "error", "message"),
     [
-        (0, ValueError),
-        (-1.0, ValueError),
-        (math.nan, ValueError),
-        (httpx.Timeout(5.0, connect=0.0), ValueError),
-        (httpx.Timeout(5.0, pool=math.nan), ValueError),
-        ("5", TypeError),
+        (0, ValueError, "timeout (connect) must be > 0 seconds (None for no limit), got 0"),
+        (-1.0, ValueError, "timeout (connect) must be > 0 seconds (None for no limit), got -1.0"),
+        (math.nan, ValueError, "timeout (connect) must be > 0 seconds (None for no limit), got nan"),
+        (httpx.Timeout(5.0, connect=0.0), ValueError, "timeout (connect) must be > 0 seconds"),
+        (httpx.Timeout(5.0, pool=math.nan), ValueError, "timeout (pool) must be > 0 seconds"),
+        ("5", TypeError, "timeout (connect) must be a number of seconds or None, got '5'"),
     ],
     ids=["zero", "negative", "nan", "a zero phase", "a nan phase", "text"],
 )
 @pytest.mark.parametrize("where", ["call", "with_options", "client"])
 def test_a_timeout_no_request_can_keep_is_refused_naming_it_before_sending(
-    kind: str, emulator: HotEmulator, timeout: Any, error: type, where: str
+    kind: str, emulator: HotEmulator, timeout: Any, error: type, message: str, where: str
 ) -> None:
     # Sent, it failed inside the socket layer: a "connection error" for 0 (the
     # socket did not wait to connect), a bare ValueError for a negative or NaN.
@@ -280,7 +284,7 @@ def test_a_timeout_no_request_can_keep_is_refused_naming_it_before_sending(
             return hot.with_options(timeout=timeout).env.get()
         return hot.env.get(timeout=timeout) if where == "call" else hot.env.get()
 
-    with pytest.raises(error, match="timeout"):
+    with pytest.raises(error, match=f"^{re.escape(message)}"):
         perform(kind, emulator, call, **settings)
     assert emulator.requests == []
 

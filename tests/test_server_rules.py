@@ -1014,6 +1014,30 @@ def test_client_refuses_a_nul_in_a_text_path_param_before_sending(
     assert (error["loc"], error["type"]) == ((param,), "stored_nul")
 
 
+def test_a_nul_in_stored_text_or_json_is_refused_saying_the_database_cannot_store_it(
+    emu: HotEmulator, run: Runner
+) -> None:
+    with pytest.raises(ValidationError) as text:
+        run(_typed("projects.create", {"name": "shop\x00"}), {})
+    with pytest.raises(ValidationError) as data:
+        run(_typed("events.publish", {"event_type": "t", "event_data": {"a": ["\x00"]}}), {})
+    assert emu.requests == []
+    assert [(e["loc"], e["msg"]) for e in text.value.errors()] == [
+        (
+            ("name",),
+            "holds a NUL character (\\u0000), which the server's database (Postgres) cannot "
+            "store: it would answer 500",
+        )
+    ]
+    assert [(e["loc"], e["msg"]) for e in data.value.errors()] == [
+        (
+            ("event_data",),
+            "a string or key at ['a'][0] holds a NUL character (\\u0000), which the "
+            "server's database (Postgres jsonb) cannot store: it would answer 500",
+        )
+    ]
+
+
 def test_emulator_answers_a_nul_in_a_context_key_as_the_server(ctx: Ctx, run: Runner) -> None:
     # crates/hot/src/db/context.rs, get_by_project_and_key: a text lookup.
     with pytest.raises(HotApiError) as caught:
