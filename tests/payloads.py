@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from hypothesis import strategies as st
+
 NANO_TIME = "2026-11-29T10:00:00.123456789Z"
 MILLI_TIME = "2026-11-29T10:00:01.123Z"
 PLAIN_TIME = "2026-11-29T10:00:02Z"
@@ -268,3 +270,19 @@ def domain_verification() -> dict[str, Any]:
 
 def project_activation() -> dict[str, Any]:
     return {"project": project(), "redeployed_build_id": uid()}
+
+
+def json_values(
+    text: st.SearchStrategy[str], *, max_size: int = 4, max_leaves: int = 16
+) -> st.SearchStrategy[Any]:
+    """Any JSON value as Python decodes it, its strings and keys drawn from `text`."""
+    return st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | text,
+        lambda kids: st.lists(kids, max_size=max_size)
+        | st.dictionaries(text, kids, max_size=max_size),
+        max_leaves=max_leaves,
+    )

@@ -24,6 +24,7 @@ from hot_typed import (
 )
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
+from . import payloads
 from ._reliability import KINDS, collect, with_client
 from .sse_script import SseScript, event, run
 
@@ -317,15 +318,7 @@ FEW = settings(
 
 # Any text the standard library reads: lone surrogates included (escaped on the wire).
 _text = st.text(max_size=8)
-json_values: st.SearchStrategy[Any] = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | _text,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(_text, children, max_size=3),
-    max_leaves=12,
-)
+json_values = payloads.json_values(_text, max_size=3, max_leaves=12)
 deep_values = st.builds(nested, st.integers(0, 400), json_values)
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hot_typed import AsyncPage, Event, HotApiError, HotResponseValidationError, Page, Run
 from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
+from . import payloads
 from ._reliability import KINDS, collect, event_payload, sse_frame, stream_data, with_client
 
 pytestmark = pytest.mark.parametrize("kind", KINDS)
@@ -32,24 +33,9 @@ FEW = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-
-
-def _json_values(text: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
-    return st.recursive(
-        st.none()
-        | st.booleans()
-        | st.integers()
-        | st.floats(allow_nan=False, allow_infinity=False)
-        | text,
-        lambda kids: st.lists(kids, max_size=4) | st.dictionaries(text, kids, max_size=4),
-        max_leaves=16,
-    )
-
-
-# JSON text is Unicode scalar values: lone surrogates cannot be encoded as UTF-8.
-json_values = _json_values(st.text(st.characters(exclude_categories=["Cs"]), max_size=12))
+json_values = payloads.json_values(st.text(st.characters(exclude_categories=["Cs"]), max_size=12))
 #: What event data may hold: no NUL either, which the server's Postgres cannot store.
-stored_json_values = _json_values(
+stored_json_values = payloads.json_values(
     st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12)
 )
 

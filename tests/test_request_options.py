@@ -264,7 +264,11 @@ def test_a_timeout_for_one_call_replaces_the_client_timeout(
     [
         (0, ValueError, "timeout (connect) must be > 0 seconds (None for no limit), got 0"),
         (-1.0, ValueError, "timeout (connect) must be > 0 seconds (None for no limit), got -1.0"),
-        (math.nan, ValueError, "timeout (connect) must be > 0 seconds (None for no limit), got nan"),
+        (
+            math.nan,
+            ValueError,
+            "timeout (connect) must be > 0 seconds (None for no limit), got nan",
+        ),
         (httpx.Timeout(5.0, connect=0.0), ValueError, "timeout (connect) must be > 0 seconds"),
         (httpx.Timeout(5.0, pool=math.nan), ValueError, "timeout (pool) must be > 0 seconds"),
         ("5", TypeError, "timeout (connect) must be a number of seconds or None, got '5'"),
