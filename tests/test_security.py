@@ -357,7 +357,7 @@ def test_an_empty_path_parameter_is_refused_by_name_before_sending(
             with_client(kind, server.base_url, call)
         assert server.requests == []
     (error,) = caught.value.errors()
-    assert error["loc"] == (name,)
+    assert (error["loc"], error["type"], error["input"]) == ((name,), "path_empty", "")
     assert error["msg"] == (
         f"{name} must not be empty: no route of the server has an empty path segment"
     )

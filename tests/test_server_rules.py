@@ -995,23 +995,31 @@ def test_emulator_reads_list_integers_as_the_server(
 
 
 @pytest.mark.parametrize(
-    ("typed", "param"),
+    ("typed", "param", "value"),
     [
-        pytest.param(_typed("projects.get", "a\x00"), "project_id_or_slug", id="project"),
-        pytest.param(_typed("context.delete", "app", "K\x00"), "key", id="context-key"),
-        pytest.param(_typed("mcp.list_tools", "org", "env\x00", "svc"), "env_name", id="mcp"),
-        pytest.param(_typed("webhooks.call", "o/e/s/p\x00/t"), "segment", id="webhook"),
+        pytest.param(
+            _typed("projects.get", "a\x00"), "project_id_or_slug", "a\x00", id="project"
+        ),
+        pytest.param(_typed("context.delete", "app", "K\x00"), "key", "K\x00", id="context-key"),
+        pytest.param(
+            _typed("mcp.list_tools", "org", "env\x00", "svc"), "env_name", "env\x00", id="mcp"
+        ),
+        pytest.param(_typed("webhooks.call", "o/e/s/p\x00/t"), "segment", "p\x00", id="webhook"),
     ],
 )
 def test_client_refuses_a_nul_in_a_text_path_param_before_sending(
-    typed: Typed, param: str, emu: HotEmulator, run: Runner
+    typed: Typed, param: str, value: str, emu: HotEmulator, run: Runner
 ) -> None:
     # The server looks each up in Postgres, which refuses a NUL character (a 500).
     with pytest.raises(ValidationError) as caught:
         run(typed, {})
     assert emu.requests == []
     (error,) = caught.value.errors()
-    assert (error["loc"], error["type"]) == ((param,), "stored_nul")
+    assert (error["loc"], error["type"], error["input"]) == ((param,), "stored_nul", value)
+    assert error["msg"] == (
+        f"{param} must not hold a NUL character (\\u0000): the server looks it up in its "
+        "database (Postgres), which refuses one (a 500)"
+    )
 
 
 def test_a_nul_in_stored_text_or_json_is_refused_saying_the_database_cannot_store_it(
