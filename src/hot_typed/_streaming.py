@@ -320,7 +320,7 @@ class Follower(Generic[E, R]):
         self.done = False
         # Set when the open connection can no longer tell what the follow
         # waits for: the runner closes it and goes on as after a clean close.
-        self.stale = False
+        self.stale: bool = False
         self.policy: RetryPolicy = RetryPolicy()
         self.options: Options | None = None
         self._max_attempts = max_attempts

@@ -314,7 +314,7 @@ class SignatureMiddleware:
         self.app = app
         self.header = header
         self.paths = paths
-        self.max_body_bytes = _checked_bound(max_body_bytes)
+        self.max_body_bytes: int = _checked_bound(max_body_bytes)
         self._secret = SecretStr(secret) if isinstance(secret, str) else secret
 
     def __repr__(self) -> str:
