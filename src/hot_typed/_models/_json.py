@@ -39,6 +39,7 @@ from pydantic_core import PydanticCustomError, PydanticSerializationError
 from typing_extensions import TypeIs
 
 __all__ = [
+    "LONE_SURROGATE",
     "MAX_BODY_NESTING",
     "StoredJson",
     "UserJson",
@@ -62,7 +63,8 @@ MAX_BODY_NESTING = 127
 # A user value that is a field of a request body sits inside the body's object.
 _FIELD_NESTING = MAX_BODY_NESTING - 1
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: A lone surrogate: a string holding one has no UTF-8 form (serde_json refuses it too).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Sequences whose JSON form would be a guess: bytes have none (base64? a list of
 # ints?), and text is a string, never an array of characters.
@@ -167,7 +169,7 @@ def nul_error() -> PydanticCustomError:
 
 
 def _text(value: str, path: _Path, stored: bool) -> str:
-    if not value.isascii() and _SURROGATE.search(value):
+    if not value.isascii() and LONE_SURROGATE.search(value):
         raise _not_json(path, "a string holds a lone surrogate, which has no UTF-8 encoding")
     if stored and "\x00" in value:
         raise PydanticCustomError(

@@ -11,7 +11,6 @@ named as the server's routes name them: those it reads as UUIDs
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, get_args
@@ -20,7 +19,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from pydantic_core.core_schema import ErrorType
 
-from .._models._json import MAX_BODY_NESTING, is_json_array, is_json_object
+from .._models._json import LONE_SURROGATE, MAX_BODY_NESTING, is_json_array, is_json_object
 from .._path_ids import UUID_PATH_PARAMS, uuid_problem
 from ._http import HttpRequest, HttpResponse
 from ._values import ApiError
@@ -84,7 +83,6 @@ class Routed:
 
 
 _TOO_DEEP = "recursion limit exceeded"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _no_constant(name: str) -> Any:
@@ -101,7 +99,7 @@ def _unread(body: Any) -> str | None:
     while pending:
         value, depth = pending.pop()
         if isinstance(value, str):
-            if _SURROGATE.search(value):
+            if LONE_SURROGATE.search(value):
                 return "lone leading surrogate in hex escape"
         elif is_json_object(value) or is_json_array(value):
             if depth > MAX_BODY_NESTING:
