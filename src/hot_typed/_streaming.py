@@ -63,6 +63,7 @@ from ._models.runs import (
     Run,
     RunStatus,
     RunType,
+    Task,
     TaskStatus,
     finished_run,
     finished_task,
@@ -85,6 +86,7 @@ from ._models.stream_events import (
 )
 from ._request import Call, Request, StreamCall, path
 from ._retry import RetryPolicy
+from ._task_retries import interrupted, retries_of
 from ._wire import decode_json_event, event_decoder, item_parser, list_parser, request_body
 
 if TYPE_CHECKING:
@@ -1125,33 +1127,83 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
         self._record = finished_run(run)
 
 
-class TaskWaiter(_SnapshotWaiter[TaskUpdate, FinishedTask]):
-    """`tasks.wait`: the terminal task on `completed`; `HotTaskError` on failed,
-    cancelled or timed out."""
+class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
+    """`tasks.wait`: the task's last attempt, returned when `completed`;
+    `HotTaskError` when it failed, was cancelled or timed out.
+
+    Snapshots of the task come first. A task its worker interrupted ends
+    `failed` with a retry queued in the same transaction (`_task_retries.py`):
+    the waiter then follows the task's stream, whose every poll sends the
+    newest tasks newest first (crates/hot_api/src/handlers/streams.rs,
+    `Task::get_by_stream` ordered `created_at DESC`), so the interrupted
+    task's record comes after its retry's. There the retry is picked out and
+    followed in turn. When several tasks could be the retry (siblings
+    interrupted at once), `HotTaskError` names them rather than guess.
+    """
 
     def __init__(self, task_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
         super().__init__(timeout=timeout, max_attempts=max_attempts)
         self.what = f"wait for task {task_id}"
         self._id = task_id
+        # The attempt followed on the task's stream, once one was interrupted,
+        # and the latest record of every task that stream showed.
+        self._attempt: Task[Any] | None = None
+        self._tasks: dict[UUID, Task[Any]] = {}
 
-    def _call(self, timeout: float | None) -> StreamCall[TaskUpdate]:
+    def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
+        if self._attempt is not None:
+            return stream_subscription("GET", self._attempt.stream_id, None, timeout)
         request = Request(
             "GET",
             path("/tasks/{task_id}/subscribe", self._id),
             accept="text/event-stream",
             timeout=timeout,
         )
-        return StreamCall(request, snapshot_decoder(TaskUpdate))
+        return cast("StreamCall[StreamEvent]", StreamCall(request, snapshot_decoder(TaskUpdate)))
 
-    def _receive(self, event: TaskUpdate) -> bool:
+    def _receive(self, event: StreamEvent) -> bool:
+        if not isinstance(event, TaskUpdate):
+            return False
         task = event.task
-        self._seen(task.raw)
-        if task.status is TaskStatus.COMPLETED:
-            self.done, self._record = True, finished_task(task)
-        elif task.status.is_terminal:
-            self.done = True
-            raise HotTaskError(
-                failure_message("task", task.task_id, str(task.status), task.result),
-                task=finished_task(task),
-            )
+        if self._attempt is None:
+            self._seen(task.raw)
+            self._ended(task)
+            return False
+        self._tasks[task.task_id] = task
+        if task.task_id == self._attempt.task_id:
+            self._seen(task.raw)
+            self._ended(task)
         return False
+
+    def _ended(self, task: Task[Any]) -> None:
+        """Decide on the followed attempt's latest record, `task`."""
+        while True:
+            if task.status is TaskStatus.COMPLETED:
+                self.done, self._record = True, finished_task(task)
+                return
+            if not task.status.is_terminal:
+                return
+            if not interrupted(task):
+                self.done = True
+                raise HotTaskError(
+                    failure_message("task", task.task_id, str(task.status), task.result),
+                    task=finished_task(task),
+                )
+            if self._attempt is None:
+                # Its retry is found on its stream, whose polls send it first.
+                self._attempt = task
+                return
+            retries = retries_of(task, self._tasks.values())
+            if not retries:
+                return
+            if len(retries) > 1:
+                self.done = True
+                names = ", ".join(str(retry.task_id) for retry in retries)
+                raise HotTaskError(
+                    f"{failure_message('task', task.task_id, str(task.status), task.result)}; "
+                    f"its worker queued it again, and {len(retries)} tasks on its stream "
+                    f"may be that retry ({names}): wait on the right one",
+                    task=finished_task(task),
+                )
+            self._attempt = task = retries[0]
+            self._progress = True

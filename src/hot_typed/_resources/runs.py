@@ -139,6 +139,8 @@ class Tasks(Resource[ModeT]):
         """Wait until the task is terminal; return it when `completed`.
 
         Raises `HotTaskError` (carrying the task) when it failed, was cancelled
-        or timed out. Reconnects, timeout and attempts as `runs.wait`.
+        or timed out. A task its worker interrupted and queued again is
+        followed to that retry, whose record is returned (its `task_id` says
+        which attempt it is). Reconnects, timeout and attempts as `runs.wait`.
         """
         return TaskWaiter(task_id, timeout=timeout, max_attempts=max_attempts)

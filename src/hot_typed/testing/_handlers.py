@@ -84,6 +84,12 @@ class TaskControl:
         """End the task `timed_out`; emits its final `task:update`."""
         self._store.finish_task(self.task_id, TaskStatus.TIMED_OUT.value, {"$err": "timed out"})
 
+    def interrupt(self) -> TaskControl:
+        """End the task as its worker's shutdown does: `failed`, marked interrupted,
+        with a retry queued at once; returns the control of that retry."""
+        retry = self._store.interrupt_task(self.task_id)
+        return TaskControl(self._store, retry["task_id"])
+
 
 class RunContext:
     """What a handler can do while its run is running."""

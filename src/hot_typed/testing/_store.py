@@ -30,6 +30,7 @@ from .._models.stream_events import (
     tag,
 )
 from .._path_ids import uuid_problem
+from .._task_retries import FAILURE_TYPE
 from ._values import (
     JSON,
     ApiError,
@@ -68,6 +69,20 @@ def stop_event(status: str) -> str:
 TASK_TERMINAL = frozenset(status.value for status in TaskStatus if status.is_terminal)
 
 # How the emulator ends a task's run: a timed-out task's run ends `failed`.
+
+def _interrupted_result() -> JSON:
+    """The result of a task its worker's shutdown interrupted with a retry queued
+    (crates/hot_task_worker/src/shutdown.rs, `SHUTDOWN_REASON`)."""
+    return {
+        "$type": FAILURE_TYPE,
+        "$val": {
+            "msg": "Task interrupted by worker shutdown — re-enqueued for retry",
+            "err": None,
+            "infra_interrupted": True,
+        },
+    }
+
+
 _TASK_RUN_STATUS = {
     TaskStatus.COMPLETED.value: RunStatus.SUCCEEDED.value,
     TaskStatus.CANCELLED.value: RunStatus.CANCELLED.value,
@@ -388,36 +403,72 @@ class Store:
             stream = self.streams[task["stream_id"]]
             stream.task_ids.append(task["task_id"])
             self._emit(stream, tag(TaskUpdate), {"task": dict(task)})
-            self._emit_env(
-                tag(EnvTaskStarted),
-                {
-                    "task_id": task["task_id"],
-                    "env_id": self.env_id,
-                    "stream_id": task["stream_id"],
-                    "function_name": function_name,
-                    "task_type": task_type,
-                },
-            )
-            # crates/hot_task_worker/src/lib.rs executes the task as a run of
-            # type `task` on the same stream, with no event and retry_attempt
-            # 0, whose origin is the starting run (crates/hot/src/lang/hot/
-            # task.rs `::hot::task/start`): followers must not take it for a retry.
-            task_run: JSON = {
-                **run,
-                "run_id": new_id(),
-                "run_type": "task",
-                "start_time": now,
-                "origin_run_id": run_id,
-                "event_id": None,
-                "retry_attempt": 0,
-            }
-            self.runs[task_run["run_id"]] = task_run
-            self.task_runs[task["task_id"]] = task_run["run_id"]
-            stream.run_ids.append(task_run["run_id"])
-            self._emit(stream, tag(RunStart), {"run": dict(task_run)})
-            self.run_functions[task_run["run_id"]] = function_name
-            self._emit_env(tag(EnvRunStart), self._env_run_fields(task_run))
+            self._task_run(task)
             return dict(task)
+
+    def _task_run(self, task: JSON) -> None:
+        """Start the run a task executes as, and announce the task started."""
+        self._emit_env(
+            tag(EnvTaskStarted),
+            {
+                "task_id": task["task_id"],
+                "env_id": self.env_id,
+                "stream_id": task["stream_id"],
+                "function_name": task["function_name"],
+                "task_type": task["task_type"],
+            },
+        )
+        # crates/hot_task_worker/src/lib.rs executes the task as a run of
+        # type `task` on the same stream, with no event and retry_attempt
+        # 0, whose origin is the starting run (crates/hot/src/lang/hot/
+        # task.rs `::hot::task/start`): followers must not take it for a retry.
+        run_id = task["origin_run_id"]
+        task_run: JSON = {
+            **self.runs[run_id],
+            "run_id": new_id(),
+            "run_type": "task",
+            "start_time": task["start_time"],
+            "origin_run_id": run_id,
+            "event_id": None,
+            "retry_attempt": 0,
+        }
+        self.runs[task_run["run_id"]] = task_run
+        self.task_runs[task["task_id"]] = task_run["run_id"]
+        stream = self.streams[task["stream_id"]]
+        stream.run_ids.append(task_run["run_id"])
+        self._emit(stream, tag(RunStart), {"run": dict(task_run)})
+        self.run_functions[task_run["run_id"]] = task["function_name"]
+        self._emit_env(tag(EnvRunStart), self._env_run_fields(task_run))
+
+    def interrupt_task(self, task_id: str) -> JSON:
+        """End a task as its worker's shutdown does, and return the retry queued
+        with it: the task ends `failed`, marked `infra_interrupted`, and its copy
+        is inserted `queued` in the same transaction (crates/hot_task_worker/src/
+        shutdown.rs `finalize_interrupted_task`, crates/hot/src/db/task.rs
+        `finalize_with_infra_retry`). A stream's poll sends the newer record
+        first (`Task::get_by_stream`, `created_at DESC`): the retry, then the end."""
+        with self.lock:
+            task = self.tasks[task_id]
+            if task["status"] in TASK_TERMINAL:
+                raise RuntimeError(f"task {task_id} already ended ({task['status']})")
+            now = timestamp()
+            retry: JSON = {
+                **{key: value for key, value in task.items() if key != "result"},
+                "task_id": new_id(),
+                "run_id": None,
+                "status": TaskStatus.QUEUED.value,
+                "start_time": None,
+                "stop_time": None,
+                "duration_ms": None,
+                "next_retry_at": now,
+                "created_at": now,
+            }
+            self.tasks[retry["task_id"]] = retry
+            stream = self.streams[task["stream_id"]]
+            stream.task_ids.append(retry["task_id"])
+            self._emit(stream, tag(TaskUpdate), {"task": dict(retry)})
+            self.finish_task(task_id, TaskStatus.FAILED.value, _interrupted_result())
+            return dict(retry)
 
     def finish_task(self, task_id: str, status: str, result: Any) -> JSON:
         """End a task with a terminal `status` and `result`; emits `task:update`."""
@@ -427,6 +478,11 @@ class Store:
             task = self.tasks[task_id]
             if task["status"] in TASK_TERMINAL:
                 raise RuntimeError(f"task {task_id} already ended ({task['status']})")
+            if task_id not in self.task_runs:
+                # A retry still queued: its worker picks it up first.
+                task.update(status=TaskStatus.RUNNING.value, start_time=timestamp())
+                self._emit(self.streams[task["stream_id"]], tag(TaskUpdate), {"task": dict(task)})
+                self._task_run(task)
             stop = timestamp()
             task.update(
                 status=status,
