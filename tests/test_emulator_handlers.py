@@ -193,12 +193,22 @@ def test_tasks_end_as_the_test_decides(emu: HotEmulator, client: HotClient) -> N
         ctx.start_task(name).task_id for name in ("::a", "::b", "::c")
     ))  # fmt: skip
     stream_until_terminal(client, publish(client, "work").stream_id)
+    assert client.tasks.get(started[0]).run_id is None  # linked only once its run is over
     emu.task(started[0]).fail("disk full")
     emu.task(started[1]).time_out()
     emu.task(started[2]).cancel()
     statuses = [client.tasks.get(task_id) for task_id in started]
     assert [t.status for t in statuses] == ["failed", "timed_out", "cancelled"]
-    assert statuses[0].result == {"$err": "disk full"}
+    # crates/hot_task_worker/src/lib.rs: `task_failure_json`, `task_cancellation_json`.
+    assert [t.result for t in statuses] == [
+        {"$type": "::hot::task/Failure", "$val": {"msg": "disk full", "err": None}},
+        {"$type": "::hot::task/Failure", "$val": {"msg": "Task timed out", "err": None}},
+        {"$type": "::hot::task/Cancellation", "$val": {"msg": "Task cancelled", "data": None}},
+    ]
+    # Each linked to the run of type `task` it executed as, once over (`Task::set_run_id`).
+    for status in statuses:
+        assert status.run_id is not None
+        assert client.runs.get(status.run_id).run_type == "task"
     assert statuses[0].duration_ms is not None
     with pytest.raises(RuntimeError, match="already ended"):
         emu.task(started[0]).complete()

@@ -28,7 +28,7 @@ from typing import Any
 from .._models._json import is_json_array, is_json_object
 from .._models.events import HOT_CALL, RESERVED_PREFIX
 from .._models.runs import RunStatus, TaskStatus
-from ._store import Store
+from ._store import CANCELLATION_TYPE, Store, task_failure
 from ._values import JSON, timestamp
 
 __all__ = ["Handler", "HandlerEvent", "Handlers", "RunContext", "TaskControl"]
@@ -73,16 +73,23 @@ class TaskControl:
         self._store.finish_task(self.task_id, TaskStatus.COMPLETED.value, {"$ok": result})
 
     def fail(self, message: str) -> None:
-        """End `failed` with result `{"$err": message}`."""
-        self._store.finish_task(self.task_id, TaskStatus.FAILED.value, {"$err": message})
+        """End `failed` with the result the worker stores for a failure:
+        `{"$type": "::hot::task/Failure", "$val": {"msg": message, "err": null}}`."""
+        self._store.finish_task(self.task_id, TaskStatus.FAILED.value, task_failure(message))
 
     def cancel(self) -> None:
         """End the task `cancelled`; emits its final `task:update`."""
-        self._store.finish_task(self.task_id, TaskStatus.CANCELLED.value, {"$err": "cancelled"})
+        self._store.finish_task(
+            self.task_id,
+            TaskStatus.CANCELLED.value,
+            {"$type": CANCELLATION_TYPE, "$val": {"msg": "Task cancelled", "data": None}},
+        )
 
     def time_out(self) -> None:
         """End the task `timed_out`; emits its final `task:update`."""
-        self._store.finish_task(self.task_id, TaskStatus.TIMED_OUT.value, {"$err": "timed out"})
+        self._store.finish_task(
+            self.task_id, TaskStatus.TIMED_OUT.value, task_failure("Task timed out")
+        )
 
     def interrupt(self) -> TaskControl:
         """End the task as its worker's shutdown does: `failed`, marked interrupted,

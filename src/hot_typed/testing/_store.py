@@ -42,6 +42,7 @@ from ._values import (
 )
 
 __all__ = [
+    "CANCELLATION_TYPE",
     "RUN_TERMINAL",
     "TASK_TERMINAL",
     "Store",
@@ -50,6 +51,7 @@ __all__ = [
     "sse_event",
     "stop_event",
     "tag",
+    "task_failure",
 ]
 
 
@@ -70,17 +72,15 @@ TASK_TERMINAL = frozenset(status.value for status in TaskStatus if status.is_ter
 
 # How the emulator ends a task's run: a timed-out task's run ends `failed`.
 
-def _interrupted_result() -> JSON:
-    """The result of a task its worker's shutdown interrupted with a retry queued
-    (crates/hot_task_worker/src/shutdown.rs, `SHUTDOWN_REASON`)."""
-    return {
-        "$type": FAILURE_TYPE,
-        "$val": {
-            "msg": "Task interrupted by worker shutdown — re-enqueued for retry",
-            "err": None,
-            "infra_interrupted": True,
-        },
-    }
+#: The `$type` of a cancelled task's result (crates/hot_task_worker/src/lib.rs
+#: `task_cancellation_json`).
+CANCELLATION_TYPE = "::hot::task/Cancellation"
+
+
+def task_failure(message: str, **detail: Any) -> JSON:
+    """A failed task's result as its worker stores it (crates/hot_task_worker/src/
+    lib.rs `task_failure_json`; shutdown.rs adds the interruption's marks)."""
+    return {"$type": FAILURE_TYPE, "$val": {"msg": message, "err": None, **detail}}
 
 
 _TASK_RUN_STATUS = {
@@ -387,7 +387,9 @@ class Store:
                 "env_id": self.env_id,
                 "stream_id": run["stream_id"],
                 "build_id": run["build_id"] or self.runtime_build_id,
-                "run_id": run_id,
+                # Linked to the run it executes as once that run is over
+                # (crates/hot_task_worker/src/lib.rs, `Task::set_run_id`).
+                "run_id": None,
                 "origin_run_id": run_id,
                 "function_name": function_name,
                 "task_type": task_type,
@@ -467,7 +469,14 @@ class Store:
             stream = self.streams[task["stream_id"]]
             stream.task_ids.append(retry["task_id"])
             self._emit(stream, tag(TaskUpdate), {"task": dict(retry)})
-            self.finish_task(task_id, TaskStatus.FAILED.value, _interrupted_result())
+            self.finish_task(
+                task_id,
+                TaskStatus.FAILED.value,
+                task_failure(
+                    "Task interrupted by worker shutdown — re-enqueued for retry",
+                    infra_interrupted=True,
+                ),
+            )
             return dict(retry)
 
     def finish_task(self, task_id: str, status: str, result: Any) -> JSON:
@@ -485,6 +494,7 @@ class Store:
                 self._task_run(task)
             stop = timestamp()
             task.update(
+                run_id=self.task_runs[task_id],
                 status=status,
                 stop_time=stop,
                 duration_ms=_duration_ms(task["start_time"], stop),
