@@ -47,6 +47,9 @@ def stream_until_terminal(client: HotClient, stream_id: Any) -> list[StreamEvent
     return events
 
 
+CALL = {"fn": "::shop/total", "args": []}
+
+
 def publish(client: HotClient, event_type: str, data: Any = None) -> Any:
     return client.events.publish({"event_type": event_type, "event_data": data})
 
@@ -231,6 +234,50 @@ def test_project_filter_of_an_unknown_project_is_not_found(client: HotClient) ->
         list(client.streams.subscribe(event.stream_id, project="nope"))
 
 
+def test_a_stream_subscribed_with_a_project_sends_that_projects_run_events_only() -> None:
+    def order(event: HandlerEvent, ctx: RunContext) -> None:
+        ctx.start_task("::shop/ship")
+
+    with HotEmulator(stream_time_limit=0.5) as emu:
+        emu.on_event("order:placed", order, project="shop")
+        emu.on_event("mail:sent", lambda event, ctx: None, project="mail")
+        emu.on_call("::shop/total", lambda event, ctx: 3, project="shop")
+        client = emu.client()
+        stream = publish(client, "order:placed").stream_id
+        # "audit" has no handler of any project: the default echo runs it.
+        for event_type, data in [("mail:sent", {}), ("audit", {}), ("hot:call", CALL)]:
+            body: EventCreateParams = {"event_type": event_type, "event_data": data}
+            client.events.publish({**body, "stream_id": stream})
+        shop = client.projects.get("shop")
+
+        def run_events(**project: Any) -> list[tuple[str, str | None]]:
+            return [
+                (event.type, event.run.project_name)
+                for event in client.streams.subscribe(stream, **project)
+                if isinstance(event, RunStart | RunStop)
+            ]
+
+        everything = run_events()
+        by_name = run_events(project="shop")
+        by_id = run_events(project=str(shop.project_id))
+        mail = list(client.streams.subscribe(stream, project="mail"))
+
+    assert {project for _, project in everything} == {"shop", "mail", None}
+    # crates/hot_api/src/handlers/streams.rs: `run.project_id != Some(filter)` skips a
+    # run event, replayed or live; task updates and other events are not filtered.
+    assert sorted(by_name) == sorted(by_id)
+    # The order and the call, started and stopped; the task's run (it copies the
+    # order's project), started.
+    assert sorted(by_name) == [("run:start", "shop")] * 3 + [("run:stop", "shop")] * 2
+    assert [e.type for e in mail if e.type != "stream:complete"] == [
+        "run:start",
+        "run:stop",
+        "task:update",
+    ]
+    order_run = next(e.run for e in mail if isinstance(e, RunStart))
+    assert order_run.project_name == "mail"
+
+
 async def test_async_client_streams_handler_output(emu: HotEmulator) -> None:
     subscribed = threading.Event()
 
@@ -259,13 +306,6 @@ async def test_async_client_streams_handler_output(emu: HotEmulator) -> None:
                     break
     assert texts == ["a", "b"]
     assert isinstance(client, AsyncHotClient)
-
-
-def test_project_filter_of_a_known_project_keeps_handler_runs(client: HotClient) -> None:
-    client.projects.create({"name": "app"})
-    event = publish(client, "a")
-    with client.streams.subscribe(event.stream_id, project="app") as stream:
-        assert [type(next(stream)), type(next(stream))] == [RunStart, RunStop]
 
 
 def test_cancelled_run_emits_run_cancel_and_ignores_its_handler(

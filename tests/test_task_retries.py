@@ -11,13 +11,14 @@ stream's poll sends tasks newest first, so the retry comes before the end.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from hot_typed import HotTaskError, Task, TaskStatus
+from hot_typed import HotTaskError, HotTimeoutError, Task, TaskStatus
 from hot_typed._task_retries import (
     FAILURE_TYPE,
     RETRY_CREATED_AFTER,
@@ -26,7 +27,7 @@ from hot_typed._task_retries import (
     retries_of,
 )
 from hot_typed.testing import HotEmulator, TaskControl
-from tests.sse_script import ENV_ID, TASK_ID, event, on_emulator, paths, wait_task
+from tests.sse_script import ENV_ID, TASK_ID, Pause, event, on_emulator, paths, wait_task
 
 STREAM = UUID("00000000-0000-4000-8000-00000000517e")
 BUILD = UUID("00000000-0000-4000-8000-00000000b111")
@@ -205,6 +206,41 @@ async def test_siblings_interrupted_at_once_are_named_not_guessed(mode: str) -> 
 
     assert error.value.task.task_id == TASK_ID
     assert f"may be that retry ({RETRY}, {SIBLING_RETRY})" in str(error.value)
+
+
+@modes
+async def test_the_wait_timeout_bounds_a_silent_connection_to_the_stream(mode: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(HotTimeoutError):
+        await wait_task(
+            mode,
+            [update(INTERRUPTED_TASK)],
+            [update(retry_record()), update(INTERRUPTED_TASK), Pause(5)],
+            timeout=0.5,
+        )
+
+    assert time.monotonic() - started < 2.5
+
+
+@modes
+async def test_each_step_to_the_retry_is_news_and_reconnected_at_once(
+    mode: str, backoff_bounds: list[float]
+) -> None:
+    # Each connection closes cleanly; the server replays every task's latest
+    # record. News: the interruption (a new snapshot), the switch to its retry
+    # (a new attempt), the retry's own change. Only the fourth brings nothing.
+    running = [update(retry_record(status="running")), update(INTERRUPTED_TASK)]
+    finished, _ = await wait_task(
+        mode,
+        [update(INTERRUPTED_TASK)],
+        [update(retry_record()), update(INTERRUPTED_TASK)],
+        running,
+        running,
+        [update(retry_record(status="completed", result={"$ok": 2}, stop=STOP))],
+    )
+
+    assert finished.task_id == RETRY
+    assert backoff_bounds == [0.25]
 
 
 # ------------------------------------------------------------ the rules, each edge

@@ -124,13 +124,11 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     # Run streams ----------------------------------------------------------
 
-    def check_project(routed: Routed) -> None:
-        """`?project=` must name a project (404 otherwise). It filters runs by
-        project on the server; runs of emulated handlers belong to none, so
-        here it filters nothing."""
+    def check_project(routed: Routed) -> str | None:
+        """The id of the project `?project=` names (an id or a name), whose runs
+        alone the stream sends; 404 when there is none."""
         ref = routed.query.get("project")
-        if ref is not None:
-            store.project(ref)
+        return None if ref is None else str(store.project(ref)["project_id"])
 
     @router.add("POST", "/streams/subscribe-with-event")
     def subscribe_with_event(routed: Routed) -> HttpResponse:
@@ -163,7 +161,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         # The server publishes (step 5, `publish_event_internal`) before it
         # resolves `?project=`: its 404 leaves the event published, its run going.
         try:
-            check_project(routed)
+            subscription.project_id = check_project(routed)
         except ApiError:
             subscription.close()
             raise
@@ -171,7 +169,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     def subscribe(routed: Routed) -> HttpResponse:
         stream_id = routed.params["stream_id"]
-        check_project(routed)
+        project_id = check_project(routed)
         with store.lock:
             if stream_id not in store.streams:
                 raise ApiError.not_found("Stream")
@@ -179,6 +177,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
             subscription = StreamSubscription(
                 store, stream_id, late_run_start=ctx.config.late_run_start
             )
+        subscription.project_id = project_id
         return ctx.sse(routed, subscription, lambda: stream_complete(stream_id))
 
     router.add("GET", "/streams/{stream_id}/subscribe")(subscribe)

@@ -76,21 +76,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         name = routed.body(ProjectCreate)["name"]
         ctx.require_api_key(routed, "Only API keys can create projects.")
         check_storable(name)
-        with store.lock:
-            existing = next((p for p in store.projects.values() if p["name"] == name), None)
-            if existing is not None:
-                return created(dict(existing))
-            now = timestamp()
-            project: JSON = {
-                "project_id": new_id(),
-                "env_id": store.env_id,
-                "name": name,
-                "active": True,
-                "created_at": now,
-                "updated_at": now,
-            }
-            store.projects[project["project_id"]] = project
-            return created(dict(project))
+        return created(dict(store.project_named(name)))
 
     @router.add("GET", "/projects/{project}")
     def get_project(routed: Routed) -> HttpResponse:

@@ -175,11 +175,22 @@ class HotEmulator:
 
     @overload
     def on_event(
-        self, event_type: str, *, retry: int = 0, retry_delay: float = 0.0
+        self,
+        event_type: str,
+        *,
+        retry: int = 0,
+        retry_delay: float = 0.0,
+        project: str | None = None,
     ) -> Callable[[Handler], Handler]: ...
     @overload
     def on_event(
-        self, event_type: str, handler: Handler, *, retry: int = 0, retry_delay: float = 0.0
+        self,
+        event_type: str,
+        handler: Handler,
+        *,
+        retry: int = 0,
+        retry_delay: float = 0.0,
+        project: str | None = None,
     ) -> Handler: ...
     def on_event(
         self,
@@ -188,6 +199,7 @@ class HotEmulator:
         *,
         retry: int = 0,
         retry_delay: float = 0.0,
+        project: str | None = None,
     ) -> Handler | Callable[[Handler], Handler]:
         """Run `handler(event, ctx)` for each published event of `event_type`
         (replacing the default echo). Usable as a decorator.
@@ -198,11 +210,16 @@ class HotEmulator:
         stream) starts a new run whose `origin_run_id` is the failed one and
         whose `retry_attempt` is one more (`ctx.retry_attempt`); the failed
         run is then `failed`. After N retries the last failure stands.
+
+        With `project`, the handler is deployed in the project of that name
+        (created when the emulator has none): its runs carry `project_id` and
+        `project_name`, and a stream subscribed with `project=` sends the run
+        events of that project's runs only, as the server does.
         """
         policy = Retry(retry, retry_delay)
 
         def add(key: str, registered: Handler) -> None:
-            self._handlers.on_event(key, registered, policy)
+            self._handlers.on_event(key, registered, policy, project)
 
         return self._register(add, event_type, handler)
 
@@ -225,15 +242,20 @@ class HotEmulator:
         return self.on_event(event_type, handler)
 
     @overload
-    def on_call(self, fn: str) -> Callable[[Handler], Handler]: ...
+    def on_call(self, fn: str, *, project: str | None = None) -> Callable[[Handler], Handler]: ...
     @overload
-    def on_call(self, fn: str, handler: Handler) -> Handler: ...
+    def on_call(self, fn: str, handler: Handler, *, project: str | None = None) -> Handler: ...
     def on_call(
-        self, fn: str, handler: Handler | None = None
+        self, fn: str, handler: Handler | None = None, *, project: str | None = None
     ) -> Handler | Callable[[Handler], Handler]:
         """Run `handler(event, ctx)` for `hot:call` events calling function `fn`
-        (`event.args` holds the arguments). Usable as a decorator."""
-        return self._register(self._handlers.on_call, fn, handler)
+        (`event.args` holds the arguments). Usable as a decorator. `project` as
+        for `on_event`."""
+
+        def add(key: str, registered: Handler) -> None:
+            self._handlers.on_call(key, registered, project)
+
+        return self._register(add, fn, handler)
 
     @overload
     def on_webhook(

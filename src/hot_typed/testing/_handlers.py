@@ -159,24 +159,47 @@ def echo(event: HandlerEvent, ctx: RunContext) -> Any:
 
 
 class Handlers:
-    """The registered handlers, by event type and by `hot:call` function name."""
+    """The registered handlers, by event type and by `hot:call` function name, and
+    the project each belongs to (None: none)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._events: dict[str, Handler] = {}
         self._retries: dict[str, Retry] = {}
         self._functions: dict[str, Handler] = {}
+        self._projects: dict[tuple[bool, str], str] = {}
 
-    def on_event(self, event_type: str, handler: Handler, retry: Retry = _NO_RETRY) -> None:
+    def on_event(
+        self,
+        event_type: str,
+        handler: Handler,
+        retry: Retry = _NO_RETRY,
+        project: str | None = None,
+    ) -> None:
         if event_type.startswith(RESERVED_PREFIX):
             raise ValueError(f"{event_type!r} is reserved; register functions with on_call")
         with self._lock:
             self._events[event_type] = handler
             self._retries[event_type] = retry
+            self._belongs((False, event_type), project)
 
-    def on_call(self, fn: str, handler: Handler) -> None:
+    def on_call(self, fn: str, handler: Handler, project: str | None = None) -> None:
         with self._lock:
             self._functions[fn] = handler
+            self._belongs((True, fn), project)
+
+    def _belongs(self, key: tuple[bool, str], project: str | None) -> None:
+        if project is None:
+            self._projects.pop(key, None)
+        else:
+            self._projects[key] = project
+
+    def project_of(self, event: HandlerEvent) -> str | None:
+        """The name of the project whose handler runs `event`, if any."""
+        is_call = event.event_type == HOT_CALL
+        name = (event.fn or "") if is_call else event.event_type
+        with self._lock:
+            return self._projects.get((is_call, name))
 
     def _resolve(self, event: HandlerEvent) -> tuple[Handler | str, Retry]:
         """The handler for `event` (or why its run fails) and its retries."""
@@ -201,7 +224,13 @@ class Handlers:
         """Start the run of stored `event` now and execute it in a thread; its id."""
         is_call = event["event_type"] == HOT_CALL
         view = _view(event)
-        run = store.start_run(event, "call" if is_call else "event", view.fn if is_call else None)
+        project = self.project_of(view)
+        run = store.start_run(
+            event,
+            "call" if is_call else "event",
+            view.fn if is_call else None,
+            project=None if project is None else store.project_named(project),
+        )
         self._start(store, event, run)
         return str(run["run_id"])
 

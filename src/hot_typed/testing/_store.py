@@ -195,6 +195,25 @@ class Store:
                 raise ApiError.not_found("Project")
             return project
 
+    def project_named(self, name: str) -> JSON:
+        """The project named `name`, created when there is none (crates/hot_api/
+        src/handlers/projects.rs: `Project::insert_or_get_project`)."""
+        with self.lock:
+            existing = next((p for p in self.projects.values() if p["name"] == name), None)
+            if existing is not None:
+                return existing
+            now = timestamp()
+            project: JSON = {
+                "project_id": new_id(),
+                "env_id": self.env_id,
+                "name": name,
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            self.projects[project["project_id"]] = project
+            return project
+
     # Logs -------------------------------------------------------------------
 
     def _emit(self, stream: StreamLog | None, name: str, payload: JSON) -> None:
@@ -256,9 +275,10 @@ class Store:
         *,
         origin_run_id: str | None = None,
         retry_attempt: int = 0,
+        project: JSON | None = None,
     ) -> JSON:
         """Record a running run for `event` (a retry of `origin_run_id`, when
-        given); emits `run:start` on its stream."""
+        given) of the build of `project`, if any; emits `run:start` on its stream."""
         with self.lock:
             run: JSON = {
                 "run_id": new_id(),
@@ -273,6 +293,10 @@ class Store:
                 "event_id": event["event_id"],
                 "retry_attempt": retry_attempt,
             }
+            if project is not None:
+                # Absent for a run of no project (crates/hot_api/src/models.rs
+                # `RunResponse`: skip_serializing_if None).
+                run.update(project_id=project["project_id"], project_name=project["name"])
             self.runs[run["run_id"]] = run
             stream = self.streams[run["stream_id"]]
             stream.run_ids.append(run["run_id"])
@@ -353,6 +377,8 @@ class Store:
                 self.run_functions.get(run_id),
                 origin_run_id=run_id,
                 retry_attempt=run["retry_attempt"],
+                # The retry's context copies the project (process_pending_retries).
+                project=self.projects.get(run.get("project_id", "")),
             )
             # Open connections reported this run's stop already and report it
             # no more; new ones replay it as `run:fail`.

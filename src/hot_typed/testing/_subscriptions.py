@@ -64,6 +64,8 @@ class StreamSubscription:
         self._pending = pending
         self._store = store
         self._open = True
+        #: Set from `?project=`: only that project's run events are sent.
+        self.project_id: str | None = None
         # Runs started live whose `run:start` waits for their end (`late_run_start`).
         self._unstarted: set[str] | None = set() if late_run_start else None
         log.subscribers += 1
@@ -75,7 +77,20 @@ class StreamSubscription:
             fresh = self._start_late(fresh, self._unstarted)
         events = self._pending + fresh
         self._pending = []
+        if self.project_id is not None:
+            events = [event for event in events if self._of_project(event, self.project_id)]
         return events, False
+
+    @staticmethod
+    def _of_project(event: SseEvent, project_id: str) -> bool:
+        # streams.rs applies `?project=` to run events only, replayed or live
+        # (`run.project_id != Some(filter_project_id)`: a run of no project is
+        # left out too); tasks, stream data and the published event pass.
+        name, data = event
+        if name != tag(RunStart) and name not in _STOP_NAMES:
+            return True
+        run_project: str | None = data["run"].get("project_id")
+        return run_project == project_id
 
     @staticmethod
     def _start_late(fresh: list[SseEvent], unstarted: set[str]) -> list[SseEvent]:
