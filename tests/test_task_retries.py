@@ -18,7 +18,7 @@ from uuid import UUID
 
 import pytest
 
-from hot_typed import HotTaskError, HotTimeoutError, Task, TaskStatus
+from hot_typed import HotStreamError, HotTaskError, HotTimeoutError, Task, TaskStatus
 from hot_typed._task_retries import (
     FAILURE_TYPE,
     RETRY_CREATED_AFTER,
@@ -27,7 +27,7 @@ from hot_typed._task_retries import (
     retries_of,
 )
 from hot_typed.testing import HotEmulator, TaskControl
-from tests.sse_script import ENV_ID, TASK_ID, Pause, event, on_emulator, paths, wait_task
+from tests.sse_script import DROP, ENV_ID, TASK_ID, Pause, event, on_emulator, paths, wait_task
 
 STREAM = UUID("00000000-0000-4000-8000-00000000517e")
 BUILD = UUID("00000000-0000-4000-8000-00000000b111")
@@ -205,7 +205,11 @@ async def test_siblings_interrupted_at_once_are_named_not_guessed(mode: str) -> 
         )
 
     assert error.value.task.task_id == TASK_ID
-    assert f"may be that retry ({RETRY}, {SIBLING_RETRY})" in str(error.value)
+    assert str(error.value) == (
+        f"task {TASK_ID} failed: {INTERRUPTED['$val']['msg']}; its worker queued it again, "
+        f"and 2 tasks on its stream may be that retry ({RETRY}, {SIBLING_RETRY}): "
+        "wait on the right one"
+    )
 
 
 @modes
@@ -241,6 +245,16 @@ async def test_each_step_to_the_retry_is_news_and_reconnected_at_once(
 
     assert finished.task_id == RETRY
     assert backoff_bounds == [0.25]
+
+
+@modes
+async def test_a_stream_that_cannot_be_reached_ends_the_wait_naming_its_request(mode: str) -> None:
+    with pytest.raises(HotStreamError) as error:
+        await wait_task(mode, [update(INTERRUPTED_TASK)], DROP, max_attempts=0)
+
+    assert "GET http://127.0.0.1:" in str(error.value)
+    assert f"/v1/streams/{STREAM}/subscribe failed" in str(error.value)
+    assert "whether it took effect is unknown" not in str(error.value)
 
 
 # ------------------------------------------------------------ the rules, each edge

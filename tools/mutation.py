@@ -26,8 +26,9 @@ MODELS = sorted(
     if path.stem != "__init__"
 )
 MODULES = [
-    "_streaming", "_task_retries", "_retry", "_retry_after", "_transport", "_settings", "_wire", "_api_errors",
-    "_path_ids", "_request", *MODELS, "agent", "_pool", "_uploads", "_runner", "_sse",
+    "_streaming", "_task_retries", "_retry", "_retry_after", "_transport", "_settings",
+    "_wire", "_api_errors", "_path_ids", "_request", *MODELS, "agent", "_pool", "_uploads",
+    "_runner", "_sse",
     "_frames", "_downloads", "_sources", "_transfer", "callbacks", "proxy._rules", "_bodies",
     "_pagination", "_affinity", "_functions", "_contracts",
 ]
