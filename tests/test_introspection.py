@@ -3,6 +3,7 @@ options), the answered type, coroutine functions on the async client, the docstr
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import pydoc
 import re
@@ -33,7 +34,8 @@ from hot_typed import (
     ServerStatus,
     StreamEvent,
 )
-from hot_typed._client import _RESOURCES
+from hot_typed._client import _RESOURCES, Resources
+from hot_typed._resource import ModeT
 from hot_typed._signature import return_type
 from hot_typed._uploads import UploadFile
 
@@ -226,3 +228,35 @@ def test_the_hints_of_call_resolve_to_the_public_hot_function_on_both_clients() 
         hints = typing.get_type_hints(client.call)
         assert typing.get_origin(hints["function"]) is hot_typed.HotFunction
         assert "hot_typed.HotFunction[" in str(inspect.signature(client.call))
+
+
+def _public_classes() -> list[tuple[str, type]]:
+    modules = [hot_typed, hot_typed.proxy, hot_typed.agent, hot_typed.callbacks, hot_typed.testing]
+    return [
+        (f"{module.__name__}.{name}", value)
+        for module in modules
+        for name in module.__all__
+        if inspect.isclass(value := getattr(module, name))
+    ]
+
+
+def test_the_hints_of_every_public_class_resolve() -> None:
+    unresolved: list[str] = []
+    for name, cls in _public_classes():
+        try:
+            typing.get_type_hints(cls)
+        except NameError as error:
+            unresolved.append(f"{name}: {error}")
+    assert unresolved == []
+
+
+def test_a_clients_resource_attributes_are_hinted_as_their_resource_classes() -> None:
+    # The resource classes are imported on first use, not with the client.
+    for client_class in (HotClient, AsyncHotClient):
+        hints = typing.get_type_hints(client_class)
+        evaluated = inspect.get_annotations(Resources, eval_str=True)
+        for attribute, (module, cls) in _RESOURCES.items():
+            resource = getattr(importlib.import_module(f"hot_typed._resources.{module}"), cls)
+            assert typing.get_origin(hints[attribute]) is resource
+            assert hints[attribute] == evaluated[attribute] == resource[ModeT]
+    assert hints.keys() >= _RESOURCES.keys()

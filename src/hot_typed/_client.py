@@ -46,6 +46,8 @@ from ._transport import AsyncTransport, SyncTransport
 # client and creating one never load it (`__getattr__` below resolves the
 # annotations for `inspect` and `typing`).
 if TYPE_CHECKING:
+    from _collections_abc import dict_items
+
     from ._models.status import ServerStatus
     from ._resources.auth import ServiceKeys, Sessions
     from ._resources.blobs import Blobs
@@ -230,6 +232,25 @@ _NOT_COPIED = (
     "a {0} cannot be pickled or deep-copied: it holds open connections; make a "
     "new {0} where it is needed, or use with_options() for a copy sharing this one's"
 )
+
+
+class _ResourceAnnotations(dict[str, Any]):
+    """`Resources.__annotations__`: the source's strings, each read through `items()`
+    (as `typing.get_type_hints` and `inspect.get_annotations(..., eval_str=True)` read
+    a class's annotations) as the resource class it names, `Runs[ModeT]`, imported
+    then. Strings evaluated in this module would not find those classes: importing
+    the client does not import them (see `_RESOURCES`)."""
+
+    def items(self) -> dict_items[str, Any]:
+        resolved: dict[str, Any] = {}
+        for name, annotation in super().items():
+            module, cls = _RESOURCES[name]
+            resource = getattr(import_module(f"._resources.{module}", __package__), cls)
+            resolved[name] = resource[ModeT] if isinstance(annotation, str) else annotation
+        return resolved.items()
+
+
+Resources.__annotations__ = _ResourceAnnotations(Resources.__annotations__)
 
 
 class _Client(Resources[ModeT], Generic[ModeT, HttpxT]):
