@@ -38,6 +38,7 @@ from hot_typed._client import _RESOURCES, Resources
 from hot_typed._resource import ModeT
 from hot_typed._signature import return_type
 from hot_typed._uploads import UploadFile
+from hot_typed.testing import HotEmulator
 
 OPTIONS = ["extra_headers", "extra_query", "timeout", "extra_body"]
 
@@ -260,3 +261,26 @@ def test_a_clients_resource_attributes_are_hinted_as_their_resource_classes() ->
             assert typing.get_origin(hints[attribute]) is resource
             assert hints[attribute] == evaluated[attribute] == resource[ModeT]
     assert hints.keys() >= _RESOURCES.keys()
+
+
+def test_an_operation_read_on_its_class_is_documented_as_the_method_it_is() -> None:
+    hot, _ = clients()
+    text = pydoc.render_doc(hot.runs, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
+
+    assert "endpoint object" not in text
+    assert "get(self, /, run_id: 'str | UUID', *, result_type:" in text
+    assert "One run. With `result_type`" in text
+    for client_class in (HotClient, AsyncHotClient):
+        signature = inspect.signature(client_class.status)
+        assert list(signature.parameters)[:2] == ["self", "extra_headers"]
+        # Which client reads it decides what it answers: a class attribute does not say.
+        assert signature.return_annotation is inspect.Signature.empty
+    assert HotClient.status.__name__ == "status"
+    assert HotClient.status.__qualname__ == "Resources.status"
+
+
+def test_an_operation_called_on_its_class_with_a_client_is_that_clients_method() -> None:
+    with HotEmulator() as emulator, emulator.client() as hot:
+        assert HotClient.status(hot) == hot.status()
+        with pytest.raises(TypeError, match=r"Resources.status\(\) needs the resource"):
+            HotClient.status("not a client")

@@ -128,6 +128,8 @@ Verb = Literal["call", "page", "perform", "stream", "follow", "wait"]
 class _Operation(Generic[P, T]):
     __slots__ = (
         "__doc__",
+        "__name__",
+        "__qualname__",
         "__wrapped__",
         "_build",
         "_named",
@@ -146,6 +148,8 @@ class _Operation(Generic[P, T]):
         self._build = build
         self._perform = perform
         self.__doc__ = build.__doc__
+        self.__name__: str = build.__name__
+        self.__qualname__: str = build.__qualname__
         self.__wrapped__: Callable[..., Any] = build
         code = build.__code__
         # The builder's named parameters, without the resource: any other keyword
@@ -183,6 +187,29 @@ class _Operation(Generic[P, T]):
             )
             found = self._signatures[is_async] = (signature, annotations_of(signature))
         return found
+
+    # Read on the class (`help(hot.runs)`, `inspect.signature(Runs.get)`), an
+    # operation is what a method is there: callable with the resource first, its
+    # signature `self` and the method's parameters. Its return is left out: it
+    # depends on the client (a page or an async page, a stream or an async
+    # stream), which a class attribute does not know.
+
+    def __call__(self, resource: object, /, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(resource, Resource):
+            raise TypeError(
+                f"{self.__qualname__}() needs the resource as its first argument, "
+                f"got {type(resource).__name__}"
+            )
+        return self._bind(resource)(*args, **kwargs)  # pyright: ignore[reportUnknownArgumentType]
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        public, _ = self._signature(is_async=False)
+        first = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+        return public.replace(
+            parameters=[first, *public.parameters.values()],
+            return_annotation=inspect.Signature.empty,
+        )
 
     def _bind(self, resource: Resource[Any]) -> Callable[..., Any]:
         runner = resource._runner  # pyright: ignore[reportPrivateUsage]
