@@ -289,3 +289,46 @@ async def test_a_tool_the_credential_may_not_execute_answers_json_rpc_invalid_pa
         emu.serve_tool("greeter", GREET, "::demo/greet", greet)
         error = await call_error(client(emu, mode), "demo_greet")
     assert (error.code, error.message, error.result) == (-32602, TOOL_DENIED, None)
+
+
+# crates/hot_api/src/handlers/mcp.rs stores a call's argument values, in parameter
+# order, as the call event's `event_data` (`Event::insert_event`, Postgres `jsonb`),
+# which cannot hold a NUL: the server answers 500 once the tool was found.
+NUL_ARGUMENTS = [
+    pytest.param({"name": "A\x00da"}, True, id="in-a-value"),
+    pytest.param({"name": {"nested": ["ok", "n\x00"]}}, True, id="deep-in-a-value"),
+    pytest.param({"name": {"k\x00ey": 1}}, True, id="in-a-key-of-a-value"),
+    pytest.param({"name": "Ada", "greeting": "Hi \\u0000"}, False, id="an-escape-spelt-out"),
+    pytest.param({"name": "Ada␀"}, False, id="a-look-alike"),
+]
+
+
+@MODES
+@pytest.mark.parametrize(("arguments", "refused"), NUL_ARGUMENTS)
+async def test_tool_arguments_holding_a_nul_are_refused_before_sending(
+    mode: str, emulator: HotEmulator, arguments: dict[str, Any], refused: bool
+) -> None:
+    hot = client(emulator, mode)
+
+    def call() -> Any:
+        return hot.mcp.call_tool("acme", "emulator", "greeter", "demo_greet", arguments)
+
+    try:
+        if refused:
+            with pytest.raises(ValueError, match="NUL"):
+                await resolve(call())
+        else:
+            await resolve(call())
+    finally:
+        await close(hot)
+    posted = [r for r in emulator.requests if r.method == "POST"]
+    assert len(posted) == (0 if refused else 1)
+
+
+@pytest.mark.parametrize(("arguments", "refused"), NUL_ARGUMENTS)
+def test_the_emulator_answers_500_to_tool_arguments_holding_a_nul(
+    emulator: HotEmulator, arguments: dict[str, Any], refused: bool
+) -> None:
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    response = _post(emulator, {**call, "params": {"name": "demo_greet", "arguments": arguments}})
+    assert response.status_code == (500 if refused else 200)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -272,3 +273,48 @@ async def test_a_body_the_servers_json_reader_refuses_reaches_the_function_as_te
         hot, HOOK, content=deep, headers={"Content-Type": "application/json"}
     )
     assert (response.status_code, response.json()) == (200, deep)
+
+
+# crates/hot_api/src/handlers/webhook.rs stores the request (query, body, body text)
+# with the call event, a Postgres jsonb, before the function runs: a NUL anywhere
+# in them is a 500 there. Each case with a NUL, and its neighbour without.
+STORABLE = [
+    pytest.param({"json": {"text": "a\x00b"}}, True, id="json-value"),
+    pytest.param({"json": {"a\x00": 1}}, True, id="json-key"),
+    pytest.param({"json": {"text": "a\\u0000b"}}, False, id="json-escape-spelt-out"),
+    pytest.param({"content": b"a\x00b"}, True, id="content-bytes"),
+    pytest.param({"content": "a\x00b"}, True, id="content-text"),
+    pytest.param({"content": b"a\\x00b"}, False, id="content-escape-spelt-out"),
+    pytest.param({"content": b"\xff\xfe"}, False, id="content-not-utf8"),
+    pytest.param({"params": {"q": "a\x00"}}, True, id="query-value"),
+    pytest.param({"params": {"q\x00": "a"}}, True, id="query-key"),
+    pytest.param({"params": {"q": "a0"}}, False, id="query-plain"),
+]
+
+
+@pytest.mark.parametrize(("options", "refused"), STORABLE)
+async def test_a_request_hot_could_not_store_is_refused_before_sending(
+    emu: HotEmulator, hot: Any, options: dict[str, Any], refused: bool
+) -> None:
+    emu.on_webhook(HOOK, lambda event, ctx: "ok")
+    if refused:
+        with pytest.raises(ValueError, match="NUL"):
+            await call(hot, HOOK, **options)
+    else:
+        assert (await call(hot, HOOK, **options)).json() == "ok"
+    assert len([r for r in emu.requests if r.target.startswith("/webhook/")]) == (not refused)
+
+
+@pytest.mark.parametrize(("options", "refused"), STORABLE)
+def test_the_emulator_answers_500_to_a_request_it_could_not_store(
+    emu: HotEmulator, options: dict[str, Any], refused: bool
+) -> None:
+    emu.on_webhook(HOOK, lambda event, ctx: "ok")
+    json = options.get("json")
+    response = httpx.post(
+        f"{emu.base_url}/webhook/{HOOK}",
+        content=None if json is not None else options.get("content"),
+        json=json,
+        params=options.get("params"),
+    )
+    assert response.status_code == (500 if refused else 200)

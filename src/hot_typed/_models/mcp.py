@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from ._base import WireModel
+from ._json import StoredJson
 
-__all__ = ["McpTool", "McpToolList", "McpToolResult"]
+__all__ = ["TOOL_ARGUMENTS", "McpTool", "McpToolList", "McpToolResult"]
+
+#: The arguments of a `tools/call`, by name. mcp.rs puts their values, in the
+#: order of the function's parameters, in the call event it stores
+#: (`Event::insert_event`, a Postgres `jsonb`): a string holding a NUL is
+#: refused there with a 500, after the tool was found, so it is refused here.
+TOOL_ARGUMENTS: TypeAdapter[dict[str, Any]] = TypeAdapter(
+    dict[str, StoredJson], config=ConfigDict(title="MCP tool arguments")
+)
 
 
 class McpTool(WireModel):

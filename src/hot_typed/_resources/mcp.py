@@ -12,7 +12,7 @@ from typing_extensions import Unpack
 
 from .._errors import HotJsonDecodeError, HotMcpError, HotResponseValidationError
 from .._models._base import WIRE_CONTEXT
-from .._models.mcp import McpToolList, McpToolResult
+from .._models.mcp import TOOL_ARGUMENTS, McpToolList, McpToolResult
 from .._options import CallOptions
 from .._request import Call, Request, path
 from .._resource import ModeT, Resource, endpoint
@@ -126,5 +126,5 @@ class Mcp(Resource[ModeT]):
         unknown tool: code -32602) and when the function failed or was
         cancelled (the result's `isError`: `code` None, the result on `.result`),
         as `hot.call` raises `HotRunError` for a failed run."""
-        params = {"name": name, "arguments": dict(arguments or {})}
+        params = {"name": name, "arguments": TOOL_ARGUMENTS.validate_python(dict(arguments or {}))}
         return Call(_rpc(org, env, service, "tools/call", params), _result_parser(McpToolResult))

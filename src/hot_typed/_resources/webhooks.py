@@ -8,6 +8,7 @@ from typing import Any, TypeVar, overload
 from pydantic import TypeAdapter
 from typing_extensions import Unpack
 
+from .._models._json import StoredJson
 from .._options import CallOptions
 from .._request import Call, Request, path
 from .._resource import ModeT, Resource, endpoint
@@ -53,6 +54,29 @@ def _webhook_path(value: str) -> str:
     return path("/webhook/" + "/".join("{segment}" for _ in segments), *segments)
 
 
+# crates/hot_api/src/handlers/webhook.rs stores the request it hands the function
+# (query, body, and the body's text as `body-raw`: handlers/request.rs
+# `build_request_val`) in the call event it inserts, a Postgres `jsonb`, before
+# anything runs: a NUL character in any of them is answered 500 there.
+_STORED: TypeAdapter[Any] = TypeAdapter(StoredJson)
+
+
+def _check_storable(json: Any, content: bytes | None, params: Mapping[str, Any]) -> None:
+    if json is not None:
+        _STORED.validate_python(json)
+    if content is not None and b"\x00" in content:
+        raise ValueError(
+            "a webhook body holding a NUL byte cannot be stored by Hot, which keeps the "
+            "body's text with the call (the server would answer 500)"
+        )
+    for key, value in params.items():
+        if "\x00" in key or "\x00" in str(value):
+            raise ValueError(
+                f"query parameter {key!r} holds a NUL character, which Hot cannot store "
+                "with the call (the server would answer 500)"
+            )
+
+
 class Webhooks(Resource[ModeT]):
     @endpoint
     def call(
@@ -85,15 +109,18 @@ class Webhooks(Resource[ModeT]):
         """
         if json is not None and content is not None:
             raise ValueError("pass json or content, not both")
+        body = content.encode() if isinstance(content, str) else content
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        _check_storable(json, body, query)
         given = dict(headers or {})
         content_type = next((v for k, v in given.items() if k.lower() == "content-type"), None)
         extra = {k: v for k, v in given.items() if k.lower() != "content-type"}
         request = Request(
             method.upper(),
             _webhook_path(path),
-            params=None if params is None else {k: v for k, v in params.items() if v is not None},
+            params=None if params is None else query,
             json=None if json is None else json_bytes(json),
-            content=content.encode() if isinstance(content, str) else content,
+            content=body,
             content_type=content_type,
             headers=extra or None,
             root=True,

@@ -21,7 +21,7 @@ from ._handlers import Handler
 from ._http import HttpRequest, HttpResponse
 from ._routing import read_json
 from ._store import RUN_TERMINAL
-from ._values import JSON, ApiError
+from ._values import JSON, ApiError, check_storable
 
 __all__ = ["WebhookAuth", "WebhookRoutes"]
 
@@ -134,6 +134,7 @@ class WebhookRoutes:
 
     def _run(self, endpoint: _Endpoint, value: JSON) -> HttpResponse:
         store = self._ctx.store
+        check_storable(value)
         with store.lock:
             event = store.add_event(HOT_CALL, {"fn": endpoint.fn, "args": [value]}, None)
             run_id = self._ctx.handlers.dispatch(store, event)

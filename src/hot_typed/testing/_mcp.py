@@ -35,7 +35,7 @@ from ._handlers import Handlers
 from ._http import HttpRequest, HttpResponse
 from ._routing import Routed
 from ._store import RUN_TERMINAL, Store
-from ._values import ApiError
+from ._values import ApiError, check_storable
 
 __all__ = ["McpServices"]
 
@@ -182,6 +182,7 @@ class McpServices:
     def _call(self, tool: _Tool, arguments: Mapping[str, Any]) -> Any:
         order = list(tool.definition["inputSchema"].get("properties", {}))
         args = [arguments.get(name) for name in order] if arguments else []
+        check_storable(args)
         store = self._store
         with store.changed:
             event = store.add_event(HOT_CALL, {"fn": tool.function, "args": args}, None)
