@@ -174,6 +174,26 @@ async def test_a_json_rpc_error_answer_to_tools_list_raises_with_its_data(mode: 
     assert raised.value.raw == DISABLED
 
 
+@MODES
+async def test_a_tools_call_answered_as_an_event_stream_is_read_as_server_sent_events(
+    mode: str,
+) -> None:
+    # Another event first, a comment, the answer's JSON split over two data lines.
+    body = (
+        b"event: progress\ndata: {\"ignored\": true}\n\n: keep-alive\n\n"
+        b'event: message\ndata: {"jsonrpc": "2.0", "id": 1,\n'
+        b'data: "result": {"content": [], "structuredContent": {"ok": 1}}}\n\n'
+    )
+    answer = HttpResponse(200, body, {"content-type": "text/event-stream"})
+    with SseScript(answer) as server:
+        hot = make_client(server, mode)
+        try:
+            result = await resolve(hot.mcp.call_tool("acme", "dev", "greeter", "demo_greet"))
+        finally:
+            await close(hot)
+    assert result.structured_content == {"ok": 1}
+
+
 def _post(emulator: HotEmulator, body: Any) -> httpx.Response:
     return httpx.post(
         f"{emulator.base_url}/mcp/acme/emulator/greeter",

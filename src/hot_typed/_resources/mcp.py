@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 import httpx
+from httpx_sse import EventSource
 from pydantic import BaseModel
 from typing_extensions import Unpack
 
@@ -40,9 +41,9 @@ def _message(response: httpx.Response) -> Any:
     """The JSON-RPC answer: the body, or the last `message` event's data of an SSE body."""
     if response.headers.get("content-type", "").startswith("text/event-stream"):
         answers = [
-            json.loads(line[len("data:") :])
-            for line in response.text.splitlines()
-            if line.startswith("data:")
+            json.loads(event.data)
+            for event in EventSource(response).iter_sse()
+            if event.event == "message"
         ]
         return answers[-1] if answers else None
     return json.loads(response.content)
