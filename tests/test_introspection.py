@@ -215,13 +215,18 @@ def _public_callables(module: Any) -> list[tuple[str, Any]]:
 def test_the_hints_of_every_public_callable_of_the_web_and_testing_modules_resolve(
     module: Any,
 ) -> None:
+    assert _unresolved(_public_callables(module)) == []
+
+
+def _unresolved(named: list[tuple[str, Any]]) -> list[str]:
+    """Each of `named` whose hints `typing.get_type_hints` cannot resolve, and why."""
     unresolved: list[str] = []
-    for name, callable_ in _public_callables(module):
+    for name, value in named:
         try:
-            typing.get_type_hints(callable_)
+            typing.get_type_hints(value)
         except NameError as error:
             unresolved.append(f"{name}: {error}")
-    assert unresolved == []
+    return unresolved
 
 
 def test_the_hints_of_call_resolve_to_the_public_hot_function_on_both_clients() -> None:
@@ -242,13 +247,7 @@ def _public_classes() -> list[tuple[str, type]]:
 
 
 def test_the_hints_of_every_public_class_resolve() -> None:
-    unresolved: list[str] = []
-    for name, cls in _public_classes():
-        try:
-            typing.get_type_hints(cls)
-        except NameError as error:
-            unresolved.append(f"{name}: {error}")
-    assert unresolved == []
+    assert _unresolved(_public_classes()) == []
 
 
 def test_a_clients_resource_attributes_are_hinted_as_their_resource_classes() -> None:
