@@ -18,7 +18,14 @@ from uuid import UUID
 
 import pytest
 
-from hot_typed import HotStreamError, HotTaskError, HotTimeoutError, Task, TaskStatus
+from hot_typed import (
+    HotStreamError,
+    HotTaskError,
+    HotTimeoutError,
+    PermissionDeniedError,
+    Task,
+    TaskStatus,
+)
 from hot_typed._task_retries import (
     FAILURE_TYPE,
     RETRY_CREATED_AFTER,
@@ -26,8 +33,18 @@ from hot_typed._task_retries import (
     interrupted,
     retries_of,
 )
-from hot_typed.testing import HotEmulator, TaskControl
-from tests.sse_script import DROP, ENV_ID, TASK_ID, Pause, event, on_emulator, paths, wait_task
+from hot_typed.testing import HotEmulator, HttpResponse, TaskControl
+from tests.sse_script import (
+    DROP,
+    ENV_ID,
+    HOLD,
+    TASK_ID,
+    Pause,
+    event,
+    on_emulator,
+    paths,
+    wait_task,
+)
 
 STREAM = UUID("00000000-0000-4000-8000-00000000517e")
 BUILD = UUID("00000000-0000-4000-8000-00000000b111")
@@ -112,14 +129,15 @@ INTERRUPTED_TASK = record(status="failed", result=INTERRUPTED, stop=STOP)
 
 
 @modes
-async def test_an_interrupted_task_is_followed_to_its_retry_on_its_stream(mode: str) -> None:
+async def test_an_interrupted_task_is_followed_to_its_retry_found_on_its_stream(
+    mode: str,
+) -> None:
     finished, server = await wait_task(
         mode,
         [update(record()), update(INTERRUPTED_TASK)],
         # The stream's first poll: the retry (newer) before the interrupted task.
+        [update(retry_record()), update(INTERRUPTED_TASK), HOLD],
         [
-            update(retry_record()),
-            update(INTERRUPTED_TASK),
             update(retry_record(status="running")),
             update(retry_record(status="completed", result={"$ok": 7}, stop=STOP)),
         ],
@@ -128,10 +146,13 @@ async def test_an_interrupted_task_is_followed_to_its_retry_on_its_stream(mode: 
     assert finished.task_id == RETRY
     assert finished.status is TaskStatus.COMPLETED
     assert finished.result == {"$ok": 7}
+    # Once found, the retry is followed by its own snapshots: the stream is let go.
     assert paths(server.requests) == [
         f"GET /v1/tasks/{TASK_ID}/subscribe",
         f"GET /v1/streams/{STREAM}/subscribe",
+        f"GET /v1/tasks/{RETRY}/subscribe",
     ]
+    assert server.wait_all_closed()
 
 
 @modes
@@ -141,18 +162,20 @@ async def test_a_retry_interrupted_in_turn_is_followed_to_the_next(mode: str) ->
     second_retry_ended = retry_record(
         SECOND_RETRY, "completed", result={"$ok": 1}, created=again, stop=again
     )
-    finished, _ = await wait_task(
+    finished, server = await wait_task(
         mode,
         [update(INTERRUPTED_TASK)],
+        # Newest first: the second retry, the first (interrupted too), the task.
         [
             update(retry_record(SECOND_RETRY, created=again)),
             update(first_retry_ended),
             update(INTERRUPTED_TASK),
-            update(second_retry_ended),
         ],
+        [update(second_retry_ended)],
     )
 
     assert finished.task_id == SECOND_RETRY
+    assert paths(server.requests)[-1] == f"GET /v1/tasks/{SECOND_RETRY}/subscribe"
 
 
 @modes
@@ -161,11 +184,8 @@ async def test_a_retry_that_fails_raises_with_the_retry(mode: str) -> None:
         await wait_task(
             mode,
             [update(INTERRUPTED_TASK)],
-            [
-                update(retry_record()),
-                update(INTERRUPTED_TASK),
-                update(retry_record(status="failed", result={"$err": "boom"}, stop=STOP)),
-            ],
+            [update(retry_record()), update(INTERRUPTED_TASK)],
+            [update(retry_record(status="failed", result={"$err": "boom"}, stop=STOP))],
         )
 
     assert error.value.task.task_id == RETRY
@@ -216,12 +236,7 @@ async def test_siblings_interrupted_at_once_are_named_not_guessed(mode: str) -> 
 async def test_the_wait_timeout_bounds_a_silent_connection_to_the_stream(mode: str) -> None:
     started = time.monotonic()
     with pytest.raises(HotTimeoutError):
-        await wait_task(
-            mode,
-            [update(INTERRUPTED_TASK)],
-            [update(retry_record()), update(INTERRUPTED_TASK), Pause(5)],
-            timeout=0.5,
-        )
+        await wait_task(mode, [update(INTERRUPTED_TASK)], [Pause(5)], timeout=0.5)
 
     assert time.monotonic() - started < 2.5
 
@@ -230,10 +245,9 @@ async def test_the_wait_timeout_bounds_a_silent_connection_to_the_stream(mode: s
 async def test_each_step_to_the_retry_is_news_and_reconnected_at_once(
     mode: str, backoff_bounds: list[float]
 ) -> None:
-    # Each connection closes cleanly; the server replays every task's latest
-    # record. News: the interruption (a new snapshot), the switch to its retry
-    # (a new attempt), the retry's own change. Only the fourth brings nothing.
-    running = [update(retry_record(status="running")), update(INTERRUPTED_TASK)]
+    # Each connection closes cleanly. News: the interruption (a new snapshot),
+    # the retry found, the retry's own change. Only the fourth brings nothing.
+    running = [update(retry_record(status="running"))]
     finished, _ = await wait_task(
         mode,
         [update(INTERRUPTED_TASK)],
@@ -255,6 +269,21 @@ async def test_a_stream_that_cannot_be_reached_ends_the_wait_naming_its_request(
     assert "GET http://127.0.0.1:" in str(error.value)
     assert f"/v1/streams/{STREAM}/subscribe failed" in str(error.value)
     assert "whether it took effect is unknown" not in str(error.value)
+
+
+@modes
+async def test_a_stream_the_credential_may_not_read_ends_the_wait_with_the_interrupted_task(
+    mode: str,
+) -> None:
+    denied = HttpResponse.json({"error": {"code": "forbidden", "message": "no stream"}}, 403)
+    with pytest.raises(HotTaskError) as error:
+        await wait_task(mode, [update(INTERRUPTED_TASK)], denied)
+
+    assert error.value.task.task_id == TASK_ID
+    assert "its worker queued it again, and its stream, where that retry is found, " in str(
+        error.value
+    )
+    assert isinstance(error.value.__cause__, PermissionDeniedError)
 
 
 # ------------------------------------------------------------ the rules, each edge

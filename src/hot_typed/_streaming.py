@@ -1131,28 +1131,29 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
     """`tasks.wait`: the task's last attempt, returned when `completed`;
     `HotTaskError` when it failed, was cancelled or timed out.
 
-    Snapshots of the task come first. A task its worker interrupted ends
+    The task's snapshots are followed. A task its worker interrupted ends
     `failed` with a retry queued in the same transaction (`_task_retries.py`):
-    the waiter then follows the task's stream, whose every poll sends the
-    newest tasks newest first (crates/hot_api/src/handlers/streams.rs,
-    `Task::get_by_stream` ordered `created_at DESC`), so the interrupted
-    task's record comes after its retry's. There the retry is picked out and
-    followed in turn. When several tasks could be the retry (siblings
-    interrupted at once), `HotTaskError` names them rather than guess.
+    the waiter then reads the task's stream, whose every poll sends the newest
+    tasks newest first (crates/hot_api/src/handlers/streams.rs,
+    `Task::get_by_stream` ordered `created_at DESC`), so that by the time the
+    interrupted task's record comes, its retry's has. The retry picked out is
+    then followed by its own snapshots. When several tasks could be the retry
+    (siblings interrupted at once), `HotTaskError` names them rather than guess.
     """
 
     def __init__(self, task_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
         super().__init__(timeout=timeout, max_attempts=max_attempts)
         self.what = f"wait for task {task_id}"
+        # Whose snapshots are followed; while the retry of an interrupted
+        # attempt is looked for on its stream, that attempt, and the latest
+        # record of every task the stream showed.
         self._id = task_id
-        # The attempt followed on the task's stream, once one was interrupted,
-        # and the latest record of every task that stream showed.
-        self._attempt: Task[Any] | None = None
+        self._interrupted: Task[Any] | None = None
         self._tasks: dict[UUID, Task[Any]] = {}
 
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
-        if self._attempt is not None:
-            return stream_subscription("GET", self._attempt.stream_id, None, timeout)
+        if self._interrupted is not None:
+            return stream_subscription("GET", self._interrupted.stream_id, None, timeout)
         request = Request(
             "GET",
             path("/tasks/{task_id}/subscribe", self._id),
@@ -1165,34 +1166,44 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         if not isinstance(event, TaskUpdate):
             return False
         task = event.task
-        if self._attempt is None:
+        interrupted_attempt = self._interrupted
+        if interrupted_attempt is None:
             self._seen(task.raw)
             self._ended(task)
             return False
         self._tasks[task.task_id] = task
-        if task.task_id == self._attempt.task_id:
-            self._seen(task.raw)
-            self._ended(task)
+        if task.task_id == interrupted_attempt.task_id:
+            self._search(interrupted_attempt)
         return False
 
+    def refused(self, error: HotApiError) -> None:
+        attempt = self._interrupted
+        if attempt is not None:
+            # Its stream could not be read (a credential may read a task and
+            # not its stream): the interrupted attempt is the last one known.
+            raise HotTaskError(
+                f"{failure_message('task', attempt.task_id, str(attempt.status), attempt.result)}"
+                f"; its worker queued it again, and its stream, where that retry is "
+                f"found, could not be read: {error}",
+                task=finished_task(attempt),
+            ) from error
+
     def _ended(self, task: Task[Any]) -> None:
-        """Decide on the followed attempt's latest record, `task`."""
-        while True:
-            if task.status is TaskStatus.COMPLETED:
-                self.done, self._record = True, finished_task(task)
-                return
-            if not task.status.is_terminal:
-                return
+        """Decide on the latest record of the attempt followed, `task`."""
+        if task.status is TaskStatus.COMPLETED:
+            self.done, self._record = True, finished_task(task)
+        elif task.status.is_terminal:
             if not interrupted(task):
                 self.done = True
                 raise HotTaskError(
                     failure_message("task", task.task_id, str(task.status), task.result),
                     task=finished_task(task),
                 )
-            if self._attempt is None:
-                # Its retry is found on its stream, whose polls send it first.
-                self._attempt = task
-                return
+            self._interrupted = task
+
+    def _search(self, task: Task[Any]) -> None:
+        """Find the retry of the interrupted `task` among the tasks seen, and follow it."""
+        while True:
             retries = retries_of(task, self._tasks.values())
             if not retries:
                 return
@@ -1205,5 +1216,14 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
                     f"may be that retry ({names}): wait on the right one",
                     task=finished_task(task),
                 )
-            self._attempt = task = retries[0]
-            self._progress = True
+            retry = retries[0]
+            self._id, self._interrupted, self._progress = retry.task_id, None, True
+            self._ended(retry)
+            if self.done:
+                return
+            if self._interrupted is None:
+                # Still going: its own snapshots follow it from here.
+                self.stale = True
+                return
+            # Interrupted in turn: its retry, newer, was sent before it too.
+            task = self._interrupted
