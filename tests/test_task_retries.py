@@ -280,10 +280,11 @@ async def test_a_stream_the_credential_may_not_read_ends_the_wait_with_the_inter
         await wait_task(mode, [update(INTERRUPTED_TASK)], denied)
 
     assert error.value.task.task_id == TASK_ID
-    assert "its worker queued it again, and its stream, where that retry is found, " in str(
-        error.value
-    )
     assert isinstance(error.value.__cause__, PermissionDeniedError)
+    assert str(error.value) == (
+        f"task {TASK_ID} failed: {INTERRUPTED['$val']['msg']}; its worker queued it again, "
+        f"and its stream, where that retry is found, could not be read: {error.value.__cause__}"
+    )
 
 
 # ------------------------------------------------------------ the rules, each edge
