@@ -6,6 +6,7 @@ every resource method as both clients expose it (what `help()` and editors show)
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +30,8 @@ def _public_classes() -> Iterator[tuple[str, type]]:
     for module in PUBLIC_MODULES:
         for name in module.__all__:
             value = getattr(module, name)
-            if inspect.isclass(value):
+            # Python 3.10 takes a parametrized alias (`Callable[..., None]`) for a class.
+            if inspect.isclass(value) and typing.get_origin(value) is None:
                 yield f"{module.__name__}.{name}", value
 
 

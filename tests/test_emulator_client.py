@@ -81,6 +81,9 @@ class Api:
     def close(self) -> None:
         if isinstance(self.client, AsyncHotClient):
             self._loop.run_until_complete(self.client.aclose())
+        # As `asyncio.run` ends a loop: async generators left to the collector
+        # (httpx's, inside httpx-sse, after a stream is left early) are closed first.
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
         self._loop.close()
 
 

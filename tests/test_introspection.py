@@ -251,7 +251,7 @@ def _public_classes() -> list[tuple[str, type]]:
         (f"{module.__name__}.{name}", value)
         for module in modules
         for name in module.__all__
-        if inspect.isclass(value := getattr(module, name))
+        if inspect.isclass(value := getattr(module, name)) and typing.get_origin(value) is None
     ]
 
 
