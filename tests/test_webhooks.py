@@ -22,6 +22,7 @@ from hot_typed import (
     PermissionDeniedError,
     WebhookResponse,
 )
+from hot_typed._models._json import MAX_BODY_NESTING
 from hot_typed.testing import HotEmulator
 
 TOKEN = "0123456789ab"
@@ -318,3 +319,22 @@ def test_the_emulator_answers_500_to_a_request_it_could_not_store(
         params=options.get("params"),
     )
     assert response.status_code == (500 if refused else 200)
+
+
+def _nested(levels: int) -> Any:
+    value: Any = "a"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+async def test_a_json_body_checked_for_nul_may_still_nest_as_deep_as_any_request_body(
+    emu: HotEmulator, hot: Any
+) -> None:
+    # The body is the request's whole body: its bound is MAX_BODY_NESTING, not that
+    # of a field inside one.
+    emu.on_webhook(HOOK, lambda event, ctx: "ok")
+    assert (await call(hot, HOOK, json=_nested(MAX_BODY_NESTING))).json() == "ok"
+    with pytest.raises(ValueError, match="nested deeper"):
+        await call(hot, HOOK, json=_nested(MAX_BODY_NESTING + 1))
+    assert len([r for r in emu.requests if r.target.startswith("/webhook/")]) == 1

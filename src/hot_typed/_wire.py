@@ -134,12 +134,14 @@ def request_body(model: type[R], body: R | Mapping[str, Any]) -> bytes:
         ) from error
 
 
-def json_bytes(value: Any) -> bytes:
+def json_bytes(value: Any, *, stored: bool = False) -> bytes:
     """`value` as compact JSON bytes: any JSON, with models and dataclasses inside it
     in their JSON form. What is not JSON, holds a lone surrogate or an integer
     longer than Python reads back, or nests deeper than `MAX_BODY_NESTING` raises
-    pydantic's `ValidationError`."""
-    return json.dumps(to_json_value(value), allow_nan=False, separators=(",", ":")).encode()
+    pydantic's `ValidationError`; with `stored`, so does a NUL in a string or key
+    (`to_json_value`)."""
+    converted = to_json_value(value, stored=stored)
+    return json.dumps(converted, allow_nan=False, separators=(",", ":")).encode()
 
 
 def query(model: type[R], **filters: Any) -> dict[str, str | int]:

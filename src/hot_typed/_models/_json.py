@@ -345,18 +345,26 @@ StoredJson = Annotated[
 """`UserJson` the server stores in a Postgres `jsonb` column: no string or key
 in it may hold a NUL character."""
 
-_USER_JSON: TypeAdapter[Any] = TypeAdapter(
-    Annotated[Any, AfterValidator(lambda value: _convert(value, (), MAX_BODY_NESTING))],
-    config=ConfigDict(title="JSON value", defer_build=True),
-)
+def _body_adapter(stored: bool) -> TypeAdapter[Any]:
+    return TypeAdapter(
+        Annotated[
+            Any, AfterValidator(lambda value: _convert(value, (), MAX_BODY_NESTING, stored))
+        ],
+        config=ConfigDict(title="JSON value", defer_build=True),
+    )
 
 
-def to_json_value(value: Any) -> Any:
+_USER_JSON = _body_adapter(stored=False)
+_STORED_BODY = _body_adapter(stored=True)
+
+
+def to_json_value(value: Any, *, stored: bool = False) -> Any:
     """`value`, a whole request body, in its JSON form: pure JSON is returned as the
     same object, models and dataclasses (at any depth) are serialized in JSON mode.
 
     Raises pydantic's `ValidationError` naming where the value is not JSON, holds a
     lone surrogate, an integer longer than Python reads back, or nests deeper than
-    `MAX_BODY_NESTING`.
+    `MAX_BODY_NESTING`; with `stored` (a body the server keeps in Postgres), where a
+    string or key holds a NUL character.
     """
-    return _USER_JSON.validate_python(value)
+    return (_STORED_BODY if stored else _USER_JSON).validate_python(value)

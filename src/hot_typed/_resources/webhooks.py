@@ -8,7 +8,6 @@ from typing import Any, TypeVar, overload
 from pydantic import TypeAdapter
 from typing_extensions import Unpack
 
-from .._models._json import StoredJson
 from .._options import CallOptions
 from .._request import Call, Request, path
 from .._resource import ModeT, Resource, endpoint
@@ -57,13 +56,9 @@ def _webhook_path(value: str) -> str:
 # crates/hot_api/src/handlers/webhook.rs stores the request it hands the function
 # (query, body, and the body's text as `body-raw`: handlers/request.rs
 # `build_request_val`) in the call event it inserts, a Postgres `jsonb`, before
-# anything runs: a NUL character in any of them is answered 500 there.
-_STORED: TypeAdapter[Any] = TypeAdapter(StoredJson)
-
-
-def _check_storable(json: Any, content: bytes | None, params: Mapping[str, Any]) -> None:
-    if json is not None:
-        _STORED.validate_python(json)
+# anything runs: a NUL character in any of them is answered 500 there. (A JSON
+# body is checked as it is encoded: `json_bytes(..., stored=True)`.)
+def _check_storable(content: bytes | None, params: Mapping[str, Any]) -> None:
     if content is not None and b"\x00" in content:
         raise ValueError(
             "a webhook body holding a NUL byte cannot be stored by Hot, which keeps the "
@@ -111,7 +106,7 @@ class Webhooks(Resource[ModeT]):
             raise ValueError("pass json or content, not both")
         body = content.encode() if isinstance(content, str) else content
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        _check_storable(json, body, query)
+        _check_storable(body, query)
         given = dict(headers or {})
         content_type = next((v for k, v in given.items() if k.lower() == "content-type"), None)
         extra = {k: v for k, v in given.items() if k.lower() != "content-type"}
@@ -119,7 +114,7 @@ class Webhooks(Resource[ModeT]):
             method.upper(),
             _webhook_path(path),
             params=None if params is None else query,
-            json=None if json is None else json_bytes(json),
+            json=None if json is None else json_bytes(json, stored=True),
             content=body,
             content_type=content_type,
             headers=extra or None,
