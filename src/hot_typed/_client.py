@@ -235,18 +235,19 @@ _NOT_COPIED = (
 
 
 class _ResourceAnnotations(dict[str, Any]):
-    """`Resources.__annotations__`: the source's strings, each read through `items()`
-    (as `typing.get_type_hints` and `inspect.get_annotations(..., eval_str=True)` read
-    a class's annotations) as the resource class it names, `Runs[ModeT]`, imported
-    then. Strings evaluated in this module would not find those classes: importing
-    the client does not import them (see `_RESOURCES`)."""
+    """`Resources.__annotations__`: the source's strings (each `<Resource>[ModeT]`),
+    each read through `items()` (as `typing.get_type_hints` and
+    `inspect.get_annotations(..., eval_str=True)` read a class's annotations) as the
+    resource class it names, `Runs[ModeT]`, imported then. Strings evaluated in
+    this module would not find those classes: importing the client does not import
+    them (see `_RESOURCES`)."""
 
     def items(self) -> dict_items[str, Any]:
         resolved: dict[str, Any] = {}
-        for name, annotation in super().items():
+        for name in self:
             module, cls = _RESOURCES[name]
             resource = getattr(import_module(f"._resources.{module}", __package__), cls)
-            resolved[name] = resource[ModeT] if isinstance(annotation, str) else annotation
+            resolved[name] = resource[ModeT]
         return resolved.items()
 
 
