@@ -279,6 +279,11 @@ def _run_failed(run: Run) -> HotRunError:
     return HotRunError(message, run=finished_run(run))
 
 
+def _task_failed(task: Task[Any], note: str = "") -> HotTaskError:
+    message = failure_message("task", task.task_id, str(task.status), task.result)
+    return HotTaskError(message + note, task=finished_task(task))
+
+
 def unwrap_result(result: Any) -> Any:
     """A called function's return value: Hot wraps it as `{"$ok": value}`."""
     if is_json_object(result) and len(result) == 1 and "$ok" in result:
@@ -1181,11 +1186,10 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         if attempt is not None:
             # Its stream could not be read (a credential may read a task and
             # not its stream): the interrupted attempt is the last one known.
-            raise HotTaskError(
-                f"{failure_message('task', attempt.task_id, str(attempt.status), attempt.result)}"
-                f"; its worker queued it again, and its stream, where that retry is "
+            raise _task_failed(
+                attempt,
+                "; its worker queued it again, and its stream, where that retry is "
                 f"found, could not be read: {error}",
-                task=finished_task(attempt),
             ) from error
 
     def _ended(self, task: Task[Any]) -> None:
@@ -1195,10 +1199,7 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         elif task.status.is_terminal:
             if not interrupted(task):
                 self.done = True
-                raise HotTaskError(
-                    failure_message("task", task.task_id, str(task.status), task.result),
-                    task=finished_task(task),
-                )
+                raise _task_failed(task)
             self._interrupted = task
 
     def _search(self, task: Task[Any]) -> None:
@@ -1210,11 +1211,10 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
             if len(retries) > 1:
                 self.done = True
                 names = ", ".join(str(retry.task_id) for retry in retries)
-                raise HotTaskError(
-                    f"{failure_message('task', task.task_id, str(task.status), task.result)}; "
-                    f"its worker queued it again, and {len(retries)} tasks on its stream "
+                raise _task_failed(
+                    task,
+                    f"; its worker queued it again, and {len(retries)} tasks on its stream "
                     f"may be that retry ({names}): wait on the right one",
-                    task=finished_task(task),
                 )
             retry = retries[0]
             self._id, self._interrupted, self._progress = retry.task_id, None, True
