@@ -192,3 +192,27 @@ def test_a_restored_stream_data_type_matches_what_the_original_matches(restore: 
 def test_a_pickled_event_type_builds_the_same_event() -> None:
     restored = _pickled(Said)
     assert restored(Delta(text="x")) == Said(Delta(text="x"))
+
+
+class _Other(pydantic.BaseModel):
+    text: str
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "equal"),
+    [
+        (EventType("chat:said", Delta), Said, True),
+        (StreamDataType("ai:delta", Delta), DeltaData, True),
+        (EventType("chat:said", _Other), Said, False),
+        (EventType("chat:heard", Delta), Said, False),
+        (StreamDataType("ai:delta", _Other), DeltaData, False),
+        (StreamDataType("ai:other", Delta), DeltaData, False),
+        # A name bound to the same type by the other kind of declaration is another thing.
+        (EventType("ai:delta", Delta), DeltaData, False),
+        (StreamDataType("chat:said", Delta), Said, False),
+    ],
+)
+def test_declarations_are_equal_by_kind_name_and_type(left: Any, right: Any, equal: bool) -> None:
+    assert (left == right) is equal
+    assert (right == left) is equal
+    assert (len({left, right}) == 1) is equal

@@ -19,6 +19,7 @@ type nobody declared passes as before, its payload plain JSON.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import cached_property
@@ -41,7 +42,28 @@ D = TypeVar("D")
 E = TypeVar("E")
 
 
-class EventType(Generic[D]):
+class _Declaration(ABC):
+    """A name bound to a type. A declaration is its name and type: a copy, a pickle
+    restored in another process or the same declaration made twice is equal, and
+    finds the same key."""
+
+    name: str
+
+    @abstractmethod
+    def _bound(self) -> object:
+        """The type the name is bound to."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Declaration) or type(other) is not type(self):
+            return NotImplemented
+        return (self.name, self._bound()) == (other.name, other._bound())
+
+    def __hash__(self) -> int:
+        # By name alone: a type such as `Annotated[...]` may not hash.
+        return hash((type(self), self.name))
+
+
+class EventType(_Declaration, Generic[D]):
     """An event type (`"user:signup"`) and the type of its `event_data`.
 
     Calling it builds the `EventCreate` to publish, `data` validated first;
@@ -59,19 +81,8 @@ class EventType(Generic[D]):
     def __repr__(self) -> str:
         return f"EventType({self.name!r}, {self.data!r})"
 
-    # A declaration is its name and type: a copy, a pickle restored in another
-    # process or the same declaration made twice is equal, and finds the same key.
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, EventType):
-            return NotImplemented
-        return self._declared() == other._declared()
-
-    def __hash__(self) -> int:
-        # By name alone: a type such as `Annotated[...]` may not hash.
-        return hash((EventType, self.name))
-
-    def _declared(self) -> tuple[str, object]:
-        return self.name, self.data
+    def _bound(self) -> object:
+        return self.data
 
     @cached_property
     def _outgoing(self) -> TypeAdapter[Any]:
@@ -121,7 +132,7 @@ def data_model(data_type: type[D] | EventType[D] | None) -> type[D] | None:
     return data_type.data if isinstance(data_type, EventType) else data_type
 
 
-class StreamDataType(Generic[D]):
+class StreamDataType(_Declaration, Generic[D]):
     """A stream data type (`"ai:delta"`) and the type of its payload.
 
     Give it in `data_types` to a subscription: `stream:data` of this type then
@@ -140,17 +151,8 @@ class StreamDataType(Generic[D]):
     def __repr__(self) -> str:
         return f"StreamDataType({self.name!r}, {self.payload!r})"
 
-    # Equal by name and payload type, as `EventType`.
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, StreamDataType):
-            return NotImplemented
-        return self._declared() == other._declared()
-
-    def __hash__(self) -> int:
-        return hash((StreamDataType, self.name))
-
-    def _declared(self) -> tuple[str, object]:
-        return self.name, self.payload
+    def _bound(self) -> object:
+        return self.payload
 
     def __reduce__(self) -> tuple[Any, ...]:
         # `model` is a class pydantic made at run time, which pickle cannot find
