@@ -156,9 +156,6 @@ def query(model: type[R], **filters: Any) -> dict[str, str | int]:
 
 
 # ---------------------------------------------------------------- user types
-# `to_json_value` (user models and dataclasses to their JSON form, pure JSON
-# untouched) is the conversion for user-owned values sent outside a request
-# model, such as a call's arguments.
 
 
 # One overload per generic model of a user type, so that `Call[Event[D]]` cannot be

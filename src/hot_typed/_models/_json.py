@@ -358,7 +358,7 @@ _USER_JSON = _body_adapter(stored=False)
 _STORED_BODY = _body_adapter(stored=True)
 
 
-def to_json_value(value: Any, *, stored: bool = False) -> Any:
+def to_json_value(value: Any, *, stored: bool) -> Any:
     """`value`, a whole request body, in its JSON form: pure JSON is returned as the
     same object, models and dataclasses (at any depth) are serialized in JSON mode.
 
