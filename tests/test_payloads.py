@@ -297,6 +297,33 @@ def test_the_escape_hatch_sends_a_nul_it_cannot_know_the_endpoint_refuses(kind: 
     assert json.loads(request.body) == body
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("call", "body"),
+    [
+        ("request", {"a": [math.nan]}),
+        ("webhook", {"a": [math.nan]}),
+        ("webhook", {"a": ["\x00"]}),
+    ],
+)
+def test_a_refused_body_is_named_a_json_value_and_not_sent(
+    kind: str, call: str, body: Any
+) -> None:
+    def send(hot: Any) -> Any:
+        if call == "request":
+            return hot.request("POST", "/v1/echo", json=body)
+        return hot.webhooks.call("org/env/svc/hook/token", json=body)
+
+    with LoopbackServer(lambda request: HttpResponse.json({"ok": True})) as running:
+        with pytest.raises(ValidationError) as refused:
+            with_client(kind, running.base_url, send)
+        assert running.requests == []
+
+    assert refused.value.title == "JSON value"
+    assert refused.value.errors()[0]["loc"] == ()
+    assert "['a'][0]" in refused.value.errors()[0]["msg"]
+
+
 def test_pure_json_passes_through_as_the_same_object() -> None:
     data = {"b": [1, {"c": None}], "a": "x"}
     assert EventCreate(event_type="t", event_data=data).event_data is data
