@@ -66,7 +66,7 @@ def run_json(i: int) -> dict[str, Any]:
         "stop_time": None if i % 3 == 2 else f"2026-11-29T12:{i % 60:02d}:59.5Z",
         "origin_run_id": None,
         "event_id": str(uuid.UUID(int=0x56 << 120 | i)) if i % 3 == 1 else None,
-        "result": {"$ok": {"n": i, "items": [1, 2.5, "three", None]}} if i % 3 == 0 else None,
+        "result": {"n": i, "items": [1, 2.5, "three", None]} if i % 3 == 0 else None,
         "project_id": "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c",
         "project_name": "bench",
         "retry_attempt": 0,

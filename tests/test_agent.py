@@ -471,7 +471,7 @@ def test_the_end_text_is_the_reply_and_feed_takes_json_objects() -> None:
     assert not accumulator.finished
     assert accumulator.text == "final answer"
     stop = RunStop.model_validate(
-        {"type": "run:stop", "run": _run(run_id, "succeeded", result={"$ok": 1})}
+        {"type": "run:stop", "run": _run(run_id, "succeeded", result=1)}
     )
     assert accumulator.feed(stop) is None
     assert accumulator.finished
@@ -507,7 +507,7 @@ def test_only_the_published_events_run_is_followed_and_its_retry_replaces_it() -
         _start(retry, origin_run_id=str(first), retry_attempt=1),
         _data(retry, "delta", {"delta": "second "}),
         _data(retry, "delta", {"delta": "try"}),
-        _stop(retry, result={"$ok": None}, origin_run_id=str(first), retry_attempt=1),
+        _stop(retry, result=None, origin_run_id=str(first), retry_attempt=1),
     ]
     seen = list(accumulator.follow(events))
     assert all(isinstance(e, AgentEvent) for e in seen)
@@ -618,7 +618,7 @@ def test_with_its_run_or_event_given_the_reply_is_that_runs_whatever_run_is_seen
         _data(other, "delta", {"delta": "someone else's"}),
         _start(ours, event_id=str(event_id)),
         _data(ours, "delta", {"delta": "ours"}),
-        _stop(ours, result={"$ok": None}, event_id=str(event_id)),
+        _stop(ours, result=None, event_id=str(event_id)),
     ]
     for event in events:
         accumulator.feed(event)
@@ -641,7 +641,7 @@ def test_with_its_run_given_another_runs_reply_events_are_not_held_to_push_a_ret
         _data(other, "delta", {"delta": "zz"}),
         _start(retry, origin_run_id=str(ours), retry_attempt=1),
         _data(retry, "delta", {"delta": "cd"}),
-        _stop(retry, result={"$ok": None}, origin_run_id=str(ours), retry_attempt=1),
+        _stop(retry, result=None, origin_run_id=str(ours), retry_attempt=1),
     ]
     for event in events:
         accumulator.feed(event)
@@ -745,7 +745,7 @@ def test_a_retry_starts_the_reply_over_and_it_is_done_only_at_the_retrys_end() -
     assert (accumulator.done, accumulator.finished, accumulator.text) == (False, False, "")
 
     accumulator.feed(_data(retry, "end", {"text": "second try"}))
-    accumulator.feed(_stop(retry, result={"$ok": None}, origin_run_id=str(first), retry_attempt=1))
+    accumulator.feed(_stop(retry, result=None, origin_run_id=str(first), retry_attempt=1))
     assert (accumulator.done, accumulator.finished, accumulator.text) == (True, True, "second try")
 
 

@@ -86,7 +86,7 @@ def test_sdk_subscribe_with_event_streams_until_run_stop(emu: HotEmulator, sdk: 
     assert (
         "".join(e["payload"]["text"] for e in events if e["type"] == "stream:data") == "Hi there!"
     )
-    assert events[-1]["run"]["result"] == {"$ok": "Hi there!"}
+    assert events[-1]["run"]["result"] == "Hi there!"
     assert events[-1]["run"]["event_id"] == events[0]["event_id"]
 
 
@@ -119,7 +119,7 @@ def test_sdk_runs_list_get_stats_and_wait(emu: HotEmulator, sdk: Any) -> None:
     }  # fmt: skip
     [succeeded] = sdk.runs.list(status="succeeded")["data"]
     assert sdk.runs.get(succeeded["run_id"]) == succeeded
-    assert sdk.runs.wait(succeeded["run_id"], timeout=5)["result"] == {"$ok": 1}
+    assert sdk.runs.wait(succeeded["run_id"], timeout=5)["result"] == 1
     with pytest.raises(hot.HotRunError, match="boom"):
         sdk.runs.wait(failed[0]["run_id"], timeout=5)
 
@@ -133,7 +133,7 @@ def test_sdk_tasks_wait_for_completion(emu: HotEmulator, sdk: Any) -> None:
     [task_id] = tasks
     task = sdk.tasks.wait(task_id, timeout=5)
     assert task["status"] == "completed"
-    assert task["result"] == {"$ok": {"pages": 2}}
+    assert task["result"] == {"pages": 2}
     assert sdk.tasks.get(task_id) == task
 
 
@@ -206,7 +206,7 @@ def test_sdk_subscribe_with_event_reconnects_after_a_dropped_stream(
     threading.Timer(0.3, release.set).start()
     events = list(sdk.streams.subscribe_with_event({"event_type": "slow", "event_data": None}))
     assert [e["type"] for e in events] == ["event:published", "run:start", "run:stop"]
-    assert events[-1]["run"]["result"] == {"$ok": "done"}
+    assert events[-1]["run"]["result"] == "done"
 
 
 async def test_async_sdk_call_publish_stream_and_wait(emu: HotEmulator, async_sdk: Any) -> None:
@@ -216,7 +216,7 @@ async def test_async_sdk_call_publish_stream_and_wait(emu: HotEmulator, async_sd
     assert chunks == ["Hi", " there", "!"]
     body = {"event_type": "report:requested", "event_data": {}}
     events = [e async for e in async_sdk.streams.subscribe_with_event(body)]
-    assert events[-1]["run"]["result"] == {"$ok": "queued"}
+    assert events[-1]["run"]["result"] == "queued"
     assert (await async_sdk.tasks.wait(tasks[0], timeout=5))["status"] == "completed"
     run = await async_sdk.runs.wait(events[-1]["run"]["run_id"], timeout=5)
     assert run["status"] == "succeeded"

@@ -39,7 +39,7 @@ def test_the_demo_tours_every_feature_against_the_emulator_and_exits_zero() -> N
         assert section in out
     assert "Typed events, typed streams, and nothing sent that the server would refuse." in out
     assert "::demo::math/add(2, 3) = 5" in out
-    assert "completed: {'$ok': {'rows': 42}}" in out
+    assert "completed: {'rows': 42}" in out
     assert "identical: True" in out
     assert "NotFoundError: status=404 code=not_found" in out
     assert "requests sent for it: 0" in out

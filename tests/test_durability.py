@@ -132,7 +132,7 @@ async def test_a_run_retried_twice_is_followed_to_the_attempt_that_succeeded(
     ]
     last = events[-1]
     assert isinstance(last, RunStop)
-    assert last.run.result == {"$ok": {"attempt": 2}}
+    assert last.run.result == {"attempt": 2}
     starts = [e.run for e in events if isinstance(e, RunStart)]
     assert [r.origin_run_id for r in starts] == [None, starts[0].run_id, starts[1].run_id]
     assert posts(emulator) == ["/v1/streams/subscribe-with-event"]
@@ -157,7 +157,7 @@ async def test_waiting_on_the_first_attempt_returns_the_attempt_that_succeeded(
         assert final.status is RunStatus.SUCCEEDED
         assert final.retry_attempt == 2
         assert final.run_id != first
-        assert final.result == {"$ok": {"attempt": 2}}
+        assert final.result == {"attempt": 2}
     assert posts(emulator) == ["/v1/events"]
 
 
@@ -296,7 +296,7 @@ async def test_call_hot_follows_a_retry_replayed_newest_first_after_a_drop(mode:
             attempt("run:start", SECOND, "running", 1),
             attempt("run:start", FIRST, "failed", 1, result={"$err": "boom"}),
             attempt("run:fail", FIRST, "failed", 1, result={"$err": "boom"}),
-            attempt("run:stop", SECOND, "succeeded", 1, result={"$ok": 5}),
+            attempt("run:stop", SECOND, "succeeded", 1, result=5),
         ],
         records={},
     ) as server:
@@ -324,7 +324,7 @@ async def test_a_failed_attempt_whose_retry_is_queued_is_not_taken_as_the_result
             attempt("run:start", FIRST, "failed", 1, result={"$err": "boom"}),
             attempt("run:fail", FIRST, "failed", 1, result={"$err": "boom"}),
             attempt("run:start", SECOND, "running", 1),
-            attempt("run:stop", SECOND, "succeeded", 1, result={"$ok": 7}),
+            attempt("run:stop", SECOND, "succeeded", 1, result=7),
         ],
         records={},
     ) as server:
@@ -372,7 +372,7 @@ async def test_retry_after_of_a_429_on_reconnect_is_honoured(
 
 async def test_retry_after_as_an_http_date_on_reconnect_is_honoured(mode: str) -> None:
     ours = run(FIRST, event_id=EVENT, stream_id=STREAM)
-    done = run(FIRST, status="succeeded", event_id=EVENT, stream_id=STREAM, result={"$ok": 1})
+    done = run(FIRST, status="succeeded", event_id=EVENT, stream_id=STREAM, result=1)
     refused = HttpResponse.json(
         {"error": {"code": "rate_limit_exceeded", "message": "slow down"}},
         429,

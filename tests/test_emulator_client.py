@@ -109,7 +109,7 @@ def test_publish_returns_a_typed_event_whose_runs_echo_its_data(api: Api) -> Non
     assert api(lambda c: c.events.get(event.event_id)).raw == event.raw
     wait_until(lambda: api(lambda c: c.events.get_runs(event.event_id)).data[0].stop_time, 5)
     [run] = api(lambda c: c.events.get_runs(event.event_id)).data
-    assert run.result == {"$ok": [1]}
+    assert run.result == [1]
     assert run.status == "succeeded"
     assert run.run_type == "event"
     assert api(lambda c: c.runs.get(run.run_id)).raw == run.raw
@@ -155,7 +155,7 @@ def test_stream_subscription_yields_typed_events_live(api: Api) -> None:
     events = api.collect(lambda c: c.streams.subscribe(event.stream_id), until)
     assert [type(e) for e in events] == [RunStart, StreamData, StreamData, RunStop]
     assert [e.payload["text"] for e in events if isinstance(e, StreamData)] == ["Hello", " world"]
-    assert events[-1].run.result == {"$ok": "Hello world"}
+    assert events[-1].run.result == "Hello world"
 
 
 def test_run_and_task_subscriptions_end_at_terminal_status(api: Api) -> None:
@@ -183,7 +183,7 @@ def test_run_and_task_subscriptions_end_at_terminal_status(api: Api) -> None:
     updates = api.collect(lambda c: c.tasks.subscribe(tasks[0]), complete_once_seen_running)
     assert all(isinstance(u, TaskUpdate) for u in updates)
     assert [u.task.status for u in updates] == ["running", "completed"]
-    assert updates[-1].task.result == {"$ok": {"indexed": 3}}
+    assert updates[-1].task.result == {"indexed": 3}
     [run] = api(lambda c: c.events.get_runs(event.event_id)).data
     updates = api.collect(lambda c: c.runs.subscribe(run.run_id), lambda e: False)
     assert updates[-1].run.status == "succeeded"
@@ -460,4 +460,4 @@ def test_post_subscription_streams_the_same_events(api: Api) -> None:
         lambda c: c.streams.subscribe_post(event.stream_id), lambda e: isinstance(e, RunStop)
     )
     assert [type(e) for e in events] == [RunStart, RunStop]
-    assert events[-1].run.result == {"$ok": 2}
+    assert events[-1].run.result == 2

@@ -66,11 +66,11 @@ def test_an_event_without_handler_is_echoed(client: HotClient) -> None:
     event = publish(client, "anything", {"nested": [None, 1.0]})
     events = stream_until_terminal(client, event.stream_id)
     assert isinstance(events[-1], RunStop)
-    assert events[-1].run.result == {"$ok": {"nested": [None, 1.0]}}
-    assert events[-1].run.raw["result"] == {"$ok": {"nested": [None, 1.0]}}
+    assert events[-1].run.result == {"nested": [None, 1.0]}
+    assert events[-1].run.raw["result"] == {"nested": [None, 1.0]}
 
 
-def test_call_handler_receives_args_and_its_return_is_ok(
+def test_call_handler_receives_args_and_its_return_is_the_result(
     emu: HotEmulator, client: HotClient
 ) -> None:
     @emu.on_call("::math/mul")
@@ -80,8 +80,22 @@ def test_call_handler_receives_args_and_its_return_is_ok(
 
     event = call(client, "::math/mul", 6, 7)
     events = stream_until_terminal(client, event.stream_id)
-    assert events[-1].run.result == {"$ok": 42}  # type: ignore[union-attr]
+    assert events[-1].run.result == 42  # type: ignore[union-attr]
     assert events[-1].run.run_type == "call"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("value", [None, 0, "", [], {"$ok": 1}, {"$err": "not a failure"}])
+def test_a_handlers_return_value_is_stored_and_returned_as_it_is(
+    emu: HotEmulator, client: HotClient, value: Any
+) -> None:
+    # crates/hot/src/lang/emitter/database_writer.rs `write_run_stop` stores the
+    # value itself: no envelope for the client to take off.
+    emu.on_call("::echo/value")(lambda event, ctx: value)
+
+    assert client.events.call_hot("::echo/value", []) == value
+    stop = stream_until_terminal(client, call(client, "::echo/value").stream_id)[-1]
+    assert isinstance(stop, RunStop)
+    assert stop.run.raw["result"] == value
 
 
 def test_raising_handler_fails_the_run_with_err(emu: HotEmulator, client: HotClient) -> None:
@@ -302,7 +316,7 @@ async def test_async_client_streams_handler_output(emu: HotEmulator) -> None:
                 if isinstance(received, StreamData):
                     texts.append(received.payload["text"])
                 if isinstance(received, RunStop | RunFail):
-                    assert received.run.result == {"$ok": "a b"}
+                    assert received.run.result == "a b"
                     break
     assert texts == ["a", "b"]
     assert isinstance(client, AsyncHotClient)

@@ -195,7 +195,7 @@ def test_run_result_is_absent_while_running_and_wrapped_when_done(
     while run["status"] == "running" and time.monotonic() < deadline:
         run = http.get(f"/runs/{run['run_id']}").json()["data"]
     assert run["status"] == "succeeded"
-    assert run["result"] == {"$ok": [1.5, None]}
+    assert run["result"] == [1.5, None]
     assert NANOS.match(run["stop_time"])
 
 
@@ -212,7 +212,7 @@ def test_sse_framing_event_line_one_data_line_and_type(http: httpx.Client) -> No
                 break
     assert [name for name, _ in events] == ["event:published", "run:start", "run:stop"]
     assert all(data["type"] == name for name, data in events)
-    assert events[2][1]["run"]["result"] == {"$ok": {"text": "two\nlines"}}
+    assert events[2][1]["run"]["result"] == {"text": "two\nlines"}
 
 
 def test_quiet_streams_send_keepalive_comments(emu: HotEmulator, http: httpx.Client) -> None:

@@ -146,7 +146,7 @@ def _check_stream(events: list[StreamEvent], fault: Fault) -> None:
     succeeded = [run for run in stops if run.status is RunStatus.SUCCEEDED]
     assert len(succeeded) == 1
     assert events[-1] == next(e for e in events if isinstance(e, RunStop) and e.run is succeeded[0])
-    assert succeeded[0].result == {"$ok": RESULT}
+    assert succeeded[0].result == RESULT
     assert succeeded[0].retry_attempt == (1 if fault.retried else 0)
 
 
@@ -180,8 +180,8 @@ async def test_published_once_and_result_delivered_once(
         assert outcome == RESULT
     elif operation == "runs.wait":
         assert outcome.status is RunStatus.SUCCEEDED
-        assert outcome.result == {"$ok": RESULT}
+        assert outcome.result == RESULT
         assert outcome.retry_attempt == (1 if fault.retried else 0)
     else:
         assert outcome.status is TaskStatus.COMPLETED
-        assert outcome.result == {"$ok": 7}
+        assert outcome.result == 7

@@ -45,7 +45,7 @@ async def _wait(mode: str, operation: str, *frames: bytes, **options: Any) -> An
 
 @both_clients
 async def test_run_wait_returns_a_finished_run_keeping_the_wire_object(mode: str) -> None:
-    succeeded = run(RUN_ID, status="succeeded", result={"$ok": 12345678901234567890})
+    succeeded = run(RUN_ID, status="succeeded", result=12345678901234567890)
     finished = await _wait(
         mode,
         "runs.wait",
@@ -55,7 +55,7 @@ async def test_run_wait_returns_a_finished_run_keeping_the_wire_object(mode: str
     )
 
     assert type(finished) is FinishedRun
-    assert finished.result == {"$ok": 12345678901234567890}
+    assert finished.result == 12345678901234567890
     assert finished.raw == succeeded
     assert finished.raw["start_time"] == "2026-01-02T03:04:05.123456789Z"
 
@@ -91,12 +91,12 @@ async def test_a_cancelled_run_without_result_is_finished_with_a_none_result(mod
 
 @both_clients
 async def test_task_wait_returns_a_finished_task_and_failures_carry_one(mode: str) -> None:
-    completed = task(TASK_ID, status="completed", result={"$ok": [1, 2]})
+    completed = task(TASK_ID, status="completed", result=[1, 2])
     finished = await _wait(
         mode, "tasks.wait", event({"type": "task:update", "task": completed}), task_id=TASK_ID
     )
     assert type(finished) is FinishedTask
-    assert finished.result == {"$ok": [1, 2]}
+    assert finished.result == [1, 2]
     assert finished.raw == completed
 
     failed = task(TASK_ID, status="timed_out")
@@ -127,7 +127,7 @@ async def test_wait_for_run_result_returns_a_finished_run(mode: str) -> None:
 @both_clients
 async def test_only_terminal_stream_events_carry_finished_runs(mode: str) -> None:
     started = run(RUN_ID, event_id=EVENT_ID)
-    stopped = run(RUN_ID, status="succeeded", event_id=EVENT_ID, result={"$ok": "done"})
+    stopped = run(RUN_ID, status="succeeded", event_id=EVENT_ID, result="done")
     with SseScript(
         [event({"type": "run:start", "run": started}), event({"type": "run:stop", "run": stopped})]
     ) as server:
@@ -143,7 +143,7 @@ async def test_only_terminal_stream_events_carry_finished_runs(mode: str) -> Non
     assert "result" not in start.run.raw
     assert isinstance(stop, RunStop)
     assert type(stop.run) is FinishedRun
-    assert stop.run.result == {"$ok": "done"}
+    assert stop.run.result == "done"
 
 
 @both_clients

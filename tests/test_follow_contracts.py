@@ -514,7 +514,7 @@ def failed_into_a_retry(run_type: str) -> list[bytes]:
 def retry(status: str, run_type: str = "event") -> bytes:
     """SECOND, the scheduler's retry of FIRST, started at second 7."""
     kind = "run:start" if status == "running" else "run:stop"
-    record = attempt(SECOND, status=status, origin=FIRST, retry_attempt=1, result={"$ok": "retry"})
+    record = attempt(SECOND, status=status, origin=FIRST, retry_attempt=1, result="retry")
     return run_event(kind, of(record, run_type, 7))
 
 
@@ -524,7 +524,7 @@ def sent_by_the_retry(status: str, run_type: str) -> bytes:
     origin with SECOND's retry_attempt (crates/hot/src/lang/hot/event.rs
     `send_event`; crates/hot_worker/src/server.rs)."""
     kind = "run:start" if status == "running" else "run:stop"
-    record = attempt(CHILD, status=status, origin=FIRST, retry_attempt=1, result={"$ok": "child"})
+    record = attempt(CHILD, status=status, origin=FIRST, retry_attempt=1, result="child")
     return run_event(kind, of(record, run_type, 8))
 
 
@@ -534,7 +534,7 @@ def task_of_first(status: str) -> bytes:
     crates/hot_task_worker/src/lib.rs runs it on the same stream as a run of
     type `task` with retry_attempt 0."""
     kind = "run:start" if status == "running" else "run:stop"
-    record = attempt(TASK_RUN, status=status, origin=FIRST, result={"$ok": "task"})
+    record = attempt(TASK_RUN, status=status, origin=FIRST, result="task")
     return run_event(kind, of(record, "task", 6))
 
 
@@ -631,7 +631,7 @@ async def test_call_hot_returns_the_functions_result_not_its_background_tasks(mo
                 run_event(
                     "run:stop",
                     attempt(
-                        FIRST, status="succeeded", event_id=EVENT, result={"$ok": "order accepted"}
+                        FIRST, status="succeeded", event_id=EVENT, result="order accepted"
                     ),
                 ),
                 Pause(0.2),
@@ -1053,7 +1053,7 @@ def replayed(record: dict[str, Any]) -> tuple[bytes, bytes]:
 async def test_a_call_whose_end_came_before_it_was_stored_returns_the_stored_result(
     mode: str,
 ) -> None:
-    done = attempt(FIRST, status="succeeded", event_id=EVENT, result={"$ok": 42})
+    done = attempt(FIRST, status="succeeded", event_id=EVENT, result=42)
     value, server = await scripted(
         mode,
         [[*STARTED, stored_late(FIRST, event_id=EVENT), HOLD], [*replayed(done)]],
@@ -1067,7 +1067,7 @@ async def test_a_call_whose_end_came_before_it_was_stored_returns_the_stored_res
 async def test_an_end_told_before_it_was_stored_reaches_a_subscriber_once_as_stored(
     mode: str,
 ) -> None:
-    done = attempt(FIRST, status="succeeded", event_id=EVENT, result={"$ok": 42})
+    done = attempt(FIRST, status="succeeded", event_id=EVENT, result=42)
     events, _ = await publish(
         mode, [*STARTED, stored_late(FIRST, event_id=EVENT), HOLD], [*replayed(done)]
     )

@@ -40,7 +40,7 @@ def test_a_users_sync_tests_get_an_emulator_and_a_client_each(pytester: pytest.P
                 )
                 if isinstance(m, RunStop)
             ]
-            assert ends == [{"$ok": {"welcomed": "ada@example.com"}}]
+            assert ends == [{"welcomed": "ada@example.com"}]
             hot_emulator.faults.rate_limit(retry_after=0)
             assert hot.env.get().name
             assert [r.path for r in hot_emulator.requests][-2:] == ["/v1/env", "/v1/env"]

@@ -69,7 +69,7 @@ async def _received(mode: str) -> tuple[Event, list[Event], RunStop]:
     """One event got alone, a page of two, and a `run:stop` from a stream, all received."""
     single = _event(unknown_key={"kept": True})
     page = [_event(), _event()]
-    stop = {"type": "run:stop", "run": run(uuid4(), status="succeeded", result={"$ok": 1.0})}
+    stop = {"type": "run:stop", "run": run(uuid4(), status="succeeded", result=1.0)}
     with SseScript(
         HttpResponse.json({"data": single}),
         HttpResponse.json(

@@ -56,7 +56,7 @@ def test_every_readme_example_runs_alone_against_the_emulator(
             except Exception as error:
                 pytest.fail(f"README block {number} failed alone: {error!r}\n{block}")
     out = capsys.readouterr().out
-    assert "result: {'$ok': {'answer':" in out
+    assert "result: {'answer':" in out
     assert "404 not_found" in out
     assert "403 {'error': {'code': 'forbidden'" in out
 

@@ -86,7 +86,7 @@ STREAM_PAYLOADS: list[dict[str, Any]] = [
         # Multi-byte characters, split across reads below.
         "payload": {"text": "héllo wörld, 你好 🌍", "n": 12345678901234567890, "f": 1.0},
     },
-    {"type": "run:stop", "run": run(RUN_ID, status="succeeded", result={"$ok": [1, None]})},
+    {"type": "run:stop", "run": run(RUN_ID, status="succeeded", result=[1, None])},
     {"type": "run:fail", "run": run(uuid4(), status="failed", result={"$err": "x"})},
     {"type": "run:cancel", "run": run(uuid4(), status="cancelled")},
     {"type": "keepalive"},
@@ -128,7 +128,7 @@ async def test_events_are_typed_whatever_the_reads_split(mode: str, size: int) -
     stop = events[4]
     assert isinstance(stop, RunStop)
     assert stop.run.status is RunStatus.SUCCEEDED
-    assert stop.run.result == {"$ok": [1, None]}
+    assert stop.run.result == [1, None]
     assert events[8].raw["in"] == {"seconds": 5}
     [request] = server.requests
     assert request.path == f"/v1/streams/{STREAM}/subscribe"
@@ -336,7 +336,7 @@ async def test_run_subscribe_yields_snapshots_and_skips_other_event_types(mode: 
         {"type": "run:update", "run": run(RUN_ID)},
         {"type": "keepalive"},
         {"type": "run:progress", "percent": 50},
-        {"type": "run:update", "run": run(RUN_ID, status="succeeded", result={"$ok": 1})},
+        {"type": "run:update", "run": run(RUN_ID, status="succeeded", result=1)},
     ]
     with SseScript(split(wire(snapshots), 11)) as server:
         client = make_client(server, mode)

@@ -60,7 +60,7 @@ def start(run_id: UUID) -> bytes:
 
 
 def stop(run_id: UUID, kind: str = "run:stop", status: str = "succeeded") -> bytes:
-    finished = run(run_id, status=status, event_id=_event_of(run_id), result={"$ok": 42})
+    finished = run(run_id, status=status, event_id=_event_of(run_id), result=42)
     return event({"type": kind, "run": finished})
 
 
@@ -116,7 +116,7 @@ async def test_publishes_through_one_post_and_ends_after_the_correlated_terminal
     assert isinstance(events[0], EventPublished)
     assert events[0].event_id == EVENT
     assert isinstance(events[-1], RunStop)
-    assert events[-1].run.result == {"$ok": 42}
+    assert events[-1].run.result == 42
     [request] = server.requests
     assert (request.method, request.path) == ("POST", "/v1/streams/subscribe-with-event")
     assert request.json() == BODY

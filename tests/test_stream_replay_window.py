@@ -245,7 +245,7 @@ def test_a_run_that_ended_between_connections_past_the_replay_is_returned_once(
         )
 
     assert finished.event_id == ours
-    assert finished.result == {"$ok": {"answer": 42}}
+    assert finished.result == {"answer": 42}
     # The reconnect after the gap read the run: the replay had only newer runs.
     assert f"GET /v1/runs/{the_run_of(hot, ours)}" in paths_of(emulator)
 
@@ -271,7 +271,7 @@ def test_a_followed_publish_whose_run_ended_past_the_replay_yields_its_end_once(
     ]
     assert [e.type for e in ours] == ["run:start", "run:stop"]
     assert isinstance(ours[-1], RunStop)
-    assert ours[-1].run.result == {"$ok": {"answer": 42}}
+    assert ours[-1].run.result == {"answer": 42}
     assert events[-1] is ours[-1]  # the follow ended on it
 
 
@@ -347,7 +347,7 @@ def test_the_checks_go_out_with_the_calls_options(mode: str, emulator: HotEmulat
 def attempt(
     run_id: UUID, stream_id: UUID, *, status: str, origin: UUID | None, retry_attempt: int
 ) -> dict[str, Any]:
-    record = run(run_id, status=status, stream_id=stream_id, result={"$ok": 1})
+    record = run(run_id, status=status, stream_id=stream_id, result=1)
     record.update(origin_run_id=None if origin is None else str(origin))
     record.update(retry_attempt=retry_attempt)
     return record
@@ -407,7 +407,7 @@ async def test_waiting_on_a_run_whose_retry_ended_past_the_replay_returns_the_re
 def test_a_checked_record_becomes_the_events_a_replay_of_it_would_send(
     mode: str, status: str, stopped: bool, end: type[RunStop | RunFail | RunCancel] | None
 ) -> None:
-    record = run(uuid4(), status=status, result={"$ok": 1})
+    record = run(uuid4(), status=status, result=1)
     if not stopped:
         del record["result"]
     events = as_replayed(Run.model_validate_json(json.dumps(record)))

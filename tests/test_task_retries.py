@@ -139,13 +139,13 @@ async def test_an_interrupted_task_is_followed_to_its_retry_found_on_its_stream(
         [update(retry_record()), update(INTERRUPTED_TASK), HOLD],
         [
             update(retry_record(status="running")),
-            update(retry_record(status="completed", result={"$ok": 7}, stop=STOP)),
+            update(retry_record(status="completed", result=7, stop=STOP)),
         ],
     )
 
     assert finished.task_id == RETRY
     assert finished.status is TaskStatus.COMPLETED
-    assert finished.result == {"$ok": 7}
+    assert finished.result == 7
     # Once found, the retry is followed by its own snapshots: the stream is let go.
     assert paths(server.requests) == [
         f"GET /v1/tasks/{TASK_ID}/subscribe",
@@ -160,7 +160,7 @@ async def test_a_retry_interrupted_in_turn_is_followed_to_the_next(mode: str) ->
     again = STOP + timedelta(seconds=2)
     first_retry_ended = retry_record(status="failed", result=INTERRUPTED, stop=again)
     second_retry_ended = retry_record(
-        SECOND_RETRY, "completed", result={"$ok": 1}, created=again, stop=again
+        SECOND_RETRY, "completed", result=1, created=again, stop=again
     )
     finished, server = await wait_task(
         mode,
@@ -254,7 +254,7 @@ async def test_each_step_to_the_retry_is_news_and_reconnected_at_once(
         [update(retry_record()), update(INTERRUPTED_TASK)],
         running,
         running,
-        [update(retry_record(status="completed", result={"$ok": 2}, stop=STOP))],
+        [update(retry_record(status="completed", result=2, stop=STOP))],
     )
 
     assert finished.task_id == RETRY
@@ -393,7 +393,7 @@ def test_a_retry_of_a_retry_is_a_later_attempt_not_a_rival() -> None:
     # Made when the first retry stopped, but the first was not interrupted:
     # then both are rivals (siblings), however close.
     rival = _task(retry_record(SECOND_RETRY, created=again, retry_at=again))
-    completed_first = _task(retry_record(status="completed", result={"$ok": 1}, stop=again))
+    completed_first = _task(retry_record(status="completed", result=1, stop=again))
 
     assert retries_of(_task(INTERRUPTED_TASK), [second, first]) == [first]
     assert retries_of(_task(INTERRUPTED_TASK), [rival, completed_first]) == [
@@ -427,4 +427,4 @@ def test_wait_follows_a_task_interrupted_on_the_emulator(kind: str) -> None:
 
     assert finished.task_id == UUID(retry.task_id)
     assert finished.status is TaskStatus.COMPLETED
-    assert finished.result == {"$ok": {"done": True}}
+    assert finished.result == {"done": True}

@@ -54,12 +54,12 @@ async def test_run_wait_returns_the_succeeded_run_and_waits_through_pending_retr
             comment(),
             run_update("pending_retry"),
             run_update("running"),
-            run_update("succeeded", {"$ok": {"total": 3}}),
+            run_update("succeeded", {"total": 3}),
         ],
     )
 
     assert finished.status is RunStatus.SUCCEEDED
-    assert finished.result == {"$ok": {"total": 3}}
+    assert finished.result == {"total": 3}
     assert paths(server.requests) == [f"GET /v1/runs/{RUN_ID}/subscribe"]
 
 
@@ -69,7 +69,7 @@ async def test_run_wait_resumes_after_a_drop_and_after_the_server_closes(mode: s
         RUN_ID,
         [run_update("running"), DROP],
         [run_update("running")],  # closed cleanly, not terminal: nothing new, so backed off
-        [run_update("succeeded", {"$ok": 1})],
+        [run_update("succeeded", 1)],
     )
 
     assert finished.status is RunStatus.SUCCEEDED

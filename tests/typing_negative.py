@@ -53,12 +53,12 @@ def sync_mistakes(hot: HotClient) -> None:
     run: Run = hot.events.get(ID)  # E: assignment
     count: int = hot.runs.get(ID, result_type=str).result  # E: assignment
     # A record may be of a run still going: its result must be checked for None.
-    hot.runs.get(ID).result["$ok"]  # E: index
+    hot.runs.get(ID).result["total"]  # E: index
     hot.runs.get(ID, result_type=Signup).result.email  # E: union-attr
-    hot.tasks.get(ID).result["$ok"]  # E: index
+    hot.tasks.get(ID).result["total"]  # E: index
     for message in hot.streams.subscribe(ID):
         if isinstance(message, RunStart):
-            message.run.result["$ok"]  # E: index
+            message.run.result["total"]  # E: index
     for update in hot.runs.subscribe(ID):
         update.task  # E: attr-defined
     hot.runs.wait(ID, extra_body={"a": 1})  # E: call-arg

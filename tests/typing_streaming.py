@@ -38,7 +38,7 @@ def sync_types(hot: HotClient) -> None:
     assert_type(hot.tasks.wait("t"), FinishedTask)
     assert_type(hot.tasks.wait("t").result, Any)
     assert_type(hot.streams.wait_for_run_result("s", "e", timeout=1), FinishedRun)
-    assert_type(hot.streams.wait_for_run_result("s", "e").result["$ok"], Any)
+    assert_type(hot.streams.wait_for_run_result("s", "e").result["total"], Any)
 
     def read_as_records(run: Run, task: Task) -> None:
         assert_type(run.result, Any | None)

@@ -150,7 +150,7 @@ def _tour(hot: HotClient, show: _Printer, sent_requests: Callable[[], int]) -> N
     task_id = None
     for message in hot.streams.subscribe_with_event({"event_type": "report:requested"}):
         if isinstance(message, RunStop):
-            task_id = message.run.result["$ok"]["task_id"]
+            task_id = message.run.result["task_id"]
     if task_id is None:
         raise RuntimeError("the report run ended without a task id")
     task = hot.tasks.wait(task_id, timeout=10)

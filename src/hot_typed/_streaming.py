@@ -108,7 +108,6 @@ __all__ = [
     "identity",
     "snapshot_decoder",
     "stream_subscription",
-    "unwrap_result",
 ]
 
 
@@ -282,13 +281,6 @@ def _run_failed(run: Run) -> HotRunError:
 def _task_failed(task: Task[Any], note: str = "") -> HotTaskError:
     message = failure_message("task", task.task_id, str(task.status), task.result)
     return HotTaskError(message + note, task=finished_task(task))
-
-
-def unwrap_result(result: Any) -> Any:
-    """A called function's return value: Hot wraps it as `{"$ok": value}`."""
-    if is_json_object(result) and len(result) == 1 and "$ok" in result:
-        return result["$ok"]
-    return result
 
 
 # ---------------------------------------------------------------- followers
@@ -973,11 +965,18 @@ def _result_adapter(result_type: Any) -> TypeAdapter[Any]:
 
 
 def call_result(result_type: type[R] | None) -> Callable[[FinishedRun], R]:
-    """The `finish` of `call_hot`: unwrap `$ok`, then validate into `result_type` if given."""
+    """The `finish` of `call_hot`: the run's result, validated into `result_type` if given.
+
+    The result is the function's return value as stored, never unwrapped here:
+    Hot stores a `::hot::type/Result.Ok`'s payload and any other value as it is
+    (crates/hot/src/lang/runtime/vm.rs and lang/engine/cache.rs emit `run:stop`
+    with `unwrap_ok()`; lang/emitter/database_writer.rs `write_run_stop` stores
+    its Hot data form), so a value such as `{"$ok": 1}` is the user's own.
+    """
     adapter = None if result_type is None else _result_adapter(cast(Any, result_type))
 
     def finish(run: FinishedRun) -> Any:
-        value = unwrap_result(run.result)
+        value = run.result
         if adapter is None:
             return value
         try:

@@ -152,8 +152,8 @@ class FinishedRun(Run[R], Generic[R]):
     """A run that has stopped: what `runs.wait`, `streams.wait_for_run_result`,
     `run:stop`/`run:fail`/`run:cancel` events and `HotRunError.run` carry.
 
-    Its `result` is `R`, no longer optional: the run's return value
-    (`{"$ok": ...}`), its failure (`{"$err": ...}`) or its cancellation. A
+    Its `result` is `R`, no longer optional: the function's return value as
+    stored, its failure or its cancellation. A
     `pending_retry` run has stopped too; its retry is a new run.
     """
 

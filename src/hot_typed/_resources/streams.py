@@ -141,10 +141,9 @@ class Streams(Resource[ModeT]):
         attempt, which is returned (its `retry_attempt` says which). A run
         older than the stream's newest 100 runs is in no replay: each
         connection first reads the event's runs, then the run
-        (`GET /v1/events/{id}/runs`, `GET /v1/runs/{id}`). The
-        run's `result` is left as stored (`{"$ok": ...}` included);
-        `events.call_hot` unwraps it. Raises `HotRunError` (with the run) when
-        the last attempt failed or was cancelled, `HotTimeoutError` when
+        (`GET /v1/events/{id}/runs`, `GET /v1/runs/{id}`). The run's
+        `result` is the function's return value as stored. Raises `HotRunError`
+        (with the run) when the last attempt failed or was cancelled, `HotTimeoutError` when
         `timeout` seconds pass (None: no limit), across reconnects.
         """
         query(StreamQuery, project=project)

@@ -149,8 +149,7 @@ class WebhookRoutes:
             return HttpResponse.json({"error": "Webhook function execution failed"}, 500)
         if run["status"] == RunStatus.CANCELLED:
             return HttpResponse.json({"error": "Execution cancelled"}, 500)
-        result = run.get("result")
-        return _response(result.get("$ok") if is_json_object(result) else None)
+        return _response(run.get("result"))
 
 
 def _request_value(request: HttpRequest, url: str, auth: JSON | None) -> JSON:

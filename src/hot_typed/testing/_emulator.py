@@ -48,7 +48,7 @@ class HotEmulator:
             event = client.events.publish({"event_type": "hot:call", "event_data": call})
             with client.streams.subscribe(event.stream_id) as stream:
                 start, stop = next(stream), next(stream)
-            assert stop.run.result == {"$ok": 3}
+            assert stop.run.result == 3
 
     Every resource lives in memory for the emulator's lifetime. Published events
     run registered handlers (see `on_event`, `on_call`; `on_agent` plays an AI

@@ -6,8 +6,9 @@ name. Without one, a plain event runs `echo` (its result is the event data)
 and a call to an unknown function fails its run, as Hot fails it.
 
 The handler runs in a background thread, so subscribers see `run:start`, then
-whatever it streams, then `run:stop` (its return value stored as
-`{"$ok": value}`) or `run:fail` (what it raised, stored as `{"$err": message}`).
+whatever it streams, then `run:stop` (its return value stored as it is, as
+crates/hot/src/lang/emitter/database_writer.rs `write_run_stop` stores a
+function's value) or `run:fail` (what it raised, stored as `{"$err": message}`).
 
 An event handler registered with `retry=N` is retried as Hot retries handlers
 with `retry` metadata (resources/docs/retries.md): a failed attempt becomes
@@ -69,8 +70,9 @@ class TaskControl:
         self.task_id = task_id
 
     def complete(self, result: Any = None) -> None:
-        """End `completed` with result `{"$ok": result}`."""
-        self._store.finish_task(self.task_id, TaskStatus.COMPLETED.value, {"$ok": result})
+        """End `completed` with `result`, stored as it is (crates/hot_task_worker/src/
+        lib.rs stores a completed task's value in its Hot data form, unwrapped of nothing)."""
+        self._store.finish_task(self.task_id, TaskStatus.COMPLETED.value, result)
 
     def fail(self, message: str) -> None:
         """End `failed` with the result the worker stores for a failure:
@@ -264,7 +266,7 @@ class Handlers:
                     if retried is not None:
                         self._start(store, *retried)
             return
-        store.finish_run(context.run_id, RunStatus.SUCCEEDED.value, {"$ok": result})
+        store.finish_run(context.run_id, RunStatus.SUCCEEDED.value, result)
 
 
 def _after(seconds: float) -> str:

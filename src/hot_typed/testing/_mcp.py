@@ -194,7 +194,8 @@ class McpServices:
         if run["status"] != RunStatus.SUCCEEDED:
             text = json.dumps(outcome.get("$err", outcome))
             return {"content": [{"type": "text", "text": text}], "isError": True}
-        value = outcome.get("$ok")
+        # mcp.rs answers with the run's result as stored.
+        value = run.get("result")
         structured = _object(value)
         return {
             "content": [{"type": "text", "text": json.dumps(value)}],
