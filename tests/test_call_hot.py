@@ -79,7 +79,7 @@ async def call(mode: str, *scripts: Script, **options: Any) -> tuple[Any, SseScr
     return value, server
 
 
-async def test_call_hot_publishes_a_hot_call_and_returns_the_unwrapped_result(mode: str) -> None:
+async def test_call_hot_publishes_a_hot_call_and_returns_the_functions_result(mode: str) -> None:
     value, server = await call(mode, [PUBLISHED, start(), end("run:stop", {"sum": 3})])
 
     assert value == {"sum": 3}
@@ -295,6 +295,12 @@ async def test_the_chunks_held_stay_within_the_limit_and_are_let_go_of_by_whose_
     ("kind", "result", "message"),
     [
         ("run:fail", {"$err": {"$val": "ZeroDivision: 1/0"}}, "ZeroDivision: 1/0"),
+        # A function's Err as crates/hot/src/lang/engine/cache.rs stores it.
+        (
+            "run:fail",
+            {"msg": "card declined", "err": {"$type": "::shop/Declined", "$val": {"code": 51}}},
+            "card declined",
+        ),
         ("run:cancel", {"reason": "user stopped it"}, "user stopped it"),
     ],
 )

@@ -262,9 +262,11 @@ def _message_in(value: Any) -> str | None:
 def failure_message(kind: str, record_id: UUID, status: str, result: Any) -> str:
     """`"<kind> <id> <status>: <message>"`, the message found in the user's `result`.
 
-    Hot wraps failures as `{"$err": ...}`; the message may sit under any of
-    `$err`, `$val`, `error`, `message`, `msg`, `reason`, `err`, nested. A result
-    with none of them is shown as compact JSON, truncated.
+    Hot stores a function's `Err` as `{"msg": ..., "err": ...}`
+    (crates/hot/src/lang/engine/cache.rs) and a task's failure as a
+    `::hot::task/Failure` whose `$val` holds `msg`; other failures may carry
+    their message under `$err`, `$val`, `error`, `message`, `reason` or `err`,
+    nested. A result with none of them is shown as compact JSON, truncated.
     """
     head = f"{kind} {record_id} {status}"
     message = _message_in(result)
