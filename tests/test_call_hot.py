@@ -348,6 +348,12 @@ async def test_call_hot_result_not_fitting_result_type_raises_with_the_value(mod
         )
 
     assert error.value.raw == ["a"]
+    assert str(error.value) == (
+        f"the result of run {OURS} does not fit list[int]: 1 problem(s)"
+    )
+    assert error.value.validation_error is not None
+    assert error.value.validation_error.errors()[0]["loc"] == (0,)
+    assert isinstance(error.value.__cause__, pydantic.ValidationError)
 
 
 async def test_call_hot_times_out_within_its_bound(mode: str) -> None:
