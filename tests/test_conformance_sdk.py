@@ -112,7 +112,10 @@ def test_sdk_runs_list_get_stats_and_wait(emu: HotEmulator, sdk: Any) -> None:
     with pytest.raises(RuntimeError):
         sdk.events.call_hot("::fail/always")
     failed = sdk.runs.list(status="failed")["data"]
-    assert [r["result"] for r in failed] == [{"$err": "boom"}]
+    assert [r["result"] for r in failed] == [{
+        "$type": "::hot::run/Failure",
+        "$val": {"msg": "boom", "err": None},
+    }]
     assert len(sdk.runs.list(type="call", time_range="P7D")["data"]) == 2
     assert sdk.runs.stats() == {
         "total_runs": 2, "running": 0, "succeeded": 1, "failed": 1, "cancelled": 0

@@ -124,7 +124,10 @@ def test_runs_list_filters_by_status_type_and_time_range(api: Api) -> None:
     wait_until(lambda: api(lambda c: c.runs.stats()).running == 0, 5)
     [failed] = api(lambda c: c.runs.list(status="failed")).data
     assert failed.run_type == "call"
-    assert failed.result == {"$err": "division by zero"}
+    assert failed.result == {
+        "$type": "::hot::run/Failure",
+        "$val": {"msg": "division by zero", "err": None},
+    }
     assert [r.status for r in api(lambda c: c.runs.list(type="event"))] == ["succeeded"]
     assert len(api(lambda c: c.runs.list(time_range="PT1H")).data) == 2
     stats = api(lambda c: c.runs.stats())

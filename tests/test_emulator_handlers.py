@@ -107,14 +107,20 @@ def test_raising_handler_fails_the_run_with_err(emu: HotEmulator, client: HotCli
     events = stream_until_terminal(client, event.stream_id)
     assert isinstance(events[-1], RunFail)
     assert events[-1].run.status == "failed"
-    assert events[-1].run.result == {"$err": "'missing'"}
+    assert events[-1].run.result == {
+        "$type": "::hot::run/Failure",
+        "$val": {"msg": "'missing'", "err": None},
+    }
 
 
 def test_unknown_function_fails_its_run(client: HotClient) -> None:
     event = call(client, "::nowhere/fn")
     events = stream_until_terminal(client, event.stream_id)
     assert isinstance(events[-1], RunFail)
-    assert events[-1].run.result == {"$err": "Function not found: ::nowhere/fn"}
+    assert events[-1].run.result == {
+        "$type": "::hot::run/Failure",
+        "$val": {"msg": "Function not found: ::nowhere/fn", "err": None},
+    }
 
 
 @pytest.mark.parametrize(
@@ -132,14 +138,14 @@ def test_a_hot_call_the_client_refuses_is_stored_but_fails_its_run(
     event = client.request("POST", "/events", json={"event_type": "hot:call", "event_data": data})
     events = stream_until_terminal(client, event["data"]["stream_id"])
     assert isinstance(events[-1], RunFail)
-    assert events[-1].run.result["$err"].startswith(reason)
+    assert events[-1].run.result["$val"]["msg"].startswith(reason)
 
 
 def test_a_result_that_is_not_json_fails_the_run(emu: HotEmulator, client: HotClient) -> None:
     emu.on_event("odd", lambda event, ctx: object())
     events = stream_until_terminal(client, publish(client, "odd").stream_id)
     assert isinstance(events[-1], RunFail)
-    assert "not JSON serializable" in events[-1].run.result["$err"]
+    assert "not JSON serializable" in events[-1].run.result["$val"]["msg"]
 
 
 def test_stream_data_reaches_subscribers_while_the_handler_still_runs(

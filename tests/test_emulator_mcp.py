@@ -6,7 +6,9 @@ answer raise `HotMcpError`, and the emulator refuses as the server's mcp.rs does
 from __future__ import annotations
 
 import pickle
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -119,6 +121,36 @@ async def test_a_failed_run_raises_hot_mcp_error_carrying_the_error_result(
     assert error.result.is_error is True
     assert error.raw["result"]["isError"] is True
     assert error.raw["result"]["content"][0]["text"] == error.message
+    # crates/hot_worker/src/server.rs publishes `run:fail` with the failure's JSON
+    # text, which mcp.rs answers as is.
+    assert error.message == (
+        '{"$type":"::hot::run/Failure","$val":{"msg":"out of greetings","err":null}}'
+    )
+
+
+def test_a_cancelled_run_answers_its_cancellation_message(emulator: HotEmulator) -> None:
+    running, release = threading.Event(), threading.Event()
+    run_ids: list[str] = []
+
+    def waits(event: HandlerEvent, ctx: RunContext) -> Any:
+        run_ids.append(ctx.run_id)
+        running.set()
+        release.wait(10)
+        return "too late"
+
+    tool = {"name": "demo_wait", "inputSchema": {"type": "object", "properties": {}}}
+    emulator.serve_tool("greeter", tool, "::demo/wait", waits)
+    with ThreadPoolExecutor(1) as pool, emulator.client() as hot:
+        answer = pool.submit(hot.mcp.call_tool, "acme", "emulator", "greeter", "demo_wait")
+        assert running.wait(10)
+        assert emulator.cancel_run(run_ids[0])
+        release.set()
+        with pytest.raises(HotMcpError) as raised:
+            answer.result(10)
+
+    # mcp.rs answers a cancelled run with its cancellation's `msg`.
+    assert raised.value.message == "cancelled"
+    assert raised.value.raw["result"]["isError"] is True
 
 
 @MODES

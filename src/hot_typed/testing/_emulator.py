@@ -22,7 +22,7 @@ from ._context import ALL_PERMISSIONS, MIB, EmulatorConfig, ServerContext
 from ._faults import Faults
 from ._handlers import Handler, Handlers, Retry, TaskControl
 from ._http import HttpRequest, LoopbackServer
-from ._store import Store
+from ._store import Store, run_cancellation
 from ._values import new_id
 
 __all__ = ["DEFAULT_API_KEY", "HotEmulator"]
@@ -331,7 +331,7 @@ class HotEmulator:
             if run_id not in self._store.runs:
                 raise KeyError(run_id)
             cancelled = RunStatus.CANCELLED.value
-            ended = self._store.finish_run(run_id, cancelled, {"$err": "cancelled"})
+            ended = self._store.finish_run(run_id, cancelled, run_cancellation("cancelled"))
         return ended is not None
 
     def task(self, task_id: str) -> TaskControl:

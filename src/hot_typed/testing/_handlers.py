@@ -8,7 +8,8 @@ and a call to an unknown function fails its run, as Hot fails it.
 The handler runs in a background thread, so subscribers see `run:start`, then
 whatever it streams, then `run:stop` (its return value stored as it is, as
 crates/hot/src/lang/emitter/database_writer.rs `write_run_stop` stores a
-function's value) or `run:fail` (what it raised, stored as `{"$err": message}`).
+function's value) or `run:fail` (what it raised, its message stored as Hot's `fail`
+stores one: `run_failure`).
 
 An event handler registered with `retry=N` is retried as Hot retries handlers
 with `retry` metadata (resources/docs/retries.md): a failed attempt becomes
@@ -29,7 +30,7 @@ from typing import Any
 from .._models._json import is_json_array, is_json_object
 from .._models.events import HOT_CALL, RESERVED_PREFIX
 from .._models.runs import RunStatus, TaskStatus
-from ._store import CANCELLATION_TYPE, Store, task_failure
+from ._store import CANCELLATION_TYPE, Store, run_failure, task_failure
 from ._values import JSON, timestamp
 
 __all__ = ["Handler", "HandlerEvent", "Handlers", "RunContext", "TaskControl"]
@@ -250,13 +251,13 @@ class Handlers:
         self, store: Store, context: RunContext, handler: Handler | str, retry: Retry
     ) -> None:
         if isinstance(handler, str):
-            store.finish_run(context.run_id, RunStatus.FAILED.value, {"$err": handler})
+            store.finish_run(context.run_id, RunStatus.FAILED.value, run_failure(handler))
             return
         try:
             result = handler(context.event, context)
             json.dumps(result, allow_nan=False)
         except Exception as error:
-            failure = {"$err": str(error) or repr(error)}
+            failure = run_failure(str(error) or repr(error))
             if context.retry_attempt >= retry.attempts:
                 store.finish_run(context.run_id, RunStatus.FAILED.value, failure)
             elif store.await_retry(context.run_id, failure, _after(retry.delay)):

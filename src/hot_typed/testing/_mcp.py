@@ -28,6 +28,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
+from .._models._json import is_json_object
 from .._models.events import HOT_CALL
 from .._models.permissions import grants
 from .._models.runs import RunStatus
@@ -190,10 +191,8 @@ class McpServices:
             while store.runs[run_id]["status"] not in RUN_TERMINAL and not store.closed:
                 store.changed.wait(0.1)
             run = dict(store.runs[run_id])
-        outcome = _object(run.get("result")) or {}
         if run["status"] != RunStatus.SUCCEEDED:
-            text = json.dumps(outcome.get("$err", outcome))
-            return {"content": [{"type": "text", "text": text}], "isError": True}
+            return {"content": [{"type": "text", "text": _ended_text(run)}], "isError": True}
         # mcp.rs answers with the run's result as stored.
         value = run.get("result")
         structured = _object(value)
@@ -201,3 +200,15 @@ class McpServices:
             "content": [{"type": "text", "text": json.dumps(value)}],
             "structuredContent": {"result": value} if structured is None else structured,
         }
+
+
+def _ended_text(run: dict[str, Any]) -> str:
+    """The text mcp.rs answers for a run that failed or was cancelled: the failure's
+    JSON text, as crates/hot_worker/src/server.rs publishes it with `run:fail`, or
+    the cancellation's `msg` (else "Execution cancelled")."""
+    result = run.get("result")
+    if run["status"] == RunStatus.FAILED:
+        return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+    detail = result.get("$val") if is_json_object(result) else None
+    message = detail.get("msg") if is_json_object(detail) else None
+    return message if isinstance(message, str) else "Execution cancelled"

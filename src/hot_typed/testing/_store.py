@@ -43,11 +43,15 @@ from ._values import (
 
 __all__ = [
     "CANCELLATION_TYPE",
+    "RUN_CANCELLATION_TYPE",
+    "RUN_FAILURE_TYPE",
     "RUN_TERMINAL",
     "TASK_TERMINAL",
     "Store",
     "StreamLog",
     "Upload",
+    "run_cancellation",
+    "run_failure",
     "sse_event",
     "stop_event",
     "tag",
@@ -75,6 +79,23 @@ TASK_TERMINAL = frozenset(status.value for status in TaskStatus if status.is_ter
 #: The `$type` of a cancelled task's result (crates/hot_task_worker/src/lib.rs
 #: `task_cancellation_json`).
 CANCELLATION_TYPE = "::hot::task/Cancellation"
+
+
+#: The `$type`s Hot's `fail` and `cancel` give a run's failure and cancellation
+#: (crates/hot/src/lang/hot/exec.rs `fail`, `cancel`: `$val` holds `msg` and the
+#: `err` or `data` given; the `$origin` they add, where in the code, is left out).
+RUN_FAILURE_TYPE = "::hot::run/Failure"
+RUN_CANCELLATION_TYPE = "::hot::run/Cancellation"
+
+
+def run_failure(message: str) -> JSON:
+    """A failed run's result, as Hot's `fail` makes it."""
+    return {"$type": RUN_FAILURE_TYPE, "$val": {"msg": message, "err": None}}
+
+
+def run_cancellation(message: str) -> JSON:
+    """A cancelled run's result, as Hot's `cancel` makes it."""
+    return {"$type": RUN_CANCELLATION_TYPE, "$val": {"msg": message, "data": None}}
 
 
 def task_failure(message: str, **detail: Any) -> JSON:
