@@ -71,8 +71,9 @@ class TaskControl:
         self.task_id = task_id
 
     def complete(self, result: Any = None) -> None:
-        """End `completed` with `result`, stored as it is (crates/hot_task_worker/src/
-        lib.rs stores a completed task's value in its Hot data form, unwrapped of nothing)."""
+        """End `completed` with `result` as the task's value: the worker stores a
+        completed task's value as it is, in its Hot data form
+        (crates/hot_task_worker/src/lib.rs)."""
         self._store.finish_task(self.task_id, TaskStatus.COMPLETED.value, result)
 
     def fail(self, message: str) -> None:
