@@ -360,6 +360,54 @@ def test_env_subscription_sends_flat_events(emu: HotEmulator, http: httpx.Client
     assert all(not isinstance(value, dict) for value in run_stop.values())
 
 
+def _env_end(http: httpx.Client, start: Any) -> dict[str, Any]:
+    """The flat `run:fail` or `run:cancel` the env stream sends for the run `start`
+    (given the run's id as it begins) ends."""
+    with http.stream("GET", "/env/subscribe") as response:
+        threading.Thread(target=start, daemon=True).start()
+        for block in sse_blocks(response):
+            if not block.startswith(":"):
+                name, data = event_of(block)
+                if name in ("run:fail", "run:cancel"):
+                    return data
+    raise AssertionError("the env stream ended first")
+
+
+def test_env_subscription_tells_a_failure_and_a_cancellation_as_text(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    # crates/hot/src/stream/mod.rs `EnvEvent::RunFail.error` and
+    # `RunCancel.reason` are `Option<String>`: a text, never the run's result.
+    def fails(event: HandlerEvent, ctx: RunContext) -> Any:
+        raise RuntimeError("out of stock")
+
+    emu.on_event("order:placed")(fails)
+    failed = _env_end(
+        http, lambda: http.post("/events", json={"event_type": "order:placed", "event_data": 1})
+    )
+    assert failed["type"] == "run:fail"
+    assert failed["error"] == "out of stock"
+
+    running, release = threading.Event(), threading.Event()
+    run_ids: list[str] = []
+
+    def waits(event: HandlerEvent, ctx: RunContext) -> Any:
+        run_ids.append(ctx.run_id)
+        running.set()
+        release.wait(10)
+
+    def cancel_when_running() -> None:
+        http.post("/events", json={"event_type": "order:held", "event_data": 1})
+        running.wait(10)
+        emu.cancel_run(run_ids[0])
+        release.set()
+
+    emu.on_event("order:held")(waits)
+    cancelled = _env_end(http, cancel_when_running)
+    assert cancelled["type"] == "run:cancel"
+    assert cancelled["reason"] == "cancelled"
+
+
 def test_rate_limit_fault_sets_retry_after_in_body_and_header(
     emu: HotEmulator, http: httpx.Client
 ) -> None:

@@ -28,14 +28,13 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
-from .._models._json import is_json_object
 from .._models.events import HOT_CALL
 from .._models.permissions import grants
 from .._models.runs import RunStatus
 from ._handlers import Handlers
 from ._http import HttpRequest, HttpResponse
 from ._routing import Routed
-from ._store import RUN_TERMINAL, Store
+from ._store import RUN_TERMINAL, Store, message_of
 from ._values import ApiError, check_storable
 
 __all__ = ["McpServices"]
@@ -209,6 +208,4 @@ def _ended_text(run: dict[str, Any]) -> str:
     result = run.get("result")
     if run["status"] == RunStatus.FAILED:
         return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
-    detail = result.get("$val") if is_json_object(result) else None
-    message = detail.get("msg") if is_json_object(detail) else None
-    return message if isinstance(message, str) else "Execution cancelled"
+    return message_of(result) or "Execution cancelled"

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._models._json import is_json_object
 from .._models.files import UPLOAD_PENDING
 from .._models.runs import RunStatus, TaskStatus
 from .._models.stream_events import (
@@ -50,6 +51,7 @@ __all__ = [
     "Store",
     "StreamLog",
     "Upload",
+    "message_of",
     "run_cancellation",
     "run_failure",
     "sse_event",
@@ -96,6 +98,14 @@ def run_failure(message: str) -> JSON:
 def run_cancellation(message: str) -> JSON:
     """A cancelled run's result, as Hot's `cancel` makes it."""
     return {"$type": RUN_CANCELLATION_TYPE, "$val": {"msg": message, "data": None}}
+
+
+def message_of(result: Any) -> str | None:
+    """The `msg` of a failure or cancellation as `run_failure` and
+    `run_cancellation` make them."""
+    detail = result.get("$val") if is_json_object(result) else None
+    message = detail.get("msg") if is_json_object(detail) else None
+    return message if isinstance(message, str) else None
 
 
 def task_failure(message: str, **detail: Any) -> JSON:
@@ -352,10 +362,14 @@ class Store:
                 **self._env_run_fields(run),
                 "duration_ms": _duration_ms(run["start_time"], run["stop_time"]),
             }
+            # A text, never the result itself (crates/hot/src/stream/mod.rs
+            # `EnvEvent::RunFail.error`, `RunCancel.reason`: `Option<String>`);
+            # crates/hot_worker/src/server.rs writes the cancellation's `msg`, and
+            # Hot's own rendering of the failure, for which its `msg` stands here.
             if status == RunStatus.FAILED:
-                flat["error"] = result
+                flat["error"] = message_of(result)
             elif status == RunStatus.CANCELLED:
-                flat["reason"] = None
+                flat["reason"] = message_of(result)
             self._emit_env(name, flat)
             return dict(run)
 
