@@ -6,7 +6,6 @@ answer raise `HotMcpError`, and the emulator refuses as the server's mcp.rs does
 from __future__ import annotations
 
 import pickle
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from hot_typed import AsyncHotClient, HotClient, HotMcpError, PermissionDeniedError
 from hot_typed.testing import HandlerEvent, HotEmulator, HttpResponse, RunContext
 
+from ._held import HeldRun
 from .sse_script import SseScript, close, make_client, resolve
 
 MODES = pytest.mark.parametrize("mode", ["sync", "async"])
@@ -129,22 +129,13 @@ async def test_a_failed_run_raises_hot_mcp_error_carrying_the_error_result(
 
 
 def test_a_cancelled_run_answers_its_cancellation_message(emulator: HotEmulator) -> None:
-    running, release = threading.Event(), threading.Event()
-    run_ids: list[str] = []
-
-    def waits(event: HandlerEvent, ctx: RunContext) -> Any:
-        run_ids.append(ctx.run_id)
-        running.set()
-        release.wait(10)
-        return "too late"
-
+    held = HeldRun("too late")
     tool = {"name": "demo_wait", "inputSchema": {"type": "object", "properties": {}}}
-    emulator.serve_tool("greeter", tool, "::demo/wait", waits)
+    emulator.serve_tool("greeter", tool, "::demo/wait", held)
     with ThreadPoolExecutor(1) as pool, emulator.client() as hot:
         answer = pool.submit(hot.mcp.call_tool, "acme", "emulator", "greeter", "demo_wait")
-        assert running.wait(10)
-        assert emulator.cancel_run(run_ids[0])
-        release.set()
+        assert emulator.cancel_run(held.running())
+        held.release()
         with pytest.raises(HotMcpError) as raised:
             answer.result(10)
 

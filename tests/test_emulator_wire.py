@@ -16,6 +16,8 @@ import pytest
 from hot_typed._models._json import MAX_BODY_NESTING
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
+from ._held import HeldRun
+
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NANOS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 
@@ -388,21 +390,14 @@ def test_env_subscription_tells_a_failure_and_a_cancellation_as_text(
     assert failed["type"] == "run:fail"
     assert failed["error"] == "out of stock"
 
-    running, release = threading.Event(), threading.Event()
-    run_ids: list[str] = []
-
-    def waits(event: HandlerEvent, ctx: RunContext) -> Any:
-        run_ids.append(ctx.run_id)
-        running.set()
-        release.wait(10)
+    held = HeldRun()
 
     def cancel_when_running() -> None:
         http.post("/events", json={"event_type": "order:held", "event_data": 1})
-        running.wait(10)
-        emu.cancel_run(run_ids[0])
-        release.set()
+        emu.cancel_run(held.running())
+        held.release()
 
-    emu.on_event("order:held")(waits)
+    emu.on_event("order:held")(held)
     cancelled = _env_end(http, cancel_when_running)
     assert cancelled["type"] == "run:cancel"
     assert cancelled["reason"] == "cancelled"
