@@ -32,12 +32,17 @@ class Streams(Resource[ModeT]):
         data_types: Iterable[StreamDataType[Any]] = (),
         **options: Unpack[StreamOptions],
     ) -> StreamCall[StreamEvent]:
-        """Events of a stream until the server closes it (its 5-minute limit, or the end).
+        """Events of a stream until the server closes it: `stream:complete` at its
+        5-minute limit (crates/hot_api/src/handlers/streams.rs), or a dropped
+        connection.
 
-        On connect the server replays `run:start` and terminal events of runs it
-        has seen on the stream and a `task:update` for each task; it never
-        replays `stream:data`. `stream:data` of the `data_types` given arrives as
-        `StreamData[X]`, its payload validated as declared (`StreamDataType`).
+        On connect the server replays `run:start` and the terminal event of each
+        of the stream's 100 newest runs, and a `task:update` for each of its 100
+        newest tasks, newest first; it never replays `stream:data`, which it only
+        pushes as published from the moment its subscription reads (data sent
+        while connecting may be missed). `stream:data` of the `data_types` given
+        arrives as `StreamData[X]`, its payload validated as declared
+        (`StreamDataType`).
         """
         query(StreamQuery, project=project)
         return typed_data(stream_subscription("GET", stream_id, project), declare(data_types))
