@@ -174,7 +174,8 @@ class Events(Resource[ModeT]):
             correlated run ends, calls `on_chunk(text)` for each `stream:data` text
             chunk of that run in arrival order (chunks that come before its
             `run:start` included, held as `streams.wait_for_run_result` holds
-            them), and returns the run's result (the function's return value as
+            them; chunks sent while reconnecting are not replayed by the server,
+            so never seen), and returns the run's result (the function's return value as
             Hot stores it), validated into `result_type` when given (a mismatch raises
             `HotResponseValidationError`). A run Hot retries is followed to its
             last attempt. Raises `HotRunError` when that attempt failed or was
