@@ -30,7 +30,7 @@ from typing import Any
 from .._models._json import is_json_array, is_json_object
 from .._models.events import HOT_CALL, RESERVED_PREFIX
 from .._models.runs import RunStatus, TaskStatus
-from ._store import CANCELLATION_TYPE, Store, run_failure, task_failure
+from ._store import Store, run_failure, task_cancellation, task_failure
 from ._values import JSON, timestamp
 
 __all__ = ["Handler", "HandlerEvent", "Handlers", "RunContext", "TaskControl"]
@@ -86,7 +86,7 @@ class TaskControl:
         self._store.finish_task(
             self.task_id,
             TaskStatus.CANCELLED.value,
-            {"$type": CANCELLATION_TYPE, "$val": {"msg": "Task cancelled", "data": None}},
+            task_cancellation("Task cancelled"),
         )
 
     def time_out(self) -> None:

@@ -43,9 +43,6 @@ from ._values import (
 )
 
 __all__ = [
-    "CANCELLATION_TYPE",
-    "RUN_CANCELLATION_TYPE",
-    "RUN_FAILURE_TYPE",
     "RUN_TERMINAL",
     "TASK_TERMINAL",
     "Store",
@@ -57,6 +54,7 @@ __all__ = [
     "sse_event",
     "stop_event",
     "tag",
+    "task_cancellation",
     "task_failure",
 ]
 
@@ -76,44 +74,44 @@ def stop_event(status: str) -> str:
 
 TASK_TERMINAL = frozenset(status.value for status in TaskStatus if status.is_terminal)
 
-# How the emulator ends a task's run: a timed-out task's run ends `failed`.
-
-#: The `$type` of a cancelled task's result (crates/hot_task_worker/src/lib.rs
-#: `task_cancellation_json`).
-CANCELLATION_TYPE = "::hot::task/Cancellation"
-
-
-#: The `$type`s Hot's `fail` and `cancel` give a run's failure and cancellation
-#: (crates/hot/src/lang/hot/exec.rs `fail`, `cancel`: `$val` holds `msg` and the
-#: `err` or `data` given; the `$origin` they add, where in the code, is left out).
-RUN_FAILURE_TYPE = "::hot::run/Failure"
-RUN_CANCELLATION_TYPE = "::hot::run/Cancellation"
+# The results Hot stores for a run or task that failed or was cancelled:
+# `::hot::<kind>/Failure` or `Cancellation`, whose `$val` holds `msg` and the
+# `err` or `data` given (crates/hot/src/lang/hot/exec.rs `fail`, `cancel`, the
+# kind the run's or task's own; crates/hot_task_worker/src/lib.rs
+# `task_failure_json`, `task_cancellation_json`; the `$origin` exec.rs adds,
+# where in the code, is left out). A task's failure `$type` is the client's own
+# definition (`_task_retries.FAILURE_TYPE`), which its waiter reads.
 
 
 def run_failure(message: str) -> JSON:
-    """A failed run's result, as Hot's `fail` makes it."""
-    return {"$type": RUN_FAILURE_TYPE, "$val": {"msg": message, "err": None}}
+    return _outcome("::hot::run/Failure", "err", message)
 
 
 def run_cancellation(message: str) -> JSON:
-    """A cancelled run's result, as Hot's `cancel` makes it."""
-    return {"$type": RUN_CANCELLATION_TYPE, "$val": {"msg": message, "data": None}}
+    return _outcome("::hot::run/Cancellation", "data", message)
+
+
+def task_failure(message: str, **detail: Any) -> JSON:
+    """With `detail`, the marks shutdown.rs adds to an interrupted task's failure."""
+    return _outcome(FAILURE_TYPE, "err", message, **detail)
+
+
+def task_cancellation(message: str) -> JSON:
+    return _outcome("::hot::task/Cancellation", "data", message)
+
+
+def _outcome(type_: str, given: str, message: str, **detail: Any) -> JSON:
+    return {"$type": type_, "$val": {"msg": message, given: None, **detail}}
 
 
 def message_of(result: Any) -> str | None:
-    """The `msg` of a failure or cancellation as `run_failure` and
-    `run_cancellation` make them."""
+    """The `msg` of a failure or cancellation as the functions above make them."""
     detail = result.get("$val") if is_json_object(result) else None
     message = detail.get("msg") if is_json_object(detail) else None
     return message if isinstance(message, str) else None
 
 
-def task_failure(message: str, **detail: Any) -> JSON:
-    """A failed task's result as its worker stores it (crates/hot_task_worker/src/
-    lib.rs `task_failure_json`; shutdown.rs adds the interruption's marks)."""
-    return {"$type": FAILURE_TYPE, "$val": {"msg": message, "err": None, **detail}}
-
-
+# How the emulator ends a task's run: a timed-out task's run ends `failed`.
 _TASK_RUN_STATUS = {
     TaskStatus.COMPLETED.value: RunStatus.SUCCEEDED.value,
     TaskStatus.CANCELLED.value: RunStatus.CANCELLED.value,
