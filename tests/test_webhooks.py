@@ -290,6 +290,8 @@ STORABLE = [
     pytest.param({"params": {"q": "a\x00"}}, True, id="query-value"),
     pytest.param({"params": {"q\x00": "a"}}, True, id="query-key"),
     pytest.param({"params": {"q": "a0"}}, False, id="query-plain"),
+    pytest.param({"params": {"q": ["a", "b\x00"]}}, True, id="query-repeated-value"),
+    pytest.param({"params": {"q": ["a", "b"]}}, False, id="query-repeated-plain"),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
+import httpx
 from pydantic import TypeAdapter
 from typing_extensions import Unpack
 
@@ -64,8 +65,9 @@ def _check_storable(content: bytes | None, params: Mapping[str, Any]) -> None:
             "a webhook body holding a NUL byte cannot be stored by Hot, which keeps the "
             "body's text with the call (the server would answer 500)"
         )
-    for key, value in params.items():
-        if "\x00" in key or "\x00" in str(value):
+    # As httpx will write them: a list is one value each, an int or UUID its text.
+    for key, value in httpx.QueryParams(params).multi_items():
+        if "\x00" in key or "\x00" in value:
             raise ValueError(
                 f"query parameter {key!r} holds a NUL character, which Hot cannot store "
                 "with the call (the server would answer 500)"
