@@ -23,6 +23,7 @@ from hot_typed import (
 )
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
+from ._held import HeldRun
 from .sse_script import on_emulator
 
 
@@ -331,18 +332,14 @@ async def test_async_client_streams_handler_output(emu: HotEmulator) -> None:
 def test_cancelled_run_emits_run_cancel_and_ignores_its_handler(
     emu: HotEmulator, client: HotClient
 ) -> None:
-    release = threading.Event()
-
-    @emu.on_event("long")
-    def long(event: HandlerEvent, ctx: RunContext) -> str:
-        release.wait(5)
-        return "too late"
+    held = HeldRun("too late")
+    emu.on_event("long")(held)
 
     event = publish(client, "long")
     [run] = client.events.get_runs(event.event_id).data
     assert emu.cancel_run(str(run.run_id)) is True
     assert emu.cancel_run(str(run.run_id)) is False
-    release.set()
+    held.release()
     events: list[StreamEvent] = []
     with client.streams.subscribe(event.stream_id) as stream:
         events = [next(stream), next(stream)]
