@@ -301,8 +301,18 @@ async def test_a_request_hot_could_not_store_is_refused_before_sending(
 ) -> None:
     emu.on_webhook(HOOK, lambda event, ctx: "ok")
     if refused:
-        with pytest.raises(ValueError, match="NUL"):
+        with pytest.raises(ValueError, match="NUL") as raised:
             await call(hot, HOOK, **options)
+        if "content" in options:
+            assert str(raised.value) == (
+                "a webhook body holding a NUL byte cannot be stored by Hot, which keeps "
+                "the body's text with the call (the server would answer 500)"
+            )
+        for key in options.get("params", ()):
+            assert str(raised.value) == (
+                f"query parameter {key!r} holds a NUL character, which Hot cannot store "
+                "with the call (the server would answer 500)"
+            )
     else:
         assert (await call(hot, HOOK, **options)).json() == "ok"
     assert len([r for r in emu.requests if r.target.startswith("/webhook/")]) == (not refused)

@@ -30,7 +30,7 @@ MODULES = [
     "_wire", "_api_errors", "_path_ids", "_request", *MODELS, "agent", "_pool", "_uploads",
     "_runner", "_sse",
     "_frames", "_downloads", "_sources", "_transfer", "callbacks", "proxy._rules", "_bodies",
-    "_pagination", "_affinity", "_functions", "_contracts",
+    "_pagination", "_affinity", "_functions", "_contracts", "_resources.webhooks",
 ]
 """In the order they are measured; each also listed in `only_mutate`."""
 
