@@ -47,6 +47,16 @@ def test_the_smoke_benchmark_prints_every_figure_for_every_contender_and_a_verdi
         r" hot-typed / pydantic typed \d+\.\d{3}x",
         pages,
     )
+    # Timed figures show the collector's share of each contender, and the pages
+    # figure is shown again without it.
+    for title in ("SSE:", "Pages:"):
+        section = next(s for s in sections if s.startswith(title))
+        rows = [row for row in section.splitlines() if "median" in row and " / " not in row]
+        assert rows
+        assert all(re.search(r"gc median +\d+\.\d{3} ms", row) for row in rows)
+    less = next(s for s in sections if "less the collector's time" in s.split("\n")[0])
+    for contender in CONTENDERS + REFERENCES:
+        assert re.search(rf"\n  {contender} +min ", less)
     assert "complete 5/5" in out
     verdicts = [line for line in out.splitlines() if line.startswith(("PASS", "FAIL"))]
     assert len(verdicts) == 7
