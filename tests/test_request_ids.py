@@ -9,20 +9,26 @@ from typing import Any
 
 import pytest
 
-from hot_typed import AsyncHotClient, HotClient, Run, request_id_of
+from hot_typed import AsyncHotClient, HotClient, NotFoundError, Run, request_id_of
 from hot_typed.testing import HotEmulator, HttpRequest, HttpResponse, LoopbackServer
 
 from . import payloads as p
 from .sse_script import close, resolve
 
 RUN = p.run()
+MISSING = p.uid()
 ANSWERS: dict[str, Any] = {
     f"/v1/runs/{RUN['run_id']}": p.item(RUN),
     "/v1/runs": p.page([p.run(), p.run()], total=2),
 }
+# crates/hot_api/src/models.rs, ApiError: an error answer carries its id in
+# `error.request_id`.
+NOT_FOUND = {"error": {"code": "not_found", "message": "Run not found", "request_id": p.uid()}}
 
 
 def _answer(request: HttpRequest) -> HttpResponse:
+    if request.path == f"/v1/runs/{MISSING}":
+        return HttpResponse.json(NOT_FOUND, status=404)
     return HttpResponse.json(ANSWERS[request.path])
 
 
@@ -58,6 +64,34 @@ async def test_a_page_and_each_of_its_items_know_the_request_id(hot: Any) -> Non
     sent = ANSWERS["/v1/runs"]["meta"]["request_id"]
     assert request_id_of(page) == sent
     assert [request_id_of(run) for run in page] == [sent, sent]
+
+
+async def test_raw_and_streamed_responses_and_api_errors_give_the_id_they_carry(
+    hot: Any,
+) -> None:
+    sent = ANSWERS[f"/v1/runs/{RUN['run_id']}"]["meta"]["request_id"]
+    try:
+        raw = await resolve(hot.with_raw_response.runs.get(RUN["run_id"]))
+        try:
+            await resolve(hot.runs.get(MISSING))
+        except NotFoundError as not_found:
+            error = not_found
+        else:
+            pytest.fail("a 404 answer returned")
+    finally:
+        await close(hot)
+    assert request_id_of(raw) == sent
+    assert request_id_of(error) == NOT_FOUND["error"]["request_id"]
+
+
+def test_a_streamed_response_gives_the_id_once_its_body_was_read(server: LoopbackServer) -> None:
+    sent = ANSWERS[f"/v1/runs/{RUN['run_id']}"]["meta"]["request_id"]
+    with (
+        HotClient("test-token", base_url=server.base_url, max_retries=0) as hot,
+        hot.with_streaming_response.runs.get(RUN["run_id"]) as streamed,
+    ):
+        streamed.read()
+        assert request_id_of(streamed) == sent
 
 
 def test_models_not_received_have_no_request_id() -> None:

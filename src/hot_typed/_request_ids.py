@@ -37,7 +37,7 @@ def request_id_of(value: object) -> str | None:
     """
     if isinstance(value, WireModel):
         try:
-            found: str = _get_request_id(value, type(value))
+            found: str = _get_request_id(value)
         except AttributeError:
             return None
         return found
