@@ -255,6 +255,18 @@ def test_permissions_refuse_each_server_rule_naming_key_and_rule(
     assert f"resource '{loc[0]}'" in error["msg"]
 
 
+def test_a_permission_key_holding_nul_is_refused_at_that_key() -> None:
+    # crates/hot/src/db/session.rs, service_key.rs: the map is stored as jsonb.
+    with pytest.raises(ValidationError) as caught:
+        Permissions({"run:*": ["read"], "stream:a\x00": ["read"]})
+    (error,) = caught.value.errors()
+    assert (tuple(error["loc"]), error["type"], error["input"]) == (
+        ("stream:a\x00",),
+        "stored_nul",
+        "stream:a\x00",
+    )
+
+
 @pytest.mark.parametrize(("permissions", "loc", "kind"), BAD_PERMISSIONS)
 async def test_session_create_refuses_bad_permissions_before_sending(
     call: Callable[..., Any],
@@ -416,7 +428,12 @@ async def test_service_key_create_refuses_non_positive_expiry_given_as_model(
         permissions=Permissions({"stream:*": ["read"]}), expires_in=0
     )
     error = await _refused(call, server, "service_keys.create", body)
-    assert _locs(error) == [("expires_in",)]
+    (only,) = error.errors()
+    assert (only["loc"], only["type"], only["msg"]) == (
+        ("expires_in",),
+        "expires_in",
+        "expires_in must keep the expiry within year 9999",
+    )
 
 
 @dataclasses.dataclass
@@ -516,7 +533,12 @@ async def test_service_key_expiry_stays_within_year_9999(
     # that is no RFC 3339 timestamp: nothing could read it back.
     body = {"permissions": {"run:*": ["read"]}, "expires_in": 10**13}
     error = await _refused(call, server, "service_keys.create", body)
-    assert _locs(error) == [("expires_in",)]
+    (only,) = error.errors()
+    assert (only["loc"], only["type"], only["msg"]) == (
+        ("expires_in",),
+        "expires_in",
+        "expires_in must keep the expiry within year 9999",
+    )
     century = {"permissions": {"run:*": ["read"]}, "expires_in": 100 * 365 * 86_400}
     with pytest.raises(Exception, match="sent"):
         await call("service_keys.create", century)
@@ -578,6 +600,18 @@ async def test_domain_create_names_the_broken_rule_before_sending(
     assert (only["type"], only["msg"]) == ("domain_name", f"invalid domain name: {rule}")
 
 
+async def test_domain_create_names_the_spelling_the_server_would_store(
+    call: Callable[..., Any], server: LoopbackServer
+) -> None:
+    # crates/hot/src/db/domain.rs: trimmed and lowercased before it is stored.
+    error = await _refused(call, server, "domains.create", {"domain": " API.Example.net"})
+    (only,) = error.errors()
+    assert (only["type"], only["msg"]) == (
+        "domain_canonical",
+        "the server stores this domain as 'api.example.net': send that",
+    )
+
+
 async def test_domain_create_sends_the_longest_name_the_server_takes(
     call: Callable[..., Any], server: LoopbackServer
 ) -> None:
@@ -600,6 +634,21 @@ async def test_upload_part_refuses_a_part_number_outside_1_to_10000_with_the_ser
     assert only["type"] == "part_number"
     # crates/hot/src/file_storage.rs, validate_part_number.
     assert only["msg"] == f"Part number must be between 1 and 10000, got {number}"
+
+
+@pytest.mark.parametrize("size", [0, -1])
+async def test_initiate_upload_refuses_an_expected_size_not_above_zero_with_the_servers_message(
+    call: Callable[..., Any], server: LoopbackServer, size: int
+) -> None:
+    body = {"path": "e", "expected_size": size}
+    error = await _refused(call, server, "files.initiate_upload", body)
+    (only,) = error.errors()
+    # crates/hot_api/src/handlers/files.rs, initiate_upload (400).
+    assert (only["loc"], only["type"], only["msg"]) == (
+        ("expected_size",),
+        "expected_size",
+        "expected_size must be greater than zero",
+    )
 
 
 # crates/hot/src/file_storage.rs, normalize_path and validate_path_security: the
