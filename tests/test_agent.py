@@ -8,6 +8,7 @@ import itertools
 import random
 import threading
 import time
+import types
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -451,6 +452,20 @@ def test_deltas_without_time_ordered_ids_keep_the_order_they_were_fed_in() -> No
     for piece, data_id in zip(["fed ", "in ", "order"], ids, strict=True):
         accumulator.feed(_data(run_id, "delta", {"delta": piece}, data_id))
     assert accumulator.text == "fed in order"
+
+
+def test_feed_takes_any_mapping_and_the_event_keeps_a_dict_as_raw() -> None:
+    wire = {
+        "type": "stream:data",
+        "run_id": str(uuid.uuid4()),
+        "stream_data_id": str(uuid.uuid4()),
+        "data_type": reply_label(AGENT, "delta"),
+        "payload": {"delta": "hi"},
+    }
+    fed = ReplyAccumulator(AGENT).feed(types.MappingProxyType(wire))
+    assert fed is not None
+    assert type(fed.data.raw) is dict
+    assert fed.data.raw == wire
 
 
 def test_the_end_text_is_the_reply_and_feed_takes_json_objects() -> None:
