@@ -151,6 +151,31 @@ async def test_async_streaming_download_is_an_async_context_manager(
             assert listed.request_id == str(page.meta.request_id)
 
 
+def test_a_sync_streaming_block_left_half_read_releases_its_connection(
+    emulator: HotEmulator,
+) -> None:
+    with HotClient(emulator.api_key, base_url=emulator.base_url) as hot:
+        stored = hot.files.upload("raw/half.bin", CONTENT)
+        with hot.with_streaming_response.files.download(stored.file_id) as response:
+            first = next(response.iter_bytes(1))
+            assert not response.http_response.is_closed
+        assert first == CONTENT[:1]
+        assert response.http_response.is_closed
+
+
+async def test_an_async_streaming_block_left_half_read_releases_its_connection(
+    emulator: HotEmulator,
+) -> None:
+    async with AsyncHotClient(emulator.api_key, base_url=emulator.base_url) as hot:
+        stored = await hot.files.upload("raw/ahalf.bin", CONTENT)
+        async with hot.with_streaming_response.files.download(stored.file_id) as response:
+            chunks = response.iter_bytes(1)
+            first = await chunks.__anext__()
+            assert not response.http_response.is_closed
+        assert first == CONTENT[:1]
+        assert response.http_response.is_closed
+
+
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_streams_and_waiters_answer_as_on_the_plain_client(
     emulator: HotEmulator, mode: str
