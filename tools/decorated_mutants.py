@@ -40,7 +40,19 @@ TESTS: dict[str, list[str]] = {
     "_models/events.py": ["tests/test_validation.py"],
     "_models/files.py": ["tests/test_validation.py"],
     "_models/permissions.py": ["tests/test_validation.py"],
-    "_models/_base.py": ["tests/test_agent.py", "tests/test_payloads.py"],
+    "_models/_base.py": [
+        "tests/test_agent.py", "tests/test_payloads.py", "tests/test_operations.py",
+        "tests/test_raw_copies.py", "tests/test_wire_fidelity.py",
+    ],
+    "_models/runs.py": ["tests/test_wait.py", "tests/test_payloads.py"],
+    "_request.py": ["tests/test_retry_rules.py", "tests/test_repeat_safety.py"],
+    "_transport.py": [
+        "tests/test_error_body_bound.py", "tests/test_sse_framing.py", "tests/test_faults.py",
+        "tests/test_operations.py", "tests/test_connection_pools.py", "tests/test_stream_events.py",
+        "tests/test_raw_responses.py",
+    ],
+    "_sse.py": ["tests/test_sse_framing.py", "tests/test_stream_events.py"],
+    "_streaming.py": ["tests/test_stream_events.py", "tests/test_wait.py"],
 }
 """Per module (under src/hot_typed), the test files its mutants are run against."""
 
@@ -50,6 +62,20 @@ _PAST_END = "if self.offset is not None and self.offset > I64_MAX - limit:"
 _DETAILS = 'details: InitErrorDetails = {"type": error, "loc": ("offset",), "input": self.offset}'
 _FILTER = 'enum, what = (RunStatus, "status") if info.field_name == "status" else (RunType, "type")'
 _CAPTURE = 'if isinstance(data, dict) and (info.mode == "json" or info.context is WIRE_CONTEXT):'
+_IDEMPOTENT = "return self.method in _IDEMPOTENT if self.retryable is None else self.retryable"
+# The two `stream` context managers of _transport.py, told apart by how they read.
+_REFUSED = (
+    "if not _accepted(request, response, started):\n                _bound_error_body(response)"
+)
+_SYNC_READ = "\n                try:\n                    response.read()"
+_ASYNC_READ = "\n                try:\n                    await response.aread()"
+_FRAMES = (
+    'if request.accept == "text/event-stream":\n'
+    "                limit_frames(response, self.settings.max_sse_frame_bytes)\n"
+    "            yield response\n        finally:\n"
+)
+_SYNC_CLOSE = "            response.close()\n\n\ndef _async_keywords"
+_ASYNC_CLOSE = "            await response.aclose()\n"
 
 MUTANTS: list[tuple[str, str, str]] = [
     # ListQuery and RunListQuery (crates/hot_api/src/handlers/mod.rs, models.rs,
@@ -119,6 +145,32 @@ MUTANTS: list[tuple[str, str, str]] = [
     ("_models/_base.py", _CAPTURE, _CAPTURE.replace('mode == "json"', 'mode != "json"')),
     ("_models/_base.py", _CAPTURE, _CAPTURE.replace("is WIRE_CONTEXT", "is not WIRE_CONTEXT")),
     ("_models/_base.py", _CAPTURE, 'if info.mode == "json" or info.context is WIRE_CONTEXT:'),
+    # `.raw` and what a request model sends.
+    ("_models/_base.py", "if type(wire) is not dict:", "if type(wire) is dict:"),
+    ("_models/_base.py", 'model_dump(mode="json", exclude_unset=True)', 'model_dump(mode="json")'),
+    ("_models/_base.py", "if v is not None or k in keep", "if v is not None and k in keep"),
+    ("_models/_base.py", "if v is not None or k in keep", "if v is not None"),
+    ("_models/_base.py", "        if is_json_object(data):\n            keep", "        if not is_json_object(data):\n            keep"),  # noqa: E501
+    # What ends a follow, and what may be sent twice.
+    ("_models/runs.py", "return self in _TERMINAL_RUN", "return self not in _TERMINAL_RUN"),
+    ("_models/runs.py", "return self in _TERMINAL_TASK", "return self not in _TERMINAL_TASK"),
+    ("_request.py", _IDEMPOTENT, _IDEMPOTENT.replace("is None", "is not None")),
+    ("_request.py", _IDEMPOTENT, _IDEMPOTENT.replace("self.method in", "self.method not in")),
+    ("_request.py", _IDEMPOTENT, _IDEMPOTENT.replace("else self.retryable", "else True")),
+    # Opening a stream: an error answer raised (its body bounded), frames limited,
+    # the connection released.
+    ("_transport.py", _REFUSED + _SYNC_READ, _REFUSED.replace("if not", "if") + _SYNC_READ),
+    ("_transport.py", _REFUSED + _ASYNC_READ, _REFUSED.replace("if not", "if") + _ASYNC_READ),
+    ("_transport.py", _REFUSED + _SYNC_READ, _REFUSED.split("\n")[0] + _SYNC_READ),
+    ("_transport.py", _REFUSED + _ASYNC_READ, _REFUSED.split("\n")[0] + _ASYNC_READ),
+    ("_transport.py", _FRAMES + _SYNC_CLOSE, _FRAMES.replace("==", "!=") + _SYNC_CLOSE),
+    ("_transport.py", _FRAMES + _ASYNC_CLOSE, _FRAMES.replace("==", "!=") + _ASYNC_CLOSE),
+    ("_transport.py", _SYNC_CLOSE, _SYNC_CLOSE.replace("response.close()", "pass")),
+    ("_transport.py", _FRAMES + _ASYNC_CLOSE, _FRAMES + "            pass\n"),
+    # Which bad frames may be skipped, and which snapshot frames are the model's.
+    ("_sse.py", "    return known.tags", "    return known.tags - {'run:stop'}"),
+    ("_sse.py", "    return known.tags", "    return frozenset()"),
+    ("_streaming.py", "return event if isinstance(event, model) else None", "return event"),
 ]  # fmt: skip
 """(module under src/hot_typed, source text, its replacement); each text occurs once."""
 
