@@ -117,7 +117,7 @@ async def test_a_raw_call_answered_non_2xx_raises_as_the_plain_call(
                     pass
 
 
-def test_sync_streaming_download_is_read_in_chunks_inside_the_block(
+def test_sync_streaming_download_is_read_in_chunks_inside_the_block_then_released(
     emulator: HotEmulator,
 ) -> None:
     with HotClient(emulator.api_key, base_url=emulator.base_url) as hot:
@@ -133,9 +133,14 @@ def test_sync_streaming_download_is_read_in_chunks_inside_the_block(
             parsed = response.parse()
         assert isinstance(parsed, httpx.Response)
         assert parsed.content == CONTENT
+        # A block left half read releases its connection too.
+        with hot.with_streaming_response.files.download(stored.file_id) as response:
+            assert next(response.iter_bytes(1)) == CONTENT[:1]
+            assert not response.http_response.is_closed
+        assert response.http_response.is_closed
 
 
-async def test_async_streaming_download_is_an_async_context_manager(
+async def test_async_streaming_download_is_an_async_context_manager_released_on_exit(
     emulator: HotEmulator,
 ) -> None:
     async with AsyncHotClient(emulator.api_key, base_url=emulator.base_url) as hot:
@@ -145,35 +150,14 @@ async def test_async_streaming_download_is_an_async_context_manager(
             received = b"".join([chunk async for chunk in response.iter_bytes()])
         assert received == CONTENT
         assert response.http_response.is_closed
+        async with hot.with_streaming_response.files.download(stored.file_id) as response:
+            assert await response.iter_bytes(1).__anext__() == CONTENT[:1]
+            assert not response.http_response.is_closed
+        assert response.http_response.is_closed
         async with hot.with_streaming_response.events.list(limit=1) as listed:
             page = await listed.parse()
             assert page.meta is not None
             assert listed.request_id == str(page.meta.request_id)
-
-
-def test_a_sync_streaming_block_left_half_read_releases_its_connection(
-    emulator: HotEmulator,
-) -> None:
-    with HotClient(emulator.api_key, base_url=emulator.base_url) as hot:
-        stored = hot.files.upload("raw/half.bin", CONTENT)
-        with hot.with_streaming_response.files.download(stored.file_id) as response:
-            first = next(response.iter_bytes(1))
-            assert not response.http_response.is_closed
-        assert first == CONTENT[:1]
-        assert response.http_response.is_closed
-
-
-async def test_an_async_streaming_block_left_half_read_releases_its_connection(
-    emulator: HotEmulator,
-) -> None:
-    async with AsyncHotClient(emulator.api_key, base_url=emulator.base_url) as hot:
-        stored = await hot.files.upload("raw/ahalf.bin", CONTENT)
-        async with hot.with_streaming_response.files.download(stored.file_id) as response:
-            chunks = response.iter_bytes(1)
-            first = await chunks.__anext__()
-            assert not response.http_response.is_closed
-        assert first == CONTENT[:1]
-        assert response.http_response.is_closed
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
