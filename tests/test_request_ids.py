@@ -72,16 +72,12 @@ async def test_raw_and_streamed_responses_and_api_errors_give_the_id_they_carry(
     sent = ANSWERS[f"/v1/runs/{RUN['run_id']}"]["meta"]["request_id"]
     try:
         raw = await resolve(hot.with_raw_response.runs.get(RUN["run_id"]))
-        try:
+        with pytest.raises(NotFoundError) as missing:
             await resolve(hot.runs.get(MISSING))
-        except NotFoundError as not_found:
-            error = not_found
-        else:
-            pytest.fail("a 404 answer returned")
     finally:
         await close(hot)
     assert request_id_of(raw) == sent
-    assert request_id_of(error) == NOT_FOUND["error"]["request_id"]
+    assert request_id_of(missing.value) == NOT_FOUND["error"]["request_id"]
 
 
 def test_a_streamed_response_gives_the_id_once_its_body_was_read(server: LoopbackServer) -> None:
