@@ -6,8 +6,9 @@ rules live partly in decorated ones: pydantic validators (`@field_validator`,
 request may be sent twice. Their mutants are written out here, each a source
 text and what replaces it, with the test files that reach its module. Each is
 applied to a copy of `src/` in a temporary directory (the tree itself is never
-touched) and those tests run against the copy; a mutant they let through is
-printed as a survivor, and the exit status is 1.
+touched) and those tests run against the copy, once they pass against it
+unmutated; a mutant they let through is printed as a survivor, and the exit
+status is 1.
 
 Run from the repository root with the dev extra installed; slow by design (a
 test run per mutant), so not part of `.ci/run`. docs/MUTATION.md has the results.
@@ -175,6 +176,20 @@ MUTANTS: list[tuple[str, str, str]] = [
 """(module under src/hot_typed, source text, its replacement); each text occurs once."""
 
 
+def _passes(copy: Path, module: str) -> bool:
+    """Whether the tests that reach `module` pass against the tree in `copy`."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+         "-p", "no:randomly", *TESTS[module]],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(copy)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )  # fmt: skip
+    return run.returncode == 0
+
+
 def _survives(copy: Path, module: str, old: str, new: str) -> bool:
     target = copy / "hot_typed" / module
     original = target.read_text("utf-8")
@@ -182,18 +197,9 @@ def _survives(copy: Path, module: str, old: str, new: str) -> bool:
         raise SystemExit(f"{module}: {old!r} occurs {original.count(old)} times, not once")
     target.write_text(original.replace(old, new), "utf-8")
     try:
-        run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-             "-p", "no:randomly", *TESTS[module]],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(copy)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )  # fmt: skip
+        return _passes(copy, module)
     finally:
         target.write_text(original, "utf-8")
-    return run.returncode == 0
 
 
 def main() -> int:
@@ -207,6 +213,10 @@ def main() -> int:
             ROOT / "src", copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
         )
         chosen = [mutant for mutant in MUTANTS if mutant[0] in wanted]
+        # A failing test would "kill" every mutant: each selection must pass first.
+        failing = sorted(module for module in wanted if not _passes(copy, module))
+        if failing:
+            raise SystemExit(f"the tests of {', '.join(failing)} fail without any mutant")
         for module, old, new in chosen:
             alive = _survives(copy, module, old, new)
             survivors += alive
