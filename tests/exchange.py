@@ -3,6 +3,8 @@
 `exchange(client, call, response)` mounts `response` on the client's httpx
 transport (through respx), performs `call(client)` — awaiting it, or draining
 it when it is an event stream — and returns the result and every request sent.
+`played(client, call, *answers)` plays answers and failures in order and returns
+what the call returned or the `HotError` it raised, and how many requests went out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import httpx
 import respx
 
-from hot_typed import AsyncEventStream, AsyncHotClient, EventStream, HotClient
+from hot_typed import AsyncEventStream, AsyncHotClient, EventStream, HotClient, HotError
 
 BASE_URL = "https://hot.test"
 TOKEN = "test-token-0123456789"
@@ -68,3 +70,16 @@ def exchange(
         client = make_client(kind, **options)
         result = perform(client, call)
         return result, [c.request for c in route.calls]
+
+
+def played(
+    kind: str, call: Callable[[Client], Any], *answers: httpx.Response | Exception, **options: Any
+) -> tuple[Any, int]:
+    """`call` on a client whose transport plays `answers` in order, exceptions raised:
+    what it returned, or the `HotError` it raised, and how many requests were sent."""
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route(host="hot.test").mock(side_effect=list(answers))
+        try:
+            return perform(make_client(kind, **options), call), route.call_count
+        except HotError as error:
+            return error, route.call_count

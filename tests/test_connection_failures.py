@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 import hot_typed as ht
-from tests.test_retry_rules import OK, _error, _failing, _get, _post
+from tests.exchange import played
+from tests.test_retry_rules import OK, _error, _get, _post
 
 KINDS = ["sync", "async"]
 UNKNOWN = "; it may have reached the server, so whether it took effect is unknown"
@@ -42,7 +43,7 @@ THING = f"{THINGS}/1"
 def test_a_failed_connection_names_the_request_the_failure_and_what_is_unknown(
     kind: str, call: Any, failure: Exception, message: str, sent: bool
 ) -> None:
-    error, _ = _failing(kind, call, failure, max_retries=0)
+    error, _ = played(kind, call, failure, max_retries=0)
 
     assert isinstance(error, ht.HotConnectionError | ht.HotTimeoutError)
     assert str(error) == message
@@ -58,7 +59,7 @@ def test_each_retry_is_logged_with_its_cause_count_and_delay(
     kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG, logger="hot_typed"):
-        _failing(kind, _get, _error(503), httpx.ConnectError("refused"), OK, max_retries=2)
+        played(kind, _get, _error(503), httpx.ConnectError("refused"), OK, max_retries=2)
 
     retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
     assert len(retries) == 2

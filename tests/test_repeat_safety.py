@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import respx
 
 import hot_typed as ht
-from tests.exchange import make_client, perform
+from tests.exchange import played
 from tests.operations import OPERATIONS, Operation
 
 REPEATABLE = {"GET", "PUT", "DELETE"}
@@ -43,22 +42,17 @@ def test_every_operation_is_either_repeatable_or_sent_once() -> None:
 def test_a_cut_after_sending_repeats_only_what_is_harmless_to_repeat(
     kind: str, op: Operation, backoff_bounds: list[float]
 ) -> None:
-    with respx.mock(assert_all_called=False) as router:
-        route = router.route(host="hot.test").mock(
-            side_effect=[httpx.ReadError("connection cut"), op.answer]
-        )
-        try:
-            result: object = perform(make_client(kind, max_retries=2), op.call)
-        except ht.HotError as error:
-            result = error
+    result, sent = played(
+        kind, op.call, httpx.ReadError("connection cut"), op.answer, max_retries=2
+    )
     if _streamed(op):
-        assert route.call_count == 1
+        assert sent == 1
         assert isinstance(result, ht.HotError)
     elif op.method in REPEATABLE:
-        assert route.call_count == 2
+        assert sent == 2
         assert not isinstance(result, ht.HotError)
     else:
-        assert route.call_count == 1
+        assert sent == 1
         assert isinstance(result, ht.HotConnectionError)
         assert result.request_sent is True
         assert "it may have reached the server" in str(result)

@@ -8,10 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-import respx
 
 import hot_typed as ht
-from tests.exchange import Client, exchange, make_client, perform
+from tests.exchange import Client, exchange, played
 
 KINDS = ["sync", "async"]
 
@@ -97,29 +96,19 @@ def test_a_negative_max_retries_is_refused(client: type[ht.HotClient]) -> None:
         client("token", base_url="http://127.0.0.1:9", max_retries=-1)
 
 
-def _failing(kind: str, call: Any, *answers: httpx.Response | Exception, **options: Any) -> Any:
-    """`call` on a client whose transport plays `answers` in order, exceptions raised."""
-    with respx.mock(assert_all_called=False) as router:
-        route = router.route(host="hot.test").mock(side_effect=list(answers))
-        try:
-            return perform(make_client(kind, **options), call), route.call_count
-        except ht.HotError as error:
-            return error, route.call_count
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_connection_never_made_is_retried_even_for_a_post(kind: str) -> None:
-    result, sent = _failing(kind, _post, httpx.ConnectError("refused"), OK, max_retries=1)
+    result, sent = played(kind, _post, httpx.ConnectError("refused"), OK, max_retries=1)
 
     assert (result, sent) == ({"ok": True}, 2)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_dropped_connection_is_retried_for_a_get_and_not_for_a_post(kind: str) -> None:
-    result, sent = _failing(kind, _get, httpx.ReadError("cut"), OK, max_retries=1)
+    result, sent = played(kind, _get, httpx.ReadError("cut"), OK, max_retries=1)
     assert (result, sent) == ({"ok": True}, 2)
 
-    error, sent = _failing(kind, _post, httpx.ReadError("cut"), OK, max_retries=1)
+    error, sent = played(kind, _post, httpx.ReadError("cut"), OK, max_retries=1)
     assert isinstance(error, ht.HotConnectionError)
     assert error.request_sent is True
     assert sent == 1
@@ -128,12 +117,12 @@ def test_a_dropped_connection_is_retried_for_a_get_and_not_for_a_post(kind: str)
 @pytest.mark.parametrize("kind", KINDS)
 def test_connection_failures_are_retried_max_retries_times(kind: str) -> None:
     refused = [httpx.ConnectError("refused") for _ in range(3)]
-    error, sent = _failing(kind, _get, *refused, OK, max_retries=2)
+    error, sent = played(kind, _get, *refused, OK, max_retries=2)
     assert isinstance(error, ht.HotConnectionError)
     assert error.request_sent is False
     assert sent == 3
 
-    result, sent = _failing(kind, _get, *refused[:2], OK, max_retries=2)
+    result, sent = played(kind, _get, *refused[:2], OK, max_retries=2)
     assert (result, sent) == ({"ok": True}, 3)
 
 
@@ -173,7 +162,7 @@ def _read(client: Client) -> Any:
 def test_a_delete_repeated_after_an_attempt_that_may_have_acted_takes_404_as_done(
     kind: str, call: Any, before: list[httpx.Response | Exception], done: bool
 ) -> None:
-    outcome, sent = _failing(kind, call, *before, GONE, max_retries=2)
+    outcome, sent = played(kind, call, *before, GONE, max_retries=2)
 
     assert sent == len(before) + 1
     if done:
@@ -190,7 +179,7 @@ def test_a_delete_taken_as_done_answers_a_raw_204_of_the_repeat(
         return client.with_raw_response.files.delete(FILE_ID)
 
     caplog.set_level("INFO", logger="hot_typed")
-    raw, sent = _failing(kind, delete_raw, _error(503), GONE, max_retries=2)
+    raw, sent = played(kind, delete_raw, _error(503), GONE, max_retries=2)
 
     assert sent == 2
     assert raw.status_code == 204
