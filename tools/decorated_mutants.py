@@ -176,11 +176,11 @@ MUTANTS: list[tuple[str, str, str]] = [
 """(module under src/hot_typed, source text, its replacement); each text occurs once."""
 
 
-def _passes(copy: Path, module: str) -> bool:
-    """Whether the tests that reach `module` pass against the tree in `copy`."""
+def _passes(copy: Path, tests: list[str]) -> bool:
+    """Whether `tests` (pytest arguments) pass against the tree in `copy`."""
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-         "-p", "no:randomly", *TESTS[module]],
+         "-p", "no:randomly", *tests],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(copy)},
         stdout=subprocess.DEVNULL,
@@ -197,7 +197,7 @@ def _survives(copy: Path, module: str, old: str, new: str) -> bool:
         raise SystemExit(f"{module}: {old!r} occurs {original.count(old)} times, not once")
     target.write_text(original.replace(old, new), "utf-8")
     try:
-        return _passes(copy, module)
+        return _passes(copy, TESTS[module])
     finally:
         target.write_text(original, "utf-8")
 
@@ -206,6 +206,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="e.g. _models/auth.py (default: all)")
     wanted = set(parser.parse_args().modules) or set(TESTS)
+    unknown = sorted(wanted - set(TESTS))
+    if unknown:
+        parser.error(f"no mutants for {', '.join(unknown)}; modules: {', '.join(TESTS)}")
     survivors = 0
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "src"
@@ -214,9 +217,11 @@ def main() -> int:
         )
         chosen = [mutant for mutant in MUTANTS if mutant[0] in wanted]
         # A failing test would "kill" every mutant: each selection must pass first.
-        failing = sorted(module for module in wanted if not _passes(copy, module))
+        # Modules share selections: each distinct one is run once.
+        selections = {tuple(TESTS[module]) for module in wanted}
+        failing = sorted(" ".join(tests) for tests in selections if not _passes(copy, [*tests]))
         if failing:
-            raise SystemExit(f"the tests of {', '.join(failing)} fail without any mutant")
+            raise SystemExit(f"these tests fail without any mutant: {'; '.join(failing)}")
         for module, old, new in chosen:
             alive = _survives(copy, module, old, new)
             survivors += alive
