@@ -343,52 +343,75 @@ def test_run_subscription_sends_latest_snapshot_then_closes_when_terminal(
     assert {name for name, _ in events} == {"run:update"}
 
 
-def test_env_subscription_sends_flat_events(emu: HotEmulator, http: httpx.Client) -> None:
-    with http.stream("GET", "/env/subscribe") as response:
-        http.post("/events", json={"event_type": "a", "event_data": 1})
-        events: list[tuple[str, dict[str, Any]]] = []
-        for block in sse_blocks(response):
-            if not block.startswith(":"):
-                events.append(event_of(block))
-            if events and events[-1][0] == "run:stop":
-                break
-    names = [name for name, _ in events]
-    assert names == ["stream:created", "event:created", "event:handled", "run:start", "run:stop"]
-    run_stop = events[-1][1]
-    assert set(run_stop) == {
-        "type", "run_id", "env_id", "stream_id", "event_id", "project_id", "fn_name",
-        "run_type", "duration_ms",
-    }  # fmt: skip
-    assert all(not isinstance(value, dict) for value in run_stop.values())
-
-
-def _env_end(http: httpx.Client, start: Any) -> dict[str, Any]:
-    """The flat `run:fail` or `run:cancel` the env stream sends for the run `start`
-    (given the run's id as it begins) ends."""
+def _env_events(
+    http: httpx.Client, start: Any, last: str, count: int = 1
+) -> list[tuple[str, dict[str, Any]]]:
+    """What the env stream sends, from subscribing until the `count`th `last`
+    event, while `start` runs in a thread."""
+    events: list[tuple[str, dict[str, Any]]] = []
     with http.stream("GET", "/env/subscribe") as response:
         threading.Thread(target=start, daemon=True).start()
         for block in sse_blocks(response):
             if not block.startswith(":"):
-                name, data = event_of(block)
-                if name in ("run:fail", "run:cancel"):
-                    return data
-    raise AssertionError("the env stream ended first")
+                events.append(event_of(block))
+                if [name for name, _ in events].count(last) == count:
+                    return events
+    raise AssertionError(f"the env stream ended before {last}: {events}")
 
 
-def test_env_subscription_tells_a_failure_and_a_cancellation_as_text(
+def test_env_subscription_announces_only_what_hot_workers_publish(
     emu: HotEmulator, http: httpx.Client
 ) -> None:
-    # crates/hot/src/stream/mod.rs `EnvEvent::RunFail.error` and
-    # `RunCancel.reason` are `Option<String>`: a text, never the run's result.
+    # Of the EnvEvents crates/hot/src/stream/mod.rs declares, only these are
+    # published: an event handler's run end (crates/hot_worker/src/server.rs)
+    # and a task's start and end (crates/hot_task_worker/src/lib.rs). No run
+    # start, event or stream, and no run end for the run a task executes as.
+    tasks: list[str] = []
+
+    @emu.on_event("job:go")
+    def go(event: HandlerEvent, ctx: RunContext) -> str:
+        tasks.append(ctx.start_task("::bg/job").task_id)
+        return "queued"
+
+    events: list[tuple[str, dict[str, Any]]] = []
+    with http.stream("GET", "/env/subscribe") as response:
+        http.post("/events", json={"event_type": "job:go", "event_data": 1})
+        for block in sse_blocks(response):
+            if not block.startswith(":"):
+                events.append(event_of(block))
+                if events[-1][0] == "run:stop":
+                    # The handler's run is over: now its task's run ends.
+                    emu.task(tasks[0]).complete("done")
+                if events[-1][0] == "task:complete":
+                    break
+    assert [name for name, _ in events] == ["task:started", "run:stop", "task:complete"]
+    run_stop = events[1][1]
+    assert set(run_stop) == {
+        "type", "run_id", "env_id", "stream_id", "event_id", "project_id", "fn_name",
+        "run_type", "duration_ms",
+    }  # fmt: skip
+    # `duration_ms: None // Duration is tracked by the run record`.
+    assert (run_stop["run_type"], run_stop["duration_ms"]) == ("event", None)
+    assert http.get(f"/runs/{run_stop['run_id']}").json()["data"]["run_type"] == "event"
+
+
+def test_env_subscription_writes_a_failure_as_hot_displays_it_and_a_cancellation_by_its_msg(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    # crates/hot_worker/src/server.rs: `error: result.unwrap_err().map(|v|
+    # v.to_string())`, the failure value's Display (crates/hot/src/val.rs), and
+    # `reason` the cancellation's `msg`; both texts, never the run's result.
     def fails(event: HandlerEvent, ctx: RunContext) -> Any:
-        raise RuntimeError("out of stock")
+        raise RuntimeError('out of "stock"')
 
     emu.on_event("order:placed")(fails)
-    failed = _env_end(
-        http, lambda: http.post("/events", json={"event_type": "order:placed", "event_data": 1})
-    )
-    assert failed["type"] == "run:fail"
-    assert failed["error"] == "out of stock"
+    failed = _env_events(
+        http,
+        lambda: http.post("/events", json={"event_type": "order:placed", "event_data": 1}),
+        "run:fail",
+    )[-1][1]
+    assert failed["error"] == 'Failure({"msg": "out of "stock"", "err": null})'
+    assert "reason" not in failed
 
     held = HeldRun()
 
@@ -398,9 +421,32 @@ def test_env_subscription_tells_a_failure_and_a_cancellation_as_text(
         held.release()
 
     emu.on_event("order:held")(held)
-    cancelled = _env_end(http, cancel_when_running)
-    assert cancelled["type"] == "run:cancel"
+    cancelled = _env_events(http, cancel_when_running, "run:cancel")[-1][1]
     assert cancelled["reason"] == "cancelled"
+    assert "error" not in cancelled
+
+
+def test_env_subscription_announces_each_failed_attempt_of_a_retried_handler(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    # The worker announces a failure before the scheduler decides on a retry
+    # (crates/hot_worker/src/server.rs), so an attempt left `pending_retry`
+    # is a `run:fail` there too, though its own stream says `run:stop`.
+    def fails(event: HandlerEvent, ctx: RunContext) -> Any:
+        raise RuntimeError(f"attempt {ctx.retry_attempt}")
+
+    emu.on_event("job:flaky", retry=1, retry_delay=0)(fails)
+    events = _env_events(
+        http,
+        lambda: http.post("/events", json={"event_type": "job:flaky", "event_data": 1}),
+        "run:fail",
+        count=2,
+    )
+    first, second = (data for _, data in events)
+    assert first["error"] == 'Failure({"msg": "attempt 0", "err": null})'
+    assert second["error"] == 'Failure({"msg": "attempt 1", "err": null})'
+    assert http.get(f"/runs/{first['run_id']}").json()["data"]["status"] == "failed"
+    assert http.get(f"/runs/{second['run_id']}").json()["data"]["origin_run_id"] == first["run_id"]
 
 
 def test_rate_limit_fault_sets_retry_after_in_body_and_header(

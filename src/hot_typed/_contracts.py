@@ -113,9 +113,14 @@ class EventType(_Declaration, Generic[D]):
     def matches(self, message: object) -> TypeGuard[EnvEventCreated | EnvEventHandled]:
         """Whether `message` (from `env.subscribe`) tells of an event of this type
         being published or handled. It carries the type but not the data: read
-        that with `events.get(message.event_id, data_type=...)`."""
+        that with `events.get(message.event_id, data_type=...)`.
+
+        The server declares these two environment events but does not publish
+        them yet, so against it this finds nothing until it does."""
         # crates/hot_api/src/handlers/env.rs convert_pubsub_to_sse: `event:created`
-        # and `event:handled` carry ids and `event_type`, never `event_data`.
+        # and `event:handled` carry ids and `event_type`, never `event_data`; no
+        # crate publishes either (crates/hot/src/stream/mod.rs `publish_env`
+        # is called by hot_worker for run ends and hot_task_worker for tasks).
         return (
             isinstance(message, (EnvEventCreated, EnvEventHandled))
             and message.event_type == self.name

@@ -216,6 +216,12 @@ _STREAM_EVENT_TYPES.learn(StreamEvent)
 
 # ---------------------------------------------------------------- environment events
 # `GET /v1/env/subscribe` sends flat payloads: ids and a few facts, never whole records.
+# Every event crates/hot/src/stream/mod.rs declares (`EnvEvent`) is modelled, but
+# the server publishes only some: an event handler's run end (`run:stop`,
+# `run:fail`, `run:cancel`: crates/hot_worker/src/server.rs) and a task's start
+# and end (`task:started`, `task:complete`: crates/hot_task_worker/src/lib.rs).
+# Nothing publishes `run:start`, `event:created`, `event:handled` or
+# `stream:created`; they are read when a server sends them.
 
 
 class _EnvRun(WireModel):
@@ -229,20 +235,25 @@ class _EnvRun(WireModel):
 
 
 class EnvRunStart(_EnvRun):
-    """`run:start` on the environment stream: a run began."""
+    """`run:start` on the environment stream: a run began (declared by the
+    server, not published by it)."""
 
     type: Literal["run:start"] = "run:start"
 
 
 class EnvRunStop(_EnvRun):
-    """`run:stop` on the environment stream: a run stopped; `duration_ms` is how long it ran."""
+    """`run:stop` on the environment stream: an event handler's run stopped.
+    `duration_ms` is None from the server (the run record has the times)."""
 
     type: Literal["run:stop"] = "run:stop"
     duration_ms: int | None
 
 
 class EnvRunFail(_EnvRun):
-    """`run:fail` on the environment stream: a run failed; `error` is its message, if any."""
+    """`run:fail` on the environment stream: an event handler's run failed, a
+    failed attempt that will be retried included. `error` is the failure as
+    Hot writes the value, such as `Failure({"msg": "boom", "err": null})`,
+    not JSON; the run's `result` has it as JSON."""
 
     type: Literal["run:fail"] = "run:fail"
     duration_ms: int | None
@@ -250,7 +261,8 @@ class EnvRunFail(_EnvRun):
 
 
 class EnvRunCancel(_EnvRun):
-    """`run:cancel` on the environment stream: a run was cancelled, for `reason`."""
+    """`run:cancel` on the environment stream: an event handler's run was
+    cancelled; `reason` is the cancellation's message."""
 
     type: Literal["run:cancel"] = "run:cancel"
     duration_ms: int | None
@@ -266,19 +278,22 @@ class _EnvEvent(WireModel):
 
 
 class EnvEventCreated(_EnvEvent):
-    """`event:created` on the environment stream: an event was published."""
+    """`event:created` on the environment stream: an event was published
+    (declared by the server, not published by it)."""
 
     type: Literal["event:created"] = "event:created"
 
 
 class EnvEventHandled(_EnvEvent):
-    """Handlers for the event were started."""
+    """`event:handled` on the environment stream: handlers for the event were
+    started (declared by the server, not published by it)."""
 
     type: Literal["event:handled"] = "event:handled"
 
 
 class EnvStreamCreated(WireModel):
-    """`stream:created` on the environment stream: a new run stream exists."""
+    """`stream:created` on the environment stream: a new run stream exists
+    (declared by the server, not published by it)."""
 
     type: Literal["stream:created"] = "stream:created"
     stream_id: UUID

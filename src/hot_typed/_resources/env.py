@@ -22,8 +22,11 @@ class Env(Resource[ModeT]):
 
     @stream_endpoint
     def subscribe(self, **options: Unpack[StreamOptions]) -> StreamCall[EnvEvent]:
-        """Activity of the whole environment (runs, events, streams, tasks) as flat
-        events, until the server closes the subscription (after 5 minutes)."""
+        """Activity of the whole environment as flat events, until the server
+        closes the subscription (after 5 minutes): each event handler's run
+        end (`EnvRunStop`, `EnvRunFail`, `EnvRunCancel`) and each task's start
+        and end (`EnvTaskStarted`, `EnvTaskComplete`). The other `EnvEvent`s
+        are declared by the server but not published by it."""
         request = Request("GET", "/env/subscribe", accept="text/event-stream")
         return StreamCall(request, event_decoder(EnvEvent))
 

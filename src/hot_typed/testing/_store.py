@@ -15,14 +15,12 @@ from typing import Any
 
 from .._models._json import is_json_object
 from .._models.files import UPLOAD_PENDING
-from .._models.runs import RunStatus, TaskStatus
+from .._models.runs import RunStatus, RunType, TaskStatus
 from .._models.stream_events import (
-    EnvEventCreated,
-    EnvEventHandled,
-    EnvRunStart,
-    EnvStreamCreated,
     EnvTaskComplete,
     EnvTaskStarted,
+    RunCancel,
+    RunFail,
     RunStart,
     RunStop,
     StreamData,
@@ -32,6 +30,7 @@ from .._models.stream_events import (
 )
 from .._path_ids import uuid_problem
 from .._task_retries import FAILURE_TYPE
+from ._val_display import displayed
 from ._values import (
     JSON,
     ApiError,
@@ -257,15 +256,11 @@ class Store:
     # Events and runs ----------------------------------------------------------
 
     def stream(self, stream_id: str) -> StreamLog:
-        """The stream `stream_id`, created (and announced to the environment) if new."""
+        """The stream `stream_id`, created if new."""
         with self.lock:
             log = self.streams.get(stream_id)
             if log is None:
                 log = self.streams[stream_id] = StreamLog(stream_id)
-                self._emit_env(
-                    tag(EnvStreamCreated),
-                    {"stream_id": stream_id, "env_id": self.env_id, "project_id": None},
-                )
             return log
 
     def add_event(self, event_type: str, event_data: Any, stream_id: str | None) -> JSON:
@@ -284,17 +279,7 @@ class Store:
                 "created_at": now,
             }
             self.events[event["event_id"]] = event
-            self._emit_env(tag(EnvEventCreated), self._env_event_fields(event))
             return event
-
-    def _env_event_fields(self, event: JSON) -> JSON:
-        return {
-            "event_id": event["event_id"],
-            "env_id": self.env_id,
-            "stream_id": event["stream_id"],
-            "event_type": event["event_type"],
-            "project_id": None,
-        }
 
     def start_run(
         self,
@@ -330,9 +315,7 @@ class Store:
             stream = self.streams[run["stream_id"]]
             stream.run_ids.append(run["run_id"])
             self._emit(stream, tag(RunStart), {"run": dict(run)})
-            self._emit_env(tag(EnvEventHandled), self._env_event_fields(event))
             self.run_functions[run["run_id"]] = fn_name
-            self._emit_env(tag(EnvRunStart), self._env_run_fields(run))
             return dict(run)
 
     def _env_run_fields(self, run: JSON) -> JSON:
@@ -356,20 +339,27 @@ class Store:
             run.update(status=status, stop_time=timestamp(), result=result)
             name = RUN_TERMINAL[status]
             self._emit(self.streams[run["stream_id"]], name, {"run": dict(run)})
-            flat = {
-                **self._env_run_fields(run),
-                "duration_ms": _duration_ms(run["start_time"], run["stop_time"]),
-            }
-            # A text, never the result itself (crates/hot/src/stream/mod.rs
-            # `EnvEvent::RunFail.error`, `RunCancel.reason`: `Option<String>`);
-            # crates/hot_worker/src/server.rs writes the cancellation's `msg`, and
-            # Hot's own rendering of the failure, for which its `msg` stands here.
-            if status == RunStatus.FAILED:
-                flat["error"] = message_of(result)
-            elif status == RunStatus.CANCELLED:
-                flat["reason"] = message_of(result)
-            self._emit_env(name, flat)
+            self._announce_end(run, name, result)
             return dict(run)
+
+    def _announce_end(self, run: JSON, name: str, result: Any) -> None:
+        """Tell the environment a run ended, as crates/hot_worker/src/server.rs does
+        once an event handler's run returns, and only then: a task's run is
+        announced by `task:started` and `task:complete` alone (hot_task_worker),
+        and nothing announces a run's start, an event or a stream, though
+        crates/hot/src/stream/mod.rs declares those `EnvEvent`s too."""
+        if run["run_type"] == RunType.TASK:
+            return
+        # `duration_ms: None // Duration is tracked by the run record`; the error
+        # and reason are texts, never the result (`Option<String>`): the failure
+        # as Hot writes the value, `result.unwrap_err().map(|v| v.to_string())`,
+        # and the cancellation's `msg`.
+        flat = {**self._env_run_fields(run), "duration_ms": None}
+        if name == tag(RunFail):
+            flat["error"] = displayed(result)
+        elif name == tag(RunCancel):
+            flat["reason"] = message_of(result)
+        self._emit_env(name, flat)
 
     def await_retry(self, run_id: str, result: Any, next_retry_at: str) -> JSON | None:
         """A running run failed and will be retried: `pending_retry`, stopped,
@@ -388,6 +378,9 @@ class Store:
                 next_retry_at=next_retry_at,
             )
             self._emit(self.streams[run["stream_id"]], tag(RunStop), {"run": dict(run)})
+            # The worker announces the failed attempt as any failure: the retry
+            # is the scheduler's, later (crates/hot_worker/src/server.rs).
+            self._announce_end(run, tag(RunFail), result)
             return dict(run)
 
     def start_retry(self, run_id: str) -> tuple[JSON, JSON] | None:
@@ -499,7 +492,6 @@ class Store:
         stream.run_ids.append(task_run["run_id"])
         self._emit(stream, tag(RunStart), {"run": dict(task_run)})
         self.run_functions[task_run["run_id"]] = task["function_name"]
-        self._emit_env(tag(EnvRunStart), self._env_run_fields(task_run))
 
     def interrupt_task(self, task_id: str) -> JSON:
         """End a task as its worker's shutdown does, and return the retry queued
