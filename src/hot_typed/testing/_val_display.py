@@ -44,6 +44,6 @@ def displayed(value: Displayable) -> str:
     type_path = value.get("$type")
     if isinstance(type_path, str) and "$val" in value:
         inner = _BUILTIN.sub(r"\1", _NAMED.sub(r"\1", displayed(value["$val"])))
-        return f"{type_path.rsplit('/', 1)[-1]}({inner})"
+        return f"{type_path.split('/')[-1]}({inner})"
     entries = (f"{displayed(key)}: {displayed(item)}" for key, item in value.items())
     return f"{{{', '.join(entries)}}}"
