@@ -693,7 +693,8 @@ def test_a_run_that_fails_before_the_end_is_an_error_reply(kind: str, reason: st
 @pytest.mark.parametrize(
     ("kind", "status", "retry_attempt", "over"),
     [
-        ("run:stop", "pending_retry", 1, (False, False, None)),
+        ("run:stop", "pending_retry", 1, (False, False, None)),  # as a poll sends it
+        ("run:fail", "pending_retry", 1, (False, False, None)),  # as pushed live
         ("run:fail", "failed", 1, (False, False, None)),
         ("run:fail", "failed", 0, (True, True, "the agent's run failed")),
     ],

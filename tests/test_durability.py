@@ -122,11 +122,13 @@ async def test_a_run_retried_twice_is_followed_to_the_attempt_that_succeeded(
         await close(hot)
 
     assert isinstance(events[0], EventPublished)
+    # A failed attempt is pushed as `run:fail` though a retry is pending: only
+    # its status tells (crates/hot_worker/src/server.rs `is_error_result`).
     assert ends(events) == [
         ("run:start", "running", 0),
-        ("run:stop", "pending_retry", 1),
+        ("run:fail", "pending_retry", 1),
         ("run:start", "running", 1),
-        ("run:stop", "pending_retry", 2),
+        ("run:fail", "pending_retry", 2),
         ("run:start", "running", 2),
         ("run:stop", "succeeded", 2),
     ]

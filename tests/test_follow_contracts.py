@@ -340,8 +340,14 @@ async def test_a_retry_that_failed_with_another_retry_scheduled_is_not_the_end(
     assert (last.run.run_id, last.run.status) == (THIRD, RunStatus.SUCCEEDED)
 
 
-async def test_an_attempt_stopped_pending_retry_is_followed_by_its_retry(mode: str) -> None:
-    # The handler failed with `retry`: its run:stop says pending_retry before the
+# crates/hot_api/src/handlers/streams.rs sends a `pending_retry` run's end as
+# `run:stop` from its poll and as `run:fail` when the worker's push comes first
+# (crates/hot_worker/src/server.rs publishes a failed result as RunFail).
+@pytest.mark.parametrize("end", ["run:stop", "run:fail"])
+async def test_an_attempt_stopped_pending_retry_is_followed_by_its_retry(
+    mode: str, end: str
+) -> None:
+    # The handler failed with `retry`: its end says pending_retry before the
     # scheduler's copy of the event starts the next attempt.
     events, _ = await publish(
         mode,
@@ -349,7 +355,7 @@ async def test_an_attempt_stopped_pending_retry_is_followed_by_its_retry(mode: s
             PUBLISHED,
             run_event("run:start", attempt(FIRST, event_id=EVENT)),
             run_event(
-                "run:stop",
+                end,
                 attempt(FIRST, status="pending_retry", event_id=EVENT, retry_attempt=1),
             ),
             run_event("run:start", attempt(SECOND, origin=FIRST, retry_attempt=1)),

@@ -478,8 +478,9 @@ def _cause(error: HotError | None) -> str:
 class RetryChain:
     """The attempts of one run: the run, and the retries Hot made of it.
 
-    A handler with `retry` that fails is set `pending_retry` (with `stop_time`,
-    so streams send it as `run:stop`) and its `retry_attempt` incremented; the
+    A handler with `retry` that fails is set `pending_retry` (with `stop_time`:
+    pushed live as `run:fail`, replayed as `run:stop`, so only the status tells)
+    and its `retry_attempt` incremented; the
     scheduler then publishes a copy of the event (same stream, new `event_id`),
     whose run has `origin_run_id` = the failed run, its `run_type` and that
     `retry_attempt`, and marks the failed run `failed` (crates/hot/src/lang/

@@ -64,15 +64,18 @@ class RunStart(WireModel):
 
 
 class RunStop(WireModel):
-    """The run stopped: succeeded, or failed with a retry pending (`run.status` says
-    which); `run.result` holds its result."""
+    """The run stopped: succeeded, or (read back from the run's record) failed
+    with a retry pending: `run.status` says which; `run.result` holds its result."""
 
     type: Literal["run:stop"] = "run:stop"
     run: FinishedRun
 
 
 class RunFail(WireModel):
-    """The run failed; `run.result` holds the failure (`{"$err": ...}`)."""
+    """The run failed; `run.result` holds the failure (`{"$err": ...}`). Pushed
+    live the moment it fails, so `run.status` may still be `pending_retry`: a
+    retry of it is coming (crates/hot_worker/src/server.rs publishes a failed
+    result as `RunFail`; crates/hot_api/src/handlers/streams.rs sends it so)."""
 
     type: Literal["run:fail"] = "run:fail"
     run: FinishedRun
@@ -86,10 +89,11 @@ class RunCancel(WireModel):
 
 
 def run_end(status: RunStatus) -> type[RunStop | RunFail | RunCancel]:
-    """The event a stream sends for a run that has a `stop_time`: `run:fail` when
-    it failed, `run:cancel` when it was cancelled, `run:stop` for anything else,
-    `pending_retry` included (crates/hot_api/src/handlers/streams.rs, the poll
-    loop's `match run.status`)."""
+    """The event a stream's poll sends for a run that has a `stop_time`: `run:fail`
+    when it failed, `run:cancel` when it was cancelled, `run:stop` for anything
+    else, `pending_retry` included (crates/hot_api/src/handlers/streams.rs, the
+    poll loop's `match run.status`). Pushed live, a `pending_retry` run's end is
+    `run:fail`."""
     if status is RunStatus.FAILED:
         return RunFail
     if status is RunStatus.CANCELLED:

@@ -91,7 +91,7 @@ class Streams(Resource[ModeT]):
         pass through. `stream:complete` and `keepalive` events pass through too.
 
         A run Hot retries is followed to its last attempt: the failed
-        attempt's `run:stop` (status `pending_retry`) or `run:fail` passes,
+        attempt's `run:fail` or `run:stop` (status `pending_retry`) passes,
         then the retry's `run:start` (a new run, `origin_run_id` set), and the
         stream ends after the last attempt's terminal event.
 

@@ -205,11 +205,12 @@ class HotEmulator:
         (replacing the default echo). Usable as a decorator.
 
         With `retry=N`, a run whose handler raises is retried as Hot retries a
-        handler with `retry: N`: the run becomes `pending_retry` (streamed as
-        `run:stop`), and `retry_delay` seconds later a copy of the event (same
-        stream) starts a new run whose `origin_run_id` is the failed one and
-        whose `retry_attempt` is one more (`ctx.retry_attempt`); the failed
-        run is then `failed`. After N retries the last failure stands.
+        handler with `retry: N`: the run becomes `pending_retry` (pushed live
+        as `run:fail`, replayed as `run:stop`), and `retry_delay` seconds later
+        a copy of the event (same stream) starts a new run whose
+        `origin_run_id` is the failed one and whose `retry_attempt` is one more
+        (`ctx.retry_attempt`); the failed run is then `failed`. After N
+        retries the last failure stands.
 
         With `project`, the handler is deployed in the project of that name
         (created when the emulator has none): its runs carry `project_id` and

@@ -13,9 +13,9 @@ stores one: `run_failure`).
 
 An event handler registered with `retry=N` is retried as Hot retries handlers
 with `retry` metadata (resources/docs/retries.md): a failed attempt becomes
-`pending_retry` (streamed as `run:stop`), and after `retry_delay` seconds a
-copy of the event starts a new run with `origin_run_id` and the next
-`retry_attempt`, up to N retries. Hot never retries calls (`hot:call`).
+`pending_retry` (pushed as `run:fail`, replayed as `run:stop`), and after
+`retry_delay` seconds a copy of the event starts a new run with
+`origin_run_id` and the next `retry_attempt`, up to N retries. Hot never retries calls (`hot:call`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from .._models.stream_events import (
     RunCancel,
     RunFail,
     RunStart,
-    RunStop,
     StreamData,
     TaskUpdate,
     run_end,
@@ -363,9 +362,13 @@ class Store:
 
     def await_retry(self, run_id: str, result: Any, next_retry_at: str) -> JSON | None:
         """A running run failed and will be retried: `pending_retry`, stopped,
-        `retry_attempt` incremented (the retry's attempt number); streamed as
-        `run:stop` (crates/hot/src/lang/emitter/database_writer.rs
-        `write_run_fail`). None when it had already ended."""
+        `retry_attempt` incremented (the retry's attempt number: crates/hot/src/
+        lang/emitter/database_writer.rs `write_run_fail`). Pushed live as
+        `run:fail`: the worker publishes a failed result as `RunFail` whatever
+        the retry policy then made of the run (crates/hot_worker/src/server.rs
+        `is_error_result`), and the stream sends what is pushed as it is
+        (crates/hot_api/src/handlers/streams.rs); a later replay reads the
+        status and sends `run:stop`. None when it had already ended."""
         with self.lock:
             run = self.runs[run_id]
             if run["status"] != RunStatus.RUNNING:
@@ -377,7 +380,7 @@ class Store:
                 retry_attempt=run["retry_attempt"] + 1,
                 next_retry_at=next_retry_at,
             )
-            self._emit(self.streams[run["stream_id"]], tag(RunStop), {"run": dict(run)})
+            self._emit(self.streams[run["stream_id"]], tag(RunFail), {"run": dict(run)})
             # The worker announces the failed attempt as any failure: the retry
             # is the scheduler's, later (crates/hot_worker/src/server.rs).
             self._announce_end(run, tag(RunFail), result)

@@ -25,7 +25,7 @@ class StreamSubscription:
     """A run stream: first `first` (the `event:published` of subscribe-with-event),
     then a replay of the newest `STREAM_RUNS_READ` runs already on the stream,
     newest first, each as `run:start` and, once stopped, its stop event
-    (`pending_retry` as `run:stop`), as records of now; then one `task:update`
+    (`pending_retry` as `run:stop`, as the poll sends it), as records of now; then one `task:update`
     for each of the newest `_TASKS_READ` tasks, newest first (never
     `stream:data`); then live events, as pushed (crates/hot_api/src/handlers/
     streams.rs: the poll loop reads `get_runs_by_stream(.., Some(100), ..)`,
