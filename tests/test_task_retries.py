@@ -23,6 +23,8 @@ from hot_typed import (
     HotTaskError,
     HotTimeoutError,
     PermissionDeniedError,
+    RunStatus,
+    RunType,
     Task,
     TaskStatus,
 )
@@ -428,3 +430,33 @@ def test_wait_follows_a_task_interrupted_on_the_emulator(kind: str) -> None:
     assert finished.task_id == UUID(retry.task_id)
     assert finished.status is TaskStatus.COMPLETED
     assert finished.result == {"done": True}
+
+
+def test_the_run_of_a_retry_queued_after_its_starting_run_ended_is_its_own() -> None:
+    # crates/hot_task_worker/src/lib.rs runs each task as a new run
+    # (`Uuid::now_v7()`) of the task's build: nothing of the starting run's end
+    # carries over, so it starts `running` and ends with the task's result.
+    with HotEmulator() as emulator:
+        controls: list[TaskControl] = []
+        emulator.on_event("job:go", lambda _, ctx: controls.append(ctx.start_task("::app/work")))
+        with emulator.client() as hot:
+            published = hot.events.publish({"event_type": "job:go", "event_data": {}})
+            starting = hot.runs.wait(hot.events.get_runs(published.event_id).data[0].run_id)
+            retry = controls[0].interrupt()
+            retry.complete({"done": True})
+            task = hot.tasks.get(retry.task_id)
+            assert task.run_id is not None
+            run = hot.runs.get(task.run_id)
+
+    assert starting.status is RunStatus.SUCCEEDED
+    assert (run.run_type, run.status, run.result) == (
+        RunType.TASK,
+        RunStatus.SUCCEEDED,
+        {"done": True},
+    )
+    assert (run.origin_run_id, run.build_id, run.retry_attempt) == (
+        starting.run_id,
+        task.build_id,
+        0,
+    )
+    assert run.start_time == task.start_time

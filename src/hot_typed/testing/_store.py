@@ -475,20 +475,29 @@ class Store:
                 "task_type": task["task_type"],
             },
         )
-        # crates/hot_task_worker/src/lib.rs executes the task as a run of
-        # type `task` on the same stream, with no event and retry_attempt
-        # 0, whose origin is the starting run (crates/hot/src/lang/hot/
-        # task.rs `::hot::task/start`): followers must not take it for a retry.
-        run_id = task["origin_run_id"]
+        # crates/hot_task_worker/src/lib.rs executes the task as a new run
+        # (`Uuid::now_v7()`) of type `task` on the same stream, of the task's
+        # build, with no event and retry_attempt 0, whose origin is the
+        # starting run and whose project is that run's (crates/hot/src/lang/
+        # hot/task.rs `::hot::task/start`): followers must not take it for a
+        # retry. Nothing else of the starting run carries over: a retry queued
+        # after that run ended starts `running` all the same.
+        origin = self.runs[task["origin_run_id"]]
         task_run: JSON = {
-            **self.runs[run_id],
             "run_id": new_id(),
-            "run_type": "task",
+            "env_id": self.env_id,
+            "stream_id": task["stream_id"],
+            "build_id": task["build_id"],
+            "run_type": RunType.TASK.value,
+            "status": RunStatus.RUNNING.value,
             "start_time": task["start_time"],
-            "origin_run_id": run_id,
+            "stop_time": None,
+            "origin_run_id": origin["run_id"],
             "event_id": None,
             "retry_attempt": 0,
         }
+        if "project_id" in origin:
+            task_run.update(project_id=origin["project_id"], project_name=origin["project_name"])
         self.runs[task_run["run_id"]] = task_run
         self.task_runs[task["task_id"]] = task_run["run_id"]
         stream = self.streams[task["stream_id"]]
