@@ -134,6 +134,27 @@ def test_runs_list_filters_by_status_type_and_time_range(api: Api) -> None:
     assert (stats.total_runs, stats.succeeded, stats.failed) == (2, 1, 1)
 
 
+def test_runs_lists_and_counts_leave_out_the_runs_tasks_execute_as(api: Api) -> None:
+    # crates/hot/src/db/run.rs: every listing and count has `run_type_id != 7`
+    # (task); `get_run` has not, so the run is still read by its id.
+    tasks: list[str] = []
+    api.emu.on_event("job", lambda event, ctx: tasks.append(ctx.start_task("::bg/a").task_id))
+    event = api(lambda c: c.events.publish({"event_type": "job", "event_data": None}))
+    wait_until(lambda: bool(tasks), 5)
+    api.emu.task(tasks[0]).complete(1)
+    task_run = api(lambda c: c.tasks.get(tasks[0])).run_id
+    assert task_run is not None
+    assert api(lambda c: c.runs.get(task_run)).run_type == "task"
+
+    [listed] = api(lambda c: c.runs.list()).data
+    assert listed.event_id == event.event_id
+    # The client refuses `type=task` before sending; sent anyway, it finds none.
+    raw = api(lambda c: c.request("GET", "/v1/runs", params={"type": "task"}))
+    assert raw["data"] == []
+    stats = api(lambda c: c.runs.stats())
+    assert (stats.total_runs, stats.succeeded) == (1, 1)
+
+
 def test_stream_subscription_yields_typed_events_live(api: Api) -> None:
     started = threading.Event()
     release = threading.Event()

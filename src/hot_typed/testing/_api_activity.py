@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .._models.events import EventCreate, is_reserved
-from .._models.runs import RunStatus
+from .._models.runs import RunStatus, RunType
 from .._models.stream_events import EventPublished, StreamComplete
 from .._resources._params import parse_time_range
 from ._context import ServerContext
@@ -185,6 +185,12 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     # Runs and tasks ---------------------------------------------------------
 
+    def listed_runs() -> list[JSON]:
+        """The runs lists and counts take: not the runs tasks execute as, which
+        only `GET /runs/{id}` and their stream show (crates/hot/src/db/run.rs
+        `get_filtered_runs_by_env`, `get_count_by_env`, ...: `run_type_id != 7`)."""
+        return [run for run in store.runs.values() if run["run_type"] != RunType.TASK]
+
     @router.add("GET", "/runs")
     def list_runs(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can list runs.")
@@ -193,7 +199,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         with store.lock:
             runs = [
                 dict(run)
-                for run in sorted(store.runs.values(), key=lambda r: r["start_time"], reverse=True)
+                for run in sorted(listed_runs(), key=lambda r: r["start_time"], reverse=True)
                 if query.get("status") in (None, run["status"])
                 and query.get("type") in (None, run["run_type"])
                 and (cutoff is None or timestamp_nanos(run["start_time"]) >= cutoff)
@@ -204,7 +210,7 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
     def run_stats(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can read run stats.")
         with store.lock:
-            statuses = [run["status"] for run in store.runs.values()]
+            statuses = [run["status"] for run in listed_runs()]
         counts = {s: statuses.count(s) for s in (RunStatus.RUNNING.value, *RUN_TERMINAL)}
         return item({"total_runs": len(statuses), **counts})
 
