@@ -1338,6 +1338,12 @@ def test_emulator_checks_the_plans_storage_again_when_an_upload_completes(
             "Only API keys can list sessions. Sessions and service keys cannot list sessions.",
             id="sessions",
         ),
+        # service_keys.rs update_service_key: checked before the key is looked up.
+        pytest.param(
+            _typed("service_keys.update", str(uuid.uuid4()), {"metadata": {"a": 1}}),
+            "Only API keys can update service keys.",
+            id="service-key-update",
+        ),
     ],
 )
 def test_emulator_answers_a_session_on_an_api_key_route_as_the_server(

@@ -286,6 +286,8 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("PATCH", "/service-keys/{service_key_id}")
     def update_key(routed: Routed) -> HttpResponse:
         body = routed.body(ServiceKeyUpdate)
+        # After the body is read (an axum extractor), before the key is looked up.
+        ctx.require_api_key(routed, "Only API keys can update service keys.")
         with store.lock:
             key = key_of(routed)
             # crates/hot_api/src/handlers/service_keys.rs, update_service_key.
