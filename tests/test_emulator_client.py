@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -356,6 +357,30 @@ def test_session_token_is_issued_once_and_works_until_revoked(api: Api) -> None:
             holder.events.publish(publish)
     api(lambda c: c.sessions.create({"permissions": permissions}))
     assert api(lambda c: c.sessions.revoke_all()).revoked_count == 1
+
+
+def test_sessions_revoked_or_expired_stay_revocable_but_leave_the_list_and_its_counts(
+    api: Api,
+) -> None:
+    # crates/hot/src/db/session.rs: a revoked session keeps its row, so revoking
+    # it again answers 204; the list, its total and revoke-all take the sessions
+    # `revoked_at IS NULL AND expires_at > now()`, newest first.
+    permissions = {"event:*": ["create"]}
+    expiring = api(lambda c: c.sessions.create({"permissions": permissions, "expires_in": 1}))
+    revoked = api(lambda c: c.sessions.create({"permissions": permissions}))
+    older, newer = (api(lambda c: c.sessions.create({"permissions": permissions})) for _ in "ab")
+    api(lambda c: c.sessions.revoke(revoked.session_id))
+    api(lambda c: c.sessions.revoke(revoked.session_id))
+    time.sleep(1.1)
+
+    listed = api(lambda c: c.sessions.list())
+    assert [s.session_id for s in listed.data] == [newer.session_id, older.session_id]
+    assert listed.pagination.total == 2
+    api(lambda c: c.sessions.revoke(expiring.session_id))
+    assert api(lambda c: c.sessions.revoke_all()).revoked_count == 2
+    assert api(lambda c: c.sessions.list()).data == []
+    with pytest.raises(NotFoundError):
+        api(lambda c: c.sessions.revoke(uuid.uuid4()))
 
 
 def test_revoke_all_repeated_after_a_lost_answer_revokes_all_and_counts_the_repeat(

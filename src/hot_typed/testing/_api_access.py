@@ -129,6 +129,16 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     # Sessions -------------------------------------------------------------
 
+    def active_sessions() -> list[JSON]:
+        """The sessions neither revoked nor expired, newest first: what the list
+        shows and counts, revoking all revokes, and the limit counts
+        (crates/hot/src/db/session.rs `list_by_api_key`, `count_active_by_api_key`,
+        `revoke_all_by_api_key`: `revoked_at IS NULL AND expires_at > now()`)."""
+        # Timestamps of one fixed width, in UTC, sort as the instants they name.
+        now = timestamp()
+        live = [s for s in store.sessions.values() if s["expires_at"] > now]
+        return sorted(live, key=lambda s: s["created_at"], reverse=True)
+
     @router.add("POST", "/sessions")
     def create_session(routed: Routed) -> HttpResponse:
         # crates/hot_api/src/handlers/sessions.rs, create_session, in its order.
@@ -141,10 +151,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
         _within(permissions, config.api_key_permissions)
         lifetime = _expires_in(body, SESSION_MAX_TTL) or SESSION_LIFETIME_S
         with store.lock:
-            # Timestamps of one fixed width, in UTC, sort as the instants they name.
-            now = timestamp()
-            active = sum(s["expires_at"] > now for s in store.sessions.values())
-            if active >= MAX_ACTIVE_SESSIONS:
+            if len(active_sessions()) >= MAX_ACTIVE_SESSIONS:
                 raise ApiError(
                     429,
                     "session_limit_exceeded",
@@ -172,7 +179,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
             "Only API keys can list sessions. Sessions and service keys cannot list sessions.",
         )
         with store.lock:
-            return page([dict(s) for s in store.sessions.values()], routed.query)
+            return page([dict(s) for s in active_sessions()], routed.query)
 
     @router.add("DELETE", "/sessions")
     def revoke_sessions(routed: Routed) -> HttpResponse:
@@ -181,11 +188,10 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
             "Only API keys can revoke sessions. Sessions and service keys cannot revoke sessions.",
         )
         with store.lock:
-            count = len(store.sessions)
-            for session_id in store.sessions:
-                retire(session_id)
-            store.sessions.clear()
-        return item({"revoked_count": count})
+            revoked = active_sessions()
+            for session in revoked:
+                end_session(session["session_id"])
+        return item({"revoked_count": len(revoked)})
 
     @router.add("DELETE", "/sessions/{session_id}")
     def revoke_session(routed: Routed) -> HttpResponse:
@@ -193,12 +199,19 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
             routed,
             "Only API keys can revoke sessions. Sessions and service keys cannot revoke sessions.",
         )
+        session_id = routed.params["session_id"]
         with store.lock:
-            session = store.sessions.pop(routed.params["session_id"], None)
-            if session is None:
+            # sessions.rs revoke_session: found revoked or not (`get_session`),
+            # then `revoke`, which changes only one not yet revoked.
+            if session_id in store.sessions:
+                end_session(session_id)
+            elif session_id not in store.revoked_sessions:
                 raise ApiError.not_found("Session")
-            retire(session["session_id"])
         return no_content()
+
+    def end_session(session_id: str) -> None:
+        store.revoked_sessions[session_id] = store.sessions.pop(session_id)
+        retire(session_id)
 
     # Service keys -----------------------------------------------------------
 

@@ -193,6 +193,9 @@ class Store:
         self.file_content: dict[str, bytes] = {}
         self.uploads: dict[str, Upload] = {}
         self.sessions: dict[str, JSON] = {}
+        # Revoked sessions are kept, as their rows are (`revoked_at` set), so
+        # revoking one again is no error.
+        self.revoked_sessions: dict[str, JSON] = {}
         self.service_keys: dict[str, JSON] = {}
         self.tokens: dict[str, str] = {}
         self.domains: dict[str, JSON] = {}
