@@ -449,6 +449,60 @@ def test_env_subscription_announces_each_failed_attempt_of_a_retried_handler(
     assert http.get(f"/runs/{second['run_id']}").json()["data"]["origin_run_id"] == first["run_id"]
 
 
+def _duplicate_context_key(http: httpx.Client) -> httpx.Response:
+    http.post("/projects", json={"name": "shop"})
+    http.post("/projects/shop/context", json={"key": "k", "value": "v"})
+    return http.post("/projects/shop/context", json={"key": "k", "value": "v"})
+
+
+def _completing_an_empty_upload(http: httpx.Client) -> httpx.Response:
+    upload = http.post("/files/uploads", json={"path": "a.txt"}).json()["data"]
+    return http.post(f"/files/uploads/{upload['upload_id']}/complete")
+
+
+@pytest.mark.parametrize(
+    ("send", "reason"),
+    [
+        pytest.param(
+            lambda http: http.get("/projects", params={"offset": -1}),
+            "OFFSET must not be negative",
+            id="negative-offset",
+        ),
+        pytest.param(
+            lambda http: http.post("/events", json={"event_type": "a\u0000", "event_data": 1}),
+            'invalid byte sequence for encoding "UTF8": 0x00',
+            id="nul-stored",
+        ),
+        pytest.param(
+            _duplicate_context_key,
+            "duplicate key value violates unique constraint",
+            id="duplicate-context-key",
+        ),
+        pytest.param(
+            lambda http: http.put("/files/upload/f..b", content=b"x"),
+            "Failed to write file",
+            id="path-refused-by-storage",
+        ),
+        pytest.param(
+            _completing_an_empty_upload, "Failed to complete upload", id="empty-upload"
+        ),
+    ],
+)
+def test_every_internal_error_says_only_what_the_server_says_and_logs_its_reason(
+    http: httpx.Client, caplog: pytest.LogCaptureFixture, send: Any, reason: str
+) -> None:
+    # crates/hot_api/src/models.rs `internal_error`: the message given is only
+    # logged; the answer always says "An internal server error occurred".
+    response = send(http)
+    error = response.json()["error"]
+    assert (response.status_code, error["code"], error["message"]) == (
+        500,
+        "internal_server_error",
+        "An internal server error occurred",
+    )
+    assert reason in caplog.text
+
+
 def test_rate_limit_fault_sets_retry_after_in_body_and_header(
     emu: HotEmulator, http: httpx.Client
 ) -> None:

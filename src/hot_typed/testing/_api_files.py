@@ -255,10 +255,8 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             if not numbers or any(
                 len(upload.parts[n]) < ctx.config.min_part_size for n in numbers[:-1]
             ):
-                raise ApiError(
-                    500,
-                    "internal_server_error",
-                    "Failed to complete upload: parts are missing or below the minimum size",
+                raise ApiError.internal(
+                    "Failed to complete upload: parts are missing or below the minimum size"
                 )
             content = b"".join(upload.parts[n] for n in numbers)
             stored = write(upload.path, content, upload.content_type)
@@ -286,9 +284,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         try:
             path = normalize_file_path(routed.params["path"])
         except ValueError as refused:
-            raise ApiError(
-                500, "internal_server_error", f"Failed to write file: {refused}"
-            ) from None
+            raise ApiError.internal(f"Failed to write file: {refused}") from None
         return item(write(path, content, None))
 
     @router.add("GET", "/files/{file_id}")

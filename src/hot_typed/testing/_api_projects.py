@@ -286,11 +286,9 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
             check_storable(key, body.get("description"))
             if key in found:
                 # The handler maps the unique index's refusal to a 500.
-                raise ApiError(
-                    500,
-                    "internal_server_error",
+                raise ApiError.internal(
                     "error returned from database: duplicate key value violates unique "
-                    'constraint "idx_hot_context_project_key"',
+                    'constraint "idx_hot_context_project_key"'
                 )
             now = timestamp()
             found[key] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import logging
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ from .._resources._params import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT
 from ._http import HttpResponse
 
 __all__ = [
+    "INTERNAL_ERROR_MESSAGE",
     "ApiError",
     "check_storable",
     "rust_int",
@@ -83,6 +85,11 @@ def timestamp_nanos(value: str) -> int:
     return seconds * 1_000_000_000 + int(value[20:29])
 
 
+INTERNAL_ERROR_MESSAGE = "An internal server error occurred"
+
+_log = logging.getLogger("hot_typed.testing")
+
+
 class ApiError(Exception):
     """Raised by an endpoint to answer with the error envelope.
 
@@ -111,6 +118,15 @@ class ApiError(Exception):
     @classmethod
     def bad_request(cls, message: str) -> ApiError:
         return cls(400, "bad_request", message)
+
+    @classmethod
+    def internal(cls, reason: str) -> ApiError:
+        """The server's 500. Whatever went wrong, the answer says only
+        `INTERNAL_ERROR_MESSAGE`; `reason` goes to the log, as the server's
+        `tracing::error!` takes it (crates/hot_api/src/models.rs
+        `ApiErrorResponse::internal_error`)."""
+        _log.error("internal server error: %s", reason)
+        return cls(500, "internal_server_error", INTERNAL_ERROR_MESSAGE)
 
 
 def found(records: Mapping[str, V], record_id: str, resource: str) -> V:
@@ -161,8 +177,7 @@ def page(
     limit = min(max(_int_param(query, "limit", DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT)
     offset = _int_param(query, "offset", 0)
     if offset < 0:
-        message = "error returned from database: OFFSET must not be negative"
-        raise ApiError(500, "internal_server_error", message)
+        raise ApiError.internal("error returned from database: OFFSET must not be negative")
     data = list(records[offset : offset + limit])
     total = len(data) if total_is_page_length else len(records)
     # crates/hot_api/src/models.rs, ApiListResponse::new: an i64 sum, which a
@@ -222,10 +237,8 @@ def check_storable(*values: Any) -> None:
             _STORABLE.validate_python(value)
         except ValidationError as error:
             if any(problem["type"] == "stored_nul" for problem in error.errors()):
-                raise ApiError(
-                    500,
-                    "internal_server_error",
-                    'error returned from database: invalid byte sequence for encoding "UTF8": 0x00',
+                raise ApiError.internal(
+                    'error returned from database: invalid byte sequence for encoding "UTF8": 0x00'
                 ) from None
 
 
