@@ -449,6 +449,32 @@ def test_env_subscription_announces_each_failed_attempt_of_a_retried_handler(
     assert http.get(f"/runs/{second['run_id']}").json()["data"]["origin_run_id"] == first["run_id"]
 
 
+def test_a_stream_subscription_is_checked_in_the_servers_order(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    # crates/hot_api/src/handlers/streams.rs subscribe_to_stream: the stream
+    # (404), then the credential's read permission (403), then `?project=` (404).
+    stream_id = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"][
+        "stream_id"
+    ]
+    session = http.post("/sessions", json={"permissions": {"event:*": ["create"]}}).json()
+    unread = {"Authorization": f"Bearer {session['data']['token']}"}
+    nowhere = {"project": "no-such-project"}
+
+    def refusal(path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        with http.stream("GET", path, params=nowhere, headers=headers) as response:
+            response.read()
+        return response.status_code, response.json()["error"]["message"]
+
+    missing = f"/streams/{uuid_module.uuid4()}/subscribe"
+    assert refusal(missing) == (404, "Stream not found")
+    assert refusal(f"/streams/{stream_id}/subscribe", unread) == (
+        403,
+        "Credential does not have read access to this stream",
+    )
+    assert refusal(f"/streams/{stream_id}/subscribe") == (404, "Project not found")
+
+
 def _duplicate_context_key(http: httpx.Client) -> httpx.Response:
     http.post("/projects", json={"name": "shop"})
     http.post("/projects/shop/context", json={"key": "k", "value": "v"})

@@ -169,11 +169,14 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     def subscribe(routed: Routed) -> HttpResponse:
         stream_id = routed.params["stream_id"]
-        project_id = check_project(routed)
+        # crates/hot_api/src/handlers/streams.rs subscribe_to_stream, in its
+        # order: the stream (404), the permission (403), then `?project=` (404).
         with store.lock:
             if stream_id not in store.streams:
                 raise ApiError.not_found("Stream")
             ctx.require(routed, f"stream:{stream_id}", "read", read_stream)
+        project_id = check_project(routed)
+        with store.lock:
             subscription = StreamSubscription(
                 store, stream_id, late_run_start=ctx.config.late_run_start
             )
