@@ -69,13 +69,15 @@ Script = Sequence[Step] | HttpResponse | _Drop
 
 
 def event(payload: dict[str, Any]) -> bytes:
-    """One SSE frame the way the server writes it: named after `type`, JSON on one line."""
+    """One SSE frame the way the server writes it: named after `type`, JSON on one
+    line, framed by axum's `Event` (no space after a field's colon)."""
     data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    return f"event: {payload['type']}\ndata: {data}\n\n".encode()
+    return f"event:{payload['type']}\ndata:{data}\n\n".encode()
 
 
-def comment(text: str = "keep-alive") -> bytes:
-    return f": {text}\n\n".encode()
+def comment(text: str = "") -> bytes:
+    """A keep-alive comment as axum writes one (`KeepAlive::default()`: empty)."""
+    return f":{text}\n\n".encode()
 
 
 def split(data: bytes, size: int, gap: float = 0.0) -> list[Step]:

@@ -46,10 +46,12 @@ def sse_blocks(response: httpx.Response) -> Iterator[str]:
 
 
 def event_of(block: str) -> tuple[str, dict[str, Any]]:
+    """The name and data of a block framed as axum's `Event` writes one
+    (`.event(name).data(json)`: no space after either colon)."""
     name_line, data_line = block.split("\n")
-    assert name_line.startswith("event: ")
-    assert data_line.startswith("data: ")
-    return name_line[len("event: ") :], json.loads(data_line[len("data: ") :])
+    assert re.match(r"event:[^ ]", name_line), name_line
+    assert re.match(r"data:[^ ]", data_line), data_line
+    return name_line[len("event:") :], json.loads(data_line[len("data:") :])
 
 
 def test_item_envelope_has_meta_with_request_id_and_nanosecond_timestamp(
@@ -217,7 +219,11 @@ def test_sse_framing_event_line_one_data_line_and_type(http: httpx.Client) -> No
     assert events[2][1]["run"]["result"] == {"text": "two\nlines"}
 
 
-def test_quiet_streams_send_keepalive_comments(emu: HotEmulator, http: httpx.Client) -> None:
+def test_quiet_streams_send_the_keepalive_comment_of_their_endpoint(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    # axum's `KeepAlive::default()` sends an empty comment (streams.rs,
+    # env.rs); runs.rs and tasks.rs set `.text("keepalive")`.
     stream_id = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"][
         "stream_id"
     ]
@@ -225,7 +231,26 @@ def test_quiet_streams_send_keepalive_comments(emu: HotEmulator, http: httpx.Cli
         blocks = sse_blocks(response)
         names = [event_of(next(blocks))[0], event_of(next(blocks))[0]]
         assert names == ["run:start", "run:stop"]
-        assert next(blocks) == ": keepalive"
+        assert next(blocks) == ":"
+    with http.stream("GET", "/env/subscribe") as response:
+        assert next(sse_blocks(response)) == ":"
+
+    held = HeldRun()
+    tasks: list[str] = []
+
+    @emu.on_event("slow")
+    def slow(event: HandlerEvent, ctx: RunContext) -> Any:
+        tasks.append(ctx.start_task("::bg/job").task_id)
+        return held(event, ctx)
+
+    http.post("/events", json={"event_type": "slow", "event_data": 1})
+    run_id = held.running()
+    for path in (f"/runs/{run_id}/subscribe", f"/tasks/{tasks[0]}/subscribe"):
+        with http.stream("GET", path) as response:
+            blocks = sse_blocks(response)
+            event_of(next(blocks))  # the snapshot as it is now
+            assert next(blocks) == ":keepalive"
+    held.release()
 
 
 def test_stream_time_limit_sends_stream_complete_and_closes() -> None:

@@ -229,8 +229,10 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         with store.lock:
             run_id = found(store.runs, routed.params["run_id"], "Run")["run_id"]
         # crates/hot_api/src/handlers/runs.rs `subscribe_to_run` has no time
-        # limit: it ends with the run (or when polling it fails).
-        return ctx.sse(routed, SnapshotSubscription.run(store, run_id), time_limited=False)
+        # limit: it ends with the run (or when polling it fails); its
+        # KeepAlive has the text "keepalive", the other streams' none.
+        subscription = SnapshotSubscription.run(store, run_id)
+        return ctx.sse(routed, subscription, time_limited=False, keepalive_text="keepalive")
 
     def task_of(routed: Routed) -> JSON:
         """The task, once its stream is readable (tasks.rs, `get_task_for_env`)."""
@@ -251,9 +253,10 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("GET", "/tasks/{task_id}/subscribe")
     def subscribe_task(routed: Routed) -> HttpResponse:
-        # crates/hot_api/src/handlers/tasks.rs: no time limit either.
+        # crates/hot_api/src/handlers/tasks.rs: no time limit either, and the
+        # same keep-alive text.
         subscription = SnapshotSubscription.task(store, task_of(routed)["task_id"])
-        return ctx.sse(routed, subscription, time_limited=False)
+        return ctx.sse(routed, subscription, time_limited=False, keepalive_text="keepalive")
 
     # Environment and organization -----------------------------------------------
 

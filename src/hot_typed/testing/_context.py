@@ -39,7 +39,7 @@ class EmulatorConfig:
     - `stream_time_limit`: seconds a stream or environment subscription
       stays open before the server ends it (`stream:complete` on run
       streams); a run's or a task's own subscription has no time limit.
-    - `keepalive_interval`: seconds of quiet before a `: keepalive` comment.
+    - `keepalive_interval`: seconds of quiet before a keep-alive comment.
     - `late_run_start`: run streams send a run's live `run:start` right after
       its terminal event (its `stream:data` before both), as the server does
       on a stream whose pushed messages keep putting off the database poll
@@ -121,12 +121,15 @@ class ServerContext:
         on_limit: Callable[[], SseEvent] | None = None,
         *,
         time_limited: bool = True,
+        keepalive_text: str = "",
     ) -> HttpResponse:
         """Stream `subscription` with this emulator's limits and any armed drop;
-        without `time_limited`, open until the subscription is done."""
+        without `time_limited`, open until the subscription is done. Quiet is
+        broken by a comment of `keepalive_text` (the endpoint's `KeepAlive`)."""
         settings = SseSettings(
             time_limit=self.config.stream_time_limit if time_limited else None,
             keepalive=self.config.keepalive_interval,
+            keepalive_text=keepalive_text,
             drop_after=self.faults.take_drop(routed.request.method, api_path(routed.request.path)),
         )
         return sse_response(self.store, subscription, settings, on_limit)

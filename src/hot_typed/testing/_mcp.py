@@ -162,7 +162,8 @@ class McpServices:
             shown = json.dumps(arguments, separators=(",", ":"))
             raise ApiError.bad_request(f"Tool arguments must be a JSON object, got: {shown}")
         result = self._call(tool, _object(arguments) or {})
-        frame = b"event: message\ndata: " + _rpc(request_id, result) + b"\n\n"
+        # mcp.rs: `SseEvent::default().event("message").data(data)`, framed by axum.
+        frame = b"event:message\ndata:" + _rpc(request_id, result) + b"\n\n"
         return HttpResponse(200, frame, {"content-type": "text/event-stream"})
 
     def _error(self, request_id: Any, code: int, message: str) -> HttpResponse:

@@ -18,16 +18,21 @@ from typing import Protocol
 from ._http import DropConnection, HttpResponse
 from ._store import SseEvent, Store
 
-__all__ = ["SseSettings", "Subscription", "frame", "sse_response"]
-
-KEEPALIVE = b": keepalive\n\n"
-
+__all__ = ["SseSettings", "Subscription", "comment", "frame", "sse_response"]
 
 def frame(event: SseEvent) -> bytes:
-    """`event: <name>\\ndata: <one line of JSON>\\n\\n`, as axum frames it."""
+    """`event:<name>\\ndata:<one line of JSON>\\n\\n`, as axum's `Event` writes
+    `.event(name).data(json)`: no space after a field's colon (one is added
+    only before a value that starts with a space, which these never do)."""
     name, data = event
     line = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return f"event: {name}\ndata: {line}\n\n".encode()
+    return f"event:{name}\ndata:{line}\n\n".encode()
+
+
+def comment(text: str) -> bytes:
+    """An SSE comment as axum's `KeepAlive` sends one: `KeepAlive::default()`
+    an empty one (`:`), `.text("keepalive")` `:keepalive`."""
+    return f":{text}\n\n".encode()
 
 
 class Subscription(Protocol):
@@ -46,12 +51,13 @@ class SseSettings:
 
     `time_limit`: seconds after which the server ends it (sending `on_limit`'s
     event first, when given); None: never. `keepalive`: seconds of quiet
-    before a comment line. `drop_after`: cut the connection after this many
-    events (a fault).
+    before a comment line, `keepalive_text` its text. `drop_after`: cut the
+    connection after this many events (a fault).
     """
 
     time_limit: float | None
     keepalive: float
+    keepalive_text: str = ""
     drop_after: int | None = None
 
 
@@ -111,5 +117,5 @@ def _frames(
                 yield frame(on_limit())
             return
         if now >= quiet_since + settings.keepalive:
-            yield KEEPALIVE
+            yield comment(settings.keepalive_text)
             quiet_since = now
