@@ -222,15 +222,54 @@ def test_projects_crud_by_id_and_by_name(api: Api) -> None:
     assert api(lambda c: c.projects.get("shop")).project_id == project.project_id
     renamed = api(lambda c: c.projects.update(project.project_id, {"name": "store"}))
     assert renamed.name == "store"
-    assert api(lambda c: c.projects.deactivate("store")).project.active is False
+    # crates/hot_api/src/handlers/projects.rs reads a toggled project back by
+    # its id, and crates/hot/src/db/project.rs `get_project` finds only active
+    # ones: a deactivation is made, then answered 500. By name it is found
+    # inactive; by id not at all, a database error (500) where a name gets 404.
+    with pytest.raises(InternalServerError):
+        api(lambda c: c.projects.deactivate("store"))
+    assert api(lambda c: c.projects.get("store")).active is False
+    with pytest.raises(InternalServerError):
+        api(lambda c: c.with_options(max_retries=0).projects.get(project.project_id))
     activation = api(lambda c: c.projects.activate("store"))
     assert activation.project.active is True
     assert "redeployed_build_id" not in activation.raw
+    assert api(lambda c: c.projects.get(project.project_id)).active is True
     assert api(lambda c: c.projects.event_handlers("store")).data == []
     assert api(lambda c: c.projects.schedules("store")).data == []
     assert api(lambda c: c.projects.delete("store")) is None
     with pytest.raises(NotFoundError):
         api(lambda c: c.projects.get("store"))
+    with pytest.raises(InternalServerError):
+        api(lambda c: c.with_options(max_retries=0).projects.get(project.project_id))
+
+
+def test_an_inactive_project_is_found_by_name_and_brought_back_by_writes(api: Api) -> None:
+    # crates/hot_api/src/handlers/mod.rs: reads find a project by id only while
+    # active (a 500 otherwise); uploads and deploys find it inactive too and
+    # reactivate it (`get_and_ensure_active_project`), as creating it by name
+    # does (crates/hot/src/db/project.rs `insert_or_get_project`).
+    project = api(lambda c: c.projects.create({"name": "shop"}))
+    with pytest.raises(InternalServerError):
+        api(lambda c: c.projects.deactivate("shop"))
+    with pytest.raises(InternalServerError):
+        api(lambda c: c.projects.activate(project.project_id))
+    assert api(lambda c: c.projects.create({"name": "shop"})).active is True
+
+    with pytest.raises(InternalServerError):
+        api(lambda c: c.projects.deactivate("shop"))
+    first = api(lambda c: c.builds.upload(project.project_id, file=b"a", hash="h1"))
+    assert api(lambda c: c.projects.get(project.project_id)).active is True
+    second = api(lambda c: c.builds.upload("shop", file=b"b", hash="h2"))
+    assert first.build_id != second.build_id
+
+    # Activation queues the newest build for redeploy and names it.
+    activation = api(lambda c: c.projects.activate("shop"))
+    assert activation.redeployed_build_id == second.build_id
+    # Builds hold the project back (`build_project_id_fkey`, ON DELETE RESTRICT).
+    with pytest.raises(InternalServerError):
+        api(lambda c: c.projects.delete("shop"))
+    assert api(lambda c: c.projects.get("shop")).project_id == project.project_id
 
 
 def test_builds_upload_deploy_and_download(api: Api) -> None:

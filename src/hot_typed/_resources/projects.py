@@ -63,7 +63,13 @@ class Projects(Resource[ModeT]):
 
     @endpoint
     def get(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Project]:
-        """A project by UUID or by name."""
+        """A project by UUID or by name.
+
+        By name an inactive project is found too; by UUID only an active one:
+        the server answers an unknown or inactive project's id with a 500
+        (`InternalServerError`, crates/hot/src/db/project.rs `get_project`),
+        and an unknown name with a 404 (`NotFoundError`).
+        """
         return Call(
             Request("GET", path("/projects/{project_id_or_slug}", project)), item_parser(Project)
         )
@@ -90,6 +96,9 @@ class Projects(Resource[ModeT]):
 
         Raises `NotFoundError` when the environment has no such project (but a
         retry's 404, after an attempt that may have deleted it, returns None).
+        By id the server answers a project that is not there with a 500 (see
+        `get`): such a retry raises `InternalServerError`. A project that has
+        builds is not deleted: the server answers 500 (its builds hold it).
         """
         return Call(Request("DELETE", path("/projects/{project_id_or_slug}", project)), no_content)
 
@@ -97,7 +106,9 @@ class Projects(Resource[ModeT]):
     def activate(
         self, project: ProjectRef, **options: Unpack[CallOptions]
     ) -> Call[ProjectActivation]:
-        """Activate a project; `redeployed_build_id` names a build redeployed by it."""
+        """Activate a project; `redeployed_build_id` names the build (its newest)
+        queued for redeploy. An inactive project is found by name only: by its id
+        the server answers `InternalServerError` (see `get`)."""
         request = Request("POST", path("/projects/{project_id_or_slug}/activate", project))
         return Call(request, item_parser(ProjectActivation))
 
@@ -107,7 +118,10 @@ class Projects(Resource[ModeT]):
     ) -> Call[ProjectActivation]:
         """Deactivate a project; returns the project, now inactive, as a `ProjectActivation`.
 
-        Raises `NotFoundError` when the environment has no such project.
+        Raises `NotFoundError` when the environment has no such project. The
+        server (hot-dev/hot at dfae250) reads the project back by its id once
+        deactivated, which finds only active projects, so it answers
+        `InternalServerError` after deactivating it: read it by name to see it.
         """
         request = Request("POST", path("/projects/{project_id_or_slug}/deactivate", project))
         return Call(request, item_parser(ProjectActivation))

@@ -98,18 +98,31 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         ctx.require_api_key(routed, "Only API keys can delete projects.")
         with store.lock:
             project_id = store.project(routed.params["project"])["project_id"]
+            # Context variables go with the project (ON DELETE CASCADE); builds
+            # hold it back (resources/db/postgres/migrations/
+            # 001_hot_2_initial_schema.sql `build_project_id_fkey`: RESTRICT).
+            if builds_of(project_id):
+                raise ApiError.internal(
+                    'Database error: update or delete on table "project" violates foreign '
+                    'key constraint "build_project_id_fkey" on table "build"'
+                )
             del store.projects[project_id]
             store.context.pop(project_id, None)
-            for build_id in [b for b, r in store.builds.items() if r["project_id"] == project_id]:
-                del store.builds[build_id]
-                store.build_archives.pop(build_id, None)
         return no_content()
 
     def set_active(routed: Routed, active: bool) -> HttpResponse:
+        # crates/hot_api/src/handlers/projects.rs toggle_project_active: the
+        # project as get_and_verify_project finds it, toggled, then (activating)
+        # the newest build queued for redeploy, then read again by its id, which
+        # finds only an active project: a deactivation is made, then answered 500.
         with store.lock:
             project = store.project(routed.params["project"])
             project.update(active=active, updated_at=timestamp())
-            return item({"project": dict(project)})
+            builds = builds_of(project["project_id"]) if active else []
+            answer: JSON = {"project": dict(store.project(project["project_id"]))}
+            if builds:
+                answer["redeployed_build_id"] = builds[0]["build_id"]
+            return item(answer)
 
     @router.add("POST", "/projects/{project}/activate")
     def activate(routed: Routed) -> HttpResponse:
@@ -143,6 +156,16 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
             raise ApiError.not_found("Build")
         return build
 
+    def reactivated(routed: Routed) -> JSON:
+        """The project of an upload or a deploy, inactive ones included, made
+        active again (crates/hot_api/src/handlers/mod.rs
+        `get_and_ensure_active_project`)."""
+        with store.lock:
+            project = store.project(routed.params["project"], inactive=True)
+            if not project["active"]:
+                project.update(active=True, updated_at=timestamp())
+            return project
+
     def builds_of(project_id: str) -> list[JSON]:
         builds = [b for b in store.builds.values() if b["project_id"] == project_id]
         return sorted(builds, key=lambda b: b["created_at"], reverse=True)
@@ -172,6 +195,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         # already uploaded to this project answers that upload again (200), one
         # of another project is a 409.
         fields = _form(routed)
+        reactivated(routed)
         for required in ("file", "hash"):
             if required not in fields:
                 raise ApiError.bad_request(f"Missing required field: {required}")
@@ -185,7 +209,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
                 message = refused.errors()[0]["msg"]
                 raise ApiError.bad_request(f"Invalid build_id format: {message}") from None
         with store.lock:
-            project = store.project(routed.params["project"])
+            project = reactivated(routed)
             existing = store.builds.get(build_id)
             if existing is not None:
                 if existing["project_id"] != project["project_id"]:
@@ -251,6 +275,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
     def deploy(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can deploy builds.")
         with store.lock:
+            reactivated(routed)
             build = build_of(routed)
             others = builds_of(build["project_id"])
             sequence = 1 + max(b["deployment_sequence"] for b in others)

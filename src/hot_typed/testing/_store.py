@@ -208,29 +208,39 @@ class Store:
             self.closed = True
             self.changed.notify_all()
 
-    def project(self, ref: str) -> JSON:
-        """The project whose id or name is `ref`; 404 `not_found` otherwise.
-
-        crates/hot_api/src/handlers/mod.rs, get_and_verify_project: a `ref` the
-        server's UUID parser takes (any spelling) is an id and only an id; any
-        other text a name.
+    def project(self, ref: str, *, inactive: bool = False) -> JSON:
+        """The project whose id or name is `ref`, as crates/hot_api/src/handlers/
+        mod.rs `get_and_verify_project` finds it: a `ref` the server's UUID
+        parser takes (any spelling) is an id and only an id, any other text a
+        name. A name finds an inactive project too (`get_project_by_env_and_name`);
+        none is the API's 404. An id finds only an active one (crates/hot/src/db/
+        project.rs `get_project`: `active = true`, `fetch_one`), and none is a
+        database error, the API's 500; with `inactive`, as
+        `get_project_including_inactive` (write paths that reactivate), any.
         """
         check_storable(ref)
         with self.lock:
             if uuid_problem(ref) is None:
                 project = self.projects.get(str(uuid.UUID(ref)))
-            else:
-                project = next((p for p in self.projects.values() if p["name"] == ref), None)
+                if project is None or not (inactive or project["active"]):
+                    raise ApiError.internal(
+                        "Database error: no rows returned by a query that expected to "
+                        "return at least one row"
+                    )
+                return project
+            project = next((p for p in self.projects.values() if p["name"] == ref), None)
             if project is None:
                 raise ApiError.not_found("Project")
             return project
 
     def project_named(self, name: str) -> JSON:
-        """The project named `name`, created when there is none (crates/hot_api/
-        src/handlers/projects.rs: `Project::insert_or_get_project`)."""
+        """The project named `name`, created when there is none and made active
+        again when inactive (crates/hot/src/db/project.rs `insert_or_get_project`)."""
         with self.lock:
             existing = next((p for p in self.projects.values() if p["name"] == name), None)
             if existing is not None:
+                if not existing["active"]:
+                    existing.update(active=True, updated_at=timestamp())
                 return existing
             now = timestamp()
             project: JSON = {
