@@ -279,18 +279,31 @@ def test_builds_upload_deploy_and_download(api: Api) -> None:
     upload = api(lambda c: c.builds.upload("app", file=b"zip-bytes", hash="h1"))
     assert upload.size == len(b"zip-bytes")
     build = api(lambda c: c.builds.get("app", upload.build_id))
-    assert (build.deployed, build.active) == (False, False)
+    # The columns' defaults: `active` true, `runtime_status` pending.
+    assert (build.deployed, build.active, build.runtime_status) == (False, True, "pending")
+    # crates/hot/src/db/build.rs: a deploy is answered as requested (pending,
+    # not yet deployed); a worker then makes it the deployed, ready build.
     deployed = api(lambda c: c.builds.deploy("app", upload.build_id))
-    assert deployed.deployed
+    assert (deployed.deployed, deployed.runtime_status) == (False, "pending")
     assert deployed.deployment_sequence == 1
-    assert api(lambda c: c.builds.live("app")).build_id == upload.build_id
-    assert api(lambda c: c.builds.deployed("app")).build_id == upload.build_id
+    now = api(lambda c: c.builds.deployed("app"))
+    assert (now.build_id, now.deployed, now.runtime_status) == (upload.build_id, True, "ready")
+    # `live` is the dev server's build type; an uploaded build is a bundle.
+    with pytest.raises(NotFoundError) as missing:
+        api(lambda c: c.builds.live("app"))
+    assert missing.value.message == "No live build found not found"
     [listed] = api(lambda c: c.builds.list()).data
     assert listed.project_name == "app"
     assert [b.build_id for b in api(lambda c: c.builds.list_for_project("app"))] == [
         upload.build_id
     ]
     assert api(lambda c: c.builds.download("app", upload.build_id)).content == b"zip-bytes"
+    download = f"/projects/app/builds/{upload.build_id}/download"
+    archive = api(lambda c: c.request_raw("GET", download))
+    assert archive.headers["content-type"] == "application/zip"
+    assert archive.headers["content-disposition"] == (
+        f'attachment; filename="{upload.build_id.hex}.hot.zip"'
+    )
 
 
 def test_context_values_are_write_only(api: Api) -> None:

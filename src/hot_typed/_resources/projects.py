@@ -196,13 +196,15 @@ class Builds(Resource[ModeT]):
 
     @endpoint
     def deployed(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Build]:
-        """The build currently deployed; `NotFoundError` when there is none."""
+        """The build deployed and loaded (`deployed`, `runtime_status` "ready");
+        `NotFoundError` when there is none."""
         request = Request("GET", path("/projects/{project_id_or_slug}/builds/deployed", project))
         return Call(request, item_parser(Build))
 
     @endpoint
     def live(self, project: ProjectRef, **options: Unpack[CallOptions]) -> Call[Build]:
-        """The build currently serving; `NotFoundError` when there is none."""
+        """The project's build of type `live` (the one `hot dev` serves from source);
+        `NotFoundError` when there is none, as for every uploaded build (a `bundle`)."""
         request = Request("GET", path("/projects/{project_id_or_slug}/builds/live", project))
         return Call(request, item_parser(Build))
 
@@ -257,7 +259,9 @@ class Builds(Resource[ModeT]):
     def deploy(
         self, project: ProjectRef, build_id: str | UUID, **options: Unpack[CallOptions]
     ) -> Call[Build]:
-        """Deploy a build of the project; returns the build, now deployed.
+        """Deploy a build of the project; returns the build as requested: not yet
+        `deployed`, `runtime_status` "pending" until a worker loads it, after
+        which `deployed` finds it (crates/hot/src/db/build.rs).
 
         Raises `NotFoundError` when the project has no such build, and
         `BadRequestError` when the server refuses to deploy it (context variables

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -229,9 +231,11 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
                 "hash": hash_value,
                 "size": len(archive),
                 "build_type": "bundle",
+                # The columns' defaults (resources/db/postgres/migrations:
+                # `active DEFAULT true`, `runtime_status DEFAULT 'pending'`).
                 "deployed": False,
-                "active": False,
-                "runtime_status": "ready",
+                "active": True,
+                "runtime_status": "pending",
                 "deployment_sequence": 0,
                 "created_at": now,
                 "updated_at": now,
@@ -240,23 +244,32 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
             store.build_archives[build_id] = archive
             return created(_upload_of(store.builds[build_id]))
 
-    def current(routed: Routed, key: str) -> HttpResponse:
+    def current(routed: Routed, serving: Callable[[JSON], bool], missing: str) -> HttpResponse:
         with store.lock:
             project = store.project(routed.params["project"])
-            build = next((b for b in builds_of(project["project_id"]) if b[key]), None)
+            build = next((b for b in builds_of(project["project_id"]) if serving(b)), None)
             if build is None:
-                raise ApiError.not_found("Build")
+                # builds.rs: `not_found("No deployed build found")`, whose
+                # message is "{} not found".
+                raise ApiError.not_found(missing)
             return item(dict(build))
 
     @router.add("GET", "/projects/{project}/builds/deployed")
     def deployed(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can read builds.")
-        return current(routed, "deployed")
+        # crates/hot/src/db/build.rs `get_deployed_build_by_project`.
+        return current(
+            routed,
+            lambda b: b["deployed"] and b["runtime_status"] == "ready",
+            "No deployed build found",
+        )
 
     @router.add("GET", "/projects/{project}/builds/live")
     def live(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can read builds.")
-        return current(routed, "active")
+        # `get_live_build_by_project`: a build of type `live` (the dev server's);
+        # one uploaded through the API is a `bundle`.
+        return current(routed, lambda b: b["build_type"] == "live", "No live build found")
 
     @router.add("GET", "/projects/{project}/builds/{build_id}")
     def get_build(routed: Routed) -> HttpResponse:
@@ -268,8 +281,15 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
     def download_build(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can download builds.")
         with store.lock:
-            archive = store.build_archives[build_of(routed)["build_id"]]
-        return HttpResponse(200, archive, {"Content-Type": "application/octet-stream"})
+            build_id = build_of(routed)["build_id"]
+            archive = store.build_archives[build_id]
+        # builds.rs download_build; crates/hot/src/storage.rs `build_zip_filename`.
+        filename = f"{uuid.UUID(build_id).hex}.hot.zip"
+        headers = {
+            "Content-Type": "application/zip",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        }
+        return HttpResponse(200, archive, headers)
 
     @router.add("POST", "/projects/{project}/builds/{build_id}/deploy")
     def deploy(routed: Routed) -> HttpResponse:
@@ -277,14 +297,25 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         with store.lock:
             reactivated(routed)
             build = build_of(routed)
-            others = builds_of(build["project_id"])
-            sequence = 1 + max(b["deployment_sequence"] for b in others)
+            others = [b for b in builds_of(build["project_id"]) if b is not build]
+            # crates/hot/src/db/build.rs `request_bundle_deployment`: the
+            # project's sequence moves on (the emulator keeps it on the builds
+            # only), deployments still pending are superseded, and the build
+            # waits for a worker: answered so.
+            sequence = 1 + max(b["deployment_sequence"] for b in (build, *others))
             now = timestamp()
             for other in others:
-                if other is not build and (other["deployed"] or other["active"]):
-                    other.update(deployed=False, active=False, updated_at=now)
-            build.update(deployed=True, active=True, deployment_sequence=sequence, updated_at=now)
-            return item(dict(build))
+                if other["runtime_status"] in ("pending", "loading"):
+                    other.update(runtime_status="superseded", updated_at=now)
+            build.update(deployed=False, runtime_status="pending", updated_at=now)
+            build["deployment_sequence"] = sequence
+            answer = dict(build)
+            # A worker loads it at once (`activate_prepared_build`): the only
+            # build deployed, ready.
+            for other in others:
+                other["deployed"] = False
+            build.update(deployed=True, runtime_status="ready", updated_at=timestamp())
+            return item(answer)
 
     # Context variables ------------------------------------------------------
 
