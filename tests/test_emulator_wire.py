@@ -145,11 +145,28 @@ def test_unknown_resource_is_404_not_found_envelope(http: httpx.Client) -> None:
     assert response.json()["error"]["message"] == "Run not found"
 
 
-def test_missing_token_is_401_and_wrong_token_too(emu: HotEmulator) -> None:
-    assert httpx.get(emu.base_url + "/v1/env").status_code == 401
-    wrong = httpx.get(emu.base_url + "/v1/env", headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401
-    assert wrong.json()["error"]["code"] == "unauthorized"
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer nope",
+        "bearer {key}",  # auth.rs: `starts_with("Bearer ")`, exactly
+        "Bearer  {key}",  # the token is the rest as sent: " <key>" is another
+        "Bearer",
+    ],
+)
+def test_a_credential_not_sent_exactly_as_bearer_is_a_bare_401(
+    emu: HotEmulator, authorization: str | None
+) -> None:
+    # crates/hot_api/src/auth.rs answers `Err(StatusCode::UNAUTHORIZED)`:
+    # no body, no error code.
+    headers = {} if authorization is None else {"Authorization": authorization}
+    headers = {k: v.format(key=emu.api_key) for k, v in headers.items()}
+    response = httpx.get(emu.base_url + "/v1/env", headers=headers)
+    assert (response.status_code, response.content) == (401, b"")
+    assert "content-type" not in response.headers
+    exact = {"Authorization": f"Bearer {emu.api_key}"}
+    assert httpx.get(emu.base_url + "/v1/env", headers=exact).status_code == 200
 
 
 def test_status_is_public(emu: HotEmulator) -> None:

@@ -20,7 +20,7 @@ from ._values import ApiError, error_response
 
 __all__ = ["Application"]
 
-_BEARER = "bearer "
+_BEARER = "Bearer "
 
 
 class Application:
@@ -88,14 +88,15 @@ class Application:
         return endpoint(Routed(request, params))
 
     def _authenticate(self, request: HttpRequest) -> None:
+        # crates/hot_api/src/auth.rs: a header spelt exactly "Bearer <token>"
+        # (the token the rest, as sent), else a bare 401: `Err(StatusCode::
+        # UNAUTHORIZED)`, no body, no error code.
         header = request.headers.get("authorization", "")
-        if not header.lower().startswith(_BEARER) or not header[len(_BEARER) :].strip():
-            raise ApiError(401, "unauthorized", "Missing or invalid Authorization header")
-        token = header[len(_BEARER) :].strip()
+        token = header[len(_BEARER) :] if header.startswith(_BEARER) else None
         expected = self.ctx.config.api_key
-        if expected is None or token == expected:
+        if token is not None and (expected is None or token == expected):
             return
         with self.ctx.store.lock:
             if token in self.ctx.store.tokens:
                 return
-        raise ApiError(401, "unauthorized", "Invalid or expired token")
+        raise ApiError.rejection(401, "")

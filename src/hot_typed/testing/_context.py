@@ -137,7 +137,7 @@ class ServerContext:
     def _owner(self, request: HttpRequest) -> str | None:
         """The session or service key whose token `request` carries, None for
         the API key's."""
-        token = request.headers.get("authorization", "")[len("Bearer ") :].strip()
+        token = request.headers.get("authorization", "")[len("Bearer ") :]
         with self.store.lock:
             return self.store.tokens.get(token)
 

@@ -244,11 +244,11 @@ def check_storable(*values: Any) -> None:
 
 def error_response(error: ApiError) -> HttpResponse:
     """The error envelope for `error`, with `Retry-After` when it has `retry_after`;
-    a rejection (no code) as plain text."""
+    a rejection (no code) as plain text, or as a bare status when it has no
+    text (axum's `StatusCode` answer: no body, no content type)."""
     if error.code is None:
-        return HttpResponse(
-            error.status, error.message.encode(), {"Content-Type": "text/plain; charset=utf-8"}
-        )
+        plain = {"Content-Type": "text/plain; charset=utf-8"} if error.message else {}
+        return HttpResponse(error.status, error.message.encode(), plain)
     body: JSON = {"code": error.code, "message": error.message, "request_id": new_id()}
     headers: dict[str, str] = {}
     if error.retry_after is not None:
