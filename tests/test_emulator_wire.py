@@ -517,6 +517,34 @@ def test_a_stream_subscription_is_checked_in_the_servers_order(
     assert refusal(f"/streams/{stream_id}/subscribe") == (404, "Project not found")
 
 
+_ROW_NOT_FOUND = "no rows returned by a query that expected to return at least one row"
+_MISSING = "6a1e8c1e-0000-4000-8000-000000000000"
+
+
+_FILE = f"File: File not found: {_ROW_NOT_FOUND} not found"
+_UPLOAD = f"Upload: Upload not found: {_ROW_NOT_FOUND} not found"
+
+
+# crates/hot_api/src/handlers/files.rs wraps the database's error:
+# `not_found(&format!("File: {}", e))`, e "File not found: <sqlx error>".
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        pytest.param("GET", f"/files/{_MISSING}", _FILE, id="get-file"),
+        pytest.param("GET", f"/files/{_MISSING}/download", _FILE, id="download"),
+        pytest.param("DELETE", f"/files/{_MISSING}", _FILE, id="delete-file"),
+        pytest.param("PUT", f"/files/uploads/{_MISSING}/1", _UPLOAD, id="upload-part"),
+        pytest.param("POST", f"/files/uploads/{_MISSING}/complete", _UPLOAD, id="complete"),
+        pytest.param("DELETE", f"/files/uploads/{_MISSING}", _UPLOAD, id="abort"),
+    ],
+)
+def test_a_missing_file_or_upload_is_named_in_the_servers_words(
+    http: httpx.Client, method: str, path: str, message: str
+) -> None:
+    response = http.request(method, path, content=b"x" if method == "PUT" else None)
+    assert (response.status_code, response.json()["error"]["message"]) == (404, message)
+
+
 def _duplicate_context_key(http: httpx.Client) -> httpx.Response:
     http.post("/projects", json={"name": "shop"})
     http.post("/projects/shop/context", json={"key": "k", "value": "v"})

@@ -28,6 +28,7 @@ from ._routing import Routed, Router
 from ._store import Upload
 from ._values import (
     JSON,
+    ROW_NOT_FOUND,
     ApiError,
     check_storable,
     created,
@@ -127,7 +128,10 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             )
 
     def file_of(routed: Routed) -> JSON:
-        return found(store.files, routed.params["file_id"], "File")
+        # crates/hot_api/src/handlers/files.rs: `not_found(&format!("File: {}",
+        # e))` around crates/hot/src/db/file.rs's "File not found: <sqlx error>".
+        resource = f"File: File not found: {ROW_NOT_FOUND}"
+        return found(store.files, routed.params["file_id"], resource)
 
     @router.add("GET", "/files")
     def list_files(routed: Routed) -> HttpResponse:
@@ -176,7 +180,9 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         return created(answer)
 
     def upload_of(routed: Routed) -> Upload:
-        return found(store.uploads, routed.params["upload_id"], "Upload")
+        # The same, around crates/hot/src/db/file_upload.rs `get_upload`.
+        resource = f"Upload: Upload not found: {ROW_NOT_FOUND}"
+        return found(store.uploads, routed.params["upload_id"], resource)
 
     def require_pending(upload: Upload) -> None:
         # crates/hot_api/src/handlers/files.rs: parts, `complete` and abort

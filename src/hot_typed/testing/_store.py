@@ -32,6 +32,7 @@ from .._task_retries import FAILURE_TYPE
 from ._val_display import displayed
 from ._values import (
     JSON,
+    ROW_NOT_FOUND,
     ApiError,
     check_storable,
     new_id,
@@ -223,10 +224,7 @@ class Store:
             if uuid_problem(ref) is None:
                 project = self.projects.get(str(uuid.UUID(ref)))
                 if project is None or not (inactive or project["active"]):
-                    raise ApiError.internal(
-                        "Database error: no rows returned by a query that expected to "
-                        "return at least one row"
-                    )
+                    raise ApiError.internal(f"Database error: {ROW_NOT_FOUND}")
                 return project
             project = next((p for p in self.projects.values() if p["name"] == ref), None)
             if project is None:

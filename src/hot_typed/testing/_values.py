@@ -26,6 +26,7 @@ from ._http import HttpResponse
 
 __all__ = [
     "INTERNAL_ERROR_MESSAGE",
+    "ROW_NOT_FOUND",
     "ApiError",
     "check_storable",
     "rust_int",
@@ -86,6 +87,9 @@ def timestamp_nanos(value: str) -> int:
 
 
 INTERNAL_ERROR_MESSAGE = "An internal server error occurred"
+
+ROW_NOT_FOUND = "no rows returned by a query that expected to return at least one row"
+"""sqlx's `RowNotFound`, which some of the server's messages carry."""
 
 _log = logging.getLogger("hot_typed.testing")
 
