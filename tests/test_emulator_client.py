@@ -272,6 +272,32 @@ def test_an_inactive_project_is_found_by_name_and_brought_back_by_writes(api: Ap
     assert api(lambda c: c.projects.get("shop")).project_id == project.project_id
 
 
+def test_lists_come_in_the_servers_order(api: Api) -> None:
+    # crates/hot/src/db: projects `ORDER BY active DESC, created_at DESC`,
+    # builds `deployed DESC, created_at DESC`, context variables `key`,
+    # service keys and domains `created_at DESC`.
+    for name in ("a", "b", "c"):
+        api(lambda c, name=name: c.projects.create({"name": name}))
+    with pytest.raises(InternalServerError):
+        api(lambda c: c.projects.deactivate("c"))
+    assert [p.name for p in api(lambda c: c.projects.list())] == ["b", "a", "c"]
+
+    first, second = (api(lambda c, h=h: c.builds.upload("a", file=b"z", hash=h)) for h in "12")
+    api(lambda c: c.builds.deploy("a", first.build_id))
+    expected = [first.build_id, second.build_id]
+    assert [b.build_id for b in api(lambda c: c.builds.list_for_project("a"))] == expected
+    assert [b.build_id for b in api(lambda c: c.builds.list())] == expected
+
+    for key in ("ZED", "ALPHA", "MID"):
+        api(lambda c, key=key: c.context.create("a", {"key": key, "value": "v"}))
+    assert [v.key for v in api(lambda c: c.context.list("a"))] == ["ALPHA", "MID", "ZED"]
+
+    keys = [api(lambda c: c.service_keys.create({"permissions": {"event:*": ["create"]}}))]
+    keys.append(api(lambda c: c.service_keys.create({"permissions": {"event:*": ["create"]}})))
+    listed = [k.service_key_id for k in api(lambda c: c.service_keys.list())]
+    assert listed == [keys[1].service_key_id, keys[0].service_key_id]
+
+
 def test_builds_upload_deploy_and_download(api: Api) -> None:
     api(lambda c: c.projects.create({"name": "app"}))
     with pytest.raises(NotFoundError):

@@ -181,7 +181,8 @@ def test_list_pagination_defaults_clamps_and_has_more(http: httpx.Client) -> Non
     assert len(body["data"]) == 2
     last = http.get("/projects", params={"limit": 2, "offset": 2}).json()
     assert last["pagination"]["has_more"] is False
-    assert [p["name"] for p in last["data"]] == ["p2"]
+    # Newest first (crates/hot/src/db/project.rs `ORDER BY active DESC, created_at DESC`).
+    assert [p["name"] for p in last["data"]] == ["p0"]
     assert http.get("/projects").json()["pagination"]["limit"] == 20
     assert http.get("/projects", params={"limit": 9999}).json()["pagination"]["limit"] == 500
     assert http.get("/projects", params={"limit": 0}).json()["pagination"]["limit"] == 1

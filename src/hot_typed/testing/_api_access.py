@@ -34,6 +34,7 @@ from ._values import (
     found,
     item,
     new_id,
+    newest_first,
     no_content,
     page,
     timestamp,
@@ -136,8 +137,7 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
         `revoke_all_by_api_key`: `revoked_at IS NULL AND expires_at > now()`)."""
         # Timestamps of one fixed width, in UTC, sort as the instants they name.
         now = timestamp()
-        live = [s for s in store.sessions.values() if s["expires_at"] > now]
-        return sorted(live, key=lambda s: s["created_at"], reverse=True)
+        return newest_first(s for s in store.sessions.values() if s["expires_at"] > now)
 
     @router.add("POST", "/sessions")
     def create_session(routed: Routed) -> HttpResponse:
@@ -264,7 +264,8 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
             "Sessions and service keys cannot list service keys.",
         )
         with store.lock:
-            keys = [dict(k) for k in store.service_keys.values()]
+            # crates/hot/src/db/service_key.rs: `ORDER BY created_at DESC`.
+            keys = [dict(k) for k in newest_first(store.service_keys.values())]
         # crates/hot_api/src/handlers/service_keys.rs: `total` is the length of
         # the page fetched, so `has_more` is never true.
         return page(keys, routed.query, total_is_page_length=True)
@@ -381,7 +382,8 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     def list_domains(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can list custom domains.")
         with store.lock:
-            return page([dict(d) for d in store.domains.values()], routed.query)
+            # crates/hot/src/db/domain.rs: `ORDER BY created_at DESC`.
+            return page([dict(d) for d in newest_first(store.domains.values())], routed.query)
 
     @router.add("GET", "/domains/{domain_id}")
     def get_domain(routed: Routed) -> HttpResponse:

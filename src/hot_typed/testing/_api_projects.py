@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -27,6 +27,7 @@ from ._values import (
     created,
     item,
     new_id,
+    newest_first,
     no_content,
     page,
     timestamp,
@@ -67,7 +68,9 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
     def list_projects(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can list projects.")
         with store.lock:
-            projects = [dict(p) for p in store.projects.values()]
+            # crates/hot/src/db/project.rs: `ORDER BY active DESC, created_at DESC`.
+            newest = newest_first(store.projects.values())
+            projects = [dict(p) for p in sorted(newest, key=lambda p: not p["active"])]
         return page(projects, routed.query)
 
     @router.add("POST", "/projects")
@@ -168,6 +171,11 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
                 project.update(active=True, updated_at=timestamp())
             return project
 
+    def listed(builds: Iterable[JSON]) -> list[JSON]:
+        """As crates/hot/src/db/build.rs lists builds: `ORDER BY b.deployed
+        DESC, b.created_at DESC`."""
+        return sorted(newest_first(builds), key=lambda b: not b["deployed"])
+
     def builds_of(project_id: str) -> list[JSON]:
         builds = [b for b in store.builds.values() if b["project_id"] == project_id]
         return sorted(builds, key=lambda b: b["created_at"], reverse=True)
@@ -178,7 +186,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         with store.lock:
             builds = [
                 {**b, "project_name": store.projects[b["project_id"]]["name"]}
-                for b in sorted(store.builds.values(), key=lambda b: b["created_at"], reverse=True)
+                for b in listed(store.builds.values())
             ]
         return page(builds, routed.query)
 
@@ -187,7 +195,8 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         ctx.require_api_key(routed, "Only API keys can list builds.")
         with store.lock:
             project = store.project(routed.params["project"])
-            return page([dict(b) for b in builds_of(project["project_id"])], routed.query)
+            builds = listed(builds_of(project["project_id"]))
+            return page([dict(b) for b in builds], routed.query)
 
     @router.add("POST", "/projects/{project}/builds")
     def upload_build(routed: Routed) -> HttpResponse:
@@ -328,7 +337,10 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         ctx.require_api_key(routed, "Only API keys can list context variables.")
         with store.lock:
             _, found = variables(routed)
-            return page([dict(v) for v in found.values()], routed.query)
+            # crates/hot/src/db/context.rs: `ORDER BY key` (in the database's
+            # collation; code point order here).
+            by_key = sorted(found.values(), key=lambda v: v["key"])
+            return page([dict(v) for v in by_key], routed.query)
 
     @router.add("POST", "/projects/{project}/context")
     def create_context(routed: Routed) -> HttpResponse:

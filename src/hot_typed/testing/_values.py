@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ __all__ = [
     "item",
     "new_id",
     "new_ordered_id",
+    "newest_first",
     "no_content",
     "page",
     "timestamp_nanos",
@@ -131,6 +132,12 @@ class ApiError(Exception):
         `ApiErrorResponse::internal_error`)."""
         _log.error("internal server error: %s", reason)
         return cls(500, "internal_server_error", INTERNAL_ERROR_MESSAGE)
+
+
+def newest_first(records: Iterable[JSON]) -> list[JSON]:
+    """`records` as the server's `ORDER BY created_at DESC` lists them
+    (timestamps of one fixed width, in UTC, sort as the instants they name)."""
+    return sorted(records, key=lambda record: record["created_at"], reverse=True)
 
 
 def found(records: Mapping[str, V], record_id: str, resource: str) -> V:
