@@ -276,20 +276,23 @@ def test_lists_come_in_the_servers_order(api: Api) -> None:
     # crates/hot/src/db: projects `ORDER BY active DESC, created_at DESC`,
     # builds `deployed DESC, created_at DESC`, context variables `key`,
     # service keys and domains `created_at DESC`.
-    for name in ("a", "b", "c"):
-        api(lambda c, name=name: c.projects.create({"name": name}))
+    api(lambda c: c.projects.create({"name": "a"}))
+    api(lambda c: c.projects.create({"name": "b"}))
+    api(lambda c: c.projects.create({"name": "c"}))
     with pytest.raises(InternalServerError):
         api(lambda c: c.projects.deactivate("c"))
     assert [p.name for p in api(lambda c: c.projects.list())] == ["b", "a", "c"]
 
-    first, second = (api(lambda c, h=h: c.builds.upload("a", file=b"z", hash=h)) for h in "12")
+    first = api(lambda c: c.builds.upload("a", file=b"z", hash="1"))
+    second = api(lambda c: c.builds.upload("a", file=b"z", hash="2"))
     api(lambda c: c.builds.deploy("a", first.build_id))
     expected = [first.build_id, second.build_id]
     assert [b.build_id for b in api(lambda c: c.builds.list_for_project("a"))] == expected
     assert [b.build_id for b in api(lambda c: c.builds.list())] == expected
 
-    for key in ("ZED", "ALPHA", "MID"):
-        api(lambda c, key=key: c.context.create("a", {"key": key, "value": "v"}))
+    api(lambda c: c.context.create("a", {"key": "ZED", "value": "v"}))
+    api(lambda c: c.context.create("a", {"key": "ALPHA", "value": "v"}))
+    api(lambda c: c.context.create("a", {"key": "MID", "value": "v"}))
     assert [v.key for v in api(lambda c: c.context.list("a"))] == ["ALPHA", "MID", "ZED"]
 
     keys = [api(lambda c: c.service_keys.create({"permissions": {"event:*": ["create"]}}))]
