@@ -819,3 +819,27 @@ def test_a_uuid_id_is_found_in_any_spelling(http: httpx.Client) -> None:
     event = http.post("/events", json={"event_type": "a", "event_data": 1}).json()["data"]
     spelled = uuid_module.UUID(event["event_id"]).hex.upper()
     assert http.get(f"/events/{spelled}").json()["data"]["event_id"] == event["event_id"]
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        # crates/hot/src/file_storage.rs `detect_content_type`, by extension only.
+        pytest.param("app.js", "application/javascript", id="js"),
+        pytest.param("main.hot", "text/x-hot", id="hot"),
+        pytest.param("logs/a.tar.gz", "application/gzip", id="last-extension"),
+        pytest.param("PHOTO.JPG", "image/jpeg", id="lowercased"),
+        pytest.param("notes.foo", "application/octet-stream", id="unlisted"),
+        pytest.param("name.", "application/octet-stream", id="empty-extension"),
+        pytest.param(".a.x", "application/octet-stream", id="leading-dot-and-extension"),
+        # Rust's `Path::extension`: none without a dot, or with only a leading one.
+        pytest.param("README", None, id="no-dot"),
+        pytest.param("dir.d/README", None, id="dot-in-directory-only"),
+        pytest.param(".env", None, id="leading-dot-only"),
+    ],
+)
+def test_a_file_stored_without_a_type_gets_the_servers_type_for_its_extension(
+    http: httpx.Client, path: str, content_type: str | None
+) -> None:
+    stored = http.put(f"/files/upload/{path}", content=b"x").json()["data"]
+    assert stored["content_type"] == content_type

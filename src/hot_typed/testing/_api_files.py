@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import re
 import time
 import uuid
@@ -41,7 +40,48 @@ from ._values import (
     timestamp,
 )
 
-__all__ = ["add_file_routes"]
+__all__ = ["add_file_routes", "detected_content_type"]
+
+# crates/hot/src/file_storage.rs `detect_content_type`: by the extension alone,
+# lowercased; one not listed is octet-stream.
+_CONTENT_TYPES = {
+    "txt": "text/plain",
+    "html": "text/html",
+    "htm": "text/html",
+    "css": "text/css",
+    "js": "application/javascript",
+    "json": "application/json",
+    "xml": "application/xml",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+    "tar": "application/x-tar",
+    "gz": "application/gzip",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "svg": "image/svg+xml",
+    "webp": "image/webp",
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "mp4": "video/mp4",
+    "webm": "video/webm",
+    "csv": "text/csv",
+    "md": "text/markdown",
+    "hot": "text/x-hot",
+}
+
+
+def detected_content_type(path: str) -> str | None:
+    """The content type the server gives a file stored at `path` without one:
+    by its extension as Rust's `Path::extension` reads it (after the file
+    name's last dot; none when the name has no dot, or only the one it starts
+    with), None without an extension."""
+    name = path.rsplit("/", 1)[-1]
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:
+        return None
+    return _CONTENT_TYPES.get(extension.lower(), "application/octet-stream")
 
 UPLOAD_LIFETIME_NS = 24 * 3600 * 1_000_000_000
 # crates/hot_api/src/handlers/files.rs, upload_part_handler: MAX_PART_SIZE.
@@ -89,7 +129,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
                 "path": path,
                 "size": len(content),
                 "etag": hashlib.md5(content).hexdigest(),
-                "content_type": content_type or mimetypes.guess_type(path)[0],
+                "content_type": content_type or detected_content_type(path),
                 "storage_backend": "memory",
                 "created_by_run_id": None,
                 "updated_by_run_id": None,
