@@ -524,9 +524,20 @@ def test_domains_create_verify_delete(api: Api) -> None:
     assert verification.status == "validated"
     assert api(lambda c: c.domains.get(domain.domain_id)).verified_at is not None
     assert len(api(lambda c: c.domains.list()).data) == 1
+    # crates/hot/src/db/domain.rs `soft_delete`: still read and listed, as
+    # `pending_deletion`, deleting it again is no error, and its name is held
+    # until the provider's side is cleaned up.
     api(lambda c: c.domains.delete(domain.domain_id))
-    with pytest.raises(NotFoundError):
-        api(lambda c: c.domains.get(domain.domain_id))
+    assert api(lambda c: c.domains.get(domain.domain_id)).status == "pending_deletion"
+    assert [d.status for d in api(lambda c: c.domains.list())] == ["pending_deletion"]
+    api(lambda c: c.domains.delete(domain.domain_id))
+    with pytest.raises(ConflictError) as held:
+        api(lambda c: c.domains.create({"domain": "api.example.com"}))
+    assert held.value.code == "domain_pending_deletion"
+    assert held.value.message == (
+        "Domain 'api.example.com' was recently removed and is still being cleaned up. "
+        "Please wait a few minutes and try again."
+    )
 
 
 def test_env_and_org_usage(api: Api) -> None:

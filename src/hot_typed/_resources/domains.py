@@ -41,7 +41,10 @@ class Domains(Resource[ModeT]):
 
     @endpoint
     def delete(self, domain_id: str | UUID, **options: Unpack[CallOptions]) -> Call[None]:
-        """Remove a domain; returns None (the server cleans up its certificate afterwards).
+        """Remove a domain; returns None. The server marks it `pending_deletion`
+        (still read and listed, its name not registrable again: `ConflictError`
+        `domain_pending_deletion`) until it has cleaned up its certificate and
+        routing; removing it again meanwhile is no error.
 
         Raises `NotFoundError` when there is no such domain (but a retry's 404,
         after an attempt that may have removed it, returns None).

@@ -16,7 +16,7 @@ from .._models.auth import (
     SessionCreate,
     expiry_problem,
 )
-from .._models.domains import DomainCreate, canonical_domain, domain_problem
+from .._models.domains import DomainCreate, DomainStatus, canonical_domain, domain_problem
 from .._models.permissions import (
     Permissions,
     escalation,
@@ -41,6 +41,8 @@ from ._values import (
 )
 
 __all__ = ["add_access_routes", "permission_error"]
+
+_DELETING = DomainStatus.PENDING_DELETION.value
 
 # crates/hot/src/db/session.rs DEFAULT_TTL_SECS: a session without expires_in.
 SESSION_LIFETIME_S = 3600
@@ -347,7 +349,9 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
                 "Custom domains require a Pro or Scale plan. Upgrade at https://hot.dev/pricing",
             )
         with store.lock:
-            if 0 < limit <= len(store.domains):
+            # crates/hot/src/db/domain.rs counts the domains not being deleted.
+            kept = [d for d in store.domains.values() if d["status"] != _DELETING]
+            if 0 < limit <= len(kept):
                 raise ApiError(
                     403,
                     "domain_limit_reached",
@@ -358,7 +362,15 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
             raise ApiError.bad_request("Invalid domain name")
         sent, name = name, canonical_domain(name)
         with store.lock:
-            if any(d["domain"] == name for d in store.domains.values()):
+            same = [d for d in store.domains.values() if d["domain"] == name]
+            if any(d["status"] == _DELETING for d in same):
+                raise ApiError(
+                    409,
+                    "domain_pending_deletion",
+                    f"Domain '{sent}' was recently removed and is still being cleaned up. "
+                    "Please wait a few minutes and try again.",
+                )
+            if same:
                 raise ApiError(409, "domain_exists", f"Domain '{sent}' is already registered")
             domain: JSON = {
                 "domain_id": new_id(),
@@ -394,8 +406,11 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
     @router.add("DELETE", "/domains/{domain_id}")
     def delete_domain(routed: Routed) -> HttpResponse:
         ctx.require_api_key(routed, "Only API keys can delete custom domains.")
+        # crates/hot/src/db/domain.rs `soft_delete`: marked, still read and
+        # listed as `pending_deletion`, its name held, until a worker has
+        # cleaned up the provider's side (the emulator has none: it stays).
         with store.lock:
-            del store.domains[domain_of(routed)["domain_id"]]
+            domain_of(routed)["status"] = _DELETING
         return no_content()
 
     @router.add("POST", "/domains/{domain_id}/verify")
