@@ -843,3 +843,16 @@ def test_a_file_stored_without_a_type_gets_the_servers_type_for_its_extension(
 ) -> None:
     stored = http.put(f"/files/upload/{path}", content=b"x").json()["data"]
     assert stored["content_type"] == content_type
+
+
+@pytest.mark.parametrize("path", ["/v1/no-such-thing", "/v1/runs/a/b/c", "/elsewhere"])
+@pytest.mark.parametrize("credentials", [False, True], ids=["anonymous", "authenticated"])
+def test_an_unknown_path_is_a_bare_404_before_any_authentication(
+    emu: HotEmulator, path: str, credentials: bool
+) -> None:
+    # crates/hot_api/src/server.rs: no fallback route, and authentication is a
+    # `route_layer`, run for matched routes only.
+    headers = {"Authorization": f"Bearer {emu.api_key}"} if credentials else {}
+    response = httpx.get(emu.base_url + path, headers=headers)
+    assert (response.status_code, response.content) == (404, b"")
+    assert httpx.get(emu.base_url + "/v1/runs").status_code == 401

@@ -78,12 +78,16 @@ class Application:
             raise failure
         if segments[:1] == ["webhook"]:
             return self.webhooks.answer(request, "/".join(segments[1:]))
-        self._authenticate(request)
         # crates/hot_api/src/server.rs: MCP services at /mcp/{org}/{env}/{service}.
-        if segments[:1] == ["mcp"] and len(segments) == 4 and request.method == "POST":
+        mcp = segments[:1] == ["mcp"] and len(segments) == 4 and request.method == "POST"
+        if not mcp and not (segments[:1] == ["v1"] and self._router.knows(segments[1:])):
+            # The router has no fallback and authenticates as a `route_layer`
+            # (server.rs), which runs for matched routes only: an unknown path
+            # is axum's bare 404, credentials or not.
+            raise ApiError.rejection(404, "")
+        self._authenticate(request)
+        if mcp:
             return self.mcp.answer(request, segments[3], self.ctx.held_by(request))
-        if segments[:1] != ["v1"]:
-            raise ApiError.not_found("Route")
         endpoint, params = self._router.resolve(request.method, segments[1:])
         return endpoint(Routed(request, params))
 

@@ -197,14 +197,17 @@ class Router:
 
         return register
 
-    def resolve(self, method: str, segments: list[str]) -> tuple[Endpoint, dict[str, str]]:
-        """The endpoint for `method` on the decoded path `segments` (after `v1`).
+    def knows(self, segments: list[str]) -> bool:
+        """Whether some route, of any method, has the path `segments` (after `v1`)."""
+        return any(route.match(segments) is not None for route in self._routes)
 
-        Raises `ApiError` 404 for an unknown path, 405 for a known path with
-        another method and axum's plain-text 400 for a UUID parameter that is
-        not one.
+    def resolve(self, method: str, segments: list[str]) -> tuple[Endpoint, dict[str, str]]:
+        """The endpoint for `method` on the decoded path `segments` (after `v1`),
+        a path the router `knows`.
+
+        Raises `ApiError` 405 for another method and axum's plain-text 400 for a
+        UUID parameter that is not one.
         """
-        known_path = False
         for route in self._routes:
             params = route.match(segments)
             if params is None:
@@ -213,7 +216,4 @@ class Router:
                 return route.endpoint, {
                     name: _stored(name, value) for name, value in params.items()
                 }
-            known_path = True
-        if known_path:
-            raise ApiError(405, "method_not_allowed", f"Method {method} not allowed")
-        raise ApiError.not_found("Route")
+        raise ApiError(405, "method_not_allowed", f"Method {method} not allowed")
