@@ -440,6 +440,40 @@ def test_session_token_is_issued_once_and_works_until_revoked(api: Api) -> None:
     assert api(lambda c: c.sessions.revoke_all()).revoked_count == 1
 
 
+def test_a_credential_in_use_is_stamped_and_an_expired_one_refused(api: Api) -> None:
+    # crates/hot_api/src/auth.rs touches `last_used_at` on each request a session
+    # or service key makes; crates/hot/src/db/*.rs `verify_token` refuses one
+    # past `expires_at` as it refuses an unknown token (a bare 401).
+    permissions = {"event:*": ["create"]}
+    session = api(lambda c: c.sessions.create({"permissions": permissions, "expires_in": 1}))
+    key = api(lambda c: c.service_keys.create({"permissions": permissions}))
+    assert "last_used_at" not in api(lambda c: c.sessions.list()).data[0].raw
+    publish: Any = {"event_type": "a", "event_data": 1}
+    for credential in (session, key):
+        assert credential.token is not None
+        token = credential.token.get_secret_value()
+        with HotClient(token, base_url=api.emu.base_url) as holder:
+            holder.events.publish(publish)
+    [listed] = api(lambda c: c.sessions.list()).data
+    assert listed.last_used_at is not None
+    stamped = api(lambda c: c.service_keys.get(key.service_key_id))
+    assert stamped.last_used_at is not None
+    assert list(stamped.raw)[-2:] == ["created_at", "last_used_at"]
+    api(lambda c: c.service_keys.revoke(key.service_key_id))
+    revoked = api(lambda c: c.service_keys.get(key.service_key_id))
+    # `ServiceKeyResponse`'s field order (service_keys.rs).
+    assert list(revoked.raw)[-3:] == ["revoked_at", "created_at", "last_used_at"]
+
+    time.sleep(1.1)
+    assert session.token is not None
+    expired = session.token.get_secret_value()
+    with (
+        HotClient(expired, base_url=api.emu.base_url) as holder,
+        pytest.raises(AuthenticationError),
+    ):
+        holder.events.publish(publish)
+
+
 def test_sessions_revoked_or_expired_stay_revocable_but_leave_the_list_and_its_counts(
     api: Api,
 ) -> None:

@@ -287,7 +287,10 @@ def add_access_routes(router: Router, ctx: ServerContext) -> None:
 
     def revoke(key: JSON) -> None:
         retire(key["service_key_id"])
-        key["revoked_at"] = timestamp()
+        # In `ServiceKeyResponse`'s field order: before `created_at` and
+        # `last_used_at`.
+        later = {name: key.pop(name) for name in ("created_at", "last_used_at") if name in key}
+        key.update(revoked_at=timestamp(), **later)
 
     @router.add("GET", "/service-keys/{service_key_id}")
     def get_key(routed: Routed) -> HttpResponse:

@@ -16,7 +16,7 @@ from ._context import ServerContext, api_path
 from ._http import DropConnection, HttpRequest, HttpResponse
 from ._mcp import McpServices
 from ._routing import Routed, Router
-from ._values import ApiError, error_response
+from ._values import ApiError, error_response, timestamp
 
 __all__ = ["Application"]
 
@@ -100,7 +100,18 @@ class Application:
         expected = self.ctx.config.api_key
         if token is not None and (expected is None or token == expected):
             return
-        with self.ctx.store.lock:
-            if token in self.ctx.store.tokens:
-                return
-        raise ApiError.rejection(401, "")
+        store = self.ctx.store
+        with store.lock:
+            owner = store.tokens.get(token or "", "")
+            record = store.sessions.get(owner) or store.service_keys.get(owner)
+            if record is None:
+                raise ApiError.rejection(401, "")
+            # crates/hot/src/db/session.rs and service_key.rs `verify_token`: an
+            # expired credential is refused like an unknown one (a revoked one's
+            # token is no longer issued). Timestamps of one width compare.
+            now = timestamp()
+            if "expires_at" in record and record["expires_at"] <= now:
+                raise ApiError.rejection(401, "")
+            # auth.rs: each request a session or service key authenticates sets
+            # its `last_used_at` (`Session::touch`, `ServiceKey::touch`).
+            record["last_used_at"] = now
