@@ -579,8 +579,26 @@ def test_env_and_org_usage(api: Api) -> None:
     usage = api(lambda c: c.org.usage())
     assert usage.org_id == env.org_id
     assert usage.limits.runs_per_month == -1
+    # crates/hot_api/src/handlers/org.rs: an org without a plan.
+    assert usage.plan.name == "Self-Hosted"
     api(lambda c: c.files.upload("f", b"12345"))
     assert api(lambda c: c.org.usage()).usage.file_storage_bytes == 5
+
+
+def test_org_usage_measures_storage_against_the_plans_limit() -> None:
+    # crates/hot/src/db/subscription.rs `file_storage_pct`, `has_warning` (> 90%).
+    with HotEmulator(features={"storage_bytes": 10}) as emulator:
+        hot = emulator.client()
+        hot.files.upload("a", b"123456789")
+        usage = hot.org.usage()
+    assert usage.limits.storage_bytes == 10
+    assert usage.usage_percent.file_storage == 90.0
+    assert usage.usage_percent.has_warning is False
+    with HotEmulator(features={"storage_bytes": 10}) as emulator:
+        hot = emulator.client()
+        hot.files.upload("a", b"1234567890")
+        usage = hot.org.usage()
+    assert (usage.usage_percent.file_storage, usage.usage_percent.has_warning) == (100.0, True)
 
 
 # Errors and faults -------------------------------------------------------------------

@@ -290,6 +290,10 @@ def _org_usage(ctx: ServerContext) -> JSON:
     next_year, next_month = divmod(now.tm_year * 12 + now.tm_mon, 12)
     period_end = f"{next_year:04d}-{next_month + 1:02d}-01T00:00:00Z"
     unlimited = -1
+    # crates/hot/src/db/subscription.rs: a share of a limit above 0, else 0;
+    # a warning past 90%. Of the limits, the emulator keeps the storage one.
+    storage_limit = ctx.config.storage_limit
+    storage_pct = file_bytes / storage_limit * 100 if storage_limit > 0 else 0.0
     return {
         "org_id": store.org_id,
         "usage": {
@@ -303,7 +307,7 @@ def _org_usage(ctx: ServerContext) -> JSON:
         },
         "limits": {
             "runs_per_month": unlimited,
-            "storage_bytes": unlimited,
+            "storage_bytes": storage_limit,
             "team_members": unlimited,
             "call_retention_days": unlimited,
             "call_storage_bytes": unlimited,
@@ -316,12 +320,18 @@ def _org_usage(ctx: ServerContext) -> JSON:
         },
         "usage_percent": {
             "runs": 0.0,
-            "file_storage": 0.0,
+            "file_storage": storage_pct,
             "team_members": 0.0,
             "call_storage": 0.0,
             "store_storage": 0.0,
             "active_schedules": 0.0,
-            "has_warning": False,
+            "has_warning": storage_pct > 90.0,
         },
-        "plan": {"name": "emulator", "period_start": period_start, "period_end": period_end},
+        # crates/hot_api/src/handlers/org.rs: an org without a plan is
+        # "Self-Hosted"; a plan's own name is not among its features.
+        "plan": {
+            "name": "Self-Hosted" if ctx.config.features is None else "emulator",
+            "period_start": period_start,
+            "period_end": period_end,
+        },
     }
