@@ -386,6 +386,31 @@ def test_run_subscription_sends_latest_snapshot_then_closes_when_terminal(
     assert {name for name, _ in events} == {"run:update"}
 
 
+def test_late_run_start_comes_with_the_poll_once_a_quiet_run_has_run_a_second() -> None:
+    # streams.rs: the poll (1 s, restarted by every pushed message) finds the
+    # run and sends its `run:start` as it is then: still running.
+    held = HeldRun("done")
+    with HotEmulator(late_run_start=True, keepalive_interval=5) as emu:
+        emu.on_event("slow")(held)
+        headers = {"Authorization": f"Bearer {emu.api_key}"}
+        with httpx.Client(base_url=emu.base_url + "/v1", headers=headers, timeout=5) as http:
+            body = {"event_type": "slow", "event_data": None}
+            with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
+                blocks = sse_blocks(response)
+                published = event_of(next(blocks))
+                held.running()
+                started_at = time.monotonic()
+                start = event_of(next(blocks))
+                waited = time.monotonic() - started_at
+                held.release()
+                stop = event_of(next(blocks))
+
+    assert published[0] == "event:published"
+    assert (start[0], start[1]["run"]["status"]) == ("run:start", "running")
+    assert 0.5 < waited < 3
+    assert (stop[0], stop[1]["run"]["result"]) == ("run:stop", "done")
+
+
 def _env_events(
     http: httpx.Client, start: Any, last: str, count: int = 1
 ) -> list[tuple[str, dict[str, Any]]]:

@@ -59,9 +59,10 @@ class HotEmulator:
     `stream_time_limit` and `keepalive_interval` are in seconds (the server's
     5 minutes and 15 s by default; as on the server, the time limit ends
     stream and environment subscriptions, not a run's or a task's own);
-    `late_run_start=True` sends a run's
-    `run:start` right after its terminal event, its `stream:data` before
-    both, the order the server shows on a busy stream. `part_size` is the
+    `late_run_start=True` sends a run's `run:start` when the server's
+    database poll would: once the stream has been quiet for a second, or
+    right after the run's terminal event when that came first (its
+    `stream:data` before both, the order a busy stream shows). `part_size` is the
     multipart upload part size announced and `min_part_size` the smallest
     non-final part accepted.
     `api_key_permissions` is what the API key holds (everything by default):

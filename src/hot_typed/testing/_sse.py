@@ -44,6 +44,11 @@ class Subscription(Protocol):
         """The response ended, however it ended."""
         ...
 
+    def wake_at(self) -> float | None:
+        """A `time.monotonic()` instant at which `poll` may have events though
+        nothing changed (a timer of the server's), or None."""
+        ...
+
 
 @dataclass(frozen=True)
 class SseSettings:
@@ -99,7 +104,9 @@ def _frames(
             while True:
                 events, done = subscription.poll()
                 now = time.monotonic()
+                due = subscription.wake_at()
                 wake = min(deadline, quiet_since + settings.keepalive)
+                wake = wake if due is None else min(wake, due)
                 if events or done or store.closed or now >= wake:
                     break
                 store.changed.wait(wake - now)

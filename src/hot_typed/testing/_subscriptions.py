@@ -6,6 +6,7 @@ are taken at the same instant, so no event is missed or sent twice.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 
 from .._models.stream_events import RunStart, RunUpdate, TaskUpdate
@@ -20,6 +21,10 @@ _STOP_NAMES = frozenset(RUN_TERMINAL.values())
 # How many tasks a stream subscription replays (StreamSubscription).
 _TASKS_READ = 100
 
+# How long a stream's database poll sleeps, from its last pushed message, while
+# the connection has pub/sub (crates/hot_api/src/handlers/streams.rs: 1 s).
+POLL_INTERVAL = 1.0
+
 
 class StreamSubscription:
     """A run stream: first `first` (the `event:published` of subscribe-with-event),
@@ -33,11 +38,13 @@ class StreamSubscription:
     ordered by created_at DESC, crates/hot/src/db/task.rs).
 
     With `late_run_start`, a run that starts live has its `run:start` sent
-    right after its terminal event, carrying the run as it ended: the server
-    sends `stream:data` and terminal events the moment the worker publishes
-    them, but `run:start` only from its database poll, whose sleep restarts
-    at every pushed message (streams.rs, the `tokio::select!` loop), so on a
-    busy stream a run's chunks and end come first.
+    by the poll: the server sends `stream:data` and terminal events the moment
+    the worker publishes them, but `run:start` only from its database poll,
+    whose sleep restarts at every pushed message (streams.rs, the
+    `tokio::select!` loop). So a run's `run:start` comes once the stream has
+    been quiet for `POLL_INTERVAL`, carrying the run as it is then, or right
+    after its terminal event when that came first (a busy stream: its chunks
+    and end come first, and the poll reads the run as it ended).
     """
 
     def __init__(
@@ -66,8 +73,10 @@ class StreamSubscription:
         self._open = True
         #: Set from `?project=`: only that project's run events are sent.
         self.project_id: str | None = None
-        # Runs started live whose `run:start` waits for their end (`late_run_start`).
-        self._unstarted: set[str] | None = set() if late_run_start else None
+        # Runs started live whose `run:start` waits for the poll (`late_run_start`),
+        # in the order they started.
+        self._unstarted: dict[str, None] | None = {} if late_run_start else None
+        self._quiet_since = time.monotonic()
         log.subscribers += 1
 
     def poll(self) -> tuple[list[SseEvent], bool]:
@@ -75,6 +84,12 @@ class StreamSubscription:
         self._position = len(self._log.events)
         if self._unstarted is not None:
             fresh = self._start_late(fresh, self._unstarted)
+            if fresh:
+                self._quiet_since = time.monotonic()
+            elif self._unstarted and time.monotonic() >= self._quiet_since + POLL_INTERVAL:
+                runs = [dict(self._store.runs[run_id]) for run_id in self._unstarted]
+                fresh = [sse_event(tag(RunStart), {"run": run}) for run in runs]
+                self._unstarted.clear()
         events = self._pending + fresh
         self._pending = []
         if self.project_id is not None:
@@ -92,16 +107,20 @@ class StreamSubscription:
         run_project: str | None = data["run"].get("project_id")
         return run_project == project_id
 
+    def wake_at(self) -> float | None:
+        """When the poll is due to send the `run:start` of runs held for it."""
+        return self._quiet_since + POLL_INTERVAL if self._unstarted else None
+
     @staticmethod
-    def _start_late(fresh: list[SseEvent], unstarted: set[str]) -> list[SseEvent]:
+    def _start_late(fresh: list[SseEvent], unstarted: dict[str, None]) -> list[SseEvent]:
         events: list[SseEvent] = []
         for name, data in fresh:
             if name == tag(RunStart):
-                unstarted.add(data["run"]["run_id"])
+                unstarted[data["run"]["run_id"]] = None
                 continue
             events.append((name, data))
             if name in _STOP_NAMES and data["run"]["run_id"] in unstarted:
-                unstarted.discard(data["run"]["run_id"])
+                del unstarted[data["run"]["run_id"]]
                 events.append(sse_event(tag(RunStart), {"run": data["run"]}))
         return events
 
@@ -145,6 +164,10 @@ class SnapshotSubscription:
     def close(self) -> None:
         """Nothing to release."""
 
+    def wake_at(self) -> float | None:
+        """Nothing is due without a change."""
+        return None
+
 
 class EnvSubscription:
     """The environment's flat events from the moment of subscribing."""
@@ -160,3 +183,7 @@ class EnvSubscription:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def wake_at(self) -> float | None:
+        """Nothing is due without a change."""
+        return None
