@@ -881,3 +881,35 @@ def test_an_unknown_path_is_a_bare_404_before_any_authentication(
     response = httpx.get(emu.base_url + path, headers=headers)
     assert (response.status_code, response.content) == (404, b"")
     assert httpx.get(emu.base_url + "/v1/runs").status_code == 401
+
+
+def test_a_build_upload_is_checked_in_the_servers_order(
+    emu: HotEmulator, http: httpx.Client
+) -> None:
+    # crates/hot_api/src/handlers/builds.rs upload_build: axum's `Multipart`
+    # extractor first (a plain-text 400, before any credential check), then the
+    # API key, then the project, then the form's fields.
+    session = http.post("/sessions", json={"permissions": {"event:*": ["create"]}}).json()
+    as_session = {"Authorization": f"Bearer {session['data']['token']}"}
+    not_multipart = http.post("/projects/shop/builds", json={}, headers=as_session)
+    assert (not_multipart.status_code, not_multipart.text) == (
+        400,
+        "Invalid `boundary` for `multipart/form-data` request",
+    )
+    assert not_multipart.headers["content-type"].startswith("text/plain")
+    fieldless = {"files": {"other": ("x", b"x")}}
+    assert http.post("/projects/shop/builds", headers=as_session, **fieldless).status_code == 403
+    missing = http.post("/projects/shop/builds", **fieldless)
+    assert (missing.status_code, missing.json()["error"]["message"]) == (404, "Project not found")
+    http.post("/projects", json={"name": "shop"})
+    no_hash = http.post("/projects/shop/builds", files={"file": ("b.zip", b"zip")})
+    assert no_hash.json()["error"]["message"] == "Missing required field: hash"
+
+    # A build id uploaded again answers that upload, marked.
+    build_id = str(uuid_module.uuid4())
+    form = {"file": ("b.zip", b"zip"), "hash": (None, "h"), "build_id": (None, build_id)}
+    first = http.post("/projects/shop/builds", files=form)
+    again = http.post("/projects/shop/builds", files=form)
+    assert (first.status_code, "x-build-exists" in first.headers) == (201, False)
+    assert (again.status_code, again.headers["x-build-exists"]) == (200, "true")
+    assert again.json()["data"] == first.json()["data"]

@@ -36,11 +36,19 @@ from ._values import (
 __all__ = ["add_project_routes"]
 
 
+def _check_multipart(routed: Routed) -> None:
+    """axum's `Multipart` extractor, which runs before the handler: a body that
+    is not `multipart/form-data` with a boundary is its plain-text 400."""
+    header = Message()
+    header["content-type"] = routed.request.headers.get("content-type", "")
+    if header.get_content_type() != "multipart/form-data" or not header.get_param("boundary"):
+        raise ApiError.rejection(400, "Invalid `boundary` for `multipart/form-data` request")
+
+
 def _form(routed: Routed) -> dict[str, tuple[bytes, str | None]]:
-    """The fields of a `multipart/form-data` body: name -> (bytes, filename)."""
+    """The fields of a `multipart/form-data` body (`_check_multipart` passed):
+    name -> (bytes, filename)."""
     content_type = routed.request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        raise ApiError.bad_request("Expected a multipart/form-data body")
     head = f"Content-Type: {content_type}\r\n\r\n".encode()
     message = BytesParser(policy=HTTP).parsebytes(head + routed.request.body)
     fields: dict[str, tuple[bytes, str | None]] = {}
@@ -200,13 +208,15 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
 
     @router.add("POST", "/projects/{project}/builds")
     def upload_build(routed: Routed) -> HttpResponse:
+        # crates/hot_api/src/handlers/builds.rs, upload_build, in its order: the
+        # multipart extractor, the API key, the project (reactivated), then the
+        # fields: `file` and `hash` required (any hash, "" included), `build_id`
+        # a UUID; an id already uploaded to this project answers that upload
+        # again (200, `x-build-exists: true`), one of another project is a 409.
+        _check_multipart(routed)
         ctx.require_api_key(routed, "Only API keys can upload builds.")
-        # crates/hot_api/src/handlers/builds.rs, upload_build: `file` and `hash`
-        # are required (any hash, "" included), `build_id` must be a UUID; an id
-        # already uploaded to this project answers that upload again (200), one
-        # of another project is a 409.
-        fields = _form(routed)
         reactivated(routed)
+        fields = _form(routed)
         for required in ("file", "hash"):
             if required not in fields:
                 raise ApiError.bad_request(f"Missing required field: {required}")
@@ -227,7 +237,9 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
                     raise ApiError(
                         409, "bad_request", "Build ID already exists in a different project"
                     )
-                return item(_upload_of(existing))
+                again = item(_upload_of(existing))
+                again.headers["x-build-exists"] = "true"
+                return again
             check_storable(hash_value)
             now = timestamp()
             storage = {
