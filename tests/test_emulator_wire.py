@@ -897,9 +897,10 @@ def test_a_build_upload_is_checked_in_the_servers_order(
         "Invalid `boundary` for `multipart/form-data` request",
     )
     assert not_multipart.headers["content-type"].startswith("text/plain")
-    fieldless = {"files": {"other": ("x", b"x")}}
-    assert http.post("/projects/shop/builds", headers=as_session, **fieldless).status_code == 403
-    missing = http.post("/projects/shop/builds", **fieldless)
+    fieldless: dict[str, Any] = {"other": ("x", b"x")}
+    refused = http.post("/projects/shop/builds", headers=as_session, files=fieldless)
+    assert refused.status_code == 403
+    missing = http.post("/projects/shop/builds", files=fieldless)
     assert (missing.status_code, missing.json()["error"]["message"]) == (404, "Project not found")
     http.post("/projects", json={"name": "shop"})
     no_hash = http.post("/projects/shop/builds", files={"file": ("b.zip", b"zip")})
@@ -907,7 +908,11 @@ def test_a_build_upload_is_checked_in_the_servers_order(
 
     # A build id uploaded again answers that upload, marked.
     build_id = str(uuid_module.uuid4())
-    form = {"file": ("b.zip", b"zip"), "hash": (None, "h"), "build_id": (None, build_id)}
+    form: dict[str, Any] = {
+        "file": ("b.zip", b"zip"),
+        "hash": (None, "h"),
+        "build_id": (None, build_id),
+    }
     first = http.post("/projects/shop/builds", files=form)
     again = http.post("/projects/shop/builds", files=form)
     assert (first.status_code, "x-build-exists" in first.headers) == (201, False)
