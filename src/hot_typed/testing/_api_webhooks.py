@@ -17,6 +17,7 @@ from .._models._json import is_json_object
 from .._models.events import HOT_CALL
 from .._models.permissions import grants
 from .._models.runs import RunStatus
+from ._context import bearer_token
 from ._handlers import Handler
 from ._http import HttpRequest, HttpResponse
 from ._routing import read_json
@@ -29,7 +30,6 @@ WebhookAuth = Literal["none", "required"]
 """An endpoint's `auth` meta: public, or a bearer token of the environment required."""
 
 _TOKEN = re.compile(r"[0-9a-fA-F]{12}")
-_BEARER = "Bearer "
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,7 @@ class WebhookRoutes:
         return self._run(found, value)
 
     def _authenticate(self, request: HttpRequest, service: str, endpoint: str) -> JSON:
-        header = request.headers.get("authorization", "")
-        token = header[len(_BEARER) :] if header.startswith(_BEARER) else ""
+        token = bearer_token(request) or ""
         if not token:
             raise ApiError(
                 401,

@@ -12,7 +12,7 @@ from ._api_activity import add_activity_routes
 from ._api_files import add_file_routes
 from ._api_projects import add_project_routes
 from ._api_webhooks import WebhookRoutes
-from ._context import ServerContext, api_path
+from ._context import ServerContext, api_path, bearer_token
 from ._http import DropConnection, HttpRequest, HttpResponse
 from ._mcp import McpServices
 from ._routing import Routed, Router
@@ -20,17 +20,16 @@ from ._values import ApiError, error_response, timestamp
 
 __all__ = ["Application"]
 
-_BEARER = "Bearer "
-
 
 class Application:
     """Answers one request the way the Hot API would.
 
     In order: `GET /status` (public); an armed delay, then an armed failure;
-    the public webhook routes (`/webhook/...`, see `WebhookRoutes`); the
-    bearer token (401 `unauthorized` when missing or, with an `api_key`
-    configured, unknown); then the endpoint. An `ApiError` from any step is
-    answered with the error envelope.
+    the public webhook routes (`/webhook/...`, see `WebhookRoutes`); a path no
+    route has (a bare 404); the bearer token (a bare 401 when missing,
+    expired or, with an `api_key` configured, unknown); then the endpoint. An
+    `ApiError` from any step is answered with the error envelope, or as a
+    plain rejection when it has no code.
     """
 
     def __init__(self, ctx: ServerContext) -> None:
@@ -95,15 +94,12 @@ class Application:
         # crates/hot_api/src/auth.rs: a header spelt exactly "Bearer <token>"
         # (the token the rest, as sent), else a bare 401: `Err(StatusCode::
         # UNAUTHORIZED)`, no body, no error code.
-        header = request.headers.get("authorization", "")
-        token = header[len(_BEARER) :] if header.startswith(_BEARER) else None
+        token = bearer_token(request)
         expected = self.ctx.config.api_key
         if token is not None and (expected is None or token == expected):
             return
-        store = self.ctx.store
-        with store.lock:
-            owner = store.tokens.get(token or "", "")
-            record = store.sessions.get(owner) or store.service_keys.get(owner)
+        with self.ctx.store.lock:
+            record = self.ctx.credential(request)
             if record is None:
                 raise ApiError.rejection(401, "")
             # crates/hot/src/db/session.rs and service_key.rs `verify_token`: an

@@ -16,9 +16,9 @@ from ._http import HttpRequest, HttpResponse
 from ._routing import Routed
 from ._sse import SseSettings, Subscription, sse_response
 from ._store import SseEvent, Store
-from ._values import ApiError
+from ._values import JSON, ApiError
 
-__all__ = ["ALL_PERMISSIONS", "EmulatorConfig", "ServerContext"]
+__all__ = ["ALL_PERMISSIONS", "EmulatorConfig", "ServerContext", "bearer_token"]
 
 MIB = 1024 * 1024
 
@@ -134,28 +134,24 @@ class ServerContext:
         )
         return sse_response(self.store, subscription, settings, on_limit)
 
-    def _owner(self, request: HttpRequest) -> str | None:
-        """The session or service key whose token `request` carries, None for
-        the API key's."""
-        token = request.headers.get("authorization", "")[len("Bearer ") :]
+    def credential(self, request: HttpRequest) -> JSON | None:
+        """The session or service key the emulator issued the token `request`
+        carries; None for the API key's, or a token it never issued."""
         with self.store.lock:
-            return self.store.tokens.get(token)
+            owner = self.store.tokens.get(bearer_token(request) or "", "")
+            return self.store.sessions.get(owner) or self.store.service_keys.get(owner)
 
     def require_api_key(self, routed: Routed, message: str) -> None:
         """crates/hot_api/src/handlers/mod.rs `require_api_key`: 403
         `forbidden` with `message` to a session or a service key."""
-        if self._owner(routed.request) is not None:
+        if self.credential(routed.request) is not None:
             raise ApiError(403, "forbidden", message)
 
     def held_by(self, request: HttpRequest) -> Mapping[str, Sequence[str]]:
         """The permissions of the credential `request` carries: a session's or a
         service key's the emulator issued, else the API key's."""
-        with self.store.lock:
-            owner = self._owner(request)
-            if owner is None:
-                return self.config.api_key_permissions
-            record = self.store.sessions.get(owner) or self.store.service_keys.get(owner)
-            return {} if record is None else record["permissions"]
+        record = self.credential(request)
+        return self.config.api_key_permissions if record is None else record["permissions"]
 
     def require(self, routed: Routed, resource: str, action: str, message: str) -> None:
         """crates/hot_api/src/handlers/mod.rs `require_permission`: 403
@@ -163,6 +159,13 @@ class ServerContext:
         `action` on `resource`."""
         if not grants(self.held_by(routed.request), resource, action):
             raise ApiError(403, "forbidden", message)
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """The token of an `Authorization` header spelt exactly `Bearer <token>`, as
+    sent (crates/hot_api/src/auth.rs: `starts_with("Bearer ")`, then the rest)."""
+    header = request.headers.get("authorization", "")
+    return header[len("Bearer ") :] if header.startswith("Bearer ") else None
 
 
 def api_path(path: str) -> str:
