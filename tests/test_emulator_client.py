@@ -585,20 +585,23 @@ def test_env_and_org_usage(api: Api) -> None:
     assert api(lambda c: c.org.usage()).usage.file_storage_bytes == 5
 
 
-def test_org_usage_measures_storage_against_the_plans_limit() -> None:
+@pytest.mark.parametrize(
+    ("stored", "share", "warning"),
+    [
+        pytest.param(b"123456789", 90.0, False, id="at-90-percent"),
+        pytest.param(b"1234567890", 100.0, True, id="past-90-percent"),
+    ],
+)
+def test_org_usage_measures_storage_against_the_plans_limit(
+    stored: bytes, share: float, warning: bool
+) -> None:
     # crates/hot/src/db/subscription.rs `file_storage_pct`, `has_warning` (> 90%).
     with HotEmulator(features={"storage_bytes": 10}) as emulator:
         hot = emulator.client()
-        hot.files.upload("a", b"123456789")
+        hot.files.upload("a", stored)
         usage = hot.org.usage()
     assert usage.limits.storage_bytes == 10
-    assert usage.usage_percent.file_storage == 90.0
-    assert usage.usage_percent.has_warning is False
-    with HotEmulator(features={"storage_bytes": 10}) as emulator:
-        hot = emulator.client()
-        hot.files.upload("a", b"1234567890")
-        usage = hot.org.usage()
-    assert (usage.usage_percent.file_storage, usage.usage_percent.has_warning) == (100.0, True)
+    assert (usage.usage_percent.file_storage, usage.usage_percent.has_warning) == (share, warning)
 
 
 # Errors and faults -------------------------------------------------------------------

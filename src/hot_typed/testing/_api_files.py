@@ -40,7 +40,7 @@ from ._values import (
     timestamp,
 )
 
-__all__ = ["add_file_routes", "detected_content_type"]
+__all__ = ["add_file_routes"]
 
 # crates/hot/src/file_storage.rs `detect_content_type`: by the extension alone,
 # lowercased; one not listed is octet-stream.

@@ -185,8 +185,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         return sorted(newest_first(builds), key=lambda b: not b["deployed"])
 
     def builds_of(project_id: str) -> list[JSON]:
-        builds = [b for b in store.builds.values() if b["project_id"] == project_id]
-        return sorted(builds, key=lambda b: b["created_at"], reverse=True)
+        return newest_first(b for b in store.builds.values() if b["project_id"] == project_id)
 
     @router.add("GET", "/builds")
     def list_builds(routed: Routed) -> HttpResponse:
@@ -215,7 +214,7 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
         # again (200, `x-build-exists: true`), one of another project is a 409.
         _check_multipart(routed)
         ctx.require_api_key(routed, "Only API keys can upload builds.")
-        reactivated(routed)
+        project = reactivated(routed)
         fields = _form(routed)
         for required in ("file", "hash"):
             if required not in fields:
@@ -230,7 +229,6 @@ def add_project_routes(router: Router, ctx: ServerContext) -> None:
                 message = refused.errors()[0]["msg"]
                 raise ApiError.bad_request(f"Invalid build_id format: {message}") from None
         with store.lock:
-            project = reactivated(routed)
             existing = store.builds.get(build_id)
             if existing is not None:
                 if existing["project_id"] != project["project_id"]:
