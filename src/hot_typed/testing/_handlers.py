@@ -30,6 +30,7 @@ from typing import Any
 from .._models._json import is_json_array, is_json_object
 from .._models.events import HOT_CALL, RESERVED_PREFIX
 from .._models.runs import RunStatus, TaskStatus
+from .._task_retries import retry_attempts
 from ._store import Store, run_failure, task_cancellation, task_failure
 from ._values import JSON, timestamp
 
@@ -76,10 +77,12 @@ class TaskControl:
         (crates/hot_task_worker/src/lib.rs)."""
         self._store.finish_task(self.task_id, TaskStatus.COMPLETED.value, result)
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str) -> TaskControl | None:
         """End `failed` with the result the worker stores for a failure:
-        `{"$type": "::hot::task/Failure", "$val": {"msg": message, "err": null}}`."""
+        `{"$type": "::hot::task/Failure", "$val": {"msg": message, "err": null}}`.
+        Returns the control of the retry the task's `retries` then queue, if any."""
         self._store.finish_task(self.task_id, TaskStatus.FAILED.value, task_failure(message))
+        return self._retry()
 
     def cancel(self) -> None:
         """End the task `cancelled`; emits its final `task:update`."""
@@ -89,11 +92,17 @@ class TaskControl:
             task_cancellation("Task cancelled"),
         )
 
-    def time_out(self) -> None:
-        """End the task `timed_out`; emits its final `task:update`."""
+    def time_out(self) -> TaskControl | None:
+        """End the task `timed_out`; emits its final `task:update`. Returns the
+        control of the retry the task's `retries` then queue, if any."""
         self._store.finish_task(
             self.task_id, TaskStatus.TIMED_OUT.value, task_failure("Task timed out")
         )
+        return self._retry()
+
+    def _retry(self) -> TaskControl | None:
+        retry = self._store.retry_task(self.task_id)
+        return None if retry is None else TaskControl(self._store, retry["task_id"])
 
     def interrupt(self) -> TaskControl:
         """End the task as its worker's shutdown does: `failed`, marked interrupted,
@@ -126,14 +135,22 @@ class RunContext:
         self.emit({"text": text}, data_type="ai:delta")
 
     def start_task(
-        self, function_name: str, *, task_type: str = "task", timeout_ms: int = 300_000
+        self,
+        function_name: str,
+        *,
+        task_type: str = "task",
+        timeout_ms: int = 300_000,
+        retries: int = 0,
     ) -> TaskControl:
         """Start a running background task on this run's stream; end it through the
         returned control, now or later (after the run ended, as real tasks do).
 
         As on Hot, the task executes as a run of type `task` on the same
-        stream, whose `origin_run_id` is this run, started and ended with it."""
-        task = self._store.start_task(self.run_id, function_name, task_type, timeout_ms)
+        stream, whose `origin_run_id` is this run, started and ended with it.
+        `retries` is its `retry` option: a failure or time-out below it queues
+        a retry, whose control `fail` and `time_out` return."""
+        attempts = retry_attempts(retries)
+        task = self._store.start_task(self.run_id, function_name, task_type, timeout_ms, attempts)
         return TaskControl(self._store, task["task_id"])
 
 

@@ -188,6 +188,9 @@ class Store:
         self.tasks: dict[str, JSON] = {}
         # Task id -> the run the task executes as.
         self.task_runs: dict[str, str] = {}
+        # Task id -> the attempts of its `retry` option (kept on the task row,
+        # not on the wire: crates/hot_api/src/models.rs `TaskResponse`).
+        self.task_retries: dict[str, int] = {}
         self.streams: dict[str, StreamLog] = {}
         self.env_log: list[SseEvent] = []
         self.files: dict[str, JSON] = {}
@@ -443,8 +446,11 @@ class Store:
 
     # Tasks --------------------------------------------------------------------
 
-    def start_task(self, run_id: str, function_name: str, task_type: str, timeout_ms: int) -> JSON:
-        """Record a running task started by run `run_id`; emits `task:update`."""
+    def start_task(
+        self, run_id: str, function_name: str, task_type: str, timeout_ms: int, retries: int = 0
+    ) -> JSON:
+        """Record a running task started by run `run_id`, whose `retry` option
+        allows `retries` retries; emits `task:update`."""
         with self.lock:
             run = self.runs[run_id]
             now = timestamp()
@@ -468,11 +474,45 @@ class Store:
                 "created_at": now,
             }
             self.tasks[task["task_id"]] = task
+            self.task_retries[task["task_id"]] = retries
             stream = self.streams[task["stream_id"]]
             stream.task_ids.append(task["task_id"])
             self._emit(stream, tag(TaskUpdate), {"task": dict(task)})
             self._task_run(task)
             return dict(task)
+
+    def retry_task(self, task_id: str) -> JSON | None:
+        """Queue the retry a failed or timed out task's `retry` option owes, as the
+        worker does once the failure is stored (crates/hot_task_worker/src/lib.rs
+        `maybe_retry_task`, crates/hot/src/db/task.rs `insert_retry`): a copy,
+        `queued`, `retry_attempt` one more, `next_retry_at` set. None when the
+        attempts are spent."""
+        with self.lock:
+            task = self.tasks[task_id]
+            if task["status"] not in (TaskStatus.FAILED.value, TaskStatus.TIMED_OUT.value):
+                raise RuntimeError(f"task {task_id} did not fail ({task['status']})")
+            retries = self.task_retries.get(task_id, 0)
+            if task["retry_attempt"] >= retries:
+                return None
+            now = timestamp()
+            retry: JSON = {
+                **{key: value for key, value in task.items() if key != "result"},
+                "task_id": new_id(),
+                "run_id": None,
+                "status": TaskStatus.QUEUED.value,
+                "start_time": None,
+                "stop_time": None,
+                "duration_ms": None,
+                "retry_attempt": task["retry_attempt"] + 1,
+                "next_retry_at": now,
+                "created_at": now,
+            }
+            self.tasks[retry["task_id"]] = retry
+            self.task_retries[retry["task_id"]] = retries
+            stream = self.streams[task["stream_id"]]
+            stream.task_ids.append(retry["task_id"])
+            self._emit(stream, tag(TaskUpdate), {"task": dict(retry)})
+            return dict(retry)
 
     def _task_run(self, task: JSON) -> None:
         """Start the run a task executes as, and announce the task started."""
