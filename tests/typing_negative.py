@@ -62,6 +62,7 @@ def sync_mistakes(hot: HotClient) -> None:
     for update in hot.runs.subscribe(ID):
         update.task  # E: attr-defined
     hot.runs.wait(ID, extra_body={"a": 1})  # E: call-arg
+    hot.tasks.wait(ID, retries="3")  # E: arg-type
     hot.env.get(extra_headers={"X-N": 1})  # E: dict-item
     hot.env.get(extra_header={"X-N": "1"})  # E: call-arg
     hot.with_options(token="other")  # E: call-arg

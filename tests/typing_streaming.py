@@ -36,7 +36,7 @@ def sync_types(hot: HotClient) -> None:
     assert_type(hot.runs.wait("r", timeout=5), FinishedRun)
     assert_type(hot.runs.wait("r").result, Any)
     assert_type(hot.tasks.wait("t"), FinishedTask)
-    assert_type(hot.tasks.wait("t").result, Any)
+    assert_type(hot.tasks.wait("t", retries=3).result, Any)
     assert_type(hot.streams.wait_for_run_result("s", "e", timeout=1), FinishedRun)
     assert_type(hot.streams.wait_for_run_result("s", "e").result["total"], Any)
 
@@ -73,7 +73,7 @@ async def async_types(hot: AsyncHotClient) -> None:
     waiting = hot.runs.wait("r")
     _ = assert_type(waiting, Coroutine[Any, Any, FinishedRun])
     assert_type((await waiting).result, Any)
-    assert_type(await hot.tasks.wait("t"), FinishedTask)
+    assert_type(await hot.tasks.wait("t", retries=3), FinishedTask)
     assert_type(await hot.streams.wait_for_run_result("s", "e"), FinishedRun)
     async for event in hot.streams.subscribe("s"):
         if isinstance(event, RunStop):

@@ -28,28 +28,35 @@ R = TypeVar("R")
 
 
 class _Deadline(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body that fails once `deadline` (monotonic) has passed.
+    """A follower's response body that fails once its `deadline` (monotonic) has
+    passed, and ends, as a clean close would, once its `decide_at` has.
 
     A read timeout alone cannot bound a wait: keep-alive comments reset it
     forever. Checking at every chunk received, comments included, does.
     """
 
-    def __init__(self, stream: Any, deadline: float) -> None:
+    def __init__(self, stream: Any, follower: Follower[Any, Any]) -> None:
         self._stream = stream
-        self._deadline = deadline
+        self._follower = follower
 
-    def _check(self) -> None:
-        if time.monotonic() >= self._deadline:
+    def _due(self) -> bool:
+        now = time.monotonic()
+        deadline = self._follower.deadline
+        if deadline is not None and now >= deadline:
             raise HotTimeoutError("the overall timeout passed while reading an event stream")
+        decide_at = self._follower.decide_at
+        return decide_at is not None and now >= decide_at
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._stream:
-            self._check()
+            if self._due():
+                return
             yield chunk
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._stream:
-            self._check()
+            if self._due():
+                return
             yield chunk
 
     def close(self) -> None:
@@ -59,9 +66,9 @@ class _Deadline(httpx.SyncByteStream, httpx.AsyncByteStream):
         await self._stream.aclose()
 
 
-def _bound(response: httpx.Response, deadline: float | None) -> httpx.Response:
-    if deadline is not None:
-        response.stream = _Deadline(response.stream, deadline)
+def _bound(response: httpx.Response, follower: Follower[Any, Any]) -> httpx.Response:
+    if follower.deadline is not None or follower.decides:
+        response.stream = _Deadline(response.stream, follower)
     return response
 
 
@@ -109,7 +116,7 @@ class SyncRunner:
                     yield from self._checked(follower)
                     if follower.done:
                         return
-                    for event in iter_events(_bound(response, follower.deadline), call.decode):
+                    for event in iter_events(_bound(response, follower), call.decode):
                         if follower.receive(event, time.monotonic()):
                             yield event
                         if follower.done:
@@ -189,7 +196,7 @@ class AsyncRunner:
                         yield event
                     if follower.done:
                         return
-                    bounded = _bound(response, follower.deadline)
+                    bounded = _bound(response, follower)
                     async for event in aiter_events(bounded, call.decode):
                         if follower.receive(event, time.monotonic()):
                             yield event

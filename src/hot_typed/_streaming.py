@@ -32,9 +32,9 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Generic, cast
+from typing import TYPE_CHECKING, Annotated, Any, Generic, NoReturn, cast
 from uuid import UUID
 
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
@@ -86,7 +86,15 @@ from ._models.stream_events import (
 )
 from ._request import Call, Request, StreamCall, path
 from ._retry import RetryPolicy
-from ._task_retries import interrupted, retries_of
+from ._task_retries import (
+    OPTION_RETRY_CREATED_AFTER,
+    interrupted,
+    option_retries_of,
+    option_rivals,
+    owes_retry,
+    retries_of,
+    retry_attempts,
+)
 from ._wire import decode_json_event, event_decoder, item_parser, list_parser, request_body
 
 if TYPE_CHECKING:
@@ -94,6 +102,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECK_FAILURES",
+    "OPTION_RETRY_SETTLE",
+    "OPTION_RETRY_WAIT",
     "RECONNECTABLE",
     "STREAM_RUNS_READ",
     "Follower",
@@ -129,6 +139,16 @@ CHECK_FAILURES = (HotApiError, HotConnectionError, HotTimeoutError)
 #: crates/hot/src/db/run.rs orders `start_time DESC`). An older run's end
 #: reaches a connection only as a push, while it is open.
 STREAM_RUNS_READ = 100
+
+#: How long (seconds) `tasks.wait` looks for the retry a failed attempt's `retry`
+#: option owes once it has seen the failure: the longest the worker may take to
+#: insert it (`OPTION_RETRY_CREATED_AFTER`), and a second for the stream's poll
+#: (crates/hot_api/src/handlers/streams.rs polls the database every second).
+OPTION_RETRY_WAIT = OPTION_RETRY_CREATED_AFTER.total_seconds() + 1.0
+
+#: How long (seconds) after a possible retry arrives `tasks.wait` takes it: past
+#: that one-second poll, whose burst sends every task that changed with it.
+OPTION_RETRY_SETTLE = 1.5
 
 logger = logging.getLogger("hot_typed")
 
@@ -312,6 +332,8 @@ class Follower(Generic[E, R]):
     """
 
     what = "stream"
+    #: Whether it may set `decide_at`: only then do its connections watch it.
+    decides = False
 
     def __init__(self, *, max_attempts: int, timeout: float | None) -> None:
         if max_attempts < 0:
@@ -335,6 +357,10 @@ class Follower(Generic[E, R]):
         self._answered = False
         self._progress = False
         self._completed = False
+        # The clock reading the drivers gave last, and when the follower must
+        # decide without news (see `decide_at`).
+        self._now = 0.0
+        self._decide_at: float | None = None
 
     def with_options(self, options: Options) -> Self:
         """This follower, its connections' requests carrying `options`."""
@@ -347,6 +373,13 @@ class Follower(Generic[E, R]):
     def deadline(self) -> float | None:
         """When (monotonic seconds) the whole follow times out, once started."""
         return self._deadline
+
+    @property
+    def decide_at(self) -> float | None:
+        """When (monotonic seconds) the follower must decide without waiting for
+        more events, if it must: the runner then ends the connection as a clean
+        close would, and the follower decides as it is told of that end."""
+        return self._decide_at
 
     def connect(self, now: float) -> StreamCall[E]:
         """The call opening the next connection."""
@@ -387,6 +420,7 @@ class Follower(Generic[E, R]):
     def receive(self, event: E, now: float) -> bool:
         """Take one event; True when it is to be emitted. Sets `done` at the end."""
         self._answered = True
+        self._now = now
         if isinstance(event, StreamComplete):
             self._completed = True
         emit = self._receive(event)
@@ -458,9 +492,17 @@ class Follower(Generic[E, R]):
     def _unanswered_note(self) -> str:
         return ""
 
+    def _decide(self) -> None:
+        """`decide_at` has passed: decide on what was seen (raise, or change what
+        is followed and mark it as progress)."""
+
     # -- shared
 
     def _remaining(self, now: float, error: HotError | None) -> float | None:
+        self._now = now
+        if self._decide_at is not None and now >= self._decide_at:
+            self._decide_at = None
+            self._decide()
         if self._deadline is None:
             return None
         remaining = self._deadline - now
@@ -1138,29 +1180,46 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
     """`tasks.wait`: the task's last attempt, returned when `completed`;
     `HotTaskError` when it failed, was cancelled or timed out.
 
-    The task's snapshots are followed. A task its worker interrupted ends
-    `failed` with a retry queued in the same transaction (`_task_retries.py`):
-    the waiter then reads the task's stream, whose every poll sends the newest
-    tasks newest first (crates/hot_api/src/handlers/streams.rs,
-    `Task::get_by_stream` ordered `created_at DESC`), so that by the time the
-    interrupted task's record comes, its retry's has. The retry picked out is
-    then followed by its own snapshots. When several tasks could be the retry
-    (siblings interrupted at once), `HotTaskError` names them rather than guess.
+    The task's snapshots are followed. Hot queues a task again in two cases
+    (`_task_retries.py`), and the waiter then reads the task's stream, which
+    shows every task on it, to find that retry and follow its snapshots in turn:
+
+    - A task its worker interrupted ends `failed` with its retry inserted in the
+      same transaction. Every poll of a stream sends the tasks that changed
+      newest first (crates/hot_api/src/handlers/streams.rs, `Task::get_by_stream`
+      ordered `created_at DESC`), so by the time the interrupted task's record
+      comes, its retry's has.
+    - A task whose `retry` option allows `retries` retries (the waiter is told:
+      the options are not on the wire) and that failed or timed out below them
+      is retried once its failure is stored, so its retry comes in a later poll,
+      or earlier in the same one. The retry found is taken once the burst of its
+      poll has had `OPTION_RETRY_SETTLE` seconds to arrive, which brings the
+      failure of any sibling that could own it too; if none comes within
+      `OPTION_RETRY_WAIT` seconds of the failure, the failure is final.
+
+    When several tasks could be the retry (siblings that ended at once),
+    `HotTaskError` names them rather than guess.
     """
 
-    def __init__(self, task_id: UUID | str, *, timeout: float | None, max_attempts: int) -> None:
+    def __init__(
+        self, task_id: UUID | str, *, retries: int, timeout: float | None, max_attempts: int
+    ) -> None:
         super().__init__(timeout=timeout, max_attempts=max_attempts)
+        self._retries = retry_attempts(retries)
         self.what = f"wait for task {task_id}"
-        # Whose snapshots are followed; while the retry of an interrupted
-        # attempt is looked for on its stream, that attempt, and the latest
-        # record of every task the stream showed.
+        self.decides = self._retries > 0
+        # Whose snapshots are followed; while the retry of an ended attempt is
+        # looked for on its stream, that attempt (interrupted, or failed owing a
+        # retry), and the latest record of every task the stream showed.
         self._id = task_id
         self._interrupted: Task[Any] | None = None
+        self._failed: Task[Any] | None = None
         self._tasks: dict[UUID, Task[Any]] = {}
 
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
-        if self._interrupted is not None:
-            return stream_subscription("GET", self._interrupted.stream_id, None, timeout)
+        searched = self._interrupted or self._failed
+        if searched is not None:
+            return stream_subscription("GET", searched.stream_id, None, timeout)
         request = Request(
             "GET",
             path("/tasks/{task_id}/subscribe", self._id),
@@ -1173,25 +1232,32 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         if not isinstance(event, TaskUpdate):
             return False
         task = event.task
-        interrupted_attempt = self._interrupted
-        if interrupted_attempt is None:
+        if self._interrupted is None and self._failed is None:
             self._seen(task.raw)
             self._ended(task)
             return False
         self._tasks[task.task_id] = task
-        if task.task_id == interrupted_attempt.task_id:
-            self._search(interrupted_attempt)
+        if self._interrupted is not None:
+            if task.task_id == self._interrupted.task_id:
+                self._search(self._interrupted)
+        else:
+            self._settle()
         return False
 
     def refused(self, error: HotApiError) -> None:
-        attempt = self._interrupted
-        if attempt is not None:
+        if self._interrupted is not None:
             # Its stream could not be read (a credential may read a task and
-            # not its stream): the interrupted attempt is the last one known.
+            # not its stream): the ended attempt is the last one known.
             raise _task_failed(
-                attempt,
+                self._interrupted,
                 "; its worker queued it again, and its stream, where that retry is "
                 f"found, could not be read: {error}",
+            ) from error
+        if self._failed is not None:
+            raise _task_failed(
+                self._failed,
+                f"; its retries ({self._retries}) allow another attempt, and its stream, "
+                f"where that retry is found, could not be read: {error}",
             ) from error
 
     def _ended(self, task: Task[Any]) -> None:
@@ -1199,33 +1265,85 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         if task.status is TaskStatus.COMPLETED:
             self.done, self._record = True, finished_task(task)
         elif task.status.is_terminal:
-            if not interrupted(task):
+            if interrupted(task):
+                self._interrupted = task
+            elif owes_retry(task, self._retries):
+                self._failed = task
+                self._decide_at = self._now + OPTION_RETRY_WAIT
+                self._settle()
+            else:
                 self.done = True
                 raise _task_failed(task)
-            self._interrupted = task
+
+    def _follow(self, retry: Task[Any]) -> None:
+        """Follow `retry`, found on the stream: by its own snapshots from here,
+        unless the record seen already decides."""
+        self._id, self._interrupted, self._failed, self._progress = retry.task_id, None, None, True
+        self._decide_at = None
+        self._ended(retry)
+        if self.done or self._failed is not None:
+            return
+        if self._interrupted is not None:
+            # Interrupted in turn: its retry, newer, was sent before it too.
+            self._search(self._interrupted)
+        else:
+            self.stale = True
 
     def _search(self, task: Task[Any]) -> None:
         """Find the retry of the interrupted `task` among the tasks seen, and follow it."""
-        while True:
-            retries = retries_of(task, self._tasks.values())
-            if not retries:
-                return
-            if len(retries) > 1:
-                self.done = True
-                names = ", ".join(str(retry.task_id) for retry in retries)
-                raise _task_failed(
-                    task,
-                    f"; its worker queued it again, and {len(retries)} tasks on its stream "
-                    f"may be that retry ({names}): wait on the right one",
-                )
-            retry = retries[0]
-            self._id, self._interrupted, self._progress = retry.task_id, None, True
-            self._ended(retry)
-            if self.done:
-                return
-            if self._interrupted is None:
-                # Still going: its own snapshots follow it from here.
-                self.stale = True
-                return
-            # Interrupted in turn: its retry, newer, was sent before it too.
-            task = self._interrupted
+        retries = retries_of(task, self._tasks.values())
+        if not retries:
+            return
+        if len(retries) > 1:
+            self._ambiguous(task, "its worker queued it again", retries)
+        self._follow(retries[0])
+
+    def _settle(self) -> None:
+        """A retry of the failed attempt has come: decide once its poll's burst is in."""
+        failed = self._failed
+        if failed is None or not option_retries_of(failed, self._tasks.values()):
+            return
+        settle = self._now + OPTION_RETRY_SETTLE
+        if self._decide_at is None or settle < self._decide_at:
+            self._decide_at = settle
+
+    def _decide(self) -> None:
+        failed = self._failed
+        if failed is None:
+            return
+        seen = self._tasks.values()
+        retries = option_retries_of(failed, seen)
+        if not retries:
+            self.done = True
+            raise _task_failed(
+                failed,
+                f"; its retries ({self._retries}) allow another attempt, and no retry of it "
+                f"reached its stream within {OPTION_RETRY_WAIT:g} s",
+            )
+        rivals = [rival for retry in retries for rival in option_rivals(failed, retry, seen)]
+        if len(retries) > 1 or rivals:
+            why = f"its retries ({self._retries}) allow another attempt"
+            self._ambiguous(failed, why, retries, rivals)
+        self._follow(retries[0])
+        if self._failed is not None and option_retries_of(self._failed, seen):
+            # That retry failed in turn, and its own retry came in a burst
+            # that has had its time to arrive whole as well.
+            self._decide()
+
+    def _ambiguous(
+        self,
+        task: Task[Any],
+        why: str,
+        retries: Sequence[Task[Any]],
+        rivals: Sequence[Task[Any]] = (),
+    ) -> NoReturn:
+        self.done = True
+        count = f"{len(retries)} tasks" if len(retries) > 1 else "1 task"
+        note = f"; {why}, and {count} on its stream may be that retry ({_ids(retries)})"
+        if rivals:
+            note += f", which {_ids(rivals)} may have queued as well"
+        raise _task_failed(task, note + ": wait on the right one")
+
+
+def _ids(tasks: Iterable[Task[Any]]) -> str:
+    return ", ".join(dict.fromkeys(str(task.task_id) for task in tasks))

@@ -132,15 +132,23 @@ class Tasks(Resource[ModeT]):
         self,
         task_id: str | UUID,
         *,
+        retries: int = 0,
         timeout: float | None = 60.0,
         max_attempts: int = 5,
         **options: Unpack[WaitOptions],
     ) -> TaskWaiter:
-        """Wait until the task is terminal; return it when `completed`.
+        """Wait until the task is over for good; return its last attempt when `completed`.
 
-        Raises `HotTaskError` (carrying the task) when it failed, was cancelled
-        or timed out. A task its worker interrupted and queued again is
-        followed to that retry, whose record is returned (its `task_id` says
-        which attempt it is). Reconnects, timeout and attempts as `runs.wait`.
+        Raises `HotTaskError` (carrying that attempt) when it failed, was
+        cancelled or timed out. A task its worker interrupted and queued again
+        is followed to that retry, whose record is returned (its `task_id` says
+        which attempt it is). `retries` is the attempts of the task's `retry`
+        option (`"retry": 3` or `{"attempts": 3}`), which the API does not show:
+        with it, an attempt that failed or timed out below them is followed to
+        the retry Hot queues, found on the task's stream; a failure is final
+        once none came within 66 seconds of it (so state no more than the
+        server allows). Siblings that ended at once, whose retries the
+        stream cannot tell apart, raise `HotTaskError` naming the candidates.
+        Reconnects, timeout and attempts as `runs.wait`.
         """
-        return TaskWaiter(task_id, timeout=timeout, max_attempts=max_attempts)
+        return TaskWaiter(task_id, retries=retries, timeout=timeout, max_attempts=max_attempts)
