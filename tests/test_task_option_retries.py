@@ -67,7 +67,7 @@ modes = pytest.mark.parametrize("mode", ["sync", "async"])
 def quick_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
     # The waiter's pauses, shortened: how long a retry's poll may take to
     # arrive whole, and how long a retry may take to come at all.
-    monkeypatch.setattr(streaming, "OPTION_RETRY_SETTLE", 0.2)
+    monkeypatch.setattr(streaming, "RETRY_SETTLE", 0.2)
     monkeypatch.setattr(streaming, "OPTION_RETRY_WAIT", 1.5)
 
 

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import pytest
 
+import hot_typed._streaming as streaming
 from hot_typed import (
     HotStreamError,
     HotTaskError,
@@ -155,6 +156,23 @@ async def test_an_interrupted_task_is_followed_to_its_retry_found_on_its_stream(
         f"GET /v1/tasks/{RETRY}/subscribe",
     ]
     assert server.wait_all_closed()
+
+
+@modes
+async def test_an_interrupted_task_older_than_the_stream_s_100_newest_is_followed_to_its_retry(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streaming, "RETRY_SETTLE", 0.2)
+    finished, _ = await wait_task(
+        mode,
+        [update(INTERRUPTED_TASK)],
+        # A poll reads the stream's 100 newest tasks: the retry, not the task.
+        [update(retry_record()), HOLD],
+        [update(retry_record(status="completed", result=7, stop=STOP))],
+        timeout=10,
+    )
+
+    assert (finished.task_id, finished.result) == (RETRY, 7)
 
 
 @modes

@@ -102,7 +102,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECK_FAILURES",
-    "OPTION_RETRY_SETTLE",
+    "RETRY_SETTLE",
     "OPTION_RETRY_WAIT",
     "RECONNECTABLE",
     "STREAM_RUNS_READ",
@@ -146,9 +146,10 @@ STREAM_RUNS_READ = 100
 #: (crates/hot_api/src/handlers/streams.rs polls the database every second).
 OPTION_RETRY_WAIT = OPTION_RETRY_CREATED_AFTER.total_seconds() + 1.0
 
-#: How long (seconds) after a possible retry arrives `tasks.wait` takes it: past
-#: that one-second poll, whose burst sends every task that changed with it.
-OPTION_RETRY_SETTLE = 1.5
+#: How long (seconds) after a possible retry arrives `tasks.wait` takes it, unless
+#: the burst of its poll ends sooner (see `TaskWaiter`): past that one-second
+#: poll, whose burst sends every task that changed with it.
+RETRY_SETTLE = 1.5
 
 logger = logging.getLogger("hot_typed")
 
@@ -1186,20 +1187,24 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
 
     - A task its worker interrupted ends `failed` with its retry inserted in the
       same transaction. Every poll of a stream sends the tasks that changed
-      newest first (crates/hot_api/src/handlers/streams.rs, `Task::get_by_stream`
-      ordered `created_at DESC`), so by the time the interrupted task's record
-      comes, its retry's has.
+      among its 100 newest, newest first (crates/hot_api/src/handlers/
+      streams.rs, `Task::get_by_stream` ordered `created_at DESC`), so by the
+      time the interrupted task's record comes, its retry's has; when it does
+      not come (100 newer tasks), the retry is taken `RETRY_SETTLE` seconds
+      after it arrived.
     - A task whose `retry` option allows `retries` retries (the waiter is told:
       the options are not on the wire) and that failed or timed out below them
       is retried once its failure is stored, so its retry comes in a later poll,
       or earlier in the same one. The retry found is taken once the burst of its
-      poll has had `OPTION_RETRY_SETTLE` seconds to arrive, which brings the
-      failure of any sibling that could own it too; if none comes within
+      poll has had `RETRY_SETTLE` seconds to arrive, which brings the failure
+      of any sibling that could own it too; if none comes within
       `OPTION_RETRY_WAIT` seconds of the failure, the failure is final.
 
     When several tasks could be the retry (siblings that ended at once),
     `HotTaskError` names them rather than guess.
     """
+
+    decides = True
 
     def __init__(
         self, task_id: UUID | str, *, retries: int, timeout: float | None, max_attempts: int
@@ -1207,7 +1212,6 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         super().__init__(timeout=timeout, max_attempts=max_attempts)
         self._retries = retry_attempts(retries)
         self.what = f"wait for task {task_id}"
-        self.decides = self._retries > 0
         # Whose snapshots are followed; while the retry of an ended attempt is
         # looked for on its stream, that attempt (interrupted, or failed owing a
         # retry), and the latest record of every task the stream showed.
@@ -1237,9 +1241,9 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
             self._ended(task)
             return False
         self._tasks[task.task_id] = task
-        if self._interrupted is not None:
-            if task.task_id == self._interrupted.task_id:
-                self._search(self._interrupted)
+        if self._interrupted is not None and task.task_id == self._interrupted.task_id:
+            # Older than its retry, it ends the burst that brought the retry.
+            self._search(self._interrupted)
         else:
             self._settle()
         return False
@@ -1299,15 +1303,26 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         self._follow(retries[0])
 
     def _settle(self) -> None:
-        """A retry of the failed attempt has come: decide once its poll's burst is in."""
-        failed = self._failed
-        if failed is None or not option_retries_of(failed, self._tasks.values()):
+        """A possible retry has come: decide once its poll's burst is in. (An
+        interrupted attempt's own record may never come: a poll sends only the
+        stream's 100 newest tasks, `Task::get_by_stream(.., Some(100))`.)"""
+        seen = self._tasks.values()
+        if self._interrupted is not None:
+            found = retries_of(self._interrupted, seen)
+        elif self._failed is not None:
+            found = option_retries_of(self._failed, seen)
+        else:
             return
-        settle = self._now + OPTION_RETRY_SETTLE
+        if not found:
+            return
+        settle = self._now + RETRY_SETTLE
         if self._decide_at is None or settle < self._decide_at:
             self._decide_at = settle
 
     def _decide(self) -> None:
+        if self._interrupted is not None:
+            self._search(self._interrupted)
+            return
         failed = self._failed
         if failed is None:
             return
