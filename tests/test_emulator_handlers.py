@@ -20,6 +20,8 @@ from hot_typed import (
     StreamComplete,
     StreamData,
     StreamEvent,
+    TaskStatus,
+    TaskUpdate,
 )
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
@@ -209,6 +211,28 @@ def test_call_hot_gets_the_chunks_of_a_reply_whose_start_the_stream_sends_last(m
 def test_reserved_event_types_cannot_get_handlers(emu: HotEmulator) -> None:
     with pytest.raises(ValueError, match="reserved"):
         emu.on_event("hot:call", lambda event, ctx: None)
+
+
+def test_a_task_is_stored_queued_and_then_picked_up_running(
+    emu: HotEmulator, client: HotClient
+) -> None:
+    # crates/hot/src/db/task.rs `Task::insert` stores a started task `queued`
+    # (no start_time); a worker then marks it `running`.
+    emu.on_event("work", lambda event, ctx: ctx.start_task("::a"))
+    stream = publish(client, "hello").stream_id
+    seen: list[tuple[TaskStatus, bool]] = []
+    with client.streams.subscribe(stream) as events:
+        for event in events:
+            if not seen and isinstance(event, RunStop):
+                # The replay of the stream's first run: the subscription is open.
+                body: EventCreateParams = {"event_type": "work", "event_data": None}
+                client.events.publish({**body, "stream_id": stream})
+            if isinstance(event, TaskUpdate):
+                seen.append((event.task.status, event.task.start_time is not None))
+                if event.task.status is TaskStatus.RUNNING:
+                    break
+
+    assert seen == [(TaskStatus.QUEUED, False), (TaskStatus.RUNNING, True)]
 
 
 def test_tasks_end_as_the_test_decides(emu: HotEmulator, client: HotClient) -> None:

@@ -301,12 +301,16 @@ def test_reconnect_replays_runs_and_tasks_but_never_stream_data(
                 live.append(event_of(block))
             if live and live[-1][0] == "run:stop" and live[-1][1]["run"]["run_type"] != "task":
                 break
-    # The task executes as a run of its own, started and stopped with it.
+    # The task is stored queued, then picked up, and executes as a run of its
+    # own, started and stopped with it.
     assert [name for name, _ in live] == [
-        "event:published", "run:start", "stream:data", "task:update", "run:start",
-        "task:update", "run:stop", "run:stop",
+        "event:published", "run:start", "stream:data", "task:update", "task:update",
+        "run:start", "task:update", "run:stop", "run:stop",
     ]  # fmt: skip
-    task_run = live[4][1]["run"]
+    assert [data["task"]["status"] for name, data in live if name == "task:update"] == [
+        "queued", "running", "completed",
+    ]  # fmt: skip
+    task_run = live[5][1]["run"]
     assert (task_run["run_type"], task_run["event_id"], task_run["retry_attempt"]) == (
         "task", None, 0
     )

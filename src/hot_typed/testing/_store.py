@@ -449,8 +449,10 @@ class Store:
     def start_task(
         self, run_id: str, function_name: str, task_type: str, timeout_ms: int, retries: int = 0
     ) -> JSON:
-        """Record a running task started by run `run_id`, whose `retry` option
-        allows `retries` retries; emits `task:update`."""
+        """Record a task started by run `run_id`, whose `retry` option allows
+        `retries` retries, and start it: inserted `queued` (crates/hot/src/db/
+        task.rs `Task::insert`), then picked up by a worker at once; emits a
+        `task:update` for each."""
         with self.lock:
             run = self.runs[run_id]
             now = timestamp()
@@ -465,8 +467,8 @@ class Store:
                 "origin_run_id": run_id,
                 "function_name": function_name,
                 "task_type": task_type,
-                "status": TaskStatus.RUNNING.value,
-                "start_time": now,
+                "status": TaskStatus.QUEUED.value,
+                "start_time": None,
                 "stop_time": None,
                 "duration_ms": None,
                 "timeout_ms": timeout_ms,
@@ -478,7 +480,7 @@ class Store:
             stream = self.streams[task["stream_id"]]
             stream.task_ids.append(task["task_id"])
             self._emit(stream, tag(TaskUpdate), {"task": dict(task)})
-            self._task_run(task)
+            self._pick_up(task)
             return dict(task)
 
     def retry_task(self, task_id: str) -> JSON | None:
@@ -513,6 +515,12 @@ class Store:
             stream.task_ids.append(retry["task_id"])
             self._emit(stream, tag(TaskUpdate), {"task": dict(retry)})
             return dict(retry)
+
+    def _pick_up(self, task: JSON) -> None:
+        """A worker takes the queued `task`: `running`, and its run starts."""
+        task.update(status=TaskStatus.RUNNING.value, start_time=timestamp())
+        self._emit(self.streams[task["stream_id"]], tag(TaskUpdate), {"task": dict(task)})
+        self._task_run(task)
 
     def _task_run(self, task: JSON) -> None:
         """Start the run a task executes as, and announce the task started."""
@@ -603,9 +611,7 @@ class Store:
                 raise RuntimeError(f"task {task_id} already ended ({task['status']})")
             if task_id not in self.task_runs:
                 # A retry still queued: its worker picks it up first.
-                task.update(status=TaskStatus.RUNNING.value, start_time=timestamp())
-                self._emit(self.streams[task["stream_id"]], tag(TaskUpdate), {"task": dict(task)})
-                self._task_run(task)
+                self._pick_up(task)
             stop = timestamp()
             task.update(
                 run_id=self.task_runs[task_id],
