@@ -198,6 +198,28 @@ async def test_a_chain_the_stream_shows_whole_is_followed_on_one_connection(mode
 
 
 @modes
+async def test_a_retry_found_failed_is_waited_on_for_its_own_retry_on_the_same_connection(
+    mode: str,
+) -> None:
+    first_failed = option_retry(status="failed", result=FAILURE, stop=LATER)
+    second = option_retry(SECOND_RETRY, attempt=2, created=LATER, retry_at=LATER)
+    finished, server = await wait_task(
+        mode,
+        [update(FAILED)],
+        [update(first_failed), update(FAILED), Pause(0.5), update(second), HOLD],
+        [update({**second, "status": "completed", "result": 2})],
+        retries=2,
+    )
+
+    assert (finished.task_id, finished.result) == (SECOND_RETRY, 2)
+    assert paths(server.requests) == [
+        f"GET /v1/tasks/{TASK_ID}/subscribe",
+        f"GET /v1/streams/{STREAM}/subscribe",
+        f"GET /v1/tasks/{SECOND_RETRY}/subscribe",
+    ]
+
+
+@modes
 async def test_an_option_retry_interrupted_in_turn_is_followed_to_the_worker_s_retry(
     mode: str,
 ) -> None:

@@ -29,7 +29,8 @@ R = TypeVar("R")
 
 class _Deadline(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A follower's response body that fails once its `deadline` (monotonic) has
-    passed, and ends, as a clean close would, once its `decide_at` has.
+    passed, and lets it `decide` once its `decide_at` has, ending when that
+    decision leaves nothing to read (`done`, or `stale`) as a clean close would.
 
     A read timeout alone cannot bound a wait: keep-alive comments reset it
     forever. Checking at every chunk received, comments included, does.
@@ -39,23 +40,27 @@ class _Deadline(httpx.SyncByteStream, httpx.AsyncByteStream):
         self._stream = stream
         self._follower = follower
 
-    def _due(self) -> bool:
+    def _finished(self) -> bool:
+        """Whether the follower needs nothing more of this body."""
         now = time.monotonic()
         deadline = self._follower.deadline
         if deadline is not None and now >= deadline:
             raise HotTimeoutError("the overall timeout passed while reading an event stream")
         decide_at = self._follower.decide_at
-        return decide_at is not None and now >= decide_at
+        if decide_at is None or now < decide_at:
+            return False
+        self._follower.decide(now)
+        return self._follower.done or self._follower.stale
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._stream:
-            if self._due():
+            if self._finished():
                 return
             yield chunk
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._stream:
-            if self._due():
+            if self._finished():
                 return
             yield chunk
 

@@ -378,9 +378,14 @@ class Follower(Generic[E, R]):
     @property
     def decide_at(self) -> float | None:
         """When (monotonic seconds) the follower must decide without waiting for
-        more events, if it must: the runner then ends the connection as a clean
-        close would, and the follower decides as it is told of that end."""
+        more events, if it must: the runner then calls `decide`."""
         return self._decide_at
+
+    def decide(self, now: float) -> None:
+        """`decide_at` has passed while a connection is open: decide on what was
+        seen. Sets `done` or `stale` when the connection is no longer needed;
+        raises what the follow ends with."""
+        self._remaining(now, None)
 
     def connect(self, now: float) -> StreamCall[E]:
         """The call opening the next connection."""
@@ -1329,7 +1334,6 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         seen = self._tasks.values()
         retries = option_retries_of(failed, seen)
         if not retries:
-            self.done = True
             raise _task_failed(
                 failed,
                 f"; its retries ({self._retries}) allow another attempt, and no retry of it "
@@ -1352,7 +1356,6 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         retries: Sequence[Task[Any]],
         rivals: Sequence[Task[Any]] = (),
     ) -> NoReturn:
-        self.done = True
         count = f"{len(retries)} tasks" if len(retries) > 1 else "1 task"
         note = f"; {why}, and {count} on its stream may be that retry ({_ids(retries)})"
         if rivals:
