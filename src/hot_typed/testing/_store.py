@@ -612,6 +612,11 @@ class Store:
             if task_id not in self.task_runs:
                 # A retry still queued: its worker picks it up first.
                 self._pick_up(task)
+            # The task's run ends first, pushed live; the task's end is stored
+            # after it (crates/hot_task_worker/src/lib.rs
+            # `complete_task_with_event`), which a stream sends from its next poll.
+            run_status = _TASK_RUN_STATUS.get(status, RunStatus.FAILED.value)
+            self.finish_run(self.task_runs[task_id], run_status, result)
             stop = timestamp()
             task.update(
                 run_id=self.task_runs[task_id],
@@ -621,8 +626,6 @@ class Store:
                 result=result,
             )
             self._emit(self.streams[task["stream_id"]], tag(TaskUpdate), {"task": dict(task)})
-            run_status = _TASK_RUN_STATUS.get(status, RunStatus.FAILED.value)
-            self.finish_run(self.task_runs[task_id], run_status, result)
             self._emit_env(
                 tag(EnvTaskComplete),
                 {
