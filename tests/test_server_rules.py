@@ -23,7 +23,14 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from hot_typed import AsyncHotClient, HotApiError, HotClient, RunStatus, RunType
+from hot_typed import (
+    AsyncHotClient,
+    HotApiError,
+    HotClient,
+    InternalServerError,
+    RunStatus,
+    RunType,
+)
 from hot_typed._models.auth import MAX_ACTIVE_SESSIONS
 from hot_typed.testing import HotEmulator
 
@@ -1303,20 +1310,75 @@ def test_emulator_counts_only_unexpired_sessions_toward_the_limit(
     run(_typed("sessions.create", body), {})
 
 
-@pytest.mark.parametrize("emu", [{"features": {"storage_bytes": 4}}], indirect=True)
+SMALL_PLAN = {"features": {"storage_bytes": 10, "file_upload_max_bytes": 4}}
+
+
+@pytest.mark.parametrize("emu", [SMALL_PLAN], indirect=True)
 def test_emulator_checks_the_plans_storage_again_when_an_upload_completes(
     emu: HotEmulator, run: Runner
 ) -> None:
     # crates/hot_api/src/handlers/files.rs, complete_upload: the bytes received
-    # are checked against the storage left, as a size announced up front is.
+    # by an upload announced without a size are checked against the storage
+    # left, which files stored directly meanwhile may have taken.
     ctx: Ctx = {}
-    run(_typed("files.upload", "a", b"12"), ctx)
+    run(_typed("files.upload", "a", b"1234"), ctx)
     ctx["upload"] = str(run(_typed("files.initiate_upload", {"path": "p"}), ctx).upload_id)
-    run(_typed("files.upload_part", "{upload}", 1, b"123"), ctx)
+    run(_typed("files.upload", "b", b"1234"), ctx)
+    run(_typed("files.upload", "c", b"12"), ctx)
+    run(_typed("files.upload_part", "{upload}", 1, b"1"), ctx)
     with pytest.raises(HotApiError) as caught:
         run(_typed("files.complete_upload", "{upload}"), ctx)
     assert (caught.value.status_code, caught.value.code) == (413, "storage_quota_exceeded")
-    assert caught.value.message == "Storage quota exceeded: current usage 2 + file 3 > limit 4"
+    assert caught.value.message == "Storage quota exceeded: current usage 10 + file 1 > limit 10"
+
+
+def test_emulator_holds_at_most_sixteen_pending_uploads(emu: HotEmulator) -> None:
+    # crates/hot_api/src/handlers/files.rs initiate_upload,
+    # `file.multipart.max-pending-uploads` (16); crates/hot/src/db/file_upload.rs
+    # insert_upload inserts no row past it, which the handler answers 500.
+    with emu.client() as client:
+        uploads = [
+            client.files.initiate_upload({"path": f"p{n}", "expected_size": 1}).upload_id
+            for n in range(16)
+        ]
+        with pytest.raises(InternalServerError):
+            client.files.initiate_upload({"path": "p16", "expected_size": 1})
+        client.files.abort_upload(uploads[0])
+        client.files.upload_part(uploads[1], 1, b"x")
+        client.files.complete_upload(uploads[1])
+        # Two places freed: an upload aborted, another completed.
+        for n in (16, 17):
+            client.files.initiate_upload({"path": f"p{n}", "expected_size": 1})
+        with pytest.raises(InternalServerError):
+            client.files.initiate_upload({"path": "p18", "expected_size": 1})
+
+
+@pytest.mark.parametrize("emu", [SMALL_PLAN], indirect=True)
+@pytest.mark.parametrize(
+    ("pending", "size", "refused"),
+    [
+        pytest.param([4], 4, False, id="reservations-filling-the-storage-left"),
+        pytest.param([4, 4], 1, True, id="a-byte-past-the-storage-left"),
+        pytest.param([4], None, False, id="unannounced-reserving-the-largest-file"),
+        pytest.param([4, 1], None, True, id="unannounced-past-the-storage-left"),
+    ],
+)
+def test_emulator_reserves_the_storage_left_for_pending_uploads(
+    emu: HotEmulator, pending: list[int], size: int | None, refused: bool
+) -> None:
+    # crates/hot/src/db/file_upload.rs insert_upload: the pending uploads'
+    # sizes, the new one's included, must fit the plan's storage less its
+    # usage; one announced without `expected_size` reserves the largest file.
+    with emu.client() as client:
+        client.files.upload("a", b"12")
+        for n, announced in enumerate(pending):
+            client.files.initiate_upload({"path": f"p{n}", "expected_size": announced})
+        body: Any = {"path": "last"} if size is None else {"path": "last", "expected_size": size}
+        if refused:
+            with pytest.raises(InternalServerError):
+                client.files.initiate_upload(body)
+        else:
+            client.files.initiate_upload(body)
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,11 @@ def detected_content_type(path: str) -> str | None:
     return _CONTENT_TYPES.get(extension.lower(), "application/octet-stream")
 
 UPLOAD_LIFETIME_NS = 24 * 3600 * 1_000_000_000
+# crates/hot_api/src/handlers/files.rs initiate_upload: the configured
+# `file.multipart.max-pending-uploads` (16 by default), and what an upload
+# announced without `expected_size` reserves (at most 256 MiB).
+MAX_PENDING_UPLOADS = 16
+UNANNOUNCED_RESERVATION = 256 * 1024 * 1024
 # crates/hot_api/src/handlers/files.rs, upload_part_handler: MAX_PART_SIZE.
 MAX_PART_BYTES = 256 * 1024 * 1024
 
@@ -156,6 +161,21 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
                 f"{message}: current usage {used} + file {size} > limit {limit}",
             )
 
+    def reserve(size: int) -> None:
+        """crates/hot/src/db/file_upload.rs insert_upload: an upload is recorded
+        only while the environment has fewer than `MAX_PENDING_UPLOADS` pending,
+        and the sizes they reserve, with `size`, fit the plan's storage left (or
+        `MAX_PENDING_UPLOADS` files of the largest size, without a storage
+        limit). Otherwise the insert returns no row, which the handler answers 500."""
+        pending = [u for u in store.uploads.values() if u.status == UPLOAD_PENDING]
+        storage = ctx.config.storage_limit
+        if storage >= 0:
+            room = storage - storage_used()
+        else:
+            room = ctx.config.file_size_limit * MAX_PENDING_UPLOADS
+        if len(pending) >= MAX_PENDING_UPLOADS or sum(u.reserved for u in pending) + size > room:
+            raise ApiError.internal("Pending upload count or byte reservation limit exceeded")
+
     def check_file_size(size: int, what: str) -> None:
         """crates/hot_api/src/handlers/files.rs: 413 `payload_too_large` for a
         file larger than the plan allows."""
@@ -202,6 +222,7 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
         part_size = max(ctx.config.part_size, -(-(expected or 0) // MAX_UPLOAD_PARTS))
         # crates/hot/src/db/file_upload.rs, insert_upload: content_type is text.
         check_storable(body.get("content_type"))
+        reserved = expected or min(ctx.config.file_size_limit, UNANNOUNCED_RESERVATION)
         upload = Upload(
             upload_id=new_id(),
             path=path,
@@ -210,8 +231,10 @@ def add_file_routes(router: Router, ctx: ServerContext) -> None:
             content_type=body.get("content_type"),
             expires_at=timestamp(time.time_ns() + UPLOAD_LIFETIME_NS),
             expected_size=expected,
+            reserved=reserved,
         )
         with store.lock:
+            reserve(reserved)
             store.uploads[upload.upload_id] = upload
         answer: JSON = {"upload_id": upload.upload_id, "path": upload.path, "part_size": part_size}
         if upload.parts_expected is not None:

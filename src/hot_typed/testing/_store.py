@@ -149,6 +149,9 @@ class Upload:
     content_type: str | None
     expires_at: str
     expected_size: int | None = None
+    # The bytes it holds back while pending: `expected_size`, or what an upload
+    # announced without one reserves.
+    reserved: int = 0
     parts: dict[int, bytes] = field(default_factory=dict[int, bytes])
     status: str = UPLOAD_PENDING
 
