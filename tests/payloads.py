@@ -253,7 +253,7 @@ def domain() -> dict[str, Any]:
         "domain": "api.example.com",
         "status": "pending_validation",
         "dns_records": [
-            {"type": "CNAME", "name": "api", "value": "x.hot.dev", "purpose": "routing"}
+            {"type": "CNAME", "name": "api", "value": "x.hot.dev", "purpose": "traffic"}
         ],
         "created_at": NANO_TIME,
     }

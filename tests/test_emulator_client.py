@@ -22,6 +22,7 @@ from hot_typed import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    DnsRecordPurpose,
     HotClient,
     InternalServerError,
     NotFoundError,
@@ -544,6 +545,55 @@ def test_invalid_permissions_are_refused_by_the_emulator(api: Api) -> None:
         "Invalid permissions: Action 'delete' is not valid for resource 'run:*'. "
         "Valid actions: read"
     )
+
+
+def test_a_new_domain_shows_the_certificate_validation_record_only(api: Api) -> None:
+    # crates/hot_api/src/handlers/domains.rs `domain_to_response`: the
+    # validation CNAME of the certificate requested at creation; a `traffic`
+    # record only once routing is provisioned.
+    domain = api(lambda c: c.domains.create({"domain": "api.example.com"}))
+    (record,) = domain.dns_records
+    assert (record.type, record.purpose) == ("CNAME", DnsRecordPurpose.CERTIFICATE_VALIDATION)
+    assert record.name.endswith(".api.example.com.")
+    assert "routing_domain" not in domain.raw
+
+
+VALIDATED_NOW = "Certificate validated! Domain routing will be provisioned automatically."
+
+
+@pytest.mark.parametrize(
+    ("steps", "status", "message"),
+    [
+        pytest.param(["verify"], "validated", VALIDATED_NOW, id="first-check"),
+        pytest.param(
+            ["verify", "verify"],
+            "validated",
+            "Validated. Domain routing will be provisioned automatically.",
+            id="verified-before",
+        ),
+        pytest.param(
+            ["verify", "delete", "verify"],
+            "pending_deletion",
+            "Domain is being deleted.",
+            id="verified-then-deleted",
+        ),
+        # The certificate is checked for a domain not yet verified, deleted or not.
+        pytest.param(["delete", "verify"], "validated", VALIDATED_NOW, id="deleted-unverified"),
+    ],
+)
+def test_a_verification_answers_as_the_server_words_it(
+    api: Api, steps: list[str], status: str, message: str
+) -> None:
+    # crates/hot_api/src/handlers/domains.rs, verify_domain.
+    domain_id = api(lambda c: c.domains.create({"domain": "api.example.com"})).domain_id
+    answers = []
+    for step in steps:
+        if step == "verify":
+            answers.append(api(lambda c: c.domains.verify(domain_id)))
+        else:
+            api(lambda c: c.domains.delete(domain_id))
+
+    assert (answers[-1].status, answers[-1].message) == (status, message)
 
 
 def test_domains_create_verify_delete(api: Api) -> None:

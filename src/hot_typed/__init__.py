@@ -64,6 +64,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "._models.domains": (
         "DnsRecord",
+        "DnsRecordPurpose",
         "Domain",
         "DomainCreate",
         "DomainCreateParams",
@@ -235,6 +236,7 @@ if TYPE_CHECKING:
     )
     from ._models.domains import (
         DnsRecord as DnsRecord,
+        DnsRecordPurpose as DnsRecordPurpose,
         Domain as Domain,
         DomainCreate as DomainCreate,
         DomainCreateParams as DomainCreateParams,

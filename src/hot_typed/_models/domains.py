@@ -12,6 +12,7 @@ from ._base import OpenEnum, RequestModel, WireModel
 
 __all__ = [
     "DnsRecord",
+    "DnsRecordPurpose",
     "Domain",
     "DomainCreate",
     "DomainCreateParams",
@@ -30,13 +31,23 @@ class DomainStatus(OpenEnum):
     PENDING_DELETION = "pending_deletion"
 
 
+class DnsRecordPurpose(OpenEnum):
+    """What a DNS record of a domain is for (crates/hot_api/src/handlers/domains.rs
+    `domain_to_response`); unknown values are kept."""
+
+    #: Proves the domain is yours, so its certificate can be issued.
+    CERTIFICATE_VALIDATION = "certificate_validation"
+    #: Points the domain at Hot, once its routing is provisioned.
+    TRAFFIC = "traffic"
+
+
 class DnsRecord(WireModel):
     """A DNS record to create at the domain's DNS provider; `purpose` says what it is for."""
 
     type: str
     name: str
     value: str
-    purpose: str
+    purpose: DnsRecordPurpose
 
 
 class Domain(WireModel):
