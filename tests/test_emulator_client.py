@@ -654,6 +654,49 @@ def test_org_usage_measures_storage_against_the_plans_limit(
     assert (usage.usage_percent.file_storage, usage.usage_percent.has_warning) == (share, warning)
 
 
+def test_a_plan_that_names_no_limit_has_the_servers_cloud_defaults() -> None:
+    # crates/hot/src/db/features.rs `cloud_defaults` (the compute units budget
+    # is not among them: the accessor's -1); subscription.rs `has_warning`
+    # leaves out the team, here at 100% of its one member.
+    with HotEmulator(features={}) as emulator:
+        usage = emulator.client().org.usage()
+    assert usage.limits.model_dump() == {
+        "runs_per_month": 0,
+        "storage_bytes": 0,
+        "team_members": 1,
+        "call_retention_days": 0,
+        "call_storage_bytes": 0,
+        "store_storage_bytes": 0,
+        "compute_units_per_month": 0,
+        "compute_units_used": 0,
+        "compute_units_budget": -1,
+        "task_minutes_per_month": 0,
+        "active_schedules_per_org": 50,
+    }
+    assert usage.usage_percent.team_members == 100.0
+    assert (usage.usage_percent.runs, usage.usage_percent.has_warning) == (0.0, False)
+
+
+@pytest.mark.parametrize(
+    ("runs", "share", "warning"),
+    [
+        pytest.param(9, 90.0, False, id="at-90-percent"),
+        pytest.param(10, 100.0, True, id="past-90-percent"),
+    ],
+)
+def test_org_usage_measures_runs_against_the_plans_monthly_runs(
+    runs: int, share: float, warning: bool
+) -> None:
+    # crates/hot/src/db/subscription.rs `runs_pct`, `has_warning` (> 90%).
+    with HotEmulator(features={"runs_per_month": 10}) as emulator:
+        hot = emulator.client()
+        for _ in range(runs):
+            hot.events.publish({"event_type": "tick", "event_data": None})
+        usage = hot.org.usage()
+    assert usage.limits.runs_per_month == 10
+    assert (usage.usage_percent.runs, usage.usage_percent.has_warning) == (share, warning)
+
+
 # Errors and faults -------------------------------------------------------------------
 
 

@@ -280,6 +280,27 @@ def add_activity_routes(router: Router, ctx: ServerContext) -> None:
         return item(_org_usage(ctx))
 
 
+# crates/hot/src/db/features.rs: the limits `get_org_usage` reports, and what a
+# plan that does not name one has (`Features::cloud_defaults`; the compute units
+# budget is not among them, so the accessor's -1).
+_CLOUD_LIMITS = {
+    "runs_per_month": 0,
+    "team_members": 1,
+    "call_retention_days": 0,
+    "call_storage_bytes": 0,
+    "store_storage_bytes": 0,
+    "compute_units_per_month": 0,
+    "compute_units_budget": -1,
+    "task_minutes_per_month": 0,
+    "active_schedules_per_org": 50,
+}
+
+
+def _share(used: int, limit: int) -> float:
+    """crates/hot/src/db/subscription.rs: the percentage of a limit above 0, else 0."""
+    return used / limit * 100 if limit > 0 else 0.0
+
+
 def _org_usage(ctx: ServerContext) -> JSON:
     store = ctx.store
     with store.lock:
@@ -289,11 +310,16 @@ def _org_usage(ctx: ServerContext) -> JSON:
     period_start = f"{now.tm_year:04d}-{now.tm_mon:02d}-01T00:00:00Z"
     next_year, next_month = divmod(now.tm_year * 12 + now.tm_mon, 12)
     period_end = f"{next_year:04d}-{next_month + 1:02d}-01T00:00:00Z"
-    unlimited = -1
-    # crates/hot/src/db/subscription.rs: a share of a limit above 0, else 0;
-    # a warning past 90%. Of the limits, the emulator keeps the storage one.
-    storage_limit = ctx.config.storage_limit
-    storage_pct = file_bytes / storage_limit * 100 if storage_limit > 0 else 0.0
+    limits = {key: ctx.config.plan_limit(key, default) for key, default in _CLOUD_LIMITS.items()}
+    limits["storage_bytes"] = ctx.config.storage_limit
+    shares = {
+        "runs": _share(runs, limits["runs_per_month"]),
+        "file_storage": _share(file_bytes, limits["storage_bytes"]),
+        "team_members": _share(1, limits["team_members"]),
+        "call_storage": 0.0,
+        "store_storage": 0.0,
+        "active_schedules": 0.0,
+    }
     return {
         "org_id": store.org_id,
         "usage": {
@@ -306,26 +332,25 @@ def _org_usage(ctx: ServerContext) -> JSON:
             "active_schedules": 0,
         },
         "limits": {
-            "runs_per_month": unlimited,
-            "storage_bytes": storage_limit,
-            "team_members": unlimited,
-            "call_retention_days": unlimited,
-            "call_storage_bytes": unlimited,
-            "store_storage_bytes": unlimited,
-            "compute_units_per_month": unlimited,
+            "runs_per_month": limits["runs_per_month"],
+            "storage_bytes": limits["storage_bytes"],
+            "team_members": limits["team_members"],
+            "call_retention_days": limits["call_retention_days"],
+            "call_storage_bytes": limits["call_storage_bytes"],
+            "store_storage_bytes": limits["store_storage_bytes"],
+            "compute_units_per_month": limits["compute_units_per_month"],
             "compute_units_used": 0,
-            "compute_units_budget": unlimited,
-            "task_minutes_per_month": unlimited,
-            "active_schedules_per_org": unlimited,
+            "compute_units_budget": limits["compute_units_budget"],
+            "task_minutes_per_month": limits["task_minutes_per_month"],
+            "active_schedules_per_org": limits["active_schedules_per_org"],
         },
+        # crates/hot/src/db/subscription.rs `has_warning`: past 90% of any
+        # limit but the team's (compute units used: none, so 0%).
         "usage_percent": {
-            "runs": 0.0,
-            "file_storage": storage_pct,
-            "team_members": 0.0,
-            "call_storage": 0.0,
-            "store_storage": 0.0,
-            "active_schedules": 0.0,
-            "has_warning": storage_pct > 90.0,
+            **shares,
+            "has_warning": any(
+                share > 90.0 for name, share in shares.items() if name != "team_members"
+            ),
         },
         # crates/hot_api/src/handlers/org.rs: an org without a plan is
         # "Self-Hosted"; a plan's own name is not among its features.

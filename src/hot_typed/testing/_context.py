@@ -58,7 +58,9 @@ class EmulatorConfig:
       (how many; -1 for no limit), `storage_bytes` (all files together; -1
       for no limit) and `file_upload_max_bytes` (one file; -1 for the
       server's 50 GiB), missing keys being the server's cloud defaults
-      (false, 0, 0 and 100 MiB).
+      (false, 0, 0 and 100 MiB), and reports the other limits `org.usage`
+      shows (`runs_per_month`, `team_members`, ...: missing, the server's
+      cloud defaults too).
     """
 
     api_key: str | None = None
@@ -76,11 +78,16 @@ class EmulatorConfig:
         value = (self.features or {}).get(key, cloud_default)
         return value if isinstance(value, int) and not isinstance(value, bool) else cloud_default
 
+    def plan_limit(self, key: str, cloud_default: int) -> int:
+        """The plan's numeric feature `key`, `cloud_default` when the plan does
+        not name it (`Features::cloud_defaults`); -1 (no limit) without a plan."""
+        return -1 if self.features is None else self._number(key, cloud_default)
+
     @property
     def storage_limit(self) -> int:
         """How many bytes all files may take together; -1 for no limit
         (`Features::storage_bytes`)."""
-        return -1 if self.features is None else self._number("storage_bytes", 0)
+        return self.plan_limit("storage_bytes", 0)
 
     @property
     def file_size_limit(self) -> int:
