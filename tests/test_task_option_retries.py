@@ -430,6 +430,13 @@ def test_an_option_retry_copies_the_task_one_attempt_on_queued_when_it_failed(
     assert found == ([candidate] if is_retry else [])
 
 
+def test_option_retries_are_listed_oldest_first() -> None:
+    older = _task(option_retry())
+    newer = _task(option_retry(SIBLING, created=STOP + timedelta(seconds=1)))
+
+    assert option_retries_of(_task(FAILED), [newer, older]) == [older, newer]
+
+
 @pytest.mark.parametrize(
     ("fields", "rival"),
     [
