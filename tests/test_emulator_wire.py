@@ -332,10 +332,11 @@ def test_reconnect_replays_runs_and_tasks_but_never_stream_data(
     assert replay[4][1]["task"]["status"] == "completed"
 
 
-def test_late_run_start_sends_a_runs_start_after_its_chunks_and_end() -> None:
+def test_late_run_start_sends_a_runs_start_after_its_chunks_and_end_once_quiet() -> None:
     # crates/hot_api/src/handlers/streams.rs: `stream:data` and terminal events
     # are pushed at once, `run:start` comes from the database poll, which a
-    # busy stream keeps putting off; the poll then reads the run as it ended.
+    # busy stream keeps putting off until it has been quiet a second; the poll
+    # then reads the run as it ended.
     with HotEmulator(late_run_start=True, keepalive_interval=0.2) as emu:
 
         @emu.on_event("chat")
@@ -349,9 +350,11 @@ def test_late_run_start_sends_a_runs_start_after_its_chunks_and_end() -> None:
             body = {"event_type": "chat", "event_data": None}
             with http.stream("POST", "/streams/subscribe-with-event", json=body) as response:
                 live = []
+                arrived: list[float] = []
                 for block in sse_blocks(response):
                     if not block.startswith(":"):
                         live.append(event_of(block))
+                        arrived.append(time.monotonic())
                     if live and live[-1][0] == "run:start":
                         break
             stream_id = live[0][1]["stream_id"]
@@ -367,6 +370,7 @@ def test_late_run_start_sends_a_runs_start_after_its_chunks_and_end() -> None:
     ]
     assert live[4][1]["run"] == live[3][1]["run"]
     assert live[4][1]["run"]["status"] == "succeeded"
+    assert arrived[4] - arrived[3] > 0.8
     # A run that ended before the connection is replayed start first, as ever.
     assert replay[0][0] == "run:start"
 
@@ -413,6 +417,31 @@ def test_late_run_start_comes_with_the_poll_once_a_quiet_run_has_run_a_second() 
     assert (start[0], start[1]["run"]["status"]) == ("run:start", "running")
     assert 0.5 < waited < 3
     assert (stop[0], stop[1]["run"]["result"]) == ("run:stop", "done")
+
+
+def test_late_run_start_sends_the_runs_one_poll_finds_newest_first() -> None:
+    # streams.rs: the poll reads `get_runs_by_stream`, `start_time DESC`.
+    first, second = HeldRun("a"), HeldRun("b")
+    with HotEmulator(late_run_start=True, keepalive_interval=5) as emu:
+        emu.on_event("first")(first)
+        emu.on_event("second")(second)
+        stream_id = emu.client().events.publish({"event_type": "tick", "event_data": 1}).stream_id
+        headers = {"Authorization": f"Bearer {emu.api_key}"}
+        with httpx.Client(base_url=emu.base_url + "/v1", headers=headers, timeout=5) as http:
+            with http.stream("GET", f"/streams/{stream_id}/subscribe") as response:
+                blocks = sse_blocks(response)
+                replayed = [event_of(next(blocks)) for _ in range(2)]
+                for event_type, held in (("first", first), ("second", second)):
+                    body = {"event_type": event_type, "event_data": None, "stream_id": str(stream_id)}
+                    http.post("/events", json=body).raise_for_status()
+                    held.running()
+                starts = [event_of(next(blocks)) for _ in range(2)]
+                first.release()
+                second.release()
+
+    assert [name for name, _ in replayed] == ["run:start", "run:stop"]
+    assert [name for name, _ in starts] == ["run:start", "run:start"]
+    assert [data["run"]["run_id"] for _, data in starts] == [second.running(), first.running()]
 
 
 def _env_events(

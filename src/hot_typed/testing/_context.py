@@ -41,9 +41,10 @@ class EmulatorConfig:
       streams); a run's or a task's own subscription has no time limit.
     - `keepalive_interval`: seconds of quiet before a keep-alive comment.
     - `late_run_start`: run streams send a run's live `run:start` as the
-      server's database poll does: after a quiet second, or right after its
-      terminal event (its `stream:data` before both) on a stream whose pushed
-      messages keep putting the poll off. Off by default: `run:start` first.
+      server's database poll does: after a quiet second, the runs it finds
+      newest first, even after their `stream:data` and terminal events on a
+      stream whose pushed messages kept putting the poll off. Off by
+      default: `run:start` first.
     - `part_size`: the part size multipart uploads are told to use.
     - `min_part_size`: the smallest non-final part accepted (S3's 5 MiB).
     - `api_key_permissions`: what the API key holds (the server's permission

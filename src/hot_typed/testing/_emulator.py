@@ -60,9 +60,9 @@ class HotEmulator:
     5 minutes and 15 s by default; as on the server, the time limit ends
     stream and environment subscriptions, not a run's or a task's own);
     `late_run_start=True` sends a run's `run:start` when the server's
-    database poll would: once the stream has been quiet for a second, or
-    right after the run's terminal event when that came first (its
-    `stream:data` before both, the order a busy stream shows). `part_size` is the
+    database poll would: once the stream has been quiet for a second, after
+    the run's `stream:data` and terminal event when those came first (the
+    order a busy stream shows), the runs one poll finds newest first. `part_size` is the
     multipart upload part size announced and `min_part_size` the smallest
     non-final part accepted.
     `api_key_permissions` is what the API key holds (everything by default):

@@ -42,9 +42,9 @@ class StreamSubscription:
     the worker publishes them, but `run:start` only from its database poll,
     whose sleep restarts at every pushed message (streams.rs, the
     `tokio::select!` loop). So a run's `run:start` comes once the stream has
-    been quiet for `POLL_INTERVAL`, carrying the run as it is then, or right
-    after its terminal event when that came first (a busy stream: its chunks
-    and end come first, and the poll reads the run as it ended).
+    been quiet for `POLL_INTERVAL`, carrying the run as it is then, ended or
+    not (a busy stream: its chunks and end come first), the runs a poll finds
+    newest first (`get_runs_by_stream`, `start_time DESC`).
     """
 
     def __init__(
@@ -88,6 +88,7 @@ class StreamSubscription:
                 self._quiet_since = time.monotonic()
             elif self._unstarted and time.monotonic() >= self._quiet_since + POLL_INTERVAL:
                 runs = [dict(self._store.runs[run_id]) for run_id in self._unstarted]
+                runs.sort(key=lambda run: run["start_time"], reverse=True)
                 fresh = [sse_event(tag(RunStart), {"run": run}) for run in runs]
                 self._unstarted.clear()
         events = self._pending + fresh
@@ -117,11 +118,8 @@ class StreamSubscription:
         for name, data in fresh:
             if name == tag(RunStart):
                 unstarted[data["run"]["run_id"]] = None
-                continue
-            events.append((name, data))
-            if name in _STOP_NAMES and data["run"]["run_id"] in unstarted:
-                del unstarted[data["run"]["run_id"]]
-                events.append(sse_event(tag(RunStart), {"run": data["run"]}))
+            else:
+                events.append((name, data))
         return events
 
     def close(self) -> None:
