@@ -306,6 +306,25 @@ async def test_a_sibling_that_failed_as_the_retry_was_queued_makes_it_ambiguous(
 
 
 @modes
+async def test_two_possible_retries_are_named_even_when_their_other_owner_is_not_shown(
+    mode: str,
+) -> None:
+    # The sibling that queued the other retry may be older than the stream's
+    # 100 newest tasks, which are all a poll reads.
+    other = option_retry(SIBLING, created=STOP + timedelta(milliseconds=900))
+    with pytest.raises(HotTaskError) as error:
+        await wait_task(
+            mode, [update(FAILED)], [update(other), update(option_retry()), HOLD], retries=1
+        )
+
+    assert str(error.value) == (
+        f"task {TASK_ID} failed: upstream said no; its retries (1) allow another attempt, "
+        f"and 2 tasks on its stream may be that retry ({RETRY}, {SIBLING}): "
+        "wait on the right one"
+    )
+
+
+@modes
 async def test_a_sibling_still_running_cannot_own_the_retry(mode: str) -> None:
     sibling = record(SIBLING, status="running")
     finished, _ = await wait_task(
