@@ -425,19 +425,22 @@ def test_late_run_start_sends_the_runs_one_poll_finds_newest_first() -> None:
     with HotEmulator(late_run_start=True, keepalive_interval=5) as emu:
         emu.on_event("first")(first)
         emu.on_event("second")(second)
-        stream_id = emu.client().events.publish({"event_type": "tick", "event_data": 1}).stream_id
+        tick = emu.client().events.publish({"event_type": "tick", "event_data": 1})
+        stream_id = str(tick.stream_id)
         headers = {"Authorization": f"Bearer {emu.api_key}"}
-        with httpx.Client(base_url=emu.base_url + "/v1", headers=headers, timeout=5) as http:
-            with http.stream("GET", f"/streams/{stream_id}/subscribe") as response:
-                blocks = sse_blocks(response)
-                replayed = [event_of(next(blocks)) for _ in range(2)]
-                for event_type, held in (("first", first), ("second", second)):
-                    body = {"event_type": event_type, "event_data": None, "stream_id": str(stream_id)}
-                    http.post("/events", json=body).raise_for_status()
-                    held.running()
-                starts = [event_of(next(blocks)) for _ in range(2)]
-                first.release()
-                second.release()
+        with (
+            httpx.Client(base_url=emu.base_url + "/v1", headers=headers, timeout=5) as http,
+            http.stream("GET", f"/streams/{stream_id}/subscribe") as response,
+        ):
+            blocks = sse_blocks(response)
+            replayed = [event_of(next(blocks)) for _ in range(2)]
+            for event_type, held in (("first", first), ("second", second)):
+                body = {"event_type": event_type, "event_data": None, "stream_id": stream_id}
+                http.post("/events", json=body).raise_for_status()
+                held.running()
+            starts = [event_of(next(blocks)) for _ in range(2)]
+            first.release()
+            second.release()
 
     assert [name for name, _ in replayed] == ["run:start", "run:stop"]
     assert [name for name, _ in starts] == ["run:start", "run:start"]

@@ -28,7 +28,7 @@ from hot_typed._task_retries import (
     option_rivals,
     owes_retry,
 )
-from hot_typed.testing import HotEmulator, HttpResponse, TaskControl
+from hot_typed.testing import HotEmulator, HttpResponse
 from tests.sse_script import HOLD, TASK_ID, Pause, on_emulator, paths, wait_task
 from tests.test_task_retries import (
     EXHAUSTED,
@@ -38,6 +38,7 @@ from tests.test_task_retries import (
     STOP,
     STREAM,
     record,
+    started_task,
     update,
 )
 
@@ -503,14 +504,7 @@ def test_a_rival_is_a_sibling_that_ended_owing_a_retry_when_the_retry_was_queued
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_wait_follows_a_task_the_emulator_retries_by_its_option(kind: str) -> None:
     with HotEmulator() as emulator:
-        controls: list[TaskControl] = []
-        emulator.on_event(
-            "job:go", lambda _, ctx: controls.append(ctx.start_task("::app/work", retries=2))
-        )
-        with emulator.client() as hot:
-            published = hot.events.publish({"event_type": "job:go", "event_data": {}})
-            hot.runs.wait(hot.events.get_runs(published.event_id).data[0].run_id, timeout=10)
-        (control,) = controls
+        control, _ = started_task(emulator, retries=2)
         retry = control.fail("flaky")
         assert retry is not None
         # Ended while the wait follows the stream, as a worker would.
@@ -527,14 +521,8 @@ def test_wait_follows_a_task_the_emulator_retries_by_its_option(kind: str) -> No
 
 def test_the_emulator_queues_option_retries_until_the_attempts_are_spent() -> None:
     with HotEmulator() as emulator:
-        controls: list[TaskControl] = []
-        emulator.on_event(
-            "job:go", lambda _, ctx: controls.append(ctx.start_task("::app/work", retries=1))
-        )
+        control, _ = started_task(emulator, retries=1)
         with emulator.client() as hot:
-            published = hot.events.publish({"event_type": "job:go", "event_data": {}})
-            hot.runs.wait(hot.events.get_runs(published.event_id).data[0].run_id, timeout=10)
-            (control,) = controls
             retry = control.time_out()
             assert retry is not None
             again = retry.fail("still flaky")
@@ -548,3 +536,17 @@ def test_the_emulator_queues_option_retries_until_the_attempts_are_spent() -> No
         first.function_name,
         first.origin_run_id,
     )
+
+
+def test_the_emulator_s_requeued_task_keeps_its_retry_option() -> None:
+    # crates/hot/src/db/task.rs `insert_retry_with_infra_count` copies the
+    # options: the worker's copy of an interrupted task is retried as it was.
+    with HotEmulator() as emulator:
+        control, _ = started_task(emulator, retries=1)
+        with emulator.client() as hot:
+            requeued = control.interrupt()
+            retry = requeued.fail("flaky")
+            assert retry is not None
+            queued = hot.tasks.get(retry.task_id)
+
+    assert (queued.status, queued.retry_attempt) == (TaskStatus.QUEUED, 1)

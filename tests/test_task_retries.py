@@ -20,6 +20,7 @@ import pytest
 
 import hot_typed._streaming as streaming
 from hot_typed import (
+    FinishedRun,
     HotStreamError,
     HotTaskError,
     HotTimeoutError,
@@ -36,7 +37,7 @@ from hot_typed._task_retries import (
     interrupted,
     retries_of,
 )
-from hot_typed.testing import HotEmulator, HttpResponse, TaskControl
+from hot_typed.testing import HandlerEvent, HotEmulator, HttpResponse, RunContext, TaskControl
 from tests.sse_script import (
     DROP,
     ENV_ID,
@@ -428,15 +429,25 @@ def test_a_retry_of_a_retry_is_a_later_attempt_not_a_rival() -> None:
 # ------------------------------------------------------------ on the emulator
 
 
+def started_task(emulator: HotEmulator, retries: int = 0) -> tuple[TaskControl, FinishedRun]:
+    """The task `::app/work` (with `retries`) a run started, and that run, ended."""
+    controls: list[TaskControl] = []
+
+    def start(event: HandlerEvent, ctx: RunContext) -> None:
+        controls.append(ctx.start_task("::app/work", retries=retries))
+
+    emulator.on_event("job:go", start)
+    with emulator.client() as hot:
+        published = hot.events.publish({"event_type": "job:go", "event_data": {}})
+        starting = hot.runs.wait(hot.events.get_runs(published.event_id).data[0].run_id)
+    (control,) = controls
+    return control, starting
+
+
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_wait_follows_a_task_interrupted_on_the_emulator(kind: str) -> None:
     with HotEmulator() as emulator:
-        controls: list[TaskControl] = []
-        emulator.on_event("job:go", lambda _, ctx: controls.append(ctx.start_task("::app/work")))
-        with emulator.client() as hot:
-            published = hot.events.publish({"event_type": "job:go", "event_data": {}})
-            hot.runs.wait(hot.events.get_runs(published.event_id).data[0].run_id, timeout=10)
-        (control,) = controls
+        control, _ = started_task(emulator)
         retry = control.interrupt()
         # Ended while the wait follows the stream, as a worker would.
         threading.Timer(0.5, retry.complete, args=({"done": True},)).start()
@@ -455,12 +466,9 @@ def test_the_run_of_a_retry_queued_after_its_starting_run_ended_is_its_own() -> 
     # (`Uuid::now_v7()`) of the task's build: nothing of the starting run's end
     # carries over, so it starts `running` and ends with the task's result.
     with HotEmulator() as emulator:
-        controls: list[TaskControl] = []
-        emulator.on_event("job:go", lambda _, ctx: controls.append(ctx.start_task("::app/work")))
+        control, starting = started_task(emulator)
         with emulator.client() as hot:
-            published = hot.events.publish({"event_type": "job:go", "event_data": {}})
-            starting = hot.runs.wait(hot.events.get_runs(published.event_id).data[0].run_id)
-            retry = controls[0].interrupt()
+            retry = control.interrupt()
             retry.complete({"done": True})
             task = hot.tasks.get(retry.task_id)
             assert task.run_id is not None

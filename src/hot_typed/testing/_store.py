@@ -496,28 +496,33 @@ class Store:
             task = self.tasks[task_id]
             if task["status"] not in (TaskStatus.FAILED.value, TaskStatus.TIMED_OUT.value):
                 raise RuntimeError(f"task {task_id} did not fail ({task['status']})")
-            retries = self.task_retries.get(task_id, 0)
-            if task["retry_attempt"] >= retries:
+            if task["retry_attempt"] >= self.task_retries.get(task_id, 0):
                 return None
-            now = timestamp()
-            retry: JSON = {
-                **{key: value for key, value in task.items() if key != "result"},
-                "task_id": new_id(),
-                "run_id": None,
-                "status": TaskStatus.QUEUED.value,
-                "start_time": None,
-                "stop_time": None,
-                "duration_ms": None,
-                "retry_attempt": task["retry_attempt"] + 1,
-                "next_retry_at": now,
-                "created_at": now,
-            }
-            self.tasks[retry["task_id"]] = retry
-            self.task_retries[retry["task_id"]] = retries
-            stream = self.streams[task["stream_id"]]
-            stream.task_ids.append(retry["task_id"])
-            self._emit(stream, tag(TaskUpdate), {"task": dict(retry)})
-            return dict(retry)
+            return dict(self._queue_again(task, task["retry_attempt"] + 1))
+
+    def _queue_again(self, task: JSON, attempt: int) -> JSON:
+        """Insert a copy of `task`, `queued` as attempt `attempt`, with its
+        options (crates/hot/src/db/task.rs `insert_retry_with_infra_count`
+        copies them), and emit it."""
+        now = timestamp()
+        retry: JSON = {
+            **{key: value for key, value in task.items() if key != "result"},
+            "task_id": new_id(),
+            "run_id": None,
+            "status": TaskStatus.QUEUED.value,
+            "start_time": None,
+            "stop_time": None,
+            "duration_ms": None,
+            "retry_attempt": attempt,
+            "next_retry_at": now,
+            "created_at": now,
+        }
+        self.tasks[retry["task_id"]] = retry
+        self.task_retries[retry["task_id"]] = self.task_retries.get(task["task_id"], 0)
+        stream = self.streams[task["stream_id"]]
+        stream.task_ids.append(retry["task_id"])
+        self._emit(stream, tag(TaskUpdate), {"task": dict(retry)})
+        return retry
 
     def _pick_up(self, task: JSON) -> None:
         """A worker takes the queued `task`: `running`, and its run starts."""
@@ -578,22 +583,8 @@ class Store:
             task = self.tasks[task_id]
             if task["status"] in TASK_TERMINAL:
                 raise RuntimeError(f"task {task_id} already ended ({task['status']})")
-            now = timestamp()
-            retry: JSON = {
-                **{key: value for key, value in task.items() if key != "result"},
-                "task_id": new_id(),
-                "run_id": None,
-                "status": TaskStatus.QUEUED.value,
-                "start_time": None,
-                "stop_time": None,
-                "duration_ms": None,
-                "next_retry_at": now,
-                "created_at": now,
-            }
-            self.tasks[retry["task_id"]] = retry
-            stream = self.streams[task["stream_id"]]
-            stream.task_ids.append(retry["task_id"])
-            self._emit(stream, tag(TaskUpdate), {"task": dict(retry)})
+            # The worker's copy keeps the attempt number (`insert_infra_retry`).
+            retry = self._queue_again(task, task["retry_attempt"])
             self.finish_task(
                 task_id,
                 TaskStatus.FAILED.value,
