@@ -20,7 +20,7 @@ from uuid import UUID
 import pytest
 
 import hot_typed._streaming as streaming
-from hot_typed import HotTaskError, PermissionDeniedError, Task, TaskStatus
+from hot_typed import HotTaskError, PermissionDeniedError, TaskStatus
 from hot_typed._task_retries import (
     OPTION_RETRY_CREATED_AFTER,
     RETRY_CREATED_BEFORE,
@@ -31,12 +31,15 @@ from hot_typed._task_retries import (
 from hot_typed.testing import HotEmulator, HttpResponse
 from tests.sse_script import HOLD, TASK_ID, Pause, on_emulator, paths, wait_task
 from tests.test_task_retries import (
+    EDGE,
     EXHAUSTED,
     INTERRUPTED,
     RETRY,
     SECOND_RETRY,
     STOP,
     STREAM,
+    as_task,
+    modes,
     record,
     started_task,
     update,
@@ -59,9 +62,6 @@ def option_retry(
     moment = STOP + timedelta(milliseconds=40)
     options: dict[str, Any] = {"created": moment, "retry_at": moment, **fields}
     return record(task_id, status, retry_attempt=attempt, **options)
-
-
-modes = pytest.mark.parametrize("mode", ["sync", "async"])
 
 
 @pytest.fixture(autouse=True)
@@ -366,10 +366,6 @@ async def test_retries_that_are_not_a_count_are_refused_before_anything_is_sent(
 # ------------------------------------------------------------ the rules, each edge
 
 
-def _task(payload: dict[str, Any]) -> Task[Any]:
-    return Task.model_validate(payload)
-
-
 @pytest.mark.parametrize(
     ("payload", "attempts", "owed"),
     [
@@ -402,10 +398,7 @@ def _task(payload: dict[str, Any]) -> Task[Any]:
 def test_a_retry_is_owed_for_a_failure_below_the_attempts_not_ended_by_shutdown(
     payload: dict[str, Any], attempts: int, owed: bool
 ) -> None:
-    assert owes_retry(_task(payload), attempts) is owed
-
-
-_EDGE = timedelta(microseconds=1)
+    assert owes_retry(as_task(payload), attempts) is owed
 
 
 @pytest.mark.parametrize(
@@ -413,9 +406,9 @@ _EDGE = timedelta(microseconds=1)
     [
         ({}, True),
         ({"created": STOP - RETRY_CREATED_BEFORE}, True),
-        ({"created": STOP - RETRY_CREATED_BEFORE - _EDGE}, False),
+        ({"created": STOP - RETRY_CREATED_BEFORE - EDGE}, False),
         ({"created": STOP + OPTION_RETRY_CREATED_AFTER}, True),
-        ({"created": STOP + OPTION_RETRY_CREATED_AFTER + _EDGE}, False),
+        ({"created": STOP + OPTION_RETRY_CREATED_AFTER + EDGE}, False),
         ({"retry_at": None}, False),
         ({"attempt": 0}, False),
         ({"attempt": 2}, False),
@@ -443,18 +436,18 @@ def test_an_option_retry_copies_the_task_one_attempt_on_queued_when_it_failed(
     fields: dict[str, Any], is_retry: bool
 ) -> None:
     task_id = fields.pop("task_id", RETRY)
-    candidate = _task(option_retry(task_id, **fields))
+    candidate = as_task(option_retry(task_id, **fields))
 
-    found = option_retries_of(_task(FAILED), [candidate])
+    found = option_retries_of(as_task(FAILED), [candidate])
 
     assert found == ([candidate] if is_retry else [])
 
 
 def test_option_retries_are_listed_oldest_first() -> None:
-    older = _task(option_retry())
-    newer = _task(option_retry(SIBLING, created=STOP + timedelta(seconds=1)))
+    older = as_task(option_retry())
+    newer = as_task(option_retry(SIBLING, created=STOP + timedelta(seconds=1)))
 
-    assert option_retries_of(_task(FAILED), [newer, older]) == [older, newer]
+    assert option_retries_of(as_task(FAILED), [newer, older]) == [older, newer]
 
 
 @pytest.mark.parametrize(
@@ -469,9 +462,9 @@ def test_option_retries_are_listed_oldest_first() -> None:
         ({"retry_attempt": 1}, False),
         ({"function_name": "::app/other"}, False),
         ({"stop": STOP + timedelta(milliseconds=40) + RETRY_CREATED_BEFORE}, True),
-        ({"stop": STOP + timedelta(milliseconds=40) + RETRY_CREATED_BEFORE + _EDGE}, False),
+        ({"stop": STOP + timedelta(milliseconds=40) + RETRY_CREATED_BEFORE + EDGE}, False),
         ({"stop": STOP + timedelta(milliseconds=40) - OPTION_RETRY_CREATED_AFTER}, True),
-        ({"stop": STOP + timedelta(milliseconds=40) - OPTION_RETRY_CREATED_AFTER - _EDGE}, False),
+        ({"stop": STOP + timedelta(milliseconds=40) - OPTION_RETRY_CREATED_AFTER - EDGE}, False),
     ],
     ids=[
         "failed",
@@ -492,10 +485,10 @@ def test_a_rival_is_a_sibling_that_ended_owing_a_retry_when_the_retry_was_queued
     fields: dict[str, Any], rival: bool
 ) -> None:
     options: dict[str, Any] = {"status": "failed", "result": FAILURE, "stop": STOP, **fields}
-    sibling = _task(record(SIBLING, **options))
-    retry = _task(option_retry())
+    sibling = as_task(record(SIBLING, **options))
+    retry = as_task(option_retry())
 
-    assert option_rivals(_task(FAILED), retry, [sibling, retry]) == ([sibling] if rival else [])
+    assert option_rivals(as_task(FAILED), retry, [sibling, retry]) == ([sibling] if rival else [])
 
 
 # ------------------------------------------------------------ on the emulator

@@ -311,7 +311,7 @@ async def test_a_stream_the_credential_may_not_read_ends_the_wait_with_the_inter
 # ------------------------------------------------------------ the rules, each edge
 
 
-def _task(payload: dict[str, Any]) -> Task[Any]:
+def as_task(payload: dict[str, Any]) -> Task[Any]:
     return Task.model_validate(payload)
 
 
@@ -350,10 +350,10 @@ def _task(payload: dict[str, Any]) -> Task[Any]:
 def test_only_a_failure_marked_interrupted_has_a_retry_queued(
     payload: dict[str, Any], expected: bool
 ) -> None:
-    assert interrupted(_task(payload)) is expected
+    assert interrupted(as_task(payload)) is expected
 
 
-_EDGE = timedelta(microseconds=1)
+EDGE = timedelta(microseconds=1)
 
 
 @pytest.mark.parametrize(
@@ -361,9 +361,9 @@ _EDGE = timedelta(microseconds=1)
     [
         ({}, True),
         ({"created": STOP - RETRY_CREATED_BEFORE}, True),
-        ({"created": STOP - RETRY_CREATED_BEFORE - _EDGE}, False),
+        ({"created": STOP - RETRY_CREATED_BEFORE - EDGE}, False),
         ({"created": STOP + RETRY_CREATED_AFTER}, True),
-        ({"created": STOP + RETRY_CREATED_AFTER + _EDGE}, False),
+        ({"created": STOP + RETRY_CREATED_AFTER + EDGE}, False),
         ({"retry_at": None}, False),
         ({"task_id": TASK_ID}, False),
         ({"stream_id": str(BUILD)}, False),
@@ -395,35 +395,35 @@ def test_a_retry_copies_the_task_and_was_made_when_it_was_interrupted(
     fields: dict[str, Any], is_retry: bool
 ) -> None:
     task_id = fields.pop("task_id", RETRY)
-    candidate = _task(retry_record(task_id, **fields))
+    candidate = as_task(retry_record(task_id, **fields))
 
-    found = retries_of(_task(INTERRUPTED_TASK), [candidate])
+    found = retries_of(as_task(INTERRUPTED_TASK), [candidate])
 
     assert found == ([candidate] if is_retry else [])
 
 
 def test_a_task_that_never_stopped_has_no_retry() -> None:
-    never_stopped = _task(record(status="failed", result=INTERRUPTED))
-    assert retries_of(never_stopped, [_task(retry_record())]) == []
+    never_stopped = as_task(record(status="failed", result=INTERRUPTED))
+    assert retries_of(never_stopped, [as_task(retry_record())]) == []
 
 
 def test_a_retry_of_a_retry_is_a_later_attempt_not_a_rival() -> None:
     again = STOP + timedelta(seconds=1)
-    first = _task(retry_record(status="failed", result=INTERRUPTED, stop=again))
-    second = _task(retry_record(SECOND_RETRY, created=again, retry_at=again))
+    first = as_task(retry_record(status="failed", result=INTERRUPTED, stop=again))
+    second = as_task(retry_record(SECOND_RETRY, created=again, retry_at=again))
     # Made when the first retry stopped, but the first was not interrupted:
     # then both are rivals (siblings), however close.
-    rival = _task(retry_record(SECOND_RETRY, created=again, retry_at=again))
-    completed_first = _task(retry_record(status="completed", result=1, stop=again))
+    rival = as_task(retry_record(SECOND_RETRY, created=again, retry_at=again))
+    completed_first = as_task(retry_record(status="completed", result=1, stop=again))
 
-    assert retries_of(_task(INTERRUPTED_TASK), [second, first]) == [first]
-    assert retries_of(_task(INTERRUPTED_TASK), [rival, completed_first]) == [
+    assert retries_of(as_task(INTERRUPTED_TASK), [second, first]) == [first]
+    assert retries_of(as_task(INTERRUPTED_TASK), [rival, completed_first]) == [
         completed_first,
         rival,
     ]
     # Made before the first retry: a rival of it, not its retry.
-    early = _task(retry_record(SECOND_RETRY, created=STOP - timedelta(seconds=1)))
-    assert retries_of(_task(INTERRUPTED_TASK), [early, first]) == [early, first]
+    early = as_task(retry_record(SECOND_RETRY, created=STOP - timedelta(seconds=1)))
+    assert retries_of(as_task(INTERRUPTED_TASK), [early, first]) == [early, first]
 
 
 # ------------------------------------------------------------ on the emulator

@@ -70,11 +70,7 @@ def interrupted(task: Task[Any]) -> bool:
     """Whether `task` ended interrupted by its worker with a retry queued."""
     if task.status is not TaskStatus.FAILED:
         return False
-    result = task.result
-    if not is_json_object(result) or result.get("$type") != FAILURE_TYPE:
-        return False
-    detail = result.get("$val")
-    return is_json_object(detail) and detail.get("infra_interrupted") is True
+    return _failure_detail(task).get("infra_interrupted") is True
 
 
 def retry_attempts(value: object) -> int:
@@ -152,13 +148,16 @@ def retries_of(task: Task[Any], seen: Iterable[Task[Any]]) -> list[Task[Any]]:
 
 def _shut_down(task: Task[Any]) -> bool:
     """Ended by its worker's shutdown: interrupted, or past the retries that allows."""
-    if interrupted(task):
-        return True
+    return interrupted(task) or _failure_detail(task).get("infra_retry_exhausted") is True
+
+
+def _failure_detail(task: Task[Any]) -> dict[str, Any]:
+    """The `$val` of the task's `::hot::task/Failure` result; empty for any other."""
     result = task.result
     if not is_json_object(result) or result.get("$type") != FAILURE_TYPE:
-        return False
+        return {}
     detail = result.get("$val")
-    return is_json_object(detail) and detail.get("infra_retry_exhausted") is True
+    return detail if is_json_object(detail) else {}
 
 
 def _same_work(task: Task[Any], other: Task[Any]) -> bool:
