@@ -1281,7 +1281,6 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
                 self._decide_at = self._now + OPTION_RETRY_WAIT
                 self._settle()
             else:
-                self.done = True
                 raise _task_failed(task)
 
     def _follow(self, retry: Task[Any]) -> None:
