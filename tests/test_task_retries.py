@@ -287,6 +287,7 @@ async def test_a_stream_that_cannot_be_reached_ends_the_wait_naming_its_request(
     with pytest.raises(HotStreamError) as error:
         await wait_task(mode, [update(INTERRUPTED_TASK)], DROP, max_attempts=0)
 
+    assert str(error.value).startswith(f"wait for task {TASK_ID}: gave up after 1 connection")
     assert "GET http://127.0.0.1:" in str(error.value)
     assert f"/v1/streams/{STREAM}/subscribe failed" in str(error.value)
     assert "whether it took effect is unknown" not in str(error.value)
