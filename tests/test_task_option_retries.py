@@ -29,7 +29,18 @@ from hot_typed._task_retries import (
     owes_retry,
 )
 from hot_typed.testing import HotEmulator, HttpResponse
-from tests.sse_script import HOLD, TASK_ID, Pause, on_emulator, paths, wait_task
+from tests.sse_script import (
+    HOLD,
+    TASK_ID,
+    Pause,
+    SseScript,
+    close,
+    make_client,
+    on_emulator,
+    paths,
+    resolve,
+    wait_task,
+)
 from tests.test_task_retries import (
     EDGE,
     EXHAUSTED,
@@ -277,6 +288,20 @@ async def test_a_retry_that_never_comes_leaves_the_failure_final_after_the_wait(
         f"task {TASK_ID} failed: upstream said no; its retries (3) allow another attempt, "
         "and no retry of it reached its stream within 1.5 s"
     )
+
+
+@modes
+async def test_a_failure_made_final_mid_stream_lets_the_stream_go_at_once(mode: str) -> None:
+    # The decision is made between two keep-alives of the open connection: the
+    # error raised there must still close it, before the client is closed.
+    with SseScript([update(FAILED)], [update(FAILED), HOLD], records={}) as server:
+        client = make_client(server, mode)
+        try:
+            with pytest.raises(HotTaskError):
+                await resolve(client.tasks.wait(TASK_ID, retries=1))
+            assert server.wait_all_closed()
+        finally:
+            await close(client)
 
 
 @modes
