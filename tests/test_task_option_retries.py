@@ -11,6 +11,7 @@ first, so the retry comes in a later poll than the failure, or before it in one.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import timedelta
@@ -300,6 +301,19 @@ async def test_a_failure_made_final_mid_stream_lets_the_stream_go_at_once(mode: 
             with pytest.raises(HotTaskError):
                 await resolve(client.tasks.wait(TASK_ID, retries=1))
             assert server.wait_all_closed()
+        finally:
+            await close(client)
+
+
+async def test_a_wait_cancelled_while_it_looks_for_the_retry_lets_the_stream_go() -> None:
+    with SseScript([update(FAILED)], [update(FAILED), HOLD], records={}) as server:
+        client = make_client(server, "async")
+        try:
+            waiting = resolve(client.tasks.wait(TASK_ID, retries=1))
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(waiting, 0.5)
+            assert server.wait_all_closed()
+            assert len(server.subscriptions) == 2
         finally:
             await close(client)
 
