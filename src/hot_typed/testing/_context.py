@@ -75,14 +75,13 @@ class EmulatorConfig:
     )
     features: Mapping[str, Any] | None = None
 
-    def _number(self, key: str, cloud_default: int) -> int:
-        value = (self.features or {}).get(key, cloud_default)
-        return value if isinstance(value, int) and not isinstance(value, bool) else cloud_default
-
     def plan_limit(self, key: str, cloud_default: int) -> int:
         """The plan's numeric feature `key`, `cloud_default` when the plan does
         not name it (`Features::cloud_defaults`); -1 (no limit) without a plan."""
-        return -1 if self.features is None else self._number(key, cloud_default)
+        if self.features is None:
+            return -1
+        value = self.features.get(key, cloud_default)
+        return value if isinstance(value, int) and not isinstance(value, bool) else cloud_default
 
     @property
     def storage_limit(self) -> int:
@@ -94,7 +93,7 @@ class EmulatorConfig:
     def file_size_limit(self) -> int:
         """How large one file may be (`Features::file_upload_max_bytes`: a
         plan's -1, or no plan, is the server's 50 GiB ceiling)."""
-        limit = -1 if self.features is None else self._number("file_upload_max_bytes", 100 * MIB)
+        limit = self.plan_limit("file_upload_max_bytes", 100 * MIB)
         return MAX_FILE_UPLOAD_BYTES if limit < 0 else limit
 
     @property
@@ -106,7 +105,7 @@ class EmulatorConfig:
     def custom_domain_limit(self) -> int:
         """How many custom domains the plan allows: -1 for no limit, 0 for none
         (`Features::max_custom_domains`)."""
-        return -1 if self.features is None else self._number("custom_domains", 0)
+        return self.plan_limit("custom_domains", 0)
 
     def __post_init__(self) -> None:
         if self.stream_time_limit <= 0 or self.keepalive_interval <= 0:
