@@ -102,9 +102,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECK_FAILURES",
-    "RETRY_SETTLE",
     "OPTION_RETRY_WAIT",
     "RECONNECTABLE",
+    "RETRY_SETTLE",
     "STREAM_RUNS_READ",
     "Follower",
     "RetryChain",

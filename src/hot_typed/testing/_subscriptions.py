@@ -73,9 +73,8 @@ class StreamSubscription:
         self._open = True
         #: Set from `?project=`: only that project's run events are sent.
         self.project_id: str | None = None
-        # Runs started live whose `run:start` waits for the poll (`late_run_start`),
-        # in the order they started.
-        self._unstarted: dict[str, None] | None = {} if late_run_start else None
+        # Runs started live whose `run:start` waits for the poll (`late_run_start`).
+        self._unstarted: set[str] | None = set() if late_run_start else None
         self._quiet_since = time.monotonic()
         log.subscribers += 1
 
@@ -113,11 +112,11 @@ class StreamSubscription:
         return self._quiet_since + POLL_INTERVAL if self._unstarted else None
 
     @staticmethod
-    def _start_late(fresh: list[SseEvent], unstarted: dict[str, None]) -> list[SseEvent]:
+    def _start_late(fresh: list[SseEvent], unstarted: set[str]) -> list[SseEvent]:
         events: list[SseEvent] = []
         for name, data in fresh:
             if name == tag(RunStart):
-                unstarted[data["run"]["run_id"]] = None
+                unstarted.add(data["run"]["run_id"])
             else:
                 events.append((name, data))
         return events
