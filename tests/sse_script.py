@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from typing_extensions import Self
 
@@ -36,8 +36,8 @@ from tests import payloads
 
 T = TypeVar("T")
 
-ENV_ID = UUID("00000000-0000-4000-8000-00000000e0e0")
-TASK_ID = UUID("00000000-0000-4000-8000-0000000074a5")
+ENV_ID = "00000000-0000-4000-8000-00000000e0e0"
+TASK_ID = "00000000-0000-4000-8000-0000000074a5"
 """The task `task_update` tells of and `wait_task` waits for."""
 TOKEN = "test-token"
 
@@ -92,18 +92,18 @@ def split(data: bytes, size: int, gap: float = 0.0) -> list[Step]:
 
 
 def run(
-    run_id: UUID,
+    run_id: str,
     *,
     status: str = "running",
-    event_id: UUID | None = None,
-    stream_id: UUID | None = None,
+    event_id: str | None = None,
+    stream_id: str | None = None,
     result: Any = ...,
 ) -> dict[str, Any]:
     """A run as the server sends it; `result` left out when not given."""
     payload: dict[str, Any] = {
         "run_id": str(run_id),
         "env_id": str(ENV_ID),
-        "stream_id": str(stream_id or uuid4()),
+        "stream_id": str(stream_id or str(uuid4())),
         "build_id": None,
         "run_type": "call",
         "status": status,
@@ -119,7 +119,7 @@ def run(
 
 
 def running(
-    run_id: UUID, *, event_id: UUID, stream_id: UUID | None = None
+    run_id: str, *, event_id: str, stream_id: str | None = None
 ) -> dict[str, HttpResponse]:
     """`records` for a follower's checks while `run_id`, started by `event_id`,
     runs: its record (`GET /v1/runs/{id}`) and its event's runs."""
@@ -130,7 +130,7 @@ def running(
     }
 
 
-def task(task_id: UUID, *, status: str = "running", result: Any = ...) -> dict[str, Any]:
+def task(task_id: str, *, status: str = "running", result: Any = ...) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "task_id": str(task_id),
         "env_id": str(ENV_ID),
@@ -291,7 +291,7 @@ async def collect(stream: EventStream[T] | AsyncEventStream[T]) -> list[T]:
     return list(stream)
 
 
-def stream_data(run_id: UUID, payload: Any, data_type: str = "ai:delta") -> bytes:
+def stream_data(run_id: str, payload: Any, data_type: str = "ai:delta") -> bytes:
     """A `stream:data` of run `run_id` carrying `payload`, under an id of its own."""
     return event(
         {
@@ -352,13 +352,13 @@ def on_emulator(
     return asyncio.run(main())
 
 
-def reading(stream: UUID) -> Callable[[Client], Awaitable[Any]]:
+def reading(stream: str) -> Callable[[Client], Awaitable[Any]]:
     """A `use` for `scripted`: every event of `stream`, read to its end."""
     return lambda client: collect(client.streams.subscribe(stream))
 
 
 async def wait_run(
-    mode: str, run_id: UUID, *scripts: Script, **options: Any
+    mode: str, run_id: str, *scripts: Script, **options: Any
 ) -> tuple[Run, SseScript]:
     """`runs.wait(run_id, **options)` against `scripts`, as `scripted`."""
     return await scripted(mode, scripts, lambda client: client.runs.wait(run_id, **options))

@@ -119,7 +119,7 @@ def test_collect_over_a_plain_subscription_stops_when_the_run_ends(emu: HotEmula
     subscribed = threading.Event()  # stream:data is never replayed: answer once connected
     emu.on_agent("team-agent:ask", lambda _: "over the stream" * subscribed.wait(5), agent=AGENT)
     hot = emu.client()
-    stream_id = uuid.uuid4()
+    stream_id = payloads.uid()
     hot.events.publish({**_ask(), "stream_id": stream_id})
 
     def connected(events: Iterator[Any]) -> Iterator[Any]:
@@ -137,7 +137,7 @@ async def test_async_follow_over_a_plain_subscription_stops_when_the_run_ends(
 ) -> None:
     subscribed = threading.Event()
     emu.on_agent("team-agent:ask", lambda _: "async tail" * subscribed.wait(5), agent=AGENT)
-    stream_id = uuid.uuid4()
+    stream_id = payloads.uid()
 
     async def connected(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for event in events:
@@ -253,7 +253,7 @@ def test_memory_labels_are_typed_with_their_action(emu: HotEmulator) -> None:
     ],
 )
 def test_labels_are_read_from_their_end(data_type: str, expected: Any) -> None:
-    event: StreamData[Any] = StreamData(run_id=uuid.uuid4(), data_type=data_type, payload={})
+    event: StreamData[Any] = StreamData(run_id=payloads.uid(), data_type=data_type, payload={})
     found = agent_event(event)
     got = None if found is None else (found.agent, found.topic, found.action, found.verb)
     assert got == expected
@@ -263,7 +263,7 @@ def test_an_agent_payload_keeps_its_json_as_sent_with_keys_by_name() -> None:
     # hot/src/team-agent/agent.hot sends `session-id`; others send `session_id`.
     sent = {"session_id": "s2", "records": 3}
     event: StreamData[Any] = StreamData(
-        run_id=uuid.uuid4(), data_type=memory_label(AGENT, "export", "end"), payload=sent
+        run_id=payloads.uid(), data_type=memory_label(AGENT, "export", "end"), payload=sent
     )
     found = agent_event(event, AGENT)
     assert found is not None
@@ -412,13 +412,13 @@ def test_the_fallback_key_names_the_plain_text_field() -> None:
 _made = itertools.count(1000)
 
 
-def _v7(n: int) -> uuid.UUID:
+def _v7(n: int) -> str:
     """A time-ordered id (v7) that sorts by `n`, as the server makes them."""
-    return uuid.UUID(int=(1 << 100) | (0x7 << 76) | (0b10 << 62) | n)
+    return str(uuid.UUID(int=(1 << 100) | (0x7 << 76) | (0b10 << 62) | n))
 
 
 def _data(
-    run_id: uuid.UUID, verb: str, payload: dict[str, Any], data_id: uuid.UUID | None = None
+    run_id: str, verb: str, payload: dict[str, Any], data_id: str | None = None
 ) -> StreamData[Any]:
     """A reply event, its id made after every earlier one's unless given."""
     return StreamData(
@@ -429,12 +429,12 @@ def _data(
     )
 
 
-def _run(run_id: uuid.UUID, status: str, **extra: Any) -> dict[str, Any]:
+def _run(run_id: str, status: str, **extra: Any) -> dict[str, Any]:
     return payloads.run(run_id=str(run_id), status=status, **extra)
 
 
 def test_deltas_fed_out_of_order_and_replayed_fold_to_one_reply() -> None:
-    run_id = uuid.uuid4()
+    run_id = payloads.uid()
     deltas = [_data(run_id, "delta", {"delta": piece}, _v7(n)) for n, piece in enumerate("typed!")]
     shuffled = deltas + deltas[:3]
     random.Random(7).shuffle(shuffled)
@@ -446,9 +446,9 @@ def test_deltas_fed_out_of_order_and_replayed_fold_to_one_reply() -> None:
 
 
 def test_deltas_without_time_ordered_ids_keep_the_order_they_were_fed_in() -> None:
-    run_id = uuid.uuid4()
+    run_id = payloads.uid()
     accumulator = ReplyAccumulator(AGENT, run_id=run_id)
-    ids = sorted((uuid.uuid4() for _ in range(3)), reverse=True)  # v4: their order means nothing
+    ids = sorted((payloads.uid() for _ in range(3)), reverse=True)  # v4: their order means nothing
     for piece, data_id in zip(["fed ", "in ", "order"], ids, strict=True):
         accumulator.feed(_data(run_id, "delta", {"delta": piece}, data_id))
     assert accumulator.text == "fed in order"
@@ -457,8 +457,8 @@ def test_deltas_without_time_ordered_ids_keep_the_order_they_were_fed_in() -> No
 def test_feed_takes_any_mapping_and_the_event_keeps_a_dict_as_raw() -> None:
     wire = {
         "type": "stream:data",
-        "run_id": str(uuid.uuid4()),
-        "stream_data_id": str(uuid.uuid4()),
+        "run_id": payloads.uid(),
+        "stream_data_id": payloads.uid(),
         "data_type": reply_label(AGENT, "delta"),
         "payload": {"delta": "hi"},
     }
@@ -469,7 +469,7 @@ def test_feed_takes_any_mapping_and_the_event_keeps_a_dict_as_raw() -> None:
 
 
 def test_the_end_text_is_the_reply_and_feed_takes_json_objects() -> None:
-    run_id = uuid.uuid4()
+    run_id = payloads.uid()
     accumulator = ReplyAccumulator(AGENT)
     accumulator.feed({"type": "run:start", "run": _run(run_id, "running")})
     accumulator.feed(_data(run_id, "delta", {"delta": "draft"}).model_dump(mode="json"))
@@ -477,7 +477,7 @@ def test_the_end_text_is_the_reply_and_feed_takes_json_objects() -> None:
         {
             "type": "stream:data",
             "run_id": str(run_id),
-            "stream_data_id": str(uuid.uuid4()),
+            "stream_data_id": payloads.uid(),
             "data_type": reply_label(AGENT, "end"),
             "payload": {"text": "final answer"},
         }
@@ -493,26 +493,26 @@ def test_the_end_text_is_the_reply_and_feed_takes_json_objects() -> None:
     assert accumulator.reply().status == "ok"
 
 
-def _published(event_id: uuid.UUID) -> EventPublished:
-    return EventPublished(event_id=event_id, stream_id=uuid.uuid4(), event_type="team-agent:ask")
+def _published(event_id: str) -> EventPublished:
+    return EventPublished(event_id=event_id, stream_id=payloads.uid(), event_type="team-agent:ask")
 
 
-def _start(run_id: uuid.UUID, **extra: Any) -> RunStart:
+def _start(run_id: str, **extra: Any) -> RunStart:
     return RunStart.model_validate({"type": "run:start", "run": _run(run_id, "running", **extra)})
 
 
-def _stop(run_id: uuid.UUID, status: str = "succeeded", **extra: Any) -> RunStop:
+def _stop(run_id: str, status: str = "succeeded", **extra: Any) -> RunStop:
     return RunStop.model_validate({"type": "run:stop", "run": _run(run_id, status, **extra)})
 
 
 def test_only_the_published_events_run_is_followed_and_its_retry_replaces_it() -> None:
-    event_id, other, first, retry = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    event_id, other, first, retry = payloads.uid(), payloads.uid(), payloads.uid(), payloads.uid()
     accumulator = ReplyAccumulator(AGENT)
     # crates/hot_scheduler/src/server.rs process_pending_retries: the failed
     # attempt's `retry_attempt` was incremented, and the retry gets it.
     events: list[Any] = [
         _published(event_id),
-        _start(other, event_id=str(uuid.uuid4())),
+        _start(other, event_id=payloads.uid()),
         _data(other, "delta", {"delta": "someone else's"}),
         _start(first, event_id=str(event_id)),
         _data(first, "delta", {"delta": "first try"}),
@@ -537,7 +537,7 @@ def test_only_the_published_events_run_is_followed_and_its_retry_replaces_it() -
 
 
 def test_a_background_task_the_agents_run_starts_neither_wipes_nor_replaces_the_reply() -> None:
-    event_id, ours, task = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    event_id, ours, task = payloads.uid(), payloads.uid(), payloads.uid()
     # crates/hot/src/lang/hot/task.rs `::hot::task/start`: the task's run names
     # the run that started it as origin, with run_type `task` and attempt 0.
     task_run: dict[str, Any] = {"origin_run_id": str(ours), "run_type": "task", "retry_attempt": 0}
@@ -568,7 +568,7 @@ def test_a_background_task_the_agents_run_starts_neither_wipes_nor_replaces_the_
 # whose sleep restarts at every pushed message: a reply streamed faster than
 # the poll shows its deltas and its end before its start.
 def test_reply_deltas_that_come_before_their_runs_start_make_the_whole_reply() -> None:
-    event_id, ours = uuid.uuid4(), uuid.uuid4()
+    event_id, ours = payloads.uid(), payloads.uid()
     accumulator = ReplyAccumulator(AGENT)
     events: list[Any] = [
         _published(event_id),
@@ -588,7 +588,7 @@ def test_reply_deltas_that_come_before_their_runs_start_make_the_whole_reply() -
 
 
 def test_deltas_of_another_events_run_held_the_same_way_are_dropped_once_it_shows_up() -> None:
-    event_id, ours, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    event_id, ours, other = payloads.uid(), payloads.uid(), payloads.uid()
     accumulator = ReplyAccumulator(AGENT)
     events: list[Any] = [
         _published(event_id),
@@ -597,7 +597,7 @@ def test_deltas_of_another_events_run_held_the_same_way_are_dropped_once_it_show
         _start(ours, event_id=str(event_id)),
         _data(other, "delta", {"delta": "this"}),
         _data(ours, "delta", {"delta": "ours"}),
-        _start(other, event_id=str(uuid.uuid4())),
+        _start(other, event_id=payloads.uid()),
         _stop(ours, event_id=str(event_id)),
     ]
     fed = [accumulator.feed(event) for event in events]
@@ -608,7 +608,7 @@ def test_deltas_of_another_events_run_held_the_same_way_are_dropped_once_it_show
 
 def test_reply_events_held_past_the_limit_lose_the_oldest(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 2 * len('{"delta":"ab"}'))
-    event_id, ours = uuid.uuid4(), uuid.uuid4()
+    event_id, ours = payloads.uid(), payloads.uid()
     accumulator = ReplyAccumulator(AGENT)
     accumulator.feed(_published(event_id))
     for piece in ["ab", "cd", "ef"]:
@@ -622,14 +622,14 @@ def test_reply_events_held_past_the_limit_lose_the_oldest(monkeypatch: pytest.Mo
 def test_with_its_run_or_event_given_the_reply_is_that_runs_whatever_run_is_seen_first(
     given: str,
 ) -> None:
-    event_id, ours, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    event_id, ours, other = payloads.uid(), payloads.uid(), payloads.uid()
     accumulator = (
         ReplyAccumulator(AGENT, run_id=ours)
         if given == "run_id"
         else ReplyAccumulator(AGENT, event_id=event_id)
     )
     events: list[Any] = [
-        _start(other, event_id=str(uuid.uuid4())),
+        _start(other, event_id=payloads.uid()),
         _data(other, "delta", {"delta": "someone else's"}),
         _start(ours, event_id=str(event_id)),
         _data(ours, "delta", {"delta": "ours"}),
@@ -645,7 +645,7 @@ def test_with_its_run_given_another_runs_reply_events_are_not_held_to_push_a_ret
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("hot_typed._streaming.UNATTRIBUTED_TEXT_LIMIT", 2 * len('{"delta":"ab"}'))
-    ours, retry, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    ours, retry, other = payloads.uid(), payloads.uid(), payloads.uid()
     accumulator = ReplyAccumulator(AGENT, run_id=ours)
     events: list[Any] = [
         _start(ours),
@@ -669,7 +669,7 @@ def test_with_its_run_given_another_runs_reply_events_are_not_held_to_push_a_ret
     [("run:fail", "the agent's run failed"), ("run:cancel", "the agent's run was cancelled")],
 )
 def test_a_run_that_fails_before_the_end_is_an_error_reply(kind: str, reason: str) -> None:
-    run_id = uuid.uuid4()
+    run_id = payloads.uid()
     accumulator = ReplyAccumulator(AGENT, run_id=run_id)
     accumulator.feed(_data(run_id, "delta", {"delta": "half"}))
     accumulator.feed(
@@ -702,7 +702,7 @@ def test_a_run_that_fails_before_the_end_is_an_error_reply(kind: str, reason: st
 def test_only_a_run_end_with_no_retry_to_come_finishes_the_reply(
     kind: str, status: str, retry_attempt: int, over: tuple[bool, bool, str | None]
 ) -> None:
-    run_id = uuid.uuid4()
+    run_id = payloads.uid()
     accumulator = ReplyAccumulator(AGENT, run_id=run_id)
     accumulator.feed(_data(run_id, "delta", {"delta": "half"}))
     run = _run(run_id, status, retry_attempt=retry_attempt, result={"$err": "x"})
@@ -712,7 +712,7 @@ def test_only_a_run_end_with_no_retry_to_come_finishes_the_reply(
 
 
 def test_a_reply_error_ends_the_follow_at_once() -> None:
-    run_id = uuid.uuid4()
+    run_id = payloads.uid()
     accumulator = ReplyAccumulator(AGENT, run_id=run_id)
     events = [
         _data(run_id, "error", {"message": "rate limited"}),
@@ -725,7 +725,7 @@ def test_a_reply_error_ends_the_follow_at_once() -> None:
 
 @pytest.mark.parametrize("seen_by", ["run:start", "stream:data"])
 def test_with_no_run_or_event_given_the_reply_is_the_first_runs_seen(seen_by: str) -> None:
-    ours, other = uuid.uuid4(), uuid.uuid4()
+    ours, other = payloads.uid(), payloads.uid()
     first: list[Any] = (
         [_start(ours), _start(other)]
         if seen_by == "run:start"
@@ -746,7 +746,7 @@ def test_with_no_run_or_event_given_the_reply_is_the_first_runs_seen(seen_by: st
 
 
 def test_a_retry_starts_the_reply_over_and_it_is_done_only_at_the_retrys_end() -> None:
-    first, retry = uuid.uuid4(), uuid.uuid4()
+    first, retry = payloads.uid(), payloads.uid()
     accumulator = ReplyAccumulator(AGENT, run_id=first)
     events: list[StreamEvent] = [
         _start(first),
@@ -782,7 +782,7 @@ def _followed(accumulator: ReplyAccumulator, events: list[Any], mode: str) -> li
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_a_reply_error_among_events_held_for_their_run_ends_the_reply_there(mode: str) -> None:
-    event_id, ours = uuid.uuid4(), uuid.uuid4()
+    event_id, ours = payloads.uid(), payloads.uid()
     accumulator = ReplyAccumulator(AGENT)
     events: list[Any] = [
         _published(event_id),
@@ -812,7 +812,7 @@ _SENT_BEFORE_THE_FAILURE: list[tuple[list[tuple[str, dict[str, Any]]], tuple[str
 def test_a_run_that_fails_after_the_agent_answered_keeps_what_the_agent_said(
     sent: list[tuple[str, dict[str, Any]]], outcome: tuple[str, str | None, str]
 ) -> None:
-    run_id = uuid.uuid4()
+    run_id = payloads.uid()
     accumulator = ReplyAccumulator(AGENT, run_id=run_id)
     for verb, payload in sent:
         accumulator.feed(_data(run_id, verb, payload))
@@ -824,14 +824,36 @@ def test_a_run_that_fails_after_the_agent_answered_keeps_what_the_agent_said(
 
 
 def test_a_reply_event_fed_as_a_json_object_keeps_that_object_as_its_raw() -> None:
-    run_id = uuid.uuid4()
+    run_id = payloads.uid()
     sent = {
         "type": "stream:data",
-        "stream_data_id": str(uuid.uuid4()).upper(),  # any spelling of a UUID validates
-        "run_id": str(run_id).upper(),
+        "stream_data_id": payloads.uid().upper(),  # an id is the text sent
+        "run_id": run_id,
         "data_type": reply_label(AGENT, "delta"),
         "payload": {"delta": "as sent"},
     }
     found = ReplyAccumulator(AGENT, run_id=run_id).feed(sent)
     assert found is not None
-    assert (found.run_id, found.data.raw) == (run_id, sent)
+    assert (found.run_id, found.data.stream_data_id, found.data.raw) == (
+        run_id,
+        sent["stream_data_id"],
+        sent,
+    )
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [str.upper, lambda text: "{" + text + "}", lambda text: text.replace("-", ""), uuid.UUID],
+    ids=["upper case", "braces", "simple", "a uuid.UUID"],
+)
+def test_an_accumulator_given_its_run_in_another_spelling_follows_the_run_the_server_names(
+    spelling: Any,
+) -> None:
+    # The server writes ids lowercase and hyphenated; the accumulator holds the
+    # ids it is given in that form, so that they equal the events' ids.
+    run_id = payloads.uid()
+    accumulator = ReplyAccumulator(AGENT, run_id=spelling(run_id))
+    assert accumulator.run_id == run_id
+    found = accumulator.feed(_data(run_id, "delta", {"delta": "hello"}))
+    assert found is not None
+    assert accumulator.text == "hello"

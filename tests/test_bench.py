@@ -13,8 +13,9 @@ from pathlib import Path
 
 RUN = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 CONTENDERS = ("hot-typed", "official", "raw")
-# The pages figure also times two plain pydantic page models (typed values, str values).
-REFERENCES = ("pydantic typed", "pydantic str")
+# The pages figure also times three plain pydantic page models (typed values, str
+# values, typed values with `uuid.UUID` ids).
+REFERENCES = ("pydantic typed", "pydantic str", "pydantic uuid")
 
 
 def test_the_smoke_benchmark_prints_every_figure_for_every_contender_and_a_verdict_each() -> None:
@@ -44,7 +45,7 @@ def test_the_smoke_benchmark_prints_every_figure_for_every_contender_and_a_verdi
     pages = next(s for s in sections if s.startswith("Pages:"))
     assert re.search(
         r"pydantic str / official \d+\.\d{3}x, pydantic typed / official \d+\.\d{3}x,"
-        r" hot-typed / pydantic typed \d+\.\d{3}x",
+        r" pydantic uuid / official \d+\.\d{3}x, hot-typed / pydantic typed \d+\.\d{3}x",
         pages,
     )
     # Timed figures show the collector's share of each contender, and the pages

@@ -144,10 +144,10 @@ def test_a_nested_model_in_an_event_keeps_its_own_raw(
 def test_a_known_event_type_with_wrong_fields_is_an_error_not_an_unknown_event(
     kind: str, serve: Callable[[HttpResponse], str]
 ) -> None:
-    broken = {"type": "stream:data", "run_id": "not-a-uuid", "data_type": "x"}
+    broken = {"type": "stream:data", "run_id": 7, "data_type": "x"}
     with pytest.raises(HotResponseValidationError) as caught:
         subscribe(kind, serve(event_stream(broken)))
-    assert "stream:data.run_id: Input should be a valid UUID" in str(caught.value)
+    assert "stream:data.run_id: Input should be a valid string" in str(caught.value)
     assert caught.value.raw == broken
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pydantic
 import pytest
@@ -37,10 +37,10 @@ from .sse_script import (
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
-STREAM = uuid4()
-EVENT = uuid4()
-OURS = uuid4()
-OTHER = uuid4()
+STREAM = str(uuid4())
+EVENT = str(uuid4())
+OURS = str(uuid4())
+OTHER = str(uuid4())
 
 PUBLISHED = event(
     {
@@ -53,19 +53,19 @@ PUBLISHED = event(
 COMPLETE = event({"type": "stream:complete", "stream_id": str(STREAM)})
 
 
-def start(run_id: UUID = OURS) -> bytes:
-    event_id = EVENT if run_id == OURS else uuid4()
+def start(run_id: str = OURS) -> bytes:
+    event_id = EVENT if run_id == OURS else str(uuid4())
     return event({"type": "run:start", "run": run(run_id, event_id=event_id, stream_id=STREAM)})
 
 
-def end(kind: str, result: Any, run_id: UUID = OURS) -> bytes:
+def end(kind: str, result: Any, run_id: str = OURS) -> bytes:
     status = {"run:stop": "succeeded", "run:fail": "failed", "run:cancel": "cancelled"}[kind]
-    event_id = EVENT if run_id == OURS else uuid4()
+    event_id = EVENT if run_id == OURS else str(uuid4())
     finished = run(run_id, status=status, event_id=event_id, stream_id=STREAM, result=result)
     return event({"type": kind, "run": finished})
 
 
-def chunk(payload: Any, run_id: UUID = OURS, data_type: str = "ai:delta") -> bytes:
+def chunk(payload: Any, run_id: str = OURS, data_type: str = "ai:delta") -> bytes:
     return stream_data(run_id, payload, data_type)
 
 
@@ -193,7 +193,7 @@ async def test_chunks_held_until_their_run_is_known_reach_on_chunk_only_if_it_is
         chunk({"text": "a"}),
         chunk({"text": "x"}, run_id=OTHER),
         chunk({"text": "b"}),
-        chunk({"text": "never known"}, run_id=uuid4()),
+        chunk({"text": "never known"}, run_id=str(uuid4())),
         start(OTHER),  # another event's run: its chunk held is dropped
         chunk({"text": "y"}, run_id=OTHER),
         chunk({"text": "c"}),
@@ -207,18 +207,18 @@ async def test_chunks_held_until_their_run_is_known_reach_on_chunk_only_if_it_is
     assert texts == ["a", "b", "c", "d"]
 
 
-def _attempt(run_id: UUID, status: str, origin: UUID | None, retry_attempt: int) -> bytes:
+def _attempt(run_id: str, status: str, origin: str | None, retry_attempt: int) -> bytes:
     kind = {"running": "run:start", "pending_retry": "run:stop", "succeeded": "run:stop"}[status]
-    event_id = EVENT if origin is None else uuid4()
+    event_id = EVENT if origin is None else str(uuid4())
     record = run(run_id, status=status, event_id=event_id, stream_id=STREAM)
     record["origin_run_id"] = None if origin is None else str(origin)
     record["retry_attempt"] = retry_attempt
     return event({"type": kind, "run": record})
 
 
-RETRY = uuid4()
-LOOPING = uuid4()
-_LOOPING_RUN = run(LOOPING, event_id=uuid4(), stream_id=STREAM)
+RETRY = str(uuid4())
+LOOPING = str(uuid4())
+_LOOPING_RUN = run(LOOPING, event_id=str(uuid4()), stream_id=STREAM)
 _LOOPING_RUN["origin_run_id"] = str(LOOPING)  # it can never lead to an attempt
 
 

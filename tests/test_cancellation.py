@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
-from uuid import UUID
 
 import httpx
 import pytest
@@ -218,7 +217,7 @@ class _HeldExecutor(ThreadPoolExecutor):
 
 
 # (client, a directory holding `source.bin`, the id of a stored file)
-Transfer = Callable[[AsyncHotClient, Path, UUID], Awaitable[object]]
+Transfer = Callable[[AsyncHotClient, Path, str], Awaitable[object]]
 
 TRANSFERS: dict[str, Transfer] = {
     "download_to": lambda hot, where, stored: hot.files.download_to(stored, where / "out.bin"),

@@ -18,7 +18,7 @@ from .sse_script import collect, run
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
-RUN_ID = uuid4()
+RUN_ID = str(uuid4())
 
 
 def _answer(request: HttpRequest) -> HttpResponse:
@@ -30,7 +30,7 @@ def _answer(request: HttpRequest) -> HttpResponse:
 USES: dict[str, Callable[[Any], Any]] = {
     "call": lambda hot: hot.runs.get(RUN_ID),
     "escape hatch": lambda hot: hot.request("GET", "/runs"),
-    "stream": lambda hot: collect(hot.streams.subscribe(uuid4())),
+    "stream": lambda hot: collect(hot.streams.subscribe(str(uuid4()))),
     "wait": lambda hot: hot.runs.wait(RUN_ID, timeout=1),
     "call_hot": lambda hot: hot.events.call_hot("::app/fn", []),
 }

@@ -25,7 +25,7 @@ from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
 from .sse_script import collect, run
 
-RUN_ID = uuid4()
+RUN_ID = str(uuid4())
 
 
 def _answer(request: HttpRequest) -> HttpResponse:
@@ -40,7 +40,7 @@ USES: dict[str, Callable[[AsyncHotClient], Coroutine[Any, Any, Any]]] = {
     "call": lambda hot: hot.runs.get(RUN_ID),
     "page": lambda hot: hot.runs.list(limit=1),
     "escape hatch": lambda hot: hot.request("GET", "/runs"),
-    "stream": lambda hot: collect(hot.streams.subscribe(uuid4())),
+    "stream": lambda hot: collect(hot.streams.subscribe(str(uuid4()))),
     "wait": lambda hot: hot.runs.wait(RUN_ID, timeout=1),
     "call_hot": lambda hot: hot.events.call_hot("::app/fn", []),
     "copy": lambda hot: hot.with_options(max_retries=1).runs.get(RUN_ID),

@@ -34,8 +34,8 @@ pytestmark = pytest.mark.parametrize("kind", KINDS)
 # read far deeper than 3.11, whose limit is the interpreter's recursion limit).
 TOO_DEEP = 200_000
 
-RUN_ID = uuid4()
-STREAM = uuid4()
+RUN_ID = str(uuid4())
+STREAM = str(uuid4())
 STOPPED = run(RUN_ID, status="succeeded")
 
 
@@ -290,7 +290,7 @@ def test_a_terminal_event_too_deep_for_python_raises_instead_of_waiting_forever(
 
 
 def test_call_hot_returns_a_result_deeper_than_pydantics_parser(kind: str) -> None:
-    event_id, value = uuid4(), nested(300, None)
+    event_id, value = str(uuid4()), nested(300, None)
     published = {
         "type": "event:published",
         "event_id": str(event_id),

@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from email.utils import formatdate
 from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -97,12 +96,12 @@ def ends(events: list[StreamEvent]) -> list[tuple[str, str, int]]:
     ]
 
 
-async def first_run_of(hot: Client, event_id: UUID) -> UUID:
+async def first_run_of(hot: Client, event_id: str) -> str:
     for _ in range(200):
         pending: Any = hot.events.get_runs(event_id)  # a Page, or a coroutine of an AsyncPage
         page = await resolve(pending)
         if page.data:
-            run_id: UUID = page.data[0].run_id
+            run_id: str = page.data[0].run_id
             return run_id
         time.sleep(0.005)
     raise AssertionError("the event started no run")
@@ -256,11 +255,11 @@ async def test_a_call_that_starts_a_background_task_returns_its_own_result(
 
 # Scripted: the exact order a server replays a retry chain in after a reconnect.
 
-STREAM = UUID("0190b2f4-0000-7000-8000-000000000001")
-EVENT = UUID("0190b2f4-0000-7000-8000-0000000000e1")
-RETRY_EVENT = UUID("0190b2f4-0000-7000-8000-0000000000e2")
-FIRST = UUID("0190b2f4-0000-7000-8000-0000000000a1")
-SECOND = UUID("0190b2f4-0000-7000-8000-0000000000a2")
+STREAM = "0190b2f4-0000-7000-8000-000000000001"
+EVENT = "0190b2f4-0000-7000-8000-0000000000e1"
+RETRY_EVENT = "0190b2f4-0000-7000-8000-0000000000e2"
+FIRST = "0190b2f4-0000-7000-8000-0000000000a1"
+SECOND = "0190b2f4-0000-7000-8000-0000000000a2"
 PUBLISHED = event(
     {
         "type": "event:published",
@@ -271,7 +270,7 @@ PUBLISHED = event(
 )
 
 
-def attempt(kind: str, run_id: UUID, status: str, retry_attempt: int, **fields: Any) -> bytes:
+def attempt(kind: str, run_id: str, status: str, retry_attempt: int, **fields: Any) -> bytes:
     origin = FIRST if run_id == SECOND else None
     record = run(
         run_id,

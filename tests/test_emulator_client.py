@@ -332,7 +332,7 @@ def test_builds_upload_deploy_and_download(api: Api) -> None:
     archive = api(lambda c: c.request_raw("GET", download))
     assert archive.headers["content-type"] == "application/zip"
     assert archive.headers["content-disposition"] == (
-        f'attachment; filename="{upload.build_id.hex}.hot.zip"'
+        f'attachment; filename="{uuid.UUID(upload.build_id).hex}.hot.zip"'
     )
 
 

@@ -26,7 +26,7 @@ from hot_typed.testing import HttpRequest, HttpResponse, LoopbackServer
 
 from .sse_script import TOKEN, event, refused_url, run
 
-RUN_ID = uuid4()
+RUN_ID = str(uuid4())
 #: A run the server answers with a body that does not fit the model.
 BROKEN_RUN_ID = "00000000-0000-4000-8000-0000000000b0"
 

@@ -393,7 +393,7 @@ def test_a_declaration_the_server_would_not_take_the_name_of_is_refused(mode: st
 
 # ---------------------------------------------------------------- every connection of a follow
 
-STREAM, EVENT, RUN = uuid4(), uuid4(), uuid4()
+STREAM, EVENT, RUN = str(uuid4()), str(uuid4()), str(uuid4())
 PUBLISHED = event(
     {
         "type": "event:published",

@@ -27,10 +27,10 @@ from .sse_script import SseScript, close, collect, event, make_client, resolve, 
 
 both_clients = pytest.mark.parametrize("mode", ["sync", "async"])
 
-RUN_ID = uuid4()
-TASK_ID = uuid4()
-EVENT_ID = uuid4()
-STREAM_ID = uuid4()
+RUN_ID = str(uuid4())
+TASK_ID = str(uuid4())
+EVENT_ID = str(uuid4())
+STREAM_ID = str(uuid4())
 
 
 async def _wait(mode: str, operation: str, *frames: bytes, **options: Any) -> Any:

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pydantic
 import pytest
@@ -58,9 +58,9 @@ from .sse_script import (
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
-STREAM = uuid4()
-EVENT = uuid4()
-FIRST, SECOND, THIRD = uuid4(), uuid4(), uuid4()
+STREAM = str(uuid4())
+EVENT = str(uuid4())
+FIRST, SECOND, THIRD = str(uuid4()), str(uuid4()), str(uuid4())
 # Failures name the full URL of the loopback server.
 API = r"http://127\.0\.0\.1:\d+/v1"
 BODY: EventCreateParams = {"event_type": "order.created", "event_data": {"id": 7}}
@@ -75,12 +75,12 @@ PUBLISHED = event(
 
 
 def attempt(
-    run_id: UUID,
+    run_id: str,
     *,
     status: str = "running",
-    origin: UUID | None = None,
+    origin: str | None = None,
     retry_attempt: int = 0,
-    event_id: UUID | None = None,
+    event_id: str | None = None,
     result: Any = ...,
 ) -> dict[str, Any]:
     """One attempt of a retried run on STREAM, as the server sends it."""
@@ -412,7 +412,7 @@ async def test_chunks_reach_on_chunk_only_as_text_of_the_runs_own_data(mode: str
     def chunk(payload: Any) -> bytes:
         return stream_data(FIRST, payload)
 
-    other = uuid4()
+    other = str(uuid4())
     script = [
         run_event("run:start", attempt(FIRST, event_id=EVENT)),
         chunk(["not", "an", "object"]),
@@ -437,7 +437,7 @@ async def test_chunks_reach_on_chunk_only_as_text_of_the_runs_own_data(mode: str
 async def test_a_retrys_chunks_held_until_the_poll_links_it_to_the_run_reach_on_chunk(
     mode: str,
 ) -> None:
-    def chunk(run_id: UUID, text: str) -> bytes:
+    def chunk(run_id: str, text: str) -> bytes:
         return stream_data(run_id, {"text": text})
 
     # Chunks come first; the poll then sends the runs newest first
@@ -498,7 +498,7 @@ async def test_a_waiter_on_a_retried_run_skips_other_events_of_its_stream(mode: 
 
 # ---------------------------------------------------------------- which run is a retry
 
-TASK_RUN, CHILD, LATER = uuid4(), uuid4(), uuid4()
+TASK_RUN, CHILD, LATER = str(uuid4()), str(uuid4()), str(uuid4())
 
 
 def of(record: dict[str, Any], run_type: str, started: int = 5) -> dict[str, Any]:
@@ -598,7 +598,7 @@ RETRY_CHAINS: dict[str, Script] = {
         HOLD,
     ],
 }
-EXPECTED_FINAL: dict[str, tuple[UUID, str]] = {
+EXPECTED_FINAL: dict[str, tuple[str, str]] = {
     "a retry is followed": (SECOND, "succeeded"),
     "a task the run started is no retry": (FIRST, "succeeded"),
     "a run of another type than the origin is no retry": (SECOND, "succeeded"),
@@ -888,7 +888,7 @@ async def test_each_kind_of_news_on_a_run_stream_keeps_the_backoff_at_its_shorte
     # Each cut connection brings one new thing: another run's start, another
     # run's end, a chunk. A follow that missed any of them as news would let
     # the bound grow from the third such connection on.
-    others = [uuid4() for _ in range(4)]
+    others = [str(uuid4()) for _ in range(4)]
     chunk = {
         "type": "stream:data",
         "run_id": str(others[0]),
@@ -1040,7 +1040,7 @@ async def test_a_clean_close_is_followed_at_once_only_after_stream_complete_or_n
 # ---------------------------------------------------------------- an end told before it was stored
 
 
-def stored_late(run_id: UUID, **fields: Any) -> bytes:
+def stored_late(run_id: str, **fields: Any) -> bytes:
     """A `run:stop` push whose record was read before the run's end was stored:
     crates/hot_worker/src/server.rs publishes the end even when storing it
     timed out (`RUN_RESULT_FLUSH_TIMEOUT`), and streams.rs sends it with the
@@ -1103,10 +1103,10 @@ async def test_a_waiter_on_a_retry_whose_end_came_before_it_was_stored_reads_it_
 # ---------------------------------------------------------------- a project's run of an event
 
 
-SHOP, OTHER = uuid4(), uuid4()
+SHOP, OTHER = str(uuid4()), str(uuid4())
 
 
-def in_project(record: dict[str, Any], project_id: UUID, name: str) -> dict[str, Any]:
+def in_project(record: dict[str, Any], project_id: str, name: str) -> dict[str, Any]:
     return {**record, "project_id": str(project_id), "project_name": name}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -91,11 +91,11 @@ def test_publishing_refused_with_another_4xx_raises_it_at_once() -> None:
     assert [r.method for r in server.requests] == ["POST"]
 
 
-STREAM, EVENT = uuid4(), uuid4()
+STREAM, EVENT = str(uuid4()), str(uuid4())
 
 
-def _run_event(kind: str, run_id: UUID | None = None, **fields: Any) -> StreamEvent:
-    record = run(run_id or uuid4(), **fields)
+def _run_event(kind: str, run_id: str | None = None, **fields: Any) -> StreamEvent:
+    record = run(run_id or str(uuid4()), **fields)
     event: StreamEvent = TypeAdapter(StreamEvent).validate_python({"type": kind, "run": record})
     return event
 
@@ -148,10 +148,10 @@ def test_a_follower_gives_up_after_five_unanswered_reconnects_by_default() -> No
 
 def test_a_run_of_another_event_on_the_stream_does_not_end_the_follow() -> None:
     follower = RunStreamFollower(stream_id=STREAM, event_id=EVENT, finish=identity)
-    ours, other = uuid4(), uuid4()
+    ours, other = str(uuid4()), str(uuid4())
     follower.connect(0.0)
     follower.receive(_run_event("run:start", ours, event_id=EVENT), 0.0)
-    follower.receive(_run_event("run:start", other, event_id=uuid4()), 0.0)
+    follower.receive(_run_event("run:start", other, event_id=str(uuid4())), 0.0)
     follower.receive(_run_event("run:stop", other, status="succeeded"), 0.0)
     assert not follower.done
 

@@ -383,7 +383,7 @@ def test_stamped_fields_override_what_the_browser_sent(emulator: HotEmulator) ->
     hot = emulator.client()
     event = hot.events.get(published["event_id"])
     assert event.event_data == {"question": "q", "user_id": "ada"}
-    assert event.stream_id == stream_id
+    assert event.stream_id == str(stream_id)
     assert later.json()["data"]["stream_id"] == str(stream_id)
     # No event_data at all: the stamp is the whole of it.
     assert hot.events.get(later.json()["data"]["event_id"]).event_data == {"user_id": "ada"}

@@ -69,7 +69,7 @@ async def _received(mode: str) -> tuple[Event, list[Event], RunStop]:
     """One event got alone, a page of two, and a `run:stop` from a stream, all received."""
     single = _event(unknown_key={"kept": True})
     page = [_event(), _event()]
-    stop = {"type": "run:stop", "run": run(uuid4(), status="succeeded", result=1.0)}
+    stop = {"type": "run:stop", "run": run(str(uuid4()), status="succeeded", result=1.0)}
     with SseScript(
         HttpResponse.json({"data": single}),
         HttpResponse.json(
@@ -81,7 +81,7 @@ async def _received(mode: str) -> tuple[Event, list[Event], RunStop]:
         try:
             got = await resolve(client.events.get(single["event_id"]))
             listed: Any = await resolve(client.events.list())
-            (stopped,) = await collect(client.streams.subscribe(uuid4()))
+            (stopped,) = await collect(client.streams.subscribe(str(uuid4())))
         finally:
             await close(client)
     assert isinstance(stopped, RunStop)
@@ -134,8 +134,8 @@ OrderData = StreamDataType("shop:order", Order)
 async def _typed(mode: str) -> dict[str, WireModel]:
     """Models of the classes the library parametrizes with the user's `Order`."""
     got = _event(event_data={"sku": "a", "unknown": 1})
-    ran = run(uuid4(), status="succeeded", result={"sku": "b"})
-    done = task(uuid4(), status="completed", result={"sku": "c"})
+    ran = run(str(uuid4()), status="succeeded", result={"sku": "b"})
+    done = task(str(uuid4()), status="completed", result={"sku": "c"})
     data = {"type": "stream:data", "run_id": str(uuid4()), "data_type": "shop:order"}
     pagination = {"limit": 1, "offset": 0, "total": 1, "has_more": False}
     with SseScript(
@@ -151,7 +151,9 @@ async def _typed(mode: str) -> dict[str, WireModel]:
             typed_run = await resolve(client.runs.get(ran["run_id"], result_type=Order))
             typed_task = await resolve(client.tasks.get(done["task_id"], result_type=Order))
             listed: Any = await resolve(client.events.list(data_type=Order))
-            (streamed,) = await collect(client.streams.subscribe(uuid4(), data_types=[OrderData]))
+            (streamed,) = await collect(
+                client.streams.subscribe(str(uuid4()), data_types=[OrderData])
+            )
         finally:
             await close(client)
     return {
@@ -349,7 +351,7 @@ def test_an_update_holding_a_cycle_is_refused_as_no_json() -> None:
 
 def _built_in_python() -> Run:
     # Validated from Python objects, not from the wire: nothing was received.
-    return Run.model_validate(run(uuid4(), status="succeeded")).model_copy(
+    return Run.model_validate(run(str(uuid4()), status="succeeded")).model_copy(
         update={"retry_attempt": 2}
     )
 

@@ -394,8 +394,8 @@ def test_one_sync_client_shared_by_many_threads_answers_each_its_own() -> None:
         ThreadPoolExecutor(max_workers=32) as threads,
     ):
         events = list(threads.map(hot.events.get, ids))
-    assert [event.event_id for event in events] == ids
-    assert all(event.raw["event_id"] == str(event.event_id) for event in events)
+    assert [event.event_id for event in events] == [str(i) for i in ids]
+    assert all(event.raw["event_id"] == event.event_id for event in events)
 
 
 async def test_one_async_client_shared_by_many_tasks_answers_each_its_own() -> None:
@@ -406,7 +406,7 @@ async def test_one_async_client_shared_by_many_tasks_answers_each_its_own() -> N
             AsyncHotClient(TOKEN, base_url=server.base_url, client=pool_client) as hot,
         ):
             events = await asyncio.gather(*(hot.events.get(i) for i in ids))
-    assert [event.event_id for event in events] == ids
+    assert [event.event_id for event in events] == [str(i) for i in ids]
 
 
 async def test_concurrent_tasks_mixing_failures_and_successes_each_get_their_own() -> None:
@@ -428,7 +428,7 @@ async def test_concurrent_tasks_mixing_failures_and_successes_each_get_their_own
         ):
             events = await asyncio.gather(*(hot.events.get(i) for i in ids))
         assert len(server.requests) == 2 * len(ids)
-    assert [event.event_id for event in events] == ids
+    assert [event.event_id for event in events] == [str(i) for i in ids]
 
 
 def _stream_of_its_own(request: HttpRequest) -> HttpResponse:

@@ -203,7 +203,7 @@ def test_an_http_date_is_counted_from_the_answers_date_else_from_the_local_clock
 async def test_a_follow_without_timeout_waits_what_the_server_asks_up_to_a_day(
     mode: str, headers: dict[str, str], wait: float, waits: list[float]
 ) -> None:
-    stream_id, event_id, run_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    stream_id, event_id, run_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     ours = run(run_id, event_id=event_id, stream_id=stream_id)
     done = run(run_id, status="succeeded", event_id=event_id, stream_id=stream_id, result=1)
     published = {"type": "event:published", "event_id": str(event_id), "stream_id": str(stream_id)}

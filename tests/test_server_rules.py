@@ -964,7 +964,7 @@ def test_emulator_resolves_a_project_by_any_uuid_spelling_as_the_server(
         return text.replace("{", "{{").replace("}", "}}")
 
     project = run(_typed("projects.create", {"name": "app"}), {})
-    ref = SPELLINGS[spelling](project.project_id)
+    ref = SPELLINGS[spelling](uuid.UUID(project.project_id))
     assert run(_typed("projects.get", literal(ref)), {}).project_id == project.project_id
     # A project named as an id is never found by that name: the id is looked
     # up, and an id not found is a database error (crates/hot/src/db/project.rs

@@ -46,8 +46,8 @@ from .sse_script import (
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
-STREAM = uuid4()
-START = {"type": "run:start", "run": run(uuid4())}
+STREAM = str(uuid4())
+START = {"type": "run:start", "run": run(str(uuid4()))}
 
 
 async def events_of(mode: str, answer: HttpResponse) -> list[Any]:

@@ -99,7 +99,7 @@ WIRE_REF: dict[str, Any] = {
 def test_a_blob_reference_is_recognized_and_parsed_from_its_wire_map() -> None:
     ref = BlobRef.from_value(WIRE_REF)
     assert ref is not None
-    assert (ref.id, ref.size, ref.encoding, ref.hash_alg) == (UUID(REF_ID), 42, "bytes", "blake3")
+    assert (ref.id, ref.size, ref.encoding, ref.hash_alg) == (REF_ID, 42, "bytes", "blake3")
     assert ref.content_type is None
     assert ref.to_value() == WIRE_REF
     assert BlobRef.is_ref(WIRE_REF)
@@ -111,7 +111,6 @@ def test_a_blob_reference_is_recognized_and_parsed_from_its_wire_map() -> None:
 def test_a_value_tagged_as_a_blob_reference_but_malformed_is_refused() -> None:
     for bad in [
         {"$type": "::hot::blob/BlobRef"},
-        {"$type": "::hot::blob/BlobRef", "$val": {"id": "not-a-uuid", "size": 1}},
         {"$type": "::hot::blob/BlobRef", "$val": {**WIRE_REF["$val"], "size": "big"}},
     ]:
         with pytest.raises(ValidationError):
@@ -121,7 +120,7 @@ def test_a_value_tagged_as_a_blob_reference_but_malformed_is_refused() -> None:
 def test_blob_references_are_found_anywhere_in_a_payload_in_order() -> None:
     second = {**WIRE_REF, "$val": {**WIRE_REF["$val"], "id": str(UUID(int=7))}}
     payload = {"a": [1, {"deep": WIRE_REF}], "b": second, "c": "text"}
-    assert [ref.id for ref in find_blob_refs(payload)] == [UUID(REF_ID), UUID(int=7)]
+    assert [ref.id for ref in find_blob_refs(payload)] == [REF_ID, str(UUID(int=7))]
     assert list(find_blob_refs({"plain": [1, 2]})) == []
 
 

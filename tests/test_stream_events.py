@@ -63,11 +63,11 @@ from .sse_script import (
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
-STREAM = uuid4()
+STREAM = str(uuid4())
 
 
-RUN_ID = uuid4()
-TASK_ID = uuid4()
+RUN_ID = str(uuid4())
+TASK_ID = str(uuid4())
 
 STREAM_PAYLOADS: list[dict[str, Any]] = [
     {
@@ -87,8 +87,8 @@ STREAM_PAYLOADS: list[dict[str, Any]] = [
         "payload": {"text": "héllo wörld, 你好 🌍", "n": 12345678901234567890, "f": 1.0},
     },
     {"type": "run:stop", "run": run(RUN_ID, status="succeeded", result=[1, None])},
-    {"type": "run:fail", "run": run(uuid4(), status="failed", result={"$err": "x"})},
-    {"type": "run:cancel", "run": run(uuid4(), status="cancelled")},
+    {"type": "run:fail", "run": run(str(uuid4()), status="failed", result={"$err": "x"})},
+    {"type": "run:cancel", "run": run(str(uuid4()), status="cancelled")},
     {"type": "keepalive"},
     {"type": "run:retry", "run_id": str(RUN_ID), "in": {"seconds": 5}},
     {"type": "stream:complete", "stream_id": str(STREAM)},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import pydantic
 import pytest
@@ -39,10 +38,10 @@ from .sse_script import (
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
-STREAM = UUID("0190b2f4-0000-7000-8000-000000000001")
-EVENT = UUID("0190b2f4-0000-7000-8000-0000000000e1")
-OURS = UUID("0190b2f4-0000-7000-8000-0000000000a1")
-OTHER = UUID("0190b2f4-0000-7000-8000-0000000000b2")
+STREAM = "0190b2f4-0000-7000-8000-000000000001"
+EVENT = "0190b2f4-0000-7000-8000-0000000000e1"
+OURS = "0190b2f4-0000-7000-8000-0000000000a1"
+OTHER = "0190b2f4-0000-7000-8000-0000000000b2"
 BODY: EventCreateParams = {"event_type": "order.created", "event_data": {"id": 7}}
 
 PUBLISHED = event(
@@ -55,16 +54,16 @@ PUBLISHED = event(
 )
 
 
-def start(run_id: UUID) -> bytes:
+def start(run_id: str) -> bytes:
     return event({"type": "run:start", "run": run(run_id, event_id=_event_of(run_id))})
 
 
-def stop(run_id: UUID, kind: str = "run:stop", status: str = "succeeded") -> bytes:
+def stop(run_id: str, kind: str = "run:stop", status: str = "succeeded") -> bytes:
     finished = run(run_id, status=status, event_id=_event_of(run_id), result=42)
     return event({"type": kind, "run": finished})
 
 
-def data(run_id: UUID, text: str) -> bytes:
+def data(run_id: str, text: str) -> bytes:
     return stream_data(run_id, {"text": text})
 
 
@@ -76,9 +75,9 @@ CHECK_OURS = f"GET /v1/runs/{OURS}"
 CHECK_EVENT = f"GET /v1/events/{EVENT}/runs"
 
 
-def _event_of(run_id: UUID) -> UUID:
+def _event_of(run_id: str) -> str:
     # The unrelated run was started by some other event on the same stream.
-    return EVENT if run_id == OURS else UUID("0190b2f4-0000-7000-8000-0000000000e2")
+    return EVENT if run_id == OURS else "0190b2f4-0000-7000-8000-0000000000e2"
 
 
 def names(events: list[StreamEvent]) -> list[str]:

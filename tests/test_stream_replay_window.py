@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
@@ -71,31 +71,31 @@ def emulator() -> Iterator[HotEmulator]:
         yield emu
 
 
-def publish_on(hot: HotClient, stream_id: UUID, event_type: str, count: int = 1) -> list[UUID]:
+def publish_on(hot: HotClient, stream_id: str, event_type: str, count: int = 1) -> list[str]:
     return [
         hot.events.publish({"event_type": event_type, "stream_id": stream_id}).event_id
         for _ in range(count)
     ]
 
 
-def runs_on(hot: HotClient, stream_id: UUID) -> list[Run]:
+def runs_on(hot: HotClient, stream_id: str) -> list[Run]:
     return [run for run in hot.runs.list(limit=500) if run.stream_id == stream_id]
 
 
-def stopped(hot: HotClient, stream_id: UUID, count: int) -> Callable[[], bool]:
+def stopped(hot: HotClient, stream_id: str, count: int) -> Callable[[], bool]:
     """Whether `count` runs on the stream have ended."""
     return lambda: sum(run.stop_time is not None for run in runs_on(hot, stream_id)) == count
 
 
-def the_run_of(hot: HotClient, event_id: UUID) -> UUID:
+def the_run_of(hot: HotClient, event_id: str) -> str:
     (run,) = hot.events.get_runs(event_id)
     return run.run_id
 
 
-def ended_before(emulator: HotEmulator, newer: int) -> tuple[UUID, UUID]:
+def ended_before(emulator: HotEmulator, newer: int) -> tuple[str, str]:
     """A new stream and the event of its first run, ended, after which `newer`
     runs started and ended on the stream."""
-    stream_id = uuid4()
+    stream_id = str(uuid4())
     hot = emulator.client()
     (ours,) = publish_on(hot, stream_id, "job:first")
     publish_on(hot, stream_id, "job:later", newer)
@@ -176,7 +176,7 @@ class World:
     storm), `STREAM_RUNS_READ` newer runs start and end on the stream, then
     the long run ends, then the storm stops."""
 
-    def __init__(self, emulator: HotEmulator, stream_id: UUID) -> None:
+    def __init__(self, emulator: HotEmulator, stream_id: str) -> None:
         self.emulator = emulator
         self.stream_id = stream_id
         self.release = threading.Event()
@@ -234,7 +234,7 @@ class World:
 def test_a_run_that_ended_between_connections_past_the_replay_is_returned_once(
     mode: str, emulator: HotEmulator
 ) -> None:
-    stream_id = uuid4()
+    stream_id = str(uuid4())
     hot = emulator.client()
     with World(emulator, stream_id):
         (ours,) = publish_on(hot, stream_id, LONG)
@@ -253,7 +253,7 @@ def test_a_run_that_ended_between_connections_past_the_replay_is_returned_once(
 def test_a_followed_publish_whose_run_ended_past_the_replay_yields_its_end_once(
     mode: str, emulator: HotEmulator
 ) -> None:
-    stream_id = uuid4()
+    stream_id = str(uuid4())
     body: EventCreateParams = {"event_type": LONG, "stream_id": stream_id}
 
     def follow(client: Client) -> Any:
@@ -298,7 +298,7 @@ def test_a_refused_check_leaves_the_follow_to_the_streams_replay_and_is_logged(
 
 
 def test_the_checks_are_reads_the_transport_may_send_again(mode: str) -> None:
-    for check in (run_record(uuid4(), None), runs_of_event(uuid4(), None)):
+    for check in (run_record(str(uuid4()), None), runs_of_event(str(uuid4()), None)):
         assert check.request.method == "GET"
         assert check.request.idempotent
 
@@ -308,7 +308,7 @@ def test_a_check_that_hangs_on_a_reconnect_ends_at_the_waits_own_timeout(
 ) -> None:
     release = threading.Event()
     emulator.on_event(LONG, lambda event, ctx: release.wait(10))
-    stream_id = uuid4()
+    stream_id = str(uuid4())
     hot = emulator.client()
     (ours,) = publish_on(hot, stream_id, LONG)
     wait_until(lambda: runs_on(hot, stream_id))
@@ -345,7 +345,7 @@ def test_the_checks_go_out_with_the_calls_options(mode: str, emulator: HotEmulat
 
 
 def attempt(
-    run_id: UUID, stream_id: UUID, *, status: str, origin: UUID | None, retry_attempt: int
+    run_id: str, stream_id: str, *, status: str, origin: str | None, retry_attempt: int
 ) -> dict[str, Any]:
     record = run(run_id, status=status, stream_id=stream_id, result=1)
     record.update(origin_run_id=None if origin is None else str(origin))
@@ -356,7 +356,7 @@ def attempt(
 async def test_waiting_on_a_run_whose_retry_ended_past_the_replay_returns_the_retry(
     mode: str,
 ) -> None:
-    stream_id, first, second = uuid4(), uuid4(), uuid4()
+    stream_id, first, second = str(uuid4()), str(uuid4()), str(uuid4())
     failed = attempt(first, stream_id, status="failed", origin=None, retry_attempt=1)
     retry = attempt(second, stream_id, status="running", origin=first, retry_attempt=1)
     done = attempt(second, stream_id, status="succeeded", origin=first, retry_attempt=1)
@@ -407,7 +407,7 @@ async def test_waiting_on_a_run_whose_retry_ended_past_the_replay_returns_the_re
 def test_a_checked_record_becomes_the_events_a_replay_of_it_would_send(
     mode: str, status: str, stopped: bool, end: type[RunStop | RunFail | RunCancel] | None
 ) -> None:
-    record = run(uuid4(), status=status, result=1)
+    record = run(str(uuid4()), status=status, result=1)
     if not stopped:
         del record["result"]
     events = as_replayed(Run.model_validate_json(json.dumps(record)))
@@ -464,7 +464,7 @@ def test_a_waits_check_of_a_retry_that_hangs_ends_at_its_own_timeout(
             raise RuntimeError("first attempt")
         return release.wait(10)
 
-    stream_id = uuid4()
+    stream_id = str(uuid4())
     hot = emulator.client()
     publish_on(hot, stream_id, "job:retried")
     wait_until(lambda: len(runs_on(hot, stream_id)) == 2)
@@ -486,14 +486,14 @@ def test_a_subscription_replays_the_streams_tasks_newest_first(
     mode: str, emulator: HotEmulator
 ) -> None:
     # crates/hot/src/db/task.rs `get_by_stream`: `ORDER BY t.created_at DESC`.
-    started: list[UUID] = []
+    started: list[str] = []
 
     @emulator.on_event("job:fan-out")
     def fan_out(event: HandlerEvent, ctx: RunContext) -> Any:
-        started.extend(UUID(ctx.start_task(f"::bg/step-{n}").task_id) for n in range(3))
+        started.extend(ctx.start_task(f"::bg/step-{n}").task_id for n in range(3))
         return None
 
-    stream_id = uuid4()
+    stream_id = str(uuid4())
     hot = emulator.client()
     publish_on(hot, stream_id, "job:fan-out")
     wait_until(lambda: len(started) == 3)

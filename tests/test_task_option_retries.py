@@ -16,7 +16,6 @@ import threading
 import time
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -57,7 +56,7 @@ from tests.test_task_retries import (
     update,
 )
 
-SIBLING = UUID("00000000-0000-4000-8000-0000000074c5")
+SIBLING = "00000000-0000-4000-8000-0000000074c5"
 FAILURE: dict[str, Any] = {
     "$type": "::hot::task/Failure",
     "$val": {"msg": "upstream said no", "err": None},
@@ -68,7 +67,7 @@ FAILED = record(status="failed", result=FAILURE, stop=STOP)
 
 
 def option_retry(
-    task_id: UUID = RETRY, status: str = "queued", attempt: int = 1, **fields: Any
+    task_id: str = RETRY, status: str = "queued", attempt: int = 1, **fields: Any
 ) -> dict[str, Any]:
     """The retry the option queued when FAILED stopped (unless `fields` say otherwise)."""
     moment = STOP + timedelta(milliseconds=40)
@@ -546,7 +545,7 @@ def test_wait_follows_a_task_the_emulator_retries_by_its_option(kind: str) -> No
             kind, emulator, lambda client: client.tasks.wait(control.task_id, retries=2, timeout=10)
         )
 
-    assert finished.task_id == UUID(retry.task_id)
+    assert finished.task_id == retry.task_id
     assert (finished.status, finished.retry_attempt) == (TaskStatus.COMPLETED, 1)
     assert finished.result == {"done": True}
 

@@ -14,7 +14,6 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -50,12 +49,12 @@ from tests.sse_script import (
     wait_task,
 )
 
-STREAM = UUID("00000000-0000-4000-8000-00000000517e")
-BUILD = UUID("00000000-0000-4000-8000-00000000b111")
-ORIGIN = UUID("00000000-0000-4000-8000-0000000000a1")
-RETRY = UUID("00000000-0000-4000-8000-0000000074a6")
-SECOND_RETRY = UUID("00000000-0000-4000-8000-0000000074a7")
-SIBLING_RETRY = UUID("00000000-0000-4000-8000-0000000074b6")
+STREAM = "00000000-0000-4000-8000-00000000517e"
+BUILD = "00000000-0000-4000-8000-00000000b111"
+ORIGIN = "00000000-0000-4000-8000-0000000000a1"
+RETRY = "00000000-0000-4000-8000-0000000074a6"
+SECOND_RETRY = "00000000-0000-4000-8000-0000000074a7"
+SIBLING_RETRY = "00000000-0000-4000-8000-0000000074b6"
 STOP = datetime(2026, 1, 2, 3, 5, 0, tzinfo=timezone.utc)
 
 INTERRUPTED: dict[str, Any] = {
@@ -82,7 +81,7 @@ def _time(moment: datetime) -> str:
 
 
 def record(
-    task_id: UUID = TASK_ID,
+    task_id: str = TASK_ID,
     status: str = "running",
     result: Any = ...,
     *,
@@ -116,7 +115,7 @@ def record(
     return {**payload, **fields}
 
 
-def retry_record(task_id: UUID = RETRY, status: str = "queued", **fields: Any) -> dict[str, Any]:
+def retry_record(task_id: str = RETRY, status: str = "queued", **fields: Any) -> dict[str, Any]:
     """The retry the interruption at STOP queued (unless `fields` say otherwise)."""
     options: dict[str, Any] = {"created": STOP, "retry_at": STOP, **fields}
     return record(task_id, status, **options)
@@ -457,7 +456,7 @@ def test_wait_follows_a_task_interrupted_on_the_emulator(kind: str) -> None:
             kind, emulator, lambda client: client.tasks.wait(control.task_id, timeout=10)
         )
 
-    assert finished.task_id == UUID(retry.task_id)
+    assert finished.task_id == retry.task_id
     assert finished.status is TaskStatus.COMPLETED
     assert finished.result == {"done": True}
 

@@ -36,7 +36,7 @@ from .sse_script import (
 
 pytestmark = pytest.mark.parametrize("mode", ["sync", "async"])
 
-RUN_ID = uuid4()
+RUN_ID = str(uuid4())
 
 
 def run_update(status: str, result: Any = ...) -> bytes:

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from uuid import UUID
-
     import pydantic
 
     from ._models.mcp import McpToolResult
@@ -334,7 +332,7 @@ class HotUploadError(HotError):
         message: str,
         *,
         path: str,
-        upload_id: UUID | None = None,
+        upload_id: str | None = None,
         part_number: int | None = None,
         aborted: bool = False,
         completed: bool = False,

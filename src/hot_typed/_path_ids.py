@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pydantic_core import InitErrorDetails
     from typing_extensions import LiteralString
 
-__all__ = ["UUID_PATH_PARAMS", "checked_path_id", "uuid_problem"]
+__all__ = ["UUID_PATH_PARAMS", "canonical_id", "checked_path_id", "uuid_problem"]
 
 #: The path parameters each handler extracts as a `Uuid` (axum `Path<Uuid>`,
 #: `Path<(Uuid, i32)>`, `Path<(String, Uuid)>` in crates/hot_api/src/handlers/
@@ -106,6 +106,14 @@ def _hyphenated(text: str) -> bool:
     return [len(group) for group in groups] == list(_GROUP_LENGTHS) and all(
         char in _HEX for group in groups for char in group
     )
+
+
+def canonical_id(value: str | UUID) -> str:
+    """An id given as a `UUID` or as text a UUID parses from, in the form every
+    id arrives in (lowercase, hyphenated: serde's for the server's `Uuid`s), so
+    that it compares equal to the ids of the records received. `ValueError`
+    for text that is no UUID."""
+    return str(value if isinstance(value, UUID) else UUID(value))
 
 
 def checked_path_id(name: str, value: str | UUID | int) -> str | UUID | int:

@@ -84,6 +84,7 @@ from ._models.stream_events import (
     run_end,
     tag,
 )
+from ._path_ids import canonical_id
 from ._request import Call, Request, StreamCall, path
 from ._retry import RetryPolicy
 from ._task_retries import (
@@ -215,7 +216,7 @@ def snapshot_decoder(model: type[S]) -> Callable[[str], S | None]:
     return decode_snapshot
 
 
-def run_record(run_id: UUID, timeout: float | None) -> Call[list[Run]]:
+def run_record(run_id: str, timeout: float | None) -> Call[list[Run]]:
     """`GET /v1/runs/{run_id}`: the run as stored now."""
     parse = item_parser(Run)
     request = Request("GET", path("/runs/{run_id}", run_id), timeout=timeout)
@@ -223,7 +224,7 @@ def run_record(run_id: UUID, timeout: float | None) -> Call[list[Run]]:
 
 
 def runs_of_event(
-    event_id: UUID, timeout: float | None, project: str | None = None
+    event_id: str, timeout: float | None, project: str | None = None
 ) -> Call[list[Run]]:
     """`GET /v1/events/{event_id}/runs`: the runs the event started, newest
     first (crates/hot/src/db/event.rs `get_runs_by_event`, `start_time DESC`),
@@ -243,7 +244,7 @@ def _of_project(project: str) -> Callable[[Run], bool]:
     handlers/mod.rs `get_and_verify_project`); a run is kept when its
     `project_id` is that project's (crates/hot_api/src/handlers/streams.rs)."""
     try:
-        project_id = UUID(project)
+        project_id = canonical_id(project)
     except ValueError:
         return lambda run: run.project_name == project
     return lambda run: run.project_id == project_id
@@ -280,7 +281,7 @@ def _message_in(value: Any) -> str | None:
     return None
 
 
-def failure_message(kind: str, record_id: UUID, status: str, result: Any) -> str:
+def failure_message(kind: str, record_id: str, status: str, result: Any) -> str:
     """`"<kind> <id> <status>: <message>"`, the message found in the user's `result`.
 
     Hot stores a function's `Err` as `{"msg": ..., "err": ...}`
@@ -558,13 +559,13 @@ class RetryChain:
     does not count: its terminal event follows it).
     """
 
-    def __init__(self, root: UUID | None = None) -> None:
+    def __init__(self, root: str | None = None) -> None:
         self.root = root
-        self.runs: dict[UUID, Run] = {}
-        self.stopped: dict[UUID, Run] = {}
+        self.runs: dict[str, Run] = {}
+        self.stopped: dict[str, Run] = {}
         # Every run naming each origin, in the order seen: which of them is
         # the retry is decided on lookup, as the origin's record may come later.
-        self._naming: dict[UUID, dict[UUID, None]] = {}
+        self._naming: dict[str, dict[str, None]] = {}
 
     def started(self, run: Run) -> None:
         self.runs[run.run_id] = run
@@ -575,16 +576,16 @@ class RetryChain:
         self.started(run)
         self.stopped[run.run_id] = run
 
-    def attempts(self) -> list[UUID]:
+    def attempts(self) -> list[str]:
         """The root and its retries seen so far, in the order Hot ran them."""
-        chain: list[UUID] = []
+        chain: list[str] = []
         current = self.root
         while current is not None and current not in chain:
             chain.append(current)
             current = self._next(current)
         return chain
 
-    def members(self) -> set[UUID]:
+    def members(self) -> set[str]:
         """The root and its retries seen so far."""
         return set(self.attempts())
 
@@ -599,7 +600,7 @@ class RetryChain:
             return None
         return run
 
-    def _next(self, run_id: UUID) -> UUID | None:
+    def _next(self, run_id: str) -> str | None:
         """The attempt after `run_id`: none once it ended with no retry scheduled."""
         stopped = self.stopped.get(run_id)
         if stopped is not None and self._retry_scheduled(stopped) is False:
@@ -647,26 +648,26 @@ class _Held(Generic[T]):
     def __init__(self, limit: int, size: Callable[[T], int]) -> None:
         self._limit = limit
         self._size_of = size
-        self._items: deque[tuple[UUID, T, int]] = deque()
+        self._items: deque[tuple[str, T, int]] = deque()
         self._size = 0
 
-    def runs(self) -> set[UUID]:
+    def runs(self) -> set[str]:
         """The runs whose items are held."""
         return {run_id for run_id, _, _ in self._items}
 
-    def hold(self, run_id: UUID, item: T) -> None:
+    def hold(self, run_id: str, item: T) -> None:
         size = self._size_of(item)
         self._items.append((run_id, item, size))
         self._size += size
         while self._size > self._limit:
             self._size -= self._items.popleft()[2]
 
-    def take(self, runs: Collection[UUID]) -> list[T]:
+    def take(self, runs: Collection[str]) -> list[T]:
         """The items of `runs`, in arrival order, no longer held."""
         if not runs:
             return []
         taken: list[T] = []
-        kept: deque[tuple[UUID, T, int]] = deque()
+        kept: deque[tuple[str, T, int]] = deque()
         for held in self._items:
             if held[0] in runs:
                 taken.append(held[1])
@@ -700,20 +701,20 @@ class RunAttribution(Generic[T]):
     """
 
     def __init__(
-        self, size: Callable[[T], int], *, root: UUID | None = None, event_id: UUID | None = None
+        self, size: Callable[[T], int], *, root: str | None = None, event_id: str | None = None
     ) -> None:
         self.chain = RetryChain(root)
         self.event_id = event_id
-        self.members: set[UUID] = self.chain.members()
+        self.members: set[str] = self.chain.members()
         self._held = _Held[T](UNATTRIBUTED_TEXT_LIMIT, size)
 
     @property
-    def root(self) -> UUID | None:
+    def root(self) -> str | None:
         """The first attempt, once known."""
         return self.chain.root
 
     @root.setter
-    def root(self, run_id: UUID) -> None:
+    def root(self, run_id: str) -> None:
         self.chain.root = run_id
         self.members = self.chain.members()
 
@@ -727,7 +728,7 @@ class RunAttribution(Generic[T]):
         self.chain.stopped_with(run)
         return self._learned(run)
 
-    def offer(self, run_id: UUID, item: T) -> bool:
+    def offer(self, run_id: str, item: T) -> bool:
         """An item of run `run_id`: True when the run is an attempt, to be used
         now; else it is held, or dropped when the run is known to be none."""
         if run_id in self.members:
@@ -748,13 +749,13 @@ class RunAttribution(Generic[T]):
         self._held.take({run_id for run_id in held if self._elsewhere(run_id)})
         return self._held.take(self.members.intersection(held))
 
-    def _elsewhere(self, run_id: UUID) -> bool:
+    def _elsewhere(self, run_id: str) -> bool:
         """Whether run `run_id` is known to be no attempt: it, or a run it
         descends from (`origin_run_id`), is another event's first run, or is
         an attempt whose follow-up is another run (or a run that is no retry,
         such as a task it started), or its origins name each other in a loop."""
-        seen: set[UUID] = set()
-        current: UUID | None = run_id
+        seen: set[str] = set()
+        current: str | None = run_id
         while current is not None and current not in seen:
             if current in self.members:
                 return current != run_id
@@ -838,7 +839,7 @@ class RunStreamFollower(Follower[StreamEvent, R]):
         self._finish = finish
         self._data_types = data_types or {}
         self._runs = RunAttribution[str](
-            len, event_id=None if event_id is None else UUID(str(event_id))
+            len, event_id=None if event_id is None else canonical_id(event_id)
         )
         self._run: FinishedRun | None = None
 
@@ -1085,7 +1086,7 @@ class RunWaiter(_SnapshotWaiter[RunUpdate | StreamEvent, FinishedRun]):
         self._chain: RetryChain | None = None
         # Whose snapshots the next connection reads; None once the stream is followed.
         self._read: UUID | str | None = run_id
-        self._stream_id: UUID | None = None
+        self._stream_id: str | None = None
 
     def _call(self, timeout: float | None) -> StreamCall[RunUpdate | StreamEvent]:
         if self._read is None:
@@ -1223,7 +1224,7 @@ class TaskWaiter(_SnapshotWaiter[StreamEvent, FinishedTask]):
         self._id = task_id
         self._interrupted: Task[Any] | None = None
         self._failed: Task[Any] | None = None
-        self._tasks: dict[UUID, Task[Any]] = {}
+        self._tasks: dict[str, Task[Any]] = {}
 
     def _call(self, timeout: float | None) -> StreamCall[StreamEvent]:
         searched = self._interrupted or self._failed

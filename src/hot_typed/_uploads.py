@@ -230,7 +230,7 @@ def _ending(refusal: HotError) -> _Ending:
     return _Ending.UNKNOWN
 
 
-def _abort_refused(upload_id: UUID, refusal: HotError) -> _Ending:
+def _abort_refused(upload_id: str, refusal: HotError) -> _Ending:
     """`_ending(refusal)`, logged: a warning when the upload may still be pending."""
     ending = _ending(refusal)
     if ending is _Ending.UNKNOWN:
@@ -265,9 +265,9 @@ class UploadCalls:
 
     simple: Callable[[Any], Call[File]]
     initiate: Callable[[int | None], Call[InitiateUpload]]
-    part: Callable[[UUID, int, Any], Call[UploadPart]]
-    complete: Callable[[UUID], Call[File]]
-    abort: Callable[[UUID], Call[None]]
+    part: Callable[[str, int, Any], Call[UploadPart]]
+    complete: Callable[[str], Call[File]]
+    abort: Callable[[str], Call[None]]
     search: Callable[[str], ListCall[File]]
 
     def with_options(self, options: Options) -> UploadCalls:
@@ -340,7 +340,7 @@ class UploadFile:
         self,
         message: str,
         cause: BaseException,
-        upload_id: UUID | None = None,
+        upload_id: str | None = None,
         part: Part | None = None,
         aborted: bool = False,
         completed: bool = False,
@@ -357,7 +357,7 @@ class UploadFile:
         return error
 
     def _part_failed(
-        self, schedule: PartSchedule, upload_id: UUID, ending: _Ending
+        self, schedule: PartSchedule, upload_id: str, ending: _Ending
     ) -> HotUploadError:
         assert schedule.failure is not None
         part, attempts, cause = schedule.failure
@@ -370,7 +370,7 @@ class UploadFile:
             ending is _Ending.ABORTED,
         )
 
-    def _unfinished(self, error: Exception, upload_id: UUID, ending: _Ending) -> HotUploadError:
+    def _unfinished(self, error: Exception, upload_id: str, ending: _Ending) -> HotUploadError:
         return self._failed(
             "the multipart upload did not finish",
             error,
@@ -378,7 +378,7 @@ class UploadFile:
             aborted=ending is _Ending.ABORTED,
         )
 
-    def _unread(self, error: Exception, upload_id: UUID) -> HotUploadError:
+    def _unread(self, error: Exception, upload_id: str) -> HotUploadError:
         return self._failed(
             "the server says the upload completed, so the file is stored, but its "
             "record could not be read",
@@ -477,14 +477,14 @@ class UploadFile:
             meter.part_done(part.number, part.size)
             return result
 
-    def _abort(self, runner: SyncRunner, upload_id: UUID) -> _Ending:
+    def _abort(self, runner: SyncRunner, upload_id: str) -> _Ending:
         try:
             runner.call(self.calls.abort(upload_id))
         except HotError as error:
             return _abort_refused(upload_id, error)
         return _Ending.ABORTED
 
-    def _stored(self, runner: SyncRunner, path: str, upload_id: UUID, error: Exception) -> File:
+    def _stored(self, runner: SyncRunner, path: str, upload_id: str, error: Exception) -> File:
         """The record of the file at `path`, which the upload stored though the
         answer to its `complete` (`error`) never arrived."""
         try:
@@ -578,7 +578,7 @@ class UploadFile:
             meter.part_done(part.number, part.size)
             return result
 
-    async def _aabort(self, runner: AsyncRunner, upload_id: UUID) -> _Ending:
+    async def _aabort(self, runner: AsyncRunner, upload_id: str) -> _Ending:
         try:
             await runner.call(self.calls.abort(upload_id))
         except HotError as error:
@@ -586,7 +586,7 @@ class UploadFile:
         return _Ending.ABORTED
 
     async def _astored(
-        self, runner: AsyncRunner, path: str, upload_id: UUID, error: Exception
+        self, runner: AsyncRunner, path: str, upload_id: str, error: Exception
     ) -> File:
         try:
             first = await runner.page(self.calls.search(_search_term(path)))

@@ -42,6 +42,7 @@ from ._models.stream_events import (
     StreamData,
     StreamEvent,
 )
+from ._path_ids import canonical_id
 from ._streaming import RunAttribution
 
 __all__ = [
@@ -222,7 +223,7 @@ class AgentEvent:
     data: StreamData[Any]
 
     @property
-    def run_id(self) -> UUID:
+    def run_id(self) -> str:
         """The run that emitted the event."""
         return self.data.run_id
 
@@ -423,9 +424,9 @@ class AgentReply:
     sources: tuple[ReplySources, ...] = ()
     session_id: str | None = None
     message_id: str | None = None
-    stream_id: UUID | None = None
-    event_id: UUID | None = None
-    run_id: UUID | None = None
+    stream_id: str | None = None
+    event_id: str | None = None
+    run_id: str | None = None
 
 
 _STREAM_EVENT: TypeAdapter[Any] = TypeAdapter(StreamEvent)
@@ -446,7 +447,17 @@ def _typed(event: StreamEvent | Mapping[str, Any]) -> StreamEvent:
 @dataclass
 class _Delta:
     order: UUID | None
+    """The delta's `stream_data_id` when it is a time-ordered (v7) UUID."""
     text: str
+
+
+def _time_order(data_id: str | None) -> UUID | None:
+    """`data_id` as a UUID when it is a time-ordered (v7) one, else None."""
+    try:
+        order = None if data_id is None else UUID(data_id)
+    except ValueError:
+        return None
+    return order if order is not None and order.version == 7 else None
 
 
 def _held_size(event: AgentEvent) -> int:
@@ -490,9 +501,9 @@ class ReplyAccumulator:
     """
 
     agent: str
-    run_id: UUID | None = None
-    event_id: UUID | None = None
-    stream_id: UUID | None = None
+    run_id: str | None = None
+    event_id: str | None = None
+    stream_id: str | None = None
     done: bool = field(default=False, init=False)
     finished: bool = field(default=False, init=False)
     error: str | None = field(default=None, init=False)
@@ -501,10 +512,16 @@ class ReplyAccumulator:
     _final: str | None = field(default=None, init=False, repr=False)
     _deltas: list[_Delta] = field(default_factory=list[_Delta], init=False, repr=False)
     _sources: list[ReplySources] = field(default_factory=list[ReplySources], init=False, repr=False)
-    _seen: set[UUID] = field(default_factory=set[UUID], init=False, repr=False)
+    _seen: set[str] = field(default_factory=set[str], init=False, repr=False)
     _runs: RunAttribution[AgentEvent] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Ids given in another spelling (upper case, braces, a `UUID`) are held
+        # as the server writes them, to compare equal to the events' ids.
+        for name in ("run_id", "event_id", "stream_id"):
+            given = getattr(self, name)
+            if given is not None:
+                setattr(self, name, canonical_id(given))
         self._runs = RunAttribution(_held_size, root=self.run_id, event_id=self.event_id)
 
     # Feeding ------------------------------------------------------------------
@@ -546,7 +563,7 @@ class ReplyAccumulator:
                     return self._attempt_folded([found])
         return []
 
-    def _first_seen(self, run_id: UUID) -> None:
+    def _first_seen(self, run_id: str) -> None:
         if self._runs.root is None and self._runs.event_id is None:
             self._runs.root = run_id
 
@@ -579,7 +596,7 @@ class ReplyAccumulator:
         self.session_id = payload.session_id or self.session_id
         self.message_id = payload.message_id or self.message_id
         if isinstance(payload, ReplyDelta):
-            self._deltas.append(_Delta(data_id, payload.chunk))
+            self._deltas.append(_Delta(_time_order(data_id), payload.chunk))
         elif isinstance(payload, ReplySources):
             self._sources.append(payload)
         elif isinstance(payload, ReplyEnd):
@@ -608,7 +625,7 @@ class ReplyAccumulator:
         deltas = self._deltas
         # Only time-ordered (v7) ids tell the order they were made in; others
         # keep the order they arrived in.
-        if all(d.order is not None and d.order.version == 7 for d in deltas):
+        if all(d.order is not None for d in deltas):
             deltas = sorted(deltas, key=lambda d: d.order.bytes if d.order else b"")
         return "".join(d.text for d in deltas)
 

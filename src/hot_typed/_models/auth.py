@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
@@ -18,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import Self, TypedDict
 
 from ._base import I64_MAX, RequestModel, StoredText, WireModel
+from ._common import Id
 from ._json import StoredJson, UserJson
 from .permissions import (
     SERVICE_KEY_RESOURCE_TYPES,
@@ -45,7 +45,7 @@ __all__ = [
 class Session(WireModel):
     """A short-lived token. `token` is present only in the answer to create."""
 
-    session_id: UUID
+    session_id: Id
     token: SecretStr | None = None
     permissions: Any
     metadata: Any = None
@@ -57,7 +57,7 @@ class Session(WireModel):
 class ServiceKey(WireModel):
     """A long-lived scoped credential. `token` is present only in the answer to create."""
 
-    service_key_id: UUID
+    service_key_id: Id
     name: str | None
     description: str | None
     token: SecretStr | None = None

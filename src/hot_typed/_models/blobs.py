@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from uuid import UUID
 
 from pydantic import Field
 
 from ._base import WireModel
+from ._common import Id
 from ._json import is_json_array, is_json_object
 
 __all__ = ["BLOB_REF_TYPE", "BlobRef", "find_blob_refs"]
@@ -30,8 +30,8 @@ class BlobRef(WireModel):
     whether they were a string (`"string"`, served as UTF-8) or bytes.
     """
 
-    id: UUID
-    object_id: UUID = Field(alias="object-id")
+    id: Id
+    object_id: Id = Field(alias="object-id")
     size: int
     encoding: str
     hash_alg: str = Field(default="blake3", alias="hash-alg")

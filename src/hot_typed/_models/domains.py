@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from ._base import OpenEnum, RequestModel, WireModel
+from ._common import Id
 
 __all__ = [
     "DnsRecord",
@@ -55,8 +54,8 @@ class Domain(WireModel):
     `provisioning_error` says why provisioning failed, when it did.
     """
 
-    domain_id: UUID
-    env_id: UUID
+    domain_id: Id
+    env_id: Id
     domain: str
     status: DomainStatus
     dns_records: list[DnsRecord]
@@ -70,7 +69,7 @@ class Domain(WireModel):
 class DomainVerification(WireModel):
     """The answer to `domains.verify`: the domain's status now, explained in `message`."""
 
-    domain_id: UUID
+    domain_id: Id
     domain: str
     status: DomainStatus
     message: str

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from pydantic import AwareDatetime
 
 from ._base import WireModel
+from ._common import Id
 
 __all__ = ["Environment", "OrgLimits", "OrgPlan", "OrgUsage", "UsageCounts", "UsagePercent"]
 
@@ -14,8 +13,8 @@ __all__ = ["Environment", "OrgLimits", "OrgPlan", "OrgUsage", "UsageCounts", "Us
 class Environment(WireModel):
     """The environment a token belongs to, in its organization."""
 
-    env_id: UUID
-    org_id: UUID
+    env_id: Id
+    org_id: Id
     name: str
     active: bool
 
@@ -71,7 +70,7 @@ class OrgPlan(WireModel):
 class OrgUsage(WireModel):
     """The answer to `org.usage`: usage this period, the plan's limits, and the ratio."""
 
-    org_id: UUID
+    org_id: Id
     usage: UsageCounts
     limits: OrgLimits
     usage_percent: UsagePercent

@@ -16,6 +16,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import Self, TypedDict, TypeVar
 
 from ._base import RequestModel, StoredText, WireModel
+from ._common import Id, SentId
 from ._json import StoredJson, is_json_object
 
 __all__ = [
@@ -50,9 +51,9 @@ class Event(WireModel, Generic[D]):
     `event_data` as a `Signup`; plain `Event` keeps it as decoded JSON.
     """
 
-    event_id: UUID
-    env_id: UUID
-    stream_id: UUID
+    event_id: Id
+    env_id: Id
+    stream_id: Id
     event_type: str
     event_data: D
     event_time: AwareDatetime
@@ -129,7 +130,7 @@ class EventCreate(RequestModel):
     event_type: StoredText
     # crates/hot/src/db/event.rs, insert_event: a jsonb column.
     event_data: StoredJson = None
-    stream_id: UUID | None = None
+    stream_id: SentId | None = None
 
     _send_null: ClassVar[frozenset[str]] = frozenset({"event_data"})
 

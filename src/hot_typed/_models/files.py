@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, field_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from ._base import I64_MAX, RequestModel, StoredText, WireModel
+from ._common import Id
 
 __all__ = [
     "MAX_UPLOAD_PARTS",
@@ -136,14 +136,14 @@ class File(WireModel):
     and last updated it (None when not written by a run).
     """
 
-    file_id: UUID
+    file_id: Id
     path: str
     size: int
     etag: str | None
     content_type: str | None
     storage_backend: str
-    created_by_run_id: UUID | None
-    updated_by_run_id: UUID | None
+    created_by_run_id: Id | None
+    updated_by_run_id: Id | None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -151,7 +151,7 @@ class File(WireModel):
 class InitiateUpload(WireModel):
     """A multipart upload in progress; send parts of `part_size` bytes."""
 
-    upload_id: UUID
+    upload_id: Id
     path: str
     part_size: int
     parts_expected: int | None = None

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, TypeAdapter
 from typing_extensions import TypedDict
 
 from ._base import RequestModel, StoredText, WireModel
+from ._common import Id
 
 __all__ = [
     "Build",
@@ -33,8 +34,8 @@ __all__ = [
 class Project(WireModel):
     """A project: what is built and deployed; `active` says whether it is activated."""
 
-    project_id: UUID
-    env_id: UUID
+    project_id: Id
+    env_id: Id
     name: str
     active: bool
     created_at: AwareDatetime
@@ -48,7 +49,7 @@ class ProjectActivation(WireModel):
     """
 
     project: Project
-    redeployed_build_id: UUID | None = None
+    redeployed_build_id: Id | None = None
 
 
 # crates/hot_api/src/handlers/projects.rs stores any name, "" included (then
@@ -80,8 +81,8 @@ class Build(WireModel):
     `deployed` and `active` say whether it is the one deployed and serving.
     """
 
-    build_id: UUID
-    project_id: UUID
+    build_id: Id
+    project_id: Id
     hash: str
     size: int
     build_type: str
@@ -106,8 +107,8 @@ class BuildWithProject(Build):
 class BuildUpload(WireModel):
     """The answer to `builds.upload`: the build archive, as stored."""
 
-    build_id: UUID
-    project_id: UUID
+    build_id: Id
+    project_id: Id
     hash: str
     size: int
     storage_path: str
@@ -156,8 +157,8 @@ BUILD_HASH: TypeAdapter[str] = TypeAdapter(StoredText)
 class EventHandler(WireModel):
     """A function (`ns`/`var`) of a deployed build that handles events of `event_type`."""
 
-    event_handler_id: UUID
-    build_id: UUID
+    event_handler_id: Id
+    build_id: Id
     event_type: str
     ns: str
     var: str
@@ -166,8 +167,8 @@ class EventHandler(WireModel):
 class Schedule(WireModel):
     """A function (`ns`/`var`) of a deployed build run on the `cron` schedule."""
 
-    schedule_id: UUID
-    build_id: UUID
+    schedule_id: Id
+    build_id: Id
     cron: str
     ns: str
     var: str

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any, Generic
-from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 from typing_extensions import TypeVar
 
 from ._base import WIRE_CONTEXT, OpenEnum, WireModel
+from ._common import Id
 
 __all__ = [
     "FinishedRun",
@@ -89,19 +89,19 @@ class Run(WireModel, Generic[R]):
     is present as an `Order`; plain `Run` keeps it as decoded JSON.
     """
 
-    run_id: UUID
-    env_id: UUID
-    stream_id: UUID
-    build_id: UUID | None
+    run_id: Id
+    env_id: Id
+    stream_id: Id
+    build_id: Id | None
     run_type: RunType
     status: RunStatus
     start_time: AwareDatetime
     stop_time: AwareDatetime | None
-    origin_run_id: UUID | None
-    event_id: UUID | None
+    origin_run_id: Id | None
+    event_id: Id | None
     # crates/hot_api/src/models.rs: `result` is skipped while None (absent, not null).
     result: R | None = None
-    project_id: UUID | None = None
+    project_id: Id | None = None
     project_name: str | None = None
     retry_attempt: int
     next_retry_at: AwareDatetime | None = None
@@ -122,12 +122,12 @@ class Task(WireModel, Generic[R]):
     None while there is none (absent on the wire; see `FinishedTask`).
     `Task[X]` validates a result that is present as an `X`."""
 
-    task_id: UUID
-    env_id: UUID
-    stream_id: UUID
-    build_id: UUID
-    run_id: UUID | None
-    origin_run_id: UUID | None
+    task_id: Id
+    env_id: Id
+    stream_id: Id
+    build_id: Id
+    run_id: Id | None
+    origin_run_id: Id | None
     function_name: str
     task_type: str
     status: TaskStatus

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 from typing import Annotated, Any, Generic, Literal, get_args
-from uuid import UUID
 
 from pydantic import BeforeValidator, Field
 from typing_extensions import TypeVar
 
 from ._base import WireModel
+from ._common import Id
 from ._json import is_json_object
 from .runs import FinishedRun, Run, RunStatus, RunType, Task, TaskStatus
 
@@ -51,8 +51,8 @@ class EventPublished(WireModel):
     """First event of subscribe-with-event: the event is stored and its stream known."""
 
     type: Literal["event:published"] = "event:published"
-    event_id: UUID
-    stream_id: UUID
+    event_id: Id
+    stream_id: Id
     event_type: str
 
 
@@ -130,8 +130,8 @@ class StreamData(WireModel, Generic[P]):
     `{"text"}`); `StreamData[X]` validates it as an `X`."""
 
     type: Literal["stream:data"] = "stream:data"
-    stream_data_id: UUID | None = None
-    run_id: UUID
+    stream_data_id: Id | None = None
+    run_id: Id
     data_type: str
     # The server always sends `payload` (crates/hot/src/stream/mod.rs
     # `StreamEvent::StreamData`); a frame without one reads None, validated as
@@ -143,7 +143,7 @@ class StreamComplete(WireModel):
     """The server ended the subscription (its time limit, or the stream ended)."""
 
     type: Literal["stream:complete"] = "stream:complete"
-    stream_id: UUID | None = None
+    stream_id: Id | None = None
 
 
 class Keepalive(WireModel):
@@ -229,11 +229,11 @@ _STREAM_EVENT_TYPES.learn(StreamEvent)
 
 
 class _EnvRun(WireModel):
-    run_id: UUID
-    env_id: UUID
-    stream_id: UUID
-    event_id: UUID | None
-    project_id: UUID | None
+    run_id: Id
+    env_id: Id
+    stream_id: Id
+    event_id: Id | None
+    project_id: Id | None
     fn_name: str | None
     run_type: RunType
 
@@ -274,11 +274,11 @@ class EnvRunCancel(_EnvRun):
 
 
 class _EnvEvent(WireModel):
-    event_id: UUID
-    env_id: UUID
-    stream_id: UUID
+    event_id: Id
+    env_id: Id
+    stream_id: Id
     event_type: str
-    project_id: UUID | None
+    project_id: Id | None
 
 
 class EnvEventCreated(_EnvEvent):
@@ -300,18 +300,18 @@ class EnvStreamCreated(WireModel):
     (declared by the server, not published by it)."""
 
     type: Literal["stream:created"] = "stream:created"
-    stream_id: UUID
-    env_id: UUID
-    project_id: UUID | None
+    stream_id: Id
+    env_id: Id
+    project_id: Id | None
 
 
 class EnvTaskStarted(WireModel):
     """`task:started` on the environment stream: a background task began."""
 
     type: Literal["task:started"] = "task:started"
-    task_id: UUID
-    env_id: UUID
-    stream_id: UUID
+    task_id: Id
+    env_id: Id
+    stream_id: Id
     function_name: str
     task_type: str
 
@@ -320,9 +320,9 @@ class EnvTaskComplete(WireModel):
     """A task ended; `status` is its final status, `error` user JSON (None on success)."""
 
     type: Literal["task:complete"] = "task:complete"
-    task_id: UUID
-    env_id: UUID
-    stream_id: UUID
+    task_id: Id
+    env_id: Id
+    stream_id: Id
     function_name: str
     status: TaskStatus
     duration_ms: int | None

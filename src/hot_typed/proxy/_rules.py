@@ -7,13 +7,13 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from uuid import UUID
 
 from pydantic import ValidationError
 
 from .._models._json import is_json_object
 from .._models.events import HOT_CALL, EventCreate
 from .._models.stream_events import StreamEvent
+from .._path_ids import uuid_problem
 from ._asgi import Refusal, Scope
 
 __all__ = [
@@ -41,13 +41,13 @@ class ProxyRequest:
       into the existing stream `stream_id`, no new subscriber) or `"reattach"`
       (stream `stream_id` again, publishing nothing; `event` is None).
     - `event`: the validated body, as the browser sent it (before any stamp).
-    - `stream_id`: the stream named by the browser; None when a subscribe
-      lets the server start a new stream.
+    - `stream_id`: the stream named by the browser, as it spelt it; None when
+      a subscribe lets the server start a new stream.
     """
 
     action: Action
     event: EventCreate | None
-    stream_id: UUID | None
+    stream_id: str | None
 
 
 # The hooks' types are objects, not text: the hints of a function taking one
@@ -153,16 +153,15 @@ def _invalid(error: ValidationError) -> Refusal:
     )
 
 
-def parse_stream_id(text: str | None) -> UUID:
+def parse_stream_id(text: str | None) -> str:
     """The `stream_id` query parameter of a reattach; 400 `bad_request` unless a UUID,
     as the server answers a stream id path segment that is not one
     (crates/hot_api/src/handlers/streams.rs: `Path<Uuid>`)."""
     if not text:
         raise Refusal(400, "bad_request", "stream_id is required")
-    try:
-        return UUID(text)
-    except ValueError:
-        raise Refusal(400, "bad_request", "stream_id is not a UUID") from None
+    if uuid_problem(text) is not None:
+        raise Refusal(400, "bad_request", "stream_id is not a UUID")
+    return text
 
 
 def stamped(event: EventCreate, fields: Mapping[str, Any]) -> EventCreate:

@@ -10,6 +10,7 @@ from typing import Any
 from .._models.events import EventCreate, is_reserved
 from .._models.runs import RunStatus, RunType
 from .._models.stream_events import EventPublished, StreamComplete
+from .._path_ids import canonical_id
 from .._resources._params import parse_time_range
 from ._context import ServerContext
 from ._http import HttpResponse
@@ -71,7 +72,8 @@ def _event_body(routed: Routed) -> tuple[str, Any, str | None]:
             "Event types beginning with 'hot:' are reserved for internal control flows",
         )
     stream_id = body.get("stream_id")
-    return event_type, body["event_data"], None if stream_id is None else stream_id.lower()
+    # Read as a `Uuid`, any spelling its parser takes is stored in the one form.
+    return event_type, body["event_data"], None if stream_id is None else canonical_id(stream_id)
 
 
 def add_activity_routes(router: Router, ctx: ServerContext) -> None:

@@ -1,0 +1,132 @@
+"""Ids are the server's text both ways.
+
+Received, an id is the `str` the server wrote (crates/hot_api/src/models.rs holds
+ids as `Uuid`s, which serde writes lowercase and hyphenated). Sent in a body
+(`EventCreate.stream_id`, a `Uuid` there too), an id is any spelling the uuid
+crate's parser takes, kept as given, or a `uuid.UUID`, sent as its text; anything
+else is refused before sending with the parser's reason. An id given to a waiter
+is compared with the records' ids in their form, whatever its spelling.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from hot_typed import FinishedRun
+from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
+
+from .sse_script import on_emulator
+from .test_path_ids import ACCEPTED, REFUSED, SOME
+
+KINDS = ["sync", "async"]
+
+SPELLINGS: list[Any] = [
+    pytest.param(str.upper, id="upper"),
+    pytest.param(lambda text: text.replace("-", ""), id="simple"),
+    pytest.param(lambda text: "{" + text + "}", id="braced"),
+    pytest.param(lambda text: "urn:uuid:" + text, id="urn"),
+    pytest.param(uuid.UUID, id="uuid-object"),
+]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[HotEmulator]:
+    with HotEmulator() as running:
+
+        @running.on_event("ids:echo")
+        def echo(event: HandlerEvent, ctx: RunContext) -> Any:
+            return event.data
+
+        yield running
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("value", ACCEPTED)
+def test_an_event_body_sends_its_stream_id_as_given_and_the_server_stores_its_form(
+    kind: str, value: str | uuid.UUID, emulator: HotEmulator
+) -> None:
+    emulator.requests.clear()
+    event = on_emulator(
+        kind,
+        emulator,
+        lambda hot: hot.events.publish({"event_type": "ids:sent", "stream_id": value}),
+    )
+    (sent,) = emulator.requests
+    assert json.loads(sent.body)["stream_id"] == str(value)
+    assert event.stream_id == SOME
+    assert type(event.stream_id) is str
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("value", "reason"), REFUSED)
+def test_an_event_body_refuses_any_other_stream_id_before_sending_with_the_parsers_reason(
+    kind: str, value: str, reason: str, emulator: HotEmulator
+) -> None:
+    emulator.requests.clear()
+    with pytest.raises(ValidationError) as caught:
+        on_emulator(
+            kind,
+            emulator,
+            lambda hot: hot.events.publish({"event_type": "ids:sent", "stream_id": value}),
+        )
+    assert emulator.requests == []
+    assert [(e["type"], e["loc"], e["msg"]) for e in caught.value.errors()] == [
+        ("uuid_parsing", ("stream_id",), "Input should be a valid UUID, " + reason)
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_id_of_another_type_in_a_body_is_refused_as_not_text(
+    kind: str, emulator: HotEmulator
+) -> None:
+    not_text: Any = {"event_type": "ids:sent", "stream_id": 7}
+    emulator.requests.clear()
+    with pytest.raises(ValidationError) as caught:
+        on_emulator(
+            kind,
+            emulator,
+            lambda hot: hot.events.publish(not_text),
+        )
+    assert emulator.requests == []
+    assert [(e["type"], e["loc"]) for e in caught.value.errors()] == [
+        ("string_type", ("stream_id",))
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_a_wait_given_the_event_in_another_spelling_finds_its_run(
+    kind: str, spelling: Callable[[str], str | uuid.UUID], emulator: HotEmulator
+) -> None:
+    published = on_emulator(
+        kind, emulator, lambda hot: hot.events.publish({"event_type": "ids:echo", "event_data": 5})
+    )
+    run: FinishedRun = on_emulator(
+        kind,
+        emulator,
+        lambda hot: hot.streams.wait_for_run_result(
+            spelling(published.stream_id), spelling(published.event_id), timeout=10
+        ),
+    )
+    assert (run.event_id, run.result) == (published.event_id, 5)
+
+
+def test_received_ids_are_the_text_the_server_sent(emulator: HotEmulator) -> None:
+    hot = emulator.client()
+    published = hot.events.publish({"event_type": "ids:echo", "event_data": 1})
+    run = hot.runs.wait(hot.events.get_runs(published.event_id).data[0].run_id, timeout=10)
+    for model in (published, run):
+        ids = {
+            name: value
+            for name, value in model.model_dump().items()
+            if name.endswith("_id") and value is not None
+        }
+        assert ids
+        assert ids == {name: model.raw[name] for name in ids}
+        assert all(type(value) is str for value in ids.values())
