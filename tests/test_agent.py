@@ -445,12 +445,29 @@ def test_deltas_fed_out_of_order_and_replayed_fold_to_one_reply() -> None:
     assert not accumulator.done
 
 
-def test_deltas_without_time_ordered_ids_keep_the_order_they_were_fed_in() -> None:
+@pytest.mark.parametrize(
+    "ids",
+    [
+        # v4: their order means nothing
+        pytest.param(sorted((payloads.uid() for _ in range(3)), reverse=True), id="v4"),
+        pytest.param(["z-3", "y-2", "x-1"], id="not-uuids"),
+        pytest.param([None, None, None], id="absent"),
+        pytest.param([_v7(3), None, _v7(1)], id="some-absent"),
+    ],
+)
+def test_deltas_without_time_ordered_ids_keep_the_order_they_were_fed_in(
+    ids: list[str | None],
+) -> None:
     run_id = payloads.uid()
     accumulator = ReplyAccumulator(AGENT, run_id=run_id)
-    ids = sorted((payloads.uid() for _ in range(3)), reverse=True)  # v4: their order means nothing
     for piece, data_id in zip(["fed ", "in ", "order"], ids, strict=True):
-        accumulator.feed(_data(run_id, "delta", {"delta": piece}, data_id))
+        delta: StreamData[Any] = StreamData(
+            stream_data_id=data_id,
+            run_id=run_id,
+            data_type=reply_label(AGENT, "delta"),
+            payload={"delta": piece},
+        )
+        accumulator.feed(delta)
     assert accumulator.text == "fed in order"
 
 
