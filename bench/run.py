@@ -9,9 +9,10 @@ process, 64 KiB chunks):
 * hot-typed: `HotClient` / `AsyncHotClient`, typed models;
 * official: the `hot-dev` 1.2.0 SDK (`hot`), plain dicts: the cost of no types;
 * raw: httpx + httpx-sse + `json.loads`: the practical limit;
-* for pages only, "pydantic typed" and "pydantic str": raw httpx and a plain pydantic
-  model of the page, its values typed as hot-typed types them or all plain `str`, to
-  split what typed models cost from what hot-typed adds.
+* for pages only, "pydantic typed", "pydantic str" and "pydantic uuid": raw httpx and
+  a plain pydantic model of the page, its values typed as hot-typed types them, all
+  plain `str`, or typed with `uuid.UUID` ids, to split what typed models cost from
+  what hot-typed adds.
 
 Timed figures run the contenders interleaved, round after round (the order
 rotates), after one untimed warm-up round, so drift on the machine hits every
@@ -74,7 +75,7 @@ FULL = Size(
     sse_events=20_000,
     sse_rounds=15,
     pages=100,
-    page_rounds=15,
+    page_rounds=40,
     import_reps=40,
     memory_events=1_000_000,
     memory_every=10_000,
@@ -158,9 +159,9 @@ def stream_raw(client: httpx.Client, base: str, events: int) -> int:
     return chars
 
 
-# Each run's id and status are read as an application would: the id kept (as what
-# each contender gives: a UUID for hot-typed, a string for the others), the status
-# compared. The checksum counts the distinct ids and the runs that succeeded.
+# Each run's id and status are read as an application would: the id kept (the text
+# every contender gives), the status compared. The checksum counts the distinct ids
+# and the runs that succeeded.
 
 
 def pages_typed(client: hot_typed.HotClient, pages: int) -> int:
@@ -200,29 +201,41 @@ def _page(client: httpx.Client, base: str, page: int) -> bytes:
     return response.content
 
 
-# Two references for the pages figure, each raw httpx and a plain pydantic model of
-# a run page, with no hot-typed code: one with the run's fields typed as hot-typed
-# types them (UUID ids, aware datetimes, the status enums), one with every value a
-# plain str. Side by side they split hot-typed's cost over the official SDK into
-# what building typed values costs and what hot-typed adds on top of pydantic.
+# Three references for the pages figure, each raw httpx and a plain pydantic model
+# of a run page, with no hot-typed code: one with the run's fields typed as
+# hot-typed types them (text ids, aware datetimes, the status enums), one with
+# every value a plain str, and one as the typed one but with `uuid.UUID` ids (as
+# hot-typed had them until ids became text). Side by side they split hot-typed's
+# cost over the official SDK into what building typed values costs and what
+# hot-typed adds on top of pydantic, and show what UUID objects would cost.
 
 
 class _TypedRun(BaseModel):
-    run_id: uuid.UUID
-    env_id: uuid.UUID
-    stream_id: uuid.UUID
-    build_id: uuid.UUID | None
+    run_id: str
+    env_id: str
+    stream_id: str
+    build_id: str | None
     run_type: hot_typed.RunType
     status: hot_typed.RunStatus
     start_time: AwareDatetime
     stop_time: AwareDatetime | None
-    origin_run_id: uuid.UUID | None
-    event_id: uuid.UUID | None
+    origin_run_id: str | None
+    event_id: str | None
     result: Any = None
-    project_id: uuid.UUID | None = None
+    project_id: str | None = None
     project_name: str | None = None
     retry_attempt: int
     next_retry_at: AwareDatetime | None = None
+
+
+class _UuidRun(_TypedRun):
+    run_id: uuid.UUID  # type: ignore[assignment]
+    env_id: uuid.UUID  # type: ignore[assignment]
+    stream_id: uuid.UUID  # type: ignore[assignment]
+    build_id: uuid.UUID | None  # type: ignore[assignment]
+    origin_run_id: uuid.UUID | None  # type: ignore[assignment]
+    event_id: uuid.UUID | None  # type: ignore[assignment]
+    project_id: uuid.UUID | None = None  # type: ignore[assignment]
 
 
 class _StrRun(BaseModel):
@@ -260,8 +273,13 @@ class _StrPage(BaseModel):
     pagination: _Pagination
 
 
+class _UuidPage(BaseModel):
+    data: list[_UuidRun]
+    pagination: _Pagination
+
+
 def pages_pydantic(
-    page_model: type[_TypedPage] | type[_StrPage], client: httpx.Client, base: str, pages: int
+    page_model: type[_TypedPage | _StrPage | _UuidPage], client: httpx.Client, base: str, pages: int
 ) -> int:
     ids: set[object] = set()
     succeeded = 0
@@ -404,6 +422,7 @@ def figure_pages(base: str, size: Size) -> Figure:
                 "raw": lambda: pages_raw(raw, base, n),
                 "pydantic typed": lambda: pages_pydantic(_TypedPage, raw, base, n),
                 "pydantic str": lambda: pages_pydantic(_StrPage, raw, base, n),
+                "pydantic uuid": lambda: pages_pydantic(_UuidPage, raw, base, n),
             },
         )
 
@@ -701,10 +720,12 @@ def main(argv: list[str] | None = None) -> int:
             pages.show()
             plain = pages.ratio("official", best, "pydantic str")
             typed = pages.ratio("official", best, "pydantic typed")
+            uuids = pages.ratio("official", best, "pydantic uuid")
             print(
                 "  where the time goes, min over min:"
                 f" pydantic str / official {plain:.3f}x,"
                 f" pydantic typed / official {typed:.3f}x,"
+                f" pydantic uuid / official {uuids:.3f}x,"
                 f" hot-typed / pydantic typed {pages.ratio('pydantic typed', best):.3f}x"
             )
             pages.without_collector().show()
