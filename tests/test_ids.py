@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -26,13 +27,15 @@ from .test_path_ids import ACCEPTED, REFUSED, SOME
 
 KINDS = ["sync", "async"]
 
-SPELLINGS: list[Any] = [
-    pytest.param(str.upper, id="upper"),
-    pytest.param(lambda text: text.replace("-", ""), id="simple"),
-    pytest.param(lambda text: "{" + text + "}", id="braced"),
-    pytest.param(lambda text: "urn:uuid:" + text, id="urn"),
-    pytest.param(uuid.UUID, id="uuid-object"),
-]
+#: The spellings of an id, besides the server's own, that its parser reads.
+SPELLED: dict[str, Callable[[str], str | uuid.UUID]] = {
+    "upper": str.upper,
+    "simple": lambda text: text.replace("-", ""),
+    "braced": lambda text: "{" + text + "}",
+    "urn": lambda text: "urn:uuid:" + text,
+    "uuid-object": uuid.UUID,
+}
+SPELLINGS = [pytest.param(spelled, id=name) for name, spelled in SPELLED.items()]
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +133,18 @@ def test_received_ids_are_the_text_the_server_sent(emulator: HotEmulator) -> Non
         assert ids
         assert ids == {name: model.raw[name] for name in ids}
         assert all(type(value) is str for value in ids.values())
+
+
+def test_the_emulator_counts_a_streams_subscribers_by_any_spelling_of_its_id(
+    emulator: HotEmulator,
+) -> None:
+    hot = emulator.client()
+    stream_id = hot.events.publish({"event_type": "ids:sent"}).stream_id
+    url = f"{emulator.base_url}/v1/streams/{stream_id}/subscribe"
+    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    with httpx.stream("GET", url, headers=headers, timeout=10) as response:
+        assert response.status_code == 200
+        spellings = [stream_id, *(spelled(stream_id) for spelled in SPELLED.values())]
+        counts = [emulator.subscribers(spelling) for spelling in spellings]
+    assert counts == [1] * len(spellings)
+    assert emulator.subscribers("not-a-stream") == 0

@@ -14,6 +14,7 @@ from .._client import AsyncHotClient, HotClient
 from .._models.blobs import BlobRef
 from .._models.runs import RunStatus
 from .._options import ClientOptions
+from .._path_ids import canonical_id
 from .._uploads import MIN_PART_SIZE
 from ._agent import Answer, agent_handler
 from ._api_webhooks import WebhookAuth
@@ -373,7 +374,13 @@ class HotEmulator:
         (`subscribe` and `subscribe-with-event` alike); 0 for an unknown stream.
 
         A connection stops counting when its response ends: the server's time
-        limit, or the client gone (noticed at the next event or keep-alive)."""
+        limit, or the client gone (noticed at the next event or keep-alive).
+        `stream_id` may be in any spelling of a UUID; text that is none names no
+        stream."""
+        try:
+            stored = canonical_id(stream_id)
+        except ValueError:
+            return 0
         with self._store.lock:
-            log = self._store.streams.get(str(stream_id).lower())
+            log = self._store.streams.get(stored)
             return 0 if log is None else log.subscribers
