@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-import uuid
 from collections.abc import Callable
 
 from pydantic import ValidationError
@@ -21,6 +20,7 @@ from .._models.files import (
     normalize_file_path,
     upload_not_pending,
 )
+from .._path_ids import canonical_id
 from ._context import ServerContext
 from ._http import HttpResponse
 from ._routing import Routed, Router
@@ -114,7 +114,7 @@ def _search(term: str | None) -> Callable[[JSON], bool]:
     if term is None:
         return lambda record: True
     try:
-        run_id = str(uuid.UUID(term))
+        run_id = canonical_id(term)
     except ValueError:
         pattern = re.compile(_like(term), re.IGNORECASE | re.DOTALL)
         return lambda record: pattern.search(record["path"]) is not None

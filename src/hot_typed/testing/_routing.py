@@ -14,13 +14,12 @@ import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, get_args
-from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core.core_schema import ErrorType
 
 from .._models._json import LONE_SURROGATE, MAX_BODY_NESTING, is_json_array, is_json_object
-from .._path_ids import UUID_PATH_PARAMS, uuid_problem
+from .._path_ids import UUID_PATH_PARAMS, canonical_id, uuid_problem
 from ._http import HttpRequest, HttpResponse
 from ._values import ApiError
 
@@ -142,7 +141,7 @@ def _stored(name: str, value: str) -> str:
             f"Invalid URL: Cannot parse `{name}` with value `{value}`: "
             f"UUID parsing failed: {problem}",
         )
-    return str(UUID(value))
+    return canonical_id(value)
 
 
 def _is_shape_error(kind: str) -> bool:

@@ -9,7 +9,6 @@ joined at and wait on `changed`, which every mutation notifies.
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +26,7 @@ from .._models.stream_events import (
     run_end,
     tag,
 )
-from .._path_ids import uuid_problem
+from .._path_ids import canonical_id, uuid_problem
 from .._task_retries import FAILURE_TYPE
 from ._val_display import displayed
 from ._values import (
@@ -228,7 +227,7 @@ class Store:
         check_storable(ref)
         with self.lock:
             if uuid_problem(ref) is None:
-                project = self.projects.get(str(uuid.UUID(ref)))
+                project = self.projects.get(canonical_id(ref))
                 if project is None or not (inactive or project["active"]):
                     raise ApiError.internal(f"Database error: {ROW_NOT_FOUND}")
                 return project
