@@ -11,6 +11,7 @@ is compared with the records' ids in their form, whatever its spelling.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,11 +20,14 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from hot_typed import FinishedRun
+from hot_typed import FinishedRun, Run
+from hot_typed._path_ids import canonical_id
+from hot_typed._streaming import _of_project  # pyright: ignore[reportPrivateUsage]
 from hot_typed.testing import HandlerEvent, HotEmulator, RunContext
 
+from . import payloads
 from .sse_script import on_emulator
-from .test_path_ids import ACCEPTED, REFUSED, SOME
+from .test_path_ids import ACCEPTED, HEX, REFUSED, SOME
 
 KINDS = ["sync", "async"]
 
@@ -148,3 +152,42 @@ def test_the_emulator_counts_a_streams_subscribers_by_any_spelling_of_its_id(
         counts = [emulator.subscribers(spelling) for spelling in spellings]
     assert counts == [1] * len(spellings)
     assert emulator.subscribers("not-a-stream") == 0
+
+
+@pytest.mark.parametrize("value", ACCEPTED)
+def test_an_id_the_servers_parser_reads_is_compared_in_its_stored_form(
+    value: str | uuid.UUID,
+) -> None:
+    assert canonical_id(value) == SOME
+
+
+@pytest.mark.parametrize(("value", "reason"), REFUSED)
+def test_text_the_servers_parser_refuses_is_no_id_even_where_pythons_uuid_reads_it(
+    value: str, reason: str
+) -> None:
+    # Python's `UUID` reads 11 of these (misplaced hyphens, one brace, `urn:uuid:`
+    # before 32 digits); the server reads none as an id (crates/hot_api/src/
+    # handlers/mod.rs and crates/hot/src/db/file.rs: `Uuid::parse_str`).
+    with pytest.raises(ValueError, match=f"^not a UUID the server reads: {re.escape(reason)}$"):
+        canonical_id(value)
+
+
+def test_a_project_named_in_text_only_pythons_uuid_reads_is_matched_by_name() -> None:
+    # crates/hot_api/src/handlers/mod.rs `get_and_verify_project`: an id only when
+    # `Uuid::parse_str` reads it, else a name.
+    name = "-" + HEX
+    named = _of_project(name)
+    run = Run.model_validate(payloads.run(project_id=SOME, project_name=name))
+    assert named(run)
+    assert not _of_project("-" + HEX.upper())(run)
+
+
+def test_a_file_search_in_text_only_pythons_uuid_reads_searches_paths(
+    emulator: HotEmulator,
+) -> None:
+    # crates/hot/src/db/file.rs `list_files_by_env`: a run id only when
+    # `Uuid::parse_str` reads the term, else a LIKE on the path.
+    hot = emulator.client()
+    term = "-" + HEX
+    stored = hot.files.upload(f"ids/{term}.txt", b"x")
+    assert [f.path for f in hot.files.list(prefix=term)] == [stored.path]

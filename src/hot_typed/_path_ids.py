@@ -109,11 +109,18 @@ def _hyphenated(text: str) -> bool:
 
 
 def canonical_id(value: str | UUID) -> str:
-    """An id given as a `UUID` or as text a UUID parses from, in the form every
-    id arrives in (lowercase, hyphenated: serde's for the server's `Uuid`s), so
-    that it compares equal to the ids of the records received. `ValueError`
-    for text that is no UUID."""
-    return str(value if isinstance(value, UUID) else UUID(value))
+    """An id given as a `UUID` or as text the server's UUID parser reads, in the
+    form every id arrives in (lowercase, hyphenated: serde's for the server's
+    `Uuid`s), so that it compares equal to the ids of the records received.
+    `ValueError` for text the server's parser refuses (`uuid_problem`), which it
+    reads as no id (a name, a search term) or answers 400: Python's `UUID`
+    takes more (misplaced hyphens, one brace, `urn:uuid:` before 32 digits)."""
+    if isinstance(value, UUID):
+        return str(value)
+    problem = uuid_problem(value)
+    if problem is not None:
+        raise ValueError(f"not a UUID the server reads: {problem}")
+    return str(UUID(value))
 
 
 def checked_path_id(name: str, value: str | UUID | int) -> str | UUID | int:
