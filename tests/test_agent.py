@@ -10,7 +10,7 @@ import threading
 import time
 import types
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -50,6 +50,7 @@ from hot_typed.testing import HotEmulator
 
 from . import payloads
 from .sse_script import on_emulator
+from .test_ids import SPELLINGS
 
 AGENT = "team-agent"
 
@@ -858,13 +859,9 @@ def test_a_reply_event_fed_as_a_json_object_keeps_that_object_as_its_raw() -> No
     )
 
 
-@pytest.mark.parametrize(
-    "spelling",
-    [str.upper, lambda text: "{" + text + "}", lambda text: text.replace("-", ""), uuid.UUID],
-    ids=["upper case", "braces", "simple", "a uuid.UUID"],
-)
+@pytest.mark.parametrize("spelling", SPELLINGS)
 def test_an_accumulator_given_its_run_in_another_spelling_follows_the_run_the_server_names(
-    spelling: Any,
+    spelling: Callable[[str], Any],  # a uuid.UUID too, which the accumulator takes
 ) -> None:
     # The server writes ids lowercase and hyphenated; the accumulator holds the
     # ids it is given in that form, so that they equal the events' ids.
