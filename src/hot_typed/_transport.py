@@ -31,6 +31,7 @@ from ._failures import failed_request
 from ._failures import where as _where
 from ._frames import limit_frames
 from ._http_options import HttpOptions
+from ._own_clients import OwnAsyncClient, OwnClient
 from ._request import Request
 from ._settings import Settings
 
@@ -309,7 +310,7 @@ class SyncTransport(_Transport[httpx.Client]):
         super().__init__(
             settings,
             client
-            or httpx.Client(
+            or OwnClient(
                 timeout=settings.timeout,
                 follow_redirects=False,
                 headers=settings.client_headers(),
@@ -407,7 +408,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient]):
         super().__init__(
             settings,
             client
-            or httpx.AsyncClient(
+            or OwnAsyncClient(
                 timeout=settings.timeout,
                 follow_redirects=False,
                 headers=settings.client_headers(),
