@@ -64,6 +64,12 @@ async def test_a_page_and_each_of_its_items_know_the_request_id(hot: Any) -> Non
     sent = ANSWERS["/v1/runs"]["meta"]["request_id"]
     assert request_id_of(page) == sent
     assert [request_id_of(run) for run in page] == [sent, sent]
+    first, second = page
+    assert first.raw == ANSWERS["/v1/runs"]["data"][0]
+    assert [request_id_of(first), request_id_of(second)] == [sent, sent]
+    assert request_id_of(copy.copy(second)) is None
+    assert request_id_of(copy.copy(first)) is None
+    assert request_id_of(page.pagination) is None
 
 
 async def test_raw_and_streamed_responses_and_api_errors_give_the_id_they_carry(

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._models._base import WireModel
+from ._models._base import WireItems, WireModel
 from ._models._common import Meta
 
-__all__ = ["remember_request_id", "request_id_of", "set_request_id"]
+__all__ = ["remember_request_id", "request_id_of"]
 
-# The slot's own setter: one C call per model of a page.
-set_request_id = WireModel.__dict__["_request_id"].__set__
+_set_request_id = WireModel.__dict__["_request_id"].__set__
 _get_request_id = WireModel.__dict__["_request_id"].__get__
+_get_wire = WireModel.__dict__["_wire"].__get__
 
 
 def remember_request_id(model: Any, meta: Meta | None) -> None:
     """Keep `meta.request_id` on `model` (when it is a received model and meta came)."""
     if meta is not None and isinstance(model, WireModel):
-        set_request_id(model, str(meta.request_id))
+        _set_request_id(model, str(meta.request_id))
 
 
 def request_id_of(value: object) -> str | None:
@@ -39,7 +39,12 @@ def request_id_of(value: object) -> str | None:
         try:
             found: str = _get_request_id(value)
         except AttributeError:
-            return None
+            # An item of a page, its `.raw` not read yet: its page's id.
+            try:
+                wire = _get_wire(value)
+            except AttributeError:
+                return None
+            return wire.request_id if isinstance(wire, WireItems) else None
         return found
     request_id = getattr(value, "request_id", None)  # raw responses, API errors
     if isinstance(request_id, str):

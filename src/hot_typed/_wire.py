@@ -41,7 +41,7 @@ from ._models._base import (
 from ._models._common import Meta, Pagination
 from ._models._json import to_json_value
 from ._pagination import Raw
-from ._request_ids import remember_request_id, set_request_id
+from ._request_ids import remember_request_id
 
 if TYPE_CHECKING:
     import httpx
@@ -370,13 +370,10 @@ def list_parser(
         _set_wire(page.pagination, WireMember(document, "pagination"))
         if page.meta is not None:
             _set_wire(page.meta, WireMember(document, "meta"))
-        items = WireItems(document, "data", tuple(map(id, page.data)))
+        request_id = None if page.meta is None else str(page.meta.request_id)
+        items = WireItems(document, "data", tuple(map(id, page.data)), request_id)
         for item in page.data:
             _set_wire(item, items)
-        if page.meta is not None and page.data and isinstance(page.data[0], WireModel):
-            request_id = str(page.meta.request_id)
-            for item in page.data:
-                set_request_id(item, request_id)
         return page.data, page.pagination, page.meta, document.value
 
     return parse

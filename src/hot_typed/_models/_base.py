@@ -82,7 +82,9 @@ class WireModel(BaseModel):
     # validated a whole body from its text (see `TopLevel`), that JSON text or a
     # reference into a `WireDocument`, resolved on first access. A plain slot
     # keeps the cost to one attribute store. `_request_id`, set by the decoders
-    # of an envelope, is its `meta.request_id` (`hot_typed.request_id_of`).
+    # of an envelope, is its `meta.request_id` (`hot_typed.request_id_of`); the
+    # items of a page find theirs in their shared `WireItems` until `.raw`
+    # resolves it.
     __slots__ = ("_request_id", "_wire")
 
     @model_validator(mode="wrap")
@@ -195,6 +197,8 @@ class WireModel(BaseModel):
             wire = self.model_dump(mode="json", exclude_unset=True)
             object.__setattr__(self, "_wire", wire)
         if type(wire) is not dict:
+            if isinstance(wire, WireItems) and wire.request_id is not None:
+                object.__setattr__(self, "_request_id", wire.request_id)
             wire = _resolve(wire, self)
             object.__setattr__(self, "_wire", wire)
         return wire  # type: ignore[no-any-return]
@@ -265,7 +269,8 @@ class WireDocument:
 
 
 class WireItems:
-    """The wire form shared by the models validated from the list `document[key]`.
+    """The wire form shared by the models validated from the list `document[key]`,
+    and the id of the request that answered them (`meta.request_id`, or None).
 
     Sharing one reference keeps a page at one attribute store per model. Each
     model finds its object by its position among `ids` (the `id()` of each model
@@ -273,12 +278,15 @@ class WireItems:
     the list handed to the user changes nothing).
     """
 
-    __slots__ = ("document", "ids", "key")
+    __slots__ = ("document", "ids", "key", "request_id")
 
-    def __init__(self, document: WireDocument, key: str, ids: tuple[int, ...]) -> None:
+    def __init__(
+        self, document: WireDocument, key: str, ids: tuple[int, ...], request_id: str | None
+    ) -> None:
         self.document = document
         self.key = key
         self.ids = ids
+        self.request_id = request_id
 
     def of(self, model: Any) -> Any:
         return self.document.value()[self.key][self.ids.index(id(model))]
