@@ -263,19 +263,32 @@ class _Pagination(BaseModel):
     has_more: bool
 
 
+class _TypedMeta(BaseModel):
+    request_id: str
+    timestamp: AwareDatetime
+
+
+class _StrMeta(BaseModel):
+    request_id: str
+    timestamp: str
+
+
 class _TypedPage(BaseModel):
     data: list[_TypedRun]
     pagination: _Pagination
+    meta: _TypedMeta
 
 
 class _StrPage(BaseModel):
     data: list[_StrRun]
     pagination: _Pagination
+    meta: _StrMeta
 
 
 class _UuidPage(BaseModel):
     data: list[_UuidRun]
     pagination: _Pagination
+    meta: _TypedMeta
 
 
 def pages_pydantic(

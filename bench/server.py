@@ -74,6 +74,8 @@ def run_json(i: int) -> dict[str, Any]:
 
 
 def page_body(limit: int, offset: int) -> bytes:
+    """A page as the API lists it (crates/hot_api/src/models.rs, `ApiListResponse`):
+    items, pagination, and the `meta` every answer carries."""
     end = min(offset + limit, RUNS_TOTAL)
     envelope = {
         "data": [run_json(i) for i in range(offset, end)],
@@ -82,6 +84,10 @@ def page_body(limit: int, offset: int) -> bytes:
             "limit": limit,
             "offset": offset,
             "has_more": end < RUNS_TOTAL,
+        },
+        "meta": {
+            "request_id": str(uuid.UUID(int=0x9A << 120 | offset)),
+            "timestamp": "2026-11-29T12:00:00.123456Z",
         },
     }
     return json.dumps(envelope, separators=(",", ":")).encode()
