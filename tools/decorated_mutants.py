@@ -43,7 +43,7 @@ TESTS: dict[str, list[str]] = {
     "_models/permissions.py": ["tests/test_validation.py"],
     "_models/_base.py": [
         "tests/test_agent.py", "tests/test_payloads.py", "tests/test_operations.py",
-        "tests/test_raw_copies.py", "tests/test_wire_fidelity.py",
+        "tests/test_raw_copies.py", "tests/test_wire_fidelity.py", "tests/test_request_ids.py",
     ],
     "_models/runs.py": ["tests/test_wait.py", "tests/test_payloads.py"],
     "_request.py": ["tests/test_retry_rules.py", "tests/test_repeat_safety.py"],
@@ -57,6 +57,7 @@ TESTS: dict[str, list[str]] = {
 }
 """Per module (under src/hot_typed), the test files its mutants are run against."""
 
+_KEEP_ID = "if isinstance(wire, WireItems) and wire.request_id is not None:"
 _LIMIT = "if limit is not None and not 1 <= limit <= MAX_LIST_LIMIT:"
 _CLAMP = '{"most": MAX_LIST_LIMIT, "clamped": min(max(limit, 1), MAX_LIST_LIMIT)},'
 _PAST_END = "if self.offset is not None and self.offset > I64_MAX - limit:"
@@ -148,6 +149,10 @@ MUTANTS: list[tuple[str, str, str]] = [
     ("_models/_base.py", _CAPTURE, 'if info.mode == "json" or info.context is WIRE_CONTEXT:'),
     # `.raw` and what a request model sends.
     ("_models/_base.py", "if type(wire) is not dict:", "if type(wire) is dict:"),
+    # A page item's request id, kept when `.raw` resolves the reference that held it.
+    ("_models/_base.py", _KEEP_ID, _KEEP_ID.replace(" and ", " or ")),
+    ("_models/_base.py", _KEEP_ID, _KEEP_ID.replace("is not None", "is None")),
+    ("_models/_base.py", _KEEP_ID, "if False:"),
     ("_models/_base.py", 'model_dump(mode="json", exclude_unset=True)', 'model_dump(mode="json")'),
     ("_models/_base.py", "if v is not None or k in keep", "if v is not None and k in keep"),
     ("_models/_base.py", "if v is not None or k in keep", "if v is not None"),

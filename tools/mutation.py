@@ -31,7 +31,7 @@ MODULES = [
     "_runner", "_sse",
     "_frames", "_downloads", "_sources", "_transfer", "callbacks", "proxy._rules", "_bodies",
     "_pagination", "_affinity", "_functions", "_contracts", "_resources.webhooks",
-    "_resources._params", "_request_ids",
+    "_resources._params", "_request_ids", "_own_clients",
 ]
 """In the order they are measured; each also listed in `only_mutate`."""
 
