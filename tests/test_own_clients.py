@@ -33,16 +33,20 @@ def server() -> Iterator[LoopbackServer]:
         yield loopback
 
 
-@pytest.mark.parametrize("kind", [HotClient, AsyncHotClient])
-async def test_a_cookie_the_server_sets_is_sent_back_as_httpx_would(
-    kind: Any, server: LoopbackServer
-) -> None:
+async def _three_calls(kind: Any, server: LoopbackServer) -> None:
     hot = kind("test-token", base_url=server.base_url, max_retries=0)
     try:
         for _ in range(3):
             await resolve(hot.runs.stats())
     finally:
         await close(hot)
+
+
+@pytest.mark.parametrize("kind", [HotClient, AsyncHotClient])
+async def test_a_cookie_the_server_sets_is_sent_back_as_httpx_would(
+    kind: Any, server: LoopbackServer
+) -> None:
+    await _three_calls(kind, server)
     sent = [request.headers.get("cookie") for request in server.requests]
     assert sent == [None, "backend=b7", "backend=b7"]
 
@@ -59,12 +63,7 @@ async def test_a_hot_client_reads_no_answer_for_cookies_once_none_sets_one(
         read(cookies, response)
 
     monkeypatch.setattr(httpx.Cookies, "extract_cookies", counted)
-    hot = kind("test-token", base_url=server.base_url, max_retries=0)
-    try:
-        for _ in range(3):
-            await resolve(hot.runs.stats())
-    finally:
-        await close(hot)
+    await _three_calls(kind, server)
     assert [response.headers.get("set-cookie") for response in reads] == ["backend=b7; Path=/"]
 
 
