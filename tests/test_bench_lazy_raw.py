@@ -4,7 +4,8 @@ Event frames and list pages are validated straight from their JSON text and
 decode `.raw` only when it is read; these tests prove, over a real loopback
 socket and for both clients, that what `.raw` then returns is exactly what was
 sent, that nested models keep their own raw, and that event routing still
-tells unknown events from broken known ones.
+tells unknown events from broken known ones; and that they read JSON caching keys
+only, not the values one answer shares with the next.
 """
 
 from __future__ import annotations
@@ -197,3 +198,43 @@ def test_a_pages_pagination_and_meta_raws_are_their_wire_objects_from_the_same_d
     assert page.pagination.model_extra == {"pages": 1}
     assert page.pagination.raw is page.raw["pagination"]
     assert page.meta.raw is page.raw["meta"]
+
+
+# pydantic-core keeps one process-wide table of the short strings it reads; the
+# decoders cache keys only (`_wire._READING`): an answer's values are nearly all
+# distinct, and caching them would displace entries at every read. A value read
+# twice is then two strings, where the table would hand back the one it kept.
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_page_read_twice_gets_its_own_strings_not_the_cached_ones(
+    kind: str, serve: Callable[[HttpResponse], str]
+) -> None:
+    envelope = {
+        "data": [run_wire(1, result={"note": "done"})],
+        "pagination": {"total": 1, "limit": 20, "offset": 0, "has_more": False},
+    }
+    base_url = serve(HttpResponse.json(envelope))
+    first, second = (list_runs(kind, base_url).data[0] for _ in range(2))
+    assert (first.run_id, first.result) == (second.run_id, second.result)
+    assert first.run_id is not second.run_id
+    assert first.result is not None
+    assert second.result is not None
+    assert first.result["note"] is not second.result["note"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_event_read_twice_gets_its_own_strings_not_the_cached_ones(
+    kind: str, serve: Callable[[HttpResponse], str]
+) -> None:
+    data = {
+        "type": "stream:data",
+        "run_id": RUN_ID,
+        "data_type": "ai:delta",
+        "payload": {"text": "hi"},
+    }
+    (first,) = subscribe(kind, serve(event_stream(data)))
+    (second,) = subscribe(kind, serve(event_stream(data)))
+    assert (first.run_id, first.payload) == (second.run_id, second.payload)
+    assert first.run_id is not second.run_id
+    assert first.payload["text"] is not second.payload["text"]
