@@ -53,6 +53,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_raw_responses.py",
     ],
     "_sse.py": ["tests/test_sse_framing.py", "tests/test_stream_events.py"],
+    "_wire.py": ["tests/test_bench_lazy_raw.py"],
     "_streaming.py": ["tests/test_stream_events.py", "tests/test_wait.py"],
 }
 """Per module (under src/hot_typed), the test files its mutants are run against."""
@@ -157,6 +158,10 @@ MUTANTS: list[tuple[str, str, str]] = [
     ("_models/_base.py", "if v is not None or k in keep", "if v is not None and k in keep"),
     ("_models/_base.py", "if v is not None or k in keep", "if v is not None"),
     ("_models/_base.py", "        if is_json_object(data):\n            keep", "        if not is_json_object(data):\n            keep"),  # noqa: E501
+    # How the decoders (cached, so decorated) read JSON.
+    ("_wire.py", 'cache_strings="keys"', 'cache_strings="all"'),
+    ("_wire.py", "    adapter.rebuild()\n", ""),
+    ("_wire.py", "SchemaValidator(adapter.core_schema, _READING)", "adapter.validator"),
     # What ends a follow, and what may be sent twice.
     ("_models/runs.py", "return self in _TERMINAL_RUN", "return self not in _TERMINAL_RUN"),
     ("_models/runs.py", "return self in _TERMINAL_TASK", "return self not in _TERMINAL_TASK"),
