@@ -227,12 +227,8 @@ def test_a_page_read_twice_gets_its_own_strings_not_the_cached_ones(
 def test_an_event_read_twice_gets_its_own_strings_not_the_cached_ones(
     kind: str, serve: Callable[[HttpResponse], str]
 ) -> None:
-    data = {
-        "type": "stream:data",
-        "run_id": RUN_ID,
-        "data_type": "ai:delta",
-        "payload": {"text": "hi"},
-    }
+    data: dict[str, Any] = {"type": "stream:data", "run_id": RUN_ID, "data_type": "ai:delta"}
+    data["payload"] = {"text": "hi"}
     (first,) = subscribe(kind, serve(event_stream(data)))
     (second,) = subscribe(kind, serve(event_stream(data)))
     assert (first.run_id, first.payload) == (second.run_id, second.payload)
