@@ -24,7 +24,7 @@ _get_wire = WireModel.__dict__["_wire"].__get__
 def remember_request_id(model: Any, meta: Meta | None) -> None:
     """Keep `meta.request_id` on `model` (when it is a received model and meta came)."""
     if meta is not None and isinstance(model, WireModel):
-        _set_request_id(model, str(meta.request_id))
+        _set_request_id(model, meta.request_id)
 
 
 def request_id_of(value: object) -> str | None:
@@ -50,4 +50,4 @@ def request_id_of(value: object) -> str | None:
     if isinstance(request_id, str):
         return request_id
     meta = getattr(value, "meta", None)  # pages
-    return str(meta.request_id) if isinstance(meta, Meta) else None
+    return meta.request_id if isinstance(meta, Meta) else None

@@ -391,9 +391,10 @@ def list_parser(
         # The envelope model itself is dropped: its wire form is `document.value`.
         document = WireDocument(response.content)
         _set_wire(page.pagination, WireMember(document, "pagination"))
+        request_id = None
         if page.meta is not None:
             _set_wire(page.meta, WireMember(document, "meta"))
-        request_id = None if page.meta is None else str(page.meta.request_id)
+            request_id = page.meta.request_id
         items = WireItems(document, "data", tuple(map(id, page.data)), request_id)
         for item in page.data:
             _set_wire(item, items)
