@@ -20,6 +20,8 @@ MISSING = p.uid()
 ANSWERS: dict[str, Any] = {
     f"/v1/runs/{RUN['run_id']}": p.item(RUN),
     "/v1/runs": p.page([p.run(), p.run()], total=2),
+    # A proxy in front of the API answering a page of its own, without `meta`.
+    "/v1/events": {key: value for key, value in p.page([p.event()]).items() if key != "meta"},
 }
 # crates/hot_api/src/models.rs, ApiError: an error answer carries its id in
 # `error.request_id`.
@@ -70,6 +72,15 @@ async def test_a_page_and_each_of_its_items_know_the_request_id(hot: Any) -> Non
     assert request_id_of(copy.copy(second)) is None
     assert request_id_of(copy.copy(first)) is None
     assert request_id_of(page.pagination) is None
+
+
+async def test_a_page_without_meta_and_its_items_have_no_request_id(hot: Any) -> None:
+    try:
+        page = await resolve(hot.events.list())
+    finally:
+        await close(hot)
+    assert page.meta is None
+    assert [request_id_of(page), *(request_id_of(event) for event in page)] == [None, None]
 
 
 async def test_raw_and_streamed_responses_and_api_errors_give_the_id_they_carry(
